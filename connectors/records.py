@@ -1,0 +1,226 @@
+"""The contract between layers: what a connector hands to the matcher.
+
+Records are frozen and carry no behaviour beyond normalization, so a
+connector can build them from any wire format and the matcher can be tested
+on literals. Everything here is pure: no I/O, no clock.
+
+Address *parsing* of raw header text (RFC 5322 groups, RFC 2047 encoded
+words, garbage) belongs to ``matcher.addresses``; a ``Message`` therefore
+keeps the raw header values it was given. Calendar attendees arrive already
+split (``mailto:`` URI + CN) and become ``Address`` values directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+# A cursor is an opaque JSON value only its connector understands; the agent
+# stores it in the same transaction as the data it produced (DESIGN.md, inv. 1).
+Cursor = Mapping[str, Any]
+
+# Header fields the pipeline reads. Connectors that can ask for a subset
+# (IMAP BODY.PEEK[HEADER.FIELDS ...], Gmail format=metadata) ask for these.
+PIPELINE_HEADERS: tuple[str, ...] = (
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "date",
+    "subject",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "list-id",
+    "list-unsubscribe",
+    "list-post",
+    "precedence",
+    "auto-submitted",
+    "x-auto-response-suppress",
+    "x-autoreply",
+    "x-autorespond",
+    "return-path",
+    "content-type",
+)
+
+MeetingStatus = Literal["confirmed", "tentative", "cancelled"]
+
+
+def normalize_email(addr: str) -> str:
+    """Lower-case the address and IDNA-encode its domain.
+
+    Local parts are case-sensitive by RFC 5321 but no mail system in use
+    treats them so, and CRMs compare addresses case-insensitively; folding
+    both halves is what keeps "Ann@X.com" and "ann@x.com" one contact.
+    Returns "" for text that has no usable "local@domain" shape.
+    """
+    addr = addr.strip().strip("<>").strip()
+    if addr.lower().startswith("mailto:"):
+        addr = addr[7:]
+    local, sep, domain = addr.rpartition("@")
+    if not sep or not local or not domain or any(c.isspace() for c in addr):
+        return ""
+    domain = domain.rstrip(".").lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        if not domain.isascii():
+            return ""
+    if "." not in domain and domain != "localhost":
+        return ""
+    return f"{local.lower()}@{domain}"
+
+
+def normalize_message_id(value: str | None) -> str | None:
+    """The bare id of a Message-ID header: first "<...>" token, or the trimmed text."""
+    if not value:
+        return None
+    value = value.strip()
+    start = value.find("<")
+    end = value.find(">", start + 1)
+    if start != -1 and end != -1:
+        value = value[start + 1 : end]
+    value = value.strip()
+    if not value or len(value) > 998 or any(c.isspace() for c in value):
+        return None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A mailbox: normalized ``email`` for matching, display ``name``, ``raw`` as seen."""
+
+    email: str
+    name: str | None = None
+    raw: str = ""
+
+    @classmethod
+    def of(cls, email: str, name: str | None = None, raw: str | None = None) -> Address | None:
+        norm = normalize_email(email)
+        if not norm:
+            return None
+        clean = " ".join(name.split()) if name else None
+        return cls(norm, clean or None, raw if raw is not None else email)
+
+    @property
+    def domain(self) -> str:
+        return self.email.rpartition("@")[2]
+
+    @property
+    def local(self) -> str:
+        return self.email.rpartition("@")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where a copy of an item lives: unique per (account, provider_id)."""
+
+    account: str
+    stream: str
+    provider_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    address: Address
+    role: str = "REQ-PARTICIPANT"  # RFC 5545 ROLE
+    partstat: str = "NEEDS-ACTION"  # RFC 5545 PARTSTAT
+    cutype: str = "INDIVIDUAL"  # RFC 5545 CUTYPE; ROOM/RESOURCE never become contacts
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    """One occurrence of a calendar event (recurring events arrive expanded)."""
+
+    source: SourceRef
+    uid: str
+    recurrence_id: datetime | None  # UTC; None for a non-recurring event
+    start: datetime  # UTC
+    end: datetime | None  # UTC
+    all_day: bool = False
+    status: MeetingStatus = "confirmed"
+    sequence: int = 0
+    summary: str | None = None
+    location: str | None = None
+    organizer: Attendee | None = None
+    attendees: tuple[Attendee, ...] = ()
+    method: str | None = None  # iTIP METHOD of the carrying object (REQUEST, CANCEL, ...)
+
+    @property
+    def identity(self) -> str:
+        """Global identity: iCalendar UID + RECURRENCE-ID (DESIGN.md, invariant 1)."""
+        rid = self.recurrence_id.strftime("%Y%m%dT%H%M%SZ") if self.recurrence_id else ""
+        return f"ical:{self.uid}|{rid}"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One mail message: the header fields the pipeline reads plus the first text part.
+
+    ``headers`` holds (lower-cased name, unfolded raw value) pairs in order,
+    still RFC 2047-encoded, for the names in ``PIPELINE_HEADERS``.
+    """
+
+    source: SourceRef
+    message_id: str | None
+    date: datetime | None  # UTC
+    subject: str | None  # decoded
+    headers: tuple[tuple[str, str], ...]
+    thread_key: str | None = None
+    text: str | None = None  # first text part, decoded, capped
+    text_is_html: bool = False  # ``text`` is HTML (the message had no text/plain part)
+    size: int = 0  # bytes of the whole message as stored at the source
+    meetings: tuple[Meeting, ...] = ()  # text/calendar invitations carried inside
+    labels: tuple[str, ...] = field(default=())  # provider folders/labels, informative
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def header_all(self, name: str) -> Iterator[str]:
+        name = name.lower()
+        return (value for key, value in self.headers if key == name)
+
+    @property
+    def identity(self) -> str:
+        """Global identity: the normalized Message-ID, else a digest of stable headers."""
+        if self.message_id:
+            return f"msgid:{self.message_id}"
+        basis = "\n".join(
+            [
+                self.header("from") or "",
+                self.header("date") or "",
+                self.header("to") or "",
+                self.subject or "",
+            ]
+        )
+        return "digest:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+Record = Message | Meeting
+
+
+@dataclass(frozen=True, slots=True)
+class IngestError:
+    """An item that could not be captured; recorded, never raised (invariant 2)."""
+
+    source: SourceRef
+    reason: str  # short, stable, machine-readable: "header-too-large", "bad-ical", ...
+    detail: str = ""  # human text; never message bodies or secrets
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    records: list[Record]
+    errors: list[IngestError]
+    next_cursor: Cursor
+    has_more: bool
+    removed: list[SourceRef] = field(default_factory=list)  # deleted at the source

@@ -1,0 +1,125 @@
+"""What the matcher decides and what storage applies: the Plan, and the Directory it reads.
+
+``matcher`` turns a connector ``Batch`` into a ``Plan``; ``storage.apply``
+writes a Plan and the batch's next cursor in one transaction. Every decision
+carries the rule that made it (DESIGN.md, invariant 7).
+
+Apply is idempotent: "create" means "ensure a contact owns this email" and
+an interaction is an upsert on its global identity, so replaying a batch
+after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from connectors.records import IngestError, SourceRef
+
+Role = Literal[
+    "from", "sender", "reply-to", "to", "cc", "bcc", "organizer", "attendee", "quoted"
+]
+ParticipantClass = Literal["person", "role", "automated", "internal", "room"]
+Direction = Literal["inbound", "outbound", "internal", "unknown"]
+Decision = Literal["link", "create", "skip"]
+When = Literal["never", "on_sent", "on_exchange", "always"]
+Privacy = Literal["metadata", "subject", "full"]
+InteractionKind = Literal["email", "meeting"]
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One field value seen for a contact, with how sure we are (0..1)."""
+
+    field: str  # "name", "given_name", "family_name", "company", "title", "phone:mobile", ...
+    value: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantPlan:
+    email: str
+    name: str | None
+    role: Role
+    klass: ParticipantClass
+    decision: Decision
+    rule: str  # why: "exact-email", "policy:on_exchange", "class:automated", ...
+    response_status: str | None = None  # meetings: PARTSTAT
+    contact_id: int | None = None  # set when decision == "link"
+    observations: tuple[Observation, ...] = ()  # applied to the contact on link/create
+    company_domain: str | None = None  # registrable work domain; None for free mail
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionPlan:
+    identity: str  # Message.identity / Meeting.identity
+    kind: InteractionKind
+    occurred_at: datetime  # UTC
+    ended_at: datetime | None
+    subject: str | None  # None unless privacy >= "subject"
+    snippet: str | None  # None unless privacy == "full"
+    direction: Direction
+    thread_key: str | None
+    status: str  # email: "sent"/"received"/"internal"; meeting: confirmed/tentative/cancelled
+    sequence: int  # meetings: SEQUENCE; a lower one never replaces a higher one
+    source: SourceRef
+    participants: tuple[ParticipantPlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    account: str
+    interactions: tuple[InteractionPlan, ...] = ()
+    errors: tuple[IngestError, ...] = ()
+    removed: tuple[SourceRef, ...] = ()  # copies deleted at the source
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What storage already knows of an address, for the creation policy."""
+
+    sent_to: bool = False  # an owner wrote to them (outbound mail)
+    received_from: bool = False  # they wrote to an owner (inbound mail)
+    met: bool = False  # shared a meeting
+
+
+@dataclass(frozen=True, slots=True)
+class Blocklist:
+    addresses: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()  # a domain also blocks its subdomains
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPolicy:
+    """Everything the matcher needs to know about one account; built by the agent."""
+
+    account: str
+    owner_addresses: frozenset[str]
+    org_domains: frozenset[str] = frozenset()
+    privacy: Privacy = "subject"
+    creation: Mapping[str, When] = field(
+        default_factory=lambda: {
+            "person": "on_exchange",
+            "role": "never",
+            "automated": "never",
+            "internal": "never",
+            "room": "never",
+            "quoted": "never",
+        }
+    )
+    blocklist: Blocklist = Blocklist()
+    snippet_chars: int = 280
+
+
+class Directory(Protocol):
+    """The matcher's read-only view of stored contacts (storage implements it)."""
+
+    def contact_ids(self, emails: Collection[str]) -> Mapping[str, int]:
+        """Contact id for each of ``emails`` that a contact owns."""
+        ...
+
+    def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
+        """Stored exchange evidence for each of ``emails`` that has any."""
+        ...

@@ -1,0 +1,4 @@
+# Server fixtures live in tests/servers/; each module registers here.
+pytest_plugins = [
+    "tests.servers.postgres",
+]
