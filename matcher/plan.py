@@ -123,3 +123,36 @@ class Directory(Protocol):
     def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
         """Stored exchange evidence for each of ``emails`` that has any."""
         ...
+
+
+def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
+    """The exchange evidence one interaction gives each of its participants.
+
+    One definition serves both the matcher (evidence inside a batch) and
+    storage (evidence it keeps for later batches), so a creation decision does
+    not depend on where batch boundaries fell.
+    """
+    found: dict[str, Evidence] = {}
+    for p in interaction.participants:
+        if interaction.kind == "meeting":
+            if interaction.status == "cancelled":
+                continue
+            ev = Evidence(met=True)
+        elif interaction.direction == "outbound" and p.role in ("to", "cc", "bcc"):
+            ev = Evidence(sent_to=True)
+        elif interaction.direction == "inbound" and p.role in ("from", "sender", "reply-to"):
+            ev = Evidence(received_from=True)
+        else:
+            continue
+        found[p.email] = merge_evidence(found.get(p.email), ev)
+    return found
+
+
+def merge_evidence(a: Evidence | None, b: Evidence) -> Evidence:
+    if a is None:
+        return b
+    return Evidence(
+        sent_to=a.sent_to or b.sent_to,
+        received_from=a.received_from or b.received_from,
+        met=a.met or b.met,
+    )
