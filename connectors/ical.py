@@ -1,0 +1,264 @@
+"""iCalendar (RFC 5545) objects -> one ``Meeting`` per occurrence in a window.
+
+Parsing is ``icalendar``; expansion of RRULE/RDATE/EXDATE/RECURRENCE-ID is
+``recurring_ical_events``. Each UID is expanded on its own (with the
+object's VTIMEZONEs), so one broken VEVENT becomes a "bad-vevent" error while
+the other events of the same object are still returned (invariant 2).
+
+Decisions:
+- An occurrence is in the window when its start is in ``[since, until)``:
+  adjacent windows never both claim one occurrence.
+- ``recurrence_id`` is the occurrence's original start in UTC for any event
+  that belongs to a series (has RRULE/RDATE or a RECURRENCE-ID), else None;
+  so every occurrence has its own global identity (UID + RECURRENCE-ID).
+- Floating times (no TZID, no "Z") are read as UTC: the agent has no idea of
+  the organizer's wall clock, and a fixed reading keeps identities stable.
+- All-day (DATE) events start at 00:00 UTC of their date, ``all_day=True``;
+  without DTEND they last one day (RFC 5545 3.6.1).
+- Attendees beyond ``max_attendees`` are dropped, not an error: the meeting
+  and its first attendees are real and worth capturing.
+- Expansion stops after ``max_occurrences`` per UID; rules so dense that
+  merely reaching the window would take too many steps (FREQ=SECONDLY since
+  1970) are refused as "recurrence-too-long" before any expansion, because
+  dateutil walks every step from DTSTART.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+
+from connectors.base import Limits, Window
+from connectors.records import Address, Attendee, IngestError, Meeting, MeetingStatus, SourceRef
+
+# Steps dateutil may walk from DTSTART to the end of the window, per series.
+MAX_RULE_STEPS = 200_000
+_FREQ_SECONDS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,
+    "YEARLY": 365 * 86400,
+}
+# Properties without which an occurrence cannot be placed in time.
+_ESSENTIAL = frozenset(
+    {"UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
+)
+_STATUS: dict[str, MeetingStatus] = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
+
+
+class BadEvent(Exception):
+    """One UID's events cannot be expanded; becomes an IngestError."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_calendar(
+    data: bytes, source: SourceRef, window: Window, limits: Limits
+) -> tuple[list[Meeting], list[IngestError]]:
+    """Every occurrence in ``window`` of every VEVENT in one calendar object."""
+    if len(data) > limits.max_ical_bytes:
+        return [], [IngestError(source, "ical-too-large", f"{len(data)} bytes")]
+    try:
+        calendars = icalendar.Calendar.from_ical(data, multiple=True)
+    except Exception as exc:  # icalendar raises ValueError, KeyError, ... on hostile text
+        return [], [IngestError(source, "bad-ical", type(exc).__name__)]
+    calendars = [c for c in calendars if c.name == "VCALENDAR"]
+    if not calendars:
+        return [], [IngestError(source, "bad-ical", "no VCALENDAR")]
+    meetings: list[Meeting] = []
+    errors: list[IngestError] = []
+    for calendar in calendars:
+        found, failed = _calendar_meetings(calendar, source, window, limits)
+        meetings.extend(found)
+        errors.extend(failed)
+    return meetings, errors
+
+
+def _calendar_meetings(
+    calendar: icalendar.Calendar, source: SourceRef, window: Window, limits: Limits
+) -> tuple[list[Meeting], list[IngestError]]:
+    method = str(calendar["METHOD"]).upper() if "METHOD" in calendar else None
+    timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
+    events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    errors: list[IngestError] = []
+    if len(events) > limits.max_vevents:
+        errors.append(
+            IngestError(source, "too-many-vevents", f"{len(events)} > {limits.max_vevents}")
+        )
+        events = events[: limits.max_vevents]
+    by_uid: dict[str, list[icalendar.Component]] = {}
+    for event in events:
+        broken = sorted({name for name, _ in getattr(event, "errors", ()) if name in _ESSENTIAL})
+        uid = str(event.get("UID", "")).strip()
+        if broken or not uid or "DTSTART" not in event:
+            detail = f"uid {uid!r}: " + (
+                f"unreadable {', '.join(broken)}" if broken else "no UID or DTSTART"
+            )
+            errors.append(IngestError(source, "bad-vevent", detail[:200]))
+            continue
+        by_uid.setdefault(uid, []).append(event)
+    meetings: list[Meeting] = []
+    for uid, series in by_uid.items():
+        try:
+            meetings.extend(
+                _series_meetings(uid, series, timezones, method, source, window, limits)
+            )
+        except BadEvent as exc:
+            errors.append(IngestError(source, exc.reason, f"uid {uid!r}: {exc.detail}"[:200]))
+        except Exception as exc:  # a malformed rule or date deep in the expansion library
+            errors.append(
+                IngestError(source, "bad-vevent", f"uid {uid!r}: {type(exc).__name__}"[:200])
+            )
+    return meetings, errors
+
+
+def _series_meetings(
+    uid: str,
+    series: list[icalendar.Component],
+    timezones: list[icalendar.Component],
+    method: str | None,
+    source: SourceRef,
+    window: Window,
+    limits: Limits,
+) -> list[Meeting]:
+    recurring = any(("RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e) for e in series)
+    for event in series:
+        if "RRULE" in event and "RECURRENCE-ID" not in event:
+            _check_rule_steps(event, window)
+    holder = icalendar.Calendar()
+    for component in (*timezones, *series):
+        holder.add_component(component)
+    meetings: list[Meeting] = []
+    for occurrence in _occurrences(holder, window):
+        if len(meetings) >= limits.max_occurrences:
+            break
+        meetings.append(_meeting_of(uid, occurrence, recurring, method, source, limits))
+    return meetings
+
+
+def _occurrences(holder: icalendar.Calendar, window: Window) -> Iterator[icalendar.Component]:
+    """Occurrences starting in [since, until), lazily, in start order."""
+    query = recurring_ical_events.of(holder)
+    for occurrence in query.after(window.since):
+        start, _ = as_utc(occurrence.decoded("DTSTART"))
+        if start >= window.until:
+            return
+        if start >= window.since:
+            yield occurrence
+
+
+def _check_rule_steps(event: icalendar.Component, window: Window) -> None:
+    found: Any = event["RRULE"]
+    start, _ = as_utc(event.decoded("DTSTART"))
+    for rule in found if isinstance(found, list) else [found]:
+        freq = str((rule.get("FREQ") or ["?"])[0]).upper()
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+        if freq not in _FREQ_SECONDS:
+            raise BadEvent("bad-vevent", f"unknown FREQ {freq[:20]!r}")
+        steps = (window.until - start).total_seconds() / (_FREQ_SECONDS[freq] * interval)
+        if steps > MAX_RULE_STEPS:
+            raise BadEvent("recurrence-too-long", f"{freq} rule: {int(steps)} steps to the window")
+
+
+def as_utc(value: date | datetime) -> tuple[datetime, bool]:
+    """(UTC datetime, is all-day) for a DTSTART/DTEND/RECURRENCE-ID value."""
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC), True
+    if value.tzinfo is None:  # floating time: read as UTC (module docstring)
+        return value.replace(tzinfo=UTC), False
+    return value.astimezone(UTC), False
+
+
+def _meeting_of(
+    uid: str,
+    occurrence: icalendar.Component,
+    recurring: bool,
+    method: str | None,
+    source: SourceRef,
+    limits: Limits,
+) -> Meeting:
+    start, all_day = as_utc(occurrence.decoded("DTSTART"))
+    end: datetime | None = None
+    if "DTEND" in occurrence:
+        end = as_utc(occurrence.decoded("DTEND"))[0]
+    elif "DURATION" in occurrence:
+        end = start + occurrence.decoded("DURATION")
+    elif all_day:
+        end = start + timedelta(days=1)
+    recurrence_id = None
+    if recurring:
+        rid = occurrence.get("RECURRENCE-ID")
+        recurrence_id = as_utc(rid.dt)[0] if rid is not None else start
+    status = _STATUS.get(str(occurrence.get("STATUS", "")).upper(), "confirmed")
+    if method == "CANCEL":
+        status = "cancelled"
+    return Meeting(
+        source=source,
+        uid=uid,
+        recurrence_id=recurrence_id,
+        start=start,
+        end=end,
+        all_day=all_day,
+        status=status,
+        sequence=_sequence(occurrence.get("SEQUENCE")),
+        summary=_text(occurrence.get("SUMMARY")),
+        location=_text(occurrence.get("LOCATION")),
+        organizer=attendee_of(occurrence.get("ORGANIZER")),
+        attendees=attendees_of(occurrence.get("ATTENDEE"), limits.max_attendees),
+        method=method,
+    )
+
+
+def _sequence(value: Any) -> int:
+    try:
+        return max(0, int(value)) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).replace("\x00", "").strip()
+    return text or None
+
+
+def attendee_of(value: Any) -> Attendee | None:
+    """An ORGANIZER/ATTENDEE property as an ``Attendee``; None without a usable mailto."""
+    if value is None:
+        return None
+    uri = str(value).strip()
+    if not uri.lower().startswith("mailto:"):
+        return None
+    params = getattr(value, "params", {})
+    address = Address.of(uri, _text(params.get("CN")), raw=uri)
+    if address is None:
+        return None
+    return Attendee(
+        address,
+        role=str(params.get("ROLE", "REQ-PARTICIPANT")).upper(),
+        partstat=str(params.get("PARTSTAT", "NEEDS-ACTION")).upper(),
+        cutype=str(params.get("CUTYPE", "INDIVIDUAL")).upper(),
+    )
+
+
+def attendees_of(value: Any, limit: int) -> tuple[Attendee, ...]:
+    values = value if isinstance(value, list) else ([] if value is None else [value])
+    found: list[Attendee] = []
+    for item in values:
+        if len(found) >= limit:
+            break
+        attendee = attendee_of(item)
+        if attendee is not None:
+            found.append(attendee)
+    return tuple(found)

@@ -1,0 +1,465 @@
+"""Raw RFC 5322 / MIME bytes -> ``Message``, without building an email tree.
+
+The pipeline needs a handful of header fields and the first text part
+(DESIGN.md, invariant 6), so this module never builds an
+``email.message.Message`` for the whole message: it splits the header block
+with bytes operations, walks multipart boundaries itself and skips attachment
+bodies with ``bytes.find`` instead of splitting them into lines. Only the
+small per-part header blocks go through ``email.message.Message`` (for RFC
+2045/2231 parameter parsing).
+
+How far the walk goes: the first ``text/plain`` part ends the search for
+text, but invitations put their ``text/calendar`` part *after* the text parts
+(Outlook: inside multipart/alternative; Gmail: alternative plus an .ics
+attachment), so the walk continues over part headers until it has a
+text/plain part and a calendar part, or the tree ends. Skipping a body costs
+one ``bytes.find`` for the next boundary, so the full walk stays cheap.
+``message/rfc822`` parts are not entered: a forwarded message's invitation is
+not an invitation to this message's recipients.
+
+Limits: beyond ``max_mime_depth`` nesting or ``max_mime_parts`` parts the
+walk stops descending and the message is still captured with what was found
+so far; hostile structure costs us text, never the message's participants.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import email.message
+import email.utils
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from connectors.base import InvalidInput, Limits, Window
+from connectors.records import (
+    PIPELINE_HEADERS,
+    IngestError,
+    Meeting,
+    Message,
+    SourceRef,
+    normalize_message_id,
+)
+
+_PIPELINE = frozenset(PIPELINE_HEADERS)
+# Part-level fields the walk needs besides Content-Type.
+_PART_FIELDS = frozenset({"content-type", "content-transfer-encoding", "content-disposition"})
+_BODY_FIELDS = _PART_FIELDS | _PIPELINE
+
+# RFC 5322 section 2.2: a field name is printable US-ASCII except ":".
+_FIELD_LINE = re.compile(rb"([!-9;-~]+)[ \t]*:")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_ENCODED_GAP = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
+
+
+# ---------------------------------------------------------------- headers
+
+
+def _split_head(raw: bytes, limits: Limits, start: int = 0, end: int = -1) -> tuple[bytes, int]:
+    """The header block of ``raw[start:end]`` and the offset where its body starts.
+
+    A block that opens with an empty line has no fields (RFC 2046 5.1: a
+    part without headers is text/plain); one without an empty line is all
+    header and has no body.
+    """
+    end = len(raw) if end < 0 else end
+    if raw.startswith(b"\n", start) or raw.startswith(b"\r\n", start):
+        return b"", min(end, start + (1 if raw[start] == 0x0A else 2))
+    scan_end = min(end, start + limits.max_header_bytes + 4)
+    ends = [
+        i
+        for i in (raw.find(b"\n\n", start, scan_end), raw.find(b"\n\r\n", start, scan_end))
+        if i >= 0
+    ]
+    if ends:
+        at = min(ends)
+        return raw[start : at + 1], at + (2 if raw[at + 1] == 0x0A else 3)
+    if end - start > limits.max_header_bytes:
+        raise InvalidInput(
+            "header-too-large", f"no end of header within {limits.max_header_bytes} bytes"
+        )
+    return raw[start:end], end
+
+
+def _text_of(value: bytes) -> str:
+    # RFC 6532 allows UTF-8 in headers; older mailers send Latin-1 raw bytes.
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = value.decode("latin-1")
+    # PostgreSQL text cannot hold NUL; one hostile byte must not fail a batch.
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def header_fields(block: bytes, wanted: frozenset[str]) -> tuple[list[tuple[str, str]], int]:
+    """(lower-case name, unfolded value) for ``wanted`` names, and the count of all fields.
+
+    Lines that are neither a field nor a continuation are skipped, as mail
+    readers do; the count lets ``parse_message`` tell mail from garbage.
+    """
+    found: list[tuple[str, list[bytes]]] = []
+    current: list[bytes] | None = None
+    total = 0
+    for line in block.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if current is not None:
+                current.append(line.rstrip(b"\r"))  # RFC 5322 2.2.3: unfold = drop CRLF
+            continue
+        match = _FIELD_LINE.match(line)
+        if match is None:
+            current = None
+            continue
+        total += 1
+        name = match.group(1).decode("ascii").lower()
+        if name in wanted:
+            current = [line[match.end() :].rstrip(b"\r")]
+            found.append((name, current))
+        else:
+            current = None
+    return [(name, _text_of(b"".join(parts)).strip()) for name, parts in found], total
+
+
+def parse_header_block(data: bytes, limits: Limits) -> tuple[tuple[str, str], ...]:
+    """The PIPELINE_HEADERS of a header block (e.g. IMAP BODY[HEADER.FIELDS (...)])."""
+    if len(data) > limits.max_header_bytes:
+        raise InvalidInput("header-too-large", f"{len(data)} bytes")
+    fields, _ = header_fields(data, _PIPELINE)
+    return tuple(fields)
+
+
+@lru_cache(maxsize=128)
+def _text_codec(charset: str | None) -> str:
+    """A text codec for a declared charset; unknown or non-text codecs read as UTF-8."""
+    name = (charset or "").strip().strip('"').split("*", 1)[0].lower()
+    # US-ASCII labels routinely carry UTF-8, and ISO-8859-1 labels carry
+    # Windows-1252 (the WHATWG encoding standard reads them the same way).
+    name = {"us-ascii": "utf-8", "ascii": "utf-8", "iso-8859-1": "cp1252", "latin1": "cp1252"}.get(
+        name, name
+    )
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return "utf-8"
+    # Refuses bytes-to-bytes codecs ("zlib", "base64"): a hostile charset
+    # label must not make us decompress anything. ``bytes.decode`` checks the
+    # same private flag.
+    return info.name if getattr(info, "_is_text_encoding", False) else "utf-8"
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Bytes in a declared charset to text; never raises, drops a cut-off final character."""
+    decoder = codecs.getincrementaldecoder(_text_codec(charset))(errors="replace")
+    text = decoder.decode(data, final=False)
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_NOT_B64 = bytes(b for b in range(256) if b not in _B64_ALPHABET)
+
+
+def _unbase64(data: bytes) -> bytes:
+    # RFC 2045 6.8: characters outside the alphabet are ignored; dropping
+    # them first lets a cut (max_text_bytes) fall on whole 4-char quanta.
+    data = data.translate(None, _NOT_B64)
+    data = data[: len(data) - len(data) % 4]
+    try:
+        return binascii.a2b_base64(data)
+    except binascii.Error:
+        return b""
+
+
+def decode_body(
+    payload: bytes, transfer_encoding: str | None, charset: str | None, limit: int
+) -> str:
+    """A text part's body: at most ``limit`` source bytes, transfer-decoded, charset-decoded."""
+    payload = payload[:limit]
+    cte = (transfer_encoding or "").strip().lower()
+    if cte == "base64":
+        payload = _unbase64(payload)
+    elif cte == "quoted-printable":
+        payload = binascii.a2b_qp(payload)
+    return decode_text(payload, charset)
+
+
+def decode_words(value: str) -> str:
+    """RFC 2047 encoded words to text; bad charsets or encodings never raise."""
+    if "=?" not in value:
+        return value
+    value = _ENCODED_GAP.sub(r"\1\2", value)  # RFC 2047 6.2: space between words is dropped
+    out: list[str] = []
+    pending: list[bytes] = []
+    pending_charset: str | None = None
+    pos = 0
+
+    def flush() -> None:
+        if pending:
+            out.append(decode_text(b"".join(pending), pending_charset))
+            pending.clear()
+
+    for match in _ENCODED_WORD.finditer(value):
+        if match.start() != pos:
+            flush()
+            out.append(value[pos : match.start()])
+        charset, kind, text = match.groups()
+        raw = text.encode("ascii", "replace")
+        chunk = binascii.a2b_qp(raw, header=True) if kind in "qQ" else _unbase64(raw + b"===")
+        if pending and charset.lower() != (pending_charset or "").lower():
+            flush()
+        # Adjacent words in one charset are joined before decoding: mailers
+        # split multi-byte characters across words.
+        pending_charset = charset
+        pending.append(chunk)
+        pos = match.end()
+    flush()
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _date_of(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:  # "-0000" or no zone: RFC 5322 3.3 says UTC is the best guess
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def message_from_parts(
+    source: SourceRef,
+    headers: tuple[tuple[str, str], ...],
+    text: str | None,
+    text_is_html: bool,
+    size: int,
+    meetings: Iterable[Meeting] = (),
+) -> Message:
+    """A ``Message`` from already-split pieces; the one place ids, date and subject are derived."""
+
+    def first(name: str) -> str | None:
+        return next((v for k, v in headers if k == name), None)
+
+    message_id = normalize_message_id(first("message-id"))
+    thread_key = (
+        normalize_message_id(first("references"))
+        or normalize_message_id(first("in-reply-to"))
+        or message_id
+    )
+    subject = first("subject")
+    return Message(
+        source=source,
+        message_id=message_id,
+        date=_date_of(first("date")),
+        subject=decode_words(subject) if subject is not None else None,
+        headers=headers,
+        thread_key=thread_key,
+        text=text,
+        text_is_html=text_is_html,
+        size=size,
+        meetings=tuple(meetings),
+    )
+
+
+# ---------------------------------------------------------------- MIME walk
+
+
+@dataclass(frozen=True, slots=True)
+class PartRef:
+    """A leaf part found by the walk: where its body lies and how to decode it."""
+
+    start: int
+    end: int
+    transfer_encoding: str | None
+    charset: str | None
+
+
+@dataclass
+class _Walk:
+    raw: bytes
+    limits: Limits
+    parts: int = 0
+    plain: PartRef | None = None
+    html: PartRef | None = None
+    calendars: list[PartRef] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.plain is not None and bool(self.calendars)
+
+
+def _content_type(value: str | None) -> email.message.Message:
+    holder = email.message.Message()
+    if value:
+        holder["content-type"] = value
+    return holder
+
+
+def _visit(walk: _Walk, fields: dict[str, str], start: int, end: int, depth: int) -> None:
+    ctype = _content_type(fields.get("content-type"))
+    kind = ctype.get_content_type()
+    if kind.startswith("multipart/"):
+        boundary = ctype.get_param("boundary")
+        if isinstance(boundary, str) and boundary and depth < walk.limits.max_mime_depth:
+            _walk_multipart(walk, boundary.encode("utf-8", "replace"), start, end, depth + 1)
+        return
+    if "attachment" in fields.get("content-disposition", "").lower() and kind != "text/calendar":
+        return
+    charset = ctype.get_param("charset")
+    ref = PartRef(
+        start,
+        end,
+        fields.get("content-transfer-encoding"),
+        charset if isinstance(charset, str) else None,
+    )
+    if kind == "text/plain" and walk.plain is None:
+        walk.plain = ref
+    elif kind == "text/html" and walk.html is None:
+        walk.html = ref
+    elif kind == "text/calendar":
+        walk.calendars.append(ref)
+
+
+def _delimiters(raw: bytes, dash: bytes, start: int, end: int) -> Iterable[tuple[int, int, bool]]:
+    """(delimiter start, next line start, is_close) of each boundary line of a multipart body."""
+    pos = start
+    while pos < end:
+        at = raw.find(dash, pos, end)
+        if at < 0:
+            return
+        after = at + len(dash)
+        tail = raw[after : after + 2]
+        closing = tail == b"--"
+        # RFC 2046 5.1.1: a delimiter starts a line, and may be followed only
+        # by "--" or whitespace; anything else is body text or a longer
+        # boundary that merely starts with ours.
+        at_line_start = at == start or raw[at - 1 : at] == b"\n"
+        if not at_line_start or not (closing or tail[:1] in (b"", b"\r", b"\n", b" ", b"\t")):
+            pos = after
+            continue
+        eol = raw.find(b"\n", after, end)
+        next_line = end if eol < 0 else eol + 1
+        yield at, next_line, closing
+        if closing:
+            return
+        pos = next_line
+
+
+def _walk_multipart(walk: _Walk, boundary: bytes, start: int, end: int, depth: int) -> None:
+    raw = walk.raw
+    part_start: int | None = None
+    for at, next_line, closing in _delimiters(raw, b"--" + boundary, start, end):
+        if part_start is not None:
+            # The line break before a delimiter belongs to the delimiter.
+            part_end = at - 2 if raw[at - 2 : at] == b"\r\n" else at - 1
+            _visit_part(walk, part_start, max(part_start, part_end), depth)
+            if walk.done or walk.parts >= walk.limits.max_mime_parts:
+                return
+        part_start = next_line
+        if closing:
+            return
+    if part_start is not None and part_start < end:  # no close delimiter: the part runs to the end
+        _visit_part(walk, part_start, end, depth)
+
+
+def _visit_part(walk: _Walk, start: int, end: int, depth: int) -> None:
+    walk.parts += 1
+    if walk.parts > walk.limits.max_mime_parts:
+        return
+    try:
+        head, body = _split_head(walk.raw, walk.limits, start, end)
+    except InvalidInput:
+        return  # an oversized part header: skip the part, keep the message
+    fields = dict(reversed(header_fields(head, _PART_FIELDS)[0]))  # first occurrence wins
+    _visit(walk, fields, body, end, depth)
+
+
+# ---------------------------------------------------------------- whole messages
+
+
+def parse_message(
+    raw: bytes, source: SourceRef, limits: Limits, window: Window | None = None
+) -> Message:
+    """One stored message as a ``Message``; raises ``InvalidInput`` for what is not mail.
+
+    ``window`` bounds the expansion of a recurring invitation carried inside;
+    without one, only ``limits.max_occurrences`` does.
+    """
+    return parse_message_and_errors(raw, source, limits, window)[0]
+
+
+def parse_message_and_errors(
+    raw: bytes, source: SourceRef, limits: Limits, window: Window | None = None
+) -> tuple[Message, list[IngestError]]:
+    """``parse_message`` plus the errors of invitations inside it.
+
+    A broken text/calendar part never costs the message (invariant 2); the
+    errors let a connector record it.
+    """
+    if len(raw) > limits.max_message_bytes:
+        raise InvalidInput("message-too-large", f"{len(raw)} bytes")
+    # An mbox "From " envelope line is not a header field; tolerate it.
+    start = raw.find(b"\n") + 1 if raw.startswith(b"From ") else 0
+    head, body = _split_head(raw, limits, start)
+    if not _FIELD_LINE.match(head):
+        raise InvalidInput("not-a-message", "no header fields")
+    fields, _ = header_fields(head, _BODY_FIELDS)
+    walk = _Walk(raw, limits)
+    _visit(walk, dict(reversed(fields)), body, len(raw), 0)
+    text, is_html = _first_text(walk, limits)
+    meetings, errors = _carried_meetings(walk, source, window, limits)
+    headers = tuple((name, value) for name, value in fields if name in _PIPELINE)
+    return message_from_parts(source, headers, text, is_html, len(raw), meetings), errors
+
+
+def _first_text(walk: _Walk, limits: Limits) -> tuple[str | None, bool]:
+    part = walk.plain or walk.html
+    if part is None:
+        return None, False
+    payload = walk.raw[part.start : part.end]
+    text = decode_body(payload, part.transfer_encoding, part.charset, limits.max_text_bytes)
+    return text, part is walk.html
+
+
+# Without a window, a carried invitation is expanded over all time, which
+# max_occurrences bounds.
+_ALL_TIME = Window(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+
+
+def _carried_meetings(
+    walk: _Walk, source: SourceRef, window: Window | None, limits: Limits
+) -> tuple[list[Meeting], list[IngestError]]:
+    # Imported here: ical imports icalendar, which mail without invitations never needs.
+    from connectors.ical import parse_calendar
+
+    # The meetings get their own provider id: storage keys a source copy by
+    # (account, provider_id), and the message already owns this one.
+    calendar_source = SourceRef(source.account, source.stream, source.provider_id + "#calendar")
+    meetings: dict[str, Meeting] = {}
+    errors: list[IngestError] = []
+    for part in walk.calendars:
+        # base64 inflates by 4/3; anything larger than that cannot fit the limit.
+        if part.end - part.start > limits.max_ical_bytes * 4 // 3 + 4096:
+            errors.append(
+                IngestError(calendar_source, "ical-too-large", f"{part.end - part.start} bytes")
+            )
+            continue
+        text = decode_body(
+            walk.raw[part.start : part.end],
+            part.transfer_encoding,
+            part.charset,
+            part.end - part.start,
+        )
+        found, failed = parse_calendar(
+            text.encode("utf-8"), calendar_source, window or _ALL_TIME, limits
+        )
+        errors.extend(failed)
+        for meeting in found:  # the same invitation may come twice (inline and .ics)
+            meetings.setdefault(meeting.identity, meeting)
+    return list(meetings.values()), errors
