@@ -15,6 +15,8 @@ Decisions:
   the organizer's wall clock, and a fixed reading keeps identities stable.
 - All-day (DATE) events start at 00:00 UTC of their date, ``all_day=True``;
   without DTEND they last one day (RFC 5545 3.6.1).
+- A generated occurrence carries the highest SEQUENCE of its series (the
+  expansion library's rule), so it never looks older than a revised override.
 - Attendees beyond ``max_attendees`` are dropped, not an error: the meeting
   and its first attendees are real and worth capturing.
 - Expansion stops after ``max_occurrences`` per UID; rules so dense that
@@ -98,7 +100,12 @@ def _calendar_meetings(
         events = events[: limits.max_vevents]
     by_uid: dict[str, list[icalendar.Component]] = {}
     for event in events:
-        broken = sorted({name for name, _ in getattr(event, "errors", ()) if name in _ESSENTIAL})
+        unreadable = {name for name, _ in getattr(event, "errors", ())}
+        broken = sorted(unreadable & _ESSENTIAL)
+        for name in unreadable - _ESSENTIAL:
+            # An unreadable SEQUENCE or ATTENDEE must not cost the event, and
+            # left in place it breaks the expansion library's comparisons.
+            event.pop(name, None)
         uid = str(event.get("UID", "")).strip()
         if broken or not uid or "DTSTART" not in event:
             detail = f"uid {uid!r}: " + (
