@@ -1,0 +1,81 @@
+"""`autocapture config check FILE`: every problem at once, plus risks worth a warning.
+
+Checking reads the YAML file and, for warnings, the secret references and
+archive paths it names; it never opens the database, so an admin can check
+a file on a machine where the agent is running without disturbing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from config.errors import Problem
+from config.loader import Document, KeyPath, check, format_path, parse_file
+from config.settings import ArchiveAccount, Settings
+from config.values import Secret
+
+__all__ = ["EXIT_INVALID", "Review", "check", "review", "run_check", "settings_warnings"]
+
+EXIT_INVALID = 2  # the acceptance criterion: an invalid config exits 2
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A checked file: Settings if valid, its problems, and warnings that do not block."""
+
+    settings: Settings | None
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+
+
+def review(path: Path) -> Review:
+    parsed = parse_file(path)
+    if parsed.settings is None:
+        return Review(None, tuple(parsed.problems), ())
+    found = settings_warnings(parsed.settings, str(path), parsed.document)
+    return Review(parsed.settings, (), tuple(found))
+
+
+def run_check(path: Path, out: TextIO) -> int:
+    """Print problems and warnings one per line; the process exit status (0 or 2)."""
+    result = review(path)
+    for item in (*result.problems, *result.warnings):
+        print(item, file=out)
+    if result.problems:
+        count = len(result.problems)
+        print(f"{count} problem{'s' if count > 1 else ''} in {path}", file=out)
+        return EXIT_INVALID
+    print(
+        f"{path}: OK, {len(result.settings.accounts) if result.settings else 0} accounts", file=out
+    )
+    return 0
+
+
+def settings_warnings(settings: Settings, filename: str, document: Document) -> list[Problem]:
+    """Secrets that cannot be read here or are readable by others; archive paths not there.
+
+    Disabled accounts are skipped: they read no secrets and no files.
+    """
+    found: list[Problem] = []
+    for index, account in enumerate(settings.accounts):
+        if not account.enabled:
+            continue
+        at = ("accounts", index)
+        risks: list[tuple[KeyPath, str]] = []
+        for name in type(account).model_fields:
+            value = getattr(account, name)
+            if isinstance(value, Secret):
+                risks += [((*at, name), risk) for risk in value.risks()]
+        if isinstance(account, ArchiveAccount):
+            risks += [
+                ((*at, "paths", n), f"{p} does not exist (yet)")
+                for n, p in enumerate(account.paths)
+                if not p.exists()
+            ]
+        found += [
+            Problem(filename, document.line_of(key), format_path(key), risk, "warning")
+            for key, risk in risks
+        ]
+    return found

@@ -1,0 +1,357 @@
+"""Frozen, typed settings: what one YAML file becomes.
+
+Every model forbids unknown keys (a typo must not silently become a
+default) and is frozen (settings are read from many worker threads).
+Accounts are a discriminated union on ``kind`` with flat keys in YAML.
+
+Cross-field rules (tls none needs allow_plaintext, exactly one of password
+and oauth_token, unique account names) are field validators that read the
+fields declared before them, so each problem is reported at its own key and
+together with every other problem of the file, never in a second round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+import platformdirs
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from config.values import (
+    Domain,
+    Duration,
+    EmailAddress,
+    PositiveDuration,
+    Secret,
+    ServiceUrl,
+    invalid,
+    one_or_many,
+    shown,
+)
+from connectors.base import Limits
+from matcher.plan import Privacy, When
+
+ACCOUNT_KINDS = ("archive", "imap", "gmail", "microsoft", "caldav")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
+Addresses = Annotated[tuple[EmailAddress, ...], BeforeValidator(one_or_many)]
+Domains = Annotated[tuple[Domain, ...], BeforeValidator(one_or_many)]
+Names = Annotated[tuple[Text, ...], BeforeValidator(one_or_many)]
+Flag = Annotated[bool, Strict()]
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database in the user's data directory (not created here)."""
+    folder = Path(platformdirs.user_data_dir("autocapture"))
+    return f"sqlite:///{folder / 'autocapture.db'}"
+
+
+class FrozenSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CreationSettings(FrozenSettings):
+    """When a participant of each class may become a new contact (matcher.plan.When)."""
+
+    person: When = "on_exchange"
+    role: When = "never"
+    automated: When = "never"
+    internal: When = "never"
+    room: When = "never"
+    quoted: When = "never"
+
+    def by_class(self) -> dict[str, When]:
+        """The mapping ``matcher.plan.AccountPolicy.creation`` takes."""
+        return {
+            "person": self.person,
+            "role": self.role,
+            "automated": self.automated,
+            "internal": self.internal,
+            "room": self.room,
+            "quoted": self.quoted,
+        }
+
+
+class BlocklistSettings(FrozenSettings):
+    """Never captured, never created; a domain also covers its subdomains."""
+
+    addresses: Addresses = ()
+    domains: Domains = ()
+
+
+def _account_name(value: object) -> object:
+    # Names key cursors and leases in the database and appear in logs and
+    # paths, so they stay short and shell-safe.
+    ok = isinstance(value, str) and 0 < len(value) <= 64 and value.isascii()
+    if ok and str(value)[0].isalnum() and all(c.isalnum() or c in "-_.@" for c in str(value)):
+        return value
+    raise invalid(
+        "account_name",
+        f"expected a name of letters, digits and - _ . @ (at most 64), got {shown(value)}",
+    )
+
+
+class AccountBase(FrozenSettings):
+    """Settings every account kind has."""
+
+    name: Annotated[str, BeforeValidator(_account_name)]
+    kind: str
+    owner: Addresses = ()  # the mailbox owner's addresses: tells outbound from inbound
+    poll_interval: PositiveDuration = timedelta(minutes=5)
+    backfill: Duration = timedelta(days=365)
+    lookahead: Duration = timedelta(days=90)
+    privacy: Privacy = "subject"
+    enabled: Flag = True
+    batch_size: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 500
+
+
+# Mail kinds must know their owner, or every message's direction is a guess.
+OwnerAddresses = Annotated[Addresses, Field(min_length=1)]
+
+
+class ArchiveAccount(AccountBase):
+    """Local exports (Google Takeout mbox/ics); relative paths are relative to the YAML file."""
+
+    kind: Literal["archive"]
+    owner: OwnerAddresses
+    paths: Annotated[tuple[Path, ...], BeforeValidator(one_or_many), Field(min_length=1)]
+
+    @field_validator("paths", mode="after")
+    @classmethod
+    def _anchor_paths(cls, paths: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
+        context = info.context if isinstance(info.context, Mapping) else {}
+        base = Path(context.get("base_dir") or Path.cwd())
+        return tuple(base / p.expanduser() for p in paths)
+
+
+class RemoteAccount(AccountBase):
+    timeout: PositiveDuration = timedelta(seconds=60)
+
+
+def _first_owner(value: object, info: ValidationInfo) -> object:
+    """Default a login name to the owner's first address, as most providers expect."""
+    if value is not None:
+        return value
+    if "owner" not in info.data:
+        # The owner key is invalid and already reported, so this model is never
+        # built; a placeholder keeps one mistake from being reported twice.
+        return "(no owner)"
+    return info.data["owner"][0]
+
+
+def _one_credential(
+    value: Secret | None, other: str, info: ValidationInfo, *, required: bool
+) -> Secret | None:
+    """At most one of two credential keys (exactly one if ``required``)."""
+    if other not in info.data:  # the other key is itself invalid and already reported
+        return value
+    given = (value is not None) + (info.data[other] is not None)
+    if given == 2:
+        raise invalid("credentials", f"give {info.field_name} or {other}, not both")
+    if given == 0 and required:
+        raise invalid("credentials", f"give {info.field_name} or {other}, one of them is required")
+    return value
+
+
+class ImapAccount(RemoteAccount):
+    kind: Literal["imap"]
+    owner: OwnerAddresses
+    host: Text
+    allow_plaintext: Flag = False
+    tls: Literal["implicit", "starttls", "none"] = "implicit"
+    # None means the standard port for ``tls``: 993 implicit, 143 otherwise (RFC 8314).
+    port: Annotated[int, Strict(), Field(ge=1, le=65535)] = Field(None, validate_default=True)
+    verify_tls: Flag = True
+    username: Text = Field(None, validate_default=True)  # default: the first owner address
+    oauth_token: Secret | None = None  # XOAUTH2 bearer token
+    password: Secret | None = Field(None, validate_default=True)
+    folders: Names | None = None  # None: INBOX and the folder marked \Sent (RFC 6154)
+    text_bytes: Annotated[int, Strict(), Field(ge=0, le=Limits().max_text_bytes)] = 16_384
+
+    @field_validator("tls", mode="after")
+    @classmethod
+    def _plaintext_is_explicit(cls, tls: str, info: ValidationInfo) -> str:
+        if tls == "none" and info.data.get("allow_plaintext", True) is not True:
+            raise invalid(
+                "plaintext",
+                "tls: none sends the password in clear text; set allow_plaintext: true to accept that",
+            )
+        return tls
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _standard_port(cls, port: object, info: ValidationInfo) -> object:
+        if port is None:
+            return 993 if info.data.get("tls", "implicit") == "implicit" else 143
+        return port
+
+    _username = field_validator("username", mode="before")(_first_owner)
+
+    @field_validator("password", mode="after")
+    @classmethod
+    def _password_or_token(cls, password: Secret | None, info: ValidationInfo) -> Secret | None:
+        return _one_credential(password, "oauth_token", info, required=True)
+
+
+class CaldavAccount(RemoteAccount):
+    kind: Literal["caldav"]
+    url: ServiceUrl  # the calendar home or any URL the server discovers from (RFC 6764)
+    username: Text | None = None
+    token: Secret | None = None  # bearer token
+    password: Secret | None = None
+    verify_tls: Flag = True
+    calendars: Names | None = None  # display names or paths; None: every calendar
+
+    @field_validator("password", mode="after")
+    @classmethod
+    def _password_needs_user(cls, password: Secret | None, info: ValidationInfo) -> Secret | None:
+        if password is not None and "username" in info.data and info.data["username"] is None:
+            raise invalid("credentials", "a password needs a username")
+        return _one_credential(password, "token", info, required=False)
+
+
+class GmailAccount(RemoteAccount):
+    """Gmail and Google Calendar through Google's APIs (OAuth 2.0, offline access)."""
+
+    kind: Literal["gmail"]
+    owner: OwnerAddresses
+    client_id: Text
+    client_secret: Secret
+    refresh_token: Secret
+    token_uri: ServiceUrl = "https://oauth2.googleapis.com/token"
+    api_root: ServiceUrl = "https://gmail.googleapis.com/"
+    calendar_api_root: ServiceUrl = "https://www.googleapis.com/"
+    calendar: Flag = True  # also sync the primary calendar
+
+
+class MicrosoftAccount(RemoteAccount):
+    """Microsoft 365 mail and calendar through Graph (app-only client credentials)."""
+
+    kind: Literal["microsoft"]
+    owner: OwnerAddresses
+    tenant: Text
+    client_id: Text
+    client_secret: Secret
+    authority: ServiceUrl = "https://login.microsoftonline.com"
+    graph_root: ServiceUrl = "https://graph.microsoft.com"
+    user: Text = Field(None, validate_default=True)  # user id or UPN; default: first owner
+    calendar: Flag = True
+
+    _user = field_validator("user", mode="before")(_first_owner)
+
+
+AccountSettings = Annotated[
+    ArchiveAccount | ImapAccount | GmailAccount | MicrosoftAccount | CaldavAccount,
+    Field(discriminator="kind"),
+]
+
+
+def _database_url(value: object) -> str:
+    try:
+        url = make_url(value) if isinstance(value, str) else None
+    except ArgumentError:
+        url = None
+    if url is None:
+        raise invalid(
+            "database_url", 'expected a URL like "postgresql+psycopg://host/db" or "sqlite:///path"'
+        )
+    if url.password is not None:
+        # Do not quote the URL: it holds the password.
+        raise invalid(
+            "database_url",
+            "no password in database_url: PostgreSQL reads it from PGPASSWORD or ~/.pgpass",
+        )
+    assert isinstance(value, str)
+    return value.strip()
+
+
+def _phone_region(value: object) -> object:
+    region = value.strip().upper() if isinstance(value, str) else value
+    if region is None or region in phonenumbers.SUPPORTED_REGIONS:
+        return region
+    raise invalid(
+        "phone_region", f'expected a two-letter region code like "DE", got {shown(value)}'
+    )
+
+
+def _log_level(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+class Settings(FrozenSettings):
+    database_url: Annotated[str, BeforeValidator(_database_url)] = Field(
+        default_factory=default_database_url
+    )
+    org_domains: Domains = ()  # the organisation's own domains: colleagues, not contacts
+    creation: CreationSettings = CreationSettings()
+    blocklist: BlocklistSettings = BlocklistSettings()
+    workers: Annotated[int, Strict(), Field(ge=1, le=64)] = 4
+    phone_region: Annotated[str | None, BeforeValidator(_phone_region)] = None
+    log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "INFO"
+    accounts: tuple[AccountSettings, ...] = ()
+
+    @field_validator("accounts", mode="wrap")
+    @classmethod
+    def _unique_names(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        duplicates = _duplicate_names(value)
+        if not duplicates:
+            return handler(value)
+        try:
+            handler(value)
+            found: list[InitErrorDetails] = []
+        except ValidationError as exc:
+            # Rebuild the accounts' own errors so they come out together with
+            # the duplicates; messages are already rendered, so no ctx.
+            found = [
+                InitErrorDetails(type=invalid(e["type"], e["msg"]), loc=e["loc"], input=e["input"])
+                for e in exc.errors()
+            ]
+        raise ValidationError.from_exception_data("accounts", found + duplicates)
+
+    def account(self, name: str) -> AccountBase:
+        """The account called ``name``; KeyError if there is none."""
+        for acct in self.accounts:
+            if acct.name == name:
+                return acct
+        raise KeyError(name)
+
+
+def _duplicate_names(value: object) -> list[InitErrorDetails]:
+    """A problem at the name of every account that repeats an earlier account's name."""
+    if not isinstance(value, list | tuple):
+        return []
+    first: dict[str, int] = {}
+    found: list[InitErrorDetails] = []
+    for index, item in enumerate(value):
+        name = item.get("name") if isinstance(item, Mapping) else getattr(item, "name", None)
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            message = f"account name {shown(name)} is already used by accounts[{first[name]}]"
+            found.append(
+                InitErrorDetails(
+                    type=invalid("duplicate_name", message), loc=(index, "name"), input=name
+                )
+            )
+        else:
+            first[name] = index
+    return found

@@ -1,0 +1,222 @@
+"""Value types of the config file: durations, secret references, addresses, domains, URLs.
+
+Each parser turns YAML text into a typed value or raises a pydantic error
+whose message is the one the user reads next to file:line, so the wording
+lives here, once. Parsers quote the offending input (shortened) except for
+secrets, whose input may be the very password someone pasted inline.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, GetCoreSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+from config.errors import SecretUnavailable
+from connectors.records import normalize_email
+
+# A secret file bigger than this is a wrong path (a key ring, a log), not a token.
+MAX_SECRET_FILE_BYTES = 64 * 1024
+# Longest duration text worth matching; longer input is garbage, not a duration.
+MAX_DURATION_TEXT = 40
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+_DURATION = re.compile(
+    r"(?:(?P<weeks>\d{1,7})w)?(?:(?P<days>\d{1,7})d)?(?:(?P<hours>\d{1,9})h)?"
+    r"(?:(?P<minutes>\d{1,9})m)?(?:(?P<seconds>\d{1,9})s)?"
+)
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def invalid(code: str, message: str) -> PydanticCustomError:
+    """A validation error whose message is shown to the user as written."""
+    return PydanticCustomError(code, message)
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """The user's input quoted for a message, cut short so garbage stays readable."""
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_duration(value: object, *, allow_zero: bool = True) -> timedelta:
+    """ "90s", "5m", "1h30m", "365d", "2w", or a plain integer number of seconds."""
+    if isinstance(value, timedelta):
+        found: timedelta | None = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        found = timedelta(seconds=value) if abs(value) < 10**12 else None
+    elif isinstance(value, str) and len(value) <= MAX_DURATION_TEXT:
+        found = _duration_text(value.strip())
+    else:
+        found = None
+    if found is None:
+        raise invalid("duration", f'expected a duration like "5m", got {shown(value)}')
+    if found < timedelta(0) or (found == timedelta(0) and not allow_zero):
+        least = "zero or more" if allow_zero else "more than zero"
+        raise invalid("duration", f"expected a duration of {least}, got {shown(value)}")
+    return found
+
+
+def _duration_text(text: str) -> timedelta | None:
+    if text.isdigit():
+        return timedelta(seconds=int(text))
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        return None
+    # The digit caps in _DURATION keep every match far below timedelta's limit.
+    return timedelta(**{unit: int(n) for unit, n in match.groupdict().items() if n is not None})
+
+
+def _positive_duration(value: object) -> timedelta:
+    return parse_duration(value, allow_zero=False)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+PositiveDuration = Annotated[timedelta, BeforeValidator(_positive_duration)]
+
+
+def parse_email(value: object) -> str:
+    """One email address, normalized the way connectors normalize them."""
+    email = normalize_email(value) if isinstance(value, str) else ""
+    if not email:
+        raise invalid(
+            "email", f'expected an email address like "ann@example.com", got {shown(value)}'
+        )
+    return email
+
+
+def parse_domain(value: object) -> str:
+    """A domain name, lower-cased and IDNA-encoded so it compares with normalized emails."""
+    domain = value.strip().rstrip(".").lower() if isinstance(value, str) else ""
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        domain = ""
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise invalid("domain", f'expected a domain like "example.com", got {shown(value)}')
+    return domain
+
+
+def one_or_many(value: object) -> object:
+    """Let a single item stand for a one-item list ("owner: ann@x.com")."""
+    return (value,) if isinstance(value, str) else value
+
+
+EmailAddress = Annotated[str, BeforeValidator(parse_email)]
+Domain = Annotated[str, BeforeValidator(parse_domain)]
+
+
+def parse_service_url(value: object) -> str:
+    """An http(s) URL without credentials; plain http only to a loopback host.
+
+    Tokens sent over plain http to a remote host would leak; loopback http is
+    what test fakes and local proxies use.
+    """
+    parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("url", f'expected a URL like "https://host/path", got {shown(value)}')
+    if parts.username is not None or parts.password is not None:
+        raise invalid("url", "URLs must not carry credentials; use the account's secret keys")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise invalid(
+            "url", "plain http:// is allowed only to 127.0.0.1 or localhost; use https://"
+        )
+    assert isinstance(value, str)
+    return value.strip()
+
+
+ServiceUrl = Annotated[str, BeforeValidator(parse_service_url)]
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A reference to a secret: ``${ENV_VAR}`` or ``file:/path``, resolved at the time of use.
+
+    The resolved value is never stored here, so neither repr() nor a settings
+    dump can show it; the reference itself is not secret.
+    """
+
+    source: Literal["env", "file"]
+    name: str  # the variable name, or the absolute file path
+
+    @property
+    def reference(self) -> str:
+        return f"${{{self.name}}}" if self.source == "env" else f"file:{self.name}"
+
+    def __repr__(self) -> str:
+        return f"Secret({self.reference!r})"
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def resolve(self) -> str:
+        """The secret's current value; raises SecretUnavailable naming the reference."""
+        if self.source == "env":
+            value = os.environ.get(self.name)
+            if not value:
+                raise SecretUnavailable(self.reference, "the environment variable is not set")
+            return value
+        return self._read_file()
+
+    def _read_file(self) -> str:
+        try:
+            with open(self.name, "rb") as handle:
+                data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SecretUnavailable(self.reference, exc.strerror or type(exc).__name__) from None
+        if len(data) > MAX_SECRET_FILE_BYTES:
+            raise SecretUnavailable(self.reference, "the file is larger than 64 KiB")
+        # Editors and `echo > file` add a final newline that is not part of the token.
+        value = data.decode("utf-8", errors="replace").rstrip("\r\n")
+        if not value:
+            raise SecretUnavailable(self.reference, "the file is empty")
+        return value
+
+    def risks(self) -> list[str]:
+        """Why this reference may fail or leak, checked now (for `config check`)."""
+        if self.source == "env":
+            return [] if os.environ.get(self.name) else [f"{self.reference} is not set here"]
+        try:
+            mode = os.stat(self.name).st_mode
+        except OSError as exc:
+            return [f"{self.reference} cannot be read: {exc.strerror}"]
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return [f"{self.reference} is readable by other users; chmod 600 it"]
+        return []
+
+    @classmethod
+    def parse(cls, value: object) -> Secret:
+        if isinstance(value, Secret):
+            return value
+        text = value.strip() if isinstance(value, str) else ""
+        env = _ENV_REF.fullmatch(text)
+        if env:
+            return cls("env", env.group(1))
+        if text.startswith("file:"):
+            path = Path(text[5:]).expanduser()
+            if not path.is_absolute():
+                raise invalid(
+                    "secret", "file secrets need an absolute path: file:/path or file:~/path"
+                )
+            return cls("file", str(path))
+        # Never quote the input: it is most likely the secret itself.
+        raise invalid("secret", "write secrets as ${ENV_VAR} or file:/path, never inline")
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls.parse,
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
