@@ -1,0 +1,38 @@
+"""Storage: the schema, ``apply`` (one transaction per batch), the Directory, the change feed.
+
+Entry point: ``open_database(url)`` returns a migrated ``Database``.
+SQLite (``sqlite:///path``) is the embedded default; PostgreSQL
+(``postgresql+psycopg://...``) serves teams and several agent processes.
+"""
+
+from storage.apply import ApplyResult
+from storage.changes import Change
+from storage.database import AccountStatus, Database, open_database
+from storage.directory import StoredDirectory
+from storage.queries import (
+    ContactDetail,
+    ContactSummary,
+    ErrorView,
+    FieldValue,
+    InteractionView,
+    Observed,
+    ParticipantView,
+    SourceView,
+)
+
+__all__ = [
+    "AccountStatus",
+    "ApplyResult",
+    "Change",
+    "ContactDetail",
+    "ContactSummary",
+    "Database",
+    "ErrorView",
+    "FieldValue",
+    "InteractionView",
+    "Observed",
+    "ParticipantView",
+    "SourceView",
+    "StoredDirectory",
+    "open_database",
+]

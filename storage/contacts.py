@@ -1,0 +1,289 @@
+"""Contacts inside ``apply``: ensure owners for emails, companies, observations, fields.
+
+"create" means *ensure a contact owns this email*: the email is the natural
+key (``contact_emails`` primary key), so the same address in two messages of
+one batch, or in a replayed batch, is one contact. A contact row is inserted
+first and then claims its email; if a concurrent writer claimed the email in
+between, our row is deleted again and theirs is used.
+
+A contact's fields are never written directly by capture: each participant's
+observations are stored with provenance and the fields are re-derived
+(newest observation with confidence >= ``MIN_CONFIDENCE`` per field), except
+fields locked by a person or a CRM (``contact_field_locks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from matcher.plan import ParticipantPlan
+from storage.bulk import chunks, select_in, text_value, update_by_id, upsert
+from storage.changes import Entity, Operation
+from storage.schema import (
+    DERIVED_FIELDS,
+    companies,
+    company_domains,
+    contact_emails,
+    contact_field_locks,
+    contact_observations,
+    contacts,
+    interaction_participants,
+)
+
+MIN_CONFIDENCE = 0.5
+Feed = list[tuple[Entity, int, Operation]]
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """One participant of one applied interaction, with where and when it was seen."""
+
+    interaction_id: int
+    occurred_at: datetime
+    account_id: int
+    participant: ParticipantPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Owners:
+    """Which contact owns each email of the batch after apply, and what is new."""
+
+    by_email: Mapping[str, int]
+    links: Mapping[tuple[int, str], int]  # (interaction, email) -> contact for valid links
+    new_contacts: int
+    claimed: frozenset[str]  # emails that got an owner in this transaction
+
+
+def owners_of(conn: sa.Connection, emails: Iterable[str]) -> dict[str, int]:
+    """The contact that owns each of ``emails`` (those that have one)."""
+    c = contact_emails.c
+    return {
+        r.email: r.contact_id for r in select_in(conn, [c.email, c.contact_id], c.email, emails)
+    }
+
+
+def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
+    c = company_domains.c
+    rows = select_in(conn, [c.domain, c.company_id], c.domain, domains)
+    return {r.domain: r.company_id for r in rows}
+
+
+def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: Feed) -> Owners:
+    emails = {s.participant.email for s in seats}
+    owner = owners_of(conn, emails)
+    wanted = {s.participant.contact_id for s in seats if s.participant.decision == "link"}
+    existing = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted - {None})}
+    links: dict[tuple[int, str], int] = {}
+    claims: dict[str, int] = {}
+    creates: dict[str, ParticipantPlan] = {}
+    for seat in seats:
+        p = seat.participant
+        if p.decision == "link" and p.contact_id is not None and p.contact_id in existing:
+            links[(seat.interaction_id, p.email)] = p.contact_id
+            if p.email not in owner:
+                claims.setdefault(p.email, p.contact_id)  # a scored link adds the address
+        elif p.decision in ("link", "create") and p.email not in owner:
+            creates.setdefault(p.email, p)  # a link to a vanished contact re-creates it
+    for email in claims:
+        creates.pop(email, None)
+    domains = {p.company_domain for p in _acting(seats) if p.company_domain}
+    domain_company = ensure_companies(conn, domains, now, feed)
+    landed = _insert_contacts(conn, creates, claims, domain_company, now, feed)
+    owner.update(landed)
+    if lost := set(creates) - set(landed):  # lost a race: another writer owns these now
+        owner.update(owners_of(conn, lost))
+    _assign_companies(conn, seats, owner, links, domain_company, now, feed)
+    new = sum(1 for e in landed if e in creates)
+    return Owners(owner, links, new, frozenset(landed))
+
+
+def _acting(seats: Iterable[Seat]) -> Iterable[ParticipantPlan]:
+    """Participants whose decision touches a contact (link or create)."""
+    return (s.participant for s in seats if s.participant.decision != "skip")
+
+
+def _insert_contacts(
+    conn: sa.Connection,
+    creates: Mapping[str, ParticipantPlan],
+    claims: Mapping[str, int],
+    domain_company: Mapping[str, int],
+    now: datetime,
+    feed: Feed,
+) -> dict[str, int]:
+    """Insert one contact per email and claim the emails; returns the owner of each that landed."""
+    new_ids: dict[str, int] = {}
+    if creates:
+        rows = [
+            {
+                "created_rule": text_value(p.rule) or "",
+                "company_id": domain_company.get(p.company_domain or ""),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for p in creates.values()
+        ]
+        stmt = contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True)
+        ids = [r.id for r in conn.execute(stmt, rows)]
+        new_ids = dict(zip(creates, ids, strict=True))
+    wanted = {**new_ids, **claims}
+    if not wanted:
+        return {}
+    stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
+    landed: set[str] = set()
+    for pairs in chunks(sorted(wanted.items())):
+        rows = [{"email": e, "contact_id": c} for e, c in pairs]
+        landed.update(r.email for r in conn.execute(stmt.returning(contact_emails.c.email), rows))
+    orphans = [i for e, i in new_ids.items() if e not in landed]
+    for part in chunks(orphans):
+        conn.execute(sa.delete(contacts).where(contacts.c.id.in_(part)))
+    feed.extend(("contact", new_ids[e], "insert") for e in sorted(landed) if e in new_ids)
+    feed.extend(("contact", claims[e], "update") for e in sorted(landed) if e in claims)
+    return {e: wanted[e] for e in landed}
+
+
+def ensure_companies(
+    conn: sa.Connection, domains: Collection[str], now: datetime, feed: Feed
+) -> dict[str, int]:
+    """Company id per registrable domain, creating a company named after a new domain."""
+    found = companies_of(conn, domains)
+    missing = sorted(set(domains) - set(found))
+    if not missing:
+        return found
+    stmt = companies.insert().returning(companies.c.id, sort_by_parameter_order=True)
+    ids = [r.id for r in conn.execute(stmt, [{"name": d, "created_at": now} for d in missing])]
+    claim = upsert(conn, company_domains).on_conflict_do_nothing(index_elements=["domain"])
+    rows = [{"domain": d, "company_id": i} for d, i in zip(missing, ids, strict=True)]
+    landed = {r.domain for r in conn.execute(claim.returning(company_domains.c.domain), rows)}
+    lost = [r["company_id"] for r in rows if r["domain"] not in landed]
+    for part in chunks(lost):
+        conn.execute(sa.delete(companies).where(companies.c.id.in_(part)))
+    feed.extend(("company", r["company_id"], "insert") for r in rows if r["domain"] in landed)
+    found.update({r["domain"]: r["company_id"] for r in rows if r["domain"] in landed})
+    if lost:
+        found.update(companies_of(conn, set(missing) - landed))
+    return found
+
+
+def _assign_companies(
+    conn: sa.Connection,
+    seats: list[Seat],
+    owner: Mapping[str, int],
+    links: Mapping[tuple[int, str], int],
+    domain_company: Mapping[str, int],
+    now: datetime,
+    feed: Feed,
+) -> None:
+    """Give existing contacts without a company the company of their work domain."""
+    wanted: dict[int, int] = {}
+    for s in seats:
+        p = s.participant
+        contact = links.get((s.interaction_id, p.email)) or owner.get(p.email)
+        if contact and p.company_domain in domain_company and p.decision != "skip":
+            wanted.setdefault(contact, domain_company[p.company_domain or ""])
+    rows = select_in(conn, [contacts.c.id, contacts.c.company_id], contacts.c.id, wanted)
+    todo = [r.id for r in rows if r.company_id is None]
+    if not todo:
+        return
+    changed = [{"id": c, "company_id": wanted[c], "updated_at": now} for c in sorted(todo)]
+    update_by_id(conn, contacts, changed)
+    feed.extend(("contact", c, "update") for c in sorted(todo))
+
+
+def backlink(conn: sa.Connection, owners: Owners) -> None:
+    """Link earlier participant rows of newly owned emails, so arrival order does not matter."""
+    if not owners.claimed:
+        return
+    stmt = (
+        sa.update(interaction_participants)
+        .where(
+            interaction_participants.c.email == sa.bindparam("addr"),
+            interaction_participants.c.contact_id.is_(None),
+        )
+        .values(contact_id=sa.bindparam("cid"))
+    )
+    conn.execute(stmt, [{"addr": e, "cid": owners.by_email[e]} for e in sorted(owners.claimed)])
+
+
+def store_observations(
+    conn: sa.Connection, seats: list[Seat], owners: Owners, now: datetime, feed: Feed
+) -> None:
+    """Store each linked/created participant's observations, then re-derive changed contacts."""
+    best: dict[tuple[int, str, int], dict[str, Any]] = {}
+    for s in seats:
+        p = s.participant
+        if p.decision == "skip":
+            continue
+        contact = owners.links.get((s.interaction_id, p.email)) or owners.by_email.get(p.email)
+        if contact is None:
+            continue
+        for ob in p.observations:
+            key = (contact, ob.field, s.interaction_id)
+            value = text_value(ob.value)
+            if not value or (key in best and best[key]["confidence"] >= ob.confidence):
+                continue
+            best[key] = {
+                "contact_id": contact,
+                "field": ob.field,
+                "value": value,
+                "confidence": ob.confidence,
+                "interaction_id": s.interaction_id,
+                "observed_at": s.occurred_at,
+                "account_id": s.account_id,
+            }
+    if not best:
+        return
+    stmt = upsert(conn, contact_observations).on_conflict_do_nothing(
+        index_elements=["contact_id", "field", "interaction_id"]
+    )
+    touched: set[int] = set()
+    for part in chunks(list(best.values())):
+        touched.update(
+            r.contact_id
+            for r in conn.execute(stmt.returning(contact_observations.c.contact_id), part)
+        )
+    refresh_fields(conn, touched, now, feed)
+
+
+def refresh_fields(conn: sa.Connection, ids: Iterable[int], now: datetime, feed: Feed) -> None:
+    """Set each derived field to its newest confident observation unless the field is locked."""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    o = contact_observations
+    newest: dict[tuple[int, str], tuple[datetime, int, str]] = {}
+    for part in chunks(ids):
+        query = sa.select(o.c.contact_id, o.c.field, o.c.value, o.c.observed_at, o.c.id).where(
+            o.c.contact_id.in_(part),
+            o.c.confidence >= MIN_CONFIDENCE,
+            o.c.field.in_(DERIVED_FIELDS),
+        )
+        for r in conn.execute(query):
+            key, stamp = (r.contact_id, r.field), (r.observed_at, r.id, r.value)
+            if key not in newest or stamp > newest[key]:
+                newest[key] = stamp
+    locked = {
+        (r.contact_id, r.field)
+        for r in select_in(
+            conn,
+            [contact_field_locks.c.contact_id, contact_field_locks.c.field],
+            contact_field_locks.c.contact_id,
+            ids,
+        )
+    }
+    columns = [contacts.c[f] for f in DERIVED_FIELDS]
+    updates = []
+    for row in select_in(conn, [contacts.c.id, *columns], contacts.c.id, ids):
+        current = {f: row._mapping[f] for f in DERIVED_FIELDS}
+        derived = dict(current)
+        for f in DERIVED_FIELDS:
+            if (row.id, f) in newest and (row.id, f) not in locked:
+                derived[f] = newest[(row.id, f)][2]
+        if derived != current:
+            updates.append({"id": row.id, **derived, "updated_at": now})
+    update_by_id(conn, contacts, updates)
+    feed.extend(("contact", u["id"], "update") for u in updates)

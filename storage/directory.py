@@ -1,0 +1,36 @@
+"""The matcher's read-only view of stored contacts (``matcher.plan.Directory``).
+
+Both lookups are primary-key reads in chunks: ``contact_emails.email`` and
+``address_evidence.email``, which ``apply`` keeps current, so a batch of
+thousands of addresses costs a few statements and no joins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+import sqlalchemy as sa
+
+from matcher.plan import Evidence
+from storage.bulk import select_in
+from storage.contacts import owners_of
+from storage.schema import address_evidence
+
+
+class StoredDirectory:
+    """``matcher.plan.Directory`` over the database; each call reads committed data."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def contact_ids(self, emails: Collection[str]) -> Mapping[str, int]:
+        with self._engine.connect() as conn:
+            return owners_of(conn, emails)
+
+    def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
+        t = address_evidence
+        with self._engine.connect() as conn:
+            rows = select_in(
+                conn, [t.c.email, t.c.sent_to, t.c.received_from, t.c.met], t.c.email, emails
+            )
+        return {r.email: Evidence(r.sent_to, r.received_from, r.met) for r in rows}

@@ -1,0 +1,81 @@
+"""Engines for SQLite (the embedded default) and PostgreSQL, migrated to head on open.
+
+SQLite is tuned for one agent process with readers beside it: WAL so a CRM
+can read while the agent writes, ``busy_timeout`` so a second writer waits
+instead of failing, ``foreign_keys=ON`` because SQLite leaves them off.
+Write transactions start with ``BEGIN IMMEDIATE``: a deferred transaction
+that reads and then writes can fail with SQLITE_BUSY at once, whatever the
+timeout, when another writer got there first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+# Any constant works; it only has to be the same in every agent process so
+# two processes opening one PostgreSQL database do not migrate it at once.
+MIGRATION_LOCK_KEY = 0x6175746F63617074  # "autocapt"
+
+# Execution option a connection sets to make its transactions writers.
+WRITE = {"autocapture_write": True}
+
+
+def create_engine(url: str) -> sa.Engine:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: sa.URL) -> sa.Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        _prepare_sqlite_file(Path(url.database))
+    engine = sa.create_engine(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")  # WAL stays durable across crashes of the app
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get("autocapture_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the folder 0700 and the file 0600: the database holds people's data."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    # SQLite gives the -wal and -shm files the main file's mode.
+    os.chmod(path, 0o600)
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Upgrade the schema to head inside one transaction."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

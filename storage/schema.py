@@ -1,0 +1,241 @@
+"""The tables, as typed SQLAlchemy 2 models.
+
+The models describe the schema; the write path uses their tables through
+Core bulk statements (``storage.apply``), never per-row ORM flushes. The
+migration in ``storage/migrations/versions`` creates exactly this schema;
+``tests/integration/test_storage_schema.py`` proves the two agree.
+
+Natural keys carry the idempotency of invariant 1: ``interactions.identity``,
+``interaction_sources (account_id, provider_id)``, ``interaction_participants
+(interaction_id, email, role)``, ``contact_emails.email``,
+``contact_observations (contact_id, field, interaction_id)`` and
+``ingest_errors (account_id, provider_id, reason)``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# A contact's fields that capture derives from observations (and that a
+# person or a CRM may lock). Each is a column of ``contacts``.
+DERIVED_FIELDS: tuple[str, ...] = ("name", "given_name", "family_name", "title", "company")
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timestamps stored as UTC and always read back timezone-aware.
+
+    SQLite has no time zone type and returns naive values; PostgreSQL returns
+    aware ones. Without this the same comparison (is the stored meeting newer?)
+    would behave differently on the two engines.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only gives 64-bit rowid aliases to a column declared INTEGER.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, unique=True)
+    kind: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.Text, default="ok")  # ok | error | needs_reauth
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    items_captured: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursors"
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    cursor: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CompanyDomain(Base):
+    __tablename__ = "company_domains"
+    domain: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id"), index=True)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str | None] = mapped_column(sa.Text)
+    given_name: Mapped[str | None] = mapped_column(sa.Text)
+    family_name: Mapped[str | None] = mapped_column(sa.Text)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    company: Mapped[str | None] = mapped_column(sa.Text)
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id"), index=True)
+    created_rule: Mapped[str] = mapped_column(sa.Text)  # why it exists (invariant 7)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactEmail(Base):
+    __tablename__ = "contact_emails"
+    email: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # normalized
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+
+
+class ContactObservation(Base):
+    """Every value capture has seen for a contact field; never deleted (history)."""
+
+    __tablename__ = "contact_observations"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "field", "interaction_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
+    field: Mapped[str] = mapped_column(sa.Text)
+    value: Mapped[str] = mapped_column(sa.Text)
+    confidence: Mapped[float] = mapped_column(sa.Float)
+    interaction_id: Mapped[int] = mapped_column(sa.ForeignKey("interactions.id"))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+
+
+class ContactFieldLock(Base):
+    """A field set by hand or owned by a CRM: capture never overwrites it."""
+
+    __tablename__ = "contact_field_locks"
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    value: Mapped[str | None] = mapped_column(sa.Text)
+    owner: Mapped[str] = mapped_column(sa.Text)  # manual | crm
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    identity: Mapped[str] = mapped_column(sa.Text, unique=True)
+    kind: Mapped[str] = mapped_column(sa.Text)  # email | meeting
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    subject: Mapped[str | None] = mapped_column(sa.Text)  # None below privacy "subject"
+    snippet: Mapped[str | None] = mapped_column(sa.Text)  # None below privacy "full"
+    direction: Mapped[str] = mapped_column(sa.Text)
+    thread_key: Mapped[str | None] = mapped_column(sa.Text, index=True)
+    status: Mapped[str] = mapped_column(sa.Text)
+    sequence: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InteractionSource(Base):
+    __tablename__ = "interaction_sources"
+    __table_args__ = (sa.UniqueConstraint("account_id", "provider_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(sa.ForeignKey("interactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    stream: Mapped[str] = mapped_column(sa.Text)
+    provider_id: Mapped[str] = mapped_column(sa.Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InteractionParticipant(Base):
+    __tablename__ = "interaction_participants"
+    __table_args__ = (sa.UniqueConstraint("interaction_id", "email", "role"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(sa.ForeignKey("interactions.id"))
+    email: Mapped[str] = mapped_column(sa.Text, index=True)
+    name: Mapped[str | None] = mapped_column(sa.Text)
+    role: Mapped[str] = mapped_column(sa.Text)
+    klass: Mapped[str] = mapped_column(sa.Text)
+    decision: Mapped[str] = mapped_column(sa.Text)
+    rule: Mapped[str] = mapped_column(sa.Text)
+    response_status: Mapped[str | None] = mapped_column(sa.Text)
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+
+
+class AddressEvidence(Base):
+    """Exchange evidence per address, kept so the Directory reads it by primary key."""
+
+    __tablename__ = "address_evidence"
+    email: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    sent_to: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    received_from: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    met: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class IngestErrorRow(Base):
+    __tablename__ = "ingest_errors"
+    __table_args__ = (sa.UniqueConstraint("account_id", "provider_id", "reason"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    stream: Mapped[str] = mapped_column(sa.Text)
+    provider_id: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    detail: Mapped[str] = mapped_column(sa.Text)
+    count: Mapped[int] = mapped_column(sa.Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChangeRow(Base):
+    """The change feed; see ``storage.changes`` for why ``xact_id`` exists."""
+
+    __tablename__ = "changes"
+    # AUTOINCREMENT: never reuse an id a reader may already have passed.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity: Mapped[str] = mapped_column(sa.Text)
+    entity_id: Mapped[int] = mapped_column(sa.BigInteger)
+    operation: Mapped[str] = mapped_column(sa.Text)  # insert|update|delete|merge|forget
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    xact_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # PostgreSQL only
+
+
+def table(model: type[Base]) -> sa.Table:
+    """The Core table of a model, typed for bulk statements."""
+    return cast(sa.Table, model.__table__)
+
+
+accounts = table(Account)
+sync_cursors = table(SyncCursor)
+companies = table(Company)
+company_domains = table(CompanyDomain)
+contacts = table(Contact)
+contact_emails = table(ContactEmail)
+contact_observations = table(ContactObservation)
+contact_field_locks = table(ContactFieldLock)
+interactions = table(Interaction)
+interaction_sources = table(InteractionSource)
+interaction_participants = table(InteractionParticipant)
+address_evidence = table(AddressEvidence)
+ingest_errors = table(IngestErrorRow)
+changes = table(ChangeRow)

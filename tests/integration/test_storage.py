@@ -1,0 +1,350 @@
+"""storage.apply on SQLite and PostgreSQL: idempotency, identities, contacts, atomicity.
+
+Plans are built by hand (they are plain frozen dataclasses). The builders at
+the top are shared by the other ``test_storage_*`` modules.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from connectors.records import IngestError, SourceRef
+from matcher.plan import Evidence, InteractionPlan, Observation, ParticipantPlan, Plan
+from storage import ApplyResult, Database, open_database
+from storage.schema import Base
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def ticking_clock() -> Callable[[], datetime]:
+    """A clock that moves one second per reading: a rewrite would show in timestamps."""
+    ticks = itertools.count()
+    return lambda: datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=next(ticks))
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = open_database(db_url, clock=ticking_clock())
+    yield database
+    database.close()
+
+
+def person(
+    email: str,
+    role: str = "to",
+    decision: str = "create",
+    *,
+    name: str | None = None,
+    rule: str = "policy:on_exchange",
+    contact_id: int | None = None,
+    observations: tuple[Observation, ...] = (),
+    company_domain: str | None = None,
+    klass: str = "person",
+    response_status: str | None = None,
+) -> ParticipantPlan:
+    return ParticipantPlan(
+        email=email,
+        name=name,
+        role=role,  # type: ignore[arg-type]
+        klass=klass,  # type: ignore[arg-type]
+        decision=decision,  # type: ignore[arg-type]
+        rule=rule,
+        response_status=response_status,
+        contact_id=contact_id,
+        observations=observations,
+        company_domain=company_domain,
+    )
+
+
+def mail(
+    msgid: str,
+    *participants: ParticipantPlan,
+    account: str = "alice",
+    provider_id: str | None = None,
+    direction: str = "inbound",
+    at: datetime = T0,
+    subject: str | None = "Quarterly plan",
+    stream: str = "INBOX",
+) -> InteractionPlan:
+    return InteractionPlan(
+        identity=f"msgid:{msgid}",
+        kind="email",
+        occurred_at=at,
+        ended_at=None,
+        subject=subject,
+        snippet=None,
+        direction=direction,  # type: ignore[arg-type]
+        thread_key=f"thread:{msgid}",
+        status="received" if direction == "inbound" else "sent",
+        sequence=0,
+        source=SourceRef(account, stream, provider_id or f"{stream}/{msgid}"),
+        participants=participants,
+    )
+
+
+def meeting(
+    uid: str,
+    sequence: int,
+    *participants: ParticipantPlan,
+    account: str = "alice",
+    start: datetime = T0,
+    status: str = "confirmed",
+    subject: str = "Kick-off",
+) -> InteractionPlan:
+    return InteractionPlan(
+        identity=f"ical:{uid}|",
+        kind="meeting",
+        occurred_at=start,
+        ended_at=start + timedelta(hours=1),
+        subject=subject,
+        snippet=None,
+        direction="unknown",
+        thread_key=None,
+        status=status,
+        sequence=sequence,
+        source=SourceRef(account, "calendar", f"cal/{uid}.ics"),
+        participants=participants,
+    )
+
+
+def snapshot(db: Database, skip: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary-key order."""
+    content = {}
+    with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name in skip:
+                continue
+            rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+            content[table.name] = [tuple(r) for r in rows]
+    return content
+
+
+def contact_of(db: Database, email: str) -> int:
+    return db.directory().contact_ids([email])[email]
+
+
+def participants(db: Database, identity: str) -> list[tuple[str, str, int | None]]:
+    """(email, role, contact id) of one interaction's participant rows."""
+    (view,) = [i for i in db.list_interactions(limit=1000) if i.identity == identity]
+    return [(p.email, p.role, p.contact_id) for p in view.participants]
+
+
+NAME = Observation("name", "Carol Diaz", 0.9)
+
+
+def first_batch() -> Plan:
+    """Three messages, two new people at a work domain, a free-mail sender, one error."""
+    return Plan(
+        account="alice",
+        interactions=(
+            mail(
+                "m1@x",
+                person("carol@acme.com", "from", observations=(NAME,), company_domain="acme.com"),
+                person("alice@us.com", "to", "skip", rule="class:internal", klass="internal"),
+            ),
+            mail(
+                "m2@x",
+                person("alice@us.com", "from", "skip", rule="class:internal", klass="internal"),
+                person("carol@acme.com", "to", company_domain="acme.com"),
+                person("dan@acme.com", "cc", company_domain="acme.com"),
+                direction="outbound",
+                stream="Sent",
+            ),
+            mail(
+                "m3@x",
+                person("noreply@shop.com", "from", "skip", rule="class:automated"),
+                person("eve@gmail.com", "to"),
+            ),
+        ),
+        errors=(IngestError(SourceRef("alice", "INBOX", "INBOX/9"), "header-too-large", "1 MB"),),
+    )
+
+
+def test_apply_stores_exactly_the_plan(db: Database) -> None:
+    result = db.apply(first_batch(), "INBOX", {"uid": 3})
+    assert result == ApplyResult(new_contacts=3, new_interactions=3, new_sources=3, errors=1)
+    assert db.counts() == {"contacts": 3, "interactions": 3, "sources": 3, "errors": 1}
+    carol, dan = contact_of(db, "carol@acme.com"), contact_of(db, "dan@acme.com")
+    assert participants(db, "msgid:m2@x") == [
+        ("dan@acme.com", "cc", dan),
+        ("alice@us.com", "from", None),
+        ("carol@acme.com", "to", carol),
+    ]
+    detail = db.get_contact(carol)
+    assert detail is not None
+    assert detail.emails == ("carol@acme.com",)
+    assert detail.value("name") == "Carol Diaz"
+    assert (detail.company_name, detail.company_domains) == ("acme.com", ("acme.com",))
+    assert detail.created_rule == "policy:on_exchange"
+    assert db.get_contact(dan).company_id == detail.company_id  # type: ignore[union-attr]
+    assert db.directory().contact_ids(["noreply@shop.com", "alice@us.com"]) == {}
+    assert db.load_cursor("alice", "INBOX") == {"uid": 3}
+
+
+def test_replay_changes_nothing_and_reports_zeros(db: Database) -> None:
+    db.apply(first_batch(), "INBOX", {"uid": 3})
+    before = snapshot(db, skip=("sync_cursors", "ingest_errors"))
+    again = db.apply(first_batch(), "INBOX", {"uid": 3})
+    assert again == ApplyResult()
+    assert snapshot(db, skip=("sync_cursors", "ingest_errors")) == before
+    (error,) = db.list_errors("alice")
+    # A repeat sighting of a bad item is counted, not duplicated.
+    assert (error.reason, error.provider_id, error.count) == ("header-too-large", "INBOX/9", 2)
+    assert error.last_seen > error.first_seen
+
+
+def test_same_message_in_two_accounts_is_one_interaction_two_sources(db: Database) -> None:
+    sent = mail(
+        "shared@x",
+        person("alice@us.com", "from", "skip", rule="owner"),
+        person("carol@acme.com", "to"),
+        direction="outbound",
+        stream="Sent",
+    )
+    received = replace(sent, source=SourceRef("bob", "INBOX", "INBOX/17"), direction="inbound")
+    first = db.apply(Plan("alice", (sent,)), "Sent", {"uid": 1})
+    second = db.apply(Plan("bob", (received,)), "INBOX", {"uid": 17})
+    assert first == ApplyResult(new_contacts=1, new_interactions=1, new_sources=1)
+    assert second == ApplyResult(new_sources=1)
+    (view,) = db.list_interactions()
+    assert [(s.account, s.provider_id) for s in view.sources] == [
+        ("alice", "Sent/shared@x"),
+        ("bob", "INBOX/17"),
+    ]
+    assert db.counts() == {"contacts": 1, "interactions": 1, "sources": 2, "errors": 0}
+    assert db.load_cursor("bob", "INBOX") == {"uid": 17}
+    assert db.load_cursor("alice", "Sent") == {"uid": 1}
+
+
+def test_same_email_created_twice_in_one_batch_is_one_contact(db: Database) -> None:
+    plan = Plan(
+        "alice",
+        (
+            mail("a@x", person("zoe@acme.com", "from")),
+            mail("b@x", person("zoe@acme.com", "cc"), person("zoe@acme.com", "cc")),
+        ),
+    )
+    assert db.apply(plan, "INBOX", None).new_contacts == 1
+    zoe = contact_of(db, "zoe@acme.com")
+    assert participants(db, "msgid:a@x") == [("zoe@acme.com", "from", zoe)]
+    assert participants(db, "msgid:b@x") == [("zoe@acme.com", "cc", zoe)]
+    assert db.load_cursor("alice", "INBOX") is None
+
+
+def test_creation_links_earlier_rows_whatever_the_arrival_order(db_url: str) -> None:
+    early = Plan("alice", (mail("1@x", person("fay@acme.com", "cc", "skip", rule="policy")),))
+    late = Plan("alice", (mail("2@x", person("fay@acme.com", "from")),))
+    linked: list[list[tuple[str, str, int | None]]] = []
+    for order in ((early, late), (late, early)):
+        database = open_database(db_url)
+        with database.engine.begin() as conn:  # a fresh schema for the second order
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(sa.delete(table))
+        for plan in order:
+            database.apply(plan, "INBOX", None)
+        fay = contact_of(database, "fay@acme.com")
+        rows = participants(database, "msgid:1@x") + participants(database, "msgid:2@x")
+        assert rows == [("fay@acme.com", "cc", fay), ("fay@acme.com", "from", fay)]
+        linked.append([(e, r, 1 if c else 0) for e, r, c in rows])
+        database.close()
+    assert linked[0] == linked[1]
+
+
+def test_link_decisions(db: Database) -> None:
+    db.apply(Plan("alice", (mail("1@x", person("gus@acme.com", "from")),)), "INBOX", None)
+    gus = contact_of(db, "gus@acme.com")
+    plan = Plan(
+        "alice",
+        (
+            mail(
+                "2@x",
+                person("gus@acme.com", "from", "link", rule="exact-email", contact_id=gus),
+                # A scored link: the new address becomes the contact's second one.
+                person("g.smith@acme.com", "cc", "link", rule="name+domain", contact_id=gus),
+                # A link to a contact that no longer exists must not fail the batch.
+                person("hal@acme.com", "to", "link", rule="exact-email", contact_id=999_999),
+            ),
+        ),
+    )
+    assert db.apply(plan, "INBOX", None).new_contacts == 1
+    hal = contact_of(db, "hal@acme.com")
+    assert db.directory().contact_ids(["gus@acme.com", "g.smith@acme.com"]) == {
+        "gus@acme.com": gus,
+        "g.smith@acme.com": gus,
+    }
+    assert participants(db, "msgid:2@x") == [
+        ("g.smith@acme.com", "cc", gus),
+        ("gus@acme.com", "from", gus),
+        ("hal@acme.com", "to", hal),
+    ]
+    assert db.get_contact(gus).emails == ("g.smith@acme.com", "gus@acme.com")  # type: ignore[union-attr]
+
+
+def test_failed_apply_moves_no_cursor_and_leaves_no_data(db: Database) -> None:
+    db.apply(first_batch(), "INBOX", {"uid": 3})
+    before = snapshot(db)
+    # confidence None violates NOT NULL late in the transaction, after the
+    # interaction, its source, the contact and the company were written.
+    broken = Observation("title", "CTO", None)  # type: ignore[arg-type]
+    plan = Plan(
+        "alice",
+        (
+            mail(
+                "4@x",
+                person("ivy@newco.io", "from", observations=(broken,), company_domain="newco.io"),
+            ),
+        ),
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        db.apply(plan, "INBOX", {"uid": 4})
+    assert db.load_cursor("alice", "INBOX") == {"uid": 3}
+    assert snapshot(db) == before
+    assert db.directory().contact_ids(["ivy@newco.io"]) == {}
+
+
+def test_directory_reads_contacts_and_evidence(db: Database) -> None:
+    db.apply(first_batch(), "INBOX", None)
+    plan = Plan("alice", (meeting("k1", 0, person("eve@gmail.com", "attendee", "skip")),))
+    db.apply(plan, "calendar", None)
+    directory = db.directory()
+    assert directory.evidence(["carol@acme.com", "dan@acme.com", "eve@gmail.com", "x@y.z"]) == {
+        "carol@acme.com": Evidence(sent_to=True, received_from=True),
+        "dan@acme.com": Evidence(sent_to=True),
+        "eve@gmail.com": Evidence(met=True),
+    }
+    many = [f"p{i}@bulk.com" for i in range(2500)] + ["carol@acme.com"]
+    assert directory.contact_ids(many) == {"carol@acme.com": contact_of(db, "carol@acme.com")}
+
+
+def test_hostile_values_are_stored_not_fatal(db: Database) -> None:
+    long_uid = "u" * 5000
+    plan = Plan(
+        "alice",
+        (
+            mail("nul@x", person("kim@acme.com", "from", name="K\x00im\udcff"), subject="a\x00b"),
+            replace(
+                meeting(long_uid, 0, person("kim@acme.com", "attendee")),
+                source=SourceRef("alice", "calendar", "p" * 5000),
+            ),
+            mail("big@x", person("x" * 400 + "@acme.com", "from")),
+        ),
+    )
+    result = db.apply(plan, "INBOX", None)
+    assert result == ApplyResult(new_contacts=1, new_interactions=3, new_sources=3)
+    assert db.apply(plan, "INBOX", None) == ApplyResult()
+    stored = {i.identity: i for i in db.list_interactions()}
+    assert stored["msgid:nul@x"].subject == "ab"
+    (hashed,) = [key for key in stored if key.startswith("sha256:")]
+    assert len(hashed) == len("sha256:") + 64
+    assert [s.provider_id[:7] for s in stored[hashed].sources] == ["sha256:"]
+    assert participants(db, "msgid:big@x") == []  # 400 characters is no address
+    kim = contact_of(db, "kim@acme.com")
+    (row,) = stored["msgid:nul@x"].participants
+    assert (row.email, row.name, row.contact_id) == ("kim@acme.com", "Kim?", kim)
