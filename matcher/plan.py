@@ -18,9 +18,7 @@ from typing import Literal, Protocol
 
 from connectors.records import IngestError, SourceRef
 
-Role = Literal[
-    "from", "sender", "reply-to", "to", "cc", "bcc", "organizer", "attendee", "quoted"
-]
+Role = Literal["from", "sender", "reply-to", "to", "cc", "bcc", "organizer", "attendee", "quoted"]
 ParticipantClass = Literal["person", "role", "automated", "internal", "room"]
 Direction = Literal["inbound", "outbound", "internal", "unknown"]
 Decision = Literal["link", "create", "skip"]
@@ -50,6 +48,8 @@ class ParticipantPlan:
     contact_id: int | None = None  # set when decision == "link"
     observations: tuple[Observation, ...] = ()  # applied to the contact on link/create
     company_domain: str | None = None  # registrable work domain; None for free mail
+    class_reason: str = ""  # why ``klass``: "owner", "local-part:noreply", "header:list-id", ...
+    meeting_role: str | None = None  # meetings: RFC 5545 ROLE (CHAIR, REQ-PARTICIPANT, ...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,251 @@
+"""What kind of party an address is: person, role account, automated, internal, room.
+
+The class decides whether an address may ever become a contact (creation
+policy per class), so the lists here are the project's one definition of
+"role account" and "automated sender". Classification order matters: an
+owner's own ``noreply@`` is still internal, and a room is a room whatever its
+local part says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from connectors.records import Address, Message, normalize_email
+from matcher.plan import AccountPolicy, ParticipantClass
+
+# Local-part tokens of machine senders. Multi-word families ("no-reply",
+# "do-not-reply", "mailer-daemon") are matched on joined neighbouring tokens,
+# so every separator spelling is one entry.
+AUTOMATED_LOCAL_TOKENS = frozenset(
+    {
+        "noreply",
+        "noreplies",
+        "donotreply",
+        "dontreply",
+        "notification",
+        "notifications",
+        "notify",
+        "mailerdaemon",
+        "postmaster",
+        "bounce",
+        "bounces",
+        "autoreply",
+        "autoresponder",
+        "newsletter",
+        "newsletters",
+        "alerts",
+        "automailer",
+        "mailbot",
+    }
+)
+
+# Shared mailboxes that belong to a function, not a person (RFC 2142 names
+# plus what sales teams meet daily). Matched on the whole local part and on
+# its first token ("sales.emea@", "info-de@").
+ROLE_LOCAL_PARTS = frozenset(
+    {
+        "sales",
+        "info",
+        "support",
+        "admin",
+        "administrator",
+        "billing",
+        "accounts",
+        "accounting",
+        "invoice",
+        "invoices",
+        "contact",
+        "contactus",
+        "hello",
+        "hi",
+        "team",
+        "office",
+        "jobs",
+        "careers",
+        "recruiting",
+        "hr",
+        "marketing",
+        "press",
+        "media",
+        "pr",
+        "help",
+        "helpdesk",
+        "service",
+        "services",
+        "customerservice",
+        "enquiries",
+        "inquiries",
+        "orders",
+        "reception",
+        "webmaster",
+        "hostmaster",
+        "abuse",
+        "security",
+        "legal",
+        "privacy",
+        "finance",
+        "partners",
+        "feedback",
+        "events",
+        "general",
+        "mail",
+        "it",
+        "ops",
+        "root",
+    }
+)
+
+_SEPARATORS = re.compile(r"[._\-+=]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    klass: ParticipantClass
+    reason: str  # "owner", "org-domain", "local-part:noreply", "header:list-id", ...
+
+
+def _idna_domain(domain: str) -> str:
+    domain = domain.strip().strip(".").lower()
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+def domain_within(domain: str, domains: frozenset[str]) -> bool:
+    """True when ``domain`` is one of ``domains`` or a subdomain of one."""
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in domains for i in range(len(labels)))
+
+
+@dataclass(frozen=True, slots=True)
+class Perimeter:
+    """The account's own side (owners, org domains) and its blocklist, normalized once."""
+
+    owners: frozenset[str]
+    org_domains: frozenset[str]
+    blocked_addresses: frozenset[str]
+    blocked_domains: frozenset[str]
+
+    @classmethod
+    def of(cls, policy: AccountPolicy) -> Perimeter:
+        return cls(
+            owners=_emails(policy.owner_addresses),
+            org_domains=frozenset(_idna_domain(d) for d in policy.org_domains if d.strip()),
+            blocked_addresses=_emails(policy.blocklist.addresses),
+            blocked_domains=frozenset(
+                _idna_domain(d) for d in policy.blocklist.domains if d.strip()
+            ),
+        )
+
+    def blocks(self, email: str) -> bool:
+        domain = email.rpartition("@")[2]
+        return email in self.blocked_addresses or domain_within(domain, self.blocked_domains)
+
+    def internal_reason(self, email: str) -> str | None:
+        if email in self.owners:
+            return "owner"
+        if domain_within(email.rpartition("@")[2], self.org_domains):
+            return "org-domain"
+        return None
+
+
+def _emails(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(e for e in (normalize_email(v) for v in values) if e)
+
+
+def _local_tokens(local: str) -> list[str]:
+    local = local.split("+", 1)[0] or local  # plus-tags say nothing about the owner
+    return [t for t in _SEPARATORS.split(local) if t]
+
+
+def automated_local_part(local: str) -> str | None:
+    """The automated family a local part belongs to ("noreply", "bounce", ...), if any."""
+    tokens = [re.sub(r"\d+$", "", t) for t in _SEPARATORS.split(local.lower()) if t]
+    for size in (1, 2, 3):
+        for i in range(len(tokens) - size + 1):
+            joined = "".join(tokens[i : i + size])
+            if joined in AUTOMATED_LOCAL_TOKENS:
+                return joined
+    return None
+
+
+def role_local_part(local: str) -> str | None:
+    tokens = _local_tokens(local.lower())
+    if not tokens:
+        return None
+    whole = "".join(tokens)
+    if whole in ROLE_LOCAL_PARTS:
+        return whole
+    return tokens[0] if tokens[0] in ROLE_LOCAL_PARTS else None
+
+
+def sender_signal(message: Message) -> str | None:
+    """Why a message as a whole was sent by a machine or a list, if it was.
+
+    Applies to the sender side only (from, sender, reply-to): the recipients
+    of list mail are people, merely not the counterparty.
+    """
+    for name in ("list-id", "list-unsubscribe"):
+        if (message.header(name) or "").strip():
+            return f"header:{name}"
+    precedence = (message.header("precedence") or "").strip().lower()
+    if precedence in ("bulk", "list", "junk"):
+        return f"header:precedence:{precedence}"
+    # RFC 3834 section 5: any value but "no" marks an automatic message.
+    auto = (message.header("auto-submitted") or "").split(";", 1)[0].strip().lower()
+    if auto and auto != "no":
+        return f"header:auto-submitted:{auto}"
+    # Exchange and older autoresponders mark themselves with these instead.
+    for name in ("x-auto-response-suppress", "x-autoreply", "x-autorespond"):
+        if (message.header(name) or "").strip():
+            return f"header:{name}"
+    # RFC 5321 section 4.5.5: a null reverse-path is a bounce or notification.
+    return_path = message.header("return-path")
+    if return_path is not None and return_path.strip().strip("<>").strip() == "":
+        return "header:return-path:null"
+    return None
+
+
+def list_addresses(message: Message) -> frozenset[str]:
+    """The list's own posting address (RFC 2369 List-Post), wherever it appears.
+
+    A list address in To/Cc is no person: it is where the list receives mail.
+    """
+    raw = message.header("list-post") or ""
+    found = (normalize_email(m) for m in re.findall(r"<\s*mailto:([^>?\s]{1,320})", raw, re.I))
+    return frozenset(e for e in found if e)
+
+
+def classify(
+    address: Address,
+    perimeter: Perimeter,
+    *,
+    signal: str | None = None,
+    cutype: str | None = None,
+    lists: frozenset[str] = frozenset(),
+) -> Classification:
+    """The class of one address; ``signal`` only for the sender side of a message."""
+    kind = (cutype or "").upper()
+    if kind in ("ROOM", "RESOURCE"):
+        return Classification("room", f"cutype:{kind.lower()}")
+    internal = perimeter.internal_reason(address.email)
+    if internal:
+        return Classification("internal", internal)
+    family = automated_local_part(address.local)
+    if family:
+        return Classification("automated", f"local-part:{family}")
+    if address.email in lists:
+        return Classification("automated", "header:list-post")
+    if signal:
+        return Classification("automated", signal)
+    if kind == "GROUP":
+        # RFC 5545 CUTYPE=GROUP: a distribution list invited as one attendee.
+        return Classification("role", "cutype:group")
+    role = role_local_part(address.local)
+    if role:
+        return Classification("role", f"local-part:{role}")
+    return Classification("person", "person")

@@ -1,0 +1,36 @@
+"""A dict-backed Directory: for tests, and for ``autocapture inspect`` on an empty database.
+
+It implements the ``matcher.plan.Directory`` protocol the way storage does,
+including ``absorb``: applying a plan's effects (contacts created, evidence
+gained) so a second batch sees what the first one did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+from matcher.plan import Evidence, Plan, evidence_of, merge_evidence
+
+
+@dataclass(slots=True)
+class InMemoryDirectory:
+    """Mutable on purpose: it stands in for the database between batches."""
+
+    contacts: dict[str, int] = field(default_factory=dict)
+    known: dict[str, Evidence] = field(default_factory=dict)
+
+    def contact_ids(self, emails: Collection[str]) -> Mapping[str, int]:
+        return {e: self.contacts[e] for e in emails if e in self.contacts}
+
+    def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
+        return {e: self.known[e] for e in emails if e in self.known}
+
+    def absorb(self, plan: Plan) -> None:
+        """Record a plan as storage would: ensure created contacts, keep evidence."""
+        for interaction in plan.interactions:
+            for email, seen in evidence_of(interaction).items():
+                self.known[email] = merge_evidence(self.known.get(email), seen)
+            for p in interaction.participants:
+                if p.decision == "create" and p.email not in self.contacts:
+                    self.contacts[p.email] = len(self.contacts) + 1

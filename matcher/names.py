@@ -1,0 +1,124 @@
+"""Personal names from display names, and what is not a name.
+
+A display name is the sender's own spelling of their name most of the time,
+but it is also often the address again, the company, a team ("Acme Sales")
+or a relay note ("Ann via Docs"). Only what survives the checks below
+becomes a name observation; role and automated addresses never give one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nameparser import HumanName
+
+from connectors.records import Address
+from matcher.plan import Observation, ParticipantClass
+
+NAME_CONFIDENCE = 0.6  # a display name the person (or their admin) chose
+GUESSED_CONFIDENCE = 0.3  # "first.last" local parts: usually right, often not
+MAX_NAME_CHARS = 100
+
+# Words that mark a display name as an organisation, team or relay, not a person.
+NOT_A_PERSON = frozenset(
+    {
+        "team",
+        "support",
+        "sales",
+        "service",
+        "services",
+        "customer",
+        "customers",
+        "department",
+        "dept",
+        "office",
+        "group",
+        "inc",
+        "inc.",
+        "ltd",
+        "ltd.",
+        "llc",
+        "gmbh",
+        "corp",
+        "corp.",
+        "company",
+        "via",
+        "noreply",
+        "no-reply",
+        "newsletter",
+        "notifications",
+        "admin",
+        "helpdesk",
+        "info",
+    }
+)
+
+_NAMED_CLASSES: frozenset[ParticipantClass] = frozenset({"person", "internal"})
+_LETTERS = re.compile(r"[^\W\d_]+")
+_LOCAL_NAME = re.compile(r"([a-z]{2,})[._]([a-z]{2,})")
+
+
+def _compact(text: str) -> str:
+    return "".join(_LETTERS.findall(text.lower()))
+
+
+def display_name(address: Address, company_name: str | None = None) -> str | None:
+    """The display name of ``address`` if it names a person, else None."""
+    name = address.name
+    if not name:
+        return None
+    # "Ann Lee | Acme": the part after the bar is a tagline, not the name.
+    name = name.split(" | ", 1)[0].strip()
+    if not name or len(name) > MAX_NAME_CHARS or "@" in name:
+        return None
+    compact = _compact(name)
+    if not compact or compact == _compact(address.local):
+        return None
+    if company_name and compact == _compact(company_name):
+        return None
+    words = {w.strip(",()\"'") for w in name.lower().split()}
+    if words & NOT_A_PERSON:
+        return None
+    return name
+
+
+def _parsed(text: str) -> HumanName:
+    human = HumanName(text)
+    human.capitalize()  # only changes ALL CAPS or all lower case names
+    return human
+
+
+def _written(text: str, human: HumanName) -> str:
+    """The full name in reading order: as written unless flipped or re-cased."""
+    if "," in text or text.isupper() or text.islower():
+        parts = [human.first, human.middle, human.last, human.suffix]
+        return " ".join(p for p in parts if p) or text
+    return text
+
+
+def _observations(full: str, given: str, family: str, confidence: float) -> tuple[Observation, ...]:
+    found = [Observation("name", full, confidence)]
+    if given:
+        found.append(Observation("given_name", given, confidence))
+    if family:
+        found.append(Observation("family_name", family, confidence))
+    return tuple(found)
+
+
+def name_observations(
+    address: Address, klass: ParticipantClass, company_name: str | None = None
+) -> tuple[Observation, ...]:
+    """Name, given and family name observations for one participant address."""
+    if klass not in _NAMED_CLASSES:
+        return ()
+    text = display_name(address, company_name)
+    if text is not None:
+        human = _parsed(text)
+        if human.first or human.last:
+            return _observations(_written(text, human), human.first, human.last, NAME_CONFIDENCE)
+        return ()
+    guess = _LOCAL_NAME.fullmatch(address.local)
+    if guess is None:
+        return ()
+    given, family = (w.capitalize() for w in guess.groups())
+    return _observations(f"{given} {family}", given, family, GUESSED_CONFIDENCE)

@@ -1,0 +1,324 @@
+"""From records to interaction drafts: who took part, in what role, of what class.
+
+``extract`` reads each ``Message`` (and the calendar invitations it carries)
+and each ``Meeting`` into a ``Found``: the interaction as it will be stored
+plus its participants with role, class, the reason for the class, and the
+interaction's direction. It never raises on bad data: unreadable addresses
+are dropped, a missing date falls back (see ``occurred_at``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from connectors.base import Limits
+from connectors.records import Address, Meeting, Message, Record, SourceRef
+from matcher.addresses import parse_address_list
+from matcher.classify import Perimeter, classify, list_addresses, sender_signal
+from matcher.plan import (
+    AccountPolicy,
+    Direction,
+    InteractionKind,
+    InteractionPlan,
+    ParticipantClass,
+    ParticipantPlan,
+    Role,
+)
+
+MAX_PARTICIPANTS = Limits().max_attendees
+# The last resort for a message without any date (see ``occurred_at``): fixed,
+# so a replay plans the same interaction, and far in the past, so it never
+# becomes anyone's "last contacted".
+NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+_MAIL_ROLES: tuple[Role, ...] = ("from", "sender", "reply-to", "to", "cc", "bcc")
+_SENDER_SIDE = frozenset({"from", "sender", "reply-to"})
+# iTIP (RFC 5546) replies and counter-proposals carry one attendee, not the
+# meeting; planning them as the meeting would replace its attendee list.
+_PARTIAL_METHODS = frozenset({"REPLY", "REFRESH", "COUNTER", "DECLINECOUNTER"})
+_MAIL_STATUS: dict[Direction, str] = {
+    "outbound": "sent",
+    "inbound": "received",
+    "internal": "internal",
+    "unknown": "received",  # it reached the mailbox, and nothing says we wrote it
+}
+_MAX_HTML_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FoundParticipant:
+    address: Address
+    role: Role
+    klass: ParticipantClass
+    reason: str  # why this class: "owner", "local-part:noreply", "header:list-id", ...
+    response_status: str | None = None  # meetings: PARTSTAT
+    meeting_role: str | None = None  # meetings: ROLE (CHAIR, REQ-PARTICIPANT, ...)
+
+    @property
+    def email(self) -> str:
+        return self.address.email
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One interaction draft with its classified participants, before resolution."""
+
+    identity: str
+    kind: InteractionKind
+    occurred_at: datetime
+    ended_at: datetime | None
+    subject: str | None
+    snippet: str | None
+    direction: Direction
+    thread_key: str | None
+    status: str
+    sequence: int
+    source: SourceRef
+    participants: tuple[FoundParticipant, ...]
+
+    def draft(self, decided: Sequence[ParticipantPlan] | None = None) -> InteractionPlan:
+        """The interaction as planned; participants "pending" until ``decided`` is given.
+
+        Pending drafts feed ``matcher.plan.evidence_of``, which reads only
+        emails and roles, so in-batch evidence equals what storage derives.
+        """
+        participants = (
+            tuple(decided)
+            if decided is not None
+            else tuple(
+                ParticipantPlan(p.email, p.address.name, p.role, p.klass, "skip", "pending")
+                for p in self.participants
+            )
+        )
+        return InteractionPlan(
+            identity=self.identity,
+            kind=self.kind,
+            occurred_at=self.occurred_at,
+            ended_at=self.ended_at,
+            subject=self.subject,
+            snippet=self.snippet,
+            direction=self.direction,
+            thread_key=self.thread_key,
+            status=self.status,
+            sequence=self.sequence,
+            source=self.source,
+            participants=participants,
+        )
+
+
+def extract(
+    records: Iterable[Record], policy: AccountPolicy, *, fetched_at: datetime | None = None
+) -> list[Found]:
+    """Interaction drafts for ``records``; ``fetched_at`` dates mail that has no date."""
+    perimeter = Perimeter.of(policy)
+    found: list[Found] = []
+    for record in records:
+        if isinstance(record, Message):
+            found.append(_mail(record, perimeter, policy, fetched_at))
+            meetings: Iterable[Meeting] = record.meetings
+        else:
+            meetings = (record,)
+        for meeting in meetings:
+            planned = _meeting(meeting, perimeter, policy)
+            if planned is not None:
+                found.append(planned)
+    return found
+
+
+def _utc(moment: datetime) -> datetime:
+    # A naive datetime from a connector is UTC by the records contract.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted past datetime's range
+        return moment.replace(tzinfo=UTC)
+
+
+def occurred_at(message: Message, fetched_at: datetime | None = None) -> datetime:
+    """When a message happened: its date, else its Date header, else ``fetched_at``.
+
+    Connectors should put the server's arrival time (IMAP INTERNALDATE, Gmail
+    internalDate, Graph receivedDateTime) in ``Message.date`` when the Date
+    header is missing or broken; ``NO_DATE`` is the last resort.
+    """
+    for moment in (message.date, _header_date(message), fetched_at):
+        if moment is not None:
+            return _utc(moment)
+    return NO_DATE
+
+
+def _header_date(message: Message) -> datetime | None:
+    raw = message.header("date")
+    if not raw or len(raw) > 200:
+        return None
+    try:
+        return parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _collapse(text: str, limit: int) -> str | None:
+    snippet = " ".join(text.split())[:limit]
+    return snippet or None
+
+
+def _cut_blocks(text: str, tag: str) -> str:
+    """Remove <tag>...</tag> blocks with plain finds: linear, unlike a lazy regex."""
+    lower = text.lower()
+    out: list[str] = []
+    pos = 0
+    while (start := lower.find(f"<{tag}", pos)) != -1:
+        out.append(text[pos:start])
+        end = lower.find(f"</{tag}", start)
+        if end == -1:
+            return "".join(out)
+        pos = lower.find(">", end)
+        pos = len(text) if pos == -1 else pos + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def strip_tags(markup: str) -> str:
+    """Crude HTML to text for snippets; ``matcher.html.html_to_text`` will replace it."""
+    text = markup[:_MAX_HTML_CHARS]
+    for tag in ("script", "style", "head"):
+        text = _cut_blocks(text, tag)
+    text = re.sub(r"<!--.*?-->|<[^>]*>", " ", text, flags=re.DOTALL)
+    return html.unescape(text)
+
+
+def snippet_of(message: Message, limit: int) -> str | None:
+    if not message.text or limit <= 0:
+        return None
+    text = strip_tags(message.text) if message.text_is_html else message.text
+    return _collapse(text, limit)
+
+
+def _shown(policy: AccountPolicy, subject: str | None) -> str | None:
+    return subject if policy.privacy in ("subject", "full") else None
+
+
+def _direction(
+    origin: Address | None, participants: Sequence[FoundParticipant], perimeter: Perimeter
+) -> Direction:
+    if origin is None:
+        return "unknown"
+    if perimeter.internal_reason(origin.email) is None:
+        return "inbound"
+    if all(p.klass == "internal" for p in participants):
+        return "internal"
+    return "outbound"
+
+
+def _mail_participants(message: Message, perimeter: Perimeter) -> list[FoundParticipant]:
+    signal = sender_signal(message)
+    lists = list_addresses(message)
+    found: list[FoundParticipant] = []
+    seen: set[str] = set()
+    for role in _MAIL_ROLES:
+        for value in message.header_all(role):
+            for address in parse_address_list(value):
+                if address.email in seen or perimeter.blocks(address.email):
+                    continue
+                seen.add(address.email)
+                side = signal if role in _SENDER_SIDE else None
+                kind = classify(address, perimeter, signal=side, lists=lists)
+                found.append(FoundParticipant(address, role, kind.klass, kind.reason))
+                if len(found) >= MAX_PARTICIPANTS:
+                    return found
+    return found
+
+
+def _origin(message: Message) -> Address | None:
+    for role in ("from", "sender"):
+        for value in message.header_all(role):
+            addresses = parse_address_list(value, max_addresses=1)
+            if addresses:
+                return addresses[0]
+    return None
+
+
+def _mail(
+    message: Message, perimeter: Perimeter, policy: AccountPolicy, fetched_at: datetime | None
+) -> Found:
+    participants = _mail_participants(message, perimeter)
+    direction = _direction(_origin(message), participants, perimeter)
+    return Found(
+        identity=message.identity,
+        kind="email",
+        occurred_at=occurred_at(message, fetched_at),
+        ended_at=None,
+        subject=_shown(policy, message.subject),
+        snippet=snippet_of(message, policy.snippet_chars) if policy.privacy == "full" else None,
+        direction=direction,
+        thread_key=message.thread_key,
+        status=_MAIL_STATUS[direction],
+        sequence=0,
+        source=message.source,
+        participants=tuple(participants),
+    )
+
+
+def _is_room(cutype: str) -> bool:
+    return cutype.upper() in ("ROOM", "RESOURCE")
+
+
+def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundParticipant]:
+    """Organizer first, then attendees; rooms and blocked addresses left out.
+
+    An organizer who is also listed as an attendee (Outlook, Google) stays
+    the organizer and takes the attendee entry's PARTSTAT and ROLE.
+    """
+    organizer = meeting.organizer
+    listed = {a.address.email: a for a in meeting.attendees}
+    found: list[FoundParticipant] = []
+    seen: set[str] = set()
+    entries = [(organizer, "organizer")] if organizer else []
+    entries += [(a, "attendee") for a in meeting.attendees[:MAX_PARTICIPANTS]]
+    for attendee, role in entries:
+        email = attendee.address.email
+        if email in seen or _is_room(attendee.cutype) or perimeter.blocks(email):
+            continue
+        seen.add(email)
+        as_listed = attendee if role == "attendee" else listed.get(email)
+        kind = classify(attendee.address, perimeter, cutype=attendee.cutype)
+        found.append(
+            FoundParticipant(
+                attendee.address,
+                "organizer" if role == "organizer" else "attendee",
+                kind.klass,
+                kind.reason,
+                response_status=as_listed.partstat.upper() if as_listed else None,
+                meeting_role=as_listed.role.upper() if as_listed else None,
+            )
+        )
+    return found
+
+
+def _meeting(meeting: Meeting, perimeter: Perimeter, policy: AccountPolicy) -> Found | None:
+    method = (meeting.method or "").upper()
+    if method in _PARTIAL_METHODS:
+        return None
+    participants = _meeting_participants(meeting, perimeter)
+    organizer = meeting.organizer
+    origin = organizer.address if organizer and not _is_room(organizer.cutype) else None
+    cancelled = meeting.status == "cancelled" or method == "CANCEL"
+    return Found(
+        identity=meeting.identity,
+        kind="meeting",
+        occurred_at=_utc(meeting.start),
+        ended_at=_utc(meeting.end) if meeting.end else None,
+        subject=_shown(policy, meeting.summary),
+        snippet=None,
+        direction=_direction(origin, participants, perimeter),
+        thread_key=None,
+        status="cancelled" if cancelled else meeting.status,
+        sequence=meeting.sequence,
+        source=meeting.source,
+        participants=tuple(participants),
+    )

@@ -1,0 +1,181 @@
+"""matcher.classify: every family of address and every message-level signal."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.records import Address
+from matcher.classify import Perimeter, classify, domain_within, sender_signal
+from matcher.plan import AccountPolicy, Blocklist
+from tests.unit.test_matcher_extract import mail
+
+PERIMETER = Perimeter.of(
+    AccountPolicy(
+        account="acct",
+        owner_addresses=frozenset({"Me@OurCo.com", "me@bücher.de", "not an address"}),
+        org_domains=frozenset({"OurCo.com", " "}),
+        blocklist=Blocklist(
+            addresses=frozenset({"Spouse@Gmail.com"}), domains=frozenset({"Bank.Example"})
+        ),
+    )
+)
+
+
+def of(email: str) -> Address:
+    address = Address.of(email)
+    assert address is not None
+    return address
+
+
+@pytest.mark.parametrize(
+    ("email", "klass", "reason"),
+    [
+        ("me@ourco.com", "internal", "owner"),
+        ("ME@OURCO.COM", "internal", "owner"),
+        ("me@xn--bcher-kva.de", "internal", "owner"),
+        ("col@ourco.com", "internal", "org-domain"),
+        ("col@eu.sales.ourco.com", "internal", "org-domain"),
+        ("noreply@ourco.com", "internal", "org-domain"),  # our own systems: colleagues' side
+        ("col@notourco.com", "person", "person"),
+        ("col@ourco.com.evil.io", "person", "person"),
+        # automated families, every separator spelling
+        ("noreply@acme.com", "automated", "local-part:noreply"),
+        ("no-reply@acme.com", "automated", "local-part:noreply"),
+        ("no_reply@acme.com", "automated", "local-part:noreply"),
+        ("No.Reply@acme.com", "automated", "local-part:noreply"),
+        ("noreply-dmarc-support@google.com", "automated", "local-part:noreply"),
+        ("notifications-noreply@linkedin.com", "automated", "local-part:notifications"),
+        ("donotreply@acme.com", "automated", "local-part:donotreply"),
+        ("do-not-reply@acme.com", "automated", "local-part:donotreply"),
+        ("dont-reply@acme.com", "automated", "local-part:dontreply"),
+        ("notifications@github.com", "automated", "local-part:notifications"),
+        ("notification@acme.com", "automated", "local-part:notification"),
+        ("MAILER-DAEMON@mx.acme.com", "automated", "local-part:mailerdaemon"),
+        ("mailer_daemon@acme.com", "automated", "local-part:mailerdaemon"),
+        ("postmaster@acme.com", "automated", "local-part:postmaster"),
+        ("bounce@acme.com", "automated", "local-part:bounce"),
+        ("bounces+1234-abcd=ourco.com@mail.acme.com", "automated", "local-part:bounces"),
+        ("bounce-mc.us5_1234.5678-ann=acme.com@mail123.mcsv.net", "automated", "local-part:bounce"),
+        ("bounce2@acme.com", "automated", "local-part:bounce"),
+        ("newsletter@acme.com", "automated", "local-part:newsletter"),
+        ("auto-reply@acme.com", "automated", "local-part:autoreply"),
+        # role accounts
+        ("sales@acme.com", "role", "local-part:sales"),
+        ("Info@acme.com", "role", "local-part:info"),
+        ("support@acme.com", "role", "local-part:support"),
+        ("admin@acme.com", "role", "local-part:admin"),
+        ("billing@acme.com", "role", "local-part:billing"),
+        ("contact@acme.com", "role", "local-part:contact"),
+        ("hello@acme.com", "role", "local-part:hello"),
+        ("team@acme.com", "role", "local-part:team"),
+        ("office@acme.com", "role", "local-part:office"),
+        ("jobs@acme.com", "role", "local-part:jobs"),
+        ("hr@acme.com", "role", "local-part:hr"),
+        ("marketing@acme.com", "role", "local-part:marketing"),
+        ("press@acme.com", "role", "local-part:press"),
+        ("help@acme.com", "role", "local-part:help"),
+        ("service@acme.com", "role", "local-part:service"),
+        ("sales.emea@acme.com", "role", "local-part:sales"),
+        ("info-de@acme.com", "role", "local-part:info"),
+        ("customer-service@acme.com", "role", "local-part:customerservice"),
+        ("sales+crm@acme.com", "role", "local-part:sales"),
+        # people, including look-alikes
+        ("ann@acme.com", "person", "person"),
+        ("ann.lee@acme.com", "person", "person"),
+        ("john.sales@acme.com", "person", "person"),
+        ("salesforce.ann@acme.com", "person", "person"),
+        ("information-ann@acme.com", "person", "person"),
+        ("helena@acme.com", "person", "person"),
+    ],
+)
+def test_address_classes(email: str, klass: str, reason: str) -> None:
+    found = classify(of(email), PERIMETER)
+    assert (found.klass, found.reason) == (klass, reason)
+
+
+@pytest.mark.parametrize(
+    ("email", "cutype", "klass", "reason"),
+    [
+        ("room-4@ourco.com", "ROOM", "room", "cutype:room"),
+        ("beamer@acme.com", "resource", "room", "cutype:resource"),
+        ("all@acme.com", "GROUP", "role", "cutype:group"),
+        ("ann@acme.com", "INDIVIDUAL", "person", "person"),
+        ("ann@acme.com", "UNKNOWN", "person", "person"),
+        ("col@ourco.com", "GROUP", "internal", "org-domain"),
+    ],
+)
+def test_calendar_user_types(email: str, cutype: str, klass: str, reason: str) -> None:
+    found = classify(of(email), PERIMETER, cutype=cutype)
+    assert (found.klass, found.reason) == (klass, reason)
+
+
+@pytest.mark.parametrize(
+    ("headers", "signal"),
+    [
+        ((), None),
+        ((("List-Id", "Dev <dev.lists.acme.com>"),), "header:list-id"),
+        ((("List-Unsubscribe", "<mailto:u@acme.com>"),), "header:list-unsubscribe"),
+        ((("List-Id", "  "),), None),
+        ((("Precedence", "bulk"),), "header:precedence:bulk"),
+        ((("Precedence", " List "),), "header:precedence:list"),
+        ((("Precedence", "junk"),), "header:precedence:junk"),
+        ((("Precedence", "first-class"),), None),
+        ((("Auto-Submitted", "auto-replied"),), "header:auto-submitted:auto-replied"),
+        (
+            (("Auto-Submitted", "auto-generated; owner-email=x@y"),),
+            "header:auto-submitted:auto-generated",
+        ),
+        ((("Auto-Submitted", "No"),), None),
+        ((("Auto-Submitted", "no ; comment"),), None),
+        ((("X-Auto-Response-Suppress", "All"),), "header:x-auto-response-suppress"),
+        ((("X-Autoreply", "yes"),), "header:x-autoreply"),
+        ((("X-Autorespond", "1"),), "header:x-autorespond"),
+        ((("Return-Path", "<>"),), "header:return-path:null"),
+        ((("Return-Path", "< >"),), "header:return-path:null"),
+        ((("Return-Path", "<bounce@acme.com>"),), None),
+    ],
+)
+def test_message_signals(headers: tuple[tuple[str, str], ...], signal: str | None) -> None:
+    assert sender_signal(mail(*headers)) == signal
+
+
+def test_signal_applies_only_when_given_and_after_internal_and_local_part() -> None:
+    assert (
+        classify(of("ann@acme.com"), PERIMETER, signal="header:list-id").reason == "header:list-id"
+    )
+    assert classify(of("me@ourco.com"), PERIMETER, signal="header:list-id").klass == "internal"
+    noreply = classify(of("noreply@acme.com"), PERIMETER, signal="header:list-id")
+    assert noreply.reason == "local-part:noreply"
+    assert classify(of("sales@acme.com"), PERIMETER, signal="header:precedence:bulk").klass == (
+        "automated"
+    )
+
+
+@pytest.mark.parametrize(
+    ("email", "blocked"),
+    [
+        ("spouse@gmail.com", True),
+        ("SPOUSE@GMAIL.COM", True),
+        ("other@gmail.com", False),
+        ("x@bank.example", True),
+        ("x@mail.eu.bank.example", True),
+        ("x@notbank.example", False),
+        ("x@bank.example.org", False),
+    ],
+)
+def test_blocklist(email: str, blocked: bool) -> None:
+    assert PERIMETER.blocks(of(email).email) is blocked
+
+
+def test_perimeter_normalizes_policy_values() -> None:
+    assert PERIMETER.owners == frozenset({"me@ourco.com", "me@xn--bcher-kva.de"})
+    assert PERIMETER.org_domains == frozenset({"ourco.com"})
+    assert PERIMETER.blocked_domains == frozenset({"bank.example"})
+
+
+@pytest.mark.parametrize(
+    ("domain", "within"),
+    [("a.com", True), ("x.a.com", True), ("xa.com", False), ("com", False), ("a.com.b", False)],
+)
+def test_domain_within(domain: str, within: bool) -> None:
+    assert domain_within(domain, frozenset({"a.com"})) is within

@@ -1,0 +1,276 @@
+"""matcher.resolve and plan_batch: link / create / skip under each creation mode."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from connectors.records import IngestError, Message, Record, SourceRef
+from matcher import InMemoryDirectory, plan_batch
+from matcher.plan import AccountPolicy, Blocklist, Evidence, Observation, Plan, When
+from tests.unit.test_matcher_extract import ORGANIZER, mail, meeting, person
+
+OWNER = "me@ourco.com"
+
+
+def policy(person_when: When = "on_exchange", **creation: When) -> AccountPolicy:
+    base = AccountPolicy(
+        account="acct", owner_addresses=frozenset({OWNER}), org_domains=frozenset({"ourco.com"})
+    )
+    return replace(base, creation={**base.creation, "person": person_when, **creation})
+
+
+def sent(to: str, n: int = 1) -> Message:
+    return mail(("From", OWNER), ("To", to), message_id=f"out{n}@ourco.com")
+
+
+def received(sender: str, n: int = 1) -> Message:
+    return mail(("From", sender), ("To", OWNER), message_id=f"in{n}@x")
+
+
+def decisions(plan: Plan) -> list[list[tuple[str, str, str]]]:
+    return [[(p.email, p.decision, p.rule) for p in i.participants] for i in plan.interactions]
+
+
+def run(records: list[Record], when: When = "on_exchange", **kw: When) -> Plan:
+    return plan_batch(records, policy(when, **kw), InMemoryDirectory())
+
+
+ME_SKIPPED = (OWNER, "skip", "class:internal")
+
+
+def test_cold_inbound_mail_creates_nothing_on_exchange() -> None:
+    assert decisions(run([received("Ann <ann@acme.com>")])) == [
+        [("ann@acme.com", "skip", "policy:person:on_exchange:unmet"), ME_SKIPPED]
+    ]
+
+
+def test_cold_outbound_mail_creates_nothing_on_exchange() -> None:
+    assert decisions(run([sent("ann@acme.com")])) == [
+        [ME_SKIPPED, ("ann@acme.com", "skip", "policy:person:on_exchange:unmet")]
+    ]
+
+
+def test_cold_inbound_mail_creates_a_contact_under_always() -> None:
+    assert decisions(run([received("ann@acme.com")], "always")) == [
+        [("ann@acme.com", "create", "policy:person:always"), ME_SKIPPED]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("records", "decision", "rule"),
+    [
+        ([sent("ann@acme.com")], "create", "policy:person:on_sent"),
+        ([received("ann@acme.com")], "skip", "policy:person:on_sent:unmet"),
+    ],
+)
+def test_on_sent(records: list[Record], decision: str, rule: str) -> None:
+    plan = run(records, "on_sent")
+    (ann,) = [p for p in plan.interactions[0].participants if p.email == "ann@acme.com"]
+    assert (ann.decision, ann.rule) == (decision, rule)
+
+
+def test_never() -> None:
+    plan = run([sent("ann@acme.com"), received("ann@acme.com")], "never")
+    assert {p.rule for i in plan.interactions for p in i.participants if p.klass == "person"} == {
+        "class:person"
+    }
+
+
+def test_exchange_in_one_batch_equals_exchange_across_two_batches() -> None:
+    """Evidence from the directory and evidence within a batch decide alike."""
+    records: list[Record] = [sent("Ann@Acme.com"), received("Ann Lee <ann@ACME.com>", 2)]
+    one = run(records)
+
+    directory = InMemoryDirectory()
+    first = plan_batch(records[:1], policy(), directory)
+    directory.absorb(first)
+    second = plan_batch(records[1:], policy(), directory)
+
+    expected_reply = [("ann@acme.com", "create", "policy:person:on_exchange"), ME_SKIPPED]
+    assert decisions(one) == [
+        [ME_SKIPPED, ("ann@acme.com", "create", "policy:person:on_exchange")],
+        expected_reply,
+    ]
+    assert decisions(second) == [expected_reply]
+    assert decisions(first) == [
+        [ME_SKIPPED, ("ann@acme.com", "skip", "policy:person:on_exchange:unmet")]
+    ]
+    directory.absorb(second)
+    assert directory.contacts == {"ann@acme.com": 1}
+    assert directory.known["ann@acme.com"] == Evidence(sent_to=True, received_from=True)
+
+
+def test_case_variants_are_one_contact() -> None:
+    directory = InMemoryDirectory()
+    for n, variant in enumerate(["Ann@Acme.com", "ANN@ACME.COM", "ann@acme.com"]):
+        plan = plan_batch([received(variant, n)], policy("always"), directory)
+        directory.absorb(plan)
+    assert directory.contacts == {"ann@acme.com": 1}
+
+
+def test_existing_contact_is_linked_whatever_the_class() -> None:
+    directory = InMemoryDirectory(contacts={"noreply@acme.com": 7, "ann@acme.com": 8})
+    plan = plan_batch(
+        [received("noreply@acme.com"), received("ann@acme.com", 2)], policy("never"), directory
+    )
+    linked = [
+        (p.email, p.decision, p.rule, p.contact_id)
+        for i in plan.interactions
+        for p in i.participants
+    ]
+    assert linked == [
+        ("noreply@acme.com", "link", "exact-email", 7),
+        (OWNER, "skip", "class:internal", None),
+        ("ann@acme.com", "link", "exact-email", 8),
+        (OWNER, "skip", "class:internal", None),
+    ]
+
+
+def test_meetings_are_an_exchange_unless_cancelled() -> None:
+    held = meeting(ORGANIZER, person(OWNER))
+    cancelled = replace(held, status="cancelled")
+    assert decisions(run([held])) == [
+        [("ann@acme.com", "create", "policy:person:on_exchange"), ME_SKIPPED]
+    ]
+    assert decisions(run([cancelled])) == [
+        [("ann@acme.com", "skip", "policy:person:on_exchange:unmet"), ME_SKIPPED]
+    ]
+
+
+def test_nothing_is_created_for_machines_lists_rooms_colleagues_or_blocked() -> None:
+    """The acceptance sample: only the real person becomes a contact, even under always."""
+    records: list[Record] = [
+        mail(
+            ("From", "News <news@acme.com>"),
+            ("To", OWNER),
+            ("List-Unsubscribe", "<u@acme.com>"),
+            message_id="1@x",
+        ),
+        mail(("From", "noreply@shop.example"), ("To", OWNER), message_id="2@x"),
+        mail(
+            ("From", "MAILER-DAEMON@mx.ourisp.net"),
+            ("To", OWNER),
+            ("Return-Path", "<>"),
+            message_id="3@x",
+        ),
+        mail(
+            ("From", "Bob <bob@beta.io>"),
+            ("To", "dev@lists.beta.io"),
+            ("Cc", OWNER),
+            ("List-Id", "<dev.beta.io>"),
+            ("List-Post", "<mailto:dev@lists.beta.io>"),
+            message_id="4@x",
+        ),
+        mail(("From", "col@ourco.com"), ("To", OWNER), message_id="5@x"),
+        mail(("From", "spouse@gmail.com"), ("To", OWNER), message_id="6@x"),
+        mail(("From", "Ann Lee <ann@acme.com>"), ("To", OWNER), message_id="7@x"),
+        meeting(person(OWNER), person("room-1@ourco.com", cutype="ROOM"), person("col@ourco.com")),
+    ]
+    blocked = replace(
+        policy("always"), blocklist=Blocklist(addresses=frozenset({"spouse@gmail.com"}))
+    )
+    plan = plan_batch(records, blocked, InMemoryDirectory())
+    created = [p.email for i in plan.interactions for p in i.participants if p.decision == "create"]
+    assert created == ["ann@acme.com"]
+    assert len(plan.interactions) == 8
+    skipped = {
+        (p.email, p.rule) for i in plan.interactions for p in i.participants if p.decision == "skip"
+    }
+    assert skipped == {
+        ("news@acme.com", "class:automated"),
+        ("noreply@shop.example", "class:automated"),
+        ("mailer-daemon@mx.ourisp.net", "class:automated"),
+        ("bob@beta.io", "class:automated"),
+        ("dev@lists.beta.io", "class:automated"),
+        ("col@ourco.com", "class:internal"),
+        (OWNER, "class:internal"),
+    }
+    everyone = {p.email for i in plan.interactions for p in i.participants}
+    assert "spouse@gmail.com" not in everyone
+    assert "room-1@ourco.com" not in everyone
+
+
+def test_role_accounts_create_under_always_with_company_but_no_name() -> None:
+    plan = run([received("Acme Sales <sales@acme-robotics.co.uk>")], role="always")
+    sales = plan.interactions[0].participants[0]
+    assert (sales.decision, sales.rule, sales.class_reason) == (
+        "create",
+        "policy:role:always",
+        "local-part:sales",
+    )
+    assert sales.observations == (Observation("company", "Acme Robotics", 0.4),)
+    assert sales.company_domain == "acme-robotics.co.uk"
+
+
+@pytest.mark.parametrize(
+    ("sender", "observations", "company_domain"),
+    [
+        (
+            '"Lee, Ann" <ann@eu.acme-robotics.co.uk>',
+            (
+                Observation("name", "Ann Lee", 0.6),
+                Observation("given_name", "Ann", 0.6),
+                Observation("family_name", "Lee", 0.6),
+                Observation("company", "Acme Robotics", 0.4),
+            ),
+            "acme-robotics.co.uk",
+        ),
+        (
+            "=?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <jm@gmail.com>",
+            (
+                Observation("name", "Jörg Müller", 0.6),
+                Observation("given_name", "Jörg", 0.6),
+                Observation("family_name", "Müller", 0.6),
+            ),
+            None,
+        ),
+        (
+            "ann.lee@yahoo.co.uk",
+            (
+                Observation("name", "Ann Lee", 0.3),
+                Observation("given_name", "Ann", 0.3),
+                Observation("family_name", "Lee", 0.3),
+            ),
+            None,
+        ),
+        ("Acme <al@acme.com>", (Observation("company", "Acme", 0.4),), "acme.com"),
+        ("al@acme.com <al@acme.com>", (Observation("company", "Acme", 0.4),), "acme.com"),
+        ("AL <al@acme.com>", (Observation("company", "Acme", 0.4),), "acme.com"),
+    ],
+)
+def test_observations_on_create(
+    sender: str, observations: tuple[Observation, ...], company_domain: str | None
+) -> None:
+    created = run([received(sender)], "always").interactions[0].participants[0]
+    assert created.decision == "create"
+    assert (created.observations, created.company_domain) == (observations, company_domain)
+
+
+def test_skipped_participants_carry_no_observations() -> None:
+    ann = run([received("Ann Lee <ann@acme.com>")]).interactions[0].participants[0]
+    assert (ann.decision, ann.observations, ann.company_domain, ann.name) == (
+        "skip",
+        (),
+        None,
+        "Ann Lee",
+    )
+
+
+def test_plan_batch_carries_account_errors_and_removed() -> None:
+    error = IngestError(SourceRef("acct", "INBOX", "9"), "header-too-large")
+    gone = SourceRef("acct", "INBOX", "3")
+    plan = plan_batch([], policy(), InMemoryDirectory(), errors=[error], removed=[gone])
+    assert plan == Plan(account="acct", interactions=(), errors=(error,), removed=(gone,))
+
+
+def test_meeting_participants_keep_partstat_through_resolution() -> None:
+    plan = run([meeting(ORGANIZER, person("bob@beta.io", partstat="DECLINED"), person(OWNER))])
+    assert [
+        (p.email, p.role, p.response_status, p.decision) for p in plan.interactions[0].participants
+    ] == [
+        ("ann@acme.com", "organizer", None, "create"),
+        ("bob@beta.io", "attendee", "DECLINED", "create"),
+        (OWNER, "attendee", "NEEDS-ACTION", "skip"),
+    ]
