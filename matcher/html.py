@@ -1,0 +1,50 @@
+"""HTML-only mail bodies to plain text, so zones and signatures see lines.
+
+inscriptis renders the layout (block elements become lines, table cells are
+separated, ``<br>`` breaks a line), which matters here: a signature is a
+stack of short lines, and an HTML signature is usually a table or a run of
+``<br>``-separated spans. It never runs scripts and never fetches anything;
+``<script>`` and ``<style>`` contents are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from inscriptis import get_text
+from inscriptis.model.config import ParserConfig
+from lxml.etree import LxmlError
+
+from connectors.base import InvalidInput
+
+# Link targets would interleave URLs with the signature lines they belong to
+# and images carry no contact data; both are off.
+_CONFIG = ParserConfig(display_links=False, display_images=False, display_anchors=False)
+
+# Rendering keeps the layout's blank runs and trailing spaces; more than two
+# newlines in a row carry no meaning for zones or signatures.
+_BLANK_RUN = re.compile(r"[ \t\u00a0]+\n|\n{3,}")
+
+
+def html_to_text(html: str, limit: int) -> str:
+    """The text of ``html``, reading at most ``limit`` characters of it.
+
+    Mail is cut at ``limit`` before parsing (a truncated tag is harmless to
+    lxml's recovering parser) so a hostile body cannot make the renderer's
+    time or memory grow past that. Raises ``InvalidInput("html-unparseable")``
+    when the document cannot be rendered at all (e.g. nesting deep enough to
+    exhaust the renderer's recursion).
+    """
+    if limit <= 0 or not html:
+        return ""
+    source = html[:limit]
+    try:
+        text = get_text(source, _CONFIG)
+    except (LxmlError, RecursionError, ValueError) as exc:
+        raise InvalidInput("html-unparseable", type(exc).__name__) from None
+    text = _BLANK_RUN.sub(_squeeze, text.replace("\r\n", "\n"))
+    return text.strip("\n")[:limit]
+
+
+def _squeeze(match: re.Match[str]) -> str:
+    return "\n\n" if match.group(0).startswith("\n") else "\n"

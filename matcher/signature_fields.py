@@ -1,0 +1,257 @@
+"""Contact fields from a signature block, each an ``Observation`` with a confidence.
+
+Each line gives up its machine-shaped data first (addresses, links, phones
+with the label words around them); what is left is read as a name, a job
+title, a company or a postal address by lexicon and layout: a name usually
+opens the block, a title follows the name, a company follows the title.
+Phones are E.164 via ``phonenumbers``; the default region is the configured
+one, else the author's country-code domain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+from connectors.records import Address, normalize_email
+from matcher import signature_lines as sl
+from matcher.plan import Observation
+
+# Country-code domains sold as generic names say nothing of a country.
+_VANITY_TLDS = frozenset({"AI", "AM", "CC", "CO", "FM", "GG", "IO", "LY", "ME", "NU", "TV", "WS"})
+_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\t+|\s{3,}")
+_LABEL_WORD = re.compile(
+    r"\b(?:e-?mail(?:\s+address)?|mail|web|website|url|tel|tel\.|telephone|phone|ph|fax|fx"
+    r"|facsimile|cell|cel|mobile|mob|office|direct|wireless|work|handy|mobil|telefon|t|f|m|p"
+    r"|o|d|c|e|w)\b\.?[ \t]*[:\-.]?",
+    re.IGNORECASE,
+)
+_FAX = re.compile(r"\b(?:fax|facsimile|telefax|fx)\b|(?:^|[\s(])f\s*[:.)]", re.IGNORECASE)
+_MOBILE = re.compile(
+    r"\b(?:mobile|mob|cell|cellular|cel|wireless|handy|mobil|mobiel|portable|móvil|movil"
+    r"|celular|gsm)\b|(?:^|[\s(])[mc]\s*[:.)]",
+    re.IGNORECASE,
+)
+_OFFICE = re.compile(
+    r"\b(?:office|direct|dir|work|business|büro|buero|durchwahl|bureau|oficina|kantoor|werk)\b"
+    r"|(?:^|[\s(])[odw]\s*[:.)]",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"<<[^<>]{0,200}>>")
+_SPLIT_TITLE = re.compile(r"\s*,\s*|\s+(?:at|bei|chez|en|bij|@)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureBlock:
+    """A signature: its text, input offsets ``[start, end)``, and confidence 0..1."""
+
+    text: str
+    start: int
+    end: int
+    confidence: float
+    author_name: str | None = None  # the zone author's display name, to recognise their name line
+
+
+@dataclass(slots=True)
+class _Reading:
+    """What has been read from the block so far (layout rules depend on it)."""
+
+    known: frozenset[str]
+    author: Address | None
+    found: list[Observation] = field(default_factory=list)
+    address: list[str] = field(default_factory=list)
+    last: str = ""  # the kind of the previous text line: "name", "title", ...
+
+    def add(self, name: str, value: str, confidence: float) -> None:
+        value = " ".join(value.split()).strip(" ,;:-")
+        if value and not any(o.field == name and o.value == value for o in self.found):
+            self.found.append(Observation(name, value, round(confidence, 2)))
+
+    def has(self, name: str) -> bool:
+        return any(o.field == name for o in self.found)
+
+    def flush_address(self) -> None:
+        if self.address:
+            self.add("address", ", ".join(self.address), 0.7 if len(self.address) > 1 else 0.5)
+            self.address = []
+
+
+def region_of(author: Address | None) -> str | None:
+    """The phone region of the author's country-code domain ("GB" for .uk), if any."""
+    if author is None:
+        return None
+    tld = author.domain.rpartition(".")[2].upper()
+    tld = "GB" if tld == "UK" else tld
+    supported = phonenumbers.SUPPORTED_REGIONS
+    return tld if tld in supported and tld not in _VANITY_TLDS else None
+
+
+def signature_fields(
+    block: SignatureBlock, author: Address | None, default_region: str | None
+) -> tuple[Observation, ...]:
+    """The fields of ``block`` attributed to ``author``."""
+    region = default_region or region_of(author)
+    reading = _Reading(sl.name_tokens(author, block.author_name), author)
+    for position, line in enumerate(ln.strip() for ln in block.text.split("\n")):
+        if not line or sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line):
+            continue
+        if not (sl.is_address(line) or sl.is_country(line)):
+            reading.flush_address()  # keep observations in reading order
+        # "<<file.doc>>" and "<<...OLE_Obj...>>" are attachment placeholders.
+        rest = _take_emails(_PLACEHOLDER.sub(" ", line[: sl.MAX_LINE]), reading)
+        rest = _take_links(rest, reading)
+        rest = _take_phones(rest, region, reading)
+        rest = _LABEL_WORD.sub(" ", rest) if rest != line else rest
+        for segment in _SEGMENT_SPLIT.split(rest):
+            _read_segment(segment.strip(" \t,;:-()"), position, reading)
+    reading.flush_address()
+    return tuple(reading.found)
+
+
+# Exchange encapsulates foreign addresses as "IMCEANOTES-+22Name+20...@domain"
+# (RFC 2047-like "+XX" escapes); such an address reaches no person.
+_ENCAPSULATED = re.compile(r"^imcea|(?:\+[0-9a-f]{2}.*){2}", re.IGNORECASE)
+
+
+def _take_emails(line: str, reading: _Reading) -> str:
+    for match in sl.EMAIL.finditer(line):
+        email = normalize_email(match.group(0))
+        if email and not _ENCAPSULATED.search(email.partition("@")[0]):
+            own = reading.author is not None and email == reading.author.email
+            reading.add("email", email, 0.95 if own else 0.7)
+    return sl.EMAIL.sub(" ", line)
+
+
+def _take_links(line: str, reading: _Reading) -> str:
+    for match in sl.URL.finditer(line):
+        url = match.group(0).rstrip(".,;:!?")
+        kind, value = _link(url)
+        reading.add(kind, value, 0.9 if kind != "website" else 0.7)
+    return sl.URL.sub(" ", line)
+
+
+def _link(url: str) -> tuple[str, str]:
+    bare = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.IGNORECASE)
+    host, _, path = bare.partition("/")
+    host = host.lower()
+    handle = path.strip("/").split("/")[0] if path else ""
+    if host.endswith("linkedin.com") and path:
+        return "linkedin", f"https://www.linkedin.com/{path.strip('/')}"
+    if host in ("twitter.com", "x.com") and handle:
+        return "x", f"https://x.com/{handle.lstrip('@')}"
+    if host == "github.com" and handle:
+        return "github", f"https://github.com/{handle}"
+    return "website", url if url.lower().startswith("http") else f"https://{url}"
+
+
+def _take_phones(line: str, region: str | None, reading: _Reading) -> str:
+    if not sl.has_phone(line):
+        return line
+    matches = list(
+        phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    )
+    if not matches:
+        return line
+    kept: list[str] = []
+    cursor = 0
+    for index, match in enumerate(matches):
+        before = line[cursor : match.start]
+        following = matches[index + 1].start if index + 1 < len(matches) else len(line)
+        after = line[match.end : following][:24]
+        label = _phone_label(before, after)
+        value = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        valid = phonenumbers.is_valid_number(match.number)
+        confidence = (0.9 if label != "phone" else 0.8) if valid else 0.5
+        reading.add(label, value, confidence)
+        kept.append(_without_labels(before))
+        cursor = match.end
+    kept.append(_without_labels(line[cursor:]))
+    return "   ".join(kept)
+
+
+_LONE_LETTER = re.compile(r"(?:^|[\s|,;/])\(?([A-Za-z])\)?[\s:.]*$")
+_LETTER_LABEL = {
+    "f": "phone:fax", "m": "phone:mobile", "c": "phone:mobile", "o": "phone:office",
+    "d": "phone:office", "w": "phone:office", "t": "phone", "p": "phone",
+}  # fmt: skip
+
+
+def _phone_label(before: str, after: str) -> str:
+    # "T +44 ..., F +44 ...": a lone letter right before the number labels it.
+    lone = _LONE_LETTER.search(before[-8:])
+    if lone and lone.group(1).lower() in _LETTER_LABEL:
+        return _LETTER_LABEL[lone.group(1).lower()]
+    # The nearest label wins: "Tel: 1 Fax: 2" labels 2 by the word before it.
+    for text in (before[-24:], after):
+        if _FAX.search(text):
+            return "phone:fax"
+        if _MOBILE.search(text):
+            return "phone:mobile"
+        if _OFFICE.search(text):
+            return "phone:office"
+        if sl.words(text):
+            break
+    return "phone"
+
+
+def _without_labels(text: str) -> str:
+    return _LABEL_WORD.sub(" ", text)
+
+
+def _read_segment(segment: str, position: int, reading: _Reading) -> None:
+    if not segment or not any(ch.isalpha() for ch in segment):
+        return
+    if sl.is_address(segment) or (reading.address and (sl.is_country(segment))):
+        reading.address.append(segment)
+        reading.last = "address"
+        return
+    reading.flush_address()
+    kind = _segment_kind(segment, position, reading)
+    if kind:
+        reading.last = kind
+
+
+def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
+    name = sl.person_name(segment, reading.known)
+    if name and (name[1] > 0.5 or position <= 1) and _better_name(name, reading):
+        reading.found = [o for o in reading.found if o.field != "name"]
+        reading.add("name", name[0], name[1])
+        return "name"
+    if sl.is_title(segment):
+        title, company = _title_and_company(segment)
+        reading.add("title", title, 0.8)
+        if company:
+            reading.add("company", company, 0.6)
+        return "title"
+    if sl.is_company(segment, reading.author) and not reading.has("company"):
+        reading.add("company", segment, 0.8)
+        return "company"
+    if reading.last == "title" and not reading.has("company") and _looks_like_org(segment):
+        # Layout: the line under a job title names the employer.
+        reading.add("company", segment, 0.5)
+        return "company"
+    return ""
+
+
+def _better_name(name: tuple[str, float], reading: _Reading) -> bool:
+    """A first name alone ("Dana") gives way to the full name under it ("Dana Perino")."""
+    current = next((o for o in reading.found if o.field == "name"), None)
+    if current is None:
+        return True
+    return name[1] >= current.confidence and len(name[0].split()) > len(current.value.split())
+
+
+def _title_and_company(segment: str) -> tuple[str, str | None]:
+    parts = _SPLIT_TITLE.split(segment, maxsplit=1)
+    if len(parts) == 2 and sl.is_title(parts[0]) and not sl.is_title(parts[1]):
+        tail = parts[1].strip()
+        if tail[:1].isupper():
+            return parts[0], tail
+    return segment, None
+
+
+def _looks_like_org(segment: str) -> bool:
+    tokens = segment.split()
+    return 0 < len(tokens) <= 6 and all(t[:1].isupper() or not t[:1].isalpha() for t in tokens)

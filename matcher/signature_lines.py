@@ -1,0 +1,228 @@
+"""What one line of a signature is: a phone, a title, a company, an address...
+
+The lexicons live in ``matcher/data`` (titles, company legal forms, closing
+phrases and client footers in EN/DE/FR/ES/NL) and are read once through
+``importlib.resources``. Classification is by general layout and lexicon
+rules, never by patterns of particular senders, so it carries over to mail
+it was not developed on.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from connectors.records import Address
+
+MAX_LINE = 200  # longer lines are prose or data, never a signature line
+
+PHONE_LIKE = re.compile(r"(?:\+|\(|\b)\d[\d \t().\-/]{5,20}\d\b")
+EMAIL = re.compile(r"[\w.+'\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}")
+URL = re.compile(
+    r"(?:https?://|www\.)[^\s<>()\"']{2,200}"
+    r"|\b(?:linkedin\.com|twitter\.com|x\.com|github\.com)/[^\s<>()\"']{1,100}",
+    re.IGNORECASE,
+)
+DELIMITER = re.compile(r"(?:--|—|–|__)[ \t]*")
+RULE = re.compile(r"[\-_=*~#+.]{4,}[ \t]*")
+_WORD = re.compile(r"[^\W\d_][\w'’.\-&]*", re.UNICODE)
+_STREET = re.compile(
+    r"^\d{1,5}[a-z]?,?\s+(?:[\w.'\-]+\s+){0,5}?(?:street|st|avenue|ave|road|rd|boulevard|blvd"
+    r"|drive|dr|lane|ln|way|place|pl|parkway|pkwy|court|ct|square|sq|plaza|highway|hwy"
+    r"|rue|chemin|calle|avenida|paseo|via)\b"
+    r"|^[\w\-äöüß]{2,40}(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ring|straat|laan"
+    r"|plein|gracht|kade|katu|vej|gatan)\s+\d{1,4}"
+    r"|^(?:rue|avenue|boulevard|calle|avenida|plaza|paseo|via|place)\s+.{2,40}\d"
+    r"|\b(?:p\.?\s?o\.?\s+box|postfach|apartado|postbus)\b"
+    r"|^(?:suite|ste\.?|floor|room|building|bldg\.?)\s+\w+|\b\d+(?:st|nd|rd|th)\s+floor\b",
+    re.IGNORECASE,
+)
+_CITY = re.compile(
+    r"^[^\W\d][\w .'\-]{1,40},?\s+[A-Za-z .]{2,20}\.?,?\s+\d{5}(?:-\d{4})?$"
+    r"|^(?:[A-Z]{1,3}-)?\d{4,5}\s+[^\W\d][\w .'\-]{1,40}$"
+    r"|^\d{4}\s?[A-Z]{2}\s+[^\W\d][\w .'\-]{1,40}$"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b",
+)
+_COUNTRY = re.compile(
+    r"(?:usa|u\.s\.a\.|united states|united kingdom|uk|germany|deutschland|france|spain"
+    r"|españa|espana|netherlands|the netherlands|nederland|belgium|belgië|belgique"
+    r"|switzerland|schweiz|suisse|austria|österreich|canada|mexico|méxico|finland)\.?",
+    re.IGNORECASE,
+)
+_CREDENTIAL = re.compile(
+    r",\s*(?:[A-Z][A-Za-z.]{1,6}|ph\.?d\.?|mba|cpa|esq\.?)(?:,\s*[A-Z.]{2,6})*\s*$"
+)
+
+
+@cache
+def _lexicon(name: str) -> tuple[str, ...]:
+    text = resources.files("matcher").joinpath("data", name).read_text(encoding="utf-8")
+    return tuple(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+@cache
+def _title_words() -> frozenset[str]:
+    return frozenset(_lexicon("signature_titles.txt"))
+
+
+@cache
+def _company_words() -> frozenset[str]:
+    return frozenset(_lexicon("company_suffixes.txt"))
+
+
+@cache
+def _closing() -> re.Pattern[str]:
+    phrases = sorted(_lexicon("signature_closings.txt"), key=len, reverse=True)
+    return re.compile(
+        r"(?:" + "|".join(map(re.escape, phrases)) + r")\b[ \t]*[,.!:;\-]*", re.IGNORECASE
+    )
+
+
+@cache
+def _footer() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in _lexicon("signature_footers.txt")), re.I)
+
+
+@cache
+def _freemail_labels() -> frozenset[str]:
+    # The matcher's free-mail list: a Yahoo address says nothing of a company.
+    try:
+        entries = _lexicon("freemail.txt")
+    except (FileNotFoundError, OSError):
+        return frozenset()
+    return frozenset(entry.split(".")[0] for entry in entries)
+
+
+def words(line: str) -> list[str]:
+    return _WORD.findall(line[:MAX_LINE])
+
+
+def is_footer(line: str) -> bool:
+    return bool(_footer().match(line.strip()[:MAX_LINE]))
+
+
+def closing_rest(line: str) -> str | None:
+    """The text after a closing phrase that starts ``line`` ("" if none), else None."""
+    stripped = line.strip()
+    match = _closing().match(stripped[:MAX_LINE])
+    if not match:
+        return None
+    rest = stripped[match.end() :].strip()
+    if rest and len(rest.split()) > 3:
+        return None  # "Thanks for the update" is prose, not a closing
+    return rest
+
+
+def digit_count(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def has_phone(line: str) -> bool:
+    return any(digit_count(m.group(0)) >= 7 for m in PHONE_LIKE.finditer(line[:MAX_LINE]))
+
+
+def is_title(line: str) -> bool:
+    tokens = [w.lower().strip(".") for w in words(line)]
+    if not tokens or len(tokens) > 9 or "@" in line:
+        return False
+    return any(t in _title_words() for t in tokens) or line.strip().lower().startswith(
+        ("vice president", "head of", "assistant to")
+    )
+
+
+def is_company(line: str, author: Address | None) -> bool:
+    stripped = line.strip()
+    tokens = stripped.split()
+    if not tokens or len(tokens) > 8 or "@" in stripped or URL.search(stripped):
+        return False
+    if not stripped[0].isupper() and not stripped[0].isdigit():
+        return False
+    lowered = [t.lower().strip(",()") for t in tokens]
+    if any(t in _company_words() for t in lowered[1:]) or "&" in tokens[1:-1]:
+        return True
+    return bool(author and _names_domain(stripped, author))
+
+
+def _names_domain(line: str, author: Address) -> bool:
+    """The line names the author's mail domain: "Watson Wyatt" for watsonwyatt.com."""
+    labels = author.domain.split(".")
+    label = labels[-2] if len(labels) >= 2 else labels[0]
+    if len(label) < 3 or label in _freemail_labels():
+        return False
+    collapsed = re.sub(r"[^a-z0-9]", "", line.lower())
+    return collapsed.startswith(label) or any(w.lower() == label for w in words(line))
+
+
+def is_address(line: str) -> bool:
+    stripped = line.strip()
+    if len(stripped) > 120 or "@" in stripped:
+        return False
+    return bool(_STREET.search(stripped) or _CITY.search(stripped))
+
+
+def is_country(line: str) -> bool:
+    return bool(_COUNTRY.fullmatch(line.strip()))
+
+
+def is_prose(line: str) -> bool:
+    """A sentence: many words, mostly lower-case, no contact data."""
+    stripped = line.strip()
+    tokens = stripped.split()
+    if len(stripped) > MAX_LINE:
+        return True
+    if has_phone(stripped) or EMAIL.search(stripped) or URL.search(stripped):
+        return False
+    lower = sum(1 for t in tokens if t[:1].islower())
+    if len(tokens) >= 9 and lower >= len(tokens) / 2:
+        return True
+    return len(tokens) >= 5 and stripped.endswith((".", "?", "!", ":")) and lower >= 2
+
+
+def name_tokens(author: Address | None, author_name: str | None) -> frozenset[str]:
+    """Lower-cased tokens of the author's name and mailbox, for name matching."""
+    found: set[str] = set()
+    for text in (author.name if author else None, author_name):
+        if text:
+            found.update(w.lower().strip(".") for w in words(text) if len(w) > 1)
+    if author:
+        found.update(p for p in re.split(r"[._\-+0-9]", author.local) if len(p) > 1)
+    return frozenset(found)
+
+
+# Lower-case particles inside names: "Jan de Vries", "Ludwig van Beethoven".
+_PARTICLES = frozenset({"de", "van", "der", "den", "von", "da", "di", "del", "la", "le", "du",
+                        "dos", "ten", "ter", "y", "zu"})  # fmt: skip
+
+
+def _name_token(token: str) -> bool:
+    if token in _PARTICLES:
+        return True
+    return token[:1].isupper() and (
+        token[1:].islower() or len(token) <= 2 or "-" in token or "'" in token
+    )
+
+
+def person_name(line: str, known: frozenset[str]) -> tuple[str, float] | None:
+    """``line`` as a person's name with a confidence, or None.
+
+    A line is a name when it is 1-4 capitalised words (initials allowed) and,
+    for one word or for an unknown author, no title/company word; matching
+    the author's name or mailbox raises the confidence.
+    """
+    stripped = _CREDENTIAL.sub("", line.strip()).strip(" ,-")
+    tokens = stripped.split()
+    if not 1 <= len(tokens) <= 4 or len(stripped) > 40 or any(c.isdigit() for c in stripped):
+        return None
+    if not all(_name_token(t) for t in tokens) or tokens[0].lower() in _PARTICLES:
+        return None
+    lowered = {t.lower().strip(".,") for t in tokens}
+    if lowered & (_title_words() | _company_words()):
+        return None
+    if lowered & known:
+        return stripped, 0.9 if len(tokens) > 1 else 0.6
+    if len(tokens) == 1 or closing_rest(stripped) is not None:
+        return None
+    return stripped, 0.5

@@ -1,0 +1,213 @@
+"""Signature blocks per zone, and the contact fields each author gives away.
+
+``observations_by_author`` is the one call the pipeline makes: it splits a
+body into zones (``matcher.zones``), finds the signature at the end of each
+zone's text and turns its lines into ``Observation`` values attributed to the
+zone's author (``matcher.signature_fields``).
+
+A block is the run of lines at the end of a zone, after client footers and
+disclaimers are set aside, that starts below a "-- " delimiter, a closing
+phrase ("Best regards,") or the last line of prose, and that carries
+evidence of being a signature: contact data, a title, a company, an address
+or the author's own name over another signature line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectors.records import Address
+from matcher import signature_lines as sl
+from matcher.html import html_to_text
+from matcher.plan import Observation, Role
+from matcher.signature_fields import SignatureBlock, signature_fields
+from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
+
+__all__ = [
+    "AuthorSignature",
+    "SignatureBlock",
+    "find_signature",
+    "observations_by_author",
+    "signature_fields",
+]
+
+MAX_BLOCK_LINES = 14  # signatures with a postal address run to about ten lines
+MAX_FOOTER_LINES = 60  # disclaimers are long; past this the bottom is not a footer
+_MIN_CONFIDENCE = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorSignature:
+    """One zone's author and what their signature says about them."""
+
+    author: Address | None
+    author_name: str | None
+    zone_index: int
+    kind: ZoneKind
+    observations: tuple[Observation, ...]
+    people: tuple[tuple[Role, Address], ...] = ()  # named in the zone's inline header
+    block: SignatureBlock | None = None
+
+
+def observations_by_author(
+    text: str, text_is_html: bool, sender: Address | None, default_region: str | None
+) -> list[AuthorSignature]:
+    """Every zone's author with the observations of that zone's signature.
+
+    Raises ``InvalidInput`` only for HTML that cannot be rendered at all.
+    """
+    if text_is_html:
+        text = html_to_text(text, MAX_TEXT_CHARS)
+    found: list[AuthorSignature] = []
+    for index, zone in enumerate(split_zones(text, sender)):
+        block = find_signature(zone)
+        observations = (
+            signature_fields(block, zone.author, default_region) if block is not None else ()
+        )
+        found.append(
+            AuthorSignature(
+                zone.author, zone.author_name, index, zone.kind, observations, zone.people, block
+            )
+        )
+    return found
+
+
+def find_signature(zone: Zone) -> SignatureBlock | None:
+    """The signature block at the end of ``zone``'s text, or None."""
+    lines = zone.text.split("\n")
+    end = _content_end(lines)
+    start, opener = _block_start(lines, end)
+    while start < end and not lines[start].strip():
+        start += 1
+    if start >= end:
+        return None
+    known = sl.name_tokens(zone.author, zone.author_name)
+    confidence = _evidence(lines[start:end], zone.author, known, opener)
+    if confidence < _MIN_CONFIDENCE:
+        return None
+    offsets = _line_offsets(lines)
+    text_start = offsets[start]
+    text_end = offsets[end - 1] + len(lines[end - 1])
+    return SignatureBlock(
+        text="\n".join(line.rstrip() for line in lines[start:end]),
+        start=zone.input_offset(text_start),
+        end=zone.input_offset(text_end),
+        confidence=round(min(confidence, 1.0), 2),
+        author_name=zone.author_name or (zone.author.name if zone.author else None),
+    )
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    offsets, at = [], 0
+    for line in lines:
+        offsets.append(at)
+        at += len(line) + 1
+    return offsets
+
+
+def _content_end(lines: list[str]) -> int:
+    """Index past the last line of the author's own text: footers, disclaimers,
+    attachment notes and rules at the bottom are set aside."""
+    end = len(lines)
+    floor = max(0, end - MAX_FOOTER_LINES)
+    while end > floor:
+        line = lines[end - 1].strip()
+        if not line or sl.RULE.fullmatch(line) or sl.is_footer(line):
+            end -= 1
+            continue
+        start = _paragraph_start(lines, end - 1)
+        cut = _disclaimer_start(lines, start, end)
+        if cut is None:
+            break
+        end = cut
+    return end
+
+
+_DISCLAIMER_WORDS = (
+    "confidential", "intended recipient", "intended only", "intended solely", "privileged",
+    "disclaimer", "unauthorized", "prohibited", "if you have received this", "vertraulich",
+    "destinataire", "destinatario", "geadresseerde", "is the property of", "virus",
+)  # fmt: skip
+
+
+def _disclaimer_start(lines: list[str], start: int, end: int) -> int | None:
+    """Where a legal notice begins in the paragraph ``lines[start:end]``, if it is one.
+
+    A notice is prose of some length with a legal keyword; it may follow the
+    signature without a blank line, so the cut is at its first keyword line.
+    """
+    paragraph = " ".join(line.strip() for line in lines[start:end]).lower()
+    if len(paragraph) < 80 or not any(word in paragraph for word in _DISCLAIMER_WORDS):
+        return None
+    for index in range(start, end):
+        lowered = lines[index].lower()
+        if any(word in lowered for word in _DISCLAIMER_WORDS):
+            return index if index > start and not sl.is_prose(lines[index - 1]) else start
+    return start
+
+
+def _paragraph_start(lines: list[str], index: int) -> int:
+    while index > 0 and lines[index - 1].strip():
+        index -= 1
+    return index
+
+
+def _block_start(lines: list[str], end: int) -> tuple[int, str]:
+    """Where the block starts and what opened it: "delimiter", "closing", "prose" or "top"."""
+    taken = 0
+    index = end
+    while index > 0:
+        line = lines[index - 1].strip()
+        if sl.DELIMITER.fullmatch(line):
+            return index, "delimiter"
+        if line and sl.closing_rest(line) is not None:
+            return index, "closing"
+        if line and (sl.is_prose(line) or taken >= MAX_BLOCK_LINES):
+            return index, "prose"
+        if not line and taken and _prose_above(lines, index - 1):
+            return index, "prose"
+        taken += 1 if line else 0
+        index -= 1
+    return 0, "top"
+
+
+def _prose_above(lines: list[str], blank: int) -> bool:
+    """The paragraph above the blank line ``blank`` reads as prose: the block
+    stops at the paragraph break rather than swallow its last short line."""
+    index = blank
+    while index > 0 and not lines[index - 1].strip():
+        index -= 1
+    seen = 0
+    while index > 0 and lines[index - 1].strip() and seen < MAX_BLOCK_LINES:
+        line = lines[index - 1].strip()
+        if sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line):
+            return False
+        if sl.is_prose(line):
+            return True
+        seen += 1
+        index -= 1
+    return False
+
+
+def _evidence(
+    block: list[str], author: Address | None, known: frozenset[str], opener: str
+) -> float:
+    """How sure we are that ``block`` is a signature (0 when it is not one)."""
+    contact = name = other = prose = 0
+    for line in block:
+        line = line.strip()
+        if not line:
+            continue
+        if sl.has_phone(line) or sl.EMAIL.search(line) or sl.URL.search(line):
+            contact += 1
+        elif sl.is_title(line) or sl.is_company(line, author) or sl.is_address(line):
+            other += 1
+        elif sl.person_name(line, known) is not None:
+            name += 1
+        elif len(line.split()) > 6:
+            prose += 1
+    if contact + other == 0 and not (opener == "delimiter" and name):
+        return 0.0
+    score = 0.3 * min(contact, 2) + 0.2 * min(other, 2) + 0.2 * min(name, 1) - 0.2 * prose
+    score += {"delimiter": 0.4, "closing": 0.2}.get(opener, 0.0)
+    return max(score, 0.0)

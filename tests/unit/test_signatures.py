@@ -1,0 +1,313 @@
+"""Signature blocks and their fields, attributed to each zone's author."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from connectors.records import Address
+from matcher.html import html_to_text
+from matcher.plan import Observation
+from matcher.signatures import (
+    AuthorSignature,
+    SignatureBlock,
+    find_signature,
+    observations_by_author,
+    signature_fields,
+)
+from matcher.zones import split_zones
+
+ANN = Address.of("ann.lee@example.org", "Ann Lee")
+JANE = Address.of("jane.doe@acme-energy.com", "Jane Doe")
+
+
+def fields(found: AuthorSignature) -> list[tuple[str, str]]:
+    return [(o.field, o.value) for o in found.observations]
+
+
+def only(text: str, sender: Address | None, region: str | None = "US") -> AuthorSignature:
+    [found] = observations_by_author(text, False, sender, region)
+    return found
+
+
+def test_delimited_signature_with_labelled_phones_and_links() -> None:
+    text = (
+        "Hi Bob,\n\nthe contract is signed; I will send a copy tomorrow.\n\n"
+        "-- \n"
+        "Jane Doe\n"
+        "Head of Sales | Acme Energy Inc.\n"
+        "Office: (713) 555-0142  Mobile: 713.555.0199\n"
+        "Fax: 713-555-0100\n"
+        "www.acme-energy.com | https://www.linkedin.com/in/janedoe | twitter.com/janedoe\n"
+        "github.com/janedoe\n"
+    )
+    found = only(text, JANE)
+    assert found.author == JANE and found.kind == "own" and found.zone_index == 0
+    assert found.block is not None
+    assert found.block.text.startswith("Jane Doe\n") and found.block.text.endswith("janedoe")
+    assert text[found.block.start : found.block.end] == found.block.text
+    assert fields(found) == [
+        ("name", "Jane Doe"),
+        ("title", "Head of Sales"),
+        ("company", "Acme Energy Inc."),
+        ("phone:office", "+17135550142"),
+        ("phone:mobile", "+17135550199"),
+        ("phone:fax", "+17135550100"),
+        ("website", "https://www.acme-energy.com"),
+        ("linkedin", "https://www.linkedin.com/in/janedoe"),
+        ("x", "https://x.com/janedoe"),
+        ("github", "https://github.com/janedoe"),
+    ]
+    assert all(0.0 < o.confidence <= 1.0 for o in found.observations)
+
+
+def test_signature_without_delimiter_after_closing_phrase_with_address() -> None:
+    text = (
+        "Please let me know whether the revised schedule works for your team.\n\n"
+        "Best regards,\n\n"
+        "Jane Doe\n"
+        "Senior Legal Specialist\n"
+        "Acme Energy Corp.\n"
+        "1400 Main Street, Suite 3803\n"
+        "Houston, Texas 77002\n"
+        "(713) 555-0188 (phone)\n"
+        "(713) 555-0190 (fax)\n"
+        "jane.doe@acme-energy.com\n"
+    )
+    found = only(text, JANE)
+    assert fields(found) == [
+        ("name", "Jane Doe"),
+        ("title", "Senior Legal Specialist"),
+        ("company", "Acme Energy Corp."),
+        ("address", "1400 Main Street, Suite 3803, Houston, Texas 77002"),
+        ("phone", "+17135550188"),
+        ("phone:fax", "+17135550190"),
+        ("email", "jane.doe@acme-energy.com"),
+    ]
+    email = next(o for o in found.observations if o.field == "email")
+    assert email.confidence == 0.95  # the author's own address
+
+
+def test_disclaimer_is_not_part_of_the_signature() -> None:
+    text = (
+        "Attached is the signed agreement.\n\n"
+        "Thanks,\n"
+        "Jane Doe\n"
+        "Acme Energy Corp.\n"
+        "Tel: 713 555 0142\n\n"
+        "This e-mail and any attachments are confidential and intended solely for the\n"
+        "addressee. If you are not the intended recipient, please delete it and notify\n"
+        "the sender immediately.\n"
+    )
+    found = only(text, JANE)
+    assert found.block is not None
+    assert found.block.text == "Jane Doe\nAcme Energy Corp.\nTel: 713 555 0142"
+    assert fields(found) == [
+        ("name", "Jane Doe"),
+        ("company", "Acme Energy Corp."),
+        ("phone", "+17135550142"),
+    ]
+
+
+def test_mobile_footer_is_skipped_and_bare_sign_off_is_no_signature() -> None:
+    found = only("Running late, start without me.\n\nJane\n\nSent from my iPhone\n", JANE)
+    assert found.block is None and found.observations == ()
+    text = "Running late.\n\n--\nJane Doe\nCell +1 713 555 0199\n\nSent from my iPhone\n"
+    found = only(text, JANE)
+    assert found.block is not None and found.block.text == "Jane Doe\nCell +1 713 555 0199"
+    assert fields(found) == [("name", "Jane Doe"), ("phone:mobile", "+17135550199")]
+
+
+def test_prose_only_body_has_no_signature() -> None:
+    text = (
+        "I looked at the numbers again and they still do not add up.\n"
+        "Can we go through them on Thursday after the team meeting?\n"
+    )
+    assert only(text, JANE).block is None
+
+
+def test_three_forwards_three_signatures_each_attributed() -> None:
+    text = (
+        "Bob, see the thread below.\n\n"
+        "Ann Lee\nAccount Manager\nExample Org Ltd\n+44 20 7946 0321\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Hans Müller <hans.mueller@firma.de>\n"
+        "Date: Mon, Mar 2, 2026 at 10:15 AM\n"
+        "Subject: Angebot\n"
+        "To: Ann Lee <ann.lee@example.org>\n\n"
+        "Anbei das Angebot wie besprochen, gültig bis Ende des Monats.\n\n"
+        "Mit freundlichen Grüßen\n"
+        "Hans Müller\n"
+        "Geschäftsführer\n"
+        "Firma Technik GmbH\n"
+        "Hauptstraße 5\n"
+        "10115 Berlin\n"
+        "Tel. 030 1234567\n"
+        "Mobil 0171 2345678\n\n"
+        "-----Original Message-----\n"
+        "From: Marie Dupont [mailto:marie.dupont@societe.fr]\n"
+        "Sent: Friday, February 27, 2026 9:00 AM\n"
+        "To: Hans Müller\n"
+        "Cc: Ann Lee <ann.lee@example.org>\n"
+        "Subject: Demande de prix\n\n"
+        "Pourriez-vous nous envoyer votre meilleur prix pour cent unités ?\n\n"
+        "Cordialement,\n"
+        "Marie Dupont\n"
+        "Directrice des achats\n"
+        "Société Générale Industrie SA\n"
+        "Tél. : 01 42 68 53 00\n"
+    )
+    found = observations_by_author(text, False, ANN, None)
+    assert [(f.kind, f.author.email if f.author else None, f.author_name) for f in found] == [
+        ("own", "ann.lee@example.org", "Ann Lee"),
+        ("forward", "hans.mueller@firma.de", "Hans Müller"),
+        ("reply", "marie.dupont@societe.fr", "Marie Dupont"),
+    ]
+    assert fields(found[0]) == [
+        ("name", "Ann Lee"),
+        ("title", "Account Manager"),
+        ("company", "Example Org Ltd"),
+        ("phone", "+442079460321"),
+    ]
+    # The region for Hans's national numbers comes from his .de domain.
+    assert fields(found[1]) == [
+        ("name", "Hans Müller"),
+        ("title", "Geschäftsführer"),
+        ("company", "Firma Technik GmbH"),
+        ("address", "Hauptstraße 5, 10115 Berlin"),
+        ("phone", "+49301234567"),
+        ("phone:mobile", "+491712345678"),
+    ]
+    assert fields(found[2]) == [
+        ("name", "Marie Dupont"),
+        ("title", "Directrice des achats"),
+        ("company", "Société Générale Industrie SA"),
+        ("phone", "+33142685300"),
+    ]
+    assert [(r, a.email) for r, a in found[2].people] == [
+        ("from", "marie.dupont@societe.fr"),
+        ("cc", "ann.lee@example.org"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("closing", "title", "company", "phone", "sender"),
+    [
+        ("Saludos cordiales,", "Gerente de ventas", "Empresa Ejemplo S.L.", "+34 912 345 678",
+         Address.of("carlos@empresa.es", "Carlos García")),
+        ("Met vriendelijke groet,", "Adviseur inkoop", "Voorbeeld Handel B.V.", "+31 20 123 4567",
+         Address.of("jan@bedrijf.nl", "Jan de Vries")),
+    ],
+)  # fmt: skip
+def test_spanish_and_dutch_signatures(
+    closing: str, title: str, company: str, phone: str, sender: Address | None
+) -> None:
+    assert sender is not None and sender.name is not None
+    text = f"Gracias por la información, lo revisamos mañana.\n\n{closing}\n{sender.name}\n"
+    text += f"{title}\n{company}\n{phone}\n"
+    digits = "+" + "".join(ch for ch in phone if ch.isdigit())
+    assert fields(only(text, sender, None)) == [
+        ("name", sender.name),
+        ("title", title),
+        ("company", company),
+        ("phone", digits),
+    ]
+
+
+def test_html_only_mail_is_converted_first() -> None:
+    html = (
+        "<html><head><style>p {color: red}</style><script>alert('x')</script></head><body>"
+        "<p>Hi Bob,</p><p>the offer stands until Friday.</p>"
+        "<p>Kind regards,<br>Jane Doe<br>VP Business Development<br>Acme Energy Inc.<br>"
+        "M: +1 713 555 0199<br><a href='https://acme-energy.com'>www.acme-energy.com</a></p>"
+        "</body></html>"
+    )
+    text = html_to_text(html, 10_000)
+    assert "alert" not in text and "color" not in text
+    [found] = observations_by_author(html, True, JANE, "US")
+    assert fields(found) == [
+        ("name", "Jane Doe"),
+        ("title", "VP Business Development"),
+        ("company", "Acme Energy Inc."),
+        ("phone:mobile", "+17135550199"),
+        ("website", "https://www.acme-energy.com"),
+    ]
+
+
+def test_html_is_cut_at_the_limit() -> None:
+    assert html_to_text("<p>" + "x" * 50_000 + "</p>", 1000) == "x" * 997
+    assert html_to_text("", 1000) == ""
+
+
+def test_signature_fields_on_a_block_and_region_fallbacks() -> None:
+    block = SignatureBlock("Jane Doe\nT +44 20 7946 0321\nF 020 7946 0322", 0, 40, 0.9)
+    assert signature_fields(block, JANE, "GB") == (
+        Observation("name", "Jane Doe", 0.9),
+        Observation("phone", "+442079460321", 0.8),
+        Observation("phone:fax", "+442079460322", 0.9),
+    )
+    # No configured region and a .com sender: only international numbers parse.
+    assert [o.value for o in signature_fields(block, JANE, None)] == ["Jane Doe", "+442079460321"]
+
+
+def test_find_signature_on_a_zone_maps_offsets_through_quote_prefixes() -> None:
+    text = (
+        "Fine by me.\n\n"
+        "On Mon, Mar 2, 2026 at 10:15 AM Jane Doe <jane.doe@acme-energy.com> wrote:\n"
+        "> We can ship on Monday if the order is confirmed today.\n"
+        ">\n"
+        "> Jane Doe\n"
+        "> Acme Energy Inc.\n"
+        "> +1 713 555 0142\n"
+    )
+    zones = split_zones(text, ANN)
+    block = find_signature(zones[1])
+    assert block is not None
+    assert block.text == "Jane Doe\nAcme Energy Inc.\n+1 713 555 0142"
+    assert text[block.start : block.end] == "Jane Doe\n> Acme Energy Inc.\n> +1 713 555 0142"
+    assert find_signature(zones[0]) is None
+
+
+def test_quoted_people_come_back_without_signature() -> None:
+    text = (
+        "Noted.\n\n-----Original Message-----\nFrom: Jane Doe <jane.doe@acme-energy.com>\n"
+        "Sent: Monday, March 2, 2026 10:15\nTo: Ann Lee <ann.lee@example.org>\n"
+        "Cc: Bob Stone <bob@stone.net>\nSubject: RE: order\n\nShipped today.\n"
+    )
+    found = observations_by_author(text, False, ANN, "US")
+    assert [(f.author.email if f.author else None, f.observations) for f in found] == [
+        ("ann.lee@example.org", ()),
+        ("jane.doe@acme-energy.com", ()),
+    ]
+    assert [(r, a.email) for r, a in found[1].people] == [
+        ("from", "jane.doe@acme-energy.com"),
+        ("to", "ann.lee@example.org"),
+        ("cc", "bob@stone.net"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "x" * 65536,
+        "1" * 65536,
+        ("+1 (713) 555-0142 " * 4000),
+        "-- \n" + "Jane Doe\n" * 8000,
+        "Regards,\n" + ("a@b.co " * 9000),
+        "-- \n" + ("www." + "a" * 300 + " ") * 200,
+        ("Hauptstraße " + "5 " * 30000),
+    ],
+)
+def test_hostile_bodies_are_bounded(hostile: str) -> None:
+    started = time.perf_counter()
+    found = observations_by_author(hostile, False, JANE, "US")
+    assert time.perf_counter() - started < 3.0
+    assert all(len(f.observations) <= 60 for f in found)
+
+
+def test_deeply_nested_html_is_bounded() -> None:
+    started = time.perf_counter()
+    text = html_to_text("<div>" * 200_000 + "deep" + "</div>" * 200_000, 2_000_000)
+    assert time.perf_counter() - started < 5.0
+    assert len(text) <= 2_000_000
