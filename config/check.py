@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from config.document import Document, KeyPath, format_path
 from config.errors import Problem
-from config.loader import Document, KeyPath, check, format_path, parse_file
+from config.loader import check, parse_file
 from config.settings import ArchiveAccount, Settings
 from config.values import Secret
 
