@@ -323,6 +323,9 @@ def check_signatures(found: Findings, problems: list[str]) -> None:
             national = phone[2:] if phone.startswith("+1") else "0" + phone[3:]
             if not any(phone[1:] in d or national in d for d in digits):
                 problems.append(f"phone {phone} of {addr} not in any of its mail")
+    for addr, (name, value) in X.SIGNATURE_NOT_THEIRS.items():
+        if not any(value in body for body in found.bodies.get(addr, [])):
+            problems.append(f"the {name} trap {value!r} is in no mail of {addr}")
 
 
 def check_interactions(found: Findings, problems: list[str]) -> None:

@@ -158,6 +158,16 @@ EXPECTED_SIGNATURES: dict[str, ExpectedSignature] = {
     "hannah.berg@fleetcore.example": ExpectedSignature("Integration Architect", ("+442079460555",)),
 }
 
+# Text in a contact's own mail that is NOT a field of theirs: (field, value).
+SIGNATURE_NOT_THEIRS: dict[str, tuple[str, str]] = {
+    # "Engineering Manager, Platform" over "Initech": Platform is his team,
+    # part of the title; the company is the next line (and the domain).
+    "samir.haddad@initech.example": ("company", "Platform"),
+    # The list's footer under her list posts (after the Mailman rule line) is
+    # the list's address, not her website.
+    "hannah.berg@fleetcore.example": ("website", "https://lists.openfleet.example/integrators"),
+}
+
 # ---------------------------------------------------------------------------
 # Never a contact, under any policy, each with the reason.
 # ---------------------------------------------------------------------------
