@@ -1,4 +1,5 @@
 # Server fixtures live in tests/servers/; each module registers here.
 pytest_plugins = [
     "tests.servers.postgres",
+    "tests.servers.radicale",
 ]

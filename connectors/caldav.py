@@ -1,0 +1,434 @@
+"""CalDAV connector (RFC 4791) on the project's HTTP client: discovery, incremental sync.
+
+Streams are the account's VEVENT calendars, named by their decoded path
+(``/alice/work/``). Per calendar the sync runs this state machine; the
+cursor (``CalendarCursor``) carries everything needed to resume::
+
+    no cursor --REPORT sync-collection, empty token (RFC 6578 3.4)--> mode "sync"
+        |          every member href goes to ``pending``
+        '--refused without DAV:valid-sync-token--> mode "etag":
+                   PROPFIND Depth 1 getetag; every href goes to ``pending``
+    pending hrefs --calendar-multiget (chunks)--> Meetings, at most ``limit`` per batch;
+                   a half-consumed recurring object is resumed by its offset
+    nothing pending --REPORT sync-collection(token)--> changed -> pending, 404 -> removed
+                     (mode "etag": PROPFIND Depth 1, compare ETags; gone -> removed)
+    token refused with DAV:valid-sync-token (Radicale 403, others 409/412) -> CursorExpired
+
+A poll with no changes is therefore one REPORT (or one PROPFIND) per calendar.
+
+Source refs: one calendar object (href) expands to many occurrences, and
+storage keys a copy on (account, provider_id). So an occurrence of a series
+has ``provider_id = path + "#" + RECURRENCE-ID (UTC)``, and a single event
+``provider_id = path``. When a series object is deleted or rewritten the
+connector must name the copies that went away, which the server can no longer
+tell it: the cursor keeps ``series`` = {path: RECURRENCE-IDs captured}, for
+recurring objects only (single events need no memory: their ref is the path).
+Only occurrences inside the current window are ever reported removed, so a
+meeting that merely slid out of the backfill window stays captured.
+
+Size trade-offs: sync mode keeps one token plus the series map (bounded by
+``max_occurrences`` per recurring object in the window); ETag mode also keeps
+``{href: etag}`` for every object of the calendar (about 100 bytes each), the
+price of detecting deletions on a server without sync-collection. ETag mode
+lists the whole collection (PROPFIND) rather than a time-range query so an
+event leaving the window is not mistaken for a deletion.
+
+When the look-ahead end moves on by more than ``REEXPAND_AFTER`` since the
+series were last expanded, their objects are fetched again so new
+occurrences entering the window are captured although the objects did not
+change on the server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+from connectors.base import (
+    ConfigurationError,
+    CursorExpired,
+    Limits,
+    Window,
+)
+from connectors.http import (
+    Auth,
+    BasicAuth,
+    BearerAuth,
+    HttpClient,
+    ResponseTooLarge,
+    describe,
+    refusal,
+)
+from connectors.ical import parse_calendar
+from connectors.records import Batch, Cursor, IngestError, Meeting, Record, SourceRef
+from connectors.webdav import (
+    DAV,
+    XML_HEADERS,
+    calendar_data,
+    discover_calendars,
+    has_precondition,
+    href_path,
+    multiget_body,
+    propfind_body,
+    read_multistatus,
+    sync_collection_body,
+)
+
+KIND = "caldav"
+MULTIGET_CHUNK = 50  # objects per calendar-multiget; halved while a response is too large
+REEXPAND_AFTER = timedelta(days=1)
+# Statuses with which a server says "no sync-collection here" (RFC 6578 is optional).
+_SYNC_UNSUPPORTED = frozenset({400, 403, 405, 409, 412, 415, 422, 501})
+_GONE = "gone"  # multiget: the object was deleted after it was listed
+
+
+def stamp(when: datetime) -> str:
+    """RECURRENCE-ID key: UTC, basic format; sorts as it compares."""
+    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarCursor:
+    """Where one calendar's sync stands; stored by the agent as JSON."""
+
+    mode: str  # "sync" (RFC 6578 token) or "etag" (fallback)
+    token: str | None = None
+    etags: dict[str, str] = field(default_factory=dict)  # mode "etag": href -> ETag
+    pending: tuple[tuple[str, int], ...] = ()  # (href, occurrences already returned)
+    series: dict[str, list[str]] = field(default_factory=dict)  # path -> RECURRENCE-IDs
+    expanded_until: str = ""  # window end when the series were last expanded
+    initial: bool = False  # draining the first listing: no earlier copies to replace
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "sync_token": self.token,
+            "etags": self.etags,
+            "pending": [list(p) for p in self.pending],
+            "series": self.series,
+            "expanded_until": self.expanded_until,
+            "initial": self.initial,
+        }
+
+    @classmethod
+    def from_json(cls, stream: str, raw: Cursor) -> CalendarCursor:
+        try:
+            mode = raw["mode"]
+            if mode not in ("sync", "etag"):
+                raise ValueError(mode)
+            return cls(
+                mode=mode,
+                token=None if raw.get("sync_token") is None else str(raw["sync_token"]),
+                etags={str(k): str(v) for k, v in dict(raw.get("etags") or {}).items()},
+                pending=tuple((str(h), int(n)) for h, n in raw.get("pending") or ()),
+                series={str(k): [str(r) for r in v] for k, v in (raw.get("series") or {}).items()},
+                expanded_until=str(raw.get("expanded_until") or ""),
+                initial=bool(raw.get("initial", False)),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise CursorExpired(stream, "unreadable cursor") from None
+
+
+@dataclass
+class _Progress:
+    """What one fetch has gathered so far."""
+
+    limit: int
+    records: list[Record] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+    removed: list[SourceRef] = field(default_factory=list)
+    initial: bool = False  # CalendarCursor.initial of the state being drained
+
+    @property
+    def room(self) -> int:
+        return self.limit - len(self.records)
+
+
+class CaldavConnector:
+    kind = KIND
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        window: Window,
+        limits: Limits | None = None,
+        *,
+        auth: Auth | None = None,
+        calendars: list[str] | None = None,
+        client: HttpClient | None = None,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(f"account {name!r}: CalDAV URL must be http(s)://host/...")
+        if parts.username or parts.password:
+            raise ConfigurationError(f"account {name!r}: put credentials in settings, not the URL")
+        self.name = name
+        self.url = url if url.endswith("/") else url + "/"
+        self.window = window
+        self.limits = limits or Limits()
+        self.client = client or HttpClient(auth=auth, verify=verify, timeout=timeout)
+        self._wanted = calendars
+        self._calendar_urls: dict[str, str] | None = None
+
+    def streams(self) -> list[str]:
+        if self._calendar_urls is None:
+            self._calendar_urls = discover_calendars(self.client, self.url, self._wanted)
+        return sorted(self._calendar_urls)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def calendar_url(self, stream: str) -> str:
+        known = (self._calendar_urls or {}).get(stream)
+        return known or urljoin(self.url, quote(stream))
+
+    def fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
+        url = self.calendar_url(stream)
+        progress = _Progress(max(1, limit))
+        if cursor is None:
+            state = self._initial(stream, url)
+        else:
+            state = CalendarCursor.from_json(stream, cursor)
+            if not state.pending:
+                state = self._poll(stream, url, state, progress)
+        state = self._reexpand_if_due(url, state)
+        progress.initial = state.initial
+        state = self._drain(stream, url, state, progress)
+        return Batch(
+            records=progress.records,
+            errors=progress.errors,
+            next_cursor=state.to_json(),
+            has_more=bool(state.pending),
+            removed=progress.removed,
+        )
+
+    # -- listing: what changed on the server ------------------------------------------
+
+    def _initial(self, stream: str, url: str) -> CalendarCursor:
+        """First contact: the full listing, by sync-collection when the server offers it."""
+        until = stamp(self.window.until)
+        response = self.client.request(
+            "REPORT", url, headers={**XML_HEADERS, "Depth": "1"}, body=sync_collection_body(None)
+        )
+        if response.status == 207:
+            listing = read_multistatus(response.body, stream)
+            members = [r.href for r in listing.responses if r.status != 404]
+            pending = tuple((h, 0) for h in self._objects(url, members))
+            return CalendarCursor(
+                "sync", listing.sync_token, pending=pending, expanded_until=until, initial=True
+            )
+        if response.status not in _SYNC_UNSUPPORTED:
+            raise refusal(response, f"REPORT {describe(url)}")
+        etags = self._etags(stream, url)
+        pending = tuple((h, 0) for h in sorted(etags))
+        return CalendarCursor(
+            "etag", etags=etags, pending=pending, expanded_until=until, initial=True
+        )
+
+    def _poll(
+        self, stream: str, url: str, state: CalendarCursor, progress: _Progress
+    ) -> CalendarCursor:
+        if state.mode == "etag":
+            current = self._etags(stream, url)
+            changed = sorted(h for h, tag in current.items() if state.etags.get(h) != tag)
+            gone = [href_path(url, h) for h in state.etags if h not in current]
+            series = dict(state.series)
+            self._forget(stream, gone, series, progress)
+            pending = tuple((h, 0) for h in changed)
+            return replace(state, etags=current, pending=pending, series=series, initial=False)
+        response = self.client.request(
+            "REPORT",
+            url,
+            headers={**XML_HEADERS, "Depth": "1"},
+            body=sync_collection_body(state.token),
+        )
+        if response.status != 207:
+            if has_precondition(response.body, "valid-sync-token"):
+                raise CursorExpired(stream, "the server no longer knows the sync-token")
+            if response.status in _SYNC_UNSUPPORTED:
+                raise CursorExpired(stream, f"sync-collection refused (HTTP {response.status})")
+            raise refusal(response, f"REPORT {describe(url)}")
+        listing = read_multistatus(response.body, stream)
+        gone = [href_path(url, r.href) for r in listing.responses if r.status == 404]
+        changed = [r.href for r in listing.responses if r.status != 404]
+        series = dict(state.series)
+        self._forget(stream, gone, series, progress)
+        pending = tuple((h, 0) for h in self._objects(url, changed))
+        return replace(
+            state, token=listing.sync_token, pending=pending, series=series, initial=False
+        )
+
+    def _etags(self, stream: str, url: str) -> dict[str, str]:
+        """{href: ETag} of every object in the calendar (PROPFIND Depth 1)."""
+        body = propfind_body([(DAV, "getetag"), (DAV, "resourcetype")])
+        response = self.client.request(
+            "PROPFIND", url, headers={**XML_HEADERS, "Depth": "1"}, body=body
+        )
+        if response.status != 207:
+            raise refusal(response, f"PROPFIND {describe(url)}")
+        found: dict[str, str] = {}
+        for item in read_multistatus(response.body, stream).responses:
+            etag = item.text(DAV, "getetag")
+            if etag and not item.resource_types() and href_path(url, item.href) != stream:
+                found[item.href] = etag
+        return found
+
+    def _objects(self, url: str, hrefs: list[str]) -> list[str]:
+        """Member hrefs that are calendar objects: not the collection, not subcollections."""
+        own = href_path(url, url)
+        return [h for h in hrefs if href_path(url, h) != own and not h.endswith("/")]
+
+    def _forget(
+        self, stream: str, paths: list[str], series: dict[str, list[str]], progress: _Progress
+    ) -> None:
+        """Deleted objects: every copy they produced becomes a removed source ref."""
+        for path in paths:
+            rids = [r for r in series.pop(path, []) if self._in_window(r)]
+            progress.removed.append(SourceRef(self.name, stream, path))
+            progress.removed.extend(SourceRef(self.name, stream, f"{path}#{r}") for r in rids)
+
+    def _reexpand_if_due(self, url: str, state: CalendarCursor) -> CalendarCursor:
+        """Queue the series again once the window end moved on: new occurrences entered."""
+        until = stamp(self.window.until)
+        if not state.series or state.expanded_until > stamp(self.window.until - REEXPAND_AFTER):
+            return replace(state, expanded_until=max(until, state.expanded_until))
+        queued = {href_path(url, h) for h, _ in state.pending}
+        extra = tuple((quote(p), 0) for p in sorted(state.series) if p not in queued)
+        return replace(state, pending=state.pending + extra, expanded_until=until)
+
+    def _in_window(self, rid: str) -> bool:
+        return stamp(self.window.since) <= rid < stamp(self.window.until)
+
+    # -- fetching: changed objects into records ----------------------------------------
+
+    def _drain(
+        self, stream: str, url: str, state: CalendarCursor, progress: _Progress
+    ) -> CalendarCursor:
+        pending = list(state.pending)
+        series = dict(state.series)
+        while pending and progress.room > 0:
+            # Most objects give one record; a few more than the room wastes little
+            # when objects fall outside the window and give none.
+            chunk = pending[: min(MULTIGET_CHUNK, max(progress.room, 8))]
+            objects = self._multiget(stream, url, [h for h, _ in chunk])
+            for href, skip in chunk:
+                if progress.room <= 0:
+                    break
+                pending.pop(0)
+                path = href_path(url, href)
+                found = objects.get(path, "object-missing")
+                left = self._take(stream, path, found, skip, series, progress)
+                if left is not None:
+                    pending.insert(0, (href, left))
+        return replace(state, pending=tuple(pending), series=series)
+
+    def _multiget(self, stream: str, url: str, hrefs: list[str]) -> dict[str, bytes | str]:
+        """{path: calendar data, or why there is none}; halves the request while too large."""
+        try:
+            response = self.client.request(
+                "REPORT", url, headers={**XML_HEADERS, "Depth": "1"}, body=multiget_body(hrefs)
+            )
+        except ResponseTooLarge:
+            if len(hrefs) == 1:
+                return {href_path(url, hrefs[0]): "ical-too-large"}
+            half = len(hrefs) // 2
+            found = self._multiget(stream, url, hrefs[:half])
+            found.update(self._multiget(stream, url, hrefs[half:]))
+            return found
+        if response.status != 207:
+            raise refusal(response, f"REPORT calendar-multiget {describe(url)}")
+        found_data: dict[str, bytes | str] = {}
+        for item in read_multistatus(response.body, stream).responses:
+            data = calendar_data(item)
+            why = _GONE if item.status == 404 else "no-calendar-data"
+            found_data[href_path(url, item.href)] = data if data is not None else why
+        return found_data
+
+    def _take(
+        self,
+        stream: str,
+        path: str,
+        found: bytes | str,
+        skip: int,
+        series: dict[str, list[str]],
+        progress: _Progress,
+    ) -> int | None:
+        """Records of one object from ``skip`` on; the new offset when the batch filled up."""
+        ref = SourceRef(self.name, stream, path)
+        if found == _GONE:  # deleted between listing and fetch
+            self._forget(stream, [path], series, progress)
+            return None
+        if isinstance(found, str):
+            progress.errors.append(IngestError(ref, found, "server sent no usable object"))
+            return None
+        meetings, errors = parse_calendar(found, ref, self.window, self.limits)
+        meetings = sorted((self._keyed(m, path, stream) for m in meetings), key=_occurrence_key)
+        if skip == 0:
+            progress.errors.extend(errors)
+            recurring = b"RRULE" in found or b"RDATE" in found
+            self._note_series(stream, path, recurring, meetings, series, progress)
+        take = meetings[skip : skip + progress.room]
+        progress.records.extend(take)
+        offset = skip + len(take)
+        return offset if offset < len(meetings) else None
+
+    def _keyed(self, meeting: Meeting, path: str, stream: str) -> Meeting:
+        rid = meeting.recurrence_id
+        provider_id = f"{path}#{stamp(rid)}" if rid is not None else path
+        return replace(meeting, source=SourceRef(self.name, stream, provider_id))
+
+    def _note_series(
+        self,
+        stream: str,
+        path: str,
+        recurring: bool,
+        meetings: list[Meeting],
+        series: dict[str, list[str]],
+        progress: _Progress,
+    ) -> None:
+        """Remember a series' occurrences; report the ones a rewrite took away."""
+        now = sorted({stamp(m.recurrence_id) for m in meetings if m.recurrence_id is not None})
+        before = series.get(path)
+        if before is not None:
+            dropped = [r for r in before if r not in now and self._in_window(r)]
+            progress.removed.extend(SourceRef(self.name, stream, f"{path}#{r}") for r in dropped)
+        elif now and not progress.initial:
+            # Possibly a single event that became a series: its copy was keyed by the path.
+            progress.removed.append(SourceRef(self.name, stream, path))
+        if now or recurring:
+            series[path] = now
+        else:
+            series.pop(path, None)
+
+
+def _occurrence_key(meeting: Meeting) -> tuple[str, str]:
+    return (stamp(meeting.recurrence_id) if meeting.recurrence_id else "", meeting.uid)
+
+
+def from_settings(account: Any, window: Window, limits: Limits) -> CaldavConnector:
+    """The agent's entry point: ``CaldavAccount`` settings -> connector (secrets resolved lazily)."""
+    auth: Auth | None = None
+    if getattr(account, "token", None) is not None:
+        auth = BearerAuth(account.token.resolve)
+    elif getattr(account, "password", None) is not None:
+        auth = BasicAuth(account.username or "", account.password.resolve)
+    names = getattr(account, "calendars", None)
+    return CaldavConnector(
+        account.name,
+        str(account.url),
+        window,
+        limits,
+        auth=auth,
+        calendars=list(names) if names is not None else None,
+        verify=getattr(account, "verify_tls", True),
+        timeout=_seconds(getattr(account, "timeout", 30.0)),
+    )
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

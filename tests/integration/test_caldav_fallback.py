@@ -1,0 +1,122 @@
+"""CalDAV against servers that differ from Radicale, via a thin proxy in front of it:
+no sync-collection (ETag fallback), other expiry statuses, lenient storage, failures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from connectors.base import CursorExpired, TransientError
+from connectors.caldav import CaldavConnector
+from connectors.http import BasicAuth, HttpClient, RetryPolicy
+from tests.integration.test_caldav import WINDOW, fetch_all, meetings
+from tests.servers.radicale import CalendarUser, DavProxy, ics_event
+
+pytestmark = pytest.mark.server
+
+SYNC_TOKEN_ERROR = b'<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>'
+
+
+def through(
+    proxy: DavProxy, user: CalendarUser, waits: list[float] | None = None
+) -> CaldavConnector:
+    client = HttpClient(
+        auth=BasicAuth(user.name, lambda: user.password),
+        timeout=10,
+        retry=RetryPolicy(attempts=3),
+        sleep=(waits if waits is not None else []).append,
+    )
+    return CaldavConnector("rep1", proxy.url, WINDOW, client=client)
+
+
+def test_without_sync_collection_etags_carry_add_modify_delete(
+    radicale: CalendarUser, dav_proxy: DavProxy
+) -> None:
+    dav_proxy.refuse_sync_status = 403
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "a.ics", ics_event("a@x", "20261201T100000Z", summary="A"))
+    radicale.put("work", "b.ics", ics_event("b@x", "20261202T100000Z", summary="B"))
+    first = fetch_all(through(dav_proxy, radicale), stream, None)
+    assert first.next_cursor["mode"] == "etag"
+    assert sorted(m.identity for m in meetings(first.records)) == ["ical:a@x|", "ical:b@x|"]
+    radicale.put("work", "a.ics", ics_event("a@x", "20261201T100000Z", summary="A2", sequence=1))
+    radicale.put("work", "c.ics", ics_event("c@x", "20261203T100000Z", summary="C"))
+    radicale.delete("work", "b.ics")
+    second = fetch_all(through(dav_proxy, radicale), stream, first.next_cursor)
+    assert sorted((m.identity, m.summary, m.sequence) for m in meetings(second.records)) == [
+        ("ical:a@x|", "A2", 1),
+        ("ical:c@x|", "C", 0),
+    ]
+    assert [r.provider_id for r in second.removed] == [stream + "b.ics"]
+    dav_proxy.requests.clear()
+    idle = fetch_all(through(dav_proxy, radicale), stream, second.next_cursor)
+    assert (idle.records, idle.removed, idle.errors) == ([], [], [])
+    assert dav_proxy.requests == [("PROPFIND", stream)]
+
+
+def test_a_server_that_stops_offering_sync_collection_expires_the_cursor(
+    radicale: CalendarUser, dav_proxy: DavProxy
+) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "a.ics", ics_event("a@x", "20261201T100000Z"))
+    first = fetch_all(through(dav_proxy, radicale), stream, None)
+    assert first.next_cursor["mode"] == "sync"
+    dav_proxy.refuse_sync_status = 405
+    with pytest.raises(CursorExpired):
+        through(dav_proxy, radicale).fetch(stream, first.next_cursor, 10)
+    resync = fetch_all(through(dav_proxy, radicale), stream, None)
+    assert resync.next_cursor["mode"] == "etag"
+    assert [m.identity for m in meetings(resync.records)] == ["ical:a@x|"]
+
+
+@pytest.mark.parametrize("status", [409, 412])
+def test_valid_sync_token_precondition_expires_the_cursor_whatever_the_status(
+    radicale: CalendarUser, dav_proxy: DavProxy, status: int
+) -> None:
+    stream = radicale.make_calendar("work")
+    first = fetch_all(through(dav_proxy, radicale), stream, None)
+    dav_proxy.fail_next.append((status, {"Content-Type": "application/xml"}, SYNC_TOKEN_ERROR))
+    with pytest.raises(CursorExpired, match="no longer knows the sync-token"):
+        through(dav_proxy, radicale).fetch(stream, first.next_cursor, 10)
+
+
+def test_a_malformed_object_is_an_error_and_the_rest_is_captured(
+    radicale: CalendarUser, dav_proxy: DavProxy
+) -> None:
+    stream = radicale.make_calendar("work")
+    for name in ("a", "bad", "c"):
+        radicale.put("work", f"{name}.ics", ics_event(f"{name}@x", "20261201T100000Z"))
+
+    def corrupt(method: str, path: str, body: bytes) -> bytes:
+        # A lenient server stored garbage where Radicale keeps the "bad" event.
+        if method != "REPORT" or b"calendar-data" not in body:
+            return body
+        return re.sub(
+            rb"BEGIN:VCALENDAR(?:(?!END:VCALENDAR).)*UID:bad@x.*?END:VCALENDAR",
+            b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:2026-13-45\r\nEND:VCALENDAR",
+            body,
+            flags=re.S,
+        )
+
+    dav_proxy.rewrite = corrupt
+    got = fetch_all(through(dav_proxy, radicale), stream, None)
+    assert sorted(m.identity for m in meetings(got.records)) == ["ical:a@x|", "ical:c@x|"]
+    assert [(e.source.provider_id, e.reason) for e in got.errors] == [
+        (stream + "bad.ics", "bad-ical")
+    ]
+
+
+def test_transient_failures_are_retried_honouring_retry_after(
+    radicale: CalendarUser, dav_proxy: DavProxy
+) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "a.ics", ics_event("a@x", "20261201T100000Z"))
+    dav_proxy.fail_next += [(503, {}, b""), (429, {"Retry-After": "4"}, b"")]
+    waits: list[float] = []
+    got = fetch_all(through(dav_proxy, radicale, waits), stream, None)
+    assert [m.identity for m in meetings(got.records)] == ["ical:a@x|"]
+    assert len(waits) == 2 and 0.5 <= waits[0] <= 0.75 and waits[1] == 4.0
+    dav_proxy.fail_next += [(502, {}, b"")] * 3
+    with pytest.raises(TransientError, match="HTTP 502"):
+        through(dav_proxy, radicale).fetch(stream, got.next_cursor, 10)
