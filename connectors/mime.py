@@ -24,17 +24,15 @@ so far; hostile structure costs us text, never the message's participants.
 
 from __future__ import annotations
 
-import binascii
-import codecs
 import email.message
 import email.utils
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from connectors.base import InvalidInput, Limits, Window
+from connectors.charsets import decode_body, decode_words, header_text
 from connectors.records import (
     PIPELINE_HEADERS,
     IngestError,
@@ -44,6 +42,18 @@ from connectors.records import (
     normalize_message_id,
 )
 
+# decode_body and decode_words live in connectors.charsets; they are part of
+# this module's interface because the IMAP connector decodes fetched parts.
+__all__ = [
+    "decode_body",
+    "decode_words",
+    "header_fields",
+    "message_from_parts",
+    "parse_header_block",
+    "parse_message",
+    "parse_message_and_errors",
+]
+
 _PIPELINE = frozenset(PIPELINE_HEADERS)
 # Part-level fields the walk needs besides Content-Type.
 _PART_FIELDS = frozenset({"content-type", "content-transfer-encoding", "content-disposition"})
@@ -51,8 +61,6 @@ _BODY_FIELDS = _PART_FIELDS | _PIPELINE
 
 # RFC 5322 section 2.2: a field name is printable US-ASCII except ":".
 _FIELD_LINE = re.compile(rb"([!-9;-~]+)[ \t]*:")
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-_ENCODED_GAP = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
 
 
 # ---------------------------------------------------------------- headers
@@ -84,16 +92,6 @@ def _split_head(raw: bytes, limits: Limits, start: int = 0, end: int = -1) -> tu
     return raw[start:end], end
 
 
-def _text_of(value: bytes) -> str:
-    # RFC 6532 allows UTF-8 in headers; older mailers send Latin-1 raw bytes.
-    try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError:
-        text = value.decode("latin-1")
-    # PostgreSQL text cannot hold NUL; one hostile byte must not fail a batch.
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
-
-
 def header_fields(block: bytes, wanted: frozenset[str]) -> tuple[list[tuple[str, str]], int]:
     """(lower-case name, unfolded value) for ``wanted`` names, and the count of all fields.
 
@@ -119,7 +117,7 @@ def header_fields(block: bytes, wanted: frozenset[str]) -> tuple[list[tuple[str,
             found.append((name, current))
         else:
             current = None
-    return [(name, _text_of(b"".join(parts)).strip()) for name, parts in found], total
+    return [(name, header_text(b"".join(parts)).strip()) for name, parts in found], total
 
 
 def parse_header_block(data: bytes, limits: Limits) -> tuple[tuple[str, str], ...]:
@@ -128,94 +126,6 @@ def parse_header_block(data: bytes, limits: Limits) -> tuple[tuple[str, str], ..
         raise InvalidInput("header-too-large", f"{len(data)} bytes")
     fields, _ = header_fields(data, _PIPELINE)
     return tuple(fields)
-
-
-@lru_cache(maxsize=128)
-def _text_codec(charset: str | None) -> str:
-    """A text codec for a declared charset; unknown or non-text codecs read as UTF-8."""
-    name = (charset or "").strip().strip('"').split("*", 1)[0].lower()
-    # US-ASCII labels routinely carry UTF-8, and ISO-8859-1 labels carry
-    # Windows-1252 (the WHATWG encoding standard reads them the same way).
-    name = {"us-ascii": "utf-8", "ascii": "utf-8", "iso-8859-1": "cp1252", "latin1": "cp1252"}.get(
-        name, name
-    )
-    try:
-        info = codecs.lookup(name)
-    except (LookupError, ValueError):
-        return "utf-8"
-    # Refuses bytes-to-bytes codecs ("zlib", "base64"): a hostile charset
-    # label must not make us decompress anything. ``bytes.decode`` checks the
-    # same private flag.
-    return info.name if getattr(info, "_is_text_encoding", False) else "utf-8"
-
-
-def decode_text(data: bytes, charset: str | None) -> str:
-    """Bytes in a declared charset to text; never raises, drops a cut-off final character."""
-    decoder = codecs.getincrementaldecoder(_text_codec(charset))(errors="replace")
-    text = decoder.decode(data, final=False)
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
-
-
-_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-_NOT_B64 = bytes(b for b in range(256) if b not in _B64_ALPHABET)
-
-
-def _unbase64(data: bytes) -> bytes:
-    # RFC 2045 6.8: characters outside the alphabet are ignored; dropping
-    # them first lets a cut (max_text_bytes) fall on whole 4-char quanta.
-    data = data.translate(None, _NOT_B64)
-    data = data[: len(data) - len(data) % 4]
-    try:
-        return binascii.a2b_base64(data)
-    except binascii.Error:
-        return b""
-
-
-def decode_body(
-    payload: bytes, transfer_encoding: str | None, charset: str | None, limit: int
-) -> str:
-    """A text part's body: at most ``limit`` source bytes, transfer-decoded, charset-decoded."""
-    payload = payload[:limit]
-    cte = (transfer_encoding or "").strip().lower()
-    if cte == "base64":
-        payload = _unbase64(payload)
-    elif cte == "quoted-printable":
-        payload = binascii.a2b_qp(payload)
-    return decode_text(payload, charset)
-
-
-def decode_words(value: str) -> str:
-    """RFC 2047 encoded words to text; bad charsets or encodings never raise."""
-    if "=?" not in value:
-        return value
-    value = _ENCODED_GAP.sub(r"\1\2", value)  # RFC 2047 6.2: space between words is dropped
-    out: list[str] = []
-    pending: list[bytes] = []
-    pending_charset: str | None = None
-    pos = 0
-
-    def flush() -> None:
-        if pending:
-            out.append(decode_text(b"".join(pending), pending_charset))
-            pending.clear()
-
-    for match in _ENCODED_WORD.finditer(value):
-        if match.start() != pos:
-            flush()
-            out.append(value[pos : match.start()])
-        charset, kind, text = match.groups()
-        raw = text.encode("ascii", "replace")
-        chunk = binascii.a2b_qp(raw, header=True) if kind in "qQ" else _unbase64(raw + b"===")
-        if pending and charset.lower() != (pending_charset or "").lower():
-            flush()
-        # Adjacent words in one charset are joined before decoding: mailers
-        # split multi-byte characters across words.
-        pending_charset = charset
-        pending.append(chunk)
-        pos = match.end()
-    flush()
-    out.append(value[pos:])
-    return "".join(out)
 
 
 def _date_of(value: str | None) -> datetime | None:
