@@ -11,16 +11,17 @@ error's ``loc`` is then walked back to the nearest recorded key path:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from config.document import MISSING, Document, KeyPath, compose, format_path
 from config.errors import ConfigError, Problem
-from config.settings import ACCOUNT_KINDS, Settings
+from config.settings import ACCOUNT_KINDS, ACCOUNT_MODELS, Settings
 from config.values import shown
 
 # Real configurations are a few KiB; the cap bounds the time a hostile file costs.
@@ -101,7 +102,34 @@ def _problem(error: ErrorDetails, filename: str, document: Document) -> Problem:
     tagged = error["type"] in ("union_tag_invalid", "union_tag_not_found")
     if tagged and isinstance(error["input"], Mapping):
         path = (*path, "kind")  # pydantic reports the account; the mistake is its kind
-    return Problem(filename, document.line_of(path), format_path(path), _message(error))
+    message = _message(error)
+    if error["type"] == "extra_forbidden" and path and isinstance(path[-1], str):
+        message += _did_you_mean(path[-1], _keys_at(path[:-1], document.data))
+    return Problem(filename, document.line_of(path), format_path(path), message)
+
+
+def _keys_at(parent: KeyPath, data: object) -> Collection[str]:
+    """The keys the settings model at ``parent`` accepts (none if unknown)."""
+    model: type[BaseModel] | None = None
+    if not parent:
+        model = Settings
+    elif len(parent) == 1 and parent[0] in Settings.model_fields:
+        annotation = Settings.model_fields[str(parent[0])].annotation
+        model = annotation if isinstance(annotation, type) else None
+    elif len(parent) == 2 and parent[0] == "accounts" and isinstance(data, Mapping):
+        accounts, index = data.get("accounts"), parent[1]
+        if isinstance(accounts, list) and isinstance(index, int) and index < len(accounts):
+            account = accounts[index]
+            kind = account.get("kind") if isinstance(account, Mapping) else None
+            model = ACCOUNT_MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None or not issubclass(model, BaseModel):
+        return ()
+    return list(model.model_fields)
+
+
+def _did_you_mean(key: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    return f' (did you mean "{close[0]}"?)' if close else ""
 
 
 def _key_path(loc: tuple[str | int, ...], data: object) -> KeyPath:

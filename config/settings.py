@@ -49,7 +49,6 @@ from config.values import (
 from connectors.base import Limits
 from matcher.plan import Privacy, When
 
-ACCOUNT_KINDS = ("archive", "imap", "gmail", "microsoft", "caldav")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
@@ -63,6 +62,16 @@ def default_database_url() -> str:
     """The embedded SQLite database in the user's data directory (not created here)."""
     folder = Path(platformdirs.user_data_dir("autocapture"))
     return f"sqlite:///{folder / 'autocapture.db'}"
+
+
+def anchored(path: Path, info: ValidationInfo) -> Path:
+    """``path`` with ~ expanded and, if relative, joined to the YAML file's folder.
+
+    The agent runs as a service whose working directory is nobody's choice, so
+    a relative path means "next to the config file", never "wherever we are".
+    """
+    context = info.context if isinstance(info.context, Mapping) else {}
+    return Path(context.get("base_dir") or Path.cwd()) / path.expanduser()
 
 
 class FrozenSettings(BaseModel):
@@ -138,9 +147,7 @@ class ArchiveAccount(AccountBase):
     @field_validator("paths", mode="after")
     @classmethod
     def _anchor_paths(cls, paths: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
-        context = info.context if isinstance(info.context, Mapping) else {}
-        base = Path(context.get("base_dir") or Path.cwd())
-        return tuple(base / p.expanduser() for p in paths)
+        return tuple(anchored(p, info) for p in paths)
 
 
 class RemoteAccount(AccountBase):
@@ -259,13 +266,22 @@ class MicrosoftAccount(RemoteAccount):
     _user = field_validator("user", mode="before")(_first_owner)
 
 
+ACCOUNT_MODELS: dict[str, type[AccountBase]] = {
+    "archive": ArchiveAccount,
+    "imap": ImapAccount,
+    "gmail": GmailAccount,
+    "microsoft": MicrosoftAccount,
+    "caldav": CaldavAccount,
+}
+ACCOUNT_KINDS = tuple(ACCOUNT_MODELS)
+
 AccountSettings = Annotated[
     ArchiveAccount | ImapAccount | GmailAccount | MicrosoftAccount | CaldavAccount,
     Field(discriminator="kind"),
 ]
 
 
-def _database_url(value: object) -> str:
+def _database_url(value: object, info: ValidationInfo) -> str:
     try:
         url = make_url(value) if isinstance(value, str) else None
     except ArgumentError:
@@ -280,6 +296,10 @@ def _database_url(value: object) -> str:
             "database_url",
             "no password in database_url: PostgreSQL reads it from PGPASSWORD or ~/.pgpass",
         )
+    embedded = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if embedded and not str(url.database).startswith("file:"):
+        url = url.set(database=str(anchored(Path(str(url.database)), info)))
+        return url.render_as_string(hide_password=False)
     assert isinstance(value, str)
     return value.strip()
 

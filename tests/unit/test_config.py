@@ -194,8 +194,8 @@ def test_unknown_keys_are_errors_at_their_own_line_and_never_quote_the_value() -
         """
     assert problems_of(text) == [
         (2, "worker_count", "unknown key"),
-        (4, "creation.persons", "unknown key"),
-        (11, "accounts[0].pasword", "unknown key"),
+        (4, "creation.persons", 'unknown key (did you mean "person"?)'),
+        (11, "accounts[0].pasword", 'unknown key (did you mean "password"?)'),
     ]
     with pytest.raises(ConfigError) as caught:
         load_text(textwrap.dedent(text))
@@ -698,6 +698,31 @@ def test_archive_paths_are_relative_to_the_yaml_folder(tmp_path: Path) -> None:
     assert [(w.line, w.path) for w in review(path).warnings] == [
         (5, "accounts[0].paths[1]"),
         (5, "accounts[0].paths[2]"),
+    ]
+
+
+def test_relative_sqlite_path_is_relative_to_the_yaml_folder(tmp_path: Path) -> None:
+    def url_of(url: str) -> str:
+        return load(write(tmp_path, f'database_url: "{url}"\n')).database_url
+
+    assert url_of("sqlite:///data/ac.db") == f"sqlite:///{tmp_path}/data/ac.db"
+    assert url_of("sqlite:///~/ac.db?timeout=5") == f"sqlite:///{Path.home()}/ac.db?timeout=5"
+    assert url_of("sqlite:////srv/ac.db") == "sqlite:////srv/ac.db"
+    assert url_of("sqlite:///:memory:") == "sqlite:///:memory:"
+    assert url_of("postgresql+psycopg://app@db/crm") == "postgresql+psycopg://app@db/crm"
+    assert not (tmp_path / "data").exists()
+
+
+def test_duplicate_names_are_refused_when_settings_are_built_in_code() -> None:
+    def archive(name: str) -> ArchiveAccount:
+        return ArchiveAccount(
+            name=name, kind="archive", owner=("a@example.com",), paths=(Path("/a"),)
+        )
+
+    with pytest.raises(ValidationError) as caught:
+        Settings(accounts=(archive("a"), archive("b"), archive("a")))
+    assert [(e["loc"], e["msg"]) for e in caught.value.errors()] == [
+        (("accounts", 2, "name"), 'account name "a" is already used by accounts[0]')
     ]
 
 
