@@ -17,7 +17,19 @@ from connectors.records import Address
 
 MAX_LINE = 200  # longer lines are prose or data, never a signature line
 
-PHONE_LIKE = re.compile(r"(?:\+|\(|\b)\d[\d \t().\-/]{5,20}\d\b")
+# Digits in paths, file names and ids ("...\\2001122515.txt") are not phones.
+PHONE_LIKE = re.compile(r"(?<![\w/\\.])(?:\+|\()?\d[\d \t().\-/]{5,20}\d(?!\w|\.\w)")
+_DATE_LIKE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}")
+# "Label: value" lines whose label is contact data belong in signatures;
+# other labels ("Request ID:", "Pass Code:", "Governing Law:") are forms.
+_FORM_LINE = re.compile(r"([^\W\d][\w #./&'\-]{0,30}?)[ \t]*:[ \t]*(\S.*)?$")
+_CONTACT_LABELS = frozenset(
+    """tel tel. telephone phone ph ph. fax facsimile fx cell cel mobile mob email e-mail mail
+    web website url office direct pager home work address skype linkedin twitter t f m p o d
+    c e w telefon tél téléphone teléfono telefono móvil movil handy mobil adresse dirección
+    adres internet homepage main voice ext direct line cell phone mobile phone office phone
+    work phone direct dial fax number""".split()
+)
 EMAIL = re.compile(r"[\w.+'\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}")
 URL = re.compile(
     r"(?:https?://|www\.)[^\s<>()\"']{2,200}"
@@ -121,7 +133,19 @@ def digit_count(text: str) -> int:
 
 
 def has_phone(line: str) -> bool:
-    return any(digit_count(m.group(0)) >= 7 for m in PHONE_LIKE.finditer(line[:MAX_LINE]))
+    return any(
+        digit_count(m.group(0)) >= 7 and not _DATE_LIKE.search(m.group(0))
+        for m in PHONE_LIKE.finditer(line[:MAX_LINE])
+    )
+
+
+def is_form_line(line: str) -> bool:
+    """A "Label: value" line whose label is not contact data (forms, logs, headers)."""
+    match = _FORM_LINE.match(line.strip()[:MAX_LINE])
+    if not match:
+        return False
+    label = " ".join(match.group(1).lower().split())
+    return label not in _CONTACT_LABELS and not label.endswith(("phone", "fax", "mail"))
 
 
 def is_title(line: str) -> bool:
@@ -168,17 +192,19 @@ def is_country(line: str) -> bool:
 
 
 def is_prose(line: str) -> bool:
-    """A sentence: many words, mostly lower-case, no contact data."""
+    """A sentence: many words, mostly lower-case (contact data set aside)."""
     stripped = line.strip()
-    tokens = stripped.split()
     if len(stripped) > MAX_LINE:
         return True
-    if has_phone(stripped) or EMAIL.search(stripped) or URL.search(stripped):
-        return False
+    bare = URL.sub(" ", EMAIL.sub(" ", stripped))
+    bare = PHONE_LIKE.sub(" ", bare) if has_phone(bare) else bare
+    tokens = bare.split()
     lower = sum(1 for t in tokens if t[:1].islower())
     if len(tokens) >= 9 and lower >= len(tokens) / 2:
         return True
-    return len(tokens) >= 5 and stripped.endswith((".", "?", "!", ":")) and lower >= 2
+    if len(tokens) >= 3 and tokens[0][:1].islower() and lower >= 3:
+        return True  # signature lines start with a capital, a digit or a symbol
+    return len(tokens) >= 5 and bare.rstrip().endswith((".", "?", "!", ":")) and lower >= 2
 
 
 def name_tokens(author: Address | None, author_name: str | None) -> frozenset[str]:

@@ -75,22 +75,36 @@ def observations_by_author(
 def find_signature(zone: Zone) -> SignatureBlock | None:
     """The signature block at the end of ``zone``'s text, or None."""
     lines = zone.text.split("\n")
-    end = _content_end(lines)
-    start, opener = _block_start(lines, end)
-    while start < end and not lines[start].strip():
-        start += 1
-    if start >= end:
-        return None
     known = sl.name_tokens(zone.author, zone.author_name)
-    confidence = _evidence(lines[start:end], zone.author, known, opener)
-    if confidence < _MIN_CONFIDENCE:
-        return None
+    for end in _candidate_ends(lines):
+        start, opener = _block_start(lines, end)
+        while start < end and not lines[start].strip():
+            start += 1
+        if start >= end:
+            continue
+        confidence = _evidence(lines[start:end], zone.author, known, opener)
+        if confidence >= _MIN_CONFIDENCE:
+            return _block(zone, lines, start, end, confidence)
+    return None
+
+
+def _candidate_ends(lines: list[str]) -> list[int]:
+    """Where a block may end: the end of the author's text, else just above a
+    rule line near it (a signature boxed in "*****" rules, a tagline below)."""
+    end = _content_end(lines)
+    ends = [end]
+    for index in range(end - 1, max(0, end - MAX_BLOCK_LINES) - 1, -1):
+        if sl.RULE.fullmatch(lines[index].strip()) and index not in ends:
+            ends.append(index)
+    return ends
+
+
+def _block(zone: Zone, lines: list[str], start: int, end: int, confidence: float) -> SignatureBlock:
     offsets = _line_offsets(lines)
-    text_start = offsets[start]
     text_end = offsets[end - 1] + len(lines[end - 1])
     return SignatureBlock(
         text="\n".join(line.rstrip() for line in lines[start:end]),
-        start=zone.input_offset(text_start),
+        start=zone.input_offset(offsets[start]),
         end=zone.input_offset(text_end),
         confidence=round(min(confidence, 1.0), 2),
         author_name=zone.author_name or (zone.author.name if zone.author else None),
@@ -125,8 +139,9 @@ def _content_end(lines: list[str]) -> int:
 
 _DISCLAIMER_WORDS = (
     "confidential", "intended recipient", "intended only", "intended solely", "privileged",
-    "disclaimer", "unauthorized", "prohibited", "if you have received this", "vertraulich",
-    "destinataire", "destinatario", "geadresseerde", "is the property of", "virus",
+    "disclaimer", "unauthorized", "prohibited", "if you have received this", "in error",
+    "vertraulich", "destinataire", "destinatario", "geadresseerde", "is the property of",
+    "virus", "notify the sender", "delete", "disclosure", "legally",
 )  # fmt: skip
 
 
@@ -137,8 +152,8 @@ def _disclaimer_start(lines: list[str], start: int, end: int) -> int | None:
     signature without a blank line, so the cut is at its first keyword line.
     """
     paragraph = " ".join(line.strip() for line in lines[start:end]).lower()
-    if len(paragraph) < 80 or not any(word in paragraph for word in _DISCLAIMER_WORDS):
-        return None
+    if len(paragraph) < 80 or sum(word in paragraph for word in _DISCLAIMER_WORDS) < 2:
+        return None  # one legal word in a long paragraph is still the author's prose
     for index in range(start, end):
         lowered = lines[index].lower()
         if any(word in lowered for word in _DISCLAIMER_WORDS):
@@ -193,21 +208,34 @@ def _evidence(
     block: list[str], author: Address | None, known: frozenset[str], opener: str
 ) -> float:
     """How sure we are that ``block`` is a signature (0 when it is not one)."""
-    contact = name = other = prose = 0
+    contact = name = other = prose = phone = form = 0
     for line in block:
         line = line.strip()
-        if not line:
-            continue
-        if sl.has_phone(line) or sl.EMAIL.search(line) or sl.URL.search(line):
+        if not line or "imcea" in line.lower():
+            continue  # blank, or an Exchange-encapsulated address: no person's data
+        if sl.is_form_line(line):
+            form += 1
+        elif sl.has_phone(line) or sl.EMAIL.search(line) or sl.URL.search(line):
             contact += 1
+            phone += sl.has_phone(line)
         elif sl.is_title(line) or sl.is_company(line, author) or sl.is_address(line):
             other += 1
         elif sl.person_name(line, known) is not None:
             name += 1
         elif len(line.split()) > 6:
             prose += 1
+    if phone > 4 or form >= 2:
+        return 0.0  # a phone list or a form, not one person's signature
+    prose += form
     if contact + other == 0 and not (opener == "delimiter" and name):
         return 0.0
-    score = 0.3 * min(contact, 2) + 0.2 * min(other, 2) + 0.2 * min(name, 1) - 0.2 * prose
+    # A phone number is the strongest single sign: people sign off with one.
+    score = (
+        0.1 * min(phone, 1)
+        + 0.3 * min(contact, 2)
+        + 0.2 * min(other, 2)
+        + 0.2 * min(name, 1)
+        - 0.2 * prose
+    )
     score += {"delimiter": 0.4, "closing": 0.2}.get(opener, 0.0)
     return max(score, 0.0)
