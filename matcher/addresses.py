@@ -51,7 +51,10 @@ _CHARSET_SUPERSETS = {
     "euc-kr": "cp949",
 }
 
-_MAX_RESCANS = 4  # unterminated quotes/comments re-read as literal text
+_MAX_RESCANS = 4
+_BOXES_PER_ADDRESS = 4
+# Characters with no meaning to the scanner, consumed as one run.
+_PLAIN_RUN = re.compile(r'[^"(<,:;\s]+')  # unterminated quotes/comments re-read as literal text
 
 
 def decode_encoded_words(text: str) -> str:
@@ -190,10 +193,10 @@ _OPENERS: dict[str, tuple[TokenKind, str, str]] = {
 }
 
 
-def _scan(text: str, literal: frozenset[int]) -> _Scan:
+def _scan(text: str, literal: frozenset[int], max_boxes: int) -> _Scan:
     scan = _Scan(text, literal, [], [], [])
     i = 0
-    while i < len(text):
+    while i < len(text) and len(scan.mailboxes) < max_boxes:
         c = text[i]
         if c in _OPENERS and i not in literal:
             kind, close, nests = _OPENERS[c]
@@ -214,23 +217,27 @@ def _scan(text: str, literal: frozenset[int]) -> _Scan:
             scan.end_mailbox(i)
         elif c.isspace():
             scan.flush_word()
+        elif run := _PLAIN_RUN.match(text, i):
+            scan.word.append(run.group())  # a whole run at once: the scan's hot path
+            i = run.end()
+            continue
         else:
-            scan.word.append(c)
+            scan.word.append(c)  # an opener that never closes, read as a literal
         i += 1
     scan.end_mailbox(len(text))
     return scan
 
 
-def _mailboxes(text: str) -> list[_Mailbox]:
+def _mailboxes(text: str, max_boxes: int) -> list[_Mailbox]:
     literal: frozenset[int] = frozenset()
     for _ in range(_MAX_RESCANS):
-        scan = _scan(text, literal)
+        scan = _scan(text, literal, max_boxes)
         if scan.unclosed == -1:
             return scan.mailboxes
         # An opener that never closes would swallow every later address:
         # read it as an ordinary character instead (bounded re-reads).
         literal = literal | {scan.unclosed}
-    scan = _scan(text, literal)
+    scan = _scan(text, literal, max_boxes)
     scan.end_mailbox(len(text))
     return scan.mailboxes
 
@@ -282,13 +289,14 @@ def _read_mailbox(box: _Mailbox) -> Address | None:
     return None
 
 
-def _named(address: Address, name_tokens: list[_Token], box: _Mailbox) -> Address | None:
+def _named(address: Address, name_tokens: list[_Token], box: _Mailbox) -> Address:
     name = _clean_name(" ".join(t.text for t in name_tokens))
     if name is None:
         # Old style "x@y (Full Name)": the comment is the only name given.
         comments = [t.text for t in box.tokens if t.kind == "comment"]
         name = _clean_name(" ".join(comments))
-    return Address.of(address.email, name, box.raw)
+    # ``address.email`` is normalized and ``name`` cleaned: no second Address.of.
+    return Address(address.email, name, box.raw)
 
 
 def _orphan_name(box: _Mailbox) -> str | None:
@@ -311,7 +319,9 @@ def parse_address_list(
     """Every usable mailbox of a header value, normalized, first occurrence kept."""
     if not raw:
         return []
-    boxes = _mailboxes(raw[:max_chars])
+    # Garbage mailboxes cost as much as good ones; past a few per wanted
+    # address the rest of the header is not worth reading.
+    boxes = _mailboxes(raw[:max_chars], max_addresses * _BOXES_PER_ADDRESS)
     found: list[Address] = []
     seen: set[str] = set()
     orphan: str | None = None
@@ -320,7 +330,7 @@ def parse_address_list(
         address = _read_mailbox(box)
         if address is None and "=?" in box.raw:
             # Some mailers encode the whole mailbox, address included.
-            inner = _mailboxes(decode_encoded_words(box.raw))
+            inner = _mailboxes(decode_encoded_words(box.raw), 2)
             address = _read_mailbox(inner[0]) if len(inner) == 1 else None
         if address is None:
             orphan, orphan_raw = _orphan_name(box), box.raw

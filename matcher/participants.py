@@ -215,14 +215,19 @@ def _direction(
     return "outbound"
 
 
-def _mail_participants(message: Message, perimeter: Perimeter) -> list[FoundParticipant]:
+def _mail_participants(
+    message: Message, perimeter: Perimeter
+) -> tuple[list[FoundParticipant], Address | None]:
+    """The participants, and the origin: the first From (else Sender) even if blocked."""
     signal = sender_signal(message)
     lists = list_addresses(message)
     found: list[FoundParticipant] = []
     seen: set[str] = set()
+    origin: dict[str, Address] = {}
     for role in _MAIL_ROLES:
         for value in message.header_all(role):
             for address in parse_address_list(value):
+                origin.setdefault(role, address)
                 if address.email in seen or perimeter.blocks(address.email):
                     continue
                 seen.add(address.email)
@@ -230,24 +235,15 @@ def _mail_participants(message: Message, perimeter: Perimeter) -> list[FoundPart
                 kind = classify(address, perimeter, signal=side, lists=lists)
                 found.append(FoundParticipant(address, role, kind.klass, kind.reason))
                 if len(found) >= MAX_PARTICIPANTS:
-                    return found
-    return found
-
-
-def _origin(message: Message) -> Address | None:
-    for role in ("from", "sender"):
-        for value in message.header_all(role):
-            addresses = parse_address_list(value, max_addresses=1)
-            if addresses:
-                return addresses[0]
-    return None
+                    return found, origin.get("from", origin.get("sender"))
+    return found, origin.get("from", origin.get("sender"))
 
 
 def _mail(
     message: Message, perimeter: Perimeter, policy: AccountPolicy, fetched_at: datetime | None
 ) -> Found:
-    participants = _mail_participants(message, perimeter)
-    direction = _direction(_origin(message), participants, perimeter)
+    participants, origin = _mail_participants(message, perimeter)
+    direction = _direction(origin, participants, perimeter)
     return Found(
         identity=message.identity,
         kind="email",

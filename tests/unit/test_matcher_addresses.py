@@ -204,3 +204,11 @@ HEADER_NOISE += ["=?", "?=", "=?utf-8?b?", "=?gb2312?q?=D5", "?Q?", "\u00e9", "\
 def test_never_raises_on_header_shaped_noise(parts: list[str]) -> None:
     for address in parse_address_list("".join(parts)):
         assert address.email.count("@") >= 1
+
+
+def test_garbage_mailboxes_are_read_only_up_to_a_bound() -> None:
+    # 4 mailboxes are read per wanted address; a good one after the garbage is not.
+    assert parse_address_list(",@" * 30 + ", a@x.com", max_addresses=5) == []
+    assert [a.email for a in parse_address_list(",@" * 3 + ", a@x.com", max_addresses=5)] == [
+        "a@x.com"
+    ]

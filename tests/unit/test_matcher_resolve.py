@@ -8,7 +8,15 @@ import pytest
 
 from connectors.records import IngestError, Message, Record, SourceRef
 from matcher import InMemoryDirectory, plan_batch
-from matcher.plan import AccountPolicy, Blocklist, Evidence, Observation, Plan, When
+from matcher.plan import (
+    AccountPolicy,
+    Blocklist,
+    Evidence,
+    InteractionPlan,
+    Observation,
+    Plan,
+    When,
+)
 from tests.unit.test_matcher_extract import ORGANIZER, mail, meeting, person
 
 OWNER = "me@ourco.com"
@@ -274,3 +282,45 @@ def test_meeting_participants_keep_partstat_through_resolution() -> None:
         ("bob@beta.io", "attendee", "DECLINED", "create"),
         (OWNER, "attendee", "NEEDS-ACTION", "skip"),
     ]
+
+
+SCENARIOS: dict[str, list[Record]] = {
+    "reply after send": [sent("ann@acme.com"), received("Ann@Acme.com", 2)],
+    "send after receive": [received("ann@acme.com"), sent("ANN@acme.com", 2)],
+    "two one-way mails": [received("ann@acme.com"), received("ann@acme.com", 2)],
+    "meeting then mail": [meeting(ORGANIZER, person(OWNER)), received("ann@acme.com", 2)],
+    "cancelled meeting then mail": [
+        meeting(ORGANIZER, person(OWNER), status="cancelled"),
+        received("ann@acme.com", 2),
+    ],
+    "cc on a thread": [
+        mail(("From", OWNER), ("To", "ann@acme.com"), ("Cc", "bob@beta.io"), message_id="o@x"),
+        mail(("From", "bob@beta.io"), ("To", OWNER), message_id="i@x"),
+    ],
+}
+
+
+@pytest.mark.parametrize("when", ["never", "on_sent", "on_exchange", "always"])
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_decisions_do_not_depend_on_batch_boundaries(scenario: str, when: When) -> None:
+    records = SCENARIOS[scenario]
+    together = plan_batch(records, policy(when), InMemoryDirectory())
+    directory = InMemoryDirectory()
+    apart: list[Plan] = []
+    for record in records:
+        plan = plan_batch([record], policy(when), directory)
+        directory.absorb(plan)
+        apart.append(plan)
+    # In one batch every interaction sees the whole batch's evidence; across
+    # batches the last one sees everything before it. So the last
+    # interaction captures the same people (created in one batch, linked to
+    # the contact an earlier batch made in the other), and the same contacts
+    # come out.
+    assert captured(apart[-1].interactions[-1]) == captured(together.interactions[-1])
+    made = InMemoryDirectory()
+    made.absorb(together)
+    assert set(made.contacts) == set(directory.contacts)
+
+
+def captured(interaction: InteractionPlan) -> list[str]:
+    return [p.email for p in interaction.participants if p.decision != "skip"]
