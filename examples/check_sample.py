@@ -313,6 +313,13 @@ def check_contacts(found: Findings, problems: list[str]) -> None:
     diff("never-contacts created under always", sorted(leaked), [], problems)
 
 
+def check_traps_present(archive: Path, problems: list[str]) -> None:
+    """Every never-contact must really occur in the files, or it tests nothing."""
+    text = b"".join(p.read_bytes().lower() for p in sorted(archive.rglob("*")) if p.is_file())
+    absent = sorted(addr for addr in X.NEVER_CONTACTS if addr.encode() not in text)
+    diff("never-contacts absent from the archive", absent, [], problems)
+
+
 def check_signatures(found: Findings, problems: list[str]) -> None:
     for addr, sig in X.EXPECTED_SIGNATURES.items():
         bodies = found.bodies.get(addr, [])
@@ -384,6 +391,7 @@ def main(argv: list[str]) -> int:
     problems: list[str] = []
     check_contacts(found, problems)
     check_signatures(found, problems)
+    check_traps_present(archive, problems)
     check_interactions(found, problems)
     check_reproducible(archive, problems)
     for problem in problems:

@@ -42,7 +42,8 @@ def all_mail() -> list[Email]:
             out.append(
                 Email(mail.message_id, mail.date, mail.sender, mail.recipients, mail.data, holders)
             )
-    out += bulk.newsletters() + bulk.notifications() + bulk.list_traffic() + [bulk.bounce()]
+    out += bulk.newsletters() + bulk.notifications() + bulk.list_traffic()
+    out += [bulk.bounce(), bulk.out_of_office()]
     return sorted(out, key=lambda m: (m.date.astimezone(UTC), m.message_id))
 
 

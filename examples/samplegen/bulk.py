@@ -238,6 +238,32 @@ def list_traffic() -> list[Email]:
     return out
 
 
+def out_of_office() -> Email:
+    """Omar's auto-reply (RFC 3834) to Alice's first prospecting mail: not an answer."""
+    omar, alice = person("omar"), person("alice")
+    when = datetime(2026, 5, 4, 9, 0, 20, tzinfo=ZoneInfo(omar.zone))
+    subject = "Automatic reply: Northwind Labs for Umbrella's supply chain team"
+    mid = message_id(when, omar.email, subject, "umbrella-health.example")
+    body = (
+        "Thank you for your message. I am out of the office until May 11 with\n"
+        "limited access to email. For urgent supply orders, contact the\n"
+        "supply desk.\n\nOmar\n"
+    )
+    headers = [
+        f"From: {mailbox(omar)}",
+        f"To: {mailbox(alice)}",
+        f"Subject: {subject}",
+        f"Date: {format_datetime(when)}",
+        f"Message-ID: {mid}",
+        "Auto-Submitted: auto-replied",
+        "X-Autoreply: yes",
+        "X-Auto-Response-Suppress: All",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+    ]
+    return Email(mid, when, "", frozenset(), _raw(headers, body), frozenset({"alice"}))
+
+
 BOUNCE_BODY = """This is a MIME-encapsulated message.
 
 --{b}

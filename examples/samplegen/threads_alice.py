@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from samplegen.render import Thread, Turn
 from samplegen.threads_edges import (
+    ACME_FORWARD,
     BLUEFIN_COLD,
     COMPETITOR,
     FLEETCORE_DIRECT,
@@ -398,6 +399,7 @@ THREADS: tuple[Thread, ...] = (
     ACME_PILOT,
     ACME_CONTRACT,
     ACME_SALES_QUOTE,
+    ACME_FORWARD,
     GLOBEX_RESIDENCY,
     GLOBEX_PRICING,
     GLOBEX_RENEWAL,

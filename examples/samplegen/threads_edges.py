@@ -8,7 +8,41 @@ from __future__ import annotations
 
 from samplegen.render import Thread, Turn
 
-# Sent twice, never answered: a contact only under "on_sent" or "always".
+# A forward: Jake Miller appears only in the forwarded header block
+# ("quoted"), never as a participant of any message.
+ACME_FORWARD = Thread(
+    "Fwd: Conveyor telemetry partner",
+    (
+        Turn(
+            "2026-07-02 11:40",
+            "priya",
+            ("alice",),
+            sig=False,
+            text="""Alice, forwarding this from our conveyor vendor. Could their telemetry
+feed into the forecasts too?
+
+Priya
+
+---------- Forwarded message ---------
+From: Jake Miller <jake.miller@conveyor-systems.example>
+Date: Wed, Jul 1, 2026 at 4:12 PM
+Subject: Conveyor telemetry partner
+To: Priya Shah <priya.shah@acme-robotics.example>
+
+Hi Priya,
+
+Our belt controllers can now stream throughput per zone over MQTT. Happy to
+share the spec with any analytics vendor you work with.
+
+Jake Miller
+Partner Manager, Conveyor Systems
++1 202-555-0199""",
+        ),
+    ),
+)
+
+# Sent twice, never answered (his out-of-office reply is not an answer):
+# a contact only under "on_sent" or "always".
 UMBRELLA_PROSPECT = Thread(
     "Northwind Labs for Umbrella's supply chain team",
     (
