@@ -23,13 +23,6 @@ _DATE_LIKE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}")
 # "Label: value" lines whose label is contact data belong in signatures;
 # other labels ("Request ID:", "Pass Code:", "Governing Law:") are forms.
 _FORM_LINE = re.compile(r"([^\W\d][\w #./&'\-]{0,30}?)[ \t]*:[ \t]*(\S.*)?$")
-_CONTACT_LABELS = frozenset(
-    """tel tel. telephone phone ph ph. fax facsimile fx cell cel mobile mob email e-mail mail
-    web website url office direct pager home work address skype linkedin twitter t f m p o d
-    c e w telefon tél téléphone teléfono telefono móvil movil handy mobil adresse dirección
-    adres internet homepage main voice ext direct line cell phone mobile phone office phone
-    work phone direct dial fax number""".split()
-)
 EMAIL = re.compile(r"[\w.+'\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}")
 URL = re.compile(
     r"(?:https?://|www\.)[^\s<>()\"']{2,200}"
@@ -145,7 +138,8 @@ def is_form_line(line: str) -> bool:
     if not match:
         return False
     label = " ".join(match.group(1).lower().split())
-    return label not in _CONTACT_LABELS and not label.endswith(("phone", "fax", "mail"))
+    contact = frozenset(_lexicon("contact_labels.txt"))
+    return label not in contact and not label.endswith(("phone", "fax", "mail"))
 
 
 def is_title(line: str) -> bool:
