@@ -10,7 +10,6 @@ are dropped, a missing date falls back (see ``occurred_at``).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -183,13 +182,32 @@ def _cut_blocks(text: str, tag: str) -> str:
     return "".join(out)
 
 
+def _drop_tags(text: str) -> str:
+    """Replace tags and comments by a space with plain finds.
+
+    A regex such as ``<[^>]*>`` is quadratic on text with many "<" and no
+    ">" (64 KiB of "<" took 11 s); an unclosed tag or comment ends the text.
+    """
+    out: list[str] = []
+    pos = 0
+    while (start := text.find("<", pos)) != -1:
+        out.append(text[pos:start])
+        closer = "-->" if text.startswith("<!--", start) else ">"
+        end = text.find(closer, start + 1)
+        if end == -1:
+            return "".join(out)
+        out.append(" ")
+        pos = end + len(closer)
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def strip_tags(markup: str) -> str:
     """Crude HTML to text for snippets; ``matcher.html.html_to_text`` will replace it."""
     text = markup[:_MAX_HTML_CHARS]
     for tag in ("script", "style", "head"):
         text = _cut_blocks(text, tag)
-    text = re.sub(r"<!--.*?-->|<[^>]*>", " ", text, flags=re.DOTALL)
-    return html.unescape(text)
+    return html.unescape(_drop_tags(text))
 
 
 def snippet_of(message: Message, limit: int) -> str | None:

@@ -248,9 +248,15 @@ def test_privacy_levels(privacy: str, subject: str | None, snippet: str | None) 
         ),
         ("<p>unclosed <script>never ends", "unclosed"),
         ("no tags at all", "no tags at all"),
+        ("a<b>c<!-- x > y -->d<e unclosed", "a c d"),
+        # Hostile: quadratic for a tag regex (64 KiB of "<" took 11 s).
+        ("<" * 65536, None),
+        ("<!--" * 16384, None),
+        ("x" + "<p" * 32768, "x"),
     ],
+    ids=["document", "unclosed script", "text", "comment", "many <", "many <!--", "many <p"],
 )
-def test_html_snippets_are_reduced_to_text(markup: str, snippet: str) -> None:
+def test_html_snippets_are_reduced_to_text(markup: str, snippet: str | None) -> None:
     policy = AccountPolicy(account="acct", owner_addresses=frozenset(), privacy="full")
     found = only([mail(("From", "ann@acme.com"), text=markup, html=True)], policy)
     assert found.snippet == snippet
