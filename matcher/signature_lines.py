@@ -139,7 +139,9 @@ def is_form_line(line: str) -> bool:
         return False
     label = " ".join(match.group(1).lower().split())
     contact = frozenset(_lexicon("contact_labels.txt"))
-    return label not in contact and not label.endswith(("phone", "fax", "mail"))
+    # "Telephone No.", "Email Address", "Facsimile Transmission No." are contact labels too.
+    named = {label} | {w.strip(".#") for w in label.replace("-", " ").split()}
+    return not named & contact and not label.endswith(("phone", "fax", "mail"))
 
 
 def is_title(line: str) -> bool:

@@ -120,20 +120,36 @@ def _line_offsets(lines: list[str]) -> list[int]:
 
 
 def _content_end(lines: list[str]) -> int:
-    """Index past the last line of the author's own text: footers, disclaimers,
-    attachment notes and rules at the bottom are set aside."""
-    end = len(lines)
-    floor = max(0, end - MAX_FOOTER_LINES)
+    """Index past the last line of the author's own text: footers, legal notices,
+    attachment notes and rules at the bottom are set aside.
+
+    A notice may run over several paragraphs of which only some carry legal
+    words, so the cut goes above the highest notice paragraph that has only
+    prose, rules and footers below it.
+    """
+    floor = max(0, len(lines) - MAX_FOOTER_LINES)
+    end = cut = _skip_trailing(lines, len(lines), floor)
     while end > floor:
-        line = lines[end - 1].strip()
-        if not line or sl.RULE.fullmatch(line) or sl.is_footer(line):
-            end -= 1
-            continue
         start = _paragraph_start(lines, end - 1)
-        cut = _disclaimer_start(lines, start, end)
-        if cut is None:
+        notice = _disclaimer_start(lines, start, end)
+        if notice is not None:
+            cut = notice
+            if notice > start:
+                break  # the signature sits right above the notice
+        elif not all(sl.is_prose(line) or _is_trailing(line) for line in lines[start:end]):
             break
-        end = cut
+        end = _skip_trailing(lines, start, floor)
+    return _skip_trailing(lines, cut, floor)
+
+
+def _is_trailing(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or bool(sl.RULE.fullmatch(stripped)) or sl.is_footer(stripped)
+
+
+def _skip_trailing(lines: list[str], end: int, floor: int) -> int:
+    while end > floor and _is_trailing(lines[end - 1]):
+        end -= 1
     return end
 
 

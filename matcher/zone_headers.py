@@ -74,6 +74,12 @@ _DATE = re.compile(
     r"\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AP]M)?",
     re.IGNORECASE,
 )
+# Lotus Notes can put a whole header on one line:
+# "Brent Hendry@ACME 05/30/2001 05:02 PM   To: Ann Lee/HOU/ACME@ACME  cc:  Subject: RE: x"
+_ONE_LINE_NOTES = re.compile(
+    r"(.{2,80}?)\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?:\s*[AP]M)?\s+To:\s.{0,2000}\sSubject:",
+    re.IGNORECASE,
+)
 _FORWARD_SUBJECT = re.compile(r"(?:fwd?|wg|tr|rv|doorst)\s*:", re.IGNORECASE)
 _ON_DATE = re.compile(r"\s+on\s+\d.*$|\s+\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}.*$", re.IGNORECASE)
 _NOTES_PATH = re.compile(r"\s*(?:/[^/@<>]*)+(?:@\S*)?$|\s*@\s*[\w\-]+$")
@@ -121,6 +127,10 @@ def _header_at(lines: Sequence[Line], index: int, floor: int) -> Header | int | 
         wrote = _wrote_at(lines, index)
         if wrote:
             return wrote
+    one_line = _ONE_LINE_NOTES.match(content)
+    if one_line:
+        author, name = parse_person(one_line.group(1))
+        return Header(index, index, "reply", "fields", author, name, _people([], author))
     if _FIELD.match(content) or _OUTLOOK_RULE.match(content):
         fields, last = _scan_fields(lines, index)
         return _block_header(lines, index, last, fields, floor) or last + 1
@@ -326,7 +336,7 @@ def parse_person(value: str) -> tuple[Address | None, str | None]:
 
 def _clean_name(text: str) -> str | None:
     text = re.sub(r"<<.*?>>|\[.*?\]|<.*?>|\(.*?\)", " ", text)
-    text = text.replace(";", ",")
+    text = re.sub(r"[<>\[\]\"]", " ", text.replace(";", ","))  # halves of wrapped brackets
     text = _ON_DATE.sub("", text)
     text = _NOTES_PATH.sub("", text.strip())
     text = text.strip(" \t\"'*,;:")
