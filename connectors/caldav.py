@@ -271,17 +271,20 @@ class CaldavConnector:
         )
         if response.status != 207:
             raise refusal(response, f"PROPFIND {describe(url)}")
-        found: dict[str, str] = {}
-        for item in read_multistatus(response.body, stream).responses:
-            etag = item.text(DAV, "getetag")
-            if etag and not item.resource_types() and href_path(url, item.href) != stream:
-                found[item.href] = etag
-        return found
+        listed = {
+            item.href: item.text(DAV, "getetag") or ""
+            for item in read_multistatus(response.body, stream).responses
+            if not item.resource_types()
+        }
+        return {h: listed[h] for h in self._objects(url, list(listed)) if listed[h]}
 
     def _objects(self, url: str, hrefs: list[str]) -> list[str]:
-        """Member hrefs that are calendar objects: not the collection, not subcollections."""
+        """Hrefs of objects inside this calendar: not the collection itself, no
+        subcollections, nothing elsewhere (a copy's provider id is its path, so a
+        confused server must not make one calendar's object look like another's)."""
         own = href_path(url, url)
-        return [h for h in hrefs if href_path(url, h) != own and not h.endswith("/")]
+        inside = [(h, href_path(url, h)) for h in hrefs if not h.endswith("/")]
+        return [h for h, path in inside if path.startswith(own) and path != own]
 
     def _forget(
         self, stream: str, paths: list[str], series: dict[str, list[str]], progress: _Progress

@@ -347,3 +347,46 @@ def test_a_long_series_pages_through_small_batches_exactly_once(radicale: Calend
     assert got.batch_ends == [3, 6, 8]
     assert len(got.identities) == len(set(got.identities)) == 8
     assert "ical:one@x|" in got.identities
+
+
+def test_parser_limits_apply_to_every_object_and_the_rest_is_captured(
+    radicale: CalendarUser,
+) -> None:
+    stream = radicale.make_calendar("work")
+    limits = Limits(max_vevents=2, max_attendees=2, max_occurrences=3)
+    radicale.put(
+        "work",
+        "daily.ics",
+        ics_event("daily@x", "20261201T080000Z", extra=("RRULE:FREQ=DAILY;COUNT=10",)),
+    )
+    radicale.put(
+        "work",
+        "crowd.ics",
+        ics_event("crowd@x", "20261202T080000Z", attendees=(ANN, BOB, ROOM, PROJECTOR)),
+    )
+    overrides = tuple(
+        f"BEGIN:VEVENT\r\nUID:many@x\r\nDTSTAMP:20261101T000000Z\r\nRECURRENCE-ID:2026120{d}T080000Z\r\n"
+        f"DTSTART:2026120{d}T090000Z\r\nDTEND:2026120{d}T093000Z\r\nSUMMARY:moved\r\nEND:VEVENT"
+        for d in (4, 5)
+    )
+    radicale.put(
+        "work",
+        "many.ics",
+        ics_event(
+            "many@x", "20261203T080000Z", extra=("RRULE:FREQ=DAILY;COUNT=3",), overrides=overrides
+        ),
+    )
+    got = fetch_all(connect(radicale, limits=limits), stream, None)
+    found = by_identity(meetings(got.records))
+    assert sorted(i for i in found if i.startswith("ical:daily")) == [
+        "ical:daily@x|20261201T080000Z",
+        "ical:daily@x|20261202T080000Z",
+        "ical:daily@x|20261203T080000Z",
+    ]
+    assert [a.address.email for a in found["ical:crowd@x|"].attendees] == [
+        "ann@example.com",
+        "bob@client.example",
+    ]
+    assert [(e.source.provider_id, e.reason) for e in got.errors] == [
+        (stream + "many.ics", "too-many-vevents")
+    ]

@@ -120,3 +120,23 @@ def test_transient_failures_are_retried_honouring_retry_after(
     dav_proxy.fail_next += [(502, {}, b"")] * 3
     with pytest.raises(TransientError, match="HTTP 502"):
         through(dav_proxy, radicale).fetch(stream, got.next_cursor, 10)
+
+
+def test_hrefs_outside_the_calendar_are_never_fetched_or_captured(
+    radicale: CalendarUser, dav_proxy: DavProxy
+) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "a.ics", ics_event("a@x", "20261201T100000Z"))
+    stranger = b'<response><href>/someone-else/cal/x.ics</href><propstat><prop><getetag>"1"</getetag></prop><status>HTTP/1.1 200 OK</status></propstat></response>'
+
+    def confuse(method: str, path: str, body: bytes) -> bytes:
+        if method == "REPORT" and b"<sync-token>" in body:
+            return body.replace(b"<response>", stranger + b"<response>", 1)
+        return body
+
+    dav_proxy.rewrite = confuse
+    got = fetch_all(through(dav_proxy, radicale), stream, None)
+    assert [m.source.provider_id for m in meetings(got.records)] == [stream + "a.ics"]
+    assert (got.errors, got.removed) == ([], [])
+    multigets = [p for m, p in dav_proxy.requests if m == "REPORT"]
+    assert multigets == [stream, stream]  # the listing and one multiget of a.ics only

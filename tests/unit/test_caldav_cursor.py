@@ -1,0 +1,49 @@
+"""The CalDAV cursor survives the agent's JSON round trip; anything else is an expired cursor."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from connectors.base import CursorExpired
+from connectors.caldav import CalendarCursor, stamp
+from connectors.records import Cursor
+
+
+def test_round_trip_through_json_keeps_every_field() -> None:
+    cursor = CalendarCursor(
+        "etag",
+        token=None,
+        etags={"/c/a.ics": '"1"'},
+        pending=(("/c/b.ics", 3),),
+        series={"/c/b.ics": ["20261201T100000Z"]},
+        expanded_until="20270301T000000Z",
+        initial=True,
+    )
+    again = CalendarCursor.from_json("/c/", json.loads(json.dumps(cursor.to_json())))
+    assert again == cursor
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {"mode": "delta"},
+        {"mode": "sync", "pending": [["/c/a.ics"]]},
+        {"mode": "sync", "pending": [["/c/a.ics", "many"]]},
+        {"mode": "etag", "etags": ["not", "a", "map"]},
+        {"mode": "sync", "series": {"/c/a.ics": 5}},
+    ],
+)
+def test_an_unreadable_cursor_is_expired_not_a_crash(raw: Cursor) -> None:
+    with pytest.raises(CursorExpired) as caught:
+        CalendarCursor.from_json("/c/", raw)
+    assert (caught.value.stream, caught.value.reason) == ("/c/", "unreadable cursor")
+
+
+def test_recurrence_keys_are_utc_and_sort_as_time() -> None:
+    berlin = datetime(2026, 12, 1, 11, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert stamp(berlin) == "20261201T100000Z"
+    assert stamp(datetime(2026, 12, 1, 9, tzinfo=UTC)) < stamp(berlin)
