@@ -245,6 +245,7 @@ def _better_name(name: tuple[str, float], reading: _Reading) -> bool:
 
 def _title_and_company(segment: str) -> tuple[str, str | None]:
     parts = _SPLIT_TITLE.split(segment, maxsplit=1)
+    # "Senior Counsel, ENA" names the employer; "Director, Client Relations" does not.
     if len(parts) == 2 and sl.is_title(parts[0]) and not sl.is_title(parts[1]):
         tail = parts[1].strip()
         if tail[:1].isupper():
@@ -254,4 +255,6 @@ def _title_and_company(segment: str) -> tuple[str, str | None]:
 
 def _looks_like_org(segment: str) -> bool:
     tokens = segment.split()
+    if any(any(ch.isdigit() for ch in t) for t in tokens) or not sl.words(segment):
+        return False
     return 0 < len(tokens) <= 6 and all(t[:1].isupper() or not t[:1].isalpha() for t in tokens)

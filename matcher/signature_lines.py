@@ -148,9 +148,27 @@ def is_title(line: str) -> bool:
     tokens = [w.lower().strip(".") for w in words(line)]
     if not tokens or len(tokens) > 9 or "@" in line:
         return False
-    return any(t in _title_words() for t in tokens) or line.strip().lower().startswith(
+    if any(t in _title_words() for t in tokens) or line.strip().lower().startswith(
         ("vice president", "head of", "assistant to")
-    )
+    ):
+        return True
+    return is_department(line)
+
+
+def is_department(line: str) -> bool:
+    """A short capitalised line naming a function: "Government Affairs"."""
+    raw = line.split()
+    tokens = [w.lower().strip(".,") for w in words(line)]
+    if not 1 <= len(raw) <= 5 or any(ch.isdigit() for ch in line) or not line.strip()[:1].isupper():
+        return False
+    if any(t in _company_words() for t in tokens):
+        return False
+    return tokens[-1] in _lexicon_set("signature_departments.txt")
+
+
+@cache
+def _lexicon_set(name: str) -> frozenset[str]:
+    return frozenset(_lexicon(name))
 
 
 def is_company(line: str, author: Address | None) -> bool:
@@ -160,6 +178,8 @@ def is_company(line: str, author: Address | None) -> bool:
         return False
     if not stripped[0].isupper() and not stripped[0].isdigit():
         return False
+    if any(any(ch.isdigit() for ch in t) for t in tokens):
+        return False  # "EB3816", "Building 3886": rooms and addresses
     lowered = [t.lower().strip(",()") for t in tokens]
     if any(t in _company_words() for t in lowered[1:]) or "&" in tokens[1:-1]:
         return True

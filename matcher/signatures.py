@@ -64,12 +64,23 @@ def observations_by_author(
         observations = (
             signature_fields(block, zone.author, default_region) if block is not None else ()
         )
+        author = zone.author or _signed_address(observations, zone.author_name)
         found.append(
             AuthorSignature(
-                zone.author, zone.author_name, index, zone.kind, observations, zone.people, block
+                author, zone.author_name, index, zone.kind, observations, zone.people, block
             )
         )
     return found
+
+
+def _signed_address(observations: tuple[Observation, ...], name: str | None) -> Address | None:
+    """The author of a zone whose header named no address, from the one address
+    their own signature gives (Lotus Notes headers carry names only)."""
+    emails = {o.value for o in observations if o.field == "email"}
+    if len(emails) != 1:
+        return None
+    signed = next((o.value for o in observations if o.field == "name"), None)
+    return Address.of(emails.pop(), name or signed)
 
 
 def find_signature(zone: Zone) -> SignatureBlock | None:
