@@ -44,14 +44,15 @@ def run_check(path: Path, out: TextIO) -> int:
     result = review(path)
     for item in (*result.problems, *result.warnings):
         print(item, file=out)
-    if result.problems:
-        count = len(result.problems)
-        print(f"{count} problem{'s' if count > 1 else ''} in {path}", file=out)
+    if result.settings is None:
+        print(f"{_count(len(result.problems), 'problem')} in {path}", file=out)
         return EXIT_INVALID
-    print(
-        f"{path}: OK, {len(result.settings.accounts) if result.settings else 0} accounts", file=out
-    )
+    print(f"{path}: OK, {_count(len(result.settings.accounts), 'account')}", file=out)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def settings_warnings(settings: Settings, filename: str, document: Document) -> list[Problem]:

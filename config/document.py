@@ -17,13 +17,14 @@ problem with its line, never a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.resolver import Resolver
+from yaml.resolver import BaseResolver
 
 from config.errors import Problem
 from config.values import shown
@@ -50,6 +51,37 @@ MISSING: Any = object()  # data of a document that could not be read at all
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
+class _CoreSchema(BaseResolver):
+    """Plain scalars read by the YAML 1.2 core schema, not PyYAML's YAML 1.1 rules.
+
+    YAML 1.1 reads unquoted yes/no/on/off as booleans (an account named "on"
+    became True, phone_region NO - Norway - became False), 1:30 as the base-60
+    integer 90, 010 as octal 8 and 2024-01-01 as a date. People writing a
+    config mean the text; only true/false, decimal numbers and null are typed.
+    """
+
+
+_DIGITS = tuple("0123456789")
+# (tag, pattern, the characters a matching scalar can start with; "" = empty scalar)
+_CORE_SCALARS = (
+    ("null", r"null|Null|NULL|~|", ("n", "N", "~", "")),
+    ("bool", r"true|True|TRUE|false|False|FALSE", ("t", "T", "f", "F")),
+    ("int", r"[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+", ("-", "+", *_DIGITS)),
+    (
+        "float",
+        # A dot or an exponent is required, so "010" stays text instead of a guess.
+        r"[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        ("-", "+", ".", *_DIGITS),
+    ),
+    ("merge", r"<<", ("<",)),  # "<<: *defaults" stays: shared account settings use it
+)
+for _tag, _pattern, _first in _CORE_SCALARS:
+    _CoreSchema.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first)
+    )
+
+
 @dataclass
 class Document:
     """YAML as plain data, with the line of every key and list item by key path."""
@@ -73,14 +105,14 @@ class _TooLarge(Exception):
     pass
 
 
-class _BoundedLoader(Composer, _EventParser, SafeConstructor, Resolver):
-    """SafeLoader's pieces on libyaml events, with nesting and node count capped."""
+class _BoundedLoader(Composer, _EventParser, SafeConstructor, _CoreSchema):
+    """SafeLoader's pieces on libyaml events and the core schema, with nesting and node count capped."""
 
     def __init__(self, text: str) -> None:
         _EventParser.__init__(self, text)
         Composer.__init__(self)
         SafeConstructor.__init__(self)
-        Resolver.__init__(self)
+        _CoreSchema.__init__(self)
         self.depth = 0
         self.nodes = 0
 

@@ -12,6 +12,7 @@ together with every other problem of the file, never in a second round.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -90,14 +91,7 @@ class CreationSettings(FrozenSettings):
 
     def by_class(self) -> dict[str, When]:
         """The mapping ``matcher.plan.AccountPolicy.creation`` takes."""
-        return {
-            "person": self.person,
-            "role": self.role,
-            "automated": self.automated,
-            "internal": self.internal,
-            "room": self.room,
-            "quoted": self.quoted,
-        }
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
 
 class BlocklistSettings(FrozenSettings):
@@ -107,11 +101,13 @@ class BlocklistSettings(FrozenSettings):
     domains: Domains = ()
 
 
+# Names key cursors and leases in the database and appear in logs and file
+# names, so they stay short, ASCII and shell-safe.
+_ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+
+
 def _account_name(value: object) -> object:
-    # Names key cursors and leases in the database and appear in logs and
-    # paths, so they stay short and shell-safe.
-    ok = isinstance(value, str) and 0 < len(value) <= 64 and value.isascii()
-    if ok and str(value)[0].isalnum() and all(c.isalnum() or c in "-_.@" for c in str(value)):
+    if isinstance(value, str) and _ACCOUNT_NAME.fullmatch(value):
         return value
     raise invalid(
         "account_name",

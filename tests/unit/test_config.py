@@ -342,6 +342,40 @@ def test_forbidden_characters_are_one_problem_with_their_line(bad: str) -> None:
     ]
 
 
+def test_plain_scalars_follow_yaml_1_2_so_text_stays_text() -> None:
+    settings = load_text(
+        textwrap.dedent(
+            """\
+            phone_region: NO
+            accounts:
+              - name: on
+                kind: caldav
+                url: https://cal.example.com/
+                enabled: false
+            """
+        )
+    )
+    assert (settings.phone_region, settings.accounts[0].name) == ("NO", "on")
+    assert settings.accounts[0].enabled is False
+    assert problems_of(
+        """\
+        accounts:
+          - name: yes
+            kind: imap
+            owner: ann@example.com
+            host: imap.example.com
+            password: ${P}
+            enabled: yes
+            poll_interval: 1:30
+            port: 0993
+        """
+    ) == [
+        (7, "accounts[0].enabled", 'expected a valid boolean, got "yes"'),
+        (8, "accounts[0].poll_interval", 'expected a duration like "5m", got "1:30"'),
+        (9, "accounts[0].port", 'expected a valid integer, got "0993"'),
+    ]
+
+
 def test_a_document_that_is_not_a_mapping() -> None:
     assert problems_of("- workers\n- 4\n") == [
         (1, "", "expected a mapping of settings (key: value)")
@@ -513,7 +547,45 @@ def test_file_secret_resolves_and_warns_when_others_can_read_it(tmp_path: Path) 
     assert review(path).warnings == ()
     out = io.StringIO()
     assert run_check(path, out) == 0
-    assert out.getvalue() == f"{path}: OK, 1 accounts\n"
+    assert out.getvalue() == f"{path}: OK, 1 account\n"
+
+
+def test_check_warns_of_unset_variables_except_for_disabled_accounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AC_TEST_TOKEN_ON", raising=False)
+    monkeypatch.delenv("AC_TEST_TOKEN_OFF", raising=False)
+    path = write(
+        tmp_path,
+        """\
+        accounts:
+          - name: on
+            kind: caldav
+            url: https://cal.example.com/
+            token: ${AC_TEST_TOKEN_ON}
+          - name: off
+            kind: caldav
+            url: https://cal.example.com/
+            token: ${AC_TEST_TOKEN_OFF}
+            enabled: false
+        """,
+    )
+    out = io.StringIO()
+    assert run_check(path, out) == 0
+    assert out.getvalue().splitlines() == [
+        f"{path}:5 accounts[0].token: warning: ${{AC_TEST_TOKEN_ON}} is not set here",
+        f"{path}: OK, 2 accounts",
+    ]
+
+
+def test_check_counts_a_single_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "workers: many\n")
+    out = io.StringIO()
+    assert run_check(path, out) == 2
+    assert out.getvalue().splitlines() == [
+        f'{path}:1 workers: expected a valid integer, got "many"',
+        f"1 problem in {path}",
+    ]
 
 
 def test_unavailable_file_secret(tmp_path: Path) -> None:
