@@ -46,6 +46,13 @@ def problems_of(text: str, filename: str = "autocapture.yaml") -> list[tuple[int
     return [(p.line, p.path, p.message) for p in caught.value.problems]
 
 
+def checked(path: Path) -> tuple[int, list[str]]:
+    """What `autocapture config check` prints for ``path``, and its exit status."""
+    out = io.StringIO()
+    status = run_check(path, out)
+    return status, out.getvalue().splitlines()
+
+
 def write(folder: Path, text: str, name: str = "autocapture.yaml") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text))
@@ -77,17 +84,15 @@ def test_three_mistakes_are_reported_with_lines_and_exit_2_without_touching_the_
 ) -> None:
     db = tmp_path / "data" / "autocapture.db"
     path = write(tmp_path, THREE_MISTAKES.format(db=db))
-    out = io.StringIO()
-
-    status = run_check(path, out)
-
-    assert status == 2
-    assert out.getvalue().splitlines() == [
-        f"{path}:2 workers: expected a number less than or equal to 64, got 100",
-        f'{path}:9 accounts[0].poll_interval: expected a duration like "5m", got "often"',
-        f"{path}:14 accounts[1].privacy: expected 'metadata', 'subject' or 'full', got \"everything\"",
-        f"3 problems in {path}",
-    ]
+    assert checked(path) == (
+        2,
+        [
+            f"{path}:2 workers: expected a number less than or equal to 64, got 100",
+            f'{path}:9 accounts[0].poll_interval: expected a duration like "5m", got "often"',
+            f"{path}:14 accounts[1].privacy: expected 'metadata', 'subject' or 'full', got \"everything\"",
+            f"3 problems in {path}",
+        ],
+    )
     assert check(path) == [
         Problem(str(path), 2, "workers", "expected a number less than or equal to 64, got 100"),
         Problem(
@@ -545,9 +550,7 @@ def test_file_secret_resolves_and_warns_when_others_can_read_it(tmp_path: Path) 
 
     secret_file.chmod(0o600)
     assert review(path).warnings == ()
-    out = io.StringIO()
-    assert run_check(path, out) == 0
-    assert out.getvalue() == f"{path}: OK, 1 account\n"
+    assert checked(path) == (0, [f"{path}: OK, 1 account"])
 
 
 def test_check_warns_of_unset_variables_except_for_disabled_accounts(
@@ -570,22 +573,21 @@ def test_check_warns_of_unset_variables_except_for_disabled_accounts(
             enabled: false
         """,
     )
-    out = io.StringIO()
-    assert run_check(path, out) == 0
-    assert out.getvalue().splitlines() == [
-        f"{path}:5 accounts[0].token: warning: ${{AC_TEST_TOKEN_ON}} is not set here",
-        f"{path}: OK, 2 accounts",
-    ]
+    assert checked(path) == (
+        0,
+        [
+            f"{path}:5 accounts[0].token: warning: ${{AC_TEST_TOKEN_ON}} is not set here",
+            f"{path}: OK, 2 accounts",
+        ],
+    )
 
 
 def test_check_counts_a_single_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "workers: many\n")
-    out = io.StringIO()
-    assert run_check(path, out) == 2
-    assert out.getvalue().splitlines() == [
-        f'{path}:1 workers: expected a valid integer, got "many"',
-        f"1 problem in {path}",
-    ]
+    assert checked(path) == (
+        2,
+        [f'{path}:1 workers: expected a valid integer, got "many"', f"1 problem in {path}"],
+    )
 
 
 def test_unavailable_file_secret(tmp_path: Path) -> None:
