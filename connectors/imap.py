@@ -1,0 +1,388 @@
+"""IMAP connector (RFC 3501, CONDSTORE RFC 7162, SPECIAL-USE RFC 6154) on imapclient.
+
+Streams are folders: by default INBOX and the folder SPECIAL-USE marks
+\\Sent (else a common sent-folder name); never Trash, Junk or Drafts.
+
+Sync state machine, per folder::
+
+    no cursor ──SELECT (read-only), UID SEARCH SINCE window──> backfill
+    backfill  ──UID FETCH in chunks, oldest first, `limit` per batch──> cursor
+    cursor    ──STATUS (UIDVALIDITY UIDNEXT HIGHESTMODSEQ)──┬─ UIDNEXT unchanged: done, no FETCH
+                                                           ├─ UIDVALIDITY changed: CursorExpired
+                                                           └─ new UIDs: SELECT, SEARCH, FETCH
+
+The cursor is ``{"uidvalidity", "last_uid", "highestmodseq"}``: everything
+up to ``last_uid`` is captured. Backfill runs oldest-first so that this one
+high-water mark is the whole state: a crash between batches resumes at the
+next UID, mail arriving during a long backfill is simply the next UIDs, and
+a bookmark that only moves forward cannot skip anything. (Newest-first
+would show recent contacts sooner but needs a low- and a high-water mark
+and a second pass to close the gap.)
+
+What is fetched (invariant 6) is ``connectors.imap_fetch``'s business:
+per chunk of UIDs, one FETCH of BODYSTRUCTURE and the pipeline's header
+fields, then one FETCH per distinct set of text/calendar sections, all
+``BODY.PEEK`` from a read-only EXAMINE, so ``\\Seen`` is never set and
+attachments are never downloaded. On Gmail (X-GM-EXT-1) a message is
+identified by X-GM-MSGID, the same in every folder.
+
+Errors: a refused login is ``AuthError``; a dropped connection or timeout
+reconnects and retries the whole fetch with backoff (safe: nothing moves
+until the agent stores the returned cursor), then ``TransientError``; a
+server that offers no TLS where TLS was asked is ``ConfigurationError``.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, Literal, TypeVar
+
+import tenacity
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+
+from connectors.base import (
+    AuthError,
+    ConfigurationError,
+    CursorExpired,
+    Limits,
+    TransientError,
+    Window,
+)
+from connectors.imap_fetch import ALL_TIME, FolderCapture
+from connectors.imap_parse import default_folders
+from connectors.records import Batch, Cursor, IngestError, Record
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TlsMode = Literal["implicit", "starttls", "none"]
+# A connection that died under us: reconnect and fetch again.
+_DROPPED = (OSError, imaplib.IMAP4.abort, EOFError)
+
+
+@dataclass(frozen=True, slots=True)
+class ImapCursor:
+    """Everything in the folder up to ``last_uid`` (under ``uidvalidity``) is captured."""
+
+    uidvalidity: int
+    last_uid: int
+    highestmodseq: int | None = None
+
+    def to_cursor(self) -> Cursor:
+        return {
+            "uidvalidity": self.uidvalidity,
+            "last_uid": self.last_uid,
+            "highestmodseq": self.highestmodseq,
+        }
+
+    @classmethod
+    def of(cls, cursor: Cursor, stream: str) -> ImapCursor:
+        try:
+            modseq = cursor.get("highestmodseq")
+            return cls(
+                int(cursor["uidvalidity"]),
+                int(cursor["last_uid"]),
+                int(modseq) if modseq is not None else None,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            # An unreadable cursor is an expired one: the resync is bounded and harmless.
+            raise CursorExpired(stream, "unreadable cursor") from exc
+
+
+class ImapConnector:
+    kind = "imap"
+
+    def __init__(
+        self,
+        *,
+        account: str,
+        host: str,
+        username: str,
+        port: int | None = None,
+        tls: TlsMode = "implicit",
+        allow_plaintext: bool = False,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        password_provider: Callable[[], str] | None = None,
+        token_provider: Callable[[], str] | None = None,
+        folders: Sequence[str] | None = None,
+        text_bytes: int = 16384,
+        timeout: float = 60.0,
+        window: Window | None = None,
+        limits: Limits | None = None,
+        chunk_size: int = 500,
+        attempts: int = 3,
+    ) -> None:
+        if password_provider is None and token_provider is None:
+            raise ConfigurationError(f"IMAP account {account!r}: no password and no OAuth token")
+        self.account = account
+        self.host = host
+        self.port = port if port is not None else (993 if tls == "implicit" else 143)
+        self.tls = tls
+        self.allow_plaintext = allow_plaintext
+        self.verify_tls = verify_tls
+        self.ca_file = ca_file
+        self.username = username
+        # Callables, never the secret: the password or token is read at login
+        # and kept nowhere, so no repr, log line or traceback can show it.
+        self._password = password_provider
+        self._token = token_provider
+        self.folders = list(folders) if folders is not None else None
+        self.limits = limits or Limits()
+        self.text_bytes = min(text_bytes, self.limits.max_text_bytes)
+        self.timeout = timeout
+        self.window = window
+        self.chunk_size = chunk_size
+        self.attempts = attempts
+        self._client: IMAPClient | None = None
+        self._selected: str | None = None
+        self._gmail = False
+
+    def __repr__(self) -> str:
+        return (
+            f"ImapConnector(account={self.account!r}, host={self.host!r}, user={self.username!r})"
+        )
+
+    # ------------------------------------------------------------ protocol
+
+    def streams(self) -> list[str]:
+        if self.folders is None:
+            self.folders = self._retrying(lambda: default_folders(self._connected().list_folders()))
+        return list(self.folders)
+
+    def fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
+        state = ImapCursor.of(cursor, stream) if cursor is not None else None
+        return self._retrying(lambda: self._fetch_once(stream, state, max(1, limit)))
+
+    def close(self) -> None:
+        client, self._client, self._selected = self._client, None, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # the connection may be dead already; closing must not fail
+            try:
+                client.shutdown()
+            except Exception:
+                log.debug("IMAP connection of %s already closed", self.account)
+
+    # ---------------------------------------------------------- connection
+
+    def _retrying(self, work: Callable[[], T]) -> T:
+        def drop(_: tenacity.RetryCallState) -> None:
+            log.info("IMAP connection of %s dropped; reconnecting", self.account)
+            self._discard()
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_DROPPED),
+            stop=tenacity.stop_after_attempt(self.attempts),
+            wait=tenacity.wait_exponential(multiplier=0.2, max=5),
+            before_sleep=drop,
+            reraise=True,
+        )
+        try:
+            return retrying(work)
+        except _DROPPED as exc:
+            self._discard()
+            raise TransientError(
+                f"IMAP connection to {self.host}:{self.port} failed {self.attempts} times "
+                f"({type(exc).__name__})"
+            ) from None
+
+    def _discard(self) -> None:
+        client, self._client, self._selected = self._client, None, None
+        if client is not None:
+            try:
+                client.shutdown()
+            except Exception:
+                log.debug("IMAP socket of %s already closed", self.account)
+
+    def _connected(self) -> IMAPClient:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> IMAPClient:
+        if self.tls == "none" and not self.allow_plaintext:
+            raise ConfigurationError(
+                f"IMAP account {self.account!r}: tls is none but allow_plaintext is not set"
+            )
+        context = self._ssl_context()
+        try:
+            client = IMAPClient(
+                self.host,
+                port=self.port,
+                ssl=self.tls == "implicit",
+                ssl_context=context,
+                timeout=self.timeout,
+            )
+            if self.tls == "starttls":
+                self._starttls(client, context)
+        except ssl.SSLCertVerificationError as exc:
+            raise ConfigurationError(
+                f"IMAP server {self.host}:{self.port} presented an untrusted certificate "
+                f"({exc.verify_message}); fix the certificate or set verify_tls: false"
+            ) from None
+        except ssl.SSLError as exc:
+            raise ConfigurationError(
+                f"TLS handshake with {self.host}:{self.port} failed ({exc.reason}); "
+                "check tls and port"
+            ) from None
+        self._login(client)
+        capabilities = client.capabilities()
+        if b"CONDSTORE" in capabilities:
+            # SELECT reports HIGHESTMODSEQ only once CONDSTORE is enabled (RFC 7162 3.1).
+            client.enable("CONDSTORE")
+        self._gmail = b"X-GM-EXT-1" in capabilities
+        return client
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if not self.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _starttls(self, client: IMAPClient, context: ssl.SSLContext) -> None:
+        if client.has_capability("STARTTLS"):
+            client.starttls(context)
+            return
+        if not self.allow_plaintext:
+            client.shutdown()
+            raise ConfigurationError(
+                f"IMAP server {self.host}:{self.port} offers no STARTTLS; use tls: implicit "
+                "(port 993) or set allow_plaintext: true to send the password unencrypted"
+            )
+        log.warning("IMAP server %s offers no STARTTLS; continuing in plaintext", self.host)
+
+    def _login(self, client: IMAPClient) -> None:
+        try:
+            if self._token is not None:
+                client.oauth2_login(self.username, self._token())
+            else:
+                assert self._password is not None
+                client.login(self.username, self._password())
+        except LoginError as exc:
+            client.shutdown()
+            # RFC 5530 UNAVAILABLE: the server cannot check credentials right now.
+            if "[UNAVAILABLE]" in str(exc).upper():
+                raise TransientError(f"IMAP server {self.host} cannot log in now") from None
+            raise AuthError(
+                f"IMAP server {self.host} refused the credentials of {self.username!r} "
+                f"(account {self.account!r}); update the password or re-authorize"
+            ) from None
+
+    # --------------------------------------------------------------- fetch
+
+    def _fetch_once(self, stream: str, state: ImapCursor | None, limit: int) -> Batch:
+        client = self._connected()
+        if state is not None and self._selected != stream:
+            quiet = self._unchanged(client, stream, state)
+            if quiet is not None:
+                return Batch([], [], quiet.to_cursor(), has_more=False)
+        info = self._select(client, stream)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        if state is not None and uidvalidity != state.uidvalidity:
+            raise CursorExpired(stream, "UIDVALIDITY changed")
+        last = state.last_uid if state is not None else 0
+        uids = self._new_uids(client, last)
+        taken = uids[:limit]
+        records, errors = self._capture(client, stream, uidvalidity, taken)
+        has_more = len(uids) > limit
+        if has_more:
+            last = taken[-1]
+        else:
+            # Past every UID the server had assigned when we selected: mail
+            # outside the window must not bring the next poll back here.
+            last = max([last, int(info.get(b"UIDNEXT", 1)) - 1, *taken[-1:]])
+            self._release(client)
+        modseq = info.get(b"HIGHESTMODSEQ")
+        cursor = ImapCursor(uidvalidity, last, int(modseq) if modseq is not None else None)
+        return Batch(records, errors, cursor.to_cursor(), has_more)
+
+    def _unchanged(self, client: IMAPClient, stream: str, state: ImapCursor) -> ImapCursor | None:
+        """The idle check: one STATUS; the cursor to keep if there is no new mail."""
+        what = ["UIDVALIDITY", "UIDNEXT"]
+        if client.has_capability("CONDSTORE"):
+            what.append("HIGHESTMODSEQ")
+        try:
+            status = client.folder_status(stream, what)
+        except imaplib.IMAP4.error as exc:
+            if isinstance(exc, imaplib.IMAP4.abort):
+                raise
+            raise ConfigurationError(f"IMAP folder {stream!r} cannot be opened") from None
+        if int(status[b"UIDVALIDITY"]) != state.uidvalidity:
+            raise CursorExpired(stream, "UIDVALIDITY changed")
+        if int(status[b"UIDNEXT"]) > state.last_uid + 1:
+            return None
+        modseq = status.get(b"HIGHESTMODSEQ")
+        return replace(state, highestmodseq=int(modseq) if modseq else state.highestmodseq)
+
+    def _select(self, client: IMAPClient, stream: str) -> dict[bytes, Any]:
+        try:
+            # EXAMINE: read-only, so the server cannot set \Seen or expunge.
+            info: dict[bytes, Any] = client.select_folder(stream, readonly=True)
+        except imaplib.IMAP4.error as exc:
+            if isinstance(exc, imaplib.IMAP4.abort):
+                raise
+            raise ConfigurationError(f"IMAP folder {stream!r} cannot be opened") from None
+        self._selected = stream
+        return info
+
+    def _release(self, client: IMAPClient) -> None:
+        # Idle polls use STATUS, which RFC 3501 6.3.10 says not to send for
+        # the selected folder; leave it once the folder is caught up.
+        if client.has_capability("UNSELECT"):
+            client.unselect_folder()
+        else:
+            client.close_folder()
+        self._selected = None
+
+    def _new_uids(self, client: IMAPClient, last: int) -> list[int]:
+        since = (self.window or ALL_TIME).since.date()
+        found = client.search(["UID", f"{last + 1}:*", "SINCE", since])
+        # "n:*" always matches the highest UID, even when it is below n (RFC 3501 6.4.8).
+        return sorted(uid for uid in found if uid > last)
+
+    def _capture(
+        self, client: IMAPClient, stream: str, uidvalidity: int, uids: list[int]
+    ) -> tuple[list[Record], list[IngestError]]:
+        folder = FolderCapture(
+            account=self.account,
+            stream=stream,
+            uidvalidity=uidvalidity,
+            gmail=self._gmail,
+            text_bytes=self.text_bytes,
+            limits=self.limits,
+            window=self.window,
+        )
+        return folder.capture(client._imap, uids, self.chunk_size)
+
+
+def from_settings(account: Any, window: Window, limits: Limits) -> ImapConnector:
+    """The agent's entry point; ``account`` is ``config.settings.ImapAccount``."""
+    password = account.password.resolve if account.password is not None else None
+    token = account.oauth_token.resolve if account.oauth_token is not None else None
+    timeout = account.timeout
+    return ImapConnector(
+        account=account.name,
+        host=account.host,
+        port=account.port,
+        tls=account.tls,
+        allow_plaintext=account.allow_plaintext,
+        verify_tls=account.verify_tls,
+        username=account.username,
+        password_provider=password,
+        token_provider=token,
+        folders=account.folders,
+        text_bytes=account.text_bytes,
+        timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout),
+        window=window,
+        limits=limits,
+    )

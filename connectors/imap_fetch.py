@@ -1,0 +1,244 @@
+"""The IMAP connector's capture of a list of UIDs: FETCH on the wire, Messages out.
+
+Per chunk of UIDs (``connectors.imap`` explains the state around it):
+
+1. one ``UID FETCH`` of RFC822.SIZE, BODYSTRUCTURE and the pipeline's header
+   fields, the header partial-fetched to ``max_header_bytes`` + 1 so a
+   hostile header costs a bounded read and still reads as too large;
+2. one ``UID FETCH`` per distinct set of sections the chunk's BODYSTRUCTUREs
+   name (``BODY.PEEK[1.1]<0.16384>``, plus text/calendar parts): a chunk of
+   500 costs a handful of commands, never one per message.
+
+Everything is ``BODY.PEEK``: fetching never sets ``\\Seen``.
+
+Why the FETCH is read here rather than by imapclient: measured on a
+20,000-message backfill, imapclient's character-by-character parser took 85%
+of the capture time, and imaplib's per-line bookkeeping (untagged-response
+lists, debug logging) cost more than reading the socket. ``uid_fetch`` sends
+and reads through imaplib's documented ``send``/``readline``/``read`` on the
+connection imapclient opened, so TLS, timeouts and login stay theirs, and
+hands the lines to ``imap_parse.parse_fetch``.
+
+A dropped connection surfaces as ``imaplib.IMAP4.abort`` (or ``OSError``),
+which the connector answers by reconnecting and fetching again.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.base import InvalidInput, Limits, TransientError, Window
+from connectors.ical import parse_calendar
+from connectors.imap_parse import BodyPart, BodyPlan, FetchItems, parse_fetch, plan_body, uid_set
+from connectors.mime import decode_body, message_from_parts, parse_header_block
+from connectors.records import PIPELINE_HEADERS, IngestError, Meeting, Record, SourceRef
+
+HEADER_FIELDS = "HEADER.FIELDS (" + " ".join(h.upper() for h in PIPELINE_HEADERS) + ")"
+# Without a window, a carried invitation is expanded over all time; max_occurrences bounds it.
+ALL_TIME = Window(datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+
+_UNTAGGED_FETCH = re.compile(rb"\* (\d+) FETCH ", re.IGNORECASE)
+_LITERAL = re.compile(rb"\{(\d+)\}\r\n\Z")
+# Our own tags, distinct from imaplib's (a random 4-letter prefix + number).
+_TAGS = itertools.count(1)
+
+
+def uid_fetch(
+    imap: imaplib.IMAP4, uids: Sequence[int], items: str, max_literal: int
+) -> dict[int, FetchItems]:
+    """One ``UID FETCH``; ``max_literal`` bounds what a (hostile) server can make us hold."""
+    tag = b"AC%d" % next(_TAGS)
+    imap.send(b"%s UID FETCH %s (%s)\r\n" % (tag, uid_set(uids).encode(), items.encode()))
+    data: list[Any] = []
+    while True:
+        line = _line(imap)
+        if line.startswith(tag + b" "):
+            if not line[len(tag) + 1 :].upper().startswith(b"OK"):
+                raise TransientError("IMAP server refused a FETCH")
+            break
+        # imaplib's shape for FETCH data ("* 12 FETCH (" -> "12 ("), which parse_fetch reads.
+        match = _UNTAGGED_FETCH.match(line)
+        if match is not None:
+            line = match.group(1) + b" " + line[match.end() :]
+        response: list[Any] = []
+        while (literal := _LITERAL.search(line)) is not None:
+            size = int(literal.group(1))
+            if size > max_literal:
+                raise imaplib.IMAP4.abort(f"literal of {size} bytes exceeds what was asked")
+            response.append((line.rstrip(b"\r\n"), _exactly(imap, size)))
+            line = _line(imap)
+        response.append(line.rstrip(b"\r\n"))
+        if match is not None:  # EXISTS, EXPUNGE, OK ... are not ours to read
+            data.extend(response)
+    try:
+        return parse_fetch(data)
+    except InvalidInput as exc:
+        raise imaplib.IMAP4.abort(f"unparseable FETCH response: {exc.detail}") from None
+
+
+def _line(imap: imaplib.IMAP4) -> bytes:
+    line: bytes = imap.readline()
+    if not line.endswith(b"\n"):
+        raise imaplib.IMAP4.abort("connection closed in the middle of a response")
+    return line
+
+
+def _exactly(imap: imaplib.IMAP4, size: int) -> bytes:
+    data: bytes = imap.read(size)
+    if len(data) != size:
+        raise imaplib.IMAP4.abort("connection closed in the middle of a literal")
+    return data
+
+
+@dataclass(frozen=True)
+class FolderCapture:
+    """How one folder's messages become records; ``capture`` does the I/O."""
+
+    account: str
+    stream: str
+    uidvalidity: int
+    gmail: bool
+    text_bytes: int
+    limits: Limits = field(default_factory=Limits)
+    window: Window | None = None
+
+    def capture(
+        self, imap: imaplib.IMAP4, uids: Sequence[int], chunk_size: int
+    ) -> tuple[list[Record], list[IngestError]]:
+        records: list[Record] = []
+        errors: list[IngestError] = []
+        for start in range(0, len(uids), chunk_size):
+            chunk = _Chunk(self, imap, uids[start : start + chunk_size])
+            records.extend(chunk.records)
+            errors.extend(chunk.errors)
+        return records, errors
+
+    @property
+    def calendar_cap(self) -> int:
+        # base64 inflates by 4/3: a part bigger than this cannot decode within the limit.
+        return self.limits.max_ical_bytes * 4 // 3 + 4096
+
+    @property
+    def max_literal(self) -> int:
+        # Every literal we ask for is a capped partial fetch (BODY.PEEK[...]<0.n>).
+        return max(self.limits.max_header_bytes + 1, self.text_bytes, self.calendar_cap)
+
+    def source(self, uid: int, items: FetchItems) -> SourceRef:
+        # Gmail's X-GM-MSGID is the same in every folder ("label") a message
+        # shows in, so the copies are one source item; elsewhere a UID is
+        # only unique within one folder and one UIDVALIDITY.
+        gm = items.get(b"X-GM-MSGID")
+        if isinstance(gm, bytes) and gm.isdigit():
+            return SourceRef(self.account, self.stream, f"gm:{gm.decode()}")
+        return SourceRef(self.account, self.stream, f"{self.stream}/{self.uidvalidity}/{uid}")
+
+
+class _Chunk:
+    """One chunk of UIDs: the structure FETCH, then one FETCH per set of sections."""
+
+    def __init__(self, folder: FolderCapture, imap: imaplib.IMAP4, uids: Sequence[int]) -> None:
+        self.folder = folder
+        self.records: list[Record] = []
+        self.errors: list[IngestError] = []
+        items = f"UID RFC822.SIZE BODYSTRUCTURE BODY.PEEK[{HEADER_FIELDS}]"
+        items += f"<0.{folder.limits.max_header_bytes + 1}>"
+        if folder.gmail:
+            items += " X-GM-MSGID"
+        meta = uid_fetch(imap, uids, items, folder.max_literal)
+        plans = self._plans(meta)
+        bodies = self._bodies(imap, plans)
+        for uid in uids:
+            if uid in plans:  # else expunged since the SEARCH: gone, nothing to capture
+                self._build(uid, meta[uid], plans[uid], bodies.get(uid, {}))
+
+    def _plans(self, meta: dict[int, FetchItems]) -> dict[int, BodyPlan]:
+        plans: dict[int, BodyPlan] = {}
+        for uid, items in meta.items():
+            try:
+                plans[uid] = plan_body(items.get(b"BODYSTRUCTURE"), self.folder.limits)
+            except InvalidInput as exc:
+                source = self.folder.source(uid, items)
+                self.errors.append(IngestError(source, exc.reason, exc.detail))
+        return plans
+
+    def _bodies(
+        self, imap: imaplib.IMAP4, plans: dict[int, BodyPlan]
+    ) -> dict[int, dict[str, bytes]]:
+        folder = self.folder
+        groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for uid, plan in plans.items():
+            wanted = []
+            if plan.text is not None and plan.text.size > 0:
+                wanted.append(f"BODY.PEEK[{plan.text.section}]<0.{folder.text_bytes}>")
+            for part in plan.calendars:
+                if part.size <= folder.calendar_cap:
+                    wanted.append(f"BODY.PEEK[{part.section}]<0.{folder.calendar_cap}>")
+            if wanted:
+                groups[tuple(wanted)].append(uid)
+        found: dict[int, dict[str, bytes]] = defaultdict(dict)
+        for wanted_items, uids in groups.items():
+            fetched = uid_fetch(imap, uids, " ".join(wanted_items), folder.max_literal)
+            for uid, values in fetched.items():
+                for name, value in values.items():
+                    if name.startswith(b"BODY[") and isinstance(value, bytes):
+                        found[uid][name[5:].split(b"]", 1)[0].decode("ascii")] = value
+        return found
+
+    def _build(self, uid: int, items: FetchItems, plan: BodyPlan, bodies: dict[str, bytes]) -> None:
+        folder = self.folder
+        source = folder.source(uid, items)
+        header = next((v for k, v in items.items() if k.startswith(b"BODY[HEADER")), None)
+        try:
+            headers = parse_header_block(
+                header if isinstance(header, bytes) else b"", folder.limits
+            )
+        except InvalidInput as exc:
+            self.errors.append(IngestError(source, exc.reason, exc.detail))
+            return
+        text = None
+        if plan.text is not None:
+            part = plan.text
+            payload = bodies.get(part.section, b"")
+            text = decode_body(payload, part.transfer_encoding, part.charset, folder.text_bytes)
+        size = items.get(b"RFC822.SIZE")
+        meetings = self._meetings(source, plan.calendars, bodies) if plan.calendars else []
+        self.records.append(
+            message_from_parts(
+                source,
+                headers,
+                text,
+                plan.text_is_html,
+                int(size) if isinstance(size, bytes) and size.isdigit() else 0,
+                meetings,
+            )
+        )
+
+    def _meetings(
+        self, source: SourceRef, parts: tuple[BodyPart, ...], bodies: dict[str, bytes]
+    ) -> list[Meeting]:
+        folder = self.folder
+        # Same provider id convention as connectors.mime: the message owns its own.
+        calendar_source = replace(source, provider_id=source.provider_id + "#calendar")
+        meetings: dict[str, Meeting] = {}
+        for part in parts:
+            if part.size > folder.calendar_cap:
+                self.errors.append(
+                    IngestError(calendar_source, "ical-too-large", f"{part.size} bytes")
+                )
+                continue
+            payload = bodies.get(part.section, b"")
+            text = decode_body(payload, part.transfer_encoding, part.charset, part.size)
+            found, failed = parse_calendar(
+                text.encode("utf-8"), calendar_source, folder.window or ALL_TIME, folder.limits
+            )
+            self.errors.extend(failed)
+            for meeting in found:  # the same invitation may come twice (inline and .ics)
+                meetings.setdefault(meeting.identity, meeting)
+        return list(meetings.values())

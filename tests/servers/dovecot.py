@@ -1,0 +1,460 @@
+"""A private Dovecot for the IMAP tests and the IMAP benchmark.
+
+One Dovecot per test session (it starts in well under a second, but a
+session of IMAP tests would otherwise start dozens); each test gets a fresh
+user, so mailboxes never leak between tests. Users are added to the
+passwd-file while the server runs: Dovecot re-reads it when it changes.
+
+``ImapProxy`` is a byte-forwarding TCP proxy the tests put between the
+connector and Dovecot. It counts the commands clients send (so "an idle poll
+sends no FETCH" is observed on the wire, not by patching) and can cut the
+connection after N bytes of a FETCH response (a dropped connection in the
+middle of a FETCH, as a NAT timeout or a server restart causes in life).
+
+``DovecotServer`` is a plain class so ``bench/imap_backfill.py`` can start
+the same server outside pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from tests.servers import free_port, missing_server
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+USERS = 400  # logins prepared per session; a test takes one or two
+
+CONFIG = """\
+base_dir = {t}/run
+state_dir = {t}/state
+protocols = imap
+listen = 127.0.0.1
+ssl = {ssl}
+{ssl_files}
+disable_plaintext_auth = no
+auth_mechanisms = plain login xoauth2
+log_path = {t}/dovecot.log
+mail_fsync = never
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {t}/users
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={t}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+first_valid_uid = {uid}
+first_valid_gid = {gid}
+default_internal_user = {internal}
+default_internal_group = {internal_group}
+default_login_user = {login}
+mail_max_userip_connections = 100
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Sent {{
+    auto = create
+    special_use = \\Sent
+  }}
+  mailbox Trash {{
+    auto = create
+    special_use = \\Trash
+  }}
+  mailbox Junk {{
+    auto = create
+    special_use = \\Junk
+  }}
+  mailbox Drafts {{
+    auto = create
+    special_use = \\Drafts
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Unix ids Dovecot runs as: root must hand mail to an unprivileged user."""
+
+    uid: int
+    gid: int
+    internal: str
+    internal_group: str
+    login: str
+
+    @classmethod
+    def for_this_process(cls) -> Identities:
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            return cls(nobody.pw_uid, nobody.pw_gid, "dovecot", "dovecot", "dovenull")
+        me = pwd.getpwuid(os.geteuid())
+        return cls(me.pw_uid, me.pw_gid, me.pw_name, me.pw_name, me.pw_name)
+
+
+class DovecotServer:
+    """``dovecot -F`` on loopback with a config of its own in a temp dir.
+
+    With ``tls_files`` it offers STARTTLS on ``port`` and
+    implicit TLS on ``tls_port``; without, it offers neither.
+    """
+
+    def __init__(self, root: Path, tls_files: TlsFiles | None = None) -> None:
+        self.root = root
+        self.tls_files = tls_files
+        self.ids = Identities.for_this_process()
+        self.port = 0
+        self.tls_port = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.pool: list[MailUser] = []  # fresh logins written before start, for tests
+
+    @property
+    def log(self) -> Path:
+        return self.root / "dovecot.log"
+
+    def start(self, attempts: int = 5) -> None:
+        for d in ("run", "state", "mail"):
+            (self.root / d).mkdir(parents=True, exist_ok=True)
+        os.chown(self.root / "mail", self.ids.uid, self.ids.gid)
+        (self.root / "users").touch()
+        for _ in range(attempts):
+            # Dovecot cannot pick a free port itself: choose one and retry if
+            # another process wins the race for it.
+            self.port, self.tls_port = free_port(), free_port()
+            (self.root / "dovecot.conf").write_text(self._config())
+            self._proc = subprocess.Popen(
+                [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            if self._wait_ready():
+                return
+            self.stop()
+        raise RuntimeError(f"dovecot did not start; see {self.log}")
+
+    def _config(self) -> str:
+        ssl_files = ""
+        if self.tls_files:
+            files = self.tls_files
+            ssl_files = f"ssl_cert = <{files.cert}\nssl_key = <{files.key}\n"
+        return CONFIG.format(
+            t=self.root,
+            ssl="yes" if self.tls_files else "no",
+            ssl_files=ssl_files,
+            uid=self.ids.uid,
+            gid=self.ids.gid,
+            internal=self.ids.internal,
+            internal_group=self.ids.internal_group,
+            login=self.ids.login,
+            port=self.port,
+            tls_port=self.tls_port if self.tls_files else 0,
+        )
+
+    def _wait_ready(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is None or self._proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    if sock.recv(64).startswith(b"* OK"):
+                        return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def add_user(self, name: str, password: str) -> None:
+        """Add a login. Dovecot re-reads the passwd-file at most once a second,
+        so a running server may refuse the new user for up to a second: add
+        users before ``start`` where possible (the test fixture keeps a pool)."""
+        with open(self.root / "users", "a", encoding="utf-8") as users:
+            users.write(f"{name}:{{PLAIN}}{password}::::::\n")
+
+    def client(self, user: str, password: str) -> IMAPClient:
+        """An administrative connection for loading and inspecting test mail."""
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
+        client.login(user, password)
+        return client
+
+    def sessions_out_bytes(self, user: str) -> list[int]:
+        """Bytes Dovecot sent in each finished session of ``user`` (its logout line)."""
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if f"imap({user})" in line and " out=" in line:
+                found.append(int(line.split(" out=", 1)[1].split()[0].rstrip(",")))
+        return found
+
+
+@dataclass
+class MailUser:
+    """One fresh Dovecot user for one test."""
+
+    server: DovecotServer
+    name: str
+    password: str
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def client(self) -> IMAPClient:
+        return self.server.client(self.name, self.password)
+
+    def append(self, folder: str, messages: Iterable[bytes], chunk: int = 500) -> None:
+        """Load mail with MULTIAPPEND (one APPEND each is ~5x slower)."""
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            batch: list[bytes] = []
+            for message in messages:
+                batch.append(message)
+                if len(batch) >= chunk:
+                    client.multiappend(folder, batch)
+                    batch = []
+            if batch:
+                client.multiappend(folder, batch)
+
+    def flags(self, folder: str) -> dict[int, tuple[bytes, ...]]:
+        with self.client() as client:
+            client.select_folder(folder, readonly=True)
+            uids = client.search("ALL")
+            return {uid: tuple(flags) for uid, flags in client.get_flags(uids).items()}
+
+    def recreate(self, folder: str, messages: Iterable[bytes]) -> None:
+        """Delete and recreate ``folder``: the server assigns a new UIDVALIDITY."""
+        with self.client() as client:
+            client.delete_folder(folder)
+        # Dovecot derives UIDVALIDITY from the clock in seconds; wait for a new one.
+        time.sleep(1.1)
+        self.append(folder, messages)
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca: Path  # what a client must trust
+    cert: Path
+    key: Path
+
+
+def _tls_files(root: Path) -> TlsFiles:
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_pem, cert_pem, key_pem = root / "ca.pem", root / "cert.pem", root / "key.pem"
+    ca.cert_pem.write_to_path(str(ca_pem))
+    cert.cert_chain_pems[0].write_to_path(str(cert_pem))
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(str(cert_pem), append=True)
+    cert.private_key_pem.write_to_path(str(key_pem))
+    return TlsFiles(ca_pem, cert_pem, key_pem)
+
+
+def _start(tls: bool) -> Iterator[DovecotServer]:
+    if not os.path.exists(DOVECOT):
+        missing_server("dovecot (Debian package dovecot-imapd)")
+    with tempfile.TemporaryDirectory(prefix="dovecot-") as tmp:
+        root = Path(tmp)
+        os.chmod(root, 0o755)  # the mail user must reach its home below
+        server = DovecotServer(root, _tls_files(root) if tls else None)
+        pool = [
+            MailUser(server, f"u{uuid.uuid4().hex[:10]}", uuid.uuid4().hex) for _ in range(USERS)
+        ]
+        for user in pool:
+            server.add_user(user.name, user.password)
+        server.pool = pool
+        try:
+            server.start()
+        except RuntimeError as exc:
+            missing_server(str(exc))
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[DovecotServer]:
+    """Plaintext Dovecot (no STARTTLS, no implicit TLS), as TESTING.md describes."""
+    yield from _start(tls=False)
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls_server() -> Iterator[DovecotServer]:
+    """Dovecot offering STARTTLS and implicit TLS with a certificate from a test CA."""
+    yield from _start(tls=True)
+
+
+def new_user(server: DovecotServer) -> MailUser:
+    """A user no other test has touched (from the pool written before the server started)."""
+    return server.pool.pop()
+
+
+@pytest.fixture
+def dovecot(dovecot_server: DovecotServer) -> MailUser:
+    """A fresh user with an empty mailbox on the session's Dovecot."""
+    return new_user(dovecot_server)
+
+
+class ImapProxy:
+    """TCP proxy to an IMAP server that counts commands and can drop a FETCH.
+
+    ``cut_fetch_after(n)`` arms it: the next time a client sends a FETCH, the
+    connection is closed after ``n`` bytes of the server's reply. It fires once.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.commands: list[str] = []
+        self.cuts = 0
+        self._cut_after: int | None = None
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut_fetch_after(self, n: int) -> None:
+        with self._lock:
+            self._cut_after = n
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.commands.clear()
+
+    def command_names(self) -> list[str]:
+        with self._lock:
+            return list(self.commands)
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            session = _ProxySession(self, client, upstream)
+            threading.Thread(target=session.client_to_server, daemon=True).start()
+            threading.Thread(target=session.server_to_client, daemon=True).start()
+
+    def _record(self, line: bytes) -> bool:
+        """Record one command line; True if it is a FETCH and a cut is armed."""
+        words = line.split()
+        if len(words) < 2:
+            return False
+        name = words[1].decode("ascii", "replace").upper()
+        if name == "UID" and len(words) > 2:
+            name = "UID " + words[2].decode("ascii", "replace").upper()
+        with self._lock:
+            self.commands.append(name)
+            return name.endswith("FETCH") and self._cut_after is not None
+
+    def _take_cut(self) -> int | None:
+        with self._lock:
+            n, self._cut_after = self._cut_after, None
+            if n is not None:
+                self.cuts += 1
+            return n
+
+
+class _ProxySession:
+    def __init__(self, proxy: ImapProxy, client: socket.socket, upstream: socket.socket) -> None:
+        self.proxy = proxy
+        self.client = client
+        self.upstream = upstream
+        self.budget: int | None = None  # bytes of server reply left before the cut
+        self.armed = threading.Event()
+
+    def client_to_server(self) -> None:
+        pending = b""
+        try:
+            while data := self.client.recv(65536):
+                pending += data
+                # Command lines only: literals (APPEND bodies) may follow a
+                # "{n}" line, but the connector under test never sends any.
+                while b"\r\n" in pending:
+                    line, pending = pending.split(b"\r\n", 1)
+                    if self.proxy._record(line[:200]):
+                        self.budget = self.proxy._take_cut()
+                pending = pending[-4096:]
+                self.upstream.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._shutdown()
+
+    def server_to_client(self) -> None:
+        try:
+            while data := self.upstream.recv(65536):
+                if self.budget is not None:
+                    self.client.sendall(data[: self.budget])
+                    self.budget -= len(data)
+                    if self.budget <= 0:
+                        break
+                    continue
+                self.client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        for sock in (self.client, self.upstream):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+@pytest.fixture
+def imap_proxy(dovecot: MailUser) -> Iterator[ImapProxy]:
+    proxy = ImapProxy(dovecot.port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
