@@ -186,6 +186,19 @@ def is_company(line: str, author: Address | None) -> bool:
     return bool(author and _names_domain(stripped, author))
 
 
+def has_legal_form(line: str) -> bool:
+    """The line ends in a company's legal form: "Acme Corp.", "Firma GmbH"."""
+    tokens = line.strip().split()
+    return len(tokens) >= 2 and tokens[-1].lower().strip(",()") in _legal_forms()
+
+
+@cache
+def _legal_forms() -> frozenset[str]:
+    trade = {"associates", "bank", "consulting", "group", "holding", "holdings", "international",
+             "partners", "services", "solutions", "systems", "technologies", "company"}  # fmt: skip
+    return _company_words() - trade
+
+
 def _names_domain(line: str, author: Address) -> bool:
     """The line names the author's mail domain: "Watson Wyatt" for watsonwyatt.com."""
     labels = author.domain.split(".")
@@ -207,6 +220,16 @@ def is_country(line: str) -> bool:
     return bool(_COUNTRY.fullmatch(line.strip()))
 
 
+# "call me at 713...", "his number is 403...": a lower-case word that is not
+# a label right before a phone makes the line a sentence.
+_NUMBER_IN_SENTENCE = re.compile(
+    r"\b(?:at|is|on|me|call|number|dial|reach|or|under|unter|au|al|op)\s*[:#]?\s*[+(]?\d",
+)
+
+
+_SENTENCE_END = re.compile(r"[a-z]{2}[.?!]\s+[A-Z]")
+
+
 def is_prose(line: str) -> bool:
     """A sentence: many words, mostly lower-case (contact data set aside)."""
     stripped = line.strip()
@@ -216,10 +239,14 @@ def is_prose(line: str) -> bool:
     bare = PHONE_LIKE.sub(" ", bare) if has_phone(bare) else bare
     tokens = bare.split()
     lower = sum(1 for t in tokens if t[:1].islower())
+    if bare != stripped and _NUMBER_IN_SENTENCE.search(stripped):
+        return True
     if len(tokens) >= 9 and lower >= len(tokens) / 2:
         return True
     if len(tokens) >= 3 and tokens[0][:1].islower() and lower >= 3:
         return True  # signature lines start with a capital, a digit or a symbol
+    if len(tokens) >= 4 and lower >= 2 and _SENTENCE_END.search(bare):
+        return True  # a full stop inside the line: "Thanks.  This will help me."
     return len(tokens) >= 5 and bare.rstrip().endswith((".", "?", "!", ":")) and lower >= 2
 
 

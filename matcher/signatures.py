@@ -235,7 +235,7 @@ def _evidence(
     block: list[str], author: Address | None, known: frozenset[str], opener: str
 ) -> float:
     """How sure we are that ``block`` is a signature (0 when it is not one)."""
-    contact = name = other = prose = phone = form = 0
+    contact = name = other = prose = phone = form = legal = 0
     for line in block:
         line = line.strip()
         if not line or "imcea" in line.lower():
@@ -247,6 +247,7 @@ def _evidence(
             phone += sl.has_phone(line)
         elif sl.is_title(line) or sl.is_company(line, author) or sl.is_address(line):
             other += 1
+            legal += sl.has_legal_form(line)
         elif sl.person_name(line, known) is not None:
             name += 1
         elif len(line.split()) > 6:
@@ -256,9 +257,11 @@ def _evidence(
     prose += form
     if contact + other == 0 and not (opener == "delimiter" and name):
         return 0.0
-    # A phone number is the strongest single sign: people sign off with one.
+    # A phone number is the strongest single sign: people sign off with one;
+    # a company's legal form ("Corp.", "GmbH") is the next.
     score = (
         0.1 * min(phone, 1)
+        + 0.2 * min(legal, 1)
         + 0.3 * min(contact, 2)
         + 0.2 * min(other, 2)
         + 0.2 * min(name, 1)
