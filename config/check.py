@@ -56,7 +56,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def settings_warnings(settings: Settings, filename: str, document: Document) -> list[Problem]:
-    """Secrets that cannot be read here or are readable by others; archive paths not there.
+    """Secrets unreadable here or readable by others, archive paths not there, weak transport.
 
     Disabled accounts are skipped: they read no secrets and no files.
     """
@@ -70,6 +70,10 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
             value = getattr(account, name)
             if isinstance(value, Secret):
                 risks += [((*at, name), risk) for risk in value.risks()]
+        if getattr(account, "verify_tls", True) is False:
+            risks.append(((*at, "verify_tls"), "server certificates are not checked"))
+        if getattr(account, "tls", None) == "none":
+            risks.append(((*at, "tls"), "the password crosses the network in clear text"))
         if isinstance(account, ArchiveAccount):
             risks += [
                 ((*at, "paths", n), f"{p} does not exist (yet)")

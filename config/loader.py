@@ -163,6 +163,9 @@ def _message(error: ErrorDetails) -> str:
         return f"missing required key (one of {kinds})"
     if message.startswith("Value error, "):
         return message.removeprefix("Value error, ")
+    if kind == "too_short":
+        least = error.get("ctx", {}).get("min_length", 1)
+        return f"expected at least {least} {'item' if least == 1 else 'items'}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping (key: value), got {shown(value)}"
     if message.startswith("Input should be "):

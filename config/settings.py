@@ -325,6 +325,14 @@ class Settings(FrozenSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "INFO"
     accounts: tuple[AccountSettings, ...] = ()
 
+    @field_validator("creation", "blocklist", "accounts", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:
+        # "accounts:" with every entry commented out is YAML null, not a mistake.
+        if value is None:
+            return () if info.field_name == "accounts" else {}
+        return value
+
     @field_validator("accounts", mode="wrap")
     @classmethod
     def _unique_names(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:

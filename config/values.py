@@ -108,7 +108,14 @@ def parse_domain(value: object) -> str:
 
 
 def one_or_many(value: object) -> object:
-    """Let a single item stand for a one-item list ("owner: ann@x.com")."""
+    """Let a single item stand for a one-item list ("owner: ann@x.com").
+
+    An empty key ("domains:" with every item commented out) is YAML null and
+    means an empty list; keys whose None has a meaning ("folders") declare
+    ``| None`` and keep it, since the union matches None first.
+    """
+    if value is None:
+        return ()
     return (value,) if isinstance(value, str) else value
 
 
@@ -170,10 +177,14 @@ class Secret:
 
     def _read_file(self) -> str:
         try:
-            with open(self.name, "rb") as handle:
-                data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+            # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+            fd = os.open(self.name, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as exc:
             raise SecretUnavailable(self.reference, exc.strerror or type(exc).__name__) from None
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SecretUnavailable(self.reference, "not a regular file")
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
         if len(data) > MAX_SECRET_FILE_BYTES:
             raise SecretUnavailable(self.reference, "the file is larger than 64 KiB")
         # Editors and `echo > file` add a final newline that is not part of the token.
@@ -190,6 +201,8 @@ class Secret:
             mode = os.stat(self.name).st_mode
         except OSError as exc:
             return [f"{self.reference} cannot be read: {exc.strerror}"]
+        if not stat.S_ISREG(mode):
+            return [f"{self.reference} is not a regular file"]
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             return [f"{self.reference} is readable by other users; chmod 600 it"]
         return []

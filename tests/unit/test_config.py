@@ -603,6 +603,60 @@ def test_unavailable_file_secret(tmp_path: Path) -> None:
     assert caught.value.reason == "No such file or directory"
 
 
+def test_a_fifo_secret_fails_at_once_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    secret = Secret.parse(f"file:{fifo}")
+    with pytest.raises(SecretUnavailable) as caught:
+        secret.resolve()
+    assert caught.value.reason == "not a regular file"
+    assert secret.risks() == [f"file:{fifo} is not a regular file"]
+
+
+def test_weak_transport_is_a_warning(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        accounts:
+          - name: lab
+            kind: imap
+            owner: ann@example.com
+            host: 127.0.0.1
+            tls: none
+            allow_plaintext: true
+            verify_tls: false
+            oauth_token: file:/nonexistent/token
+        """,
+    )
+    assert [str(w) for w in review(path).warnings] == [
+        f"{path}:9 accounts[0].oauth_token: warning: file:/nonexistent/token cannot be read: "
+        "No such file or directory",
+        f"{path}:8 accounts[0].verify_tls: warning: server certificates are not checked",
+        f"{path}:6 accounts[0].tls: warning: the password crosses the network in clear text",
+    ]
+
+
+def test_empty_keys_mean_the_default() -> None:
+    settings = load_text(
+        textwrap.dedent(
+            """\
+            org_domains:
+            creation:
+            blocklist:
+              domains:
+            accounts:
+            """
+        )
+    )
+    assert settings == Settings()
+    account = load_text(imap_with_password("${P}") + "    folders:\n").accounts[0]
+    assert isinstance(account, ImapAccount)
+    assert account.folders is None  # None keeps its meaning: INBOX and \\Sent
+    assert problems_of(imap_with_password("${P}").replace("owner: ann@example.com", "owner:")) == [
+        (4, "accounts[0].owner", "expected at least 1 item")
+    ]
+
+
 def test_home_in_file_secret_is_expanded() -> None:
     assert Secret.parse("file:~/token") == Secret("file", os.path.expanduser("~/token"))
 
