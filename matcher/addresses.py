@@ -25,6 +25,7 @@ from connectors.records import Address
 # A To: line of 1,000 recipients at ~60 characters each fits with margin;
 # anything longer is hostile or broken and its tail is not worth reading.
 MAX_HEADER_CHARS = 64 * 1024
+MAX_DISPLAY_NAME_CHARS = 256  # RFC 5322 lines are 998; real names are far shorter
 MAX_ADDRESSES = 1000  # same bound as connectors.base.Limits.max_attendees
 
 # RFC 2047 section 2: "=?charset?encoding?encoded-text?=". The classes exclude
@@ -51,10 +52,13 @@ _CHARSET_SUPERSETS = {
     "euc-kr": "cp949",
 }
 
-_MAX_RESCANS = 4
+_MAX_UNCLOSED = 4  # unclosed openers looked into per header; later ones read as literal
 _BOXES_PER_ADDRESS = 4
 # Characters with no meaning to the scanner, consumed as one run.
-_PLAIN_RUN = re.compile(r'[^"(<,:;\s]+')  # unterminated quotes/comments re-read as literal text
+_PLAIN_RUN = re.compile(r'[^"(<,:;\s]+')
+_LITERAL_RUN = re.compile(
+    r"[^,:;\s]+"
+)  # once openers are read as literals  # unterminated quotes/comments re-read as literal text
 
 
 def decode_encoded_words(text: str) -> str:
@@ -136,12 +140,11 @@ class _Scan:
     """State of one scan: the mailboxes so far and the one being read."""
 
     text: str
-    literal: frozenset[int]
     mailboxes: list[_Mailbox]
     tokens: list[_Token]
     word: list[str]
     start: int = 0
-    unclosed: int = -1  # position of a quote/comment/angle that never closed
+    unclosed: int = 0  # quotes/comments/angles that never closed, read as literals
 
     def flush_word(self) -> None:
         if self.word:
@@ -157,32 +160,45 @@ class _Scan:
         self.start = end + 1
 
 
+# RFC 5322 quoted-string: a backslash escapes the next character.
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+# What can end or nest a comment or an angle address.
+_SPECIALS = {")": re.compile(r"[()\\]"), ">": re.compile(r"[<>]")}
+# Real comments and angle addresses nest two or three deep at most; deeper
+# is garbage, and reading it would cost a pass over the rest of the header.
+_MAX_NESTING = 8
+
+
 def _delimited(text: str, i: int, close: str, nests: str = "") -> tuple[str, int]:
     """Text inside a quoted string, comment or angle address starting at ``i``.
 
     Returns the content and the index after the closing delimiter, or -1 as
-    the index when the text ends first (the caller re-reads it as literal).
-    Backslash escapes one character inside quotes and comments (RFC 5322
-    section 3.2.1); angle addresses have no escapes.
+    the index when the text ends first or nests too deep (the caller re-reads
+    the opener as literal). Backslash escapes one character inside quotes and
+    comments (RFC 5322 section 3.2.1); angle addresses have no escapes.
     """
+    if close == '"':
+        quoted = _QUOTED.match(text, i)
+        return (_ESCAPED.sub(r"\1", quoted.group(1)), quoted.end()) if quoted else ("", -1)
     depth = 1
     out: list[str] = []
     j = i + 1
-    escapes = close != ">"
-    while j < len(text):
-        c = text[j]
-        if c == "\\" and escapes and j + 1 < len(text):
-            out.append(text[j + 1])
-            j += 2
+    while special := _SPECIALS[close].search(text, j):
+        k = special.start()
+        out.append(text[j:k])
+        c = text[k]
+        if c == "\\":
+            out.append(text[k + 1 : k + 2])
+            j = k + 2
             continue
-        if c == close:
-            depth -= 1
-            if depth == 0:
-                return "".join(out), j + 1
-        elif nests and c == nests:
-            depth += 1
+        depth += 1 if c == nests else -1
+        if depth == 0:
+            return "".join(out), k + 1
+        if depth > _MAX_NESTING:
+            return "", -1
         out.append(c)
-        j += 1
+        j = k + 1
     return "".join(out), -1
 
 
@@ -193,19 +209,29 @@ _OPENERS: dict[str, tuple[TokenKind, str, str]] = {
 }
 
 
-def _scan(text: str, literal: frozenset[int], max_boxes: int) -> _Scan:
-    scan = _Scan(text, literal, [], [], [])
+def _opened(scan: _Scan, i: int) -> int:
+    """Read the quote, comment or angle address at ``i``; the index after it, or -1."""
+    if scan.unclosed >= _MAX_UNCLOSED:
+        return -1
+    kind, close, nests = _OPENERS[scan.text[i]]
+    content, after = _delimited(scan.text, i, close, nests)
+    if after == -1:
+        # An opener that never closes would swallow every later address, and
+        # looking for its closer costs a pass over the rest: read it as a
+        # literal, and after a few of them read every opener so.
+        scan.unclosed += 1
+        return -1
+    scan.flush_word()
+    scan.tokens.append(_Token(kind, content))
+    return after
+
+
+def _mailboxes(text: str, max_boxes: int) -> list[_Mailbox]:
+    scan = _Scan(text, [], [], [])
     i = 0
     while i < len(text) and len(scan.mailboxes) < max_boxes:
         c = text[i]
-        if c in _OPENERS and i not in literal:
-            kind, close, nests = _OPENERS[c]
-            content, after = _delimited(text, i, close, nests)
-            if after == -1:
-                scan.unclosed = i
-                return scan
-            scan.flush_word()
-            scan.tokens.append(_Token(kind, content))
+        if c in _OPENERS and (after := _opened(scan, i)) != -1:
             i = after
             continue
         if c == ",":
@@ -217,27 +243,13 @@ def _scan(text: str, literal: frozenset[int], max_boxes: int) -> _Scan:
             scan.end_mailbox(i)
         elif c.isspace():
             scan.flush_word()
-        elif run := _PLAIN_RUN.match(text, i):
+        elif run := (_LITERAL_RUN if scan.unclosed >= _MAX_UNCLOSED else _PLAIN_RUN).match(text, i):
             scan.word.append(run.group())  # a whole run at once: the scan's hot path
             i = run.end()
             continue
         else:
-            scan.word.append(c)  # an opener that never closes, read as a literal
+            scan.word.append(c)  # an opener read as a literal
         i += 1
-    scan.end_mailbox(len(text))
-    return scan
-
-
-def _mailboxes(text: str, max_boxes: int) -> list[_Mailbox]:
-    literal: frozenset[int] = frozenset()
-    for _ in range(_MAX_RESCANS):
-        scan = _scan(text, literal, max_boxes)
-        if scan.unclosed == -1:
-            return scan.mailboxes
-        # An opener that never closes would swallow every later address:
-        # read it as an ordinary character instead (bounded re-reads).
-        literal = literal | {scan.unclosed}
-    scan = _scan(text, literal, max_boxes)
     scan.end_mailbox(len(text))
     return scan.mailboxes
 
@@ -246,7 +258,8 @@ def _clean_name(text: str) -> str | None:
     text = decode_encoded_words(text)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
     text = " ".join(text.split()).strip(" '\"`")
-    return text or None
+    # Longer is junk (or an attack) and would travel into storage as is.
+    return text if text and len(text) <= MAX_DISPLAY_NAME_CHARS else None
 
 
 def _strip_route(spec: str) -> str:

@@ -179,11 +179,22 @@ def test_header_length_cap() -> None:
     assert [a.email for a in parse_address_list(f"a@x.com, {filler}, b@x.com")] == ["a@x.com"]
 
 
-def test_many_unclosed_openers_stay_linear() -> None:
-    # Every opener unclosed: the bounded re-reads must still finish and keep
-    # nothing from the swallowed text.
-    raw = '"(<' * 20000 + " a@x.com"
-    assert parse_address_list(raw) == []
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Openers that never close are read as literals, later addresses kept.
+        ('"(<' * 20000 + " a@x.com", [("a@x.com", None)]),
+        ('"\\' * 20000 + ", a@x.com", [("a@x.com", None)]),
+        ("<" * 20 + "bob@x.com" + ">" * 20 + ", a@x.com", [("bob@x.com", None), ("a@x.com", None)]),
+        ("Bob " + "(" * 9 + "c" + ")" * 9 + " <bob@x.com>", [("bob@x.com", "Bob ( )")]),
+        ("N" * 300 + " <a@x.com>", [("a@x.com", None)]),  # a name too long to be one
+    ],
+    ids=["quote-comment-angle", "escaped quotes", "deep angles", "deep comment", "long name"],
+)
+def test_hostile_nesting_and_unclosed_openers(
+    raw: str, expected: list[tuple[str, str | None]]
+) -> None:
+    assert [(a.email, a.name) for a in parse_address_list(raw)] == expected
 
 
 @settings(max_examples=400, deadline=None)
