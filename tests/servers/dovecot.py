@@ -5,11 +5,8 @@ session of IMAP tests would otherwise start dozens); each test gets a fresh
 user, so mailboxes never leak between tests. Users are added to the
 passwd-file while the server runs: Dovecot re-reads it when it changes.
 
-``ImapProxy`` is a byte-forwarding TCP proxy the tests put between the
-connector and Dovecot. It counts the commands clients send (so "an idle poll
-sends no FETCH" is observed on the wire, not by patching) and can cut the
-connection after N bytes of a FETCH response (a dropped connection in the
-middle of a FETCH, as a NAT timeout or a server restart causes in life).
+``imap_proxy`` (``tests.servers.imap_proxy``) goes between a connector
+and this Dovecot to count commands and cut connections.
 
 ``DovecotServer`` is a plain class so ``bench/imap_backfill.py`` can start
 the same server outside pytest.
@@ -17,7 +14,6 @@ the same server outside pytest.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import shutil
@@ -25,7 +21,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -36,6 +31,7 @@ import pytest
 from imapclient import IMAPClient
 
 from tests.servers import free_port, missing_server
+from tests.servers.imap_proxy import ImapProxy
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USERS = 400  # logins prepared per session; a test takes one or two
@@ -338,121 +334,9 @@ def dovecot(dovecot_server: DovecotServer) -> MailUser:
     return new_user(dovecot_server)
 
 
-class ImapProxy:
-    """TCP proxy to an IMAP server that counts commands and can drop a FETCH.
-
-    ``cut_fetch_after(n)`` arms it: the next time a client sends a FETCH, the
-    connection is closed after ``n`` bytes of the server's reply. It fires once.
-    """
-
-    def __init__(self, upstream_port: int) -> None:
-        self.upstream_port = upstream_port
-        self.commands: list[str] = []
-        self.cuts = 0
-        self._cut_after: int | None = None
-        self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def cut_fetch_after(self, n: int) -> None:
-        with self._lock:
-            self._cut_after = n
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self.commands.clear()
-
-    def command_names(self) -> list[str]:
-        with self._lock:
-            return list(self.commands)
-
-    def close(self) -> None:
-        self._closed = True
-        self._listener.close()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            session = _ProxySession(self, client, upstream)
-            threading.Thread(target=session.client_to_server, daemon=True).start()
-            threading.Thread(target=session.server_to_client, daemon=True).start()
-
-    def _record(self, line: bytes) -> bool:
-        """Record one command line; True if it is a FETCH and a cut is armed."""
-        words = line.split()
-        if len(words) < 2:
-            return False
-        name = words[1].decode("ascii", "replace").upper()
-        if name == "UID" and len(words) > 2:
-            name = "UID " + words[2].decode("ascii", "replace").upper()
-        with self._lock:
-            self.commands.append(name)
-            return name.endswith("FETCH") and self._cut_after is not None
-
-    def _take_cut(self) -> int | None:
-        with self._lock:
-            n, self._cut_after = self._cut_after, None
-            if n is not None:
-                self.cuts += 1
-            return n
-
-
-class _ProxySession:
-    def __init__(self, proxy: ImapProxy, client: socket.socket, upstream: socket.socket) -> None:
-        self.proxy = proxy
-        self.client = client
-        self.upstream = upstream
-        self.budget: int | None = None  # bytes of server reply left before the cut
-        self.armed = threading.Event()
-
-    def client_to_server(self) -> None:
-        pending = b""
-        try:
-            while data := self.client.recv(65536):
-                pending += data
-                # Command lines only: literals (APPEND bodies) may follow a
-                # "{n}" line, but the connector under test never sends any.
-                while b"\r\n" in pending:
-                    line, pending = pending.split(b"\r\n", 1)
-                    if self.proxy._record(line[:200]):
-                        self.budget = self.proxy._take_cut()
-                pending = pending[-4096:]
-                self.upstream.sendall(data)
-        except OSError:
-            pass
-        finally:
-            self._shutdown()
-
-    def server_to_client(self) -> None:
-        try:
-            while data := self.upstream.recv(65536):
-                if self.budget is not None:
-                    self.client.sendall(data[: self.budget])
-                    self.budget -= len(data)
-                    if self.budget <= 0:
-                        break
-                    continue
-                self.client.sendall(data)
-        except OSError:
-            pass
-        finally:
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        for sock in (self.client, self.upstream):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-
 @pytest.fixture
 def imap_proxy(dovecot: MailUser) -> Iterator[ImapProxy]:
+    """A command-counting proxy in front of the test's Dovecot."""
     proxy = ImapProxy(dovecot.port)
     try:
         yield proxy

@@ -1,0 +1,143 @@
+"""Connection security and authentication of the IMAP connector, on real Dovecots.
+
+One Dovecot offers STARTTLS and implicit TLS with a certificate from a test
+CA; the plain one offers neither.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from connectors.base import AuthError, ConfigurationError
+from connectors.imap import ImapConnector, TlsMode
+from tests.servers.dovecot import DovecotServer, MailUser, new_user
+
+pytestmark = pytest.mark.server
+
+MESSAGE = (
+    b"From: Ann <ann@northwind.example>\r\nTo: dana@acme.example\r\nSubject: TLS\r\n"
+    b"Message-ID: <tls@northwind.example>\r\n\r\nhello\r\n"
+)
+
+
+@pytest.fixture
+def tls_user(dovecot_tls_server: DovecotServer) -> MailUser:
+    user = new_user(dovecot_tls_server)
+    user.append("INBOX", [MESSAGE])
+    return user
+
+
+def secure(
+    user: MailUser, tls: TlsMode, port: int, ca: str | None, **options: object
+) -> ImapConnector:
+    return ImapConnector(
+        account="secure",
+        host="127.0.0.1",
+        port=port,
+        tls=tls,
+        username=user.name,
+        password_provider=lambda: user.password,
+        ca_file=ca,
+        folders=["INBOX"],
+        timeout=10,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def identities(connector: ImapConnector) -> list[str]:
+    try:
+        return [r.identity for r in connector.fetch("INBOX", None, 10).records]
+    finally:
+        connector.close()
+
+
+def test_implicit_tls_with_a_trusted_certificate(tls_user: MailUser) -> None:
+    server = tls_user.server
+    assert server.tls_files is not None
+    made = secure(tls_user, "implicit", server.tls_port, str(server.tls_files.ca))
+    assert identities(made) == ["msgid:tls@northwind.example"]
+
+
+def test_starttls_with_a_trusted_certificate(tls_user: MailUser) -> None:
+    server = tls_user.server
+    assert server.tls_files is not None
+    made = secure(tls_user, "starttls", server.port, str(server.tls_files.ca))
+    assert identities(made) == ["msgid:tls@northwind.example"]
+
+
+@pytest.mark.parametrize("tls", ["implicit", "starttls"])
+def test_an_untrusted_certificate_is_refused_by_default(tls_user: MailUser, tls: TlsMode) -> None:
+    server = tls_user.server
+    port = server.tls_port if tls == "implicit" else server.port
+    made = secure(tls_user, tls, port, None)  # the system CAs do not know the test CA
+    with pytest.raises(ConfigurationError, match="untrusted certificate"):
+        made.fetch("INBOX", None, 10)
+
+
+def test_verification_can_be_turned_off_explicitly(tls_user: MailUser) -> None:
+    server = tls_user.server
+    made = secure(tls_user, "implicit", server.tls_port, None, verify_tls=False)
+    assert identities(made) == ["msgid:tls@northwind.example"]
+
+
+def test_a_server_without_starttls_is_a_clear_configuration_error(dovecot: MailUser) -> None:
+    made = secure(dovecot, "starttls", dovecot.port, None)
+    with pytest.raises(ConfigurationError, match="offers no STARTTLS") as caught:
+        made.fetch("INBOX", None, 10)
+    assert "allow_plaintext" in str(caught.value)
+
+
+def test_plaintext_only_when_explicitly_allowed(dovecot: MailUser) -> None:
+    dovecot.append("INBOX", [MESSAGE])
+    with pytest.raises(ConfigurationError, match="allow_plaintext"):
+        secure(dovecot, "none", dovecot.port, None).fetch("INBOX", None, 10)
+    allowed = secure(dovecot, "starttls", dovecot.port, None, allow_plaintext=True)
+    assert identities(allowed) == ["msgid:tls@northwind.example"]
+
+
+def test_a_wrong_password_is_an_auth_error_that_names_no_secret(
+    dovecot: MailUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "Wr0ng-" + dovecot.password
+    made = ImapConnector(
+        account="rep",
+        host="127.0.0.1",
+        port=dovecot.port,
+        tls="none",
+        allow_plaintext=True,
+        username=dovecot.name,
+        password_provider=lambda: wrong,
+        folders=["INBOX"],
+    )
+    with pytest.raises(AuthError) as caught:
+        made.fetch("INBOX", None, 10)
+    message = str(caught.value)
+    assert "refused the credentials" in message and dovecot.name in message
+    for shown in (message, repr(made), repr(caught.value), caplog.text):
+        assert wrong not in shown
+    assert caught.value.__cause__ is None and caught.value.__context__ is not None
+    assert wrong not in str(caught.value.__context__)
+
+
+def test_xoauth2_login_with_a_token_provider(dovecot: MailUser) -> None:
+    # Dovecot 2.3 checks an XOAUTH2 bearer token against its passdb like a
+    # password, so the user's password serves as the token here; what is
+    # under test is that the connector authenticates with SASL XOAUTH2.
+    dovecot.append("INBOX", [MESSAGE])
+    tokens = iter([dovecot.password])
+    made = ImapConnector(
+        account="oauth",
+        host="127.0.0.1",
+        port=dovecot.port,
+        tls="none",
+        allow_plaintext=True,
+        username=dovecot.name,
+        token_provider=lambda: next(tokens),
+        folders=["INBOX"],
+    )
+    assert identities(made) == ["msgid:tls@northwind.example"]
+    log = dovecot.server.log.read_text()
+    assert f"Login: user=<{dovecot.name}>, method=XOAUTH2" in log
