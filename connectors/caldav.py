@@ -57,6 +57,7 @@ from connectors.http import (
     BasicAuth,
     BearerAuth,
     HttpClient,
+    HttpResponse,
     ResponseTooLarge,
     describe,
     refusal,
@@ -122,7 +123,7 @@ class CalendarCursor:
                 mode=mode,
                 token=None if raw.get("sync_token") is None else str(raw["sync_token"]),
                 etags={str(k): str(v) for k, v in dict(raw.get("etags") or {}).items()},
-                pending=tuple((str(h), int(n)) for h, n in raw.get("pending") or ()),
+                pending=tuple((str(h), max(0, int(n))) for h, n in raw.get("pending") or ()),
                 series={str(k): [str(r) for r in v] for k, v in (raw.get("series") or {}).items()},
                 expanded_until=str(raw.get("expanded_until") or ""),
                 initial=bool(raw.get("initial", False)),
@@ -212,17 +213,16 @@ class CaldavConnector:
     def _initial(self, stream: str, url: str) -> CalendarCursor:
         """First contact: the full listing, by sync-collection when the server offers it."""
         until = stamp(self.window.until)
-        response = self.client.request(
-            "REPORT", url, headers={**XML_HEADERS, "Depth": "1"}, body=sync_collection_body(None)
-        )
-        if response.status == 207:
-            listing = read_multistatus(response.body, stream)
+        response = self._sync_report(url, None)
+        listing = read_multistatus(response.body, stream) if response.status == 207 else None
+        if listing is not None and listing.sync_token:
             members = [r.href for r in listing.responses if r.status != 404]
             pending = tuple((h, 0) for h in self._objects(url, members))
             return CalendarCursor(
                 "sync", listing.sync_token, pending=pending, expanded_until=until, initial=True
             )
-        if response.status not in _SYNC_UNSUPPORTED:
+        # No sync-collection (or a listing without the token RFC 6578 3.2 requires).
+        if listing is None and response.status not in _SYNC_UNSUPPORTED:
             raise refusal(response, f"REPORT {describe(url)}")
         etags = self._etags(stream, url)
         pending = tuple((h, 0) for h in sorted(etags))
@@ -233,20 +233,10 @@ class CaldavConnector:
     def _poll(
         self, stream: str, url: str, state: CalendarCursor, progress: _Progress
     ) -> CalendarCursor:
+        """One request: what changed since the cursor; deletions go to ``progress.removed``."""
         if state.mode == "etag":
-            current = self._etags(stream, url)
-            changed = sorted(h for h, tag in current.items() if state.etags.get(h) != tag)
-            gone = [href_path(url, h) for h in state.etags if h not in current]
-            series = dict(state.series)
-            self._forget(stream, gone, series, progress)
-            pending = tuple((h, 0) for h in changed)
-            return replace(state, etags=current, pending=pending, series=series, initial=False)
-        response = self.client.request(
-            "REPORT",
-            url,
-            headers={**XML_HEADERS, "Depth": "1"},
-            body=sync_collection_body(state.token),
-        )
+            return self._poll_etags(stream, url, state, progress)
+        response = self._sync_report(url, state.token)
         if response.status != 207:
             if has_precondition(response.body, "valid-sync-token"):
                 raise CursorExpired(stream, "the server no longer knows the sync-token")
@@ -254,13 +244,31 @@ class CaldavConnector:
                 raise CursorExpired(stream, f"sync-collection refused (HTTP {response.status})")
             raise refusal(response, f"REPORT {describe(url)}")
         listing = read_multistatus(response.body, stream)
-        gone = [href_path(url, r.href) for r in listing.responses if r.status == 404]
-        changed = [r.href for r in listing.responses if r.status != 404]
+        if not listing.sync_token:
+            raise CursorExpired(stream, "the server sent no new sync-token")
+        gone = self._objects(url, [r.href for r in listing.responses if r.status == 404])
+        changed = self._objects(url, [r.href for r in listing.responses if r.status != 404])
         series = dict(state.series)
-        self._forget(stream, gone, series, progress)
-        pending = tuple((h, 0) for h in self._objects(url, changed))
+        self._forget(stream, [href_path(url, h) for h in gone], series, progress)
+        pending = tuple((h, 0) for h in changed)
         return replace(
             state, token=listing.sync_token, pending=pending, series=series, initial=False
+        )
+
+    def _poll_etags(
+        self, stream: str, url: str, state: CalendarCursor, progress: _Progress
+    ) -> CalendarCursor:
+        current = self._etags(stream, url)
+        changed = sorted(h for h, tag in current.items() if state.etags.get(h) != tag)
+        gone = [href_path(url, h) for h in state.etags if h not in current]
+        series = dict(state.series)
+        self._forget(stream, gone, series, progress)
+        pending = tuple((h, 0) for h in changed)
+        return replace(state, etags=current, pending=pending, series=series, initial=False)
+
+    def _sync_report(self, url: str, token: str | None) -> HttpResponse:
+        return self.client.request(
+            "REPORT", url, headers={**XML_HEADERS, "Depth": "1"}, body=sync_collection_body(token)
         )
 
     def _etags(self, stream: str, url: str) -> dict[str, str]:

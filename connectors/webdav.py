@@ -192,7 +192,7 @@ def discover_calendars(client: HttpClient, url: str, wanted: list[str] | None) -
     """
     found = _propfind(client, url, "0", _START_PROPS)
     if found is not None and found[1] and _CALENDAR in found[1][0].resource_types():
-        return _pick(found[0], found[1], wanted)
+        return _chosen(_event_calendars(found[0], found[1]), wanted, url)
     homes = found[1][0].hrefs(CALDAV, "calendar-home-set") if found and found[1] else []
     base = found[0] if found else url
     if not homes:
@@ -203,12 +203,25 @@ def discover_calendars(client: HttpClient, url: str, wanted: list[str] | None) -
             homes = homes_found[1][0].hrefs(CALDAV, "calendar-home-set")
     if not homes:
         raise ConfigurationError(f"{describe(url)}: the server names no calendar home")
-    calendars: dict[str, str] = {}
+    calendars: dict[str, tuple[str, set[str]]] = {}
     for home in homes:
         listed = _propfind(client, urljoin(base, home), "1", _CALENDAR_PROPS)
         if listed is not None:
-            calendars.update(_pick(listed[0], listed[1], wanted))
-    return calendars
+            calendars.update(_event_calendars(listed[0], listed[1]))
+    return _chosen(calendars, wanted, url)
+
+
+def _chosen(
+    calendars: dict[str, tuple[str, set[str]]], wanted: list[str] | None, url: str
+) -> dict[str, str]:
+    """The calendars the account names; a name that matches none is a configuration error,
+    because a typo would otherwise capture nothing, silently, forever."""
+    if wanted is None:
+        return {path: cal_url for path, (cal_url, _) in calendars.items()}
+    unknown = sorted(set(wanted).difference(*(names for _, names in calendars.values())))
+    if unknown:
+        raise ConfigurationError(f"{describe(url)}: no event calendar named {', '.join(unknown)}")
+    return {path: u for path, (u, names) in calendars.items() if names.intersection(wanted)}
 
 
 def _principal(
@@ -241,10 +254,10 @@ def _propfind(
     return response.url, list(read_multistatus(response.body, describe(url)).responses)
 
 
-def _pick(base: str, items: list[DavResponse], wanted: list[str] | None) -> dict[str, str]:
-    """Calendars that hold events (RFC 4791 5.2.3: no component set means all), by
-    display name, path or last path segment when the account names some."""
-    chosen: dict[str, str] = {}
+def _event_calendars(base: str, items: list[DavResponse]) -> dict[str, tuple[str, set[str]]]:
+    """{path: (URL, names)} of the calendars that hold events (RFC 4791 5.2.3: no component
+    set means all); an account may name one by display name, path or last path segment."""
+    found: dict[str, tuple[str, set[str]]] = {}
     for item in items:
         components = item.components()
         if _CALENDAR not in item.resource_types():
@@ -252,7 +265,7 @@ def _pick(base: str, items: list[DavResponse], wanted: list[str] | None) -> dict
         if components is not None and "VEVENT" not in components:
             continue
         path = href_path(base, item.href)
-        names = {path, path.rstrip("/").rpartition("/")[2], item.text(DAV, "displayname")}
-        if wanted is None or names & set(wanted):
-            chosen[path] = urljoin(base, item.href)
-    return chosen
+        names = {path, path.rstrip("/").rpartition("/")[2]}
+        names.add(item.text(DAV, "displayname") or path)
+        found[path] = (urljoin(base, item.href), names)
+    return found

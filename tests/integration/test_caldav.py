@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from requests.adapters import HTTPAdapter
 
-from connectors.base import AuthError, CursorExpired, Limits, Window
+from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, Window
 from connectors.caldav import CaldavConnector
 from connectors.http import BasicAuth, HttpClient
 from connectors.records import Batch, Cursor, Meeting, SourceRef
@@ -100,6 +100,9 @@ def test_discovery_lists_event_calendars_from_any_starting_url(radicale: Calenda
     assert connect(radicale, url=radicale.url.rstrip("/") + work).streams() == [work]
     assert connect(radicale, calendars=["work"]).streams() == [work]
     assert connect(radicale, calendars=[mixed]).streams() == [mixed]
+    # A typo must not capture nothing, silently, forever; a to-do list is not a calendar here.
+    with pytest.raises(ConfigurationError, match="no event calendar named tasks, wrok"):
+        connect(radicale, calendars=["work", "wrok", "tasks"]).streams()
 
 
 def test_meetings_occurrences_organizers_and_attendees_are_captured_exactly(
