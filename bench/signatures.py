@@ -108,7 +108,7 @@ def labelled(data: dict[str, Any]) -> Labelled:
     ignored: list[tuple[int, int]] = []
     for zone_index, (start, end) in enumerate(bodies):
         previous_end = bodies[zone_index - 1][1] if zone_index else 0
-        identity = {who for at, who in froms if previous_end <= at < start} or (
+        identity = _nearest_author([f for f in froms if previous_end <= f[0] < start]) or (
             sender_identity if zone_index == 0 else set()
         )
         inside = [
@@ -134,6 +134,18 @@ def labelled(data: dict[str, Any]) -> Labelled:
             else (min(d["start"] for d in fields), max(d["end"] for d in fields))
         )  # fmt: skip
     return Labelled(text, sender, sender_identity, persons, ignored)
+
+
+def _nearest_author(froms: list[tuple[int, str]]) -> set[str]:
+    """The From person(s) of the header right above a zone: the last labelled
+    one and those just before it (a name and its address). Earlier ones in
+    the same gap are forwarders ("Forwarded by NAME")."""
+    kept: list[tuple[int, str]] = []
+    for at, who in reversed(froms):
+        if kept and kept[-1][0] - (at + len(who)) > 80:
+            break
+        kept.append((at, who))
+    return {who for _, who in kept}
 
 
 def _person(persons: list[Person], identity: set[str]) -> Person:

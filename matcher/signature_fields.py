@@ -184,7 +184,7 @@ def _phone_label(before: str, after: str) -> str:
     if lone and lone.group(1).lower() in _LETTER_LABEL:
         return _LETTER_LABEL[lone.group(1).lower()]
     # The nearest label wins: "Tel: 1 Fax: 2" labels 2 by the word before it.
-    for text in (before[-24:], after):
+    for text in (before[-40:], after):
         if _FAX.search(text):
             return "phone:fax"
         if _MOBILE.search(text):

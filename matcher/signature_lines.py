@@ -243,8 +243,10 @@ def is_prose(line: str) -> bool:
         return True
     if len(tokens) >= 9 and lower >= len(tokens) / 2:
         return True
-    if len(tokens) >= 3 and tokens[0][:1].islower() and lower >= 3:
-        return True  # signature lines start with a capital, a digit or a symbol
+    first = tokens[0] if tokens else ""
+    if len(tokens) >= 2 and first.isalpha() and first.islower():
+        # Signature lines start with a capital, a digit, a symbol or a label.
+        return first not in _lexicon_set("contact_labels.txt")
     if len(tokens) >= 4 and lower >= 2 and _SENTENCE_END.search(bare):
         return True  # a full stop inside the line: "Thanks.  This will help me."
     return len(tokens) >= 5 and bare.rstrip().endswith((".", "?", "!", ":")) and lower >= 2

@@ -164,11 +164,13 @@ def _skip_trailing(lines: list[str], end: int, floor: int) -> int:
     return end
 
 
+# Stems, so one entry serves several languages (confidential/confidentiel/
+# confidencial, destinataire/destinatario/destinatarios).
 _DISCLAIMER_WORDS = (
-    "confidential", "intended recipient", "intended only", "intended solely", "privileged",
-    "disclaimer", "unauthorized", "prohibited", "if you have received this", "in error",
-    "vertraulich", "destinataire", "destinatario", "geadresseerde", "is the property of",
-    "virus", "notify the sender", "delete", "disclosure", "legally",
+    "confidenti", "confidenci", "intended recipient", "intended only", "intended solely",
+    "privileg", "disclaimer", "unauthori", "prohibited", "if you have received this",
+    "in error", "erreur", "vertraulich", "destinata", "geadresseerde", "is the property of",
+    "virus", "notify the sender", "delete", "disclosure", "legally", "interdit", "prohibid",
 )  # fmt: skip
 
 
@@ -184,7 +186,10 @@ def _disclaimer_start(lines: list[str], start: int, end: int) -> int | None:
     for index in range(start, end):
         lowered = lines[index].lower()
         if any(word in lowered for word in _DISCLAIMER_WORDS):
-            return index if index > start and not sl.is_prose(lines[index - 1]) else start
+            # Short lines above the keyword line are a signature the notice
+            # follows without a blank line; long ones are the notice's own start.
+            above = lines[start:index]
+            return index if above and all(len(ln.strip()) < 45 for ln in above) else start
     return start
 
 

@@ -80,6 +80,7 @@ _ONE_LINE_NOTES = re.compile(
     r"(.{2,80}?)\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?:\s*[AP]M)?\s+To:\s.{0,2000}\sSubject:",
     re.IGNORECASE,
 )
+_SENT_BY = re.compile(r"sent by\s*:", re.IGNORECASE)
 _FORWARD_SUBJECT = re.compile(r"(?:fwd?|wg|tr|rv|doorst)\s*:", re.IGNORECASE)
 _ON_DATE = re.compile(r"\s+on\s+\d.*$|\s+\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}.*$", re.IGNORECASE)
 _NOTES_PATH = re.compile(r"\s*(?:/[^/@<>]*)+(?:@\S*)?$|\s*@\s*[\w\-]+$")
@@ -293,7 +294,8 @@ def _lotus_author(
         # The date stands alone: the name is on the line above it.
         for above in range(back - 1, max(floor, back - 3) - 1, -1):
             above_text = lines[above].content.strip()
-            if above_text:
+            # "Sent by:" names a delegate who sent for the author above it.
+            if above_text and not _SENT_BY.match(above_text):
                 author, name = parse_person(above_text)
                 return above, author, name
         return None
