@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from connectors.base import CursorExpired, TransientError
+from connectors.base import ConfigurationError, CursorExpired, TransientError
 from connectors.caldav import CaldavConnector
 from connectors.http import BasicAuth, HttpClient, RetryPolicy
 from tests.integration.test_caldav import WINDOW, fetch_all, meetings
-from tests.servers.radicale import CalendarUser, DavProxy, ics_event
+from tests.servers.radicale import CalendarUser, DavProxy, TlsProxy, ics_event
 
 pytestmark = pytest.mark.server
 
@@ -140,3 +140,20 @@ def test_hrefs_outside_the_calendar_are_never_fetched_or_captured(
     assert (got.errors, got.removed) == ([], [])
     multigets = [p for m, p in dav_proxy.requests if m == "REPORT"]
     assert multigets == [stream, stream]  # the listing and one multiget of a.ics only
+
+
+def test_tls_is_verified_by_default_and_a_private_ca_can_be_trusted(
+    radicale: CalendarUser, tls_dav_proxy: TlsProxy
+) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "a.ics", ics_event("a@x", "20261201T100000Z"))
+    url = tls_dav_proxy.proxy.url
+    assert url.startswith("https://")
+    auth = BasicAuth(radicale.name, lambda: radicale.password)
+    default = CaldavConnector("rep1", url, WINDOW, auth=auth)
+    with pytest.raises(ConfigurationError, match="TLS verification failed"):
+        default.streams()
+    trusting = CaldavConnector("rep1", url, WINDOW, auth=auth, verify=str(tls_dav_proxy.ca_file))
+    assert trusting.streams() == [stream]
+    got = fetch_all(trusting, stream, None)
+    assert [m.identity for m in meetings(got.records)] == ["ical:a@x|"]

@@ -13,6 +13,7 @@ server that stores what Radicale would reject) and fail on demand (5xx, 429).
 from __future__ import annotations
 
 import importlib.util
+import ssl
 import subprocess
 import sys
 import threading
@@ -161,16 +162,19 @@ Rewrite = Callable[[str, str, bytes], bytes]  # method, path, body -> body
 class DavProxy:
     """Forwards to Radicale; knobs let a test shape what the client sees."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, tls: ssl.SSLContext | None = None) -> None:
         self.upstream = upstream.rstrip("/")
         self.refuse_sync_status: int | None = None  # answer sync-collection with this
         self.rewrite: Rewrite | None = None
         self.fail_next: list[tuple[int, dict[str, str], bytes]] = []  # answers to give first
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}/"
 
     def close(self) -> None:
         self._server.shutdown()
@@ -227,6 +231,29 @@ def dav_proxy(radicale: CalendarUser) -> Iterator[DavProxy]:
     proxy = DavProxy(radicale.url)
     try:
         yield proxy
+    finally:
+        proxy.close()
+
+
+@dataclass
+class TlsProxy:
+    proxy: DavProxy
+    ca_file: Path  # PEM of the test CA that signed the proxy's certificate
+
+
+@pytest.fixture
+def tls_dav_proxy(radicale: CalendarUser, tmp_path: Path) -> Iterator[TlsProxy]:
+    """The proxy over HTTPS with a certificate from a throwaway CA (trustme)."""
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    proxy = DavProxy(radicale.url, tls=context)
+    try:
+        yield TlsProxy(proxy, ca_file)
     finally:
         proxy.close()
 
