@@ -283,6 +283,8 @@ def person_name(line: str, known: frozenset[str]) -> tuple[str, float] | None:
     for one word or for an unknown author, no title/company word; matching
     the author's name or mailbox raises the confidence.
     """
+    if has_legal_form(line):
+        return None  # "Acme Futures, Inc." is no "Name, PhD"
     stripped = _CREDENTIAL.sub("", line.strip()).strip(" ,-")
     tokens = stripped.split()
     if not 1 <= len(tokens) <= 4 or len(stripped) > 40 or any(c.isdigit() for c in stripped):

@@ -33,12 +33,15 @@ _FIELD_KEYS: dict[str, str] = {
     **dict.fromkeys(
         (
             "sent", "date", "datum", "gesendet", "envoyé", "enviado", "enviado el",
-            "fecha", "verzonden", "verstuurd", "sent by", "gesendet von",
+            "fecha", "verzonden", "verstuurd",
         ),
         "date",
     ),
     **dict.fromkeys(("subject", "betreff", "objet", "asunto", "onderwerp", "sujet"), "subject"),
-    **dict.fromkeys(("bcc", "importance", "sensitivity", "reply-to", "priority"), "other"),
+    **dict.fromkeys(
+        ("bcc", "importance", "sensitivity", "reply-to", "priority", "sent by", "gesendet von"),
+        "other",
+    ),
 }  # fmt: skip
 _FIELD = re.compile(
     r"\*{0,2}(" + "|".join(sorted(map(re.escape, _FIELD_KEYS), key=len, reverse=True)) + r")"
@@ -159,7 +162,6 @@ def _after_separator(lines: Sequence[Line], index: int, reply: bool) -> Header:
             if block is not None:
                 return Header(index, block.last, kind, "separator", block.author,
                               block.author_name, block.people)  # fmt: skip
-            break
         preamble += 1
         if preamble > 3:
             break

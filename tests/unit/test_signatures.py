@@ -311,3 +311,66 @@ def test_deeply_nested_html_is_bounded() -> None:
     text = html_to_text("<div>" * 200_000 + "deep" + "</div>" * 200_000, 2_000_000)
     assert time.perf_counter() - started < 5.0
     assert len(text) <= 2_000_000
+
+
+def test_forms_phone_lists_and_sentences_with_numbers_are_not_signatures() -> None:
+    form = (
+        "Your request was approved.\n\n"
+        "Request ID          : 000000000009797\n"
+        "Requested For       : jane.doe@acme-energy.com\n"
+        "Resource Name       : Backoffice Reports\n"
+    )
+    assert only(form, JANE).block is None
+    sentence = "Any questions?\n\nPlease call me at (713) 555-0142 or Bob at (713) 555-0199.\n"
+    assert only(sentence, JANE).block is None
+    directory = "Desk numbers:\n\n" + "".join(
+        f"Trader {n}:  713-555-01{n:02d}\n" for n in range(10, 16)
+    )
+    assert only(directory, JANE).block is None
+
+
+def test_bilingual_notice_after_a_company_line_is_cut() -> None:
+    text = (
+        "The product list is attached.\n\n"
+        "Thank You,\n\n"
+        "Acme Commodity Futures, Inc.\n\n\n"
+        'This message and any attachments (the "message") is\n'
+        "intended solely for the addressees and is confidential. If you receive\n"
+        "this message in error, please delete it and notify the sender.\n\n"
+        "            ---------------------------------------------\n\n"
+        "Ce message et toutes les pieces jointes sont etablis a l'intention\n"
+        "exclusive de ses destinataires et sont confidentiels. Si vous recevez ce\n"
+        "message par erreur, merci de le detruire.\n"
+    )
+    found = only(text, JANE)
+    assert found.block is not None and found.block.text == "Acme Commodity Futures, Inc."
+    assert fields(found) == [("company", "Acme Commodity Futures, Inc.")]
+
+
+def test_name_only_header_takes_the_address_its_signature_gives() -> None:
+    text = (
+        "FYI\n\n"
+        "----- Forwarded by Ann Lee/HOU/EXA on 05/24/2001 03:42 PM -----\n\n"
+        "\tJohn Smith@ACME\n"
+        "\tSent by: Mary Jones@ACME\n"
+        "\t04/12/2001 03:44 PM\n"
+        "\t\t To: Ann Lee/HOU/EXA@EXA\n"
+        "\t\t Subject: Re: broker agreement\n\n"
+        "The agreement went out for signature today.\n\n"
+        "John Smith\n"
+        "Senior Counsel\n"
+        "(713) 555-4693\n"
+        "john.smith@acme.com\n"
+    )
+    found = observations_by_author(text, False, ANN, "US")
+    assert [(f.kind, f.author_name) for f in found] == [
+        ("own", "Ann Lee"),
+        ("forward", "John Smith"),
+    ]
+    assert found[1].author == Address.of("john.smith@acme.com", "John Smith")
+    assert fields(found[1]) == [
+        ("name", "John Smith"),
+        ("title", "Senior Counsel"),
+        ("phone", "+17135554693"),
+        ("email", "john.smith@acme.com"),
+    ]

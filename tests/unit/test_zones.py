@@ -305,3 +305,33 @@ def test_hostile_input_is_linear(hostile: str) -> None:
     assert time.perf_counter() - started < 2.0
     assert len(zones) <= MAX_ZONES
     assert all(0 <= z.start <= z.end <= len(hostile) for z in zones)
+
+
+def test_lotus_notes_header_on_one_line() -> None:
+    text = (
+        "Please review.\n\n"
+        "\tBrent Hendry@ACME 05/30/2001 05:02 PM \t   To: Ann Lee/HOU/EXA@EXA  cc:   "
+        "Subject: RE: Confidentiality Agreement\t\n\n"
+        "Draft attached.\n"
+    )
+    assert summary(split_zones(text, SENDER)) == [
+        ("own", "ann.lee@example.org", "Ann Lee", "Please review."),
+        ("reply", None, "Brent Hendry", "Draft attached."),
+    ]
+
+
+def test_cc_mail_reply_separator_with_author_field() -> None:
+    text = (
+        "Count me in.\n\n"
+        "____________________Reply Separator____________________\n"
+        "Subject:    Meeting for Group Project\n"
+        'Author: "Vavrek; Carolyn (US - San Francisco)" <SMTP:cvavrek@deloitte.com>\n'
+        "Date:       03/23/2001 2:40 PM\n\n"
+        "When would everyone like to meet?\n"
+    )
+    assert summary(split_zones(text, SENDER))[1] == (
+        "reply",
+        "cvavrek@deloitte.com",
+        "Carolyn Vavrek",
+        "When would everyone like to meet?",
+    )
