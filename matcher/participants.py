@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from connectors.base import Limits
+from connectors.base import InvalidInput, Limits
 from connectors.records import Address, Meeting, Message, Record, SourceRef
 from matcher.addresses import parse_address_list
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
+from matcher.html import html_to_text
 from matcher.plan import (
     AccountPolicy,
     Direction,
@@ -203,7 +204,7 @@ def _drop_tags(text: str) -> str:
 
 
 def strip_tags(markup: str) -> str:
-    """Crude HTML to text for snippets; ``matcher.html.html_to_text`` will replace it."""
+    """Crude HTML to text, for markup the layout-aware renderer refuses."""
     text = markup[:_MAX_HTML_CHARS]
     for tag in ("script", "style", "head"):
         text = _cut_blocks(text, tag)
@@ -213,7 +214,12 @@ def strip_tags(markup: str) -> str:
 def snippet_of(message: Message, limit: int) -> str | None:
     if not message.text or limit <= 0:
         return None
-    text = strip_tags(message.text) if message.text_is_html else message.text
+    text = message.text
+    if message.text_is_html:
+        try:
+            text = html_to_text(text, _MAX_HTML_CHARS)
+        except InvalidInput:
+            text = strip_tags(text)  # too deep for the renderer: tags out is enough
     return _collapse(text, limit)
 
 
