@@ -306,8 +306,10 @@ class CaldavConnector:
     def _reexpand_if_due(self, url: str, state: CalendarCursor) -> CalendarCursor:
         """Queue the series again once the window end moved on: new occurrences entered."""
         until = stamp(self.window.until)
-        if not state.series or state.expanded_until > stamp(self.window.until - REEXPAND_AFTER):
-            return replace(state, expanded_until=max(until, state.expanded_until))
+        if not state.series:
+            return replace(state, expanded_until=until)
+        if state.expanded_until > stamp(self.window.until - REEXPAND_AFTER):
+            return state  # not due: keep the mark, or small steps would never add up
         queued = {href_path(url, h) for h, _ in state.pending}
         extra = tuple((quote(p), 0) for p in sorted(state.series) if p not in queued)
         return replace(state, pending=state.pending + extra, expanded_until=until)

@@ -263,6 +263,24 @@ def test_new_occurrences_entering_the_window_are_fetched_without_a_change(
     assert idle.records == []
 
 
+def test_series_are_expanded_again_once_the_window_moved_a_day(radicale: CalendarUser) -> None:
+    stream = radicale.make_calendar("work")
+    daily = ics_event("d@x", "20270227T100000Z", extra=("RRULE:FREQ=DAILY;COUNT=10",))
+    radicale.put("work", "d.ics", daily)
+    cursor = fetch_all(connect(radicale), stream, None).next_cursor
+    seen = []
+    for hours in (13, 26):  # the agent's window moves with the clock, poll by poll
+        step = timedelta(hours=hours)
+        moved = Window(WINDOW.since + step, WINDOW.until + step)
+        got = fetch_all(connect(radicale, window=moved), stream, cursor)
+        seen.append(sorted(m.identity for m in meetings(got.records)))
+        cursor = got.next_cursor
+    assert seen == [
+        [],  # less than a day: no refetch, the idle poll stays one request
+        ["ical:d@x|20270227T100000Z", "ical:d@x|20270228T100000Z", "ical:d@x|20270301T100000Z"],
+    ]
+
+
 def test_invalid_sync_token_raises_and_a_resync_repeats_no_identity(
     radicale: CalendarUser,
 ) -> None:
