@@ -95,6 +95,34 @@ ENCODED: list[tuple[str, str, list[tuple[str, str | None]]]] = [
         "=?shift_jis?Q?=93c=92=86?= <t@example.jp>",
         [("t@example.jp", "田中")],
     ),
+    (
+        "iso-2022-jp B (most Japanese mail)",
+        "=?iso-2022-jp?B?GyRCRURDZhsoQiAbJEJCQE86GyhC?= <t@example.jp>",
+        [("t@example.jp", "田中 太郎")],
+    ),
+    (
+        "ks_c_5601-1987 (Outlook's label for Korean)",
+        "=?ks_c_5601-1987?B?sejDtrz2?= <k@example.kr>",
+        [("k@example.kr", "김철수")],
+    ),
+    (
+        "windows-1251",
+        "=?windows-1251?B?yOLg7SDP5fLw7uI=?= <i@example.ru>",
+        [("i@example.ru", "Иван Петров")],
+    ),
+    ("big5", "=?big5?B?s6+kaqTl?= <c@example.tw>", [("c@example.tw", "陳大文")]),
+    (
+        # GBK bytes labelled gb2312 (common): read with the superset gb18030.
+        "gbk bytes labelled gb2312",
+        "=?gb2312?B?1uzpRrv5?= <z@example.cn>",
+        [("z@example.cn", "朱镕基")],
+    ),
+    (
+        # cp1252 bytes labelled iso-8859-1 (Outlook): 0x92 is a quote mark.
+        "cp1252 bytes labelled iso-8859-1",
+        "=?iso-8859-1?Q?Ann_O=92Neil?= <a@x.ie>",
+        [("a@x.ie", "Ann O’Neil")],
+    ),
     ("gb2312 B", "=?GB2312?B?1cXI/Q==?= <zs@example.cn>", [("zs@example.cn", "张三")]),
     ("gb2312 Q", "=?gb2312?Q?=D5=C5=C8=FD?= <zs@example.cn>", [("zs@example.cn", "张三")]),
     (
