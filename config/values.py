@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, GetCoreSchemaHandler
+from pydantic import BeforeValidator, GetCoreSchemaHandler, PlainSerializer
 from pydantic_core import PydanticCustomError, core_schema
 
 from config.errors import SecretUnavailable
@@ -80,14 +80,26 @@ def _positive_duration(value: object) -> timedelta:
     return parse_duration(value, allow_zero=False)
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-PositiveDuration = Annotated[timedelta, BeforeValidator(_positive_duration)]
+def format_duration(value: timedelta) -> str:
+    """The config notation of a duration ("1h30m"), so a JSON dump reads like the file."""
+    if value.microseconds or value < timedelta(0):
+        return str(value.total_seconds())
+    hours, seconds = divmod(value.seconds, 3600)
+    units = zip("dhms", (value.days, hours, *divmod(seconds, 60)), strict=True)
+    return "".join(f"{n}{unit}" for unit, n in units if n) or "0s"
+
+
+_AS_TEXT = PlainSerializer(format_duration, when_used="json")
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), _AS_TEXT]
+PositiveDuration = Annotated[timedelta, BeforeValidator(_positive_duration), _AS_TEXT]
 
 
 def parse_email(value: object) -> str:
     """One email address, normalized the way connectors normalize them."""
     email = normalize_email(value) if isinstance(value, str) else ""
-    if not email:
+    local, _, domain = email.rpartition("@")
+    # normalize_email keeps any domain text; an owner or blocklist entry must be a real one.
+    if not local or _domain_or_empty(domain) != domain:
         raise invalid(
             "email", f'expected an email address like "ann@example.com", got {shown(value)}'
         )
@@ -96,14 +108,20 @@ def parse_email(value: object) -> str:
 
 def parse_domain(value: object) -> str:
     """A domain name, lower-cased and IDNA-encoded so it compares with normalized emails."""
-    domain = value.strip().rstrip(".").lower() if isinstance(value, str) else ""
+    domain = _domain_or_empty(value.strip().rstrip(".")) if isinstance(value, str) else ""
+    if not domain:
+        raise invalid("domain", f'expected a domain like "example.com", got {shown(value)}')
+    return domain
+
+
+def _domain_or_empty(text: str) -> str:
     try:
-        domain = domain.encode("idna").decode("ascii")
+        domain = text.lower().encode("idna").decode("ascii")
     except UnicodeError:
-        domain = ""
+        return ""
     labels = domain.split(".")
     if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
-        raise invalid("domain", f'expected a domain like "example.com", got {shown(value)}')
+        return ""
     return domain
 
 
@@ -231,5 +249,6 @@ class Secret:
     ) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
             cls.parse,
+            # Dumps hold the reference, never a value, and validate back to the same Secret.
             serialization=core_schema.plain_serializer_function_ser_schema(str),
         )

@@ -708,65 +708,69 @@ def test_defaults() -> None:
     assert settings.creation.by_class() == dict(AccountPolicy("a", frozenset()).creation)
 
 
-def test_account_defaults(tmp_path: Path) -> None:
-    settings = load_text(
-        textwrap.dedent(
-            """\
-            accounts:
-              - name: ann
-                kind: imap
-                owner: Ann@Example.COM
-                host: imap.example.com
-                password: ${P}
-              - name: bob
-                kind: imap
-                owner: bob@example.com
-                host: imap.example.com
-                tls: starttls
-                username: bob
-                oauth_token: ${T}
-              - name: cal
-                kind: caldav
-                url: https://cal.example.com/
-            """
-        )
-    )
-    ann, bob, cal = settings.accounts
-    assert isinstance(ann, ImapAccount) and isinstance(bob, ImapAccount)
-    assert isinstance(cal, CaldavAccount)
-    assert (ann.owner, ann.username, ann.port, ann.tls) == (
-        ("ann@example.com",),
-        "ann@example.com",
-        993,
-        "implicit",
-    )
-    assert (ann.poll_interval, ann.backfill, ann.lookahead, ann.timeout) == (
-        timedelta(minutes=5),
-        timedelta(days=365),
-        timedelta(days=90),
-        timedelta(seconds=60),
-    )
-    assert (ann.privacy, ann.enabled, ann.batch_size, ann.text_bytes) == (
-        "subject",
-        True,
-        500,
-        16384,
-    )
-    assert (ann.folders, ann.verify_tls, ann.allow_plaintext, ann.oauth_token) == (
-        None,
-        True,
-        False,
-        None,
-    )
-    assert (bob.port, bob.username, bob.password) == (143, "bob", None)
-    assert (cal.owner, cal.username, cal.password, cal.token, cal.calendars) == (
-        (),
-        None,
-        None,
-        None,
-        None,
-    )
-    assert settings.account("bob") is bob
+COMMON_DEFAULTS = {
+    "poll_interval": timedelta(minutes=5),
+    "backfill": timedelta(days=365),
+    "lookahead": timedelta(days=90),
+    "privacy": "subject",
+    "enabled": True,
+    "batch_size": 500,
+}
+
+
+def test_imap_defaults() -> None:
+    text = imap_with_password("${P}").replace("owner: ann@example.com", "owner: Ann@Example.COM")
+    account = load_text(text).accounts[0]
+    assert account.model_dump() == {
+        **COMMON_DEFAULTS,
+        "name": "ann",
+        "kind": "imap",
+        "owner": ("ann@example.com",),
+        "timeout": timedelta(seconds=60),
+        "host": "imap.example.com",
+        "allow_plaintext": False,
+        "tls": "implicit",
+        "port": 993,
+        "verify_tls": True,
+        "username": "ann@example.com",
+        "oauth_token": None,
+        "password": "${P}",  # dumps hold the reference, which validates back to the Secret
+        "folders": None,
+        "text_bytes": 16384,
+    }
+
+
+def test_a_dump_validates_back_to_equal_settings() -> None:
+    settings = load(EXAMPLE)
+    assert Settings.model_validate(settings.model_dump()) == settings
+    assert Settings.model_validate_json(settings.model_dump_json()) == settings
+
+
+def test_caldav_defaults() -> None:
+    account = load_text(
+        "accounts:\n  - {name: cal, kind: caldav, url: 'https://cal.example.com/'}\n"
+    ).accounts[0]
+    assert account.model_dump() == {
+        **COMMON_DEFAULTS,
+        "name": "cal",
+        "kind": "caldav",
+        "owner": (),
+        "timeout": timedelta(seconds=60),
+        "url": "https://cal.example.com/",
+        "username": None,
+        "token": None,
+        "password": None,
+        "verify_tls": True,
+        "calendars": None,
+    }
+
+
+def test_starttls_port_explicit_username_and_account_lookup() -> None:
+    text = imap_with_password("${P}") + "    tls: starttls\n    username: bob\n"
+    settings = load_text(text)
+    account = settings.account("ann")
+    assert isinstance(account, ImapAccount)
+    assert (account.port, account.username) == (143, "bob")
     with pytest.raises(KeyError):
         settings.account("nobody")
 
@@ -795,6 +799,19 @@ def test_domains_and_addresses_are_normalized() -> None:
     assert settings.blocklist.addresses == ("ceo@example.com",)
     assert settings.blocklist.domains == ("xn--bcher-kva.example", "spam.example")
     assert (settings.phone_region, settings.log_level) == ("GB", "DEBUG")
+
+
+def test_addresses_need_a_real_domain() -> None:
+    assert problems_of(
+        "blocklist:\n  addresses: [a@example.com#x.com, a@localhost, ok@example.com, '@x.org']\n"
+    ) == [
+        (
+            2,
+            f"blocklist.addresses[{n}]",
+            f'expected an email address like "ann@example.com", got "{bad}"',
+        )
+        for n, bad in ((0, "a@example.com#x.com"), (1, "a@localhost"), (3, "@x.org"))
+    ]
 
 
 def test_unknown_phone_region() -> None:
