@@ -103,7 +103,9 @@ def signature_fields(
         rest = _take_emails(_PLACEHOLDER.sub(" ", line[: sl.MAX_LINE]), reading)
         rest = _take_links(rest, reading)
         rest = _take_phones(rest, region, reading)
-        rest = _LABEL_WORD.sub(" ", rest) if rest != line else rest
+        if rest != line:
+            rest = _LABEL_WORD.sub(" ", rest)
+            reading.last = "contact"  # a contact line ends a run of organisation lines
         for segment in _SEGMENT_SPLIT.split(rest):
             _read_segment(segment.strip(" \t,;:-()"), position, reading)
     reading.flush_address()
@@ -201,7 +203,7 @@ def _without_labels(text: str) -> str:
 
 
 def _read_segment(segment: str, position: int, reading: _Reading) -> None:
-    if not segment or not any(ch.isalpha() for ch in segment):
+    if not segment or not any(ch.isalpha() for ch in segment) or sl.is_contact_label(segment):
         return
     if sl.is_address(segment) or (reading.address and (sl.is_country(segment))):
         reading.address.append(segment)
@@ -219,20 +221,45 @@ def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
         reading.found = [o for o in reading.found if o.field != "name"]
         reading.add("name", name[0], name[1])
         return "name"
+    if name and name[1] > 0.5:
+        return "name"  # the author's name again (a sign-off over the signature)
     if sl.is_title(segment):
         title, company = _title_and_company(segment)
         reading.add("title", title, 0.8)
         if company:
             reading.add("company", company, 0.6)
         return "title"
+    if reading.last == "company" and _looks_like_org(segment) and not _company_complete(reading):
+        # One organisation over two lines: "Saudi Arabia Gas Resources" over
+        # "ExxonMobil Exploration", a division over its company.
+        _extend_company(reading, segment)
+        return "company"
     if sl.is_company(segment, reading.author) and not reading.has("company"):
         reading.add("company", segment, 0.8)
         return "company"
-    if reading.last == "title" and not reading.has("company") and _looks_like_org(segment):
-        # Layout: the line under a job title names the employer.
-        reading.add("company", segment, 0.5)
+    if (
+        reading.last in ("title", "name")
+        and not reading.has("company")
+        and _looks_like_org(segment)
+    ):
+        # Layout: the line under a job title (or a name) names the employer.
+        reading.add("company", segment, 0.5 if reading.last == "title" else 0.4)
         return "company"
     return ""
+
+
+def _company_complete(reading: _Reading) -> bool:
+    """The company read so far ends in a legal form ("Merita Bank Plc"): the line
+    under it is a unit or a title, not more of the company's name."""
+    company = [o.value for o in reading.found if o.field == "company"]
+    return bool(company) and sl.has_legal_form(company[-1])
+
+
+def _extend_company(reading: _Reading, segment: str) -> None:
+    index = max(i for i, o in enumerate(reading.found) if o.field == "company")
+    current = reading.found[index]
+    value = f"{current.value}, {' '.join(segment.split())}"
+    reading.found[index] = Observation("company", value, min(current.confidence, 0.6))
 
 
 def _better_name(name: tuple[str, float], reading: _Reading) -> bool:

@@ -17,8 +17,8 @@ from connectors.records import Address
 
 MAX_LINE = 200  # longer lines are prose or data, never a signature line
 
-# Digits in paths, file names and ids ("...\\2001122515.txt") are not phones.
-PHONE_LIKE = re.compile(r"(?<![\w/\\.])(?:\+|\()?\d[\d \t().\-/]{5,20}\d(?!\w|\.\w)")
+# Digits in paths, file names and ids ("...\\2001122515.txt", "#1511099") are not phones.
+PHONE_LIKE = re.compile(r"(?<![\w/\\.#])(?:\+|\()?\d[\d \t().\-/]{5,20}\d(?!\w|\.\w)")
 _DATE_LIKE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}")
 # "Label: value" lines whose label is contact data belong in signatures;
 # other labels ("Request ID:", "Pass Code:", "Governing Law:") are forms.
@@ -130,6 +130,11 @@ def has_phone(line: str) -> bool:
         digit_count(m.group(0)) >= 7 and not _DATE_LIKE.search(m.group(0))
         for m in PHONE_LIKE.finditer(line[:MAX_LINE])
     )
+
+
+def is_contact_label(text: str) -> bool:
+    """``text`` is only a label such as "Tel:" (its number wrapped to the next line)."""
+    return text.strip(" :.-").lower() in _lexicon_set("contact_labels.txt")
 
 
 def is_form_line(line: str) -> bool:
