@@ -67,6 +67,7 @@ from connectors.records import Batch, Cursor, IngestError, Meeting, Record, Sour
 from connectors.webdav import (
     DAV,
     XML_HEADERS,
+    Multistatus,
     calendar_data,
     discover_calendars,
     has_precondition,
@@ -101,6 +102,7 @@ class CalendarCursor:
     series: dict[str, list[str]] = field(default_factory=dict)  # path -> RECURRENCE-IDs
     expanded_until: str = ""  # window end when the series were last expanded
     initial: bool = False  # draining the first listing: no earlier copies to replace
+    truncated: bool = False  # the server paged its listing (507): ask again with the token
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +113,7 @@ class CalendarCursor:
             "series": self.series,
             "expanded_until": self.expanded_until,
             "initial": self.initial,
+            "truncated": self.truncated,
         }
 
     @classmethod
@@ -127,6 +130,7 @@ class CalendarCursor:
                 series={str(k): [str(r) for r in v] for k, v in (raw.get("series") or {}).items()},
                 expanded_until=str(raw.get("expanded_until") or ""),
                 initial=bool(raw.get("initial", False)),
+                truncated=bool(raw.get("truncated", False)),
             )
         except (KeyError, TypeError, ValueError):
             raise CursorExpired(stream, "unreadable cursor") from None
@@ -204,7 +208,7 @@ class CaldavConnector:
             records=progress.records,
             errors=progress.errors,
             next_cursor=state.to_json(),
-            has_more=bool(state.pending),
+            has_more=bool(state.pending) or state.truncated,
             removed=progress.removed,
         )
 
@@ -219,7 +223,12 @@ class CaldavConnector:
             members = [r.href for r in listing.responses if r.status != 404]
             pending = tuple((h, 0) for h in self._objects(url, members))
             return CalendarCursor(
-                "sync", listing.sync_token, pending=pending, expanded_until=until, initial=True
+                "sync",
+                listing.sync_token,
+                pending=pending,
+                expanded_until=until,
+                initial=True,
+                truncated=_truncated(url, listing),
             )
         # No sync-collection (or a listing without the token RFC 6578 3.2 requires).
         if listing is None and response.status not in _SYNC_UNSUPPORTED:
@@ -252,7 +261,12 @@ class CaldavConnector:
         self._forget(stream, [href_path(url, h) for h in gone], series, progress)
         pending = tuple((h, 0) for h in changed)
         return replace(
-            state, token=listing.sync_token, pending=pending, series=series, initial=False
+            state,
+            token=listing.sync_token,
+            pending=pending,
+            series=series,
+            initial=state.initial and state.truncated,  # later pages of the first listing
+            truncated=_truncated(url, listing),
         )
 
     def _poll_etags(
@@ -268,7 +282,11 @@ class CaldavConnector:
 
     def _sync_report(self, url: str, token: str | None) -> HttpResponse:
         return self.client.request(
-            "REPORT", url, headers={**XML_HEADERS, "Depth": "1"}, body=sync_collection_body(token)
+            # RFC 6578 3.2: defined for Depth 0 only; sync-level says how deep.
+            "REPORT",
+            url,
+            headers={**XML_HEADERS, "Depth": "0"},
+            body=sync_collection_body(token),
         )
 
     def _etags(self, stream: str, url: str) -> dict[str, str]:
@@ -344,7 +362,11 @@ class CaldavConnector:
         """{path: calendar data, or why there is none}; halves the request while too large."""
         try:
             response = self.client.request(
-                "REPORT", url, headers={**XML_HEADERS, "Depth": "1"}, body=multiget_body(hrefs)
+                # RFC 4791 7.9: no Depth header; the hrefs name what is wanted.
+                "REPORT",
+                url,
+                headers=XML_HEADERS,
+                body=multiget_body(hrefs),
             )
         except ResponseTooLarge:
             if len(hrefs) == 1:
@@ -417,6 +439,13 @@ class CaldavConnector:
             series[path] = now
         else:
             series.pop(path, None)
+
+
+def _truncated(url: str, listing: Multistatus) -> bool:
+    """RFC 6578 3.6: a 507 for the collection itself says "more after this token"
+    (Google pages a calendar's changes a few hundred at a time)."""
+    own = href_path(url, url)
+    return any(r.status == 507 and href_path(url, r.href) == own for r in listing.responses)
 
 
 def _occurrence_key(meeting: Meeting) -> tuple[str, str]:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 
 from connectors.base import ConfigurationError, CursorExpired, TransientError
 from connectors.caldav import CaldavConnector
 from connectors.http import BasicAuth, HttpClient, RetryPolicy
+from connectors.webdav import parse_multistatus
+from tests.contract import drain
 from tests.integration.test_caldav import WINDOW, fetch_all, meetings
 from tests.servers.radicale import CalendarUser, DavProxy, TlsProxy, ics_event
 
@@ -157,3 +160,53 @@ def test_tls_is_verified_by_default_and_a_private_ca_can_be_trusted(
     assert trusting.streams() == [stream]
     got = fetch_all(trusting, stream, None)
     assert [m.identity for m in meetings(got.records)] == ["ical:a@x|"]
+
+
+def test_a_paged_sync_listing_is_followed_to_its_end(
+    radicale: CalendarUser, dav_proxy: DavProxy
+) -> None:
+    stream = radicale.make_calendar("work")
+    for name in ("a", "b"):
+        radicale.put("work", f"{name}.ics", ics_event(f"{name}@x", "20261201T100000Z"))
+    middle = radicale_token(radicale, stream)
+    for name in ("c", "d"):
+        radicale.put("work", f"{name}.ics", ics_event(f"{name}@x", "20261202T100000Z"))
+    first_page = (
+        '<?xml version="1.0"?><multistatus xmlns="DAV:">'
+        + "".join(
+            f'<response><href>{stream}{n}.ics</href><propstat><prop><getetag>"x"</getetag>'
+            "</prop><status>HTTP/1.1 200 OK</status></propstat></response>"
+            for n in ("a", "b")
+        )
+        + f"<response><href>{stream}</href><status>HTTP/1.1 507 Insufficient Storage</status>"
+        f"</response><sync-token>{middle}</sync-token></multistatus>"
+    ).encode()
+    pages = [first_page]
+
+    def page(method: str, path: str, body: bytes) -> bytes:
+        # Like Google: the first listing stops early with a 507 on the collection (RFC 6578 3.6).
+        if method == "REPORT" and b"<sync-token>" in body and pages:
+            return pages.pop()
+        return body
+
+    dav_proxy.rewrite = page
+    got = drain(through(dav_proxy, radicale), stream, None, 10)
+    assert got.identities == ["ical:a@x|", "ical:b@x|", "ical:c@x|", "ical:d@x|"]
+    assert got.batch_ends == [2, 4]
+
+
+def radicale_token(user: CalendarUser, stream: str) -> str:
+    body = (
+        b'<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token/>'
+        b"<d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"
+    )
+    resp = requests.request(
+        "REPORT",
+        user.url.rstrip("/") + stream,
+        data=body,
+        auth=(user.name, user.password),
+        timeout=10,
+    )
+    token = parse_multistatus(resp.content).sync_token
+    assert token
+    return token
