@@ -30,8 +30,8 @@ MAX_DURATION_TEXT = 40
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 _DURATION = re.compile(
-    r"(?:(?P<weeks>\d{1,7})w)?(?:(?P<days>\d{1,7})d)?(?:(?P<hours>\d{1,9})h)?"
-    r"(?:(?P<minutes>\d{1,9})m)?(?:(?P<seconds>\d{1,9})s)?"
+    r"(?:(?P<weeks>[0-9]{1,7})w)?(?:(?P<days>[0-9]{1,7})d)?(?:(?P<hours>[0-9]{1,9})h)?"
+    r"(?:(?P<minutes>[0-9]{1,9})m)?(?:(?P<seconds>[0-9]{1,9})s)?"
 )
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -49,7 +49,7 @@ def shown(value: object, limit: int = 40) -> str:
 
 
 def parse_duration(value: object, *, allow_zero: bool = True) -> timedelta:
-    """ "90s", "5m", "1h30m", "365d", "2w", or a plain integer number of seconds."""
+    """A duration: "90s", "5m", "1h30m", "365d", "2w", or a whole number of seconds."""
     if isinstance(value, timedelta):
         found: timedelta | None = value
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -67,7 +67,7 @@ def parse_duration(value: object, *, allow_zero: bool = True) -> timedelta:
 
 
 def _duration_text(text: str) -> timedelta | None:
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() also accepts "²", which int() refuses
         return timedelta(seconds=int(text))
     match = _DURATION.fullmatch(text)
     if not text or match is None:

@@ -434,6 +434,8 @@ def test_durations(text: object, expected: timedelta) -> None:
         (2.5, "2.5"),
         ("99999999w", '"99999999w"'),
         ("x" * 100, '"' + "x" * 38 + "…"),
+        ("²", '"²"'),
+        ("٣m", '"٣m"'),
     ],
 )
 def test_bad_durations_say_what_was_expected(value: object, shown: str) -> None:
