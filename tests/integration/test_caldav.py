@@ -411,3 +411,32 @@ def test_parser_limits_apply_to_every_object_and_the_rest_is_captured(
     assert [(e.source.provider_id, e.reason) for e in got.errors] == [
         (stream + "many.ics", "too-many-vevents")
     ]
+
+
+def test_object_names_that_need_escaping_keep_one_provider_id(radicale: CalendarUser) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "team%20r%C3%A9union.ics", ics_event("r@x", "20261201T100000Z"))
+    rule = "RRULE:FREQ=DAILY;COUNT=2"
+    radicale.put("work", "a%2Bb.ics", ics_event("s@x", "20261202T100000Z", extra=(rule,)))
+    first = fetch_all(connect(radicale), stream, None)
+    assert sorted(m.source.provider_id for m in first.records) == [
+        stream + "a+b.ics#20261202T100000Z",
+        stream + "a+b.ics#20261203T100000Z",
+        stream + "team réunion.ics",
+    ]
+    later = Window(WINDOW.since, WINDOW.until + timedelta(days=2))  # due: series refetched
+    again = fetch_all(connect(radicale, window=later), stream, first.next_cursor)
+    assert sorted(m.identity for m in meetings(again.records)) == [
+        "ical:s@x|20261202T100000Z",
+        "ical:s@x|20261203T100000Z",
+    ]
+    assert again.errors == []
+    radicale.delete("work", "team%20r%C3%A9union.ics")
+    radicale.delete("work", "a%2Bb.ics")
+    gone = fetch_all(connect(radicale, window=later), stream, again.next_cursor)
+    assert sorted(r.provider_id for r in gone.removed) == [
+        stream + "a+b.ics",
+        stream + "a+b.ics#20261202T100000Z",
+        stream + "a+b.ics#20261203T100000Z",
+        stream + "team réunion.ics",
+    ]
