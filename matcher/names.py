@@ -72,7 +72,10 @@ def display_name(address: Address, company_name: str | None = None) -> str | Non
     if not name or len(name) > MAX_NAME_CHARS or "@" in name:
         return None
     compact = _compact(name)
-    if not compact or compact == _compact(address.local):
+    # "priya.shah" as a display name is the address again, but "Priya Shah"
+    # for priya.shah@ is the commonest real name of all: only a one-word
+    # display name that spells the local part says nothing.
+    if not compact or (" " not in name and compact == _compact(address.local)):
         return None
     if company_name and compact == _compact(company_name):
         return None

@@ -134,6 +134,9 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
     """
     found: dict[str, Evidence] = {}
     for p in interaction.participants:
+        if p.klass == "automated":
+            # An RFC 3834 auto-reply or a list post is not the person answering us.
+            continue
         if interaction.kind == "meeting":
             if interaction.status == "cancelled":
                 continue

@@ -26,6 +26,7 @@ def of(email: str, name: str | None = None) -> Address:
         ("ann@acme.com", "'ann@acme.com'", None, None),
         ("ann.lee@acme.com", "ann.lee", None, None),
         ("ann.lee@acme.com", "Ann.Lee", None, None),
+        ("ann.lee@acme.com", "Ann Lee", None, "Ann Lee"),  # the commonest real name
         ("al@acme.com", "ACME", "Acme", None),
         ("al@acme-robotics.com", "Acme Robotics", "Acme Robotics", None),
         ("al@acme.com", "Acme Sales Team", None, None),
@@ -70,6 +71,7 @@ def obs(
         ("ann@acme.com", "Ann", "person", ()),  # the local part again
         ("kim@ourco.com", "Kim Park", "internal", obs("Kim Park", "Kim", "Park", 0.6)),
         ("ann.lee@acme.com", None, "person", obs("Ann Lee", "Ann", "Lee", 0.3)),
+        ("ann.lee@acme.com", "Ann Lee", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         ("ann_lee@acme.com", "ann_lee", "person", obs("Ann Lee", "Ann", "Lee", 0.3)),
         ("a.lee@acme.com", None, "person", ()),
         ("ann.b.lee@acme.com", None, "person", ()),

@@ -324,3 +324,18 @@ def test_decisions_do_not_depend_on_batch_boundaries(scenario: str, when: When) 
 
 def captured(interaction: InteractionPlan) -> list[str]:
     return [p.email for p in interaction.participants if p.decision != "skip"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [("Auto-Submitted", "auto-replied"), ("List-Id", "<dev.acme.com>"), ("Precedence", "bulk")],
+)
+def test_machine_answers_are_no_exchange(header: tuple[str, str]) -> None:
+    """An out-of-office reply or a list post is not the person writing to us."""
+    reply = mail(("From", "Omar <omar@acme.com>"), ("To", OWNER), header, message_id="ooo@x")
+    plan = run([sent("omar@acme.com"), reply])
+    assert decisions(plan)[0] == [
+        ME_SKIPPED,
+        ("omar@acme.com", "skip", "policy:person:on_exchange:unmet"),
+    ]
+    assert decisions(plan)[1] == [("omar@acme.com", "skip", "class:automated"), ME_SKIPPED]
