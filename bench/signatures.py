@@ -174,10 +174,16 @@ def same_person(a: Iterable[str], b: Iterable[str]) -> bool:
     return False
 
 
+def _closeness(a: Iterable[str], b: Iterable[str]) -> tuple[int, int]:
+    """Sort key: most name tokens shared, then fewest left over (best match first)."""
+    ta, tb = set().union(*map(_tokens, a)), set().union(*map(_tokens, b))
+    return -len(ta & tb), len(ta ^ tb)
+
+
 def normalize(kind: str, value: str, region: str = "US") -> str:
     if kind in ("phone", "fax"):
         try:
-            number = phonenumbers.parse(value, region)
+            number = phonenumbers.parse(" ".join(value.split()), region)
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         except phonenumbers.NumberParseException:
             return re.sub(r"\D", "", value)
@@ -217,9 +223,10 @@ def score(gold: Labelled, found: list[AuthorSignature], tally: Tally, region: st
     hit: set[int] = set()
     predicted: dict[int, dict[str, set[str]]] = {}
     for item in found:
-        persons = [
-            i for i, p in enumerate(gold.persons) if same_person(p.identity, identity_of(item))
-        ]
+        persons = sorted(
+            (i for i, p in enumerate(gold.persons) if same_person(p.identity, identity_of(item))),
+            key=lambda i: _closeness(gold.persons[i].identity, identity_of(item)),
+        )
         if item.block is not None:
             span = (item.block.start, item.block.end)
             matched = [

@@ -94,7 +94,7 @@ def signature_fields(
     """The fields of ``block`` attributed to ``author``."""
     region = default_region or region_of(author)
     reading = _Reading(sl.name_tokens(author, block.author_name), author)
-    for position, line in enumerate(ln.strip() for ln in block.text.split("\n")):
+    for position, line in enumerate(_unwrapped(block.text.split("\n"))):
         if not line or sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line):
             continue
         if not (sl.is_address(line) or sl.is_country(line)):
@@ -115,6 +115,22 @@ def signature_fields(
 # Exchange encapsulates foreign addresses as "IMCEANOTES-+22Name+20...@domain"
 # (RFC 2047-like "+XX" escapes); such an address reaches no person.
 _ENCAPSULATED = re.compile(r"^imcea|(?:\+[0-9a-f]{2}.*){2}", re.IGNORECASE)
+
+
+_AREA_CODE_END = re.compile(r"(?:\(\d{2,5}\)|\+\d{1,3})[ \t]*$")
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Stripped lines, a number split after its area code ("Tel: (713)" over
+    "853-3849") joined again."""
+    joined: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if joined and line[:1].isdigit() and _AREA_CODE_END.search(joined[-1]):
+            joined[-1] = f"{joined[-1]} {line}"
+            continue
+        joined.append(line)
+    return joined
 
 
 def _take_emails(line: str, reading: _Reading) -> str:
