@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   - capture the bundled sample archive into SQLite and show the result
+#   make test   - ruff, mypy and the whole test suite (real Dovecot, Radicale, PostgreSQL)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO := $(BIN)/autocapture --config examples/demo.yaml
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck unit clean-demo
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(DEMO) sync
+	@echo
+	@echo "Contacts captured (autocapture --config examples/demo.yaml contacts list):"
+	@$(DEMO) contacts list --limit 100
+	@echo
+	@echo "Items that could not be captured (autocapture ... errors):"
+	@$(DEMO) errors
+
+clean-demo:
+	rm -rf examples/demo-data
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)

@@ -1,0 +1,137 @@
+"""The ``autocapture`` command line.
+
+Exit codes: 0 success; 1 a runtime failure (an account failed, a file could
+not be inspected, an unknown id); 2 a configuration or usage error, reported
+before anything touches the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+
+from agent import commands
+from agent.redact import RedactingFilter
+
+CONFIG_ENV = "AUTOCAPTURE_CONFIG"
+
+EPILOG = """\
+configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
+Check a file with `autocapture config check FILE`; see config/example.yaml.
+
+examples:
+  autocapture sync                      capture every account once, then exit
+  autocapture run                       poll every account until SIGTERM/Ctrl-C
+  autocapture contacts search acme      find contacts by name, email or company
+  autocapture inspect invite.eml        what would be captured from one file, and why
+"""
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("autocapture")) / "autocapture.yaml"
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autocapture",
+        description="Capture contacts and interactions from mail and calendars into a database.",
+        epilog=EPILOG.format(default=default_config_path()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-c", "--config", type=Path, help="the YAML configuration file")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("run", help="poll every account on its interval until stopped")
+    p = sub.add_parser("sync", help="one pass over every account (or one), then exit")
+    p.add_argument("--account", help="only this account")
+    p = sub.add_parser("status", help="per account: state, last success, items, last error, lag")
+    _add_json(p)
+
+    contacts = sub.add_parser("contacts", help="list, show or search captured contacts")
+    csub = contacts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = csub.add_parser("list", help="contacts, most recently seen first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+    _add_json(p)
+    p = csub.add_parser("show", help="one contact with every field and where it was seen")
+    p.add_argument("id", type=int)
+    _add_json(p)
+    p = csub.add_parser("search", help="by name, email or company (case-insensitive)")
+    p.add_argument("text")
+    _add_json(p)
+
+    p = sub.add_parser("interactions", help="captured emails and meetings, newest first")
+    p.add_argument("--contact", type=int, help="only those with this contact")
+    p.add_argument("--limit", type=int, default=50)
+    _add_json(p)
+    p = sub.add_parser("errors", help="items that could not be captured, with the reason")
+    p.add_argument("--account", help="only this account")
+    _add_json(p)
+    p = sub.add_parser("changes", help="the change feed a CRM pulls: every change after --since")
+    p.add_argument("--since", type=int, default=0)
+    p.add_argument("--limit", type=int, default=1000)
+    _add_json(p)
+
+    p = sub.add_parser(
+        "inspect",
+        help="show what would be captured from one .eml, .mbox or .ics file (no database)",
+    )
+    p.add_argument("file", type=Path)
+    p.add_argument(
+        "--owner",
+        action="append",
+        default=[],
+        help="the mailbox owner's address (repeatable); default: from --config",
+    )
+    p.add_argument("--account", help="use this account's owner and policy from the config")
+    _add_json(p)
+
+    cfg = sub.add_parser("config", help="configuration tools")
+    cfgsub = cfg.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = cfgsub.add_parser("check", help="report every problem in a config file (exit 2 if any)")
+    p.add_argument("file", type=Path)
+    return parser
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    if args.config:
+        return Path(args.config)
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else default_config_path()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return commands.dispatch(args, config_path(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `autocapture contacts list | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

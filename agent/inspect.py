@@ -1,0 +1,179 @@
+"""``autocapture inspect FILE``: what would be captured from one file, and why.
+
+Nothing touches the database: the matcher runs against an empty in-memory
+directory, so the decisions shown are those a first capture would make from
+this file alone. Any file a user points it at must end in a one-line error,
+never a traceback, so every failure below is caught and reported by reason.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agent import render
+from agent.policy import account_policy
+from connectors.base import InvalidInput, Limits, Window
+from connectors.records import IngestError, Record, SourceRef
+from matcher.plan import AccountPolicy, Plan
+
+MAX_MBOX_MESSAGES = 200
+
+
+class InspectError(Exception):
+    pass
+
+
+def policy_for_inspect(settings: Any, account: str | None, owners: Sequence[str]) -> AccountPolicy:
+    if settings is not None:
+        accounts = [a for a in settings.accounts if account is None or a.name == account]
+        if account is not None and not accounts:
+            raise InspectError(f"no account named {account!r} in the configuration")
+        if accounts:
+            policy = account_policy(settings, accounts[0])
+            if owners:
+                extra = frozenset(o.lower() for o in owners)
+                policy = AccountPolicy(**{**_fields(policy), "owner_addresses": extra})
+            return policy
+    return AccountPolicy(
+        account="inspect", owner_addresses=frozenset(o.lower() for o in owners), privacy="full"
+    )
+
+
+def _fields(policy: AccountPolicy) -> dict[str, Any]:
+    return {name: getattr(policy, name) for name in policy.__dataclass_fields__}
+
+
+def split_mbox(data: bytes) -> list[bytes]:
+    """Messages of an mbox held in memory (``From `` separator lines, RFC 4155)."""
+    parts: list[bytes] = []
+    start = 0
+    while start < len(data) and len(parts) < MAX_MBOX_MESSAGES:
+        body_start = data.find(b"\n", start) + 1 or len(data)
+        nxt = data.find(b"\nFrom ", body_start)
+        end = len(data) if nxt == -1 else nxt + 1
+        parts.append(data[body_start:end])
+        start = end
+    return parts
+
+
+def read_records(
+    path: Path, limits: Limits, now: datetime
+) -> tuple[list[Record], list[IngestError]]:
+    from connectors.ical import parse_calendar
+    from connectors.mime import parse_message
+
+    size = path.stat().st_size
+    if size > limits.max_message_bytes:
+        raise InspectError(f"file is {size} bytes; the limit is {limits.max_message_bytes}")
+    data = path.read_bytes()
+    window = Window(since=now - timedelta(days=3650), until=now + timedelta(days=730))
+    if (
+        path.suffix.lower() in (".ics", ".ical", ".ifb")
+        or data.lstrip()[:15].upper() == b"BEGIN:VCALENDAR"
+    ):
+        meetings, errors = parse_calendar(
+            data, SourceRef("inspect", "file", path.name), window, limits
+        )
+        return list(meetings), list(errors)
+    chunks = split_mbox(data) if data.startswith(b"From ") else [data]
+    found: list[Record] = []
+    failures: list[IngestError] = []
+    for index, raw in enumerate(chunks):
+        source = SourceRef("inspect", "file", f"{path.name}#{index + 1}")
+        try:
+            found.append(parse_message(raw, source, limits))
+        except InvalidInput as exc:
+            failures.append(IngestError(source, exc.reason, exc.detail))
+    return found, failures
+
+
+def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> int:
+    import matcher
+    from matcher.directory import InMemoryDirectory
+
+    try:
+        records, errors = read_records(path, Limits(), datetime.now(UTC))
+        plan = matcher.plan_batch(records, policy, InMemoryDirectory(), errors=errors)
+        signatures = signature_report(records)
+    except (OSError, InspectError, InvalidInput, ValueError) as exc:
+        print(f"autocapture: cannot inspect {path}: {_reason(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # hostile input must never produce a traceback
+        print(f"autocapture: cannot inspect {path}: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    if as_json:
+        render.json_lines([{"plan": plan, "signatures": signatures}])
+    else:
+        print_plan(plan, signatures)
+    return 1 if plan.errors and not plan.interactions else 0
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
+def signature_report(records: Sequence[Record]) -> list[dict[str, Any]]:
+    """Zones, authors and signature fields of each message (issue 4's extractor)."""
+    try:
+        from matcher.signatures import observations_by_author
+    except ImportError:
+        return []
+    from connectors.records import Message, normalize_email
+    from matcher.addresses import parse_address_list
+
+    report: list[dict[str, Any]] = []
+    for record in records:
+        if not isinstance(record, Message) or not record.text:
+            continue
+        senders = parse_address_list(record.header("from") or "")
+        sender = senders[0] if senders else None
+        for found in observations_by_author(record.text, record.text_is_html, sender, None):
+            author = found.author.email if found.author else None
+            report.append(
+                {
+                    "message": record.source.provider_id,
+                    "zone": found.zone_index,
+                    "kind": found.kind,
+                    "author": normalize_email(author) if author else None,
+                    "author_name": found.author_name,
+                    "fields": [
+                        {"field": o.field, "value": o.value, "confidence": o.confidence}
+                        for o in found.observations
+                    ],
+                }
+            )
+    return report
+
+
+def print_plan(plan: Plan, signatures: list[dict[str, Any]]) -> None:
+    for item in plan.interactions:
+        when = item.occurred_at.strftime("%Y-%m-%d %H:%M UTC")
+        print(f"{item.kind} {item.identity}")
+        print(f"  {when}  {item.direction}  {item.status}  {item.subject or ''}".rstrip())
+        rows = [
+            {
+                "role": p.role,
+                "email": p.email,
+                "name": p.name,
+                "class": p.klass,
+                "decision": p.decision,
+                "rule": p.rule,
+            }
+            for p in item.participants
+        ]
+        render.table(rows, ["role", "email", "name", "class", "decision", "rule"])
+        print()
+    for sig in signatures:
+        print(
+            f"zone {sig['zone']} ({sig['kind']}) author {sig['author'] or sig['author_name'] or '?'}"
+        )
+        for f in sig["fields"]:
+            print(f"  {f['field']}: {f['value']}  (confidence {f['confidence']:.2f})")
+    for err in plan.errors:
+        print(f"error {err.source.provider_id}: {err.reason} {err.detail}".rstrip())

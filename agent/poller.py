@@ -1,0 +1,99 @@
+"""The long-running agent: every account polled on its own interval by a bounded pool.
+
+Each account is due at ``last finish + poll_interval ± 10 %`` (jitter keeps
+many agents from hitting one server in lockstep); the first pass starts
+within a few seconds of start-up, spread the same way. An account is never
+synced twice at once. A stop request (SIGTERM/SIGINT) is seen by every
+running pass between two batches: the batch in hand is applied and
+committed, then the pass returns, and ``run_forever`` returns once all have.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from agent.sync import AccountReport, sync_account
+
+log = logging.getLogger("autocapture.run")
+
+Sync = Callable[[Any, Any, Any, threading.Event], AccountReport]
+
+
+def _default_sync(settings: Any, account: Any, db: Any, stop: threading.Event) -> AccountReport:
+    return sync_account(settings, account, db, stop=stop)
+
+
+def jittered(seconds: float, rng: random.Random, spread: float = 0.1) -> float:
+    return max(1.0, seconds * (1.0 + rng.uniform(-spread, spread)))
+
+
+class Poller:
+    """Schedules accounts onto a worker pool until ``stop`` is set."""
+
+    def __init__(
+        self,
+        settings: Any,
+        db: Any,
+        stop: threading.Event,
+        sync: Sync = _default_sync,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.stop = stop
+        self.sync = sync
+        self.rng = rng or random.Random()
+        self.accounts = {a.name: a for a in settings.accounts if a.enabled}
+        start = time.monotonic()
+        self.due = {name: start + self.rng.uniform(0, 2.0) for name in self.accounts}
+        self.running: dict[str, Future[AccountReport]] = {}
+
+    def _start_due(self, pool: ThreadPoolExecutor, now: float) -> None:
+        for name, when in self.due.items():
+            if when <= now and name not in self.running:
+                account = self.accounts[name]
+                self.running[name] = pool.submit(
+                    self.sync, self.settings, account, self.db, self.stop
+                )
+
+    def _reap(self, now: float) -> None:
+        for name, future in list(self.running.items()):
+            if not future.done():
+                continue
+            del self.running[name]
+            interval = self.accounts[name].poll_interval.total_seconds()
+            self.due[name] = now + jittered(interval, self.rng)
+            exc = future.exception()
+            if exc is not None:  # sync_account catches account failures; this is a bug
+                log.error("%s: pass crashed: %s", name, exc)
+                continue
+            report = future.result()
+            log.info(
+                "%s: %s, %d records, %d new interactions, %d new contacts, %d errors",
+                name,
+                report.outcome,
+                report.records,
+                report.new_interactions,
+                report.new_contacts,
+                report.errors,
+            )
+
+    def run(self) -> None:
+        if not self.accounts:
+            log.warning("no enabled accounts in the configuration; nothing to poll")
+        workers = max(1, min(self.settings.workers, len(self.accounts) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account") as pool:
+            while not self.stop.is_set():
+                now = time.monotonic()
+                self._reap(now)
+                self._start_due(pool, now)
+                next_due = min(self.due.values(), default=now + 60.0)
+                self.stop.wait(timeout=min(max(next_due - now, 0.05), 1.0))
+            log.info("stopping: finishing the batches in hand")
+        self._reap(time.monotonic())

@@ -1,0 +1,59 @@
+"""Keeps secrets out of logs and stored error messages (DESIGN.md, invariant 5).
+
+Connectors already avoid putting credentials in their messages; this is the
+second line: every secret the agent resolves is registered here, and every
+log record and stored account error passes through ``redact`` first, so a
+library that echoes a URL with a token in it cannot leak it either.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+# Credentials that can appear in URLs or headers even when never registered.
+_PATTERNS = (
+    re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)\S+"),
+    re.compile(r"(?i)((?:access|refresh|id)_token[\"'=:\s]+)[^\s\"'&,]+"),
+    re.compile(r"(?i)(password[\"'=:\s]+)[^\s\"'&,]+"),
+    re.compile(r"(//[^/\s:@]+:)[^@\s/]+(@)"),
+)
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret so it is masked wherever it would be printed."""
+    if value and len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    for pattern in _PATTERNS:
+        text = pattern.sub(
+            lambda m: m.group(1) + "***" + (m.group(2) if m.lastindex == 2 else ""), text
+        )
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Renders each record's message once, redacted, before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info:
+            formatter = logging.Formatter()
+            message = message + "\n" + formatter.formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = redact(message)
+        record.args = None
+        return True

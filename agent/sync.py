@@ -1,0 +1,233 @@
+"""One account, one pass: the design's data flow, with its failure handling.
+
+Per stream the pass is a small state machine::
+
+    cursor = db.load_cursor(account, stream)
+    loop:
+        batch = connector.fetch(stream, cursor, limit)      # TransientError: retried
+        plan  = matcher.plan_batch(batch.records, ...)       # pure
+        db.apply(plan, stream, batch.next_cursor)            # ONE transaction
+        cursor = batch.next_cursor
+    until not batch.has_more, or a stop was requested (checked between batches,
+    so a SIGTERM never leaves a half-applied batch).
+
+Outcomes for the account as a whole:
+- ``CursorExpired``: every cursor of the account is reset and the account is
+  resynced once over its backfill window; upserts on natural keys make the
+  replay harmless (DESIGN.md, invariants 1 and 3).
+- ``AuthError``: the account is marked ``needs_reauth``; other accounts go on.
+- ``TransientError`` that outlives its retries, ``ConfigurationError`` or any
+  unexpected exception: the account is marked ``error`` with a redacted
+  message; other accounts go on, and the next poll tries again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+import matcher
+from agent.policy import account_policy, account_window
+from agent.redact import redact
+from connectors.base import (
+    AuthError,
+    ConfigurationError,
+    Connector,
+    CursorExpired,
+    Limits,
+    TransientError,
+    Window,
+)
+from connectors.records import Batch, Cursor
+from matcher.plan import AccountPolicy
+
+log = logging.getLogger("autocapture.sync")
+
+Outcome = Literal["ok", "needs_reauth", "error", "stopped"]
+BatchListener = Callable[[str, str, int], None]  # account, stream, records in batch
+
+
+@dataclass
+class AccountReport:
+    account: str
+    outcome: Outcome = "ok"
+    records: int = 0
+    new_contacts: int = 0
+    new_interactions: int = 0
+    errors: int = 0
+    resynced: bool = False
+    message: str = ""
+    streams: list[str] = field(default_factory=list)
+
+
+def build_connector(account: Any, window: Window, limits: Limits) -> Connector:
+    """The connector for ``account.kind``: module ``connectors.<kind>``, its ``from_settings``."""
+    try:
+        module = importlib.import_module(f"connectors.{account.kind}")
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"account {account.name!r}: kind {account.kind!r} has no connector in this version"
+        ) from exc
+    connector: Connector = module.from_settings(account, window, limits)
+    return connector
+
+
+def _wait_for(state: RetryCallState) -> float:
+    """Back off exponentially, but never sooner than the server's Retry-After."""
+    exc = state.outcome.exception() if state.outcome else None
+    backoff = min(60.0, 0.5 * 2 ** (state.attempt_number - 1))
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        return min(max(float(retry_after), 0.0), 300.0)
+    return float(backoff)
+
+
+def fetch_with_retry(
+    connector: Connector, stream: str, cursor: Cursor | None, limit: int, attempts: int = 5
+) -> Batch:
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=_wait_for,
+        retry=retry_if_exception_type(TransientError),
+        reraise=True,
+        before_sleep=lambda s: log.warning(
+            "transient failure on %s, retry %d: %s",
+            stream,
+            s.attempt_number,
+            redact(str(s.outcome.exception() if s.outcome else "")),
+        ),
+    )
+    batch: Batch = retrying(connector.fetch, stream, cursor, limit)
+    return batch
+
+
+@dataclass
+class AccountSync:
+    """Everything one account's pass needs; built by ``sync_account``."""
+
+    db: Any
+    connector: Connector
+    policy: AccountPolicy
+    batch_size: int
+    stop: threading.Event
+    listener: BatchListener | None = None
+
+    def run_stream(self, stream: str, report: AccountReport) -> bool:
+        """Sync one stream to its end; False when a stop was requested."""
+        cursor = self.db.load_cursor(self.policy.account, stream)
+        while True:
+            if self.stop.is_set():
+                return False
+            batch = fetch_with_retry(self.connector, stream, cursor, self.batch_size)
+            plan = matcher.plan_batch(
+                batch.records,
+                self.policy,
+                self.db.directory(),
+                errors=batch.errors,
+                removed=batch.removed,
+            )
+            result = self.db.apply(plan, stream, batch.next_cursor)
+            report.records += len(batch.records)
+            report.new_contacts += result.new_contacts
+            report.new_interactions += result.new_interactions
+            report.errors += result.errors
+            if self.listener:
+                self.listener(self.policy.account, stream, len(batch.records) + len(batch.errors))
+            cursor = batch.next_cursor
+            if not batch.has_more:
+                return True
+
+    def run_streams(self, report: AccountReport) -> bool:
+        for stream in self.connector.streams():
+            report.streams.append(stream)
+            if not self.run_stream(stream, report):
+                return False
+        return True
+
+    def run(self, report: AccountReport) -> None:
+        try:
+            finished = self.run_streams(report)
+        except CursorExpired as exc:
+            log.warning("%s: %s; resyncing the backfill window", self.policy.account, exc)
+            self.db.reset_cursors(self.policy.account)
+            report.resynced = True
+            finished = self.run_streams(report)
+        report.outcome = "ok" if finished else "stopped"
+
+
+def sync_account(
+    settings: Any,
+    account: Any,
+    db: Any,
+    *,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+    listener: BatchListener | None = None,
+    limits: Limits | None = None,
+) -> AccountReport:
+    """One pass over one account; never raises for the account's own failures."""
+    report = AccountReport(account.name)
+    now = now or datetime.now(UTC)
+    db.ensure_account(account.name, account.kind)
+    connector: Connector | None = None
+    try:
+        connector = build_connector(account, account_window(account, now), limits or Limits())
+        sync = AccountSync(
+            db=db,
+            connector=connector,
+            policy=account_policy(settings, account),
+            batch_size=account.batch_size,
+            stop=stop or threading.Event(),
+            listener=listener,
+        )
+        sync.run(report)
+    except AuthError as exc:
+        _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
+    except (TransientError, ConfigurationError, CursorExpired) as exc:
+        _fail(db, report, "error", str(exc))
+    except Exception as exc:  # an account's bug must not stop the other accounts
+        log.exception("%s: unexpected failure", account.name)
+        _fail(db, report, "error", f"{type(exc).__name__}: {exc}")
+    finally:
+        if connector is not None:
+            _close_quietly(connector)
+    if report.outcome in ("ok", "stopped"):
+        db.record_success(account.name, report.records)
+    return report
+
+
+def _fail(db: Any, report: AccountReport, outcome: Outcome, message: str) -> None:
+    report.outcome = outcome
+    report.message = redact(message)
+    state = "needs_reauth" if outcome == "needs_reauth" else "error"
+    db.record_failure(report.account, state, report.message)
+    log.error("%s: %s", report.account, report.message)
+
+
+def _close_quietly(connector: Connector) -> None:
+    try:
+        connector.close()
+    except Exception as exc:  # closing a broken connection is not news
+        log.debug("close failed: %s", redact(str(exc)))
+
+
+def sync_once(
+    settings: Any,
+    db: Any,
+    only: str | None = None,
+    *,
+    stop: threading.Event | None = None,
+    listener: BatchListener | None = None,
+) -> list[AccountReport]:
+    """One pass over every enabled account (or the one named); each fails alone."""
+    accounts = [a for a in settings.accounts if a.enabled and (only is None or a.name == only)]
+    if only is not None and not accounts:
+        raise KeyError(only)
+    return [sync_account(settings, a, db, stop=stop, listener=listener) for a in accounts]
