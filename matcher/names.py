@@ -9,6 +9,7 @@ becomes a name observation; role and automated addresses never give one.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from nameparser import HumanName
 
@@ -56,20 +57,33 @@ NOT_A_PERSON = frozenset(
 _NAMED_CLASSES: frozenset[ParticipantClass] = frozenset({"person", "internal"})
 _LETTERS = re.compile(r"[^\W\d_]+")
 _LOCAL_NAME = re.compile(r"([a-z]{2,})[._]([a-z]{2,})")
+_QUALIFIER = re.compile(r"[(\[{][^)\]}]*[)\]}]")  # "(Acme)", "[EXT]", "{contractor}"
+_TAGLINE = re.compile(r"\s+[|/\u2013\u2014-]\s+")
 
 
 def _compact(text: str) -> str:
     return "".join(_LETTERS.findall(text.lower()))
 
 
+def _bare(name: str) -> str:
+    """The name without what mail clients and admins add around it.
+
+    "[EXT] Ann Lee (Acme)" -> "Ann Lee"; "Ann Lee | Acme" and "Ann Lee - Acme"
+    -> "Ann Lee" (a spaced dash or bar starts a tagline; "Jean-Luc" has no
+    spaces); emoji and other symbols go.
+    """
+    name = _QUALIFIER.sub(" ", name)
+    name = _TAGLINE.split(name, maxsplit=1)[0]
+    name = "".join(c for c in name if not unicodedata.category(c).startswith("S"))
+    return " ".join(name.split()).strip(" ,;")
+
+
 def display_name(address: Address, company_name: str | None = None) -> str | None:
     """The display name of ``address`` if it names a person, else None."""
-    name = address.name
-    if not name:
+    if not address.name or "@" in address.name:
         return None
-    # "Ann Lee | Acme": the part after the bar is a tagline, not the name.
-    name = name.split(" | ", 1)[0].strip()
-    if not name or len(name) > MAX_NAME_CHARS or "@" in name:
+    name = _bare(address.name)
+    if not name or len(name) > MAX_NAME_CHARS:
         return None
     compact = _compact(name)
     # "priya.shah" as a display name is the address again, but "Priya Shah"
@@ -94,7 +108,8 @@ def _parsed(text: str) -> HumanName:
 def _written(text: str, human: HumanName) -> str:
     """The full name in reading order: as written unless flipped or re-cased."""
     if "," in text or text.isupper() or text.islower():
-        parts = [human.first, human.middle, human.last, human.suffix]
+        # Suffixes after a comma are credentials ("Lee, Ann, PhD"), not the name.
+        parts = [human.first, human.middle, human.last]
         return " ".join(p for p in parts if p) or text
     return text
 

@@ -35,6 +35,16 @@ def of(email: str, name: str | None = None) -> Address:
         ("al@acme.com", "1234 5678", None, None),
         ("al@acme.com", "x" * 101, None, None),
         ("t@example.jp", "田中 太郎", None, "田中 太郎"),
+        ("al@acme.com", "[EXT] Ann Lee (Acme)", None, "Ann Lee"),
+        ("al@acme.com", "Ann Lee {contractor}", None, "Ann Lee"),
+        ("al@acme.com", "Ann Lee - Acme Robotics", None, "Ann Lee"),
+        ("al@acme.com", "Ann Lee \u2013 Acme", None, "Ann Lee"),
+        ("al@acme.com", "Ann Lee / Acme", None, "Ann Lee"),
+        ("al@acme.com", "Ann Lee \U0001f680", None, "Ann Lee"),
+        ("jl@x.fr", "Jean-Luc Picard", None, "Jean-Luc Picard"),
+        ("al@acme.com", "Ann's Office", None, None),
+        ("al@acme.com", "+1 555 0100", None, None),
+        ("al@acme.com", "(Acme)", None, None),
     ],
 )
 def test_display_name(
@@ -60,6 +70,8 @@ def obs(
         ("ann@acme.com", "LEE, ANN MARIE", "person", obs("Ann Marie Lee", "Ann", "Lee", 0.6)),
         ("ann@acme.com", "ann lee", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         ("ann@acme.com", "Dr. Ann Lee", "person", obs("Dr. Ann Lee", "Ann", "Lee", 0.6)),
+        ("ann@acme.com", "Lee, Ann, PhD", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
+        ("ann@acme.com", "Ann Lee, PhD", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         (
             "jan@x.nl",
             "van der Berg, Jan",
