@@ -133,7 +133,7 @@ class Perimeter:
     @classmethod
     def of(cls, policy: AccountPolicy) -> Perimeter:
         return cls(
-            owners=_emails(policy.owner_addresses),
+            owners=frozenset(mailbox_key(e) for e in _emails(policy.owner_addresses)),
             org_domains=frozenset(_idna_domain(d) for d in policy.org_domains if d.strip()),
             blocked_addresses=_emails(policy.blocklist.addresses),
             blocked_domains=frozenset(
@@ -146,11 +146,25 @@ class Perimeter:
         return email in self.blocked_addresses or domain_within(domain, self.blocked_domains)
 
     def internal_reason(self, email: str) -> str | None:
-        if email in self.owners:
+        if mailbox_key(email) in self.owners:
             return "owner"
         if domain_within(email.rpartition("@")[2], self.org_domains):
             return "org-domain"
         return None
+
+
+# Providers that deliver "a.nn+tag@gmail.com" to ann@gmail.com. Used only to
+# recognise the owner's own aliases; contacts still match by exact address.
+_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address delivers to: plus-tag dropped, Gmail dots ignored."""
+    local, _, domain = email.rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in _DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), _DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"
 
 
 def _emails(values: Iterable[str]) -> frozenset[str]:

@@ -12,7 +12,9 @@ from tests.unit.test_matcher_extract import mail
 PERIMETER = Perimeter.of(
     AccountPolicy(
         account="acct",
-        owner_addresses=frozenset({"Me@OurCo.com", "me@bücher.de", "not an address"}),
+        owner_addresses=frozenset(
+            {"Me@OurCo.com", "me@bücher.de", "not an address", "Rep.Name@googlemail.com"}
+        ),
         org_domains=frozenset({"OurCo.com", " "}),
         blocklist=Blocklist(
             addresses=frozenset({"Spouse@Gmail.com"}), domains=frozenset({"Bank.Example"})
@@ -33,6 +35,11 @@ def of(email: str) -> Address:
         ("me@ourco.com", "internal", "owner"),
         ("ME@OURCO.COM", "internal", "owner"),
         ("me@xn--bcher-kva.de", "internal", "owner"),
+        ("me+crm@xn--bcher-kva.de", "internal", "owner"),  # the owner's plus-alias
+        ("repname@gmail.com", "internal", "owner"),  # Gmail ignores dots
+        ("rep.name+news@gmail.com", "internal", "owner"),
+        ("rep.name@gmail.co", "person", "person"),
+        ("rep.name@outlook.com", "person", "person"),
         ("col@ourco.com", "internal", "org-domain"),
         ("col@eu.sales.ourco.com", "internal", "org-domain"),
         ("noreply@ourco.com", "internal", "org-domain"),  # our own systems: colleagues' side
@@ -168,7 +175,9 @@ def test_blocklist(email: str, blocked: bool) -> None:
 
 
 def test_perimeter_normalizes_policy_values() -> None:
-    assert PERIMETER.owners == frozenset({"me@ourco.com", "me@xn--bcher-kva.de"})
+    assert PERIMETER.owners == frozenset(
+        {"me@ourco.com", "me@xn--bcher-kva.de", "repname@gmail.com"}
+    )
     assert PERIMETER.org_domains == frozenset({"ourco.com"})
     assert PERIMETER.blocked_domains == frozenset({"bank.example"})
 
