@@ -12,26 +12,13 @@ cursor (``CalendarCursor``) carries everything needed to resume::
                    a half-consumed recurring object is resumed by its offset
     nothing pending --REPORT sync-collection(token)--> changed -> pending, 404 -> removed
                      (mode "etag": PROPFIND Depth 1, compare ETags; gone -> removed)
-    token refused with DAV:valid-sync-token (Radicale 403, others 409/412) -> CursorExpired
+    a listing with a 507 for the collection (RFC 6578 3.6, paged) -> has_more, ask again
+    token refused with DAV:valid-sync-token (Radicale 403, others 409/412), or
+    sync-collection no longer offered -> CursorExpired (the agent resyncs the window)
 
 A poll with no changes is therefore one REPORT (or one PROPFIND) per calendar.
 
-Source refs: one calendar object (href) expands to many occurrences, and
-storage keys a copy on (account, provider_id). So an occurrence of a series
-has ``provider_id = path + "#" + RECURRENCE-ID (UTC)``, and a single event
-``provider_id = path``. When a series object is deleted or rewritten the
-connector must name the copies that went away, which the server can no longer
-tell it: the cursor keeps ``series`` = {path: RECURRENCE-IDs captured}, for
-recurring objects only (single events need no memory: their ref is the path).
-Only occurrences inside the current window are ever reported removed, so a
-meeting that merely slid out of the backfill window stays captured.
-
-Size trade-offs: sync mode keeps one token plus the series map (bounded by
-``max_occurrences`` per recurring object in the window); ETag mode also keeps
-``{href: etag}`` for every object of the calendar (about 100 bytes each), the
-price of detecting deletions on a server without sync-collection. ETag mode
-lists the whole collection (PROPFIND) rather than a time-range query so an
-event leaving the window is not mistaken for a deletion.
+Source refs, the series memory and the cursor's size: ``connectors.caldav_state``.
 
 When the look-ahead end moves on by more than ``REEXPAND_AFTER`` since the
 series were last expanded, their objects are fetched again so new
@@ -42,7 +29,7 @@ change on the server.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -52,6 +39,7 @@ from connectors.base import (
     Limits,
     Window,
 )
+from connectors.caldav_state import CalendarCursor, copy_id, in_window, occurrence_key, stamp
 from connectors.http import (
     Auth,
     BasicAuth,
@@ -84,56 +72,6 @@ REEXPAND_AFTER = timedelta(days=1)
 # Statuses with which a server says "no sync-collection here" (RFC 6578 is optional).
 _SYNC_UNSUPPORTED = frozenset({400, 403, 405, 409, 412, 415, 422, 501})
 _GONE = "gone"  # multiget: the object was deleted after it was listed
-
-
-def stamp(when: datetime) -> str:
-    """RECURRENCE-ID key: UTC, basic format; sorts as it compares."""
-    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarCursor:
-    """Where one calendar's sync stands; stored by the agent as JSON."""
-
-    mode: str  # "sync" (RFC 6578 token) or "etag" (fallback)
-    token: str | None = None
-    etags: dict[str, str] = field(default_factory=dict)  # mode "etag": href -> ETag
-    pending: tuple[tuple[str, int], ...] = ()  # (href, occurrences already returned)
-    series: dict[str, list[str]] = field(default_factory=dict)  # path -> RECURRENCE-IDs
-    expanded_until: str = ""  # window end when the series were last expanded
-    initial: bool = False  # draining the first listing: no earlier copies to replace
-    truncated: bool = False  # the server paged its listing (507): ask again with the token
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "sync_token": self.token,
-            "etags": self.etags,
-            "pending": [list(p) for p in self.pending],
-            "series": self.series,
-            "expanded_until": self.expanded_until,
-            "initial": self.initial,
-            "truncated": self.truncated,
-        }
-
-    @classmethod
-    def from_json(cls, stream: str, raw: Cursor) -> CalendarCursor:
-        try:
-            mode = raw["mode"]
-            if mode not in ("sync", "etag"):
-                raise ValueError(mode)
-            return cls(
-                mode=mode,
-                token=None if raw.get("sync_token") is None else str(raw["sync_token"]),
-                etags={str(k): str(v) for k, v in dict(raw.get("etags") or {}).items()},
-                pending=tuple((str(h), max(0, int(n))) for h, n in raw.get("pending") or ()),
-                series={str(k): [str(r) for r in v] for k, v in (raw.get("series") or {}).items()},
-                expanded_until=str(raw.get("expanded_until") or ""),
-                initial=bool(raw.get("initial", False)),
-                truncated=bool(raw.get("truncated", False)),
-            )
-        except (KeyError, TypeError, ValueError):
-            raise CursorExpired(stream, "unreadable cursor") from None
 
 
 @dataclass
@@ -319,7 +257,7 @@ class CaldavConnector:
         for path in paths:
             rids = [r for r in series.pop(path, []) if self._in_window(r)]
             progress.removed.append(SourceRef(self.name, stream, path))
-            progress.removed.extend(SourceRef(self.name, stream, f"{path}#{r}") for r in rids)
+            progress.removed.extend(SourceRef(self.name, stream, copy_id(path, r)) for r in rids)
 
     def _reexpand_if_due(self, url: str, state: CalendarCursor) -> CalendarCursor:
         """Queue the series again once the window end moved on: new occurrences entered."""
@@ -333,7 +271,7 @@ class CaldavConnector:
         return replace(state, pending=state.pending + extra, expanded_until=until)
 
     def _in_window(self, rid: str) -> bool:
-        return stamp(self.window.since) <= rid < stamp(self.window.until)
+        return in_window(rid, self.window)
 
     # -- fetching: changed objects into records ----------------------------------------
 
@@ -402,7 +340,7 @@ class CaldavConnector:
             progress.errors.append(IngestError(ref, found, "server sent no usable object"))
             return None
         meetings, errors = parse_calendar(found, ref, self.window, self.limits)
-        meetings = sorted((self._keyed(m, path, stream) for m in meetings), key=_occurrence_key)
+        meetings = sorted((self._keyed(m, path, stream) for m in meetings), key=occurrence_key)
         if skip == 0:
             progress.errors.extend(errors)
             recurring = b"RRULE" in found or b"RDATE" in found
@@ -414,8 +352,7 @@ class CaldavConnector:
 
     def _keyed(self, meeting: Meeting, path: str, stream: str) -> Meeting:
         rid = meeting.recurrence_id
-        provider_id = f"{path}#{stamp(rid)}" if rid is not None else path
-        return replace(meeting, source=SourceRef(self.name, stream, provider_id))
+        return replace(meeting, source=SourceRef(self.name, stream, copy_id(path, rid)))
 
     def _note_series(
         self,
@@ -431,7 +368,7 @@ class CaldavConnector:
         before = series.get(path)
         if before is not None:
             dropped = [r for r in before if r not in now and self._in_window(r)]
-            progress.removed.extend(SourceRef(self.name, stream, f"{path}#{r}") for r in dropped)
+            progress.removed.extend(SourceRef(self.name, stream, copy_id(path, r)) for r in dropped)
         elif now and not progress.initial:
             # Possibly a single event that became a series: its copy was keyed by the path.
             progress.removed.append(SourceRef(self.name, stream, path))
@@ -446,10 +383,6 @@ def _truncated(url: str, listing: Multistatus) -> bool:
     (Google pages a calendar's changes a few hundred at a time)."""
     own = href_path(url, url)
     return any(r.status == 507 and href_path(url, r.href) == own for r in listing.responses)
-
-
-def _occurrence_key(meeting: Meeting) -> tuple[str, str]:
-    return (stamp(meeting.recurrence_id) if meeting.recurrence_id else "", meeting.uid)
 
 
 def from_settings(account: Any, window: Window, limits: Limits) -> CaldavConnector:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from connectors.base import CursorExpired
-from connectors.caldav import CalendarCursor, stamp
+from connectors.base import CursorExpired, Window
+from connectors.caldav_state import CalendarCursor, copy_id, in_window, stamp
 from connectors.records import Cursor
 
 
@@ -47,3 +47,18 @@ def test_recurrence_keys_are_utc_and_sort_as_time() -> None:
     berlin = datetime(2026, 12, 1, 11, 0, tzinfo=timezone(timedelta(hours=1)))
     assert stamp(berlin) == "20261201T100000Z"
     assert stamp(datetime(2026, 12, 1, 9, tzinfo=UTC)) < stamp(berlin)
+
+
+def test_copy_ids_name_the_object_and_the_occurrence() -> None:
+    rid = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert copy_id("/c/a b.ics", None) == "/c/a b.ics"
+    assert copy_id("/c/s.ics", rid) == "/c/s.ics#20261201T100000Z"
+    assert copy_id("/c/s.ics", "20261201T100000Z") == copy_id("/c/s.ics", rid)
+
+
+def test_in_window_is_half_open() -> None:
+    window = Window(datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))
+    assert in_window("20261201T000000Z", window)
+    assert in_window("20261201T235959Z", window)
+    assert not in_window("20261202T000000Z", window)
+    assert not in_window("20261130T235959Z", window)
