@@ -293,6 +293,12 @@ def _title_and_company(segment: str) -> tuple[str, str | None]:
         tail = parts[1].strip()
         if tail[:1].isupper():
             return parts[0], tail
+    # "Managing Director of ACME" names it too, but "Professor of Economics"
+    # does not: after "of" only a company or an acronym counts.
+    title, of, tail = segment.partition(" of ")
+    named = sl.is_company(tail, None) or any(len(t) > 1 and t.isupper() for t in tail.split())
+    if of and named and sl.is_title(title) and not sl.is_title(tail):
+        return title, tail.strip()
     return segment, None
 
 

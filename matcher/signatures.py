@@ -155,12 +155,16 @@ def _content_end(lines: list[str]) -> int:
 
 def _is_trailing(line: str) -> bool:
     stripped = line.strip()
-    return not stripped or bool(sl.RULE.fullmatch(stripped)) or sl.is_footer(stripped)
+    # Lines without a letter or digit are rules or mis-decoded characters ("?").
+    return not any(ch.isalnum() for ch in stripped) or sl.is_footer(stripped)
 
 
 def _skip_trailing(lines: list[str], end: int, floor: int) -> int:
     while end > floor and _is_trailing(lines[end - 1]):
         end -= 1
+        # An attachment note wrapped over two lines: " - Long name of\nthe file.doc".
+        if end > floor and lines[end - 1].strip().startswith("- "):
+            end -= 1
     return end
 
 

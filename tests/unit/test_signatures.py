@@ -374,3 +374,44 @@ def test_name_only_header_takes_the_address_its_signature_gives() -> None:
         ("phone", "+17135554693"),
         ("email", "john.smith@acme.com"),
     ]
+
+
+def test_layout_rules_for_organisations_titles_and_wrapped_numbers() -> None:
+    text = (
+        "The well logs are attached; the interpretation follows next week.\n\n"
+        "Ryan F. Ruppert\n"
+        "Senior Geologist\n"
+        "West Texas Geoscience\n"
+        "ExxonMobil Production Co.\n"
+        "P.O. Box 4697, Houston, Texas 77067\n"
+        "Tel: (713)\n"
+        "431-1839\n\n"
+        " - Well logs April.pdf\n"
+        " - Interpretation notes for the\n"
+        "North field.doc\n"
+    )
+    sender = Address.of("ryan.ruppert@exxonmobil.com")
+    found = only(text, sender)
+    assert found.block is not None and found.block.text.endswith("431-1839")
+    assert fields(found) == [
+        ("name", "Ryan F. Ruppert"),
+        ("title", "Senior Geologist"),
+        ("company", "West Texas Geoscience, ExxonMobil Production Co."),
+        ("address", "P.O. Box 4697, Houston, Texas 77067"),
+        ("phone", "+17134311839"),
+    ]
+
+
+def test_title_of_an_organisation_is_split_but_of_a_subject_is_not() -> None:
+    text = "See you there.\n\n-- \nMichael Rochman\nManaging Director of SPURR and CUB\n"
+    assert fields(only(text, Address.of("rochmanm@spurr.org", "Michael Rochman"))) == [
+        ("name", "Michael Rochman"),
+        ("title", "Managing Director"),
+        ("company", "SPURR and CUB"),
+    ]
+    text = "See you there.\n\n-- \nAnna Berg\nProfessor of Economics\nanna@uni.example\n"
+    assert fields(only(text, Address.of("anna@uni.example", "Anna Berg"))) == [
+        ("name", "Anna Berg"),
+        ("title", "Professor of Economics"),
+        ("email", "anna@uni.example"),
+    ]
