@@ -1,0 +1,169 @@
+"""CalDAV accounts through the whole agent pass (config -> connector -> matcher -> storage).
+
+Acceptance of issue 5 at the level the user sees: one interaction per
+meeting however many reps hold it, rooms never become participants, a 401
+marks only that account ``needs_reauth``, and an invalid sync-token resyncs
+without a duplicate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.sync import sync_once
+from config.loader import load_text
+from config.settings import Settings
+from matcher.plan import Plan
+from storage.database import Database, open_database
+from tests.servers.radicale import CalendarUser, RadicaleServer, ics_event
+
+pytestmark = pytest.mark.server
+
+ME = ";CN=Rep One:mailto:rep1@ours.example"
+ANN = ";CN=Ann Lee;PARTSTAT=ACCEPTED:mailto:ann@client.example"
+ROOM = ";CN=Board Room;CUTYPE=ROOM:mailto:board@rooms.example"
+
+
+def stamp(when: datetime) -> str:
+    return when.strftime("%Y%m%dT%H%M%SZ")
+
+
+# Meetings must lie in the agent's window, which it computes from the real clock.
+SOON = (datetime.now(UTC) + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def db(sqlite_url: str) -> Iterator[Database]:
+    database = open_database(sqlite_url)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def other_user(server: RadicaleServer) -> CalendarUser:
+    user = CalendarUser(server, f"u{uuid.uuid4().hex[:10]}", uuid.uuid4().hex)
+    server.add_user(user.name, user.password)
+    return user
+
+
+def settings_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[CalendarUser, str]]
+) -> Settings:
+    """YAML as an admin writes it; passwords travel as ${ENV} references."""
+    lines = ["org_domains: [ours.example]", "accounts:"]
+    for name, (user, password) in accounts.items():
+        var = f"CALDAV_PW_{name.upper().replace('-', '_')}"
+        monkeypatch.setenv(var, password)
+        lines += [
+            f"  - name: {name}",
+            "    kind: caldav",
+            "    owner: rep1@ours.example",
+            f"    url: {user.url}",
+            f"    username: {user.name}",
+            f"    password: ${{{var}}}",
+            "    backfill: 30d",
+            "    lookahead: 30d",
+            "    batch_size: 2",
+        ]
+    return load_text("\n".join(lines) + "\n", base_dir=tmp_path)
+
+
+def meeting_rows(db: Database) -> dict[str, tuple[str, list[str], list[tuple[str, bool]]]]:
+    """identity -> (status, participant emails, [(account, removed)] of its sources)."""
+    found = {}
+    for view in db.list_interactions(limit=1000):
+        assert view.identity not in found, f"{view.identity} stored twice"
+        found[view.identity] = (
+            view.status,
+            sorted(p.email for p in view.participants),
+            sorted((s.account, s.removed) for s in view.sources),
+        )
+    return found
+
+
+def test_reps_share_one_interaction_rooms_excluded_and_a_401_stays_with_its_account(
+    radicale: CalendarUser,
+    radicale_server: RadicaleServer,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rep2 = other_user(radicale_server)
+    invite = ics_event(
+        "review@ours",
+        stamp(SOON),
+        summary="Review",
+        organizer=ME,
+        attendees=(ANN, ROOM),
+    )
+    for user in (radicale, rep2):
+        user.make_calendar("work")
+        user.put("work", "review.ics", invite)
+    radicale.put("work", "solo.ics", ics_event("solo@ours", stamp(SOON + timedelta(days=1))))
+    wrong = "wrong-" + uuid.uuid4().hex
+    settings = settings_for(
+        tmp_path,
+        monkeypatch,
+        {
+            "rep1": (radicale, radicale.password),
+            "locked": (rep2, wrong),
+            "rep2": (rep2, rep2.password),
+        },
+    )
+    reports = {r.account: r for r in sync_once(settings, db)}
+    assert {name: r.outcome for name, r in reports.items()} == {
+        "rep1": "ok",
+        "locked": "needs_reauth",
+        "rep2": "ok",
+    }
+    assert wrong not in reports["locked"].message
+    status = {s.name: s.state for s in db.account_status()}
+    assert status == {"rep1": "ok", "locked": "needs_reauth", "rep2": "ok"}
+    assert meeting_rows(db) == {
+        "ical:review@ours|": (
+            "confirmed",
+            ["ann@client.example", "rep1@ours.example"],
+            [("rep1", False), ("rep2", False)],
+        ),
+        "ical:solo@ours|": ("confirmed", [], [("rep1", False)]),
+    }
+
+
+def test_an_invalid_sync_token_resyncs_without_duplicates_and_deletions_are_removed(
+    radicale: CalendarUser, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = radicale.make_calendar("work")
+    for n in range(3):
+        start = stamp(SOON + timedelta(hours=n))
+        radicale.put("work", f"{n}.ics", ics_event(f"m{n}@ours", start, attendees=(ANN,)))
+    settings = settings_for(tmp_path, monkeypatch, {"rep1": (radicale, radicale.password)})
+    (first,) = sync_once(settings, db)
+    assert (first.outcome, first.records, first.resynced) == ("ok", 3, False)
+    cursor = db.load_cursor("rep1", stream)
+    assert cursor is not None
+    # The server forgot the token (restored from backup): the stored cursor names it.
+    forgotten = {**cursor, "sync_token": "http://radicale.org/ns/sync/" + "a" * 64}
+    db.apply(Plan(account="rep1"), stream, forgotten)
+    radicale.put("work", "new.ics", ics_event("new@ours", stamp(SOON + timedelta(hours=5))))
+    (second,) = sync_once(settings, db)
+    assert (second.outcome, second.resynced) == ("ok", True)
+    assert sorted(meeting_rows(db)) == [
+        "ical:m0@ours|",
+        "ical:m1@ours|",
+        "ical:m2@ours|",
+        "ical:new@ours|",
+    ]
+    radicale.delete("work", "1.ics")
+    (third,) = sync_once(settings, db)
+    assert (third.outcome, third.resynced) == ("ok", False)
+    rows = meeting_rows(db)
+    assert rows["ical:m1@ours|"] == ("removed", ["ann@client.example"], [("rep1", True)])
+    assert [rows[i][0] for i in ("ical:m0@ours|", "ical:m2@ours|", "ical:new@ours|")] == [
+        "confirmed"
+    ] * 3
