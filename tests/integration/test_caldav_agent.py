@@ -167,3 +167,10 @@ def test_an_invalid_sync_token_resyncs_without_duplicates_and_deletions_are_remo
     assert [rows[i][0] for i in ("ical:m0@ours|", "ical:m2@ours|", "ical:new@ours|")] == [
         "confirmed"
     ] * 3
+    start = stamp(SOON)
+    radicale.put("work", "0.ics", ics_event("m0@ours", start, summary="Moved", sequence=1))
+    (fourth,) = sync_once(settings, db)
+    assert (fourth.outcome, fourth.records) == ("ok", 1)
+    views = {v.identity: v for v in db.list_interactions(limit=100)}
+    assert len(views) == 4
+    assert (views["ical:m0@ours|"].subject, views["ical:m0@ours|"].sequence) == ("Moved", 1)
