@@ -116,24 +116,33 @@ def labelled(data: dict[str, Any]) -> Labelled:
             for d in marks
             if start <= d["start"] < end and str(d["type"]).startswith("Body/Signature")
         ]
-        fields = [d for d in inside if d["type"] in _LABEL]
-        spans = [(d["start"], d["end"]) for d in inside if d["type"] == "Body/Signature"]
-        ignored += [
-            (d["start"], d["end"]) for d in inside if d["type"] == "Body/Signature/Disclaimer"
-        ]
-        if not fields:
-            ignored += spans
-            continue
-        person = _person(persons, identity)
-        for d in fields:
-            value = normalize(_LABEL[d["type"]], text[d["start"] : d["end"]])
-            if value:
-                person.values.setdefault(_LABEL[d["type"]], set()).add(value)
-        person.blocks.append(
-            (min(s for s, _ in spans), max(e for _, e in spans)) if spans
-            else (min(d["start"] for d in fields), max(d["end"] for d in fields))
-        )  # fmt: skip
+        _label_zone(text, inside, identity, persons, ignored)
     return Labelled(text, sender, sender_identity, persons, ignored)
+
+
+def _label_zone(
+    text: str,
+    inside: list[dict[str, Any]],
+    identity: set[str],
+    persons: list[Person],
+    ignored: list[tuple[int, int]],
+) -> None:
+    """Add one labelled zone's signature to its person (or to the ignored spans)."""
+    fields = [d for d in inside if d["type"] in _LABEL]
+    spans = [(d["start"], d["end"]) for d in inside if d["type"] == "Body/Signature"]
+    ignored += [(d["start"], d["end"]) for d in inside if d["type"] == "Body/Signature/Disclaimer"]
+    if not fields:
+        ignored += spans
+        return
+    person = _person(persons, identity)
+    for d in fields:
+        value = normalize(_LABEL[d["type"]], text[d["start"] : d["end"]])
+        if value:
+            person.values.setdefault(_LABEL[d["type"]], set()).add(value)
+    person.blocks.append(
+        (min(s for s, _ in spans), max(e for _, e in spans)) if spans
+        else (min(d["start"] for d in fields), max(d["end"] for d in fields))
+    )  # fmt: skip
 
 
 def _nearest_author(froms: list[tuple[int, str]]) -> set[str]:
@@ -228,22 +237,7 @@ def score(gold: Labelled, found: list[AuthorSignature], tally: Tally, region: st
             key=lambda i: _closeness(gold.persons[i].identity, identity_of(item)),
         )
         if item.block is not None:
-            span = (item.block.start, item.block.end)
-            matched = [
-                i
-                for i, (p, b) in enumerate(gold_blocks)
-                if gold.persons.index(p) in persons and overlaps(span, [b])
-            ]
-            if matched:
-                hit.update(matched)
-                tally.add("block", tp=1)
-            elif not overlaps(span, gold.ignored):
-                tally.add("block", fp=1)
-            any_gold = [b for _, b in gold_blocks]
-            if overlaps(span, any_gold):
-                tally.add("block (overlap only)", tp=1)
-            elif not overlaps(span, gold.ignored):
-                tally.add("block (overlap only)", fp=1)
+            _score_block(gold, (item.block.start, item.block.end), persons, hit, tally)
         key = persons[0] if persons else -1 - len(predicted)
         values = predicted.setdefault(key, {})
         for obs in item.observations:
@@ -260,6 +254,25 @@ def score(gold: Labelled, found: list[AuthorSignature], tally: Tally, region: st
         for kind in FIELDS:
             w, g = want.get(kind, set()), got.get(kind, set())
             tally.add(kind, tp=len(w & g), fp=len(g - w), fn=len(w - g))
+
+
+def _score_block(
+    gold: Labelled, span: tuple[int, int], persons: list[int], hit: set[int], tally: Tally
+) -> None:
+    """One predicted block: correct when it overlaps a block of its own author."""
+    gold_blocks = [(gold.persons.index(p), b) for p in gold.persons for b in p.blocks]
+    matched = [
+        i for i, (who, b) in enumerate(gold_blocks) if who in persons and overlaps(span, [b])
+    ]
+    if matched:
+        hit.update(matched)
+        tally.add("block", tp=1)
+    elif not overlaps(span, gold.ignored):
+        tally.add("block", fp=1)
+    if overlaps(span, [b for _, b in gold_blocks]):
+        tally.add("block (overlap only)", tp=1)
+    elif not overlaps(span, gold.ignored):
+        tally.add("block (overlap only)", fp=1)
 
 
 def _spans(found: list[AuthorSignature]) -> list[tuple[int, int]]:
