@@ -440,3 +440,25 @@ def test_object_names_that_need_escaping_keep_one_provider_id(radicale: Calendar
         stream + "a+b.ics#20261203T100000Z",
         stream + "team réunion.ics",
     ]
+
+
+def test_multiget_halves_while_responses_exceed_the_cap(radicale: CalendarUser) -> None:
+    stream = radicale.make_calendar("work")
+    note = "DESCRIPTION:" + "n" * 5_000
+    for n in range(4):
+        radicale.put("work", f"{n}.ics", ics_event(f"e{n}@x", "20261201T100000Z", extra=(note,)))
+    radicale.put("work", "big.ics", ics_event("big@x", "20261201T100000Z", extra=(note * 3,)))
+    counter = CountingAdapter()
+    client = HttpClient(
+        auth=BasicAuth(radicale.name, lambda: radicale.password), max_response_bytes=12_000
+    )
+    client.mount("http://", counter)
+    got = fetch_all(CaldavConnector("rep1", radicale.url, WINDOW, client=client), stream, None)
+    assert sorted(m.identity for m in meetings(got.records)) == [f"ical:e{n}@x|" for n in range(4)]
+    assert [(e.source.provider_id, e.reason) for e in got.errors] == [
+        (stream + "big.ics", "ical-too-large")
+    ]
+    # The listing, then a halving tree over 5 objects: split at least once, and never
+    # more than 2n - 1 multigets however the objects fall.
+    multigets = counter.sent.count(("REPORT", stream)) - 1
+    assert 3 <= multigets <= 2 * 5 - 1
