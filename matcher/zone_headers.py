@@ -83,6 +83,8 @@ _ONE_LINE_NOTES = re.compile(
     r"(.{2,80}?)\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?:\s*[AP]M)?\s+To:\s.{0,2000}\sSubject:",
     re.IGNORECASE,
 )
+_ADDRESS_OPEN = re.compile(r"[<\[(]?[ \t]*(?:mailto:|smtp:)?[ \t]*$", re.IGNORECASE)
+_ADDRESS_CLOSE = re.compile(r"^[ \t]*[>\])]?")
 _SENT_BY = re.compile(r"sent by\s*:", re.IGNORECASE)
 _FORWARD_SUBJECT = re.compile(r"(?:fwd?|wg|tr|rv|doorst)\s*:", re.IGNORECASE)
 _ON_DATE = re.compile(r"\s+on\s+\d.*$|\s+\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}.*$", re.IGNORECASE)
@@ -325,12 +327,9 @@ def parse_person(value: str) -> tuple[Address | None, str | None]:
     address_text = email.group(0) if email else ""
     rest = value
     if email:
-        rest = re.sub(
-            r"[<\[(]?\s*(?:mailto:|smtp:)?" + re.escape(address_text) + r"\s*[>\])]?",
-            " ",
-            rest,
-            flags=re.IGNORECASE,
-        )
+        # Drop the address with its "<...>", "[mailto:...]" or "<SMTP:...>" wrapping.
+        before = _ADDRESS_OPEN.sub("", value[: email.start()])
+        rest = f"{before} {_ADDRESS_CLOSE.sub('', value[email.end() :])}"
     name = _clean_name(rest)
     address = Address.of(address_text, name) if address_text else None
     if address is None and email is None and "@" in value:

@@ -335,3 +335,18 @@ def test_cc_mail_reply_separator_with_author_field() -> None:
         "Carolyn Vavrek",
         "When would everyone like to meet?",
     )
+
+
+def test_crlf_input_and_android_attribution_keep_exact_offsets() -> None:
+    text = (
+        "Thanks!\r\n\r\n"
+        "On Mon, 2 Mar 2026, 10:15 John Smith, <john.smith@acme.com> wrote:\r\n"
+        "> Shipped.\r\n"
+    )
+    zones = split_zones(text, SENDER)
+    assert summary(zones) == [
+        ("own", "ann.lee@example.org", "Ann Lee", "Thanks!"),
+        ("reply", "john.smith@acme.com", "John Smith", "Shipped."),
+    ]
+    assert text[zones[1].start : zones[1].end] == "Shipped."
+    assert text[zones[0].start : zones[0].end] == "Thanks!"
