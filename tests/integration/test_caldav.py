@@ -97,6 +97,14 @@ def test_discovery_lists_event_calendars_from_any_starting_url(radicale: Calenda
     assert connect(radicale).streams() == everything  # server root: well-known + principal
     principal = radicale.url + radicale.name + "/"
     assert connect(radicale, url=principal).streams() == everything
+    counter = CountingAdapter()  # a URL that is no DAV resource: RFC 6764 bootstrapping
+    missing = f"{principal}no-such/"
+    assert connect(radicale, url=missing, counter=counter).streams() == everything
+    assert counter.sent[:3] == [
+        ("PROPFIND", f"/{radicale.name}/no-such/"),
+        ("PROPFIND", "/.well-known/caldav"),
+        ("PROPFIND", "/"),  # Radicale's 301 from the well-known URL, followed with the body
+    ]
     assert connect(radicale, url=radicale.url.rstrip("/") + work).streams() == [work]
     assert connect(radicale, calendars=["work"]).streams() == [work]
     assert connect(radicale, calendars=[mixed]).streams() == [mixed]
