@@ -23,8 +23,9 @@ What is fetched (invariant 6) is ``connectors.imap_fetch``'s business:
 per chunk of UIDs, one FETCH of BODYSTRUCTURE and the pipeline's header
 fields, then one FETCH per distinct set of text/calendar sections, all
 ``BODY.PEEK`` from a read-only EXAMINE, so ``\\Seen`` is never set and
-attachments are never downloaded. On Gmail (X-GM-EXT-1) a message is
-identified by X-GM-MSGID, the same in every folder.
+attachments are never downloaded. A copy is named (folder, message
+identity), so a resync after a UIDVALIDITY change finds the same copies; on
+Gmail (X-GM-EXT-1) by X-GM-MSGID, the same in every folder.
 
 Errors: a refused login is ``AuthError``; a dropped connection or timeout
 reconnects and retries the whole fetch with backoff (safe: nothing moves
@@ -143,6 +144,7 @@ class ImapConnector:
         self._client: IMAPClient | None = None
         self._selected: str | None = None
         self._gmail = False
+        self._condstore = False  # ENABLE CONDSTORE sent on this connection
 
     def __repr__(self) -> str:
         return (
@@ -235,11 +237,8 @@ class ImapConnector:
                 "check tls and port"
             ) from None
         self._login(client)
-        capabilities = client.capabilities()
-        if b"CONDSTORE" in capabilities:
-            # SELECT reports HIGHESTMODSEQ only once CONDSTORE is enabled (RFC 7162 3.1).
-            client.enable("CONDSTORE")
-        self._gmail = b"X-GM-EXT-1" in capabilities
+        self._gmail = client.has_capability("X-GM-EXT-1")
+        self._condstore = False
         return client
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -325,6 +324,12 @@ class ImapConnector:
         return replace(state, highestmodseq=int(modseq) if modseq else state.highestmodseq)
 
     def _select(self, client: IMAPClient, stream: str) -> dict[bytes, Any]:
+        if not self._condstore and client.has_capability("CONDSTORE"):
+            # SELECT reports HIGHESTMODSEQ only once CONDSTORE is enabled (RFC
+            # 7162 3.1). Enabled here, not at login, so an idle poll (STATUS
+            # only) does not pay for it.
+            client.enable("CONDSTORE")
+            self._condstore = True
         try:
             # EXAMINE: read-only, so the server cannot set \Seen or expunge.
             info: dict[bytes, Any] = client.select_folder(stream, readonly=True)

@@ -130,13 +130,18 @@ class FolderCapture:
         # Every literal we ask for is a capped partial fetch (BODY.PEEK[...]<0.n>).
         return max(self.limits.max_header_bytes + 1, self.text_bytes, self.calendar_cap)
 
-    def source(self, uid: int, items: FetchItems) -> SourceRef:
-        # Gmail's X-GM-MSGID is the same in every folder ("label") a message
-        # shows in, so the copies are one source item; elsewhere a UID is
-        # only unique within one folder and one UIDVALIDITY.
+    def source(self, uid: int, items: FetchItems, identity: str | None = None) -> SourceRef:
+        """Where a copy lives. Gmail's X-GM-MSGID is the same in every folder
+        ("label") a message shows in, so those copies are one source item.
+        Elsewhere a copy is (folder, message identity), which survives a
+        UIDVALIDITY change: the resync after one finds the same copies rather
+        than adding a second, stale one for every message. Only an item
+        without an identity (unparseable: an IngestError) is named by UID."""
         gm = items.get(b"X-GM-MSGID")
         if isinstance(gm, bytes) and gm.isdigit():
             return SourceRef(self.account, self.stream, f"gm:{gm.decode()}")
+        if identity is not None:
+            return SourceRef(self.account, self.stream, f"{self.stream}/{identity}")
         return SourceRef(self.account, self.stream, f"{self.stream}/{self.uidvalidity}/{uid}")
 
 
@@ -193,14 +198,13 @@ class _Chunk:
 
     def _build(self, uid: int, items: FetchItems, plan: BodyPlan, bodies: dict[str, bytes]) -> None:
         folder = self.folder
-        source = folder.source(uid, items)
         header = next((v for k, v in items.items() if k.startswith(b"BODY[HEADER")), None)
         try:
             headers = parse_header_block(
                 header if isinstance(header, bytes) else b"", folder.limits
             )
         except InvalidInput as exc:
-            self.errors.append(IngestError(source, exc.reason, exc.detail))
+            self.errors.append(IngestError(folder.source(uid, items), exc.reason, exc.detail))
             return
         text = None
         if plan.text is not None:
@@ -208,21 +212,21 @@ class _Chunk:
             payload = bodies.get(part.section, b"")
             text = decode_body(payload, part.transfer_encoding, part.charset, folder.text_bytes)
         size = items.get(b"RFC822.SIZE")
-        meetings = self._meetings(source, plan.calendars, bodies) if plan.calendars else []
-        self.records.append(
-            message_from_parts(
-                source,
-                headers,
-                text,
-                plan.text_is_html,
-                int(size) if isinstance(size, bytes) and size.isdigit() else 0,
-                meetings,
-            )
+        message = message_from_parts(
+            folder.source(uid, items),
+            headers,
+            text,
+            plan.text_is_html,
+            int(size) if isinstance(size, bytes) and size.isdigit() else 0,
         )
+        # The copy is named by the message's identity, known only now.
+        source = folder.source(uid, items, message.identity)
+        meetings = self._meetings(source, plan.calendars, bodies) if plan.calendars else ()
+        self.records.append(replace(message, source=source, meetings=meetings))
 
     def _meetings(
         self, source: SourceRef, parts: tuple[BodyPart, ...], bodies: dict[str, bytes]
-    ) -> list[Meeting]:
+    ) -> tuple[Meeting, ...]:
         folder = self.folder
         # Same provider id convention as connectors.mime: the message owns its own.
         calendar_source = replace(source, provider_id=source.provider_id + "#calendar")
@@ -241,4 +245,4 @@ class _Chunk:
             self.errors.extend(failed)
             for meeting in found:  # the same invitation may come twice (inline and .ics)
                 meetings.setdefault(meeting.identity, meeting)
-        return list(meetings.values())
+        return tuple(meetings.values())

@@ -12,7 +12,8 @@ from connectors.base import Connector, CursorExpired, Limits, Window
 from connectors.imap import ImapConnector
 from connectors.records import Batch, Cursor, Message
 from tests.contract import ConnectorContract, drain
-from tests.servers.dovecot import ImapProxy, MailUser
+from tests.servers.dovecot import MailUser
+from tests.servers.imap_proxy import ImapProxy
 
 pytestmark = pytest.mark.server
 
@@ -294,6 +295,11 @@ def test_uidvalidity_change_expires_the_cursor_and_backfill_gives_the_same_messa
     assert caught.value.stream == "Projects"
     again = drain(connector, "Projects", None, 10)
     assert again.identities == first.identities
+    # The same copies, not a second set: a copy is (folder, identity), not a UID.
+    assert {r.source for r in again.records} == {r.source for r in first.records}
+    assert sorted(r.source.provider_id for r in first.records) == [
+        f"Projects/msgid:m{n}@northwind.example" for n in range(3)
+    ]
     assert again.cursor is not None and first.cursor is not None
     assert again.cursor["uidvalidity"] != first.cursor["uidvalidity"]
 

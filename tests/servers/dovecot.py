@@ -127,6 +127,7 @@ class DovecotServer:
 
     def __init__(self, root: Path, tls_files: TlsFiles | None = None) -> None:
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.tls_files = tls_files
         self.ids = Identities.for_this_process()
         self.port = 0

@@ -1,0 +1,267 @@
+"""IMAP backfill benchmark: the agent against mbsync on the same private Dovecot mailbox.
+
+    python bench/imap_backfill.py [--messages 20000] [--seed 1] [--batch-size 500]
+
+Generates a realistic mailbox (``bench.mailgen``: threads with signatures and
+quoted replies both ways, newsletters, notifications, invitations, ~15% with
+a 150 KB attachment), loads it into a private Dovecot (INBOX and Sent) with
+MULTIAPPEND, then:
+
+1. captures it with the real agent (``agent.sync.sync_once``: IMAP connector,
+   matcher, SQLite storage, one transaction per batch) into a fresh
+   database, in a child process so its peak RSS is its own; prints
+   messages/s, peak RSS, and the bytes Dovecot sent per message (from its
+   own "Logged out ... out=N" lines) against the average message size;
+2. mirrors the same folders with ``mbsync`` (Debian package isync) into a
+   Maildir and prints capture time / mirror time (target: <= 0.5);
+3. runs one more agent pass with no new mail, through a TCP proxy that
+   counts IMAP commands, and prints the commands and the time.
+
+Targets: capture <= 0.5 x mbsync, bytes per message < 10% of the average
+message size, peak RSS < 250 MB. It asserts nothing: figures are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PASSWORD_VAR = "AUTOCAPTURE_BENCH_IMAP_PASSWORD"
+CONFIG = """\
+database_url: sqlite:///{db}
+org_domains: [{org}]
+accounts:
+  - name: bench-imap
+    kind: imap
+    owner: [{owner}]
+    host: 127.0.0.1
+    port: {port}
+    tls: none
+    allow_plaintext: true
+    username: {user}
+    password: ${{{password_var}}}
+    backfill: 36500d
+    batch_size: {batch}
+    privacy: full
+"""
+MBSYNC = """\
+IMAPAccount bench
+Host 127.0.0.1
+Port {port}
+User {user}
+PassCmd "printenv {password_var}"
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path {maildir}/
+Inbox {maildir}/INBOX
+SubFolders Verbatim
+
+Channel bench
+Far :remote:
+Near :local:
+Patterns INBOX Sent
+Create Near
+Sync Pull
+SyncState *
+"""
+
+
+def capture(config: Path) -> dict[str, float]:
+    """Runs in the child: one agent pass, timed from the first fetch to the last commit."""
+    from agent.sync import sync_once
+    from config.loader import load
+    from storage import open_database
+
+    settings = load(config)
+    db = open_database(settings.database_url)
+    start = time.perf_counter()
+    reports = sync_once(settings, db)
+    seconds = time.perf_counter() - start
+    counts = db.counts()
+    db.close()
+    failures = [r for r in reports if r.outcome != "ok"]
+    for failure in failures:
+        print(f"{failure.account}: {failure.outcome}: {failure.message}", file=sys.stderr)
+    return {
+        "seconds": seconds,
+        "records": sum(r.records for r in reports),
+        "errors": sum(r.errors for r in reports),
+        "failed": len(failures),
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **{f"db_{k}": float(v) for k, v in counts.items()},
+    }
+
+
+def run_capture(config: Path) -> dict[str, float]:
+    child = subprocess.run(
+        [sys.executable, __file__, "--capture", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if child.returncode != 0:
+        sys.exit(f"capture failed:\n{child.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
+    return result
+
+
+def load_mailbox(user: object, n: int, seed: int) -> tuple[int, int]:
+    """Generate and MULTIAPPEND the mailbox; (messages, bytes)."""
+    from bench.mailgen import generate_mail
+
+    total = count = 0
+    batches: dict[str, list[bytes]] = {"INBOX": [], "Sent": []}
+    with user.client() as client:  # type: ignore[attr-defined]
+        for mail in generate_mail(n, seed):
+            batches[mail.folder].append(mail.raw)
+            total += len(mail.raw)
+            count += 1
+            if len(batches[mail.folder]) >= 500:
+                client.multiappend(mail.folder, batches[mail.folder])
+                batches[mail.folder] = []
+        for folder, rest in batches.items():
+            if rest:
+                client.multiappend(folder, rest)
+    return count, total
+
+
+def out_bytes(log: Path, user: str) -> list[int]:
+    """Bytes Dovecot sent in each finished session of ``user``, from its logout lines."""
+    pattern = re.compile(rf"imap\({re.escape(user)}\).*Logged out .*?\bout=(\d+)")
+    return [int(m.group(1)) for m in pattern.finditer(log.read_text(errors="replace"))]
+
+
+def settle_sessions(log: Path, user: str, expected: int, timeout: float = 10.0) -> list[int]:
+    """Dovecot writes a logout line just after the client leaves: wait for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = out_bytes(log, user)
+        if len(found) >= expected:
+            return found
+        time.sleep(0.1)
+    return out_bytes(log, user)
+
+
+def run_mbsync(work: Path, port: int, user: str) -> float:
+    maildir = work / "maildir"
+    maildir.mkdir()
+    rc = work / "mbsyncrc"
+    rc.write_text(MBSYNC.format(port=port, user=user, password_var=PASSWORD_VAR, maildir=maildir))
+    start = time.perf_counter()
+    subprocess.run(["mbsync", "-q", "-c", str(rc), "-a"], check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.capture:
+        print(json.dumps(capture(args.capture)))
+        return
+    if shutil.which("mbsync") is None:
+        sys.exit("mbsync is missing: apt-get install isync")
+    from bench.mailgen import ORG_DOMAIN, OWNER
+    from tests.servers.dovecot import DovecotServer, MailUser
+    from tests.servers.imap_proxy import ImapProxy
+
+    with tempfile.TemporaryDirectory(prefix="autocapture-imap-bench-") as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o755)  # Dovecot's mail user must reach its home below
+        server = DovecotServer(work / "dovecot")
+        user = MailUser(server, "bench", uuid.uuid4().hex)
+        os.environ[PASSWORD_VAR] = user.password
+        server.add_user(user.name, user.password)
+        server.start()
+        try:
+            n, size = load_mailbox(user, args.messages, args.seed)
+            print(
+                f"mailbox             {n} messages, {size / 1e6:.1f} MB "
+                f"({size / n / 1024:.1f} KiB/message) in INBOX and Sent",
+                flush=True,
+            )
+            sessions = len(settle_sessions(server.log, user.name, 1))
+
+            def config_for(port: int) -> Path:
+                path = work / f"bench-{port}.yaml"
+                path.write_text(
+                    CONFIG.format(
+                        db=work / "bench.db",
+                        org=ORG_DOMAIN,
+                        owner=OWNER,
+                        port=port,
+                        user=user.name,
+                        password_var=PASSWORD_VAR,
+                        batch=args.batch_size,
+                    )
+                )
+                return path
+
+            result = run_capture(config_for(server.port))
+            fetched = sum(settle_sessions(server.log, user.name, sessions + 1)[sessions:])
+            mirror = run_mbsync(work, server.port, user.name)
+            proxy = ImapProxy(server.port)
+            idle = run_capture(config_for(proxy.port))
+            proxy.close()
+            report(n, size, result, fetched, mirror, idle, proxy.command_names())
+        finally:
+            server.stop()
+
+
+def report(
+    n: int,
+    size: int,
+    r: dict[str, float],
+    fetched: int,
+    mirror: float,
+    idle: dict[str, float],
+    commands: list[str],
+) -> None:
+    average = size / n
+    per_message = fetched / n
+    print(
+        f"capture             {r['seconds']:.2f} s ({n / r['seconds']:.0f} messages/s), "
+        f"{r['records']:.0f} records, {r['errors']:.0f} errors, {r['failed']:.0f} failed accounts"
+    )
+    print(
+        f"database            {r.get('db_contacts', 0):.0f} contacts, "
+        f"{r.get('db_interactions', 0):.0f} interactions"
+    )
+    print(
+        f"bytes fetched       {per_message:.0f} B/message vs {average:.0f} B average message "
+        f"= {100 * per_message / average:.1f}%  (target < 10%)"
+    )
+    print(f"peak RSS (capture)  {r['rss_mb']:.0f} MB  (target < 250 MB)")
+    print(f"mbsync mirror       {mirror:.2f} s")
+    print(f"ratio capture/mbsync {r['seconds'] / mirror:.2f}  (target <= 0.5)")
+    fetches = sum(1 for c in commands if c.endswith("FETCH"))
+    print(
+        f"idle poll           {len(commands)} IMAP commands ({' '.join(commands)}), "
+        f"{fetches} FETCH, {idle['seconds'] * 1000:.0f} ms, {idle['records']:.0f} records"
+    )
+
+
+if __name__ == "__main__":
+    main()
