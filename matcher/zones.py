@@ -146,12 +146,10 @@ def _from_header(header: Header, depth: int) -> _Open:
 
 
 def _on_depth_change(current: _Open, depth: int, stack: list[_Open], zones: list[Zone]) -> _Open:
-    if (
-        depth > current.depth
-        and current.headed
-        and not any(ln.content.strip() for ln in current.lines)
-    ):
-        # The header's body is quoted deeper than the header itself.
+    if current.headed and not any(ln.content.strip() for ln in current.lines):
+        # A header's body sits where its first line does: deeper than the
+        # header ("> ..."), or not quoted at all (HTML blockquotes lose the
+        # ">" when rendered to text).
         current.depth = depth
         return current
     _close(current, zones)

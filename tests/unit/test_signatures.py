@@ -415,3 +415,25 @@ def test_title_of_an_organisation_is_split_but_of_a_subject_is_not() -> None:
         ("title", "Professor of Economics"),
         ("email", "anna@uni.example"),
     ]
+
+
+def test_html_gmail_reply_keeps_the_quoted_author() -> None:
+    html = (
+        "<div dir='ltr'>Works for me.<br><br>Ann</div><br>"
+        "<div class='gmail_quote'><div class='gmail_attr'>On Mon, Mar 2, 2026 at 10:15 AM "
+        "Jane Doe &lt;<a href='mailto:jane.doe@acme-energy.com'>jane.doe@acme-energy.com</a>"
+        "&gt; wrote:<br></div>"
+        "<blockquote class='gmail_quote'><div>Shall we sign on Friday?<br><br>Jane Doe<br>"
+        "Acme Energy Inc.<br>+1 713 555 0142</div></blockquote></div>"
+    )
+    found = observations_by_author(html, True, ANN, "US")
+    assert [(f.kind, f.author.email if f.author else None) for f in found] == [
+        ("own", "ann.lee@example.org"),
+        ("reply", "jane.doe@acme-energy.com"),
+    ]
+    assert found[0].observations == ()
+    assert fields(found[1]) == [
+        ("name", "Jane Doe"),
+        ("company", "Acme Energy Inc."),
+        ("phone", "+17135550142"),
+    ]
