@@ -3,13 +3,17 @@ no sync-collection (ETag fallback), other expiry statuses, lenient storage, fail
 
 from __future__ import annotations
 
+import base64
 import re
+from datetime import timedelta
 
 import pytest
 import requests
 
-from connectors.base import ConfigurationError, CursorExpired, TransientError
-from connectors.caldav import CaldavConnector
+from config.settings import CaldavAccount
+from config.values import Secret
+from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, TransientError
+from connectors.caldav import CaldavConnector, from_settings
 from connectors.http import BasicAuth, HttpClient, RetryPolicy
 from connectors.webdav import parse_multistatus
 from tests.contract import drain
@@ -210,3 +214,27 @@ def radicale_token(user: CalendarUser, stream: str) -> str:
     token = parse_multistatus(resp.content).sync_token
     assert token
     return token
+
+
+def test_bearer_tokens_from_settings_are_sent_and_a_refused_one_is_auth_error(
+    radicale: CalendarUser, dav_proxy: DavProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "a.ics", ics_event("a@x", "20261201T100000Z"))
+    basic = base64.b64encode(f"{radicale.name}:{radicale.password}".encode()).decode()
+    dav_proxy.bearer = ("tok-" + radicale.password, "Basic " + basic)
+    account = CaldavAccount(
+        name="oauth-cal",
+        kind="caldav",
+        url=dav_proxy.url,
+        token=Secret("env", "CALDAV_TEST_TOKEN"),
+        timeout=timedelta(seconds=5),
+    )
+    monkeypatch.setenv("CALDAV_TEST_TOKEN", "tok-" + radicale.password)
+    conn = from_settings(account, WINDOW, Limits())
+    assert conn.streams() == [stream]
+    assert [m.identity for m in meetings(fetch_all(conn, stream, None).records)] == ["ical:a@x|"]
+    monkeypatch.setenv("CALDAV_TEST_TOKEN", "revoked")
+    with pytest.raises(AuthError) as caught:
+        from_settings(account, WINDOW, Limits()).streams()
+    assert "revoked" not in str(caught.value)

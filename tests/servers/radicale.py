@@ -168,6 +168,9 @@ class DavProxy:
         self.rewrite: Rewrite | None = None
         self.fail_next: list[tuple[int, dict[str, str], bytes]] = []  # answers to give first
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        # (token, Basic header): accept only this bearer token and log in upstream with Basic,
+        # as an OAuth-fronted CalDAV service would
+        self.bearer: tuple[str, str] | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
@@ -191,18 +194,27 @@ class DavProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 proxy.requests.append((self.command, self.path))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                if proxy.bearer is not None:
+                    token, basic = proxy.bearer
+                    if headers.get("Authorization") != f"Bearer {token}":
+                        self._answer(401, b"", {"WWW-Authenticate": "Bearer"})
+                        return
+                    headers["Authorization"] = basic
                 if proxy.fail_next:
-                    status, headers, data = proxy.fail_next.pop(0)
-                    self._answer(status, data, headers)
-                    return
-                if proxy.refuse_sync_status and b"sync-collection" in body:
+                    status, extra, data = proxy.fail_next.pop(0)
+                    self._answer(status, data, extra)
+                elif proxy.refuse_sync_status and b"sync-collection" in body:
                     self._answer(proxy.refuse_sync_status, b"", {})
-                    return
+                else:
+                    self._forward(body, headers)
+
+            def _forward(self, body: bytes, headers: dict[str, str]) -> None:
                 upstream = requests.request(
                     self.command,
                     proxy.upstream + self.path,
                     data=body,
-                    headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                    headers=headers,
                     allow_redirects=False,
                     timeout=30,
                 )
@@ -210,8 +222,8 @@ class DavProxy:
                 if proxy.rewrite:
                     data = proxy.rewrite(self.command, self.path, data)
                 keep = {"content-type", "location", "etag", "retry-after"}
-                headers = {k: v for k, v in upstream.headers.items() if k.lower() in keep}
-                self._answer(upstream.status_code, data, headers)
+                kept = {k: v for k, v in upstream.headers.items() if k.lower() in keep}
+                self._answer(upstream.status_code, data, kept)
 
             def _answer(self, status: int, data: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)
