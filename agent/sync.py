@@ -117,6 +117,7 @@ class AccountSync:
     policy: AccountPolicy
     batch_size: int
     stop: threading.Event
+    now: datetime
     listener: BatchListener | None = None
 
     def run_stream(self, stream: str, report: AccountReport) -> bool:
@@ -132,6 +133,7 @@ class AccountSync:
                 self.db.directory(),
                 errors=batch.errors,
                 removed=batch.removed,
+                fetched_at=self.now,  # dates mail that carries no usable date at all
             )
             result = self.db.apply(plan, stream, batch.next_cursor)
             report.records += len(batch.records)
@@ -185,6 +187,7 @@ def sync_account(
             policy=account_policy(settings, account),
             batch_size=account.batch_size,
             stop=stop or threading.Event(),
+            now=now,
             listener=listener,
         )
         sync.run(report)

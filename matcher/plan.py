@@ -48,6 +48,7 @@ class ParticipantPlan:
     contact_id: int | None = None  # set when decision == "link"
     observations: tuple[Observation, ...] = ()  # applied to the contact on link/create
     company_domain: str | None = None  # registrable work domain; None for free mail
+    company_name: str | None = None  # the company a new company_domain is named after
     class_reason: str = ""  # why ``klass``: "owner", "local-part:noreply", "header:list-id", ...
     meeting_role: str | None = None  # meetings: RFC 5545 ROLE (CHAIR, REQ-PARTICIPANT, ...)
 

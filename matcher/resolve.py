@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from matcher.companies import COMPANY_CONFIDENCE, company_of
+from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
 from matcher.names import name_observations
 from matcher.participants import Found, FoundParticipant
 from matcher.plan import (
@@ -68,15 +68,15 @@ def decide(
 
 def contact_fields(
     participant: FoundParticipant,
-) -> tuple[tuple[Observation, ...], str | None]:
-    """Observations and company domain a link or create applies to the contact."""
+) -> tuple[tuple[Observation, ...], Company | None]:
+    """Observations and work-domain company a link or create applies to the contact."""
     company = None if participant.klass == "internal" else company_of(participant.address.domain)
     names = name_observations(
         participant.address, participant.klass, company.name if company else None
     )
     if company is None:
         return names, None
-    return (*names, Observation("company", company.name, COMPANY_CONFIDENCE)), company.domain
+    return (*names, Observation("company", company.name, COMPANY_CONFIDENCE)), company
 
 
 def batch_evidence(
@@ -98,9 +98,9 @@ def _planned(
     contact_id = contacts.get(participant.email)
     outcome = decide(participant, contact_id, evidence.get(participant.email), policy)
     observations: tuple[Observation, ...] = ()
-    company_domain = None
+    company = None
     if outcome.decision != "skip":
-        observations, company_domain = contact_fields(participant)
+        observations, company = contact_fields(participant)
     return ParticipantPlan(
         email=participant.email,
         name=participant.address.name,
@@ -111,7 +111,8 @@ def _planned(
         response_status=participant.response_status,
         contact_id=contact_id,
         observations=observations,
-        company_domain=company_domain,
+        company_domain=company.domain if company else None,
+        company_name=company.name if company else None,
         class_reason=participant.reason,
         meeting_role=participant.meeting_role,
     )

@@ -14,7 +14,7 @@ fields locked by a person or a CRM (``contact_field_locks``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,7 +91,11 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
             creates.setdefault(p.email, p)  # a link to a vanished contact re-creates it
     for email in claims:
         creates.pop(email, None)
-    domains = {p.company_domain for p in _acting(seats) if p.company_domain}
+    domains = {
+        p.company_domain: p.company_name or p.company_domain
+        for p in _acting(seats)
+        if p.company_domain
+    }
     domain_company = ensure_companies(conn, domains, now, feed)
     landed = _insert_contacts(conn, creates, claims, domain_company, now, feed)
     owner.update(landed)
@@ -147,15 +151,15 @@ def _insert_contacts(
 
 
 def ensure_companies(
-    conn: sa.Connection, domains: Collection[str], now: datetime, feed: Feed
+    conn: sa.Connection, domains: Mapping[str, str], now: datetime, feed: Feed
 ) -> dict[str, int]:
-    """Company id per registrable domain, creating a company named after a new domain."""
+    """Company id per registrable domain; a new domain's company takes the given name."""
     found = companies_of(conn, domains)
     missing = sorted(set(domains) - set(found))
     if not missing:
         return found
     stmt = companies.insert().returning(companies.c.id, sort_by_parameter_order=True)
-    ids = [r.id for r in conn.execute(stmt, [{"name": d, "created_at": now} for d in missing])]
+    ids = [r.id for r in conn.execute(stmt, [{"name": domains[d], "created_at": now} for d in missing])]
     claim = upsert(conn, company_domains).on_conflict_do_nothing(index_elements=["domain"])
     rows = [{"domain": d, "company_id": i} for d, i in zip(missing, ids, strict=True)]
     landed = {r.domain for r in conn.execute(claim.returning(company_domains.c.domain), rows)}
