@@ -34,6 +34,8 @@ __all__ = [
 MAX_BLOCK_LINES = 14  # signatures with a postal address run to about ten lines
 MAX_FOOTER_LINES = 60  # disclaimers are long; past this the bottom is not a footer
 _MIN_CONFIDENCE = 0.4
+_MIN_INNER_CONFIDENCE = 0.7  # a block above other text must be plainly a signature
+MAX_INNER_SCAN = 400  # lines searched upwards for an inner "-- " or closing
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,46 @@ def find_signature(zone: Zone) -> SignatureBlock | None:
         confidence = _evidence(lines[start:end], zone.author, known, opener)
         if confidence >= _MIN_CONFIDENCE:
             return _block(zone, lines, start, end, confidence)
+    return _inner_block(zone, lines, known)
+
+
+def _inner_block(zone: Zone, lines: list[str], known: frozenset[str]) -> SignatureBlock | None:
+    """A signature above text that is not the author's own: a forwarded article
+    or memo pasted without a header, a P.S. Only a "-- " delimiter or a closing
+    phrase opens one, and it needs stronger evidence than a block at the end."""
+    for index in range(len(lines) - 1, max(0, len(lines) - MAX_INNER_SCAN) - 1, -1):
+        line = lines[index].strip()
+        if sl.DELIMITER.fullmatch(line):
+            opener = "delimiter"
+        elif line and sl.closing_rest(line) is not None:
+            opener = "closing"
+        else:
+            continue
+        start, end = _paragraph_after(lines, index + 1)
+        if start < end:
+            confidence = _evidence(lines[start:end], zone.author, known, opener)
+            if confidence >= _MIN_INNER_CONFIDENCE:
+                return _block(zone, lines, start, end, confidence)
     return None
+
+
+def _paragraph_after(lines: list[str], index: int) -> tuple[int, int]:
+    """The run of non-prose lines from ``index`` (blank lines skipped at its
+    top, a single blank line allowed inside), at most MAX_BLOCK_LINES long."""
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    end, taken = index, 0
+    while end < len(lines) and taken < MAX_BLOCK_LINES:
+        line = lines[end].strip()
+        if not line and (end + 1 >= len(lines) or not lines[end + 1].strip()):
+            break
+        if line and sl.is_prose(line):
+            break
+        taken += 1 if line else 0
+        end += 1
+    while end > index and not lines[end - 1].strip():
+        end -= 1
+    return index, end
 
 
 def _candidate_ends(lines: list[str]) -> list[int]:

@@ -437,3 +437,31 @@ def test_html_gmail_reply_keeps_the_quoted_author() -> None:
         ("company", "Acme Energy Inc."),
         ("phone", "+17135550142"),
     ]
+
+
+def test_signature_above_a_pasted_article_is_found() -> None:
+    text = (
+        "Below is the story that ran this morning; please alert me if you hear more.\n\n"
+        "Thanks,\nJean\n\n\n"
+        "-- \n"
+        "Jean Munoz\n"
+        "McNally Temple Associates, Inc.\n"
+        "916-447-8186\n"
+        "916-447-6326 (fx)\n\n\n\n"
+        "Governor To Make Energy Announcement Thursday\n\n"
+        "The governor intends to hold a press conference on Thursday evening to deliver\n"
+        "an important address on energy, his office said in a statement on Wednesday.\n"
+    )
+    found = only(text, Address.of("jmunoz@mcnallytemple.com", "Jean Munoz"))
+    assert found.block is not None
+    assert found.block.text.startswith("Jean Munoz\n") and found.block.text.endswith("(fx)")
+    assert fields(found) == [
+        ("name", "Jean Munoz"),
+        ("company", "McNally Temple Associates, Inc."),
+        ("phone", "+19164478186"),
+        ("phone:fax", "+19164476326"),
+    ]
+    # A closing over a bare first name above an article is no signature.
+    plain = text.replace("-- \nJean Munoz\nMcNally Temple Associates, Inc.\n916-447-8186\n"
+                         "916-447-6326 (fx)\n", "")  # fmt: skip
+    assert only(plain, Address.of("jmunoz@mcnallytemple.com", "Jean Munoz")).block is None
