@@ -80,7 +80,11 @@ def parse_calendar(
     meetings: list[Meeting] = []
     errors: list[IngestError] = []
     for calendar in calendars:
-        found, failed = _calendar_meetings(calendar, source, window, limits)
+        try:
+            found, failed = _calendar_meetings(calendar, source, window, limits)
+        except Exception as exc:  # last guard: hostile text must cost the object, not the batch
+            errors.append(IngestError(source, "bad-ical", type(exc).__name__))
+            continue
         meetings.extend(found)
         errors.extend(failed)
     return meetings, errors
@@ -98,22 +102,7 @@ def _calendar_meetings(
             IngestError(source, "too-many-vevents", f"{len(events)} > {limits.max_vevents}")
         )
         events = events[: limits.max_vevents]
-    by_uid: dict[str, list[icalendar.Component]] = {}
-    for event in events:
-        unreadable = {name for name, _ in getattr(event, "errors", ())}
-        broken = sorted(unreadable & _ESSENTIAL)
-        for name in unreadable - _ESSENTIAL:
-            # An unreadable SEQUENCE or ATTENDEE must not cost the event, and
-            # left in place it breaks the expansion library's comparisons.
-            event.pop(name, None)
-        uid = str(event.get("UID", "")).strip()
-        if broken or not uid or "DTSTART" not in event:
-            detail = f"uid {uid!r}: " + (
-                f"unreadable {', '.join(broken)}" if broken else "no UID or DTSTART"
-            )
-            errors.append(IngestError(source, "bad-vevent", detail[:200]))
-            continue
-        by_uid.setdefault(uid, []).append(event)
+    by_uid = _series_by_uid(events, source, errors)
     meetings: list[Meeting] = []
     for uid, series in by_uid.items():
         try:
@@ -127,6 +116,30 @@ def _calendar_meetings(
                 IngestError(source, "bad-vevent", f"uid {uid!r}: {type(exc).__name__}"[:200])
             )
     return meetings, errors
+
+
+def _series_by_uid(
+    events: list[icalendar.Component], source: SourceRef, errors: list[IngestError]
+) -> dict[str, list[icalendar.Component]]:
+    """The readable VEVENTs grouped by UID; the others become "bad-vevent" errors."""
+    by_uid: dict[str, list[icalendar.Component]] = {}
+    for event in events:
+        # A line that is no property at all is reported with name None.
+        unreadable = {name for name, _ in getattr(event, "errors", ()) if isinstance(name, str)}
+        broken = sorted(unreadable & _ESSENTIAL)
+        for name in unreadable - _ESSENTIAL:
+            # An unreadable SEQUENCE or ATTENDEE must not cost the event, and
+            # left in place it breaks the expansion library's comparisons.
+            event.pop(name, None)
+        uid = str(event.get("UID", "")).strip()
+        if broken or not uid or "DTSTART" not in event:
+            detail = f"uid {uid!r}: " + (
+                f"unreadable {', '.join(broken)}" if broken else "no UID or DTSTART"
+            )
+            errors.append(IngestError(source, "bad-vevent", detail[:200]))
+            continue
+        by_uid.setdefault(uid, []).append(event)
+    return by_uid
 
 
 def _series_meetings(

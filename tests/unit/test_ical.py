@@ -245,3 +245,18 @@ def test_events_outside_the_window_are_not_returned() -> None:
     )
     meetings, _ = parse_calendar(calendar(*events, tz=False), SRC, WINDOW, LIMITS)
     assert [m.uid for m in meetings] == ["edge"]
+
+
+def test_garbled_lines_and_minor_properties_do_not_cost_the_event() -> None:
+    event = vevent(
+        "UID:g",
+        "DTSTART:20260105T100000Z",
+        "DT=?ST",  # not a content line at all: icalendar reports it without a name
+        "SEQUENCE:seven",
+        "ATTENDEE;CN=Bob:mailto:bob@example.org",
+    )
+    [meeting], errors = parse_calendar(calendar(event, tz=False), SRC, WINDOW, LIMITS)
+    assert errors == []
+    assert (meeting.uid, meeting.sequence, [a.address.email for a in meeting.attendees]) == (
+        "g", 0, ["bob@example.org"],
+    )  # fmt: skip
