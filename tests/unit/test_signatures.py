@@ -465,3 +465,70 @@ def test_signature_above_a_pasted_article_is_found() -> None:
     plain = text.replace("-- \nJean Munoz\nMcNally Temple Associates, Inc.\n916-447-8186\n"
                          "916-447-6326 (fx)\n", "")  # fmt: skip
     assert only(plain, Address.of("jmunoz@mcnallytemple.com", "Jean Munoz")).block is None
+
+
+def test_thread_of_three_forwards_each_signature_to_its_author() -> None:
+    text = (
+        "FYI, the whole chain is below.\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Bob Stone <bob@stone-logistics.com>\n"
+        "Date: Tue, Mar 3, 2026 at 9:00 AM\n"
+        "Subject: Fwd: FW: delivery dates\n"
+        "To: Ann Lee <ann.lee@example.org>\n\n"
+        "Ann, passing this on as promised.\n\n"
+        "Best,\n"
+        "Bob Stone\n"
+        "Operations Manager\n"
+        "Stone Logistics LLC\n"
+        "Mobile: +1 312 555 0117\n\n"
+        "________________________________\n"
+        "From: Carla Reyes <carla.reyes@harbor-freight.example>\n"
+        "Sent: Monday, March 2, 2026 4:12 PM\n"
+        "To: Bob Stone <bob@stone-logistics.com>\n"
+        "Subject: FW: delivery dates\n\n"
+        "Bob, see the carrier's dates below.\n\n"
+        "Regards,\n"
+        "Carla Reyes | Shipping Coordinator | Harbor Freight Partners\n"
+        "T +1 206 555 0190 | F +1 206 555 0191\n\n"
+        "Begin forwarded message:\n\n"
+        "From: Dirk Visser <dirk.visser@vervoer.nl>\n"
+        "Subject: delivery dates\n"
+        "Date: 2 March 2026 at 10:05:00 CET\n"
+        "To: Carla Reyes <carla.reyes@harbor-freight.example>\n\n"
+        "Leveringen zijn gepland voor 9 en 16 maart.\n\n"
+        "Met vriendelijke groet,\n"
+        "Dirk Visser\n"
+        "Vervoer Nederland B.V.\n"
+        "Havenstraat 12\n"
+        "3011 AB Rotterdam\n"
+        "Tel. 010 123 4567\n"
+    )
+    found = observations_by_author(text, False, ANN, None)
+    assert [(f.kind, f.author.email if f.author else None) for f in found] == [
+        ("own", "ann.lee@example.org"),
+        ("forward", "bob@stone-logistics.com"),
+        ("forward", "carla.reyes@harbor-freight.example"),
+        ("forward", "dirk.visser@vervoer.nl"),
+    ]
+    assert [fields(f) for f in found] == [
+        [],
+        [
+            ("name", "Bob Stone"),
+            ("title", "Operations Manager"),
+            ("company", "Stone Logistics LLC"),
+            ("phone:mobile", "+13125550117"),
+        ],
+        [
+            ("name", "Carla Reyes"),
+            ("title", "Shipping Coordinator"),
+            ("company", "Harbor Freight Partners"),
+            ("phone", "+12065550190"),
+            ("phone:fax", "+12065550191"),
+        ],
+        [
+            ("name", "Dirk Visser"),
+            ("company", "Vervoer Nederland B.V."),
+            ("address", "Havenstraat 12, 3011 AB Rotterdam"),
+            ("phone", "+31101234567"),
+        ],
+    ]
