@@ -254,10 +254,15 @@ class MailUser:
                 client.multiappend(folder, batch)
 
     def flags(self, folder: str) -> dict[int, tuple[bytes, ...]]:
+        """UID -> stored flags. \\Recent is left out: it is a session flag (RFC 3501
+        2.3.2) that only a read-write SELECT clears, and the connector only EXAMINEs."""
         with self.client() as client:
             client.select_folder(folder, readonly=True)
             uids = client.search("ALL")
-            return {uid: tuple(flags) for uid, flags in client.get_flags(uids).items()}
+            return {
+                uid: tuple(f for f in flags if f != b"\\Recent")
+                for uid, flags in client.get_flags(uids).items()
+            }
 
     def recreate(self, folder: str, messages: Iterable[bytes]) -> None:
         """Delete and recreate ``folder``: the server assigns a new UIDVALIDITY."""

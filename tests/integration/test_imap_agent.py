@@ -1,0 +1,199 @@
+"""IMAP accounts through the whole agent pass (config -> connector -> matcher -> storage).
+
+Acceptance of issue 3 at the level the user sees: the exact contacts and
+interactions of a loaded mailbox, the next poll captures new mail and
+nothing else, a UIDVALIDITY change resyncs without a duplicate, and a wrong
+password marks only that account ``needs_reauth``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.sync import sync_once
+from config.loader import load_text
+from config.settings import Settings
+from storage.database import Database, open_database
+from tests.servers.dovecot import DovecotServer, MailUser, new_user
+
+pytestmark = pytest.mark.server
+
+REP = "dana@acme.example"
+WHEN = datetime.now(UTC) - timedelta(days=2)
+
+
+def mail(n: int, sender: str, to: str, subject: str, body: str, extra: str = "") -> bytes:
+    date = (WHEN + timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\n"
+        f"Message-ID: <m{n}@test.example>\r\n{extra}"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+    ).encode()
+
+
+ANN_SIGNATURE = "Thanks,\r\nAnn\r\n\r\n--\r\nAnn Lee\r\nCTO, Northwind Traders\r\n"
+# An exchange with Ann (both ways), a newsletter, a notification, a colleague.
+MAILBOX = {
+    "INBOX": [
+        mail(
+            1,
+            "Ann Lee <ann@northwind.example>",
+            REP,
+            "Pilot",
+            "Can we start?\r\n\r\n" + ANN_SIGNATURE,
+        ),
+        mail(
+            2,
+            "SaaS Weekly <news@saasweekly.example>",
+            REP,
+            "Issue 12",
+            "Stories.\r\n",
+            "List-Id: <list.saasweekly.example>\r\nPrecedence: bulk\r\n",
+        ),
+        mail(3, "GitHub <noreply@github.example>", REP, "New comment", "A comment.\r\n"),
+        mail(4, "Bob Kim <bob@acme.example>", REP, "Lunch?", "Noon?\r\n"),
+    ],
+    "Sent": [
+        mail(
+            5, f"Dana <{REP}>", "Ann Lee <ann@northwind.example>", "Re: Pilot", "Yes, Monday.\r\n"
+        ),
+    ],
+}
+
+
+@pytest.fixture
+def db(sqlite_url: str) -> Iterator[Database]:
+    database = open_database(sqlite_url)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def settings_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[MailUser, str]]
+) -> Settings:
+    """YAML as an admin writes it; passwords travel as ${ENV} references."""
+    lines = ["org_domains: [acme.example]", "accounts:"]
+    for name, (user, password) in accounts.items():
+        var = f"IMAP_PW_{name.upper().replace('-', '_')}"
+        monkeypatch.setenv(var, password)
+        lines += [
+            f"  - name: {name}",
+            "    kind: imap",
+            f"    owner: {REP}",
+            "    host: 127.0.0.1",
+            f"    port: {user.port}",
+            "    tls: none",
+            "    allow_plaintext: true",
+            f"    username: {user.name}",
+            f"    password: ${{{var}}}",
+            "    backfill: 30d",
+            "    batch_size: 2",
+        ]
+    return load_text("\n".join(lines) + "\n", base_dir=tmp_path)
+
+
+def interactions(db: Database) -> dict[str, tuple[str, list[tuple[str, str]], list[str]]]:
+    """identity -> (direction, [(participant, decision)], [source provider ids])."""
+    found = {}
+    for view in db.list_interactions(limit=1000):
+        assert view.identity not in found, f"{view.identity} stored twice"
+        found[view.identity] = (
+            view.direction,
+            sorted((p.email, p.decision) for p in view.participants),
+            sorted(s.provider_id for s in view.sources),
+        )
+    return found
+
+
+def contacts(db: Database) -> list[tuple[tuple[str, ...], str | None]]:
+    return sorted((c.emails, c.name) for c in db.list_contacts(limit=1000))
+
+
+def load(user: MailUser) -> None:
+    for folder, messages in MAILBOX.items():
+        user.append(folder, messages)
+
+
+def test_a_loaded_mailbox_gives_exact_contacts_and_interactions_and_a_poll_adds_only_new_mail(
+    dovecot: MailUser, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(dovecot)
+    settings = settings_for(tmp_path, monkeypatch, {"rep": (dovecot, dovecot.password)})
+    (report,) = sync_once(settings, db)
+    assert (report.outcome, report.records, report.errors) == ("ok", 5, 0)
+    assert report.streams == ["INBOX", "Sent"]
+    # Only Ann: a two-way exchange with a person. Not the newsletter, the
+    # notification or the colleague.
+    assert contacts(db) == [(("ann@northwind.example",), "Ann Lee")]
+    got = interactions(db)
+    assert sorted(got) == [f"msgid:m{n}@test.example" for n in range(1, 6)]
+    assert got["msgid:m1@test.example"][0] == "inbound"
+    assert got["msgid:m5@test.example"][0] == "outbound"
+    assert got["msgid:m5@test.example"][2] == ["Sent/msgid:m5@test.example"]
+    assert ("ann@northwind.example", "create") in (
+        got["msgid:m1@test.example"][1] + got["msgid:m5@test.example"][1]
+    )
+    assert dovecot.flags("INBOX") == {1: (), 2: (), 3: (), 4: ()}  # nothing marked \Seen
+
+    dovecot.append(
+        "INBOX", [mail(6, "Ann Lee <ann@northwind.example>", REP, "Re: Pilot", "Great.\r\n")]
+    )
+    (again,) = sync_once(settings, db)
+    assert (again.outcome, again.records) == ("ok", 1)
+    assert sorted(interactions(db)) == [f"msgid:m{n}@test.example" for n in range(1, 7)]
+    (idle,) = sync_once(settings, db)
+    assert (idle.outcome, idle.records) == ("ok", 0)
+
+
+def test_uidvalidity_change_resyncs_without_duplicates(
+    dovecot: MailUser, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(dovecot)
+    settings = settings_for(tmp_path, monkeypatch, {"rep": (dovecot, dovecot.password)})
+    sync_once(settings, db)
+    before_interactions, before_contacts = interactions(db), contacts(db)
+    # The Sent folder is rebuilt (server migration): same mail, new UIDVALIDITY,
+    # and one message that arrived meanwhile.
+    late = mail(7, f"Dana <{REP}>", "Cleo Park <cleo@globex.example>", "Intro", "Hello Cleo.\r\n")
+    dovecot.recreate("Sent", [*MAILBOX["Sent"], late])
+    (report,) = sync_once(settings, db)
+    assert (report.outcome, report.resynced) == ("ok", True)
+    after = interactions(db)
+    assert sorted(after) == sorted([*before_interactions, "msgid:m7@test.example"])
+    for identity, row in before_interactions.items():
+        assert after[identity] == row, identity  # same participants, same single copy
+    assert contacts(db) == before_contacts  # Cleo was only written to: no exchange yet
+
+
+def test_a_wrong_password_marks_only_that_account_needs_reauth(
+    dovecot: MailUser,
+    dovecot_server: DovecotServer,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load(dovecot)
+    other = new_user(dovecot_server)
+    other.append("INBOX", [mail(8, "Eve Stone <eve@initech.example>", REP, "Hi", "Hi.\r\n")])
+    wrong = "wrong-" + dovecot.password
+    settings = settings_for(
+        tmp_path,
+        monkeypatch,
+        {"locked": (other, wrong), "rep": (dovecot, dovecot.password)},
+    )
+    reports = {r.account: r for r in sync_once(settings, db)}
+    assert {name: r.outcome for name, r in reports.items()} == {
+        "locked": "needs_reauth",
+        "rep": "ok",
+    }
+    assert "refused the credentials" in reports["locked"].message
+    assert wrong not in reports["locked"].message
+    assert {s.name: s.state for s in db.account_status()} == {"locked": "needs_reauth", "rep": "ok"}
+    assert reports["rep"].records == 5
+    assert "msgid:m8@test.example" not in interactions(db)
