@@ -45,6 +45,10 @@ from connectors.records import (
 # decode_body and decode_words live in connectors.charsets; they are part of
 # this module's interface because the IMAP connector decodes fetched parts.
 __all__ = [
+    "ALL_TIME",
+    "CalendarPart",
+    "calendar_source",
+    "carried_meetings",
     "decode_body",
     "decode_words",
     "header_fields",
@@ -323,7 +327,10 @@ def parse_message_and_errors(
     walk = _Walk(raw, limits)
     _visit(walk, dict(reversed(fields)), body, len(raw), 0)
     text, is_html = _first_text(walk, limits)
-    meetings, errors = _carried_meetings(walk, source, window, limits)
+    calendars = (
+        CalendarPart(raw[p.start : p.end], p.transfer_encoding, p.charset) for p in walk.calendars
+    )
+    meetings, errors = carried_meetings(calendars, source, window, limits)
     headers = tuple((name, value) for name, value in fields if name in _PIPELINE)
     return message_from_parts(source, headers, text, is_html, len(raw), meetings), errors
 
@@ -339,37 +346,48 @@ def _first_text(walk: _Walk, limits: Limits) -> tuple[str | None, bool]:
 
 # Without a window, a carried invitation is expanded over all time, which
 # max_occurrences bounds.
-_ALL_TIME = Window(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+ALL_TIME = Window(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
 
-def _carried_meetings(
-    walk: _Walk, source: SourceRef, window: Window | None, limits: Limits
+@dataclass(frozen=True, slots=True)
+class CalendarPart:
+    """A text/calendar body as stored: still transfer-encoded."""
+
+    payload: bytes
+    transfer_encoding: str | None
+    charset: str | None
+
+
+def calendar_source(message_source: SourceRef) -> SourceRef:
+    """Where a message's carried meetings live: storage keys a source copy by
+    (account, provider_id), and the message already owns its own id."""
+    return SourceRef(
+        message_source.account, message_source.stream, message_source.provider_id + "#calendar"
+    )
+
+
+def carried_meetings(
+    parts: Iterable[CalendarPart], message_source: SourceRef, window: Window | None, limits: Limits
 ) -> tuple[list[Meeting], list[IngestError]]:
+    """The meetings of the text/calendar parts one message carries, once each.
+
+    The same invitation often comes twice (inline and as invite.ics); the
+    first copy of each occurrence wins.
+    """
     # Imported here: ical imports icalendar, which mail without invitations never needs.
     from connectors.ical import parse_calendar
 
-    # The meetings get their own provider id: storage keys a source copy by
-    # (account, provider_id), and the message already owns this one.
-    calendar_source = SourceRef(source.account, source.stream, source.provider_id + "#calendar")
+    source = calendar_source(message_source)
     meetings: dict[str, Meeting] = {}
     errors: list[IngestError] = []
-    for part in walk.calendars:
+    for part in parts:
         # base64 inflates by 4/3; anything larger than that cannot fit the limit.
-        if part.end - part.start > limits.max_ical_bytes * 4 // 3 + 4096:
-            errors.append(
-                IngestError(calendar_source, "ical-too-large", f"{part.end - part.start} bytes")
-            )
+        if len(part.payload) > limits.max_ical_bytes * 4 // 3 + 4096:
+            errors.append(IngestError(source, "ical-too-large", f"{len(part.payload)} bytes"))
             continue
-        text = decode_body(
-            walk.raw[part.start : part.end],
-            part.transfer_encoding,
-            part.charset,
-            part.end - part.start,
-        )
-        found, failed = parse_calendar(
-            text.encode("utf-8"), calendar_source, window or _ALL_TIME, limits
-        )
+        text = decode_body(part.payload, part.transfer_encoding, part.charset, len(part.payload))
+        found, failed = parse_calendar(text.encode("utf-8"), source, window or ALL_TIME, limits)
         errors.extend(failed)
-        for meeting in found:  # the same invitation may come twice (inline and .ics)
+        for meeting in found:
             meetings.setdefault(meeting.identity, meeting)
     return list(meetings.values()), errors
