@@ -81,7 +81,7 @@ def check_mbox_cursor(f: BinaryIO, size: int, cursor: dict[str, object], stream:
     return offset
 
 
-def _separator(buf: bytes, start: int) -> tuple[int, int]:
+def _separator(buf: bytearray, start: int) -> tuple[int, int]:
     """(end of the message before, start of the next "From " line) or (-1, -1)."""
     found = [(i, i + len(sep) - 5) for sep in _SEPARATORS if (i := buf.find(sep, start)) >= 0]
     if not found:
@@ -91,34 +91,39 @@ def _separator(buf: bytes, start: int) -> tuple[int, int]:
 
 
 def read_mbox(f: BinaryIO, offset: int, max_bytes: int) -> Iterator[MboxEntry]:
-    """The messages from ``offset`` (a "From " line) on, streamed."""
+    """The messages from ``offset`` (a "From " line) on, streamed.
+
+    One growing bytearray, compacted once per chunk: slicing it per message
+    would copy the rest of the chunk for every small message.
+    """
     f.seek(offset)
-    buf = b""
+    buf = bytearray()
     buf_at = offset  # file offset of buf[0]
-    msg_at = offset  # file offset of the current message
+    msg_at = offset  # file offset of the current message (before buf_at once oversized)
     oversize = False
-    search = 0
+    search = 0  # where in buf to look for the next separator
+    keep = max(len(s) for s in _SEPARATORS)
     while True:
         chunk = f.read(CHUNK)
+        cut = min(msg_at - buf_at, search) if not oversize else len(buf) - keep
+        if cut > 0:
+            del buf[:cut]
+            buf_at, search = buf_at + cut, search - cut
         buf += chunk
-        while True:
-            end, nxt = _separator(buf, search)
-            if end < 0:
-                break
-            raw = None if oversize else buf[msg_at - buf_at : end]
+        while (found := _separator(buf, search))[0] >= 0:
+            end, nxt = found
+            raw = None if oversize else bytes(buf[msg_at - buf_at : end])
             yield MboxEntry(msg_at, buf_at + nxt, raw)
-            buf, buf_at, msg_at, oversize, search = buf[nxt:], buf_at + nxt, buf_at + nxt, False, 0
+            msg_at, search, oversize = buf_at + nxt, nxt, False
         if not chunk:
             break
-        if buf_at + len(buf) - msg_at > max_bytes:
-            # Keep only a tail long enough to find a separator across chunks.
-            oversize = True
-            keep = len(_SEPARATORS[1])
-            buf_at, buf = buf_at + len(buf) - keep, buf[-keep:]
-        search = max(0, len(buf) - len(_SEPARATORS[1]))
-    rest = None if oversize else buf[msg_at - buf_at :]
-    if oversize or (rest and rest.strip()):
-        yield MboxEntry(msg_at, buf_at + len(buf), _without_final_blank(rest))
+        # Too large to hold: report it, keep only enough to see the next separator.
+        oversize = oversize or buf_at + len(buf) - msg_at > max_bytes
+        search = max(search, len(buf) - keep)
+    if msg_at < buf_at + len(buf) or oversize:
+        rest = None if oversize else bytes(buf[msg_at - buf_at :])
+        if rest is None or rest.strip():
+            yield MboxEntry(msg_at, buf_at + len(buf), _without_final_blank(rest))
 
 
 def _without_final_blank(raw: bytes | None) -> bytes | None:
