@@ -239,7 +239,11 @@ def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
         return "name"
     if name and name[1] > 0.5:
         return "name"  # the author's name again (a sign-off over the signature)
-    if sl.is_title(segment):
+    # A function word ("Logistics", "Support") can also end a company's name:
+    # the author's domain or a legal form decides for the company.
+    if sl.is_job_title(segment) or (
+        sl.is_department(segment) and not sl.is_company(segment, reading.author)
+    ):
         title, company = _title_and_company(segment)
         reading.add("title", title, 0.8)
         if company:

@@ -150,14 +150,17 @@ def is_form_line(line: str) -> bool:
 
 
 def is_title(line: str) -> bool:
+    """A job title ("Senior Counsel") or a function standing for one ("Trading Support")."""
+    return is_job_title(line) or is_department(line)
+
+
+def is_job_title(line: str) -> bool:
     tokens = [w.lower().strip(".") for w in words(line)]
     if not tokens or len(tokens) > 9 or "@" in line:
         return False
-    if any(t in _title_words() for t in tokens) or line.strip().lower().startswith(
+    return any(t in _title_words() for t in tokens) or line.strip().lower().startswith(
         ("vice president", "head of", "assistant to")
-    ):
-        return True
-    return is_department(line)
+    )
 
 
 def is_department(line: str) -> bool:
