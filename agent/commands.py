@@ -21,9 +21,10 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 class CommandError(Exception):
     """A one-line failure for stderr, with its exit code."""
 
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+    def __init__(self, message: str, code: int = EXIT_FAILED, prefix: bool = True) -> None:
         super().__init__(message)
         self.code = code
+        self.prefix = prefix
 
 
 def load_settings(path: Path) -> Any:
@@ -38,7 +39,8 @@ def load_settings(path: Path) -> Any:
     try:
         return load(path)
     except ConfigError as exc:
-        raise CommandError(str(exc), EXIT_CONFIG) from None
+        # One "file:line path: message" per line, as editors and CI annotators read them.
+        raise CommandError(str(exc), EXIT_CONFIG, prefix=False) from None
 
 
 def register_account_secrets(settings: Any) -> None:
@@ -243,5 +245,6 @@ def dispatch(args: argparse.Namespace, path: Path) -> int:
     try:
         return COMMANDS[args.command](args, path)
     except CommandError as exc:
-        print(f"autocapture: {redact(str(exc))}", file=sys.stderr)
+        prefix = "autocapture: " if exc.prefix else ""
+        print(prefix + redact(str(exc)), file=sys.stderr)
         return exc.code

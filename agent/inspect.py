@@ -98,6 +98,9 @@ def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> in
     try:
         records, errors = read_records(path, Limits(), datetime.now(UTC))
         plan = matcher.plan_batch(records, policy, InMemoryDirectory(), errors=errors)
+        if plan.errors and not plan.interactions:
+            first = plan.errors[0]
+            raise InspectError(f"{first.reason} ({first.detail})" if first.detail else first.reason)
         signatures = signature_report(records)
     except (OSError, InspectError, InvalidInput, ValueError) as exc:
         print(f"autocapture: cannot inspect {path}: {_reason(exc)}", file=sys.stderr)
@@ -109,7 +112,7 @@ def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> in
         render.json_lines([{"plan": plan, "signatures": signatures}])
     else:
         print_plan(plan, signatures)
-    return 1 if plan.errors and not plan.interactions else 0
+    return 0
 
 
 def _reason(exc: Exception) -> str:

@@ -79,18 +79,29 @@ def build_connector(account: Any, window: Window, limits: Limits) -> Connector:
     return connector
 
 
+# Connectors retry their own requests (with Retry-After) before a TransientError
+# reaches the agent, so the agent adds one late retry, not a second retry loop
+# multiplying the first. A server that asks for more than MAX_WAIT seconds is
+# left alone: the account is marked failed and the next poll tries again.
+FETCH_ATTEMPTS = 2
+MAX_WAIT = 60.0
+
+
 def _wait_for(state: RetryCallState) -> float:
-    """Back off exponentially, but never sooner than the server's Retry-After."""
+    """Back off, but never sooner than the server's Retry-After."""
     exc = state.outcome.exception() if state.outcome else None
-    backoff = min(60.0, 0.5 * 2 ** (state.attempt_number - 1))
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
-        return min(max(float(retry_after), 0.0), 300.0)
-    return float(backoff)
+        return min(max(float(retry_after), 0.0), MAX_WAIT)
+    return min(MAX_WAIT, 2.0 * state.attempt_number)
 
 
 def fetch_with_retry(
-    connector: Connector, stream: str, cursor: Cursor | None, limit: int, attempts: int = 5
+    connector: Connector,
+    stream: str,
+    cursor: Cursor | None,
+    limit: int,
+    attempts: int = FETCH_ATTEMPTS,
 ) -> Batch:
     retrying = Retrying(
         stop=stop_after_attempt(attempts),
