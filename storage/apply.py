@@ -27,6 +27,7 @@ from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evi
 from storage import changes as feed_rows
 from storage.bulk import chunks, key_value, select_in, text_value, upsert, usable_email
 from storage.contacts import Feed, Owners, Seat, backlink, ensure_owners, store_observations
+from storage.directory import stored_evidence
 from storage.meetings import Stored, replace_participants, upsert_interactions
 from storage.schema import (
     accounts,
@@ -217,12 +218,7 @@ def _store_evidence(conn: sa.Connection, plans: Iterable[InteractionPlan]) -> No
     if not found:
         return
     t = address_evidence
-    known = {
-        r.email: Evidence(r.sent_to, r.received_from, r.met)
-        for r in select_in(
-            conn, [t.c.email, t.c.sent_to, t.c.received_from, t.c.met], t.c.email, found
-        )
-    }
+    known = stored_evidence(conn, found)
     rows = []
     for email, ev in sorted(found.items()):
         merged = merge_evidence(known.get(email), ev)

@@ -17,6 +17,12 @@ appear on a later read, after it ends. The writer takes its transaction id
 (``record`` selects it) before it draws any id from the sequence, so no row
 can carry an id older than its transaction's place in that order.
 
+The price: the horizon is the oldest transaction *with a transaction id*
+on the whole server, so a long write transaction, even in another database
+of the cluster, delays the feed until it ends. It never loses a row, and
+read-only transactions do not count. A row once returned stays returnable:
+the horizon only moves forward.
+
 SQLite has one writer at a time (``BEGIN IMMEDIATE``), so ids are already in
 commit order and no filter is needed; ``AUTOINCREMENT`` keeps them from being
 reused.
@@ -57,6 +63,9 @@ def _xact_id(conn: sa.Connection) -> int | None:
 def record(conn: sa.Connection, rows: Iterable[tuple[Entity, int, Operation]], at: datetime) -> int:
     """Append change rows in this transaction; returns how many."""
     items = list(dict.fromkeys(rows))  # one row per (entity, id, op) per transaction
+    # A row inserted in this transaction is read whole by the CRM: its updates add nothing.
+    inserted = {(e, i) for e, i, op in items if op == "insert"}
+    items = [(e, i, op) for e, i, op in items if op != "update" or (e, i) not in inserted]
     if not items:
         return 0
     xact = _xact_id(conn)

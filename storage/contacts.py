@@ -159,7 +159,9 @@ def ensure_companies(
     if not missing:
         return found
     stmt = companies.insert().returning(companies.c.id, sort_by_parameter_order=True)
-    ids = [r.id for r in conn.execute(stmt, [{"name": domains[d], "created_at": now} for d in missing])]
+    ids = [
+        r.id for r in conn.execute(stmt, [{"name": domains[d], "created_at": now} for d in missing])
+    ]
     claim = upsert(conn, company_domains).on_conflict_do_nothing(index_elements=["domain"])
     rows = [{"domain": d, "company_id": i} for d, i in zip(missing, ids, strict=True)]
     landed = {r.domain for r in conn.execute(claim.returning(company_domains.c.domain), rows)}

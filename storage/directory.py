@@ -7,7 +7,7 @@ thousands of addresses costs a few statements and no joins.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 import sqlalchemy as sa
 
@@ -28,9 +28,11 @@ class StoredDirectory:
             return owners_of(conn, emails)
 
     def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
-        t = address_evidence
         with self._engine.connect() as conn:
-            rows = select_in(
-                conn, [t.c.email, t.c.sent_to, t.c.received_from, t.c.met], t.c.email, emails
-            )
-        return {r.email: Evidence(r.sent_to, r.received_from, r.met) for r in rows}
+            return stored_evidence(conn, emails)
+
+
+def stored_evidence(conn: sa.Connection, emails: Iterable[str]) -> dict[str, Evidence]:
+    t = address_evidence.c
+    rows = select_in(conn, [t.email, t.sent_to, t.received_from, t.met], t.email, emails)
+    return {r.email: Evidence(r.sent_to, r.received_from, r.met) for r in rows}

@@ -1,0 +1,88 @@
+"""The change feed: content, paging, and no missed commit with concurrent writers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from matcher.plan import Plan
+from storage import Database, open_database
+from storage.apply import apply_plan
+from storage.schema import changes
+from tests.integration.test_storage import (
+    contact_of,
+    db,
+    first_batch,
+    mail,
+    person,
+    settled_feed,
+)
+
+__all__ = ["db"]  # the fixture, shared
+
+
+def test_feed_describes_what_apply_wrote(db: Database) -> None:
+    db.apply(first_batch(), "INBOX", None)
+    feed = settled_feed(db)
+    assert [c.id for c in feed] == sorted(c.id for c in feed)
+    interactions = {i.identity: i.id for i in db.list_interactions()}
+    company = db.get_contact(contact_of(db, "carol@acme.com")).company_id  # type: ignore[union-attr]
+    assert [(c.entity, c.entity_id, c.operation) for c in feed] == [
+        ("interaction", interactions["msgid:m1@x"], "insert"),
+        ("interaction", interactions["msgid:m2@x"], "insert"),
+        ("interaction", interactions["msgid:m3@x"], "insert"),
+        ("company", company, "insert"),
+        ("contact", contact_of(db, "carol@acme.com"), "insert"),
+        ("contact", contact_of(db, "dan@acme.com"), "insert"),
+        ("contact", contact_of(db, "eve@gmail.com"), "insert"),
+    ]
+    # Paging: a reader that remembers the last id gets the rest, then nothing.
+    assert db.changes_since(feed[2].id, 2) == feed[3:5]
+    assert db.changes_since(feed[-1].id, 100) == []
+    db.apply(first_batch(), "INBOX", None)  # a replay writes no change rows
+    assert db.changes_since(feed[-1].id, 100) == []
+
+
+def plan_of(account: str, email: str) -> Plan:
+    return Plan(account, (mail(f"{email}-msg", person(email, "from"), account=account),))
+
+
+def test_reader_waits_for_a_lower_id_still_uncommitted(pg_url: str) -> None:
+    db = open_database(pg_url)
+    db.apply(plan_of("alice", "old@acme.com"), "INBOX", None)
+    start = settled_feed(db)[-1].id
+    with db.engine.connect() as slow:
+        transaction = slow.begin()
+        apply_plan(slow, plan_of("alice", "slow@acme.com"), "INBOX", None, datetime.now(UTC))
+        low = list(slow.execute(sa.select(changes.c.id).where(changes.c.id > start)).scalars())
+        db.apply(plan_of("alice", "fast@acme.com"), "INBOX", None)  # commits higher ids
+        with db.engine.connect() as plain:
+            committed = plain.execute(sa.select(changes.c.id).where(changes.c.id > start))
+            high = list(committed.scalars())
+        assert len(low) == 2 and len(high) == 2 and max(low) < min(high)
+        # The higher ids are committed, but returning them now would let the
+        # reader move past the lower ones for good.
+        assert db.changes_since(start, 100) == []
+        transaction.commit()
+    assert [c.id for c in settled_feed(db, start)] == sorted(low + high)
+    db.close()
+
+
+def test_reader_skips_nothing_of_an_aborted_writer(pg_url: str) -> None:
+    db = open_database(pg_url)
+    db.ensure_account("alice", "imap")  # else both writers would insert it: one waits
+    with db.engine.connect() as doomed:
+        transaction = doomed.begin()
+        apply_plan(doomed, plan_of("alice", "gone@acme.com"), "INBOX", None, datetime.now(UTC))
+        db.apply(plan_of("alice", "kept@acme.com"), "INBOX", None)
+        assert db.changes_since(0, 100) == []
+        transaction.rollback()
+    feed = settled_feed(db)
+    kept = contact_of(db, "kept@acme.com")
+    assert [(c.entity, c.operation) for c in feed] == [
+        ("interaction", "insert"),
+        ("contact", "insert"),
+    ]
+    assert feed[1].entity_id == kept
+    db.close()
