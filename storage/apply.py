@@ -25,7 +25,17 @@ import sqlalchemy as sa
 from connectors.records import SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
-from storage.bulk import chunks, key_value, select_in, text_value, upsert, usable_email
+from storage.bulk import (
+    allocate_ids,
+    chunks,
+    insert_new,
+    key_value,
+    select_in,
+    text_value,
+    upsert,
+    usable_email,
+    write_rows,
+)
 from storage.contacts import Feed, Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
 from storage.meetings import Stored, replace_participants, upsert_interactions
@@ -132,14 +142,16 @@ def _insert_sources(
                 "seen_at": now,
             },
         )
+    for row, i in zip(
+        rows.values(), allocate_ids(conn, interaction_sources, len(rows)), strict=True
+    ):
+        row["id"] = i
     stmt = upsert(conn, interaction_sources).on_conflict_do_nothing(
         index_elements=["account_id", "provider_id"]
     )
-    new = 0
-    for part in chunks(rows.values()):
-        new += len(conn.execute(stmt.returning(interaction_sources.c.id), part).all())
-    _restore_sources(conn, rows)
-    return new
+    landed = {id(r) for r in insert_new(conn, interaction_sources, stmt, list(rows.values()))}
+    _restore_sources(conn, [k for k, r in rows.items() if id(r) not in landed])
+    return len(landed)
 
 
 def _sources_at(conn: sa.Connection, keys: Collection[tuple[int, str]]) -> list[sa.Row[Any]]:
@@ -205,8 +217,7 @@ def _insert_participants(
     )
     for statement, wanted in ((plain, False), (refresh, True)):
         part_rows = [r for r in rows.values() if (r["interaction_id"] in stored.replaced) == wanted]
-        for part in chunks(part_rows):
-            conn.execute(statement, part)
+        write_rows(conn, statement, part_rows)
 
 
 def _store_evidence(conn: sa.Connection, plans: Iterable[InteractionPlan]) -> None:
@@ -232,8 +243,7 @@ def _store_evidence(conn: sa.Connection, plans: Iterable[InteractionPlan]) -> No
         index_elements=["email"],
         set_={c: sa.or_(t.c[c], stmt.excluded[c]) for c in ("sent_to", "received_from", "met")},
     )
-    for part in chunks(rows):
-        conn.execute(stmt, part)
+    write_rows(conn, stmt, rows)
 
 
 def _evidence_columns(ev: Evidence) -> dict[str, bool]:

@@ -9,8 +9,8 @@ SQLite's bound-parameter limit nor makes PostgreSQL plan a huge statement.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +33,95 @@ def upsert(conn: sa.Connection, table: sa.Table) -> Any:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def write_rows(conn: sa.Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> int:
+    """Run an INSERT/UPDATE without RETURNING for every row; returns the rows changed.
+
+    On SQLite the statement is compiled once and handed to the driver's
+    executemany with plain tuples: SQLAlchemy's per-row parameter handling
+    cost more than SQLite's own work (bench/storage_apply.py). Values still
+    pass through each column type's bind processor, so they are stored
+    exactly as SQLAlchemy would store them.
+    """
+    if not rows:
+        return 0
+    if conn.dialect.name != "sqlite":
+        return max(conn.execute(stmt, rows).rowcount, 0)
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
+    names = list(compiled.positiontup or ())
+    pairs = [(n, _processor(compiled.binds[n].type, dialect)) for n in names]
+    params = [tuple(proc(row[n]) if proc else row[n] for n, proc in pairs) for row in rows]
+    return max(conn.exec_driver_sql(str(compiled), params).rowcount, 0)
+
+
+def _processor(type_: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor; memoized for timestamps.
+
+    A batch binds the same few instants thousands of times (``now``, each
+    message's date) and formatting one is the costliest step of a row.
+    """
+    proc = type_.dialect_impl(dialect).bind_processor(dialect)
+    if proc is None or not isinstance(type_, sa.TypeDecorator):
+        return cast(Callable[[Any], Any] | None, proc)
+    cache: dict[Any, Any] = {}
+
+    def memoized(value: Any) -> Any:
+        if value not in cache:
+            cache[value] = proc(value)
+        return cache[value]
+
+    return memoized
+
+
+def insert_new(
+    conn: sa.Connection,
+    table: sa.Table,
+    stmt: Any,
+    rows: Sequence[dict[str, Any]],
+    key: str = "id",
+    mark: str = "id",
+) -> list[dict[str, Any]]:
+    """Run an ``INSERT ... ON CONFLICT DO NOTHING``; returns the rows that were inserted.
+
+    A row is ours when the stored row under its ``key`` carries its ``mark``
+    (an id we allocated, or the owner we claimed for). PostgreSQL says so
+    through RETURNING; on SQLite, where apply is the only writer, every row
+    lands unless the batch repeats a key, so the check runs only then.
+    """
+    if not rows:
+        return []
+    if conn.dialect.name == "postgresql":
+        landed: set[tuple[Any, Any]] = set()
+        for part in chunks(rows):
+            result = conn.execute(stmt.returning(table.c[key], table.c[mark]), part)
+            landed.update((r[0], r[1]) for r in result)
+        return [r for r in rows if (r[key], r[mark]) in landed]
+    if write_rows(conn, stmt, rows) == len(rows):
+        return list(rows)
+    stored = select_in(conn, [table.c[key], table.c[mark]], table.c[key], [r[key] for r in rows])
+    ours = {tuple(r) for r in stored}
+    return [r for r in rows if (r[key], r[mark]) in ours]
+
+
+def allocate_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
+    """``count`` fresh primary keys for ``table``, so rows can be inserted in bulk by id.
+
+    ``INSERT ... RETURNING`` in parameter order would do, but on SQLite
+    SQLAlchemy can only keep that order by inserting row by row. SQLite has
+    one writer (``BEGIN IMMEDIATE``), so the ids after the current maximum
+    are ours; PostgreSQL hands them out from the table's sequence.
+    """
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        query = sa.text(
+            "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+        )
+        return sorted(conn.execute(query, {"t": table.name, "n": count}).scalars())
+    top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    return list(range(int(top) + 1, int(top) + 1 + count))
 
 
 def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -81,18 +170,51 @@ def usable_email(email: str) -> bool:
     return 0 < len(email) <= MAX_EMAIL_CHARS
 
 
-def update_by_id(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """One executemany ``UPDATE table SET ... WHERE id = ...``; every row has the same keys.
+def update_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    key: str = "id",
+    only_if_null: str | None = None,
+) -> None:
+    """``UPDATE table SET ... WHERE key = ...`` for many rows with the same keys.
 
-    The bound names get a prefix because SQLAlchemy reserves a column's own
-    name for its SET clause.
+    ``only_if_null`` names a column that must still be NULL (a backlink must
+    not steal a row another contact already owns). PostgreSQL gets one
+    statement over ``unnest`` of one array per column: an executemany there
+    is one round trip per row. SQLite runs in-process, so executemany is cheap.
     """
     if not rows:
         return
-    columns = [c for c in rows[0] if c != "id"]
-    stmt = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id"))
-        .values({c: sa.bindparam(f"v_{c}") for c in columns})
-    )
-    conn.execute(stmt, [{"row_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in rows])
+    columns = [c for c in rows[0] if c != key]
+    if conn.dialect.name == "postgresql":
+        _update_from_arrays(conn, table, rows, key, columns, only_if_null)
+        return
+    where = [table.c[key] == sa.bindparam("row_key")]
+    if only_if_null:
+        where.append(table.c[only_if_null].is_(None))
+    # Bound names get a prefix: SQLAlchemy reserves a column's own name for SET.
+    stmt = sa.update(table).where(*where).values({c: sa.bindparam(f"v_{c}") for c in columns})
+    write_rows(conn, stmt, [{"row_key": r[key], **{f"v_{c}": r[c] for c in columns}} for r in rows])
+
+
+def _update_from_arrays(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    key: str,
+    columns: list[str],
+    only_if_null: str | None,
+) -> None:
+    # Only our own table and column names are spliced in; values are bound.
+    names = [key, *columns]
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+    arrays = ", ".join(f":a_{c}" for c in names)
+    condition = f"{table.name}.{key} = v.{key}"
+    if only_if_null:
+        condition += f" AND {table.name}.{only_if_null} IS NULL"
+    stmt = sa.text(
+        f"UPDATE {table.name} SET {assignments} "
+        f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE {condition}"
+    ).bindparams(*(sa.bindparam(f"a_{c}", type_=postgresql.ARRAY(table.c[c].type)) for c in names))
+    conn.execute(stmt, {f"a_{c}": [r[c] for r in rows] for c in names})

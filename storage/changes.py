@@ -37,6 +37,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from storage.bulk import write_rows
 from storage.schema import changes
 
 Entity = Literal["contact", "interaction", "company"]
@@ -69,7 +70,8 @@ def record(conn: sa.Connection, rows: Iterable[tuple[Entity, int, Operation]], a
     if not items:
         return 0
     xact = _xact_id(conn)
-    conn.execute(
+    write_rows(
+        conn,
         changes.insert(),
         [
             {"entity": e, "entity_id": i, "operation": op, "at": at, "xact_id": xact}

@@ -22,7 +22,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
-from storage.bulk import chunks, select_in, text_value, update_by_id, upsert
+from storage.bulk import (
+    allocate_ids,
+    chunks,
+    insert_new,
+    select_in,
+    text_value,
+    update_rows,
+    upsert,
+    write_rows,
+)
 from storage.changes import Entity, Operation
 from storage.schema import (
     DERIVED_FIELDS,
@@ -122,26 +131,27 @@ def _insert_contacts(
     """Insert one contact per email and claim the emails; returns the owner of each that landed."""
     new_ids: dict[str, int] = {}
     if creates:
+        ids = allocate_ids(conn, contacts, len(creates))
         rows = [
             {
+                "id": i,
                 "created_rule": text_value(p.rule) or "",
                 "company_id": domain_company.get(p.company_domain or ""),
                 "created_at": now,
                 "updated_at": now,
             }
-            for p in creates.values()
+            for i, p in zip(ids, creates.values(), strict=True)
         ]
-        stmt = contacts.insert().returning(contacts.c.id, sort_by_parameter_order=True)
-        ids = [r.id for r in conn.execute(stmt, rows)]
+        write_rows(conn, contacts.insert(), rows)
         new_ids = dict(zip(creates, ids, strict=True))
     wanted = {**new_ids, **claims}
     if not wanted:
         return {}
     stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
-    landed: set[str] = set()
-    for pairs in chunks(sorted(wanted.items())):
-        rows = [{"email": e, "contact_id": c} for e, c in pairs]
-        landed.update(r.email for r in conn.execute(stmt.returning(contact_emails.c.email), rows))
+    rows = [{"email": e, "contact_id": c} for e, c in sorted(wanted.items())]
+    landed = {
+        r["email"] for r in insert_new(conn, contact_emails, stmt, rows, "email", "contact_id")
+    }
     orphans = [i for e, i in new_ids.items() if e not in landed]
     for part in chunks(orphans):
         conn.execute(sa.delete(contacts).where(contacts.c.id.in_(part)))
@@ -158,18 +168,26 @@ def ensure_companies(
     missing = sorted(set(domains) - set(found))
     if not missing:
         return found
-    stmt = companies.insert().returning(companies.c.id, sort_by_parameter_order=True)
-    ids = [
-        r.id for r in conn.execute(stmt, [{"name": domains[d], "created_at": now} for d in missing])
-    ]
+    ids = allocate_ids(conn, companies, len(missing))
+    write_rows(
+        conn,
+        companies.insert(),
+        [
+            {"id": i, "name": text_value(domains[d]) or d, "created_at": now}
+            for i, d in zip(ids, missing, strict=True)
+        ],
+    )
+    new = dict(zip(missing, ids, strict=True))
     claim = upsert(conn, company_domains).on_conflict_do_nothing(index_elements=["domain"])
-    rows = [{"domain": d, "company_id": i} for d, i in zip(missing, ids, strict=True)]
-    landed = {r.domain for r in conn.execute(claim.returning(company_domains.c.domain), rows)}
-    lost = [r["company_id"] for r in rows if r["domain"] not in landed]
+    rows = [{"domain": d, "company_id": i} for d, i in new.items()]
+    landed = {
+        r["domain"] for r in insert_new(conn, company_domains, claim, rows, "domain", "company_id")
+    }
+    lost = [i for d, i in new.items() if d not in landed]
     for part in chunks(lost):
         conn.execute(sa.delete(companies).where(companies.c.id.in_(part)))
-    feed.extend(("company", r["company_id"], "insert") for r in rows if r["domain"] in landed)
-    found.update({r["domain"]: r["company_id"] for r in rows if r["domain"] in landed})
+    feed.extend(("company", i, "insert") for d, i in new.items() if d in landed)
+    found.update({d: i for d, i in new.items() if d in landed})
     if lost:
         found.update(companies_of(conn, set(missing) - landed))
     return found
@@ -196,23 +214,14 @@ def _assign_companies(
     if not todo:
         return
     changed = [{"id": c, "company_id": wanted[c], "updated_at": now} for c in sorted(todo)]
-    update_by_id(conn, contacts, changed)
+    update_rows(conn, contacts, changed)
     feed.extend(("contact", c, "update") for c in sorted(todo))
 
 
 def backlink(conn: sa.Connection, owners: Owners) -> None:
     """Link earlier participant rows of newly owned emails, so arrival order does not matter."""
-    if not owners.claimed:
-        return
-    stmt = (
-        sa.update(interaction_participants)
-        .where(
-            interaction_participants.c.email == sa.bindparam("addr"),
-            interaction_participants.c.contact_id.is_(None),
-        )
-        .values(contact_id=sa.bindparam("cid"))
-    )
-    conn.execute(stmt, [{"addr": e, "cid": owners.by_email[e]} for e in sorted(owners.claimed)])
+    rows = [{"email": e, "contact_id": owners.by_email[e]} for e in sorted(owners.claimed)]
+    update_rows(conn, interaction_participants, rows, key="email", only_if_null="contact_id")
 
 
 def store_observations(
@@ -246,12 +255,10 @@ def store_observations(
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(
         index_elements=["contact_id", "field", "interaction_id"]
     )
-    touched: set[int] = set()
-    for part in chunks(list(best.values())):
-        touched.update(
-            r.contact_id
-            for r in conn.execute(stmt.returning(contact_observations.c.contact_id), part)
-        )
+    rows = list(best.values())
+    for row, i in zip(rows, allocate_ids(conn, contact_observations, len(rows)), strict=True):
+        row["id"] = i
+    touched = {r["contact_id"] for r in insert_new(conn, contact_observations, stmt, rows)}
     refresh_fields(conn, touched, now, feed)
 
 
@@ -291,5 +298,5 @@ def refresh_fields(conn: sa.Connection, ids: Iterable[int], now: datetime, feed:
                 derived[f] = newest[(row.id, f)][2]
         if derived != current:
             updates.append({"id": row.id, **derived, "updated_at": now})
-    update_by_id(conn, contacts, updates)
+    update_rows(conn, contacts, updates)
     feed.extend(("contact", u["id"], "update") for u in updates)

@@ -20,11 +20,13 @@ import sqlalchemy as sa
 
 from matcher.plan import InteractionPlan
 from storage.bulk import (
+    allocate_ids,
     chunks,
+    insert_new,
     key_value,
     select_in,
     text_value,
-    update_by_id,
+    update_rows,
     upsert,
     usable_email,
 )
@@ -82,10 +84,12 @@ def upsert_interactions(
     stored = Stored()
     t = interactions
     cols = [t.c.id, t.c.identity, t.c.kind, *(t.c[c] for c in REPLACEABLE)]
-    existing = {r.identity: r for r in select_in(conn, cols, t.c.identity, chosen)}
+    existing: dict[str, Any] = {r.identity: r for r in select_in(conn, cols, t.c.identity, chosen)}
     missing = [k for k in chosen if k not in existing]
+    ids = allocate_ids(conn, t, len(missing))
     rows = [
         {
+            "id": i,
             "identity": k,
             "kind": chosen[k].kind,
             "direction": chosen[k].direction,
@@ -94,14 +98,13 @@ def upsert_interactions(
             "updated_at": now,
             **_columns(chosen[k]),
         }
-        for k in missing
+        for i, k in zip(ids, missing, strict=True)
     ]
     stmt = upsert(conn, t).on_conflict_do_nothing(index_elements=["identity"])
-    for part in chunks(rows):
-        for r in conn.execute(stmt.returning(t.c.id, t.c.identity), part):
-            stored.ids[r.identity] = r.id
-            stored.current[r.identity] = chosen[r.identity]
-            stored.new.add(r.id)
+    for row in insert_new(conn, t, stmt, rows):
+        stored.ids[row["identity"]] = row["id"]
+        stored.current[row["identity"]] = chosen[row["identity"]]
+        stored.new.add(row["id"])
     if lost := set(missing) - set(stored.ids):  # a concurrent writer inserted them first
         existing.update({r.identity: r for r in select_in(conn, cols, t.c.identity, lost)})
     for key, row in existing.items():
@@ -155,7 +158,7 @@ def _replace_meetings(
         stored.stale_participants.extend(
             pid for (email, role, _), pid in held[iid].items() if (email, role) not in keep
         )
-    update_by_id(conn, interactions, updates)
+    update_rows(conn, interactions, updates)
 
 
 def _revive(
@@ -171,7 +174,7 @@ def _revive(
         for key, row in sorted(existing.items())
         if row.status == "removed" and row.id not in stored.replaced
     ]
-    update_by_id(conn, interactions, back)
+    update_rows(conn, interactions, back)
     stored.replaced.update(r["id"] for r in back)
 
 
