@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 T = TypeVar("T")
 
 CHUNK = 900  # below SQLite's historic 999 bound-parameter limit
+PG_CHUNK = 10_000  # one array parameter per statement: only the plan size bounds it
 
 # PostgreSQL refuses a btree entry above ~2.7 kB, so a hostile iCalendar UID
 # or href would fail the whole batch; longer keys are stored as a digest.
@@ -46,6 +47,8 @@ def write_rows(conn: sa.Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
     """
     if not rows:
         return 0
+    if conn.dialect.name == "postgresql" and isinstance(stmt, sa.Insert):
+        return max(conn.execute(from_arrays(stmt, rows)).rowcount, 0)
     if conn.dialect.name != "sqlite":
         return max(conn.execute(stmt, rows).rowcount, 0)
     dialect = conn.dialect
@@ -54,6 +57,23 @@ def write_rows(conn: sa.Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
     pairs = [(n, _processor(compiled.binds[n].type, dialect)) for n in names]
     params = [tuple(proc(row[n]) if proc else row[n] for n, proc in pairs) for row in rows]
     return max(conn.exec_driver_sql(str(compiled), params).rowcount, 0)
+
+
+def from_arrays(stmt: Any, rows: Sequence[dict[str, Any]]) -> Any:
+    """PostgreSQL: ``INSERT ... SELECT * FROM unnest(:col1, :col2, ...)``, one array per column.
+
+    One statement with one parameter per column, whatever the row count: the
+    multi-row VALUES form costs a bound parameter (and client-side parsing)
+    per value.
+    """
+    table = stmt.table
+    names = list(rows[0])
+    arrays = [
+        sa.bindparam(f"a_{n}", [r[n] for r in rows], type_=postgresql.ARRAY(table.c[n].type))
+        for n in names
+    ]
+    source = sa.func.unnest(*arrays).table_valued(*names).render_derived()
+    return stmt.from_select(names, sa.select(*(source.c[n] for n in names)))
 
 
 def _processor(type_: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
@@ -93,10 +113,8 @@ def insert_new(
     if not rows:
         return []
     if conn.dialect.name == "postgresql":
-        landed: set[tuple[Any, Any]] = set()
-        for part in chunks(rows):
-            result = conn.execute(stmt.returning(table.c[key], table.c[mark]), part)
-            landed.update((r[0], r[1]) for r in result)
+        result = conn.execute(from_arrays(stmt, rows).returning(table.c[key], table.c[mark]))
+        landed = {tuple(r) for r in result}
         return [r for r in rows if (r[key], r[mark]) in landed]
     if write_rows(conn, stmt, rows) == len(rows):
         return list(rows)
@@ -144,6 +162,12 @@ def select_in(
     """``query`` (a select, or the columns of one) ``WHERE key IN values``, chunked."""
     base = query if isinstance(query, sa.Select) else sa.select(*query)
     rows: list[sa.Row[Any]] = []
+    if conn.dialect.name == "postgresql":
+        # One array parameter instead of one parameter per value.
+        for part in chunks(sorted(set(values)), PG_CHUNK):
+            keys = sa.bindparam("keys", part, type_=postgresql.ARRAY(key.type))
+            rows.extend(conn.execute(base.where(key == sa.any_(keys))).all())
+        return rows
     for part in chunks(sorted(set(values))):
         rows.extend(conn.execute(base.where(key.in_(part))).all())
     return rows
