@@ -54,9 +54,13 @@ def write_rows(conn: sa.Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
     dialect = conn.dialect
     compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
     names = list(compiled.positiontup or ())
-    pairs = [(n, _processor(compiled.binds[n].type, dialect)) for n in names]
-    params = [tuple(proc(row[n]) if proc else row[n] for n, proc in pairs) for row in rows]
-    return max(conn.exec_driver_sql(str(compiled), params).rowcount, 0)
+    processors = [(i, _processor(compiled.binds[n].type, dialect)) for i, n in enumerate(names)]
+    active = [(i, proc) for i, proc in processors if proc is not None]
+    params = [[row[n] for n in names] for row in rows]
+    for values in params:
+        for i, proc in active:
+            values[i] = proc(values[i])
+    return max(conn.exec_driver_sql(str(compiled), [tuple(v) for v in params]).rowcount, 0)
 
 
 def from_arrays(stmt: Any, rows: Sequence[dict[str, Any]]) -> Any:

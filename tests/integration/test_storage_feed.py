@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ import sqlalchemy as sa
 from matcher.plan import Plan
 from storage import Database, open_database
 from storage.apply import apply_plan
+from storage.engine import WRITE
 from storage.schema import changes
 from tests.integration.test_storage import (
     contact_of,
@@ -86,3 +89,30 @@ def test_reader_skips_nothing_of_an_aborted_writer(pg_url: str) -> None:
     ]
     assert feed[1].entity_id == kept
     db.close()
+
+
+def test_sqlite_writers_wait_their_turn_in_commit_order(sqlite_url: str) -> None:
+    first, second = open_database(sqlite_url), open_database(sqlite_url)
+    first.ensure_account("alice", "imap")
+    holding = threading.Event()
+
+    def slow_writer() -> None:
+        with first.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            apply_plan(conn, plan_of("alice", "slow@acme.com"), "INBOX", None, datetime.now(UTC))
+            holding.set()
+            time.sleep(0.5)  # the second writer must wait, not fail with "database is locked"
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert holding.wait(10)
+    started = time.monotonic()
+    second.apply(plan_of("alice", "fast@acme.com"), "INBOX", None)
+    waited = time.monotonic() - started
+    thread.join()
+    assert waited > 0.2
+    feed = second.changes_since(0, 100)
+    owners = [c.entity_id for c in feed if c.entity == "contact"]
+    assert owners == [contact_of(second, "slow@acme.com"), contact_of(second, "fast@acme.com")]
+    assert [c.id for c in feed] == sorted(c.id for c in feed)
+    first.close()
+    second.close()
