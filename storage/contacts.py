@@ -14,7 +14,7 @@ fields locked by a person or a CRM (``contact_field_locks``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,6 +66,7 @@ class Owners:
     links: Mapping[tuple[int, str], int]  # (interaction, email) -> contact for valid links
     new_contacts: int
     claimed: frozenset[str]  # emails that got an owner in this transaction
+    created: frozenset[int] = frozenset()  # contacts inserted in this transaction
 
 
 def owners_of(conn: sa.Connection, emails: Iterable[str]) -> dict[str, int]:
@@ -106,13 +107,17 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
         if p.company_domain
     }
     domain_company = ensure_companies(conn, domains, now, feed)
-    landed = _insert_contacts(conn, creates, claims, domain_company, now, feed)
+    new_email = {email: email for email in creates}
+    fields = derived_fields(
+        observation_rows(seats, lambda s: new_email.get(s.participant.email)).values()
+    )
+    landed = _insert_contacts(conn, creates, claims, fields, domain_company, now, feed)
     owner.update(landed)
     if lost := set(creates) - set(landed):  # lost a race: another writer owns these now
         owner.update(owners_of(conn, lost))
     _assign_companies(conn, seats, owner, links, domain_company, now, feed)
-    new = sum(1 for e in landed if e in creates)
-    return Owners(owner, links, new, frozenset(landed))
+    created = frozenset(i for e, i in landed.items() if e in creates)
+    return Owners(owner, links, len(created), frozenset(landed), created)
 
 
 def _acting(seats: Iterable[Seat]) -> Iterable[ParticipantPlan]:
@@ -124,6 +129,7 @@ def _insert_contacts(
     conn: sa.Connection,
     creates: Mapping[str, ParticipantPlan],
     claims: Mapping[str, int],
+    fields: Mapping[str, Mapping[str, str]],
     domain_company: Mapping[str, int],
     now: datetime,
     feed: Feed,
@@ -135,12 +141,13 @@ def _insert_contacts(
         rows = [
             {
                 "id": i,
+                **{f: fields.get(email, {}).get(f) for f in DERIVED_FIELDS},
                 "created_rule": text_value(p.rule) or "",
                 "company_id": domain_company.get(p.company_domain or ""),
                 "created_at": now,
                 "updated_at": now,
             }
-            for i, p in zip(ids, creates.values(), strict=True)
+            for i, (email, p) in zip(ids, creates.items(), strict=True)
         ]
         write_rows(conn, contacts.insert(), rows)
         new_ids = dict(zip(creates, ids, strict=True))
@@ -224,42 +231,71 @@ def backlink(conn: sa.Connection, owners: Owners) -> None:
     update_rows(conn, interaction_participants, rows, key="email", only_if_null="contact_id")
 
 
-def store_observations(
-    conn: sa.Connection, seats: list[Seat], owners: Owners, now: datetime, feed: Feed
-) -> None:
-    """Store each linked/created participant's observations, then re-derive changed contacts."""
-    best: dict[tuple[int, str, int], dict[str, Any]] = {}
+def observation_rows(
+    seats: Iterable[Seat], contact_of: Callable[[Seat], Any]
+) -> dict[tuple[Any, str, int], dict[str, Any]]:
+    """One observation per (contact, field, interaction): the most confident, in seat order."""
+    best: dict[tuple[Any, str, int], dict[str, Any]] = {}
     for s in seats:
-        p = s.participant
-        if p.decision == "skip":
-            continue
-        contact = owners.links.get((s.interaction_id, p.email)) or owners.by_email.get(p.email)
+        contact = contact_of(s) if s.participant.decision != "skip" else None
         if contact is None:
             continue
-        for ob in p.observations:
-            key = (contact, ob.field, s.interaction_id)
+        for ob in s.participant.observations:
+            key = (contact, text_value(ob.field) or "", s.interaction_id)
             value = text_value(ob.value)
             if not value or (key in best and best[key]["confidence"] >= ob.confidence):
                 continue
             best[key] = {
                 "contact_id": contact,
-                "field": ob.field,
+                "field": key[1],
                 "value": value,
                 "confidence": ob.confidence,
                 "interaction_id": s.interaction_id,
                 "observed_at": s.occurred_at,
                 "account_id": s.account_id,
             }
-    if not best:
+    return best
+
+
+def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:
+    """Each contact's fields from its observations: the newest confident one per field.
+
+    Ties on time go to the later row, as ``refresh_fields`` breaks them by id.
+    """
+    newest: dict[tuple[Any, str], tuple[datetime, int, str]] = {}
+    for n, r in enumerate(rows):
+        if r["confidence"] is None or r["confidence"] < MIN_CONFIDENCE:
+            continue
+        if r["field"] in DERIVED_FIELDS:
+            key, stamp = (r["contact_id"], r["field"]), (r["observed_at"], n, r["value"])
+            if key not in newest or stamp > newest[key]:
+                newest[key] = stamp
+    fields: dict[Any, dict[str, str]] = {}
+    for (contact, field), (_, _, value) in newest.items():
+        fields.setdefault(contact, {})[field] = value
+    return fields
+
+
+def store_observations(
+    conn: sa.Connection, seats: list[Seat], owners: Owners, now: datetime, feed: Feed
+) -> None:
+    """Store each linked/created participant's observations, then re-derive changed contacts."""
+
+    def contact_of(s: Seat) -> int | None:
+        p = s.participant
+        return owners.links.get((s.interaction_id, p.email)) or owners.by_email.get(p.email)
+
+    rows = list(observation_rows(seats, contact_of).values())
+    if not rows:
         return
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(
         index_elements=["contact_id", "field", "interaction_id"]
     )
-    rows = list(best.values())
     for row, i in zip(rows, allocate_ids(conn, contact_observations, len(rows)), strict=True):
         row["id"] = i
     touched = {r["contact_id"] for r in insert_new(conn, contact_observations, stmt, rows)}
-    refresh_fields(conn, touched, now, feed)
+    # Contacts created in this transaction got their fields when inserted.
+    refresh_fields(conn, touched - owners.created, now, feed)
 
 
 def refresh_fields(conn: sa.Connection, ids: Iterable[int], now: datetime, feed: Feed) -> None:

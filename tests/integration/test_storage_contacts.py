@@ -127,3 +127,23 @@ def test_search_and_listing(db: Database) -> None:
     mine = db.list_interactions(contact_id=carol)
     assert [i.identity for i in mine] == ["msgid:m2@x", "msgid:m1@x"]  # same time: newest id first
     assert db.get_contact(10_000) is None
+
+
+def test_a_contact_created_from_several_messages_takes_the_newest_values(db: Database) -> None:
+    newer = seen(
+        "b@x", 5, Observation("name", "Caroline Diaz", 0.8), Observation("title", "VP", 0.3)
+    )
+    older = seen("a@x", 1, Observation("name", "Carol Diaz", 0.9), Observation("title", "CFO", 0.7))
+    batch = Plan("alice", newer.interactions + older.interactions)
+    assert db.apply(batch, "INBOX", None).new_contacts == 1
+    carol = contact_of(db, "carol@acme.com")
+    detail = db.get_contact(carol)
+    assert detail is not None
+    assert [(f.field, f.value) for f in detail.fields] == [
+        ("name", "Caroline Diaz"),
+        ("title", "CFO"),
+    ]
+    # The same answer as a contact re-derived from its stored observations.
+    db.apply(seen("c@x", 0, Observation("name", "C.", 0.9)), "INBOX", None)
+    assert db.get_contact(carol).value("name") == "Caroline Diaz"  # type: ignore[union-attr]
+    assert [c.operation for c in settled_feed(db) if c.entity == "contact"] == ["insert"]
