@@ -205,6 +205,8 @@ def _insert_participants(
                 "rule": text_value(p.rule) or "",
                 "response_status": text_value(p.response_status),
                 "contact_id": contact,
+                "class_reason": text_value(p.class_reason) or "",
+                "meeting_role": text_value(p.meeting_role),
             },
         )
     stmt = upsert(conn, interaction_participants)

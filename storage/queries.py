@@ -87,6 +87,8 @@ class ParticipantView:
     rule: str
     response_status: str | None
     contact_id: int | None
+    class_reason: str = ""
+    meeting_role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +267,8 @@ def list_interactions(
             p.rule,
             p.response_status,
             p.contact_id,
-            p.id,
+            p.class_reason,
+            p.meeting_role,
         ],
         p.interaction_id,
         ids,
@@ -280,6 +283,8 @@ def list_interactions(
                 r.rule,
                 r.response_status,
                 r.contact_id,
+                r.class_reason,
+                r.meeting_role,
             )
         )
     copies: dict[int, list[SourceView]] = defaultdict(list)

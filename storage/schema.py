@@ -180,6 +180,8 @@ class InteractionParticipant(Base):
     rule: Mapped[str] = mapped_column(sa.Text)
     response_status: Mapped[str | None] = mapped_column(sa.Text)
     contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    class_reason: Mapped[str] = mapped_column(sa.Text, server_default="")  # why ``klass``
+    meeting_role: Mapped[str | None] = mapped_column(sa.Text)  # RFC 5545 ROLE
 
 
 class AddressEvidence(Base):

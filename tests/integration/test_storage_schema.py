@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from matcher.plan import Plan
 from storage import AccountStatus, Database, open_database
+from storage.engine import MIGRATIONS, WRITE, create_engine
 from storage.schema import Base
 from tests.integration.test_storage import T0, db, first_batch, mail, person, ticking_clock
 
@@ -23,7 +27,7 @@ def test_migration_builds_exactly_the_models(db_url: str) -> None:
     first.close()
     again = open_database(db_url)  # at head already: nothing to do, nothing fails
     with again.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
         tables = set(sa.inspect(conn).get_table_names())
@@ -101,3 +105,50 @@ def test_account_status(db_url: str) -> None:
     bob = database.account_status()[1]
     assert (bob.state, bob.message, bob.items_captured) == ("ok", None, 1)
     database.close()
+
+
+def test_upgrade_from_0001_keeps_the_rows(db_url: str) -> None:
+    engine = create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO interactions (identity, kind, occurred_at, direction, status, sequence,"
+                " created_at, updated_at) VALUES ('msgid:old@x', 'email', :t, 'inbound', 'received',"
+                " 0, :t, :t)"
+            ),
+            {"t": T0.replace(tzinfo=None)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO interaction_participants (interaction_id, email, role, klass, decision,"
+                " rule) SELECT id, 'ann@acme.com', 'from', 'person', 'skip', 'policy' FROM interactions"
+            )
+        )
+    engine.dispose()
+    database = open_database(db_url)
+    (view,) = database.list_interactions()
+    (ann,) = view.participants
+    assert (ann.email, ann.rule, ann.class_reason, ann.meeting_role) == (
+        "ann@acme.com",
+        "policy",
+        "",
+        None,
+    )
+    database.close()
+
+
+def test_participants_keep_why_they_were_classified(db: Database) -> None:
+    chair = replace(
+        person("ann@acme.com", "organizer", "skip", rule="class:role"),
+        class_reason="local-part:sales",
+        meeting_role="CHAIR",
+    )
+    db.apply(Plan("alice", (mail("1@x", chair),)), "INBOX", None)
+    (view,) = db.list_interactions()
+    assert [(p.class_reason, p.meeting_role) for p in view.participants] == [
+        ("local-part:sales", "CHAIR")
+    ]
