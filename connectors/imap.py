@@ -27,6 +27,11 @@ attachments are never downloaded. A copy is named (folder, message
 identity), so a resync after a UIDVALIDITY change finds the same copies; on
 Gmail (X-GM-EXT-1) by X-GM-MSGID, the same in every folder.
 
+While the agent stores a batch, the next one of the same backlog is fetched
+ahead in a thread (``imap_fetch.Prefetch``) on the same connection; any
+other use of the connection waits for it first. A batch fetched ahead is
+handed over only for exactly the cursor it follows.
+
 Errors: a refused login is ``AuthError``; a dropped connection or timeout
 reconnects and retries the whole fetch with backoff (safe: nothing moves
 until the agent stores the returned cursor), then ``TransientError``; a
@@ -55,7 +60,7 @@ from connectors.base import (
     TransientError,
     Window,
 )
-from connectors.imap_fetch import ALL_TIME, FolderCapture
+from connectors.imap_fetch import ALL_TIME, FolderCapture, Prefetch
 from connectors.imap_parse import default_folders
 from connectors.records import Batch, Cursor, IngestError, Record
 
@@ -94,6 +99,18 @@ class ImapCursor:
         except (KeyError, TypeError, ValueError) as exc:
             # An unreadable cursor is an expired one: the resync is bounded and harmless.
             raise CursorExpired(stream, "unreadable cursor") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Backlog:
+    """UIDs a backfill or poll found still to capture, with what SELECT said."""
+
+    stream: str
+    uidvalidity: int
+    uidnext: int
+    highestmodseq: int | None
+    last_uid: int
+    uids: list[int]
 
 
 class ImapConnector:
@@ -143,6 +160,7 @@ class ImapConnector:
         self.attempts = attempts
         self._client: IMAPClient | None = None
         self._selected: str | None = None
+        self._prefetch: Prefetch[tuple[Batch, _Backlog | None]] | None = None
         self._gmail = False
         self._condstore = False  # ENABLE CONDSTORE sent on this connection
 
@@ -154,15 +172,30 @@ class ImapConnector:
     # ------------------------------------------------------------ protocol
 
     def streams(self) -> list[str]:
+        self._settle()
         if self.folders is None:
             self.folders = self._retrying(lambda: default_folders(self._connected().list_folders()))
         return list(self.folders)
 
     def fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
         state = ImapCursor.of(cursor, stream) if cursor is not None else None
-        return self._retrying(lambda: self._fetch_once(stream, state, max(1, limit)))
+        limit = max(1, limit)
+        ahead = self._settle()
+        # The agent asks for the batch after the one it just stored, which
+        # may already have been fetched ahead.
+        wanted = (stream, state.uidvalidity, state.last_uid, limit) if state else None
+        if ahead is not None and ahead.key == wanted and self._client is not None:
+            try:
+                batch, following = ahead.take()
+            except Exception:  # the connection's state is unknown: start afresh
+                log.info("IMAP prefetch of %s failed; fetching again", self.account)
+                self._discard()
+            else:
+                return self._hand_over(self._client, batch, following, limit)
+        return self._retrying(lambda: self._fetch_once(stream, state, limit))
 
     def close(self) -> None:
+        self._settle()
         client, self._client, self._selected = self._client, None, None
         if client is None:
             return
@@ -177,8 +210,14 @@ class ImapConnector:
     # ---------------------------------------------------------- connection
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        def drop(_: tenacity.RetryCallState) -> None:
-            log.info("IMAP connection of %s dropped; reconnecting", self.account)
+        def drop(state: tenacity.RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            log.info(
+                "IMAP connection of %s dropped (%s); reconnecting",
+                self.account,
+                type(failure).__name__,
+                exc_info=failure,
+            )
             self._discard()
 
         retrying = tenacity.Retrying(
@@ -290,20 +329,51 @@ class ImapConnector:
         if state is not None and uidvalidity != state.uidvalidity:
             raise CursorExpired(stream, "UIDVALIDITY changed")
         last = state.last_uid if state is not None else 0
-        uids = self._new_uids(client, last)
-        taken = uids[:limit]
-        records, errors = self._capture(client, stream, uidvalidity, taken)
-        has_more = len(uids) > limit
-        if has_more:
+        backlog = _Backlog(
+            stream,
+            uidvalidity,
+            int(info.get(b"UIDNEXT", 1)),
+            int(info[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in info else None,
+            last,
+            self._new_uids(client, last),
+        )
+        return self._hand_over(client, *self._next_batch(client, backlog, limit), limit)
+
+    def _hand_over(
+        self, client: IMAPClient, batch: Batch, following: _Backlog | None, limit: int
+    ) -> Batch:
+        """Returns ``batch`` and starts fetching the one after it, if any, ahead."""
+        if following is not None:
+            self._prefetch = Prefetch(
+                (following.stream, following.uidvalidity, following.last_uid, limit),
+                lambda: self._next_batch(client, following, limit),
+            )
+        return batch
+
+    def _next_batch(
+        self, client: IMAPClient, backlog: _Backlog, limit: int
+    ) -> tuple[Batch, _Backlog | None]:
+        """Captures up to ``limit`` UIDs of ``backlog``; the backlog left after them."""
+        taken, rest = backlog.uids[:limit], backlog.uids[limit:]
+        records, errors = self._capture(client, backlog.stream, backlog.uidvalidity, taken)
+        following = None
+        if rest:
             last = taken[-1]
+            following = replace(backlog, last_uid=last, uids=rest)
         else:
             # Past every UID the server had assigned when we selected: mail
             # outside the window must not bring the next poll back here.
-            last = max([last, int(info.get(b"UIDNEXT", 1)) - 1, *taken[-1:]])
+            last = max([backlog.last_uid, backlog.uidnext - 1, *taken[-1:]])
             self._release(client)
-        modseq = info.get(b"HIGHESTMODSEQ")
-        cursor = ImapCursor(uidvalidity, last, int(modseq) if modseq is not None else None)
-        return Batch(records, errors, cursor.to_cursor(), has_more)
+        cursor = ImapCursor(backlog.uidvalidity, last, backlog.highestmodseq)
+        return Batch(records, errors, cursor.to_cursor(), has_more=bool(rest)), following
+
+    def _settle(self) -> Prefetch[tuple[Batch, _Backlog | None]] | None:
+        """Waits for a fetch running ahead, so the connection is ours again."""
+        ahead, self._prefetch = self._prefetch, None
+        if ahead is not None:
+            ahead.join()
+        return ahead
 
     def _unchanged(self, client: IMAPClient, stream: str, state: ImapCursor) -> ImapCursor | None:
         """The idle check: one STATUS; the cursor to keep if there is no new mail."""

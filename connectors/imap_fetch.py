@@ -28,11 +28,12 @@ from __future__ import annotations
 import imaplib
 import itertools
 import re
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from connectors.base import InvalidInput, Limits, TransientError, Window
 from connectors.ical import parse_calendar
@@ -46,6 +47,7 @@ ALL_TIME = Window(datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinf
 
 _UNTAGGED_FETCH = re.compile(rb"\* (\d+) FETCH ", re.IGNORECASE)
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n\Z")
+T = TypeVar("T")
 # Our own tags, distinct from imaplib's (a random 4-letter prefix + number).
 _TAGS = itertools.count(1)
 
@@ -246,3 +248,37 @@ class _Chunk:
             for meeting in found:  # the same invitation may come twice (inline and .ics)
                 meetings.setdefault(meeting.identity, meeting)
         return tuple(meetings.values())
+
+
+class Prefetch(Generic[T]):
+    """The next batch of a backfill, fetched in a thread while the agent stores this one.
+
+    The IMAP server works and the socket waits while the matcher and the
+    database work, instead of one after the other. The thread owns the
+    connection until ``join``: the connector joins before any other use,
+    and only the connector's own thread starts the next one.
+    """
+
+    def __init__(self, key: Hashable, work: Callable[[], T]) -> None:
+        self.key = key
+        self._work = work
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="imap-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._result = self._work()
+        except BaseException as exc:  # handed to the caller of take(), in its thread
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def take(self) -> T:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -317,6 +318,47 @@ def test_a_connection_dropped_mid_fetch_is_retried_without_loss_or_doubles(
     assert imap_proxy.command_names().count("LOGIN") == 2  # it reconnected once
     assert got.identities == sorted(f"msgid:m{n}@northwind.example" for n in range(60))
     assert len(got.records) == 60
+
+
+def test_a_connection_dropped_while_fetching_ahead_is_fetched_again(
+    dovecot: MailUser, imap_proxy: ImapProxy
+) -> None:
+    # With limit 20, the second batch is fetched in a thread while the first
+    # is handed over; its FETCH (the third: batch one is a structure FETCH and
+    # a text FETCH) is the one cut.
+    dovecot.append("INBOX", [mail(n, body="word " * 400) for n in range(60)])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"])
+    imap_proxy.cut_fetch_after(5_000, skip=2)
+    got = drain(made, "INBOX", None, 20)
+    made.close()
+    assert imap_proxy.cuts == 1
+    assert imap_proxy.command_names().count("LOGIN") == 2
+    assert got.identities == sorted(f"msgid:m{n}@northwind.example" for n in range(60))
+    assert got.batch_ends == [20, 40, 60]
+
+
+def test_batches_fetched_ahead_are_handed_over_in_order_on_one_connection(
+    dovecot: MailUser, imap_proxy: ImapProxy
+) -> None:
+    # The agent stores each batch before asking for the next: meanwhile the
+    # next one is fetched ahead and must be the one handed over, even when it
+    # is complete long before it is asked for.
+    dovecot.append("INBOX", [mail(n) for n in range(23)])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"])
+    cursor: Cursor | None = None
+    seen: list[str] = []
+    for _ in range(10):
+        batch = made.fetch("INBOX", cursor, 5)
+        seen += [r.identity for r in batch.records]
+        cursor = batch.next_cursor
+        if not batch.has_more:
+            break
+        time.sleep(0.3)  # "storage" time, longer than the fetch ahead takes
+    made.close()
+    assert seen == [f"msgid:m{n}@northwind.example" for n in range(23)]
+    names = imap_proxy.command_names()
+    assert names.count("LOGIN") == 1 and names.count("EXAMINE") == 1
+    assert cursor is not None and cursor["last_uid"] == 23
 
 
 def test_an_unreadable_cursor_is_an_expired_one(connector: ImapConnector) -> None:

@@ -17,8 +17,9 @@ import threading
 class ImapProxy:
     """TCP proxy to an IMAP server that counts commands and can drop a FETCH.
 
-    ``cut_fetch_after(n)`` arms it: the next time a client sends a FETCH, the
-    connection is closed after ``n`` bytes of the server's reply. It fires once.
+    ``cut_fetch_after(n, skip)`` arms it: at the next FETCH after ``skip``
+    more, the connection is closed after ``n`` bytes of the server's reply.
+    It fires once.
     """
 
     def __init__(self, upstream_port: int) -> None:
@@ -26,15 +27,19 @@ class ImapProxy:
         self.commands: list[str] = []
         self.cuts = 0
         self._cut_after: int | None = None
+        self._skip = 0
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def cut_fetch_after(self, n: int) -> None:
+    def cut_fetch_after(self, n: int, skip: int = 0) -> None:
+        """Cut the connection after ``n`` bytes of the reply to the next FETCH
+        but ``skip`` (the FETCHes before it pass untouched)."""
         with self._lock:
             self._cut_after = n
+            self._skip = skip
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -69,7 +74,10 @@ class ImapProxy:
             name = "UID " + words[2].decode("ascii", "replace").upper()
         with self._lock:
             self.commands.append(name)
-            return name.endswith("FETCH") and self._cut_after is not None
+            if not name.endswith("FETCH") or self._cut_after is None:
+                return False
+            self._skip -= 1
+            return self._skip < 0
 
     def _take_cut(self) -> int | None:
         with self._lock:
