@@ -1,0 +1,96 @@
+"""The IMAP connector's FETCH reader and copy naming, on recorded server bytes.
+
+``Replay`` stands in for imaplib's connection with the three documented
+methods the reader uses (``send``, ``readline``, ``read``), serving bytes as
+Dovecot sent them; the command the reader sends is kept for inspection.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import io
+import re
+
+import pytest
+
+from connectors.base import TransientError
+from connectors.imap_fetch import FolderCapture, uid_fetch
+
+
+class Replay:
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.sent = b""
+        self._stream: io.BytesIO | None = None
+
+    def send(self, data: bytes) -> None:
+        self.sent += data
+        tag = data.split(b" ", 1)[0]
+        self._stream = io.BytesIO(self.reply.replace(b"TAG", tag))
+
+    def readline(self) -> bytes:
+        assert self._stream is not None
+        return self._stream.readline()
+
+    def read(self, size: int) -> bytes:
+        assert self._stream is not None
+        return self._stream.read(size)
+
+
+def fetch(reply: bytes, max_literal: int = 1000) -> tuple[dict[int, dict[bytes, object]], bytes]:
+    server = Replay(reply)
+    got = uid_fetch(server, [3, 4, 5, 9], "UID BODY.PEEK[1]<0.100>", max_literal)  # type: ignore[arg-type]
+    return got, server.sent
+
+
+def test_reads_literals_and_skips_other_untagged_responses() -> None:
+    got, sent = fetch(
+        b"* 2 EXISTS\r\n"
+        b"* 1 FETCH (UID 3 BODY[1]<0> {5}\r\nhello)\r\n"
+        b"* OK [HIGHESTMODSEQ 9] still here\r\n"
+        b"* 2 FETCH (UID 4 BODY[1]<0> {0}\r\n)\r\n"
+        b"* 3 FETCH (FLAGS (\\Seen) UID 9 BODY[1]<0> NIL)\r\n"
+        b"TAG OK Fetch completed.\r\n"
+    )
+    assert re.fullmatch(rb"AC\d+ UID FETCH 3:5,9 \(UID BODY\.PEEK\[1\]<0\.100>\)\r\n", sent)
+    assert got == {
+        3: {b"UID": b"3", b"BODY[1]<0>": b"hello"},
+        4: {b"UID": b"4", b"BODY[1]<0>": b""},
+        9: {b"FLAGS": [b"\\Seen"], b"UID": b"9", b"BODY[1]<0>": None},
+    }
+
+
+def test_a_literal_larger_than_asked_for_is_refused_before_it_is_read() -> None:
+    with pytest.raises(imaplib.IMAP4.abort, match="exceeds"):
+        fetch(b"* 1 FETCH (UID 3 BODY[1]<0> {999999999}\r\n", max_literal=1000)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"* 1 FETCH (UID 3 BODY[1]<0> {5}\r\nhel",  # the connection ends inside a literal
+        b"* 1 FETCH (UID 3 BODY[1]<0> {5}\r\nhello)",  # ... before the line ends
+        b"",  # ... before anything
+        b"* 1 FETCH (UID 3 BODY[1]<0> (((\r\nTAG OK done\r\n",  # an unparseable reply
+    ],
+)
+def test_a_cut_or_garbled_reply_is_a_dropped_connection(reply: bytes) -> None:
+    with pytest.raises(imaplib.IMAP4.abort):
+        fetch(reply)
+
+
+def test_a_refused_fetch_is_transient() -> None:
+    with pytest.raises(TransientError):
+        fetch(b"TAG NO [SERVERBUG] Internal error\r\n")
+
+
+def test_copies_are_named_by_folder_and_identity_or_by_gmail_message_id() -> None:
+    folder = FolderCapture("rep", "INBOX", 17, gmail=True, text_bytes=100)
+    assert folder.source(5, {}, "msgid:a@x").provider_id == "INBOX/msgid:a@x"
+    # X-GM-MSGID is the same in every Gmail folder: one copy, whatever the folder.
+    gmail = {b"X-GM-MSGID": b"1278455344230334865"}
+    assert folder.source(5, gmail, "msgid:a@x").provider_id == "gm:1278455344230334865"
+    sent = FolderCapture("rep", "[Gmail]/Sent Mail", 3, gmail=True, text_bytes=100)
+    assert sent.source(99, gmail, "msgid:a@x").provider_id == "gm:1278455344230334865"
+    # Without an identity (an unparseable message) only the UID names it.
+    assert folder.source(5, {}).provider_id == "INBOX/17/5"
