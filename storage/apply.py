@@ -149,7 +149,8 @@ def _insert_sources(
     stmt = upsert(conn, interaction_sources).on_conflict_do_nothing(
         index_elements=["account_id", "provider_id"]
     )
-    landed = {id(r) for r in insert_new(conn, interaction_sources, stmt, list(rows.values()))}
+    ordered = [rows[k] for k in sorted(rows)]  # one lock order for all writers
+    landed = {id(r) for r in insert_new(conn, interaction_sources, stmt, ordered)}
     _restore_sources(conn, [k for k, r in rows.items() if id(r) not in landed])
     return len(landed)
 
@@ -218,7 +219,7 @@ def _insert_participants(
         set_={"response_status": stmt.excluded.response_status, "name": stmt.excluded.name},
     )
     for statement, wanted in ((plain, False), (refresh, True)):
-        part_rows = [r for r in rows.values() if (r["interaction_id"] in stored.replaced) == wanted]
+        part_rows = [rows[k] for k in sorted(rows) if (k[0] in stored.replaced) == wanted]
         write_rows(conn, statement, part_rows)
 
 
@@ -286,7 +287,7 @@ def _store_errors(
         index_elements=["account_id", "provider_id", "reason"],
         set_={"count": t.c.count + 1, "last_seen": now, "detail": stmt.excluded.detail},
     )
-    for part in chunks(rows.values()):
+    for part in chunks([rows[k] for k in sorted(rows)]):
         conn.execute(stmt, part)
     return len(set(rows) - known)
 

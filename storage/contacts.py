@@ -254,7 +254,8 @@ def observation_rows(
                 "observed_at": s.occurred_at,
                 "account_id": s.account_id,
             }
-    return best
+    # Sorted: concurrent PostgreSQL writers then take the same keys in the same order.
+    return dict(sorted(best.items()))
 
 
 def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:
@@ -334,5 +335,5 @@ def refresh_fields(conn: sa.Connection, ids: Iterable[int], now: datetime, feed:
                 derived[f] = newest[(row.id, f)][2]
         if derived != current:
             updates.append({"id": row.id, **derived, "updated_at": now})
-    update_rows(conn, contacts, updates)
+    update_rows(conn, contacts, sorted(updates, key=lambda u: u["id"]))
     feed.extend(("contact", u["id"], "update") for u in updates)

@@ -85,7 +85,7 @@ def upsert_interactions(
     t = interactions
     cols = [t.c.id, t.c.identity, t.c.kind, *(t.c[c] for c in REPLACEABLE)]
     existing: dict[str, Any] = {r.identity: r for r in select_in(conn, cols, t.c.identity, chosen)}
-    missing = [k for k in chosen if k not in existing]
+    missing = sorted(k for k in chosen if k not in existing)  # one lock order for all writers
     ids = allocate_ids(conn, t, len(missing))
     rows = [
         {

@@ -71,7 +71,7 @@ class ContactDetail:
     created_rule: str
     created_at: datetime
     fields: tuple[FieldValue, ...]
-    history: tuple[Observed, ...]  # every observation, newest first
+    history: tuple[Observed, ...]  # every observation, newest first, then by field
 
     def value(self, name: str) -> str | None:
         return next((f.value for f in self.fields if f.field == name), None)
@@ -186,7 +186,7 @@ def _observations(conn: sa.Connection, contact_id: int) -> list[Observed]:
         sa.select(o.field, o.value, o.confidence, o.observed_at, o.interaction_id, accounts.c.name)
         .join(accounts, accounts.c.id == o.account_id)
         .where(o.contact_id == contact_id)
-        .order_by(o.observed_at.desc(), o.id.desc())
+        .order_by(o.observed_at.desc(), o.field, o.id.desc())
     )
     return [Observed(*r) for r in conn.execute(query)]
 

@@ -51,9 +51,9 @@ def test_fields_follow_the_newest_confident_observation(db: Database) -> None:
     assert name.observation is not None
     assert (name.observation.account, name.observation.confidence) == ("alice", 0.8)
     assert [(o.field, o.value, o.observed_at) for o in detail.history] == [
-        ("company", "Acme Corp", T0 + timedelta(hours=5)),
-        ("title", "CFO", T0 + timedelta(hours=5)),
+        ("company", "Acme Corp", T0 + timedelta(hours=5)),  # one time: by field
         ("name", "Caroline Diaz", T0 + timedelta(hours=5)),
+        ("title", "CFO", T0 + timedelta(hours=5)),
         ("name", "Carol Diaz", T0),
         ("name", "C. Diaz", T0 - timedelta(hours=5)),
     ]
