@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from connectors.records import SourceRef
 from matcher.plan import Plan
-from storage import Database, open_database
+from storage import ApplyResult, Database, open_database
 from storage.apply import apply_plan
 from storage.engine import WRITE
 from storage.schema import changes
@@ -116,3 +118,54 @@ def test_sqlite_writers_wait_their_turn_in_commit_order(sqlite_url: str) -> None
     assert [c.id for c in feed] == sorted(c.id for c in feed)
     first.close()
     second.close()
+
+
+def race(db: Database, first: Plan, second: Plan) -> tuple[ApplyResult, ApplyResult]:
+    """Apply ``first`` in an open transaction while ``second`` runs; commit; both finish."""
+    results: list[ApplyResult] = []
+    with db.engine.connect() as conn:
+        transaction = conn.begin()
+        results.append(apply_plan(conn, first, "INBOX", None, datetime.now(UTC)))
+        thread = threading.Thread(target=lambda: results.append(db.apply(second, "INBOX", None)))
+        thread.start()
+        time.sleep(0.5)  # the second writer is now waiting on a unique index
+        assert thread.is_alive()
+        transaction.commit()
+    thread.join(30)
+    assert not thread.is_alive()
+    return results[0], results[1]
+
+
+def test_same_message_from_two_mailboxes_at_once(pg_url: str) -> None:
+    db = open_database(pg_url)
+    for name in ("alice", "bob"):
+        db.ensure_account(name, "imap")
+    at_alice = plan_of("alice", "carol@acme.com")
+    at_bob = Plan(
+        "bob", (replace(at_alice.interactions[0], source=SourceRef("bob", "INBOX", "7")),)
+    )
+    first, second = race(db, at_alice, at_bob)
+    assert first == ApplyResult(new_contacts=1, new_interactions=1, new_sources=1)
+    assert second == ApplyResult(new_sources=1)
+    assert db.counts() == {"contacts": 1, "interactions": 1, "sources": 2, "errors": 0}
+    db.close()
+
+
+def test_same_new_person_in_two_messages_at_once(pg_url: str) -> None:
+    db = open_database(pg_url)
+    db.ensure_account("alice", "imap")
+    first, second = race(
+        db,
+        Plan("alice", (mail("one@x", person("dora@acme.com", "from"), provider_id="1"),)),
+        Plan("alice", (mail("two@x", person("dora@acme.com", "to"), provider_id="2"),)),
+    )
+    assert (first.new_contacts, second.new_contacts) == (1, 0)
+    dora = contact_of(db, "dora@acme.com")
+    assert db.counts()["contacts"] == 1  # the loser's contact row was removed again
+    linked = {(i.identity, p.contact_id) for i in db.list_interactions() for p in i.participants}
+    assert linked == {("msgid:one@x", dora), ("msgid:two@x", dora)}
+    inserts = [
+        c.entity_id for c in settled_feed(db) if (c.entity, c.operation) == ("contact", "insert")
+    ]
+    assert inserts == [dora]
+    db.close()
