@@ -191,17 +191,10 @@ def _observations(conn: sa.Connection, contact_id: int) -> list[Observed]:
     return [Observed(*r) for r in conn.execute(query)]
 
 
-def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
-    row = conn.execute(sa.select(contacts).where(contacts.c.id == contact_id)).first()
-    if row is None:
-        return None
-    history = _observations(conn, contact_id)
-    locks = {
-        r.field: r
-        for r in conn.execute(
-            sa.select(contact_field_locks).where(contact_field_locks.c.contact_id == contact_id)
-        )
-    }
+def _current_fields(
+    row: sa.Row[Any], history: list[Observed], locks: dict[str, sa.Row[Any]]
+) -> list[FieldValue]:
+    """Each set field with where it comes from: a lock, or the observation it shows."""
     fields = []
     for name in DERIVED_FIELDS:
         value = row._mapping[name]
@@ -211,82 +204,79 @@ def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
             fields.append(FieldValue(name, value, locks[name].owner, locks[name].set_at, None))
             continue
         seen = next((o for o in history if o.field == name and o.value == value), None)
-        fields.append(
-            FieldValue(name, value, "observed", seen.observed_at if seen else row.updated_at, seen)
-        )
+        since = seen.observed_at if seen else row.updated_at
+        fields.append(FieldValue(name, value, "observed", since, seen))
+    return fields
+
+
+def _company(conn: sa.Connection, company_id: int | None) -> tuple[str | None, tuple[str, ...]]:
+    if company_id is None:
+        return None, ()
+    name = conn.execute(
+        sa.select(companies.c.name).where(companies.c.id == company_id)
+    ).scalar_one_or_none()
+    d = company_domains.c
+    query = sa.select(d.domain).where(d.company_id == company_id).order_by(d.domain)
+    return name, tuple(conn.execute(query).scalars())
+
+
+def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
+    row = conn.execute(sa.select(contacts).where(contacts.c.id == contact_id)).first()
+    if row is None:
+        return None
+    history = _observations(conn, contact_id)
+    lock = contact_field_locks.c
+    locks = {
+        r.field: r
+        for r in conn.execute(sa.select(contact_field_locks).where(lock.contact_id == contact_id))
+    }
+    e = contact_emails.c
     emails = conn.execute(
-        sa.select(contact_emails.c.email)
-        .where(contact_emails.c.contact_id == contact_id)
-        .order_by(contact_emails.c.email)
+        sa.select(e.email).where(e.contact_id == contact_id).order_by(e.email)
     ).scalars()
-    company = None
-    domains: list[str] = []
-    if row.company_id is not None:
-        company = conn.execute(
-            sa.select(companies.c.name).where(companies.c.id == row.company_id)
-        ).scalar_one_or_none()
-        domains = list(
-            conn.execute(
-                sa.select(company_domains.c.domain)
-                .where(company_domains.c.company_id == row.company_id)
-                .order_by(company_domains.c.domain)
-            ).scalars()
-        )
+    company, domains = _company(conn, row.company_id)
     return ContactDetail(
         row.id,
         tuple(emails),
         row.company_id,
         company,
-        tuple(domains),
+        domains,
         row.created_rule,
         row.created_at,
-        tuple(fields),
+        tuple(_current_fields(row, history, locks)),
         tuple(history),
     )
 
 
-def list_interactions(
-    conn: sa.Connection, contact_id: int | None = None, limit: int = 50
-) -> list[InteractionView]:
-    t, p, s = interactions.c, interaction_participants.c, interaction_sources.c
-    query = sa.select(interactions).order_by(t.occurred_at.desc(), t.id.desc()).limit(limit)
-    if contact_id is not None:
-        query = query.where(t.id.in_(sa.select(p.interaction_id).where(p.contact_id == contact_id)))
-    rows = conn.execute(query).all()
-    ids = [r.id for r in rows]
+PARTICIPANT_COLUMNS = (
+    "email",
+    "name",
+    "role",
+    "klass",
+    "decision",
+    "rule",
+    "response_status",
+    "contact_id",
+    "class_reason",
+    "meeting_role",
+)
+
+
+def _participants(conn: sa.Connection, ids: list[int]) -> dict[int, list[ParticipantView]]:
+    p = interaction_participants.c
     people: dict[int, list[ParticipantView]] = defaultdict(list)
-    for r in select_in(
-        conn,
-        [
-            p.interaction_id,
-            p.email,
-            p.name,
-            p.role,
-            p.klass,
-            p.decision,
-            p.rule,
-            p.response_status,
-            p.contact_id,
-            p.class_reason,
-            p.meeting_role,
-        ],
-        p.interaction_id,
-        ids,
-    ):
+    columns = [p.interaction_id, *(p[c] for c in PARTICIPANT_COLUMNS)]
+    for r in select_in(conn, columns, p.interaction_id, ids):
         people[r.interaction_id].append(
-            ParticipantView(
-                r.email,
-                r.name,
-                r.role,
-                r.klass,
-                r.decision,
-                r.rule,
-                r.response_status,
-                r.contact_id,
-                r.class_reason,
-                r.meeting_role,
-            )
+            ParticipantView(**{c: r._mapping[c] for c in PARTICIPANT_COLUMNS})
         )
+    for views in people.values():
+        views.sort(key=lambda v: (v.role, v.email))
+    return people
+
+
+def _sources(conn: sa.Connection, ids: list[int]) -> dict[int, list[SourceView]]:
+    s = interaction_sources.c
     copies: dict[int, list[SourceView]] = defaultdict(list)
     query = sa.select(s.interaction_id, accounts.c.name, s.stream, s.provider_id, s.removed_at)
     query = query.join(accounts, accounts.c.id == s.account_id)
@@ -294,6 +284,21 @@ def list_interactions(
         copies[r.interaction_id].append(
             SourceView(r.name, r.stream, r.provider_id, r.removed_at is not None)
         )
+    for views in copies.values():
+        views.sort(key=lambda v: (v.account, v.provider_id))
+    return copies
+
+
+def list_interactions(
+    conn: sa.Connection, contact_id: int | None = None, limit: int = 50
+) -> list[InteractionView]:
+    t, p = interactions.c, interaction_participants.c
+    query = sa.select(interactions).order_by(t.occurred_at.desc(), t.id.desc()).limit(limit)
+    if contact_id is not None:
+        query = query.where(t.id.in_(sa.select(p.interaction_id).where(p.contact_id == contact_id)))
+    rows = conn.execute(query).all()
+    people = _participants(conn, [r.id for r in rows])
+    copies = _sources(conn, [r.id for r in rows])
     return [
         InteractionView(
             r.id,
@@ -306,8 +311,8 @@ def list_interactions(
             r.thread_key,
             r.status,
             r.sequence,
-            tuple(sorted(people[r.id], key=lambda v: (v.role, v.email))),
-            tuple(sorted(copies[r.id], key=lambda v: (v.account, v.provider_id))),
+            tuple(people[r.id]),
+            tuple(copies[r.id]),
         )
         for r in rows
     ]
