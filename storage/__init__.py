@@ -9,6 +9,7 @@ from storage.apply import ApplyResult
 from storage.changes import Change
 from storage.database import AccountStatus, Database, open_database
 from storage.directory import StoredDirectory
+from storage.errors import StorageError
 from storage.queries import (
     ContactDetail,
     ContactSummary,
@@ -33,6 +34,7 @@ __all__ = [
     "Observed",
     "ParticipantView",
     "SourceView",
+    "StorageError",
     "StoredDirectory",
     "open_database",
 ]

@@ -21,6 +21,7 @@ from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.contacts import Feed, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate
+from storage.errors import described
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
@@ -71,9 +72,16 @@ class Database:
     # -- capture -----------------------------------------------------------
 
     def apply(self, plan: Plan, stream: str, cursor: Mapping[str, Any] | None) -> ApplyResult:
-        """Write ``plan`` and move the (account, stream) cursor in ONE transaction."""
-        with self._writing() as conn, conn.begin():
-            return apply_plan(conn, plan, stream, cursor, self._clock())
+        """Write ``plan`` and move the (account, stream) cursor in ONE transaction.
+
+        Raises ``StorageError`` (nothing written, cursor unmoved) when the
+        database refuses the batch.
+        """
+        try:
+            with self._writing() as conn, conn.begin():
+                return apply_plan(conn, plan, stream, cursor, self._clock())
+        except sa.exc.DBAPIError as exc:
+            raise described(exc) from None  # the original quotes mail content
 
     def directory(self) -> StoredDirectory:
         return StoredDirectory(self.engine)

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+# Engines use hide_parameters: a database error's message would otherwise
+# carry the statement's values (subjects, snippets, addresses) into logs.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 # Any constant works; it only has to be the same in every agent process so
@@ -34,7 +36,7 @@ def create_engine(url: str) -> sa.Engine:
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
-    engine = sa.create_engine(parsed, pool_pre_ping=True)
+    engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     # psycopg 3 would send an executemany INSERT without RETURNING row by row
     # (pipelined); batching it into multi-row VALUES like the RETURNING case
     # cut apply() of a 500-message batch by a third in bench/storage_apply.py.
@@ -45,7 +47,7 @@ def create_engine(url: str) -> sa.Engine:
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         _prepare_sqlite_file(Path(url.database))
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

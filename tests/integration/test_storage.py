@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from connectors.records import IngestError, SourceRef
 from matcher.plan import Evidence, InteractionPlan, Observation, ParticipantPlan, Plan
-from storage import ApplyResult, Change, Database, open_database
+from storage import ApplyResult, Change, Database, StorageError, open_database
 from storage.schema import Base, changes
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -321,8 +321,11 @@ def test_failed_apply_moves_no_cursor_and_leaves_no_data(db: Database) -> None:
             ),
         ),
     )
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(StorageError) as failure:
         db.apply(plan, "INBOX", {"uid": 4})
+    assert "contact_observations" in str(failure.value)
+    assert "CTO" not in str(failure.value)  # values stay out of messages and logs
+    assert failure.value.__cause__ is None and not failure.value.transient
     assert db.load_cursor("alice", "INBOX") == {"uid": 3}
     assert snapshot(db) == before
     assert db.directory().contact_ids(["ivy@newco.io"]) == {}
