@@ -11,57 +11,35 @@ Decisions:
 - ``recurrence_id`` is the occurrence's original start in UTC for any event
   that belongs to a series (has RRULE/RDATE or a RECURRENCE-ID), else None;
   so every occurrence has its own global identity (UID + RECURRENCE-ID).
-- Floating times (no TZID, no "Z") are read as UTC: the agent has no idea of
-  the organizer's wall clock, and a fixed reading keeps identities stable.
+- Floating times (no TZID, no "Z") are read as UTC (``recurrence.as_utc``).
 - All-day (DATE) events start at 00:00 UTC of their date, ``all_day=True``;
   without DTEND they last one day (RFC 5545 3.6.1).
 - A generated occurrence carries the highest SEQUENCE of its series (the
   expansion library's rule), so it never looks older than a revised override.
 - Attendees beyond ``max_attendees`` are dropped, not an error: the meeting
   and its first attendees are real and worth capturing.
-- Expansion stops after ``max_occurrences`` per UID; rules so dense that
-  merely reaching the window would take too many steps (FREQ=SECONDLY since
-  1970) are refused as "recurrence-too-long" before any expansion, because
-  dateutil walks every step from DTSTART.
+- Expansion keeps the first ``max_occurrences`` per UID and is bounded
+  before it starts (``connectors.recurrence``): rules too dense to expand
+  are refused as "recurrence-too-long".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import icalendar
-import recurring_ical_events
 
 from connectors.base import Limits, Window
 from connectors.records import Address, Attendee, IngestError, Meeting, MeetingStatus, SourceRef
+from connectors.recurrence import BadEvent, as_utc, expansion_end, occurrences
 
-# Steps dateutil may walk from DTSTART to the end of the window, per series.
-MAX_RULE_STEPS = 200_000
-_FREQ_SECONDS = {
-    "SECONDLY": 1,
-    "MINUTELY": 60,
-    "HOURLY": 3600,
-    "DAILY": 86400,
-    "WEEKLY": 7 * 86400,
-    "MONTHLY": 28 * 86400,
-    "YEARLY": 365 * 86400,
-}
 # Properties without which an occurrence cannot be placed in time.
 _ESSENTIAL = frozenset(
     {"UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 )
 _STATUS: dict[str, MeetingStatus] = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
-
-
-class BadEvent(Exception):
-    """One UID's events cannot be expanded; becomes an IngestError."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 def parse_calendar(
@@ -70,6 +48,8 @@ def parse_calendar(
     """Every occurrence in ``window`` of every VEVENT in one calendar object."""
     if len(data) > limits.max_ical_bytes:
         return [], [IngestError(source, "ical-too-large", f"{len(data)} bytes")]
+    if not _timezone_rules_plausible(data):
+        return [], [IngestError(source, "bad-ical", "VTIMEZONE rule that is not a yearly one")]
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except Exception as exc:  # icalendar raises ValueError, KeyError, ... on hostile text
@@ -88,6 +68,31 @@ def parse_calendar(
         meetings.extend(found)
         errors.extend(failed)
     return meetings, errors
+
+
+_UNFOLD = re.compile(rb"\r?\n[ \t]")
+_TIMEZONE = re.compile(rb"BEGIN:VTIMEZONE(.*?)END:VTIMEZONE", re.S | re.I)
+_RULE_LINE = re.compile(rb"^RRULE[^:\r\n]*:([^\r\n]*)", re.M | re.I)
+_DENSE_PARTS = (b"BYHOUR", b"BYMINUTE", b"BYSECOND", b"BYYEARDAY", b"BYWEEKNO")
+
+
+def _timezone_rules_plausible(data: bytes) -> bool:
+    """Every VTIMEZONE observance rule recurs yearly on a few days, as in every real calendar.
+
+    icalendar expands VTIMEZONE rules up to 2038 while it parses (and caches
+    the zone for the process), so FREQ=SECONDLY there would hang the parse
+    before any of our limits could act.
+    """
+    text = _UNFOLD.sub(b"", data)
+    blocks = _TIMEZONE.findall(text)
+    if len(blocks) != text.upper().count(b"BEGIN:VTIMEZONE"):
+        return False  # an unterminated VTIMEZONE: nothing after it parses anyway
+    for block in blocks:
+        for rule in _RULE_LINE.findall(block):
+            upper = rule.upper()
+            if b"FREQ=YEARLY" not in upper or any(part in upper for part in _DENSE_PARTS):
+                return False
+    return True
 
 
 def _calendar_meetings(
@@ -152,51 +157,14 @@ def _series_meetings(
     limits: Limits,
 ) -> list[Meeting]:
     recurring = any(("RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e) for e in series)
-    for event in series:
-        if "RRULE" in event and "RECURRENCE-ID" not in event:
-            _check_rule_steps(event, window)
+    end = expansion_end(series, window, limits)
     holder = icalendar.Calendar()
     for component in (*timezones, *series):
         holder.add_component(component)
-    meetings: list[Meeting] = []
-    for occurrence in _occurrences(holder, window):
-        if len(meetings) >= limits.max_occurrences:
-            break
-        meetings.append(_meeting_of(uid, occurrence, recurring, method, source, limits))
-    return meetings
-
-
-def _occurrences(holder: icalendar.Calendar, window: Window) -> Iterator[icalendar.Component]:
-    """Occurrences starting in [since, until), lazily, in start order."""
-    query = recurring_ical_events.of(holder)
-    for occurrence in query.after(window.since):
-        start, _ = as_utc(occurrence.decoded("DTSTART"))
-        if start >= window.until:
-            return
-        if start >= window.since:
-            yield occurrence
-
-
-def _check_rule_steps(event: icalendar.Component, window: Window) -> None:
-    found: Any = event["RRULE"]
-    start, _ = as_utc(event.decoded("DTSTART"))
-    for rule in found if isinstance(found, list) else [found]:
-        freq = str((rule.get("FREQ") or ["?"])[0]).upper()
-        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
-        if freq not in _FREQ_SECONDS:
-            raise BadEvent("bad-vevent", f"unknown FREQ {freq[:20]!r}")
-        steps = (window.until - start).total_seconds() / (_FREQ_SECONDS[freq] * interval)
-        if steps > MAX_RULE_STEPS:
-            raise BadEvent("recurrence-too-long", f"{freq} rule: {int(steps)} steps to the window")
-
-
-def as_utc(value: date | datetime) -> tuple[datetime, bool]:
-    """(UTC datetime, is all-day) for a DTSTART/DTEND/RECURRENCE-ID value."""
-    if not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC), True
-    if value.tzinfo is None:  # floating time: read as UTC (module docstring)
-        return value.replace(tzinfo=UTC), False
-    return value.astimezone(UTC), False
+    return [
+        _meeting_of(uid, occurrence, recurring, method, source, limits)
+        for occurrence in occurrences(holder, window, end, limits.max_occurrences)
+    ]
 
 
 def _meeting_of(

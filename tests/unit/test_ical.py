@@ -260,3 +260,18 @@ def test_garbled_lines_and_minor_properties_do_not_cost_the_event() -> None:
     assert (meeting.uid, meeting.sequence, [a.address.email for a in meeting.attendees]) == (
         "g", 0, ["bob@example.org"],
     )  # fmt: skip
+
+
+def test_timezone_with_a_dense_rule_is_refused_before_icalendar_expands_it() -> None:
+    hostile = BERLIN.replace("TZID:Europe/Berlin", "TZID:Custom Zone").replace(
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "RRULE:FREQ=SECONDLY"
+    )
+    data = calendar(vevent("UID:x", "DTSTART;TZID=Custom Zone:20260105T100000"), tz=False)
+    data = data.replace(
+        b"PRODID:-//test//EN\r\n",
+        b"PRODID:-//test//EN\r\n" + hostile.replace("\n", "\r\n").encode(),
+    )
+    started = time.perf_counter()
+    meetings, errors = parse_calendar(data, SRC, WINDOW, LIMITS)
+    assert time.perf_counter() - started < 1
+    assert (meetings, [e.reason for e in errors]) == ([], ["bad-ical"])
