@@ -110,7 +110,10 @@ def expansion_end(series: list[icalendar.Component], window: Window, limits: Lim
             if steps > MAX_RULE_STEPS:
                 raise BadEvent("recurrence-too-long", f"{int(steps)} occurrences before the window")
             first = max(start, window.since)
-            end = min(end, first + spacing * (4 * limits.max_occurrences))
+            try:
+                end = min(end, first + spacing * (4 * limits.max_occurrences))
+            except OverflowError:  # sparse rule near year 9999: the window's end stands
+                continue
     return end
 
 

@@ -275,3 +275,12 @@ def test_timezone_with_a_dense_rule_is_refused_before_icalendar_expands_it() -> 
     meetings, errors = parse_calendar(data, SRC, WINDOW, LIMITS)
     assert time.perf_counter() - started < 1
     assert (meetings, [e.reason for e in errors]) == ([], ["bad-ical"])
+
+
+def test_sparse_rule_over_all_time_does_not_overflow() -> None:
+    every_century = vevent("UID:c", "DTSTART:20260105T100000Z", "RRULE:FREQ=YEARLY;INTERVAL=100")
+    all_time = Window(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+    meetings, errors = parse_calendar(calendar(every_century, tz=False), SRC, all_time, LIMITS)
+    assert errors == []
+    assert [m.start.year for m in meetings][:3] == [2026, 2126, 2226]
+    assert len(meetings) == 80  # 2026, 2126, ..., 9926
