@@ -214,6 +214,12 @@ class ArchiveConnector:
         return f"file:{tag}:{item.name}"
 
 
+def from_settings(account_settings: Any, window: Window, limits: Limits) -> ArchiveConnector:
+    """The agent's entry point (``connectors.<kind>.from_settings``); duck-types
+    config's ArchiveAccount (``name``, ``paths``) so connectors never import config."""
+    return ArchiveConnector.from_settings(account_settings, window, limits)
+
+
 def _before_window(message: Message, window: Window) -> bool:
     return message.date is not None and message.date < window.since
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.archive import ArchiveConnector
+from connectors.archive import ArchiveConnector, from_settings
 from connectors.base import ConfigurationError, CursorExpired, Limits, Window
 from connectors.records import Cursor, IngestError, Meeting, Message, Record, SourceRef
 from tests.contract import ConnectorContract, drain
@@ -311,6 +311,6 @@ class ArchiveAccount:  # the shape config.ArchiveAccount has
 def test_from_settings_makes_one_stream_per_path(tmp_path: Path) -> None:
     (tmp_path / "a.mbox").write_bytes(b"")
     settings = ArchiveAccount("takeout", (tmp_path / "a.mbox", tmp_path))
-    connector = ArchiveConnector.from_settings(settings, WINDOW, LIMITS)
+    connector = from_settings(settings, WINDOW, LIMITS)
     assert connector.kind == "archive" and connector.account == "takeout"
     assert connector.streams() == [str(tmp_path / "a.mbox"), str(tmp_path)]
