@@ -215,23 +215,25 @@ def _content_type(value: str | None) -> email.message.Message:
     return holder
 
 
+def _param(ctype: email.message.Message, name: str) -> str | None:
+    # RFC 2231 parameters (boundary*=..., charset*0=...) come back as tuples.
+    value = ctype.get_param(name)
+    if value is None or isinstance(value, str):
+        return value or None
+    return email.utils.collapse_rfc2231_value(value) or None
+
+
 def _visit(walk: _Walk, fields: dict[str, str], start: int, end: int, depth: int) -> None:
     ctype = _content_type(fields.get("content-type"))
     kind = ctype.get_content_type()
     if kind.startswith("multipart/"):
-        boundary = ctype.get_param("boundary")
-        if isinstance(boundary, str) and boundary and depth < walk.limits.max_mime_depth:
+        boundary = _param(ctype, "boundary")
+        if boundary and depth < walk.limits.max_mime_depth:
             _walk_multipart(walk, boundary.encode("utf-8", "replace"), start, end, depth + 1)
         return
     if "attachment" in fields.get("content-disposition", "").lower() and kind != "text/calendar":
         return
-    charset = ctype.get_param("charset")
-    ref = PartRef(
-        start,
-        end,
-        fields.get("content-transfer-encoding"),
-        charset if isinstance(charset, str) else None,
-    )
+    ref = PartRef(start, end, fields.get("content-transfer-encoding"), _param(ctype, "charset"))
     if kind == "text/plain" and walk.plain is None:
         walk.plain = ref
     elif kind == "text/html" and walk.html is None:

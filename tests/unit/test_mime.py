@@ -339,3 +339,11 @@ def test_parse_is_much_faster_than_the_stdlib_tree() -> None:
         parse_message(raw, SRC, LIMITS)
     ours = time.perf_counter() - started
     assert ours < stdlib / 2, (ours, stdlib)
+
+
+def test_rfc2231_encoded_parameters() -> None:
+    raw = (
+        b"From: a@example.com\nContent-Type: multipart/mixed; boundary*=''b%2D1\n\n"
+        b"--b-1\nContent-Type: text/plain; charset*=iso-8859-1''iso-8859-1\n\nK\xf6ln\n--b-1--\n"
+    )
+    assert parse_message(raw, SRC, LIMITS).text == "Köln"
