@@ -212,11 +212,11 @@ class ImapConnector:
     def _retrying(self, work: Callable[[], T]) -> T:
         def drop(state: tenacity.RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
+            # The type only: an abort's text may quote message bytes.
             log.info(
                 "IMAP connection of %s dropped (%s); reconnecting",
                 self.account,
                 type(failure).__name__,
-                exc_info=failure,
             )
             self._discard()
 
@@ -234,6 +234,14 @@ class ImapConnector:
             raise TransientError(
                 f"IMAP connection to {self.host}:{self.port} failed {self.attempts} times "
                 f"({type(exc).__name__})"
+            ) from None
+        except imaplib.IMAP4.error as exc:
+            # A NO or BAD to a command that cannot be wrong (SEARCH, FETCH):
+            # the server's trouble, which a later pass may not meet. Logins
+            # never get here (AuthError), so the text names no credential.
+            self._discard()
+            raise TransientError(
+                f"IMAP server {self.host} refused a command: {str(exc)[:200]}"
             ) from None
 
     def _discard(self) -> None:

@@ -361,6 +361,20 @@ def test_batches_fetched_ahead_are_handed_over_in_order_on_one_connection(
     assert cursor is not None and cursor["last_uid"] == 23
 
 
+def test_a_connection_closed_between_polls_is_reopened(
+    dovecot: MailUser, imap_proxy: ImapProxy
+) -> None:
+    dovecot.append("INBOX", [mail(1)])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"])
+    first = made.fetch("INBOX", None, 10)
+    imap_proxy.drop_connections()  # the server's autologout while the agent sleeps
+    dovecot.append("INBOX", [mail(2)])
+    second = made.fetch("INBOX", first.next_cursor, 10)
+    made.close()
+    assert [r.identity for r in second.records] == ["msgid:m2@northwind.example"]
+    assert imap_proxy.command_names().count("LOGIN") == 2
+
+
 def test_an_unreadable_cursor_is_an_expired_one(connector: ImapConnector) -> None:
     with pytest.raises(CursorExpired):
         connector.fetch("INBOX", {"last_uid": "many"}, 10)

@@ -32,7 +32,15 @@ class ImapProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._closed = False
+        self._sessions: list[_ProxySession] = []
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def drop_connections(self) -> None:
+        """Close every open connection, as a server's idle timeout or a NAT does."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.shutdown()
 
     def cut_fetch_after(self, n: int, skip: int = 0) -> None:
         """Cut the connection after ``n`` bytes of the reply to the next FETCH
@@ -61,6 +69,8 @@ class ImapProxy:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             session = _ProxySession(self, client, upstream)
+            with self._lock:
+                self._sessions.append(session)
             threading.Thread(target=session.client_to_server, daemon=True).start()
             threading.Thread(target=session.server_to_client, daemon=True).start()
 
@@ -111,7 +121,7 @@ class _ProxySession:
         except OSError:
             pass
         finally:
-            self._shutdown()
+            self.shutdown()
 
     def server_to_client(self) -> None:
         try:
@@ -126,9 +136,9 @@ class _ProxySession:
         except OSError:
             pass
         finally:
-            self._shutdown()
+            self.shutdown()
 
-    def _shutdown(self) -> None:
+    def shutdown(self) -> None:
         for sock in (self.client, self.upstream):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
