@@ -7,21 +7,23 @@ rows above it.
 The trap is concurrent writers. On PostgreSQL ids come from a sequence, and
 a sequence hands out numbers at INSERT time, not at COMMIT time: writer A
 takes id 7, writer B takes id 8 and commits first. A reader that sees 8 and
-remembers "8" would never see 7 once A commits. So every row also records
-the writing transaction's id (``pg_current_xact_id()``), and the reader
-returns only rows written by transactions older than the oldest one still
-running in its snapshot (``xact_id < pg_snapshot_xmin(pg_current_snapshot())``).
-Any transaction that could still commit a lower id is then, by definition,
-at or above that horizon, so the rows it would hide are held back too; they
-appear on a later read, after it ends. The writer takes its transaction id
-(``record`` selects it) before it draws any id from the sequence, so no row
-can carry an id older than its transaction's place in that order.
+remembers "8" would never see 7 once A commits.
 
-The price: the horizon is the oldest transaction *with a transaction id*
-on the whole server, so a long write transaction, even in another database
-of the cluster, delays the feed until it ends. It never loses a row, and
-read-only transactions do not count. A row once returned stays returnable:
-the horizon only moves forward.
+So change ids are drawn under a transaction-scoped advisory lock
+(``pg_advisory_xact_lock``), as the last write of every apply: a writer
+draws its ids only after the previous holder has committed (PostgreSQL makes
+a commit visible before it releases the transaction's locks), so ids become
+visible in id order and a reader that only moves forward skips nothing. The
+lock is held only from the last INSERT to COMMIT, so writers still do all
+their other work in parallel.
+
+A first version filtered readers by transaction-id horizon
+(``xact_id < pg_snapshot_xmin(...)``) instead. That is wrong when two
+writers draw sequence ids in the opposite order of their transaction ids
+(B: xid 99, id 8; A: xid 100, id 7; B commits; 8 passes the horizon while
+A is still running), and it also delayed the whole feed behind any long
+write transaction on the server. ``xact_id`` is still written: it tells an
+operator which transaction wrote a row.
 
 SQLite has one writer at a time (``BEGIN IMMEDIATE``), so ids are already in
 commit order and no filter is needed; ``AUTOINCREMENT`` keeps them from being
@@ -40,6 +42,8 @@ import sqlalchemy as sa
 from storage.bulk import write_rows
 from storage.schema import changes
 
+# Any constant works; this one spells "autocapture feed" so operators can spot it in pg_locks.
+FEED_LOCK = 0x6175746F46656564
 Entity = Literal["contact", "interaction", "company"]
 Operation = Literal["insert", "update", "delete", "merge", "forget"]
 
@@ -70,6 +74,8 @@ def record(conn: sa.Connection, rows: Iterable[tuple[Entity, int, Operation]], a
     if not items:
         return 0
     xact = _xact_id(conn)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
     write_rows(
         conn,
         changes.insert(),
@@ -85,10 +91,5 @@ def changes_since(conn: sa.Connection, after: int, limit: int) -> list[Change]:
     query = sa.select(
         changes.c.id, changes.c.entity, changes.c.entity_id, changes.c.operation, changes.c.at
     ).where(changes.c.id > after)
-    if conn.dialect.name == "postgresql":
-        horizon: sa.ColumnElement[int] = sa.literal_column(
-            "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-        )
-        query = query.where(changes.c.xact_id < horizon)
     rows = conn.execute(query.order_by(changes.c.id).limit(limit)).all()
     return [Change(r.id, r.entity, r.entity_id, r.operation, r.at) for r in rows]

@@ -53,24 +53,34 @@ def plan_of(account: str, email: str) -> Plan:
     return Plan(account, (mail(f"{email}-msg", person(email, "from"), account=account),))
 
 
-def test_reader_waits_for_a_lower_id_still_uncommitted(pg_url: str) -> None:
+def _apply_in_thread(db: Database, plan: Plan) -> threading.Thread:
+    thread = threading.Thread(target=db.apply, args=(plan, "INBOX", None), daemon=True)
+    thread.start()
+    return thread
+
+
+def test_ids_become_visible_in_id_order_with_concurrent_writers(pg_url: str) -> None:
     db = open_database(pg_url)
     db.apply(plan_of("alice", "old@acme.com"), "INBOX", None)
     start = settled_feed(db)[-1].id
-    with db.engine.connect() as slow:
+    with db.engine.connect() as early, db.engine.connect() as slow:
+        # "early" takes the older transaction id, "slow" draws change ids first:
+        # the order in which a transaction-id horizon would have lost a row.
+        first = early.begin()
+        early.execute(sa.text("SELECT pg_current_xact_id()"))
         transaction = slow.begin()
         apply_plan(slow, plan_of("alice", "slow@acme.com"), "INBOX", None, datetime.now(UTC))
         low = list(slow.execute(sa.select(changes.c.id).where(changes.c.id > start)).scalars())
-        db.apply(plan_of("alice", "fast@acme.com"), "INBOX", None)  # commits higher ids
-        with db.engine.connect() as plain:
-            committed = plain.execute(sa.select(changes.c.id).where(changes.c.id > start))
-            high = list(committed.scalars())
-        assert len(low) == 2 and len(high) == 2 and max(low) < min(high)
-        # The higher ids are committed, but returning them now would let the
-        # reader move past the lower ones for good.
+        fast = _apply_in_thread(db, plan_of("alice", "fast@acme.com"))
+        fast.join(timeout=1.0)
+        assert fast.is_alive()  # it may not draw an id before "slow" commits
         assert db.changes_since(start, 100) == []
         transaction.commit()
-    assert [c.id for c in settled_feed(db, start)] == sorted(low + high)
+        fast.join(timeout=30)
+        assert not fast.is_alive()
+        first.commit()
+    feed = [c.id for c in settled_feed(db, start)]
+    assert len(low) == 2 and len(feed) == 4 and feed[:2] == low and max(low) < min(feed[2:])
     db.close()
 
 
@@ -80,9 +90,10 @@ def test_reader_skips_nothing_of_an_aborted_writer(pg_url: str) -> None:
     with db.engine.connect() as doomed:
         transaction = doomed.begin()
         apply_plan(doomed, plan_of("alice", "gone@acme.com"), "INBOX", None, datetime.now(UTC))
-        db.apply(plan_of("alice", "kept@acme.com"), "INBOX", None)
+        kept_writer = _apply_in_thread(db, plan_of("alice", "kept@acme.com"))
         assert db.changes_since(0, 100) == []
         transaction.rollback()
+        kept_writer.join(timeout=30)
     feed = settled_feed(db)
     kept = contact_of(db, "kept@acme.com")
     assert [(c.entity, c.operation) for c in feed] == [
