@@ -381,6 +381,8 @@ class ImapConnector:
         ahead, self._prefetch = self._prefetch, None
         if ahead is not None:
             ahead.join()
+            if ahead.failed:  # it may have died mid-response: the connection is unusable
+                self._discard()
         return ahead
 
     def _unchanged(self, client: IMAPClient, stream: str, state: ImapCursor) -> ImapCursor | None:

@@ -276,6 +276,10 @@ class Prefetch(Generic[T]):
     def join(self) -> None:
         self._thread.join()
 
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
+
     def take(self) -> T:
         self.join()
         if self._error is not None:

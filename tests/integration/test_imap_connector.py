@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.base import Connector, CursorExpired, Limits, Window
+from connectors.base import Connector, CursorExpired, Limits, TransientError, Window
 from connectors.imap import ImapConnector
 from connectors.records import Batch, Cursor, Message
 from tests.contract import ConnectorContract, drain
@@ -38,7 +38,12 @@ def mail(
 
 
 def connector_for(
-    user: MailUser, *, port: int | None = None, limits: Limits | None = None, **options: object
+    user: MailUser,
+    *,
+    port: int | None = None,
+    limits: Limits | None = None,
+    timeout: float = 10,
+    **options: object,
 ) -> ImapConnector:
     return ImapConnector(
         account=f"acct-{user.name}",
@@ -50,7 +55,7 @@ def connector_for(
         password_provider=lambda: user.password,
         window=WINDOW,
         limits=limits,
-        timeout=10,
+        timeout=timeout,
         **options,  # type: ignore[arg-type]
     )
 
@@ -373,6 +378,21 @@ def test_a_connection_closed_between_polls_is_reopened(
     made.close()
     assert [r.identity for r in second.records] == ["msgid:m2@northwind.example"]
     assert imap_proxy.command_names().count("LOGIN") == 2
+
+
+def test_a_hung_server_times_out_into_a_transient_error(
+    dovecot: MailUser, imap_proxy: ImapProxy
+) -> None:
+    dovecot.append("INBOX", [mail(1)])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"], attempts=2, timeout=1.0)
+    first = made.fetch("INBOX", None, 10)
+    imap_proxy.stall()
+    started = time.monotonic()
+    with pytest.raises(TransientError, match="failed 2 times"):
+        made.fetch("INBOX", first.next_cursor, 10)
+    made.close()
+    # One read timeout on the open connection, one on the reconnect's greeting.
+    assert 1.9 < time.monotonic() - started < 6
 
 
 def test_an_unreadable_cursor_is_an_expired_one(connector: ImapConnector) -> None:

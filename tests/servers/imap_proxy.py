@@ -33,7 +33,12 @@ class ImapProxy:
         self.port = int(self._listener.getsockname()[1])
         self._closed = False
         self._sessions: list[_ProxySession] = []
+        self.stalled = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def stall(self) -> None:
+        """From now on swallow everything the server sends: a hung server or a dead route."""
+        self.stalled.set()
 
     def drop_connections(self) -> None:
         """Close every open connection, as a server's idle timeout or a NAT does."""
@@ -126,6 +131,8 @@ class _ProxySession:
     def server_to_client(self) -> None:
         try:
             while data := self.upstream.recv(65536):
+                if self.proxy.stalled.is_set():
+                    continue
                 if self.budget is not None:
                     self.client.sendall(data[: self.budget])
                     self.budget -= len(data)
