@@ -15,7 +15,9 @@ MULTIAPPEND, then:
 2. mirrors the same folders with ``mbsync`` (Debian package isync) into a
    Maildir and prints capture time / mirror time (target: <= 0.5);
 3. runs one more agent pass with no new mail, through a TCP proxy that
-   counts IMAP commands, and prints the commands and the time.
+   counts IMAP commands, and prints the commands and the time;
+4. drains the folders with the IMAP connector alone (no matcher, no
+   storage) and prints its time, to tell the connector's share.
 
 Targets: capture <= 0.5 x mbsync, bytes per message < 10% of the average
 message size, peak RSS < 250 MB. It asserts nothing: figures are for people.
@@ -111,9 +113,42 @@ def capture(config: Path) -> dict[str, float]:
     }
 
 
-def run_capture(config: Path) -> dict[str, float]:
+def drain(config: Path) -> dict[str, float]:
+    """Runs in the child: the IMAP connector alone, every folder drained, nothing stored.
+
+    Tells how much of the capture time is the connector's (the rest is the
+    matcher's and the database's); the server's caches are warm by now.
+    """
+    from datetime import UTC, datetime
+
+    from agent.policy import account_window
+    from agent.sync import build_connector
+    from config.loader import load
+    from connectors.base import Limits
+
+    account = load(config).accounts[0]
+    connector = build_connector(account, account_window(account, datetime.now(UTC)), Limits())
+    start, cpu = time.perf_counter(), time.process_time()
+    records = 0
+    for stream in connector.streams():
+        cursor = None
+        while True:
+            batch = connector.fetch(stream, cursor, account.batch_size)
+            records += len(batch.records)
+            cursor = batch.next_cursor
+            if not batch.has_more:
+                break
+    connector.close()
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu,
+        "records": records,
+    }
+
+
+def run_capture(config: Path, mode: str = "--capture") -> dict[str, float]:
     child = subprocess.run(
-        [sys.executable, __file__, "--capture", str(config)],
+        [sys.executable, __file__, mode, str(config)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -177,9 +212,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--drain", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.capture:
         print(json.dumps(capture(args.capture)))
+        return
+    if args.drain:
+        print(json.dumps(drain(args.drain)))
         return
     if shutil.which("mbsync") is None:
         sys.exit("mbsync is missing: apt-get install isync")
@@ -225,7 +264,12 @@ def main() -> None:
             proxy = ImapProxy(server.port)
             idle = run_capture(config_for(proxy.port))
             proxy.close()
+            alone = run_capture(config_for(server.port), "--drain")
             report(n, size, result, fetched, mirror, idle, proxy.command_names())
+            print(
+                f"connector alone     {alone['seconds']:.2f} s wall, {alone['cpu']:.2f} s CPU for "
+                f"{alone['records']:.0f} records (no matcher, no storage; warm server)"
+            )
         finally:
             server.stop()
 
