@@ -184,14 +184,10 @@ class ImapConnector:
         # The agent asks for the batch after the one it just stored, which
         # may already have been fetched ahead.
         wanted = (stream, state.uidvalidity, state.last_uid, limit) if state else None
+        # One that failed has dropped its connection (``_settle``): fetch afresh.
         if ahead is not None and ahead.key == wanted and self._client is not None:
-            try:
-                batch, following = ahead.take()
-            except Exception:  # the connection's state is unknown: start afresh
-                log.info("IMAP prefetch of %s failed; fetching again", self.account)
-                self._discard()
-            else:
-                return self._hand_over(self._client, batch, following, limit)
+            batch, following = ahead.take()
+            return self._hand_over(self._client, batch, following, limit)
         return self._retrying(lambda: self._fetch_once(stream, state, limit))
 
     def close(self) -> None:
@@ -382,6 +378,7 @@ class ImapConnector:
         if ahead is not None:
             ahead.join()
             if ahead.failed:  # it may have died mid-response: the connection is unusable
+                log.info("IMAP fetch ahead for %s failed; fetching again", self.account)
                 self._discard()
         return ahead
 
