@@ -25,6 +25,7 @@ def account_policy(settings: Any, account: Any) -> AccountPolicy:
             addresses=frozenset(settings.blocklist.addresses),
             domains=frozenset(settings.blocklist.domains),
         ),
+        phone_region=getattr(settings, "phone_region", None),
     )
 
 

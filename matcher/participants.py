@@ -79,6 +79,8 @@ class Found:
     sequence: int
     source: SourceRef
     participants: tuple[FoundParticipant, ...]
+    body: Message | None = None  # mail whose text the signature extractor may read
+    sender: Address | None = None  # the first From (else Sender), even if blocked
 
     def draft(self, decided: Sequence[ParticipantPlan] | None = None) -> InteractionPlan:
         """The interaction as planned; participants "pending" until ``decided`` is given.
@@ -281,6 +283,8 @@ def _mail(
         sequence=0,
         source=message.source,
         participants=tuple(participants),
+        body=message if message.text else None,
+        sender=origin,
     )
 
 

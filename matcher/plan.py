@@ -112,6 +112,9 @@ class AccountPolicy:
     )
     blocklist: Blocklist = Blocklist()
     snippet_chars: int = 280
+    # Region for phone numbers written without a country code ("(202) 555-0161");
+    # None: the sender's country-code domain, else only international numbers.
+    phone_region: str | None = None
 
 
 class Directory(Protocol):
@@ -138,6 +141,10 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
         if p.klass == "automated":
             # An RFC 3834 auto-reply or a list post is not the person answering us.
             continue
+        if p.role == "quoted":
+            # Named inside the body (a forward, a quoted reply): they wrote to
+            # someone once, not to us in this interaction.
+            continue
         if interaction.kind == "meeting":
             if interaction.status == "cancelled":
                 continue
@@ -150,6 +157,18 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
             continue
         found[p.email] = merge_evidence(found.get(p.email), ev)
     return found
+
+
+def policy_allows(when: str, evidence: Evidence | None) -> bool:
+    """Whether a creation mode is satisfied by what we know of an address."""
+    seen = evidence or Evidence()
+    if when == "always":
+        return True
+    if when == "on_sent":
+        return seen.sent_to
+    if when == "on_exchange":
+        return (seen.sent_to and seen.received_from) or seen.met
+    return False  # "never", and any mode this version does not know
 
 
 def merge_evidence(a: Evidence | None, b: Evidence) -> Evidence:

@@ -10,11 +10,13 @@ on where batch boundaries fell.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from matcher.classify import Perimeter, classify
 from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
+from matcher.enrich import BodyPeople, acting_person, read_body, worth_reading
 from matcher.names import name_observations
-from matcher.participants import Found, FoundParticipant
+from matcher.participants import MAX_PARTICIPANTS, Found, FoundParticipant
 from matcher.plan import (
     AccountPolicy,
     Decision,
@@ -26,6 +28,7 @@ from matcher.plan import (
     Plan,
     evidence_of,
     merge_evidence,
+    policy_allows,
 )
 
 
@@ -33,18 +36,6 @@ from matcher.plan import (
 class Outcome:
     decision: Decision
     rule: str
-
-
-def policy_allows(when: str, evidence: Evidence | None) -> bool:
-    """Whether a creation mode is satisfied by what we know of an address."""
-    seen = evidence or Evidence()
-    if when == "always":
-        return True
-    if when == "on_sent":
-        return seen.sent_to
-    if when == "on_exchange":
-        return (seen.sent_to and seen.received_from) or seen.met
-    return False  # "never", and any mode this version does not know
 
 
 def decide(
@@ -58,12 +49,17 @@ def decide(
     if contact_id is not None:
         return Outcome("link", "exact-email")
     klass = participant.klass
-    when = policy.creation.get(klass, "never")
+    key: str = klass
+    if participant.role == "quoted":
+        # Named only inside a body: people follow their own policy (default
+        # never), and no other class is ever created from a quote.
+        key = "quoted" if klass == "person" else ""
+    when = policy.creation.get(key, "never")
     if when == "never":
-        return Outcome("skip", f"class:{klass}")
+        return Outcome("skip", f"class:{key or klass}")
     if policy_allows(when, evidence):
-        return Outcome("create", f"policy:{klass}:{when}")
-    return Outcome("skip", f"policy:{klass}:{when}:unmet")
+        return Outcome("create", f"policy:{key}:{when}")
+    return Outcome("skip", f"policy:{key}:{when}:unmet")
 
 
 def contact_fields(
@@ -94,12 +90,14 @@ def _planned(
     contacts: Mapping[str, int],
     evidence: Mapping[str, Evidence],
     policy: AccountPolicy,
+    *,
+    with_header_fields: bool = True,
 ) -> ParticipantPlan:
     contact_id = contacts.get(participant.email)
     outcome = decide(participant, contact_id, evidence.get(participant.email), policy)
     observations: tuple[Observation, ...] = ()
     company = None
-    if outcome.decision != "skip":
+    if outcome.decision != "skip" and with_header_fields:
         observations, company = contact_fields(participant)
     return ParticipantPlan(
         email=participant.email,
@@ -118,13 +116,79 @@ def _planned(
     )
 
 
+def with_signatures(
+    decided: Sequence[ParticipantPlan],
+    body: BodyPeople,
+    contacts: Mapping[str, int],
+    evidence: Mapping[str, Evidence],
+    policy: AccountPolicy,
+) -> list[ParticipantPlan]:
+    """The header participants with their signature fields, then the quoted people."""
+    # The signature's fields go first: on equal confidence storage keeps the
+    # first observation of a field, and a person's own signature knows better
+    # than a display name or a domain label.
+    planned = [
+        replace(p, observations=(*body.fields[p.email], *p.observations))
+        if acting_person(p) and p.email in body.fields
+        else p
+        for p in decided
+    ]
+    perimeter = Perimeter.of(policy)
+    present = {p.email for p in planned}
+    for address in body.quoted:
+        if len(planned) >= MAX_PARTICIPANTS:
+            break
+        if address.email in present or perimeter.blocks(address.email):
+            continue
+        present.add(address.email)
+        kind = classify(address, perimeter)
+        quoted = FoundParticipant(address, "quoted", kind.klass, kind.reason)
+        plan = _planned(quoted, contacts, evidence, policy, with_header_fields=False)
+        if acting_person(plan) and address.email in body.fields:
+            plan = replace(plan, observations=body.fields[address.email])
+        planned.append(plan)
+    return planned
+
+
 def resolve(found: Sequence[Found], directory: Directory, policy: AccountPolicy) -> Plan:
-    """The plan for a batch of drafts: one decision per participant, each with its rule."""
+    """The plan for a batch of drafts: one decision per participant, each with its rule.
+
+    Header participants are decided first; then the bodies worth reading give
+    signature fields and quoted people (``matcher.enrich``), whose contacts
+    are looked up in one more directory call.
+    """
     emails = sorted({p.email for f in found for p in f.participants})
-    contacts = directory.contact_ids(emails) if emails else {}
+    contacts = dict(directory.contact_ids(emails)) if emails else {}
     stored = directory.evidence(emails) if emails else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
+    decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
+    bodies = _read_bodies(found, decided, policy)
+    quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(contacts))
+    if quoted:
+        contacts.update(directory.contact_ids(quoted))
+        if policy.creation.get("quoted", "never") not in ("never", "always"):
+            evidence.update(directory.evidence(quoted))
     interactions = tuple(
-        f.draft([_planned(p, contacts, evidence, policy) for p in f.participants]) for f in found
+        f.draft(
+            with_signatures(people, bodies[i], contacts, evidence, policy)
+            if i in bodies
+            else people
+        )
+        for i, (f, people) in enumerate(zip(found, decided, strict=True))
     )
     return Plan(account=policy.account, interactions=interactions)
+
+
+def _read_bodies(
+    found: Sequence[Found], decided: Sequence[Sequence[ParticipantPlan]], policy: AccountPolicy
+) -> dict[int, BodyPeople]:
+    """Signature readings by draft index; a message listed twice is read once."""
+    read: dict[str, BodyPeople] = {}
+    bodies: dict[int, BodyPeople] = {}
+    for index, (f, people) in enumerate(zip(found, decided, strict=True)):
+        if f.body is None or not worth_reading(f, people):
+            continue
+        if f.identity not in read:
+            read[f.identity] = read_body(f.body, f.sender, policy.phone_region)
+        bodies[index] = read[f.identity]
+    return bodies

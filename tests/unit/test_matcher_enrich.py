@@ -1,0 +1,172 @@
+"""Signature fields in the plan: the sender's own, a forwarded author's, quoted people."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from connectors.records import Message
+from matcher import InMemoryDirectory, plan_batch
+from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Plan, evidence_of
+from tests.unit.test_matcher_extract import mail
+from tests.unit.test_matcher_resolve import OWNER, policy
+
+PRIYA = "priya.shah@acme-robotics.com"
+JORGE = "jorge.ramos@acme-robotics.com"
+LENA = "lena@ortiz-partners.com"
+
+REPLY = (
+    "Thanks Ann, the revised quote works for us.\n\nBest regards,\nPriya Shah\n"
+    "VP Operations\nAcme Robotics\nOffice: +1 202 555 0143 | Mobile: +1 202 555 0144\n"
+)
+FORWARD = (
+    "Ann, see below from our CFO.\n\nPriya\n\n---------- Forwarded message ---------\n"
+    f"From: Jorge Ramos <{JORGE}>\nDate: Mon, 2 Mar 2026 at 10:15\nSubject: Budget\n"
+    f"To: Priya Shah <{PRIYA}>\nCc: Lena Ortiz <{LENA}>\n\n"
+    "Budget approved for Q3.\n\nJorge Ramos\nChief Financial Officer\nAcme Robotics\n"
+    "Direct: +1 202 555 0190\n"
+)
+
+
+def from_priya(text: str, html: bool = False, message_id: str = "a@x") -> Message:
+    return mail(
+        ("From", f"Priya Shah <{PRIYA}>"),
+        ("To", OWNER),
+        text=text,
+        html=html,
+        message_id=message_id,
+    )
+
+
+def plan_of(text: str, contacts: dict[str, int], html: bool = False) -> Plan:
+    directory = InMemoryDirectory(contacts=dict(contacts))
+    return plan_batch([from_priya(text, html)], policy(), directory)
+
+
+def people(plan: Plan) -> dict[tuple[str, str], ParticipantPlan]:
+    [interaction] = plan.interactions
+    return {(p.email, p.role): p for p in interaction.participants}
+
+
+def test_the_senders_signature_goes_to_the_from_participant() -> None:
+    found = people(plan_of(REPLY, {PRIYA: 1}))
+    assert set(found) == {(PRIYA, "from"), (OWNER, "to")}
+    assert found[(PRIYA, "from")].observations == (
+        Observation("name", "Priya Shah", 0.9),
+        Observation("title", "VP Operations", 0.8),
+        Observation("company", "Acme Robotics", 0.5),
+        Observation("phone:office", "+12025550143", 0.9),
+        Observation("phone:mobile", "+12025550144", 0.9),
+        # then what the header gives: display name and the domain's company
+        Observation("name", "Priya Shah", 0.6),
+        Observation("given_name", "Priya", 0.6),
+        Observation("family_name", "Shah", 0.6),
+        Observation("company", "Acme Robotics", 0.4),
+    )
+    assert found[(OWNER, "to")].observations == ()  # the owner is internal: no fields
+
+
+def test_a_skipped_sender_gets_no_signature_fields() -> None:
+    found = people(plan_of(REPLY, {}))  # cold inbound mail under on_exchange
+    assert found[(PRIYA, "from")].decision == "skip"
+    assert found[(PRIYA, "from")].observations == ()
+
+
+def test_a_forwarded_author_gets_their_own_fields_as_a_quoted_participant() -> None:
+    found = people(plan_of(FORWARD, {PRIYA: 1, JORGE: 2}))
+    jorge = found[(JORGE, "quoted")]
+    assert (jorge.decision, jorge.rule, jorge.contact_id, jorge.klass) == (
+        "link",
+        "exact-email",
+        2,
+        "person",
+    )
+    assert {(o.field, o.value) for o in jorge.observations} == {
+        ("name", "Jorge Ramos"),
+        ("title", "Chief Financial Officer"),
+        ("company", "Acme Robotics"),
+        ("phone:office", "+12025550190"),
+    }
+    # Priya's own zone has no signature block: none of Jorge's fields are hers.
+    priya = {(o.field, o.value) for o in found[(PRIYA, "from")].observations}
+    assert priya == {
+        ("name", "Priya Shah"),
+        ("given_name", "Priya"),
+        ("family_name", "Shah"),
+        ("company", "Acme Robotics"),
+    }
+
+
+def test_quoted_people_are_linked_when_known_and_skipped_otherwise() -> None:
+    found = people(plan_of(FORWARD, {PRIYA: 1, LENA: 7}))
+    # Priya is named in the forwarded header but is already the From participant.
+    assert sorted(found) == [
+        (JORGE, "quoted"),
+        (LENA, "quoted"),
+        (OWNER, "to"),
+        (PRIYA, "from"),
+    ]
+    jorge, lena = found[(JORGE, "quoted")], found[(LENA, "quoted")]
+    assert (jorge.decision, jorge.rule, jorge.observations) == ("skip", "class:quoted", ())
+    assert (lena.decision, lena.rule, lena.contact_id) == ("link", "exact-email", 7)
+    assert lena.observations == ()  # named in a header, no signature of hers
+
+
+def test_quoted_people_follow_their_own_policy() -> None:
+    directory = InMemoryDirectory(contacts={PRIYA: 1})
+    always = replace(policy(), creation={**policy().creation, "quoted": "always"})
+    plan = plan_batch([from_priya(FORWARD)], always, directory)
+    jorge = people(plan)[(JORGE, "quoted")]
+    assert (jorge.decision, jorge.rule) == ("create", "policy:quoted:always")
+    assert ("title", "Chief Financial Officer") in {(o.field, o.value) for o in jorge.observations}
+
+
+def test_quoted_gives_no_exchange_evidence() -> None:
+    [interaction] = plan_of(FORWARD, {PRIYA: 1, JORGE: 2}).interactions
+    assert set(evidence_of(interaction)) == {PRIYA}  # neither Jorge nor Lena wrote to us
+
+
+def test_blocked_and_internal_quoted_people_get_nothing() -> None:
+    blocked = AccountPolicy(
+        account="acct",
+        owner_addresses=frozenset({OWNER}),
+        org_domains=frozenset({"ourco.com", "ortiz-partners.com"}),
+        blocklist=replace(policy().blocklist, addresses=frozenset({JORGE})),
+    )
+    directory = InMemoryDirectory(contacts={PRIYA: 1, JORGE: 2, LENA: 3})
+    found = people(plan_batch([from_priya(FORWARD)], blocked, directory))
+    assert (JORGE, "quoted") not in found  # a blocked address is not even a participant
+    lena = found[(LENA, "quoted")]
+    assert (lena.klass, lena.decision, lena.observations) == ("internal", "link", ())
+
+
+def test_unrenderable_html_keeps_the_message_without_signatures() -> None:
+    hostile = "<div>" * 100_000 + "Priya Shah<br>VP Operations<br>+1 202 555 0143"
+    found = people(plan_of(hostile, {PRIYA: 1}, html=True))
+    assert found[(PRIYA, "from")].decision == "link"
+    assert {o.field for o in found[(PRIYA, "from")].observations} == {
+        "name",
+        "given_name",
+        "family_name",
+        "company",
+    }
+
+
+def test_an_html_signature_is_read() -> None:
+    html = (
+        "<p>Thanks Ann, the revised quote works for us.</p><p>Best regards,<br>Priya Shah<br>"
+        "VP Operations<br>Acme Robotics<br>Mobile: +1 202 555 0144</p>"
+    )
+    found = people(plan_of(html, {PRIYA: 1}, html=True))
+    fields = {(o.field, o.value) for o in found[(PRIYA, "from")].observations}
+    assert {("title", "VP Operations"), ("phone:mobile", "+12025550144")} <= fields
+
+
+def test_the_same_message_twice_in_a_batch_is_planned_alike() -> None:
+    directory = InMemoryDirectory(contacts={PRIYA: 1})
+    twice = [from_priya(REPLY), from_priya(REPLY)]
+    plan = plan_batch(twice, policy(), directory)
+    first, second = plan.interactions
+    assert first.participants == second.participants
+    assert ("title", "VP Operations") in {
+        (o.field, o.value) for o in first.participants[0].observations
+    }
