@@ -32,7 +32,15 @@ from typing import Any
 import icalendar
 
 from connectors.base import Limits, Window
-from connectors.records import Address, Attendee, IngestError, Meeting, MeetingStatus, SourceRef
+from connectors.records import (
+    Address,
+    Attendee,
+    IngestError,
+    Meeting,
+    MeetingStatus,
+    SourceRef,
+    recurrence_key,
+)
 from connectors.recurrence import BadEvent, as_utc, expansion_end, occurrences
 
 # Properties without which an occurrence cannot be placed in time.
@@ -191,7 +199,7 @@ def _meeting_of(
     if method == "CANCEL":
         status = "cancelled"
     return Meeting(
-        source=source,
+        source=occurrence_source(source, uid, recurrence_id),
         uid=uid,
         recurrence_id=recurrence_id,
         start=start,
@@ -205,6 +213,18 @@ def _meeting_of(
         attendees=attendees_of(occurrence.get("ATTENDEE"), limits.max_attendees),
         method=method,
     )
+
+
+def occurrence_source(source: SourceRef, uid: str, recurrence_id: datetime | None) -> SourceRef:
+    """The copy of one occurrence: storage keys a copy on (account, provider_id).
+
+    A calendar object expands to many occurrences, and an archive .ics file
+    or a mail invitation may hold many UIDs, so the object's id alone would
+    fold them into one copy. (CalDAV, with one UID per object by RFC 4791
+    section 4.1, renames copies to ``path#RECURRENCE-ID``: see caldav_state.)
+    """
+    key = f"{source.provider_id}#{uid}|{recurrence_key(recurrence_id)}"
+    return SourceRef(source.account, source.stream, key)
 
 
 def _sequence(value: Any) -> int:

@@ -91,6 +91,11 @@ def normalize_message_id(value: str | None) -> str | None:
     return value
 
 
+def recurrence_key(recurrence_id: datetime | None) -> str:
+    """RECURRENCE-ID as it appears in identities: UTC, basic format; "" for a single event."""
+    return recurrence_id.strftime("%Y%m%dT%H%M%SZ") if recurrence_id else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """A mailbox: normalized ``email`` for matching, display ``name``, ``raw`` as seen."""
@@ -154,8 +159,7 @@ class Meeting:
     @property
     def identity(self) -> str:
         """Global identity: iCalendar UID + RECURRENCE-ID (DESIGN.md, invariant 1)."""
-        rid = self.recurrence_id.strftime("%Y%m%dT%H%M%SZ") if self.recurrence_id else ""
-        return f"ical:{self.uid}|{rid}"
+        return f"ical:{self.uid}|{recurrence_key(self.recurrence_id)}"
 
 
 @dataclass(frozen=True, slots=True)

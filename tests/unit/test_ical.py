@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Limits, Window
-from connectors.ical import parse_calendar
+from connectors.ical import occurrence_source, parse_calendar
 from connectors.records import Address, Attendee, IngestError, Meeting, SourceRef
 
 SRC = SourceRef("ann@example.com", "work", "/cal/ann/work/w1.ics")
@@ -93,7 +93,7 @@ CANCELLED_ONE = vevent(
 
 def weekly_meeting(rid: datetime, **changes: object) -> Meeting:
     base = Meeting(
-        source=SRC,
+        source=occurrence_source(SRC, "weekly-1", rid),
         uid="weekly-1",
         recurrence_id=rid,
         start=rid,

@@ -184,7 +184,9 @@ def test_outlook_invitation_carries_its_meeting() -> None:
     assert errors == []
     assert m.text == "Join the call" and m.subject == "Pricing call"
     [meeting] = m.meetings
-    assert meeting.source == SourceRef("ann@example.com", "INBOX", "42#calendar")
+    assert meeting.source == SourceRef(
+        "ann@example.com", "INBOX", "42#calendar#040000008200E00074C5B7101A82E008|"
+    )  # one copy per occurrence, even inside one message
     assert (meeting.uid, meeting.recurrence_id, meeting.sequence, meeting.method) == (
         "040000008200E00074C5B7101A82E008", None, 2, "REQUEST",
     )  # fmt: skip
