@@ -32,28 +32,26 @@ ahead in a thread (``imap_fetch.Prefetch``) on the same connection; any
 other use of the connection waits for it first. A batch fetched ahead is
 handed over only for exactly the cursor it follows.
 
-Errors: a refused login is ``AuthError``; a dropped connection or timeout
-reconnects and retries the whole fetch with backoff (safe: nothing moves
-until the agent stores the returned cursor), then ``TransientError``; a
-server that offers no TLS where TLS was asked is ``ConfigurationError``.
+Errors: TLS and login are ``connectors.imap_session``'s (a refused login is
+``AuthError``, no TLS where TLS was asked is ``ConfigurationError``); a
+dropped connection or timeout reconnects and retries the whole fetch with
+backoff (safe: nothing moves until the agent stores the returned cursor),
+then ``TransientError``.
 """
 
 from __future__ import annotations
 
 import imaplib
 import logging
-import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import tenacity
 from imapclient import IMAPClient
-from imapclient.exceptions import LoginError
 
 from connectors.base import (
-    AuthError,
     ConfigurationError,
     CursorExpired,
     Limits,
@@ -62,12 +60,14 @@ from connectors.base import (
 )
 from connectors.imap_fetch import ALL_TIME, FolderCapture, Prefetch
 from connectors.imap_parse import default_folders
+from connectors.imap_session import ImapEndpoint, TlsMode, open_session
 from connectors.records import Batch, Cursor, IngestError, Record
+
+__all__ = ["ImapConnector", "ImapCursor", "TlsMode", "from_settings"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TlsMode = Literal["implicit", "starttls", "none"]
 # A connection that died under us: reconnect and fetch again.
 _DROPPED = (OSError, imaplib.IMAP4.abort, EOFError)
 
@@ -140,13 +140,17 @@ class ImapConnector:
         if password_provider is None and token_provider is None:
             raise ConfigurationError(f"IMAP account {account!r}: no password and no OAuth token")
         self.account = account
-        self.host = host
-        self.port = port if port is not None else (993 if tls == "implicit" else 143)
-        self.tls = tls
-        self.allow_plaintext = allow_plaintext
-        self.verify_tls = verify_tls
-        self.ca_file = ca_file
-        self.username = username
+        self.endpoint = ImapEndpoint(
+            account=account,
+            host=host,
+            port=port if port is not None else (993 if tls == "implicit" else 143),
+            username=username,
+            tls=tls,
+            allow_plaintext=allow_plaintext,
+            verify_tls=verify_tls,
+            ca_file=ca_file,
+            timeout=timeout,
+        )
         # Callables, never the secret: the password or token is read at login
         # and kept nowhere, so no repr, log line or traceback can show it.
         self._password = password_provider
@@ -154,7 +158,6 @@ class ImapConnector:
         self.folders = list(folders) if folders is not None else None
         self.limits = limits or Limits()
         self.text_bytes = min(text_bytes, self.limits.max_text_bytes)
-        self.timeout = timeout
         self.window = window
         self.chunk_size = chunk_size
         self.attempts = attempts
@@ -166,7 +169,8 @@ class ImapConnector:
 
     def __repr__(self) -> str:
         return (
-            f"ImapConnector(account={self.account!r}, host={self.host!r}, user={self.username!r})"
+            f"ImapConnector(account={self.account!r}, host={self.endpoint.host!r}, "
+            f"user={self.endpoint.username!r})"
         )
 
     # ------------------------------------------------------------ protocol
@@ -228,7 +232,8 @@ class ImapConnector:
         except _DROPPED as exc:
             self._discard()
             raise TransientError(
-                f"IMAP connection to {self.host}:{self.port} failed {self.attempts} times "
+                f"IMAP connection to {self.endpoint.host}:{self.endpoint.port} failed "
+                f"{self.attempts} times "
                 f"({type(exc).__name__})"
             ) from None
         except imaplib.IMAP4.error as exc:
@@ -237,7 +242,7 @@ class ImapConnector:
             # never get here (AuthError), so the text names no credential.
             self._discard()
             raise TransientError(
-                f"IMAP server {self.host} refused a command: {str(exc)[:200]}"
+                f"IMAP server {self.endpoint.host} refused a command: {str(exc)[:200]}"
             ) from None
 
     def _discard(self) -> None:
@@ -250,75 +255,11 @@ class ImapConnector:
 
     def _connected(self) -> IMAPClient:
         if self._client is None:
-            self._client = self._connect()
+            client = open_session(self.endpoint, self._password, self._token)
+            self._gmail = client.has_capability("X-GM-EXT-1")
+            self._condstore = False
+            self._client = client
         return self._client
-
-    def _connect(self) -> IMAPClient:
-        if self.tls == "none" and not self.allow_plaintext:
-            raise ConfigurationError(
-                f"IMAP account {self.account!r}: tls is none but allow_plaintext is not set"
-            )
-        context = self._ssl_context()
-        try:
-            client = IMAPClient(
-                self.host,
-                port=self.port,
-                ssl=self.tls == "implicit",
-                ssl_context=context,
-                timeout=self.timeout,
-            )
-            if self.tls == "starttls":
-                self._starttls(client, context)
-        except ssl.SSLCertVerificationError as exc:
-            raise ConfigurationError(
-                f"IMAP server {self.host}:{self.port} presented an untrusted certificate "
-                f"({exc.verify_message}); fix the certificate or set verify_tls: false"
-            ) from None
-        except ssl.SSLError as exc:
-            raise ConfigurationError(
-                f"TLS handshake with {self.host}:{self.port} failed ({exc.reason}); "
-                "check tls and port"
-            ) from None
-        self._login(client)
-        self._gmail = client.has_capability("X-GM-EXT-1")
-        self._condstore = False
-        return client
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.ca_file)
-        if not self.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
-    def _starttls(self, client: IMAPClient, context: ssl.SSLContext) -> None:
-        if client.has_capability("STARTTLS"):
-            client.starttls(context)
-            return
-        if not self.allow_plaintext:
-            client.shutdown()
-            raise ConfigurationError(
-                f"IMAP server {self.host}:{self.port} offers no STARTTLS; use tls: implicit "
-                "(port 993) or set allow_plaintext: true to send the password unencrypted"
-            )
-        log.warning("IMAP server %s offers no STARTTLS; continuing in plaintext", self.host)
-
-    def _login(self, client: IMAPClient) -> None:
-        try:
-            if self._token is not None:
-                client.oauth2_login(self.username, self._token())
-            else:
-                assert self._password is not None
-                client.login(self.username, self._password())
-        except LoginError as exc:
-            client.shutdown()
-            # RFC 5530 UNAVAILABLE: the server cannot check credentials right now.
-            if "[UNAVAILABLE]" in str(exc).upper():
-                raise TransientError(f"IMAP server {self.host} cannot log in now") from None
-            raise AuthError(
-                f"IMAP server {self.host} refused the credentials of {self.username!r} "
-                f"(account {self.account!r}); update the password or re-authorize"
-            ) from None
 
     # --------------------------------------------------------------- fetch
 
@@ -393,9 +334,12 @@ class ImapConnector:
             if isinstance(exc, imaplib.IMAP4.abort):
                 raise
             raise ConfigurationError(f"IMAP folder {stream!r} cannot be opened") from None
-        if int(status[b"UIDVALIDITY"]) != state.uidvalidity:
+        uidvalidity, uidnext = status.get(b"UIDVALIDITY"), status.get(b"UIDNEXT")
+        if uidvalidity is None or uidnext is None:
+            return None  # a server that leaves them out: SELECT will tell
+        if int(uidvalidity) != state.uidvalidity:
             raise CursorExpired(stream, "UIDVALIDITY changed")
-        if int(status[b"UIDNEXT"]) > state.last_uid + 1:
+        if int(uidnext) > state.last_uid + 1:
             return None
         modseq = status.get(b"HIGHESTMODSEQ")
         return replace(state, highestmodseq=int(modseq) if modseq else state.highestmodseq)
