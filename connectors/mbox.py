@@ -82,12 +82,20 @@ def check_mbox_cursor(f: BinaryIO, size: int, cursor: dict[str, object], stream:
 
 
 def _separator(buf: bytearray, start: int) -> tuple[int, int]:
-    """(end of the message before, start of the next "From " line) or (-1, -1)."""
-    found = [(i, i + len(sep) - 5) for sep in _SEPARATORS if (i := buf.find(sep, start)) >= 0]
-    if not found:
-        return -1, -1
-    at, nxt = min(found)
-    return at + 1, nxt
+    """(end of the message before, start of the next "From " line) or (-1, -1).
+
+    One scan for "\nFrom ", then a look at the byte(s) before it: searching
+    for the LF and the CRLF separator separately rescanned the rest of the
+    buffer for the one a file never has, for every message.
+    """
+    at = buf.find(b"\nFrom ", start)
+    while at >= 0:
+        if at >= 1 and buf[at - 1] == 0x0A:  # "\n\nFrom "
+            return at, at + 1
+        if at >= 2 and buf[at - 2 : at] == b"\n\r":  # "\n\r\nFrom "
+            return at - 1, at + 1
+        at = buf.find(b"\nFrom ", at + 1)
+    return -1, -1
 
 
 def read_mbox(f: BinaryIO, offset: int, max_bytes: int) -> Iterator[MboxEntry]:
