@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from connectors.records import Address
 from matcher.classify import Perimeter, classify
 from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
-from matcher.enrich import BodyPeople, acting_person, read_body, worth_reading
+from matcher.enrich import BodyPeople, acting_person, complete_readings, first_readings
 from matcher.names import name_observations
 from matcher.participants import MAX_PARTICIPANTS, Found, FoundParticipant
 from matcher.plan import (
@@ -118,18 +119,26 @@ def _planned(
 
 def with_signatures(
     decided: Sequence[ParticipantPlan],
+    sender: Address | None,
     body: BodyPeople,
     contacts: Mapping[str, int],
     evidence: Mapping[str, Evidence],
     policy: AccountPolicy,
 ) -> list[ParticipantPlan]:
-    """The header participants with their signature fields, then the quoted people."""
+    """The header participants, the sender with their signature's fields, then the
+    quoted people with theirs.
+
+    Other header participants take nothing from the body: what it quotes of
+    theirs is a copy of a signature their own mail gave, dated later than it
+    was written, and taking it again could restore a title they have changed.
+    """
     # The signature's fields go first: on equal confidence storage keeps the
     # first observation of a field, and a person's own signature knows better
     # than a display name or a domain label.
+    own = body.fields.get(sender.email, ()) if sender is not None else ()
     planned = [
-        replace(p, observations=(*body.fields[p.email], *p.observations))
-        if acting_person(p) and p.email in body.fields
+        replace(p, observations=(*own, *p.observations))
+        if own and sender is not None and p.email == sender.email and acting_person(p)
         else p
         for p in decided
     ]
@@ -162,33 +171,19 @@ def resolve(found: Sequence[Found], directory: Directory, policy: AccountPolicy)
     stored = directory.evidence(emails) if emails else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
-    bodies = _read_bodies(found, decided, policy)
+    bodies = first_readings(found, decided, policy)
     quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(contacts))
     if quoted:
         contacts.update(directory.contact_ids(quoted))
         if policy.creation.get("quoted", "never") not in ("never", "always"):
             evidence.update(directory.evidence(quoted))
+    bodies = complete_readings(found, decided, bodies, contacts, policy)
     interactions = tuple(
         f.draft(
-            with_signatures(people, bodies[i], contacts, evidence, policy)
+            with_signatures(people, f.sender, bodies[i], contacts, evidence, policy)
             if i in bodies
             else people
         )
         for i, (f, people) in enumerate(zip(found, decided, strict=True))
     )
     return Plan(account=policy.account, interactions=interactions)
-
-
-def _read_bodies(
-    found: Sequence[Found], decided: Sequence[Sequence[ParticipantPlan]], policy: AccountPolicy
-) -> dict[int, BodyPeople]:
-    """Signature readings by draft index; a message listed twice is read once."""
-    read: dict[str, BodyPeople] = {}
-    bodies: dict[int, BodyPeople] = {}
-    for index, (f, people) in enumerate(zip(found, decided, strict=True)):
-        if f.body is None or not worth_reading(f, people):
-            continue
-        if f.identity not in read:
-            read[f.identity] = read_body(f.body, f.sender, policy.phone_region)
-        bodies[index] = read[f.identity]
-    return bodies

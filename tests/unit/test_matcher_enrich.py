@@ -170,3 +170,49 @@ def test_the_same_message_twice_in_a_batch_is_planned_alike() -> None:
     assert ("title", "VP Operations") in {
         (o.field, o.value) for o in first.participants[0].observations
     }
+
+
+def from_owner(text: str, to: str) -> Message:
+    return mail(("From", f"Ann Lee <{OWNER}>"), ("To", to), text=text, message_id="out@x")
+
+
+OWNER_FORWARD = FORWARD.replace("Ann, see below from our CFO.\n\nPriya", "Tom, FYI.\n\nAnn")
+
+
+def test_our_own_forward_gives_a_known_quoted_author_their_fields() -> None:
+    # The sender is the owner (internal): the body is first split into zones
+    # only, then read because Jorge, a known contact, wrote a quoted zone.
+    directory = InMemoryDirectory(contacts={"tom@initech.com": 3, JORGE: 2})
+    plan = plan_batch([from_owner(OWNER_FORWARD, "tom@initech.com")], policy(), directory)
+    found = people(plan)
+    assert sorted(found) == [
+        (JORGE, "quoted"),
+        (LENA, "quoted"),
+        (OWNER, "from"),
+        (PRIYA, "quoted"),
+        ("tom@initech.com", "to"),
+    ]
+    assert ("title", "Chief Financial Officer") in {
+        (o.field, o.value) for o in found[(JORGE, "quoted")].observations
+    }
+    assert found[(PRIYA, "quoted")].decision == "skip"  # no contact: never created from a quote
+    assert found[(OWNER, "from")].observations == ()
+
+
+def test_a_reply_quoting_a_participant_gives_them_nothing_from_the_quote() -> None:
+    # Our reply quotes Priya's mail: her quoted signature is a copy of one her
+    # own message gave, and a later date must not make it new again.
+    quoting = "Thanks Priya, done.\n\nOn Mon, 2 Mar 2026, Priya Shah <" + PRIYA + "> wrote:\n"
+    quoting += "".join(f"> {line}\n" for line in REPLY.splitlines())
+    directory = InMemoryDirectory(contacts={PRIYA: 1})
+    found = people(plan_batch([from_owner(quoting, PRIYA)], policy(), directory))
+    assert sorted(found) == [(OWNER, "from"), (PRIYA, "to")]
+    assert {o.field for o in found[(PRIYA, "to")].observations} == {
+        "name",
+        "given_name",
+        "family_name",
+        "company",
+    }
+    assert ("title", "VP Operations") not in {
+        (o.field, o.value) for o in found[(PRIYA, "to")].observations
+    }
