@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.bulk import select_in
+from storage.contacts import MIN_CONFIDENCE
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
@@ -48,6 +49,7 @@ class Observed:
     observed_at: datetime
     interaction_id: int
     account: str
+    subject: str | None = None  # of the interaction, when privacy kept it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,10 @@ class ContactDetail:
     created_rule: str
     created_at: datetime
     fields: tuple[FieldValue, ...]
-    history: tuple[Observed, ...]  # every observation, newest first, then by field
+    # Every observation, newest first, then by field. ``fields`` holds the five
+    # columns of ``contacts`` (DERIVED_FIELDS) first, then every other observed
+    # field (each phone label is a field of its own: "phone:mobile", ...).
+    history: tuple[Observed, ...]
 
     def value(self, name: str) -> str | None:
         return next((f.value for f in self.fields if f.field == name), None)
@@ -183,8 +188,17 @@ def search_contacts(conn: sa.Connection, text: str, limit: int = 50) -> list[Con
 def _observations(conn: sa.Connection, contact_id: int) -> list[Observed]:
     o = contact_observations.c
     query = (
-        sa.select(o.field, o.value, o.confidence, o.observed_at, o.interaction_id, accounts.c.name)
+        sa.select(
+            o.field,
+            o.value,
+            o.confidence,
+            o.observed_at,
+            o.interaction_id,
+            accounts.c.name,
+            interactions.c.subject,
+        )
         .join(accounts, accounts.c.id == o.account_id)
+        .outerjoin(interactions, interactions.c.id == o.interaction_id)
         .where(o.contact_id == contact_id)
         .order_by(o.observed_at.desc(), o.field, o.id.desc())
     )
@@ -206,6 +220,26 @@ def _current_fields(
         seen = next((o for o in history if o.field == name and o.value == value), None)
         since = seen.observed_at if seen else row.updated_at
         fields.append(FieldValue(name, value, "observed", since, seen))
+    return fields + _other_fields(history, locks)
+
+
+def _other_fields(history: list[Observed], locks: dict[str, sa.Row[Any]]) -> list[FieldValue]:
+    """Fields that are not columns (phones, email, website, ...), derived as
+    ``storage.contacts.refresh_fields`` derives the columns: the newest
+    observation with enough confidence, unless a person or a CRM owns it."""
+    newest: dict[str, Observed] = {}
+    for seen in history:  # newest first, ties by id descending: the winner comes first
+        if seen.field not in DERIVED_FIELDS and seen.confidence >= MIN_CONFIDENCE:
+            newest.setdefault(seen.field, seen)
+    fields = []
+    for name in sorted(set(newest) | (set(locks) - set(DERIVED_FIELDS))):
+        lock = locks.get(name)
+        if lock is not None:
+            if lock.value is not None:  # a lock without a value: cleared by hand
+                fields.append(FieldValue(name, lock.value, lock.owner, lock.set_at, None))
+        else:
+            found = newest[name]
+            fields.append(FieldValue(name, found.value, "observed", found.observed_at, found))
     return fields
 
 
