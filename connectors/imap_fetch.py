@@ -55,7 +55,11 @@ _TAGS = itertools.count(1)
 def uid_fetch(
     imap: imaplib.IMAP4, uids: Sequence[int], items: str, max_literal: int
 ) -> dict[int, FetchItems]:
-    """One ``UID FETCH``; ``max_literal`` bounds what a (hostile) server can make us hold."""
+    """One ``UID FETCH``; ``max_literal`` bounds what a (hostile) server can make us hold.
+
+    Raises ``InvalidInput("imap-protocol")`` for a reply it read but cannot
+    parse, ``imaplib.IMAP4.abort`` when the connection broke or went out of step.
+    """
     tag = b"AC%d" % next(_TAGS)
     imap.send(b"%s UID FETCH %s (%s)\r\n" % (tag, uid_set(uids).encode(), items.encode()))
     data: list[Any] = []
@@ -79,10 +83,9 @@ def uid_fetch(
         response.append(line.rstrip(b"\r\n"))
         if match is not None:  # EXISTS, EXPUNGE, OK ... are not ours to read
             data.extend(response)
-    try:
-        return parse_fetch(data)
-    except InvalidInput as exc:
-        raise imaplib.IMAP4.abort(f"unparseable FETCH response: {exc.detail}") from None
+    # The whole reply has been read, so an unparseable one leaves the
+    # connection in step: InvalidInput, for the caller to narrow down.
+    return parse_fetch(data)
 
 
 def _line(imap: imaplib.IMAP4) -> bytes:
@@ -158,12 +161,32 @@ class _Chunk:
         items += f"<0.{folder.limits.max_header_bytes + 1}>"
         if folder.gmail:
             items += " X-GM-MSGID"
-        meta = uid_fetch(imap, uids, items, folder.max_literal)
+        self.failed: set[int] = set()
+        meta = self._fetch(imap, uids, items)
         plans = self._plans(meta)
         bodies = self._bodies(imap, plans)
         for uid in uids:
-            if uid in plans:  # else expunged since the SEARCH: gone, nothing to capture
+            # Else expunged since the SEARCH (gone, nothing to capture) or failed.
+            if uid in plans and uid not in self.failed:
                 self._build(uid, meta[uid], plans[uid], bodies.get(uid, {}))
+
+    def _fetch(self, imap: imaplib.IMAP4, uids: Sequence[int], items: str) -> dict[int, FetchItems]:
+        """``uid_fetch``, narrowed down UID by UID when a reply cannot be parsed, so
+        one message the server describes in a way we cannot read becomes an
+        IngestError instead of failing its whole chunk on every poll."""
+        try:
+            return uid_fetch(imap, uids, items, self.folder.max_literal)
+        except InvalidInput as exc:
+            if len(uids) > 1:
+                found: dict[int, FetchItems] = {}
+                for uid in uids:
+                    found.update(self._fetch(imap, [uid], items))
+                return found
+            if uids[0] not in self.failed:
+                self.failed.add(uids[0])
+                source = self.folder.source(uids[0], {})
+                self.errors.append(IngestError(source, exc.reason, exc.detail))
+            return {}
 
     def _plans(self, meta: dict[int, FetchItems]) -> dict[int, BodyPlan]:
         plans: dict[int, BodyPlan] = {}
@@ -191,7 +214,7 @@ class _Chunk:
                 groups[tuple(wanted)].append(uid)
         found: dict[int, dict[str, bytes]] = defaultdict(dict)
         for wanted_items, uids in groups.items():
-            fetched = uid_fetch(imap, uids, " ".join(wanted_items), folder.max_literal)
+            fetched = self._fetch(imap, uids, " ".join(wanted_items))
             for uid, values in fetched.items():
                 for name, value in values.items():
                     if name.startswith(b"BODY[") and isinstance(value, bytes):

@@ -33,7 +33,8 @@ _TOKENS = re.compile(_TOKEN)
 # The same grammar over a whole line, so a stray byte is refused, not skipped.
 _LINE = re.compile(rb"(?:[ ]*(?:" + _TOKEN + rb"))*[ ]*")
 _UNESCAPE = re.compile(rb"\\(.)")
-MAX_NESTING = 64
+# Dovecot nests MIME parts at most 100 deep; well past that a reply is hostile.
+MAX_NESTING = 256
 _OPEN, _CLOSE, _QUOTE, _BRACE = 40, 41, 34, 123
 
 FetchItems = dict[bytes, Any]

@@ -395,6 +395,36 @@ def test_a_hung_server_times_out_into_a_transient_error(
     assert 1.9 < time.monotonic() - started < 6
 
 
+def nested_mime(depth: int) -> bytes:
+    body = "Content-Type: text/plain\r\n\r\ndeep inside\r\n"
+    for level in range(depth):
+        body = (
+            f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n'
+            f"--b{level}\r\n{body}\r\n--b{level}--\r\n"
+        )
+    return (
+        "From: Ann Lee <ann@northwind.example>\r\nTo: dana@acme.example\r\n"
+        f"Subject: Nested\r\nMessage-ID: <nested@northwind.example>\r\nMIME-Version: 1.0\r\n{body}"
+    ).encode()
+
+
+def test_hostile_mime_nesting_costs_the_text_never_the_message(dovecot: MailUser) -> None:
+    dovecot.append("INBOX", [mail(1), nested_mime(150), mail(2)])
+    made = connector_for(dovecot, folders=["INBOX"])
+    got = drain(made, "INBOX", None, 10)
+    made.close()
+    assert got.errors == []
+    by_id = {r.identity: r for r in got.records if isinstance(r, Message)}
+    assert sorted(by_id) == [
+        "msgid:m1@northwind.example",
+        "msgid:m2@northwind.example",
+        "msgid:nested@northwind.example",
+    ]
+    nested = by_id["msgid:nested@northwind.example"]
+    assert nested.header("from") == "Ann Lee <ann@northwind.example>"
+    assert nested.text is None  # deeper than max_mime_depth: not entered
+
+
 def test_an_unreadable_cursor_is_an_expired_one(connector: ImapConnector) -> None:
     with pytest.raises(CursorExpired):
         connector.fetch("INBOX", {"last_uid": "many"}, 10)

@@ -13,20 +13,22 @@ import re
 
 import pytest
 
-from connectors.base import TransientError
+from connectors.base import InvalidInput, TransientError
 from connectors.imap_fetch import FolderCapture, uid_fetch
 
 
 class Replay:
-    def __init__(self, reply: bytes) -> None:
-        self.reply = reply
+    """Serves one recorded reply per command sent, in order."""
+
+    def __init__(self, *replies: bytes) -> None:
+        self.replies = list(replies)
         self.sent = b""
         self._stream: io.BytesIO | None = None
 
     def send(self, data: bytes) -> None:
         self.sent += data
         tag = data.split(b" ", 1)[0]
-        self._stream = io.BytesIO(self.reply.replace(b"TAG", tag))
+        self._stream = io.BytesIO(self.replies.pop(0).replace(b"TAG", tag))
 
     def readline(self) -> bytes:
         assert self._stream is not None
@@ -71,12 +73,41 @@ def test_a_literal_larger_than_asked_for_is_refused_before_it_is_read() -> None:
         b"* 1 FETCH (UID 3 BODY[1]<0> {5}\r\nhel",  # the connection ends inside a literal
         b"* 1 FETCH (UID 3 BODY[1]<0> {5}\r\nhello)",  # ... before the line ends
         b"",  # ... before anything
-        b"* 1 FETCH (UID 3 BODY[1]<0> (((\r\nTAG OK done\r\n",  # an unparseable reply
     ],
 )
-def test_a_cut_or_garbled_reply_is_a_dropped_connection(reply: bytes) -> None:
+def test_a_cut_reply_is_a_dropped_connection(reply: bytes) -> None:
     with pytest.raises(imaplib.IMAP4.abort):
         fetch(reply)
+
+
+def test_a_reply_read_whole_but_unparseable_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        fetch(b"* 1 FETCH (UID 3 BODY[1]<0> (((\r\nTAG OK done\r\n")
+    assert caught.value.reason == "imap-protocol"
+
+
+HEADER = b"Message-ID: <m3@x.ex>\r\n\r\n"
+GOOD = (
+    b'* 1 FETCH (UID 3 RFC822.SIZE 90 BODYSTRUCTURE ("text" "plain" ("charset" "utf-8")'
+    b' NIL NIL "7bit" 5 1 NIL NIL NIL NIL) BODY[HEADER.FIELDS (MESSAGE-ID)]<0> {%d}\r\n%s)\r\n'
+    % (len(HEADER), HEADER)
+)
+
+
+def test_a_message_whose_reply_cannot_be_parsed_is_an_error_and_the_chunk_goes_on() -> None:
+    good = GOOD
+    bad = b"* 2 FETCH (UID 4 BODYSTRUCTURE ((( X)\r\n"
+    server = Replay(
+        good + bad + b"TAG OK done\r\n",  # the chunk's structure FETCH: unparseable as a whole
+        good + b"TAG OK done\r\n",  # UID 3 alone
+        bad + b"TAG OK done\r\n",  # UID 4 alone: this one is the culprit
+        b"* 1 FETCH (UID 3 BODY[1]<0> {5}\r\nhello)\r\nTAG OK done\r\n",  # UID 3's text
+    )
+    folder = FolderCapture("rep", "INBOX", 17, gmail=False, text_bytes=100)
+    records, errors = folder.capture(server, [3, 4], 500)  # type: ignore[arg-type]
+    assert [(r.identity, r.text) for r in records] == [("msgid:m3@x.ex", "hello")]  # type: ignore[union-attr]
+    assert [(e.source.provider_id, e.reason) for e in errors] == [("INBOX/17/4", "imap-protocol")]
+    assert server.replies == []
 
 
 def test_a_refused_fetch_is_transient() -> None:

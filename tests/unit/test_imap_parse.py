@@ -83,7 +83,7 @@ def test_empty_fetch_data() -> None:
         [b"1 (UID 1 BODY[1] {5}"],  # a literal announced but not delivered
         [(b"1 (UID 1 BODY[1] NIL", b"surprise"), b")"],  # data without a literal
         [b"1 (UID 1 SIZE)"],  # odd number of items
-        [b"1 " + b"(" * 200 + b")" * 200],  # nesting that would exhaust a recursive parser
+        [b"1 " + b"(" * 300 + b")" * 300],  # nesting that would exhaust a recursive parser
     ],
 )
 def test_hostile_responses_are_refused_not_guessed(data: list[object]) -> None:
