@@ -205,7 +205,9 @@ class _Chunk:
         groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for uid, plan in plans.items():
             wanted = []
-            if plan.text is not None and plan.text.size > 0:
+            # text_bytes 0 (no text wanted) must not become "<0.0>": IMAP
+            # partials need a non-zero length (RFC 3501 9, nz-number).
+            if plan.text is not None and plan.text.size > 0 and folder.text_bytes > 0:
                 wanted.append(f"BODY.PEEK[{plan.text.section}]<0.{folder.text_bytes}>")
             for part in plan.calendars:
                 if part.size <= folder.calendar_cap:
@@ -232,7 +234,7 @@ class _Chunk:
             self.errors.append(IngestError(folder.source(uid, items), exc.reason, exc.detail))
             return
         text = None
-        if plan.text is not None:
+        if plan.text is not None and folder.text_bytes > 0:
             part = plan.text
             payload = bodies.get(part.section, b"")
             text = decode_body(payload, part.transfer_encoding, part.charset, folder.text_bytes)

@@ -236,6 +236,16 @@ def test_text_is_capped_by_the_partial_fetch(dovecot: MailUser) -> None:
     assert isinstance(message, Message) and message.text == "x" * 1000
 
 
+def test_no_text_is_fetched_when_none_is_wanted(dovecot: MailUser, imap_proxy: ImapProxy) -> None:
+    dovecot.append("INBOX", [mail(1)])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"], text_bytes=0)
+    [message] = drain(made, "INBOX", None, 10).records
+    made.close()
+    assert isinstance(message, Message) and message.text is None
+    assert message.identity == "msgid:m1@northwind.example"
+    assert imap_proxy.command_names().count("UID FETCH") == 1  # the structure FETCH only
+
+
 def test_capture_leaves_seen_flags_untouched(dovecot: MailUser, connector: ImapConnector) -> None:
     dovecot.append("INBOX", [mail(n) for n in range(3)])
     with dovecot.client() as admin:
