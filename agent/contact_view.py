@@ -1,9 +1,39 @@
-"""``autocapture contacts show``: every field of a contact with where and when it was seen."""
+"""``autocapture contacts show``: every field of a contact with where and when it was seen.
+
+A value seen in forty messages would take forty lines; repeated sightings of
+one value are grouped (first seen, last seen, how many times) and the
+latest one is named: the interaction's subject (or id), account, date and
+confidence.
+"""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TextIO
+
+MAX_SUBJECT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Sightings:
+    """Every observation of one (field, value), newest first."""
+
+    latest: Any  # storage.queries.Observed
+    first_seen: datetime
+    times: int
+
+
+def sightings(history: Any) -> dict[tuple[str, str], Sightings]:
+    """Observations grouped by (field, value), in the order of ``history`` (newest first)."""
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    for observed in history:
+        grouped.setdefault((observed.field, observed.value), []).append(observed)
+    return {
+        key: Sightings(seen[0], min(o.observed_at for o in seen), len(seen))
+        for key, seen in grouped.items()
+    }
 
 
 def _when(value: Any) -> str:
@@ -20,32 +50,40 @@ def print_contact(contact: Any, out: TextIO | None = None) -> None:
             f"  company   {contact.company_name}" + (f" ({domains})" if domains else "") + "\n"
         )
     out.write(f"  created   {_when(contact.created_at)} by rule {contact.created_rule}\n")
+    seen = sightings(contact.history)
     out.write("fields (current value, and where it comes from):\n")
+    current = set()
     for f in contact.fields:
         out.write(f"  {f.field:<14} {f.value}\n")
-        out.write(f"  {'':<14} {_provenance(f)}\n")
-    superseded = [o for o in contact.history if not _is_current(contact, o)]
-    if superseded:
-        out.write("history (other values seen, newest first):\n")
-        for o in superseded:
+        if f.observation is None:
             out.write(
-                f"  {o.field:<14} {o.value}  seen {_when(o.observed_at)} in interaction "
-                f"{o.interaction_id} ({o.account}), confidence {o.confidence:.2f}\n"
+                f"  {'':<14} set {f.owner} on {_when(f.since)}; "
+                "automatic capture never overwrites it\n"
             )
+            continue
+        current.add((f.field, f.value))
+        out.write(f"  {'':<14} {_provenance(seen[(f.field, f.value)], f.observation)}\n")
+    others = [(key, s) for key, s in seen.items() if key not in current]
+    if others:
+        out.write("history (other values seen, newest first):\n")
+        for (field, value), s in others:
+            out.write(f"  {field:<14} {value}\n  {'':<14} {_provenance(s)}\n")
 
 
-def _provenance(field: Any) -> str:
-    if field.observation is None:
-        return f"set {field.owner} on {_when(field.since)}; automatic capture never overwrites it"
-    o = field.observation
-    return (
-        f"seen {_when(o.observed_at)} in interaction {o.interaction_id} ({o.account}), "
+def _provenance(seen: Sightings, shown: Any = None) -> str:
+    """Where and when: the observation the value comes from (else the latest
+    sighting), then the span when there were several."""
+    o = shown or seen.latest
+    where = f'"{_short(o.subject)}"' if getattr(o, "subject", None) else "interaction"
+    line = (
+        f"seen {_when(o.observed_at)} in {where} (interaction {o.interaction_id}, {o.account}), "
         f"confidence {o.confidence:.2f}"
     )
+    if seen.times > 1:
+        line += f"; {seen.times} times since {_when(seen.first_seen)}"
+    return line
 
 
-def _is_current(contact: Any, observed: Any) -> bool:
-    return any(
-        f.observation is not None and f.field == observed.field and f.value == observed.value
-        for f in contact.fields
-    )
+def _short(subject: str) -> str:
+    subject = " ".join(subject.split())
+    return subject if len(subject) <= MAX_SUBJECT else subject[: MAX_SUBJECT - 1] + "…"

@@ -101,7 +101,7 @@ def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> in
         if plan.errors and not plan.interactions:
             first = plan.errors[0]
             raise InspectError(f"{first.reason} ({first.detail})" if first.detail else first.reason)
-        signatures = signature_report(records)
+        signatures = signature_report(records, policy.phone_region)
     except (OSError, InspectError, InvalidInput, ValueError) as exc:
         print(f"autocapture: cannot inspect {path}: {_reason(exc)}", file=sys.stderr)
         return 1
@@ -121,37 +121,64 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def signature_report(records: Sequence[Record]) -> list[dict[str, Any]]:
-    """Zones, authors and signature fields of each message (issue 4's extractor)."""
-    try:
-        from matcher.signatures import observations_by_author
-    except ImportError:
-        return []
-    from connectors.records import Message, normalize_email
-    from matcher.addresses import parse_address_list
+def signature_report(records: Sequence[Record], region: str | None = None) -> list[dict[str, Any]]:
+    """Each message's zones (kind, author, people named in its inline header,
+    line range and character offsets of the rendered text) with the signature
+    block and fields found in it, as the pipeline reads them (issue 4)."""
+    from connectors.records import Message
 
     report: list[dict[str, Any]] = []
     for record in records:
-        if not isinstance(record, Message) or not record.text:
-            continue
-        senders = parse_address_list(record.header("from") or "")
-        sender = senders[0] if senders else None
-        for found in observations_by_author(record.text, record.text_is_html, sender, None):
-            author = found.author.email if found.author else None
-            report.append(
-                {
-                    "message": record.source.provider_id,
-                    "zone": found.zone_index,
-                    "kind": found.kind,
-                    "author": normalize_email(author) if author else None,
-                    "author_name": found.author_name,
-                    "fields": [
-                        {"field": o.field, "value": o.value, "confidence": o.confidence}
-                        for o in found.observations
-                    ],
-                }
-            )
+        if isinstance(record, Message) and record.text:
+            report.extend(_zones_of(record, region))
     return report
+
+
+def _zones_of(message: Any, region: str | None) -> list[dict[str, Any]]:
+    from matcher.addresses import parse_address_list
+    from matcher.html import html_to_text
+    from matcher.signatures import observations_by_author
+    from matcher.zones import MAX_TEXT_CHARS, split_zones
+
+    senders = parse_address_list(message.header("from") or "")
+    sender = senders[0] if senders else None
+    name = message.source.provider_id
+    try:
+        text = html_to_text(message.text, MAX_TEXT_CHARS) if message.text_is_html else message.text
+        zones = split_zones(text, sender)
+        found = observations_by_author(text, False, sender, region)
+    except InvalidInput as exc:  # the pipeline keeps the message, without signatures
+        return [{"message": name, "error": exc.reason}]
+    # Same text and sender: split_zones gives the zones observations_by_author read.
+    return [
+        {
+            "message": name,
+            "zone": sig.zone_index,
+            "kind": sig.kind,
+            "author": sig.author.email if sig.author else None,
+            "author_name": sig.author_name,
+            "lines": [_line_of(text, zone.start), _line_of(text, max(zone.start, zone.end - 1))],
+            "chars": [zone.start, zone.end],
+            "people": [{"role": role, "email": a.email} for role, a in sig.people],
+            "signature": (
+                {
+                    "lines": [_line_of(text, sig.block.start), _line_of(text, sig.block.end - 1)],
+                    "confidence": sig.block.confidence,
+                }
+                if sig.block is not None
+                else None
+            ),
+            "fields": [
+                {"field": o.field, "value": o.value, "confidence": o.confidence}
+                for o in sig.observations
+            ],
+        }
+        for zone, sig in zip(zones, found, strict=True)
+    ]
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, max(offset, 0)) + 1
 
 
 def print_plan(plan: Plan, signatures: list[dict[str, Any]]) -> None:
@@ -173,10 +200,26 @@ def print_plan(plan: Plan, signatures: list[dict[str, Any]]) -> None:
         render.table(rows, ["role", "email", "name", "class", "decision", "rule"])
         print()
     for sig in signatures:
-        print(
-            f"zone {sig['zone']} ({sig['kind']}) author {sig['author'] or sig['author_name'] or '?'}"
-        )
-        for f in sig["fields"]:
-            print(f"  {f['field']}: {f['value']}  (confidence {f['confidence']:.2f})")
+        print_zone(sig)
     for err in plan.errors:
         print(f"error {err.source.provider_id}: {err.reason} {err.detail}".rstrip())
+
+
+def print_zone(sig: dict[str, Any]) -> None:
+    if "error" in sig:
+        print(f"{sig['message']}: no signatures ({sig['error']})")
+        return
+    author = sig["author"] or "?"
+    if sig["author_name"]:
+        author += f" ({sig['author_name']})"
+    first, last = sig["lines"]
+    start, end = sig["chars"]
+    print(f"zone {sig['zone']} ({sig['kind']}) lines {first}-{last} [{start}:{end}] by {author}")
+    if sig["people"]:
+        print("  named: " + ", ".join(f"{p['role']} {p['email']}" for p in sig["people"]))
+    block = sig["signature"]
+    if block is not None:
+        first, last = block["lines"]
+        print(f"  signature lines {first}-{last}, confidence {block['confidence']:.2f}")
+    for f in sig["fields"]:
+        print(f"  {f['field']}: {f['value']}  (confidence {f['confidence']:.2f})")
