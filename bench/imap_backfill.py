@@ -37,6 +37,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -225,9 +226,7 @@ def main() -> None:
         return
     if shutil.which("mbsync") is None:
         sys.exit("mbsync is missing: apt-get install isync")
-    from bench.mailgen import ORG_DOMAIN, OWNER
     from tests.servers.dovecot import DovecotServer, MailUser
-    from tests.servers.imap_proxy import ImapProxy
 
     with tempfile.TemporaryDirectory(prefix="autocapture-imap-bench-") as tmp:
         work = Path(tmp)
@@ -238,43 +237,53 @@ def main() -> None:
         server.add_user(user.name, user.password)
         server.start()
         try:
-            n, size = load_mailbox(user, args.messages, args.seed)
-            print(
-                f"mailbox             {n} messages, {size / 1e6:.1f} MB "
-                f"({size / n / 1024:.1f} KiB/message) in INBOX and Sent",
-                flush=True,
-            )
-            sessions = len(settle_sessions(server.log, user.name, 1))
-
-            def config_for(port: int) -> Path:
-                path = work / f"bench-{port}.yaml"
-                path.write_text(
-                    CONFIG.format(
-                        db=work / "bench.db",
-                        org=ORG_DOMAIN,
-                        owner=OWNER,
-                        port=port,
-                        user=user.name,
-                        password_var=PASSWORD_VAR,
-                        batch=args.batch_size,
-                    )
-                )
-                return path
-
-            result = run_capture(config_for(server.port))
-            fetched = sum(settle_sessions(server.log, user.name, sessions + 1)[sessions:])
-            mirror = run_mbsync(work, server.port, user.name)
-            proxy = ImapProxy(server.port)
-            idle = run_capture(config_for(proxy.port))
-            proxy.close()
-            alone = run_capture(config_for(server.port), "--drain")
-            report(n, size, result, fetched, mirror, idle, proxy.command_names())
-            print(
-                f"connector alone     {alone['seconds']:.2f} s wall, {alone['cpu']:.2f} s CPU for "
-                f"{alone['records']:.0f} records (no matcher, no storage; warm server)"
-            )
+            benchmark(server, user, work, args)
         finally:
             server.stop()
+
+
+def write_config(work: Path, port: int, user: str, batch: int) -> Path:
+    from bench.mailgen import ORG_DOMAIN, OWNER
+
+    path = work / f"bench-{port}.yaml"
+    db = work / "bench.db"
+    path.write_text(
+        CONFIG.format(
+            db=db,
+            org=ORG_DOMAIN,
+            owner=OWNER,
+            port=port,
+            user=user,
+            password_var=PASSWORD_VAR,
+            batch=batch,
+        )
+    )
+    return path
+
+
+def benchmark(server: Any, user: Any, work: Path, args: argparse.Namespace) -> None:
+    from tests.servers.imap_proxy import ImapProxy
+
+    n, size = load_mailbox(user, args.messages, args.seed)
+    print(
+        f"mailbox             {n} messages, {size / 1e6:.1f} MB "
+        f"({size / n / 1024:.1f} KiB/message) in INBOX and Sent",
+        flush=True,
+    )
+    sessions = len(settle_sessions(server.log, user.name, 1))
+    direct = write_config(work, server.port, user.name, args.batch_size)
+    result = run_capture(direct)
+    fetched = sum(settle_sessions(server.log, user.name, sessions + 1)[sessions:])
+    mirror = run_mbsync(work, server.port, user.name)
+    proxy = ImapProxy(server.port)
+    idle = run_capture(write_config(work, proxy.port, user.name, args.batch_size))
+    proxy.close()
+    alone = run_capture(direct, "--drain")
+    report(n, size, result, fetched, mirror, idle, proxy.command_names())
+    print(
+        f"connector alone     {alone['seconds']:.2f} s wall, {alone['cpu']:.2f} s CPU for "
+        f"{alone['records']:.0f} records (no matcher, no storage; warm server)"
+    )
 
 
 def report(

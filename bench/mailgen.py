@@ -271,22 +271,10 @@ class _Threads:
         people: list[Person],
         blobs: list[str],
     ) -> GeneratedMail:
-        if self.open and rng.random() < 0.6:
-            k = rng.randrange(len(self.open))
-            contact, subject, last_body, refs, last_from, depth = self.open.pop(k)
-            subject = subject if subject.startswith("Re: ") else "Re: " + subject
-        else:
-            contact = rng.choice(people)
-            subject = rng.choice(SENTENCES).split(",")[0].rstrip(".?")
-            last_body, refs, last_from, depth = "", [], contact.email, 0
+        contact, subject, last_body, refs, last_from, depth = self._turn(rng, people)
         outbound = last_from != owner.email if depth else rng.random() < 0.4
         sender, recipient = (owner, contact) if outbound else (contact, owner)
-        text = f"Hi {recipient.name.split()[0]},\n\n{_paragraphs(rng, rng.randint(1, 3))}\n\n"
-        text += f"Best,\n{sender.name.split()[0]}\n\n{sender.signature()}"
-        if last_body:
-            stamp = format_datetime(when - timedelta(hours=3))
-            quoted = "\n".join("> " + line for line in last_body.splitlines()[:60])
-            text += f"\nOn {stamp}, {_addr(recipient)} wrote:\n{quoted}\n"
+        text = _reply_text(rng, when, sender, recipient, last_body)
         msgid = _msgid(seed, i, sender.email.split("@")[1])
         headers = [
             ("From", _addr(sender)),
@@ -314,6 +302,32 @@ class _Threads:
             self.open.pop(0)
         folder = "Sent" if outbound else "INBOX"
         return GeneratedMail(folder, _assemble(headers, part_headers, part_body))
+
+    def _turn(
+        self, rng: random.Random, people: list[Person]
+    ) -> tuple[Person, str, str, list[str], str, int]:
+        """A reply in an open conversation (60%) or a new one."""
+        if self.open and rng.random() < 0.6:
+            k = rng.randrange(len(self.open))
+            contact, subject, last_body, refs, last_from, depth = self.open.pop(k)
+            subject = subject if subject.startswith("Re: ") else "Re: " + subject
+            return contact, subject, last_body, refs, last_from, depth
+        contact = rng.choice(people)
+        subject = rng.choice(SENTENCES).split(",")[0].rstrip(".?")
+        return contact, subject, "", [], contact.email, 0
+
+
+def _reply_text(
+    rng: random.Random, when: datetime, sender: Person, recipient: Person, last_body: str
+) -> str:
+    """Greeting, paragraphs, sign-off, signature, then the quoted previous message."""
+    text = f"Hi {recipient.name.split()[0]},\n\n{_paragraphs(rng, rng.randint(1, 3))}\n\n"
+    text += f"Best,\n{sender.name.split()[0]}\n\n{sender.signature()}"
+    if last_body:
+        stamp = format_datetime(when - timedelta(hours=3))
+        quoted = "\n".join("> " + line for line in last_body.splitlines()[:60])
+        text += f"\nOn {stamp}, {_addr(recipient)} wrote:\n{quoted}\n"
+    return text
 
 
 def _newsletter(rng: random.Random, i: int, seed: int, when: datetime) -> GeneratedMail:
