@@ -67,6 +67,19 @@ def baseline_parse(messages: list[bytes]) -> float:
     return time.perf_counter() - start
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS since exec.
+
+    Not ru_maxrss: Linux keeps it across fork and execve, so a child forked
+    from the parent that held the generated mail would report the parent's
+    peak. VmHWM belongs to the address space the exec created.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def capture(config: Path) -> dict[str, float]:
     """Runs in the child: one full capture, timed from the first fetch to the last commit."""
     from agent.sync import sync_once
@@ -79,7 +92,7 @@ def capture(config: Path) -> dict[str, float]:
     reports = sync_once(settings, db)
     seconds = time.perf_counter() - start
     counts = db.counts()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {
         "seconds": seconds,
         "records": sum(r.records for r in reports),
