@@ -172,7 +172,8 @@ def resolve(found: Sequence[Found], directory: Directory, policy: AccountPolicy)
     evidence = batch_evidence([f.draft() for f in found], stored)
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
     bodies = first_readings(found, decided, policy)
-    quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(contacts))
+    # Header addresses were looked up above; only people seen solely in bodies are new.
+    quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(emails))
     if quoted:
         contacts.update(directory.contact_ids(quoted))
         if policy.creation.get("quoted", "never") not in ("never", "always"):

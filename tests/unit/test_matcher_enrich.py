@@ -6,7 +6,14 @@ from dataclasses import replace
 
 from connectors.records import Message
 from matcher import InMemoryDirectory, plan_batch
-from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Plan, evidence_of
+from matcher.plan import (
+    AccountPolicy,
+    Evidence,
+    Observation,
+    ParticipantPlan,
+    Plan,
+    evidence_of,
+)
 from tests.unit.test_matcher_extract import mail
 from tests.unit.test_matcher_resolve import OWNER, policy
 
@@ -216,3 +223,15 @@ def test_a_reply_quoting_a_participant_gives_them_nothing_from_the_quote() -> No
     assert ("title", "VP Operations") not in {
         (o.field, o.value) for o in found[(PRIYA, "to")].observations
     }
+
+
+def test_a_quoted_policy_with_conditions_reads_stored_evidence() -> None:
+    on_exchange = replace(policy(), creation={**policy().creation, "quoted": "on_exchange"})
+    known = {JORGE: Evidence(sent_to=True, received_from=True)}
+    for stored, outcome in (
+        (known, ("create", "policy:quoted:on_exchange")),
+        ({}, ("skip", "policy:quoted:on_exchange:unmet")),
+    ):
+        directory = InMemoryDirectory(contacts={PRIYA: 1}, known=dict(stored))
+        jorge = people(plan_batch([from_priya(FORWARD)], on_exchange, directory))[(JORGE, "quoted")]
+        assert (jorge.decision, jorge.rule) == outcome
