@@ -42,6 +42,7 @@ _OFFICE = re.compile(
 )
 _PLACEHOLDER = re.compile(r"<<[^<>]{0,200}>>")
 _SPLIT_TITLE = re.compile(r"\s*,\s*|\s+(?:at|bei|chez|en|bij|@)\s+", re.IGNORECASE)
+_AT_EMPLOYER = re.compile(r"^[^,]*?\s(?:at|bei|chez|en|bij|@)\s", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,9 @@ class _Reading:
     found: list[Observation] = field(default_factory=list)
     address: list[str] = field(default_factory=list)
     last: str = ""  # the kind of the previous text line: "name", "title", ...
+    # A title whose tail may be its employer ("Senior Counsel, ENA"): it is
+    # only when no other line of the block names one, known at the end.
+    pending: tuple[str, str, str] | None = None  # (title line, title without tail, tail)
 
     def add(self, name: str, value: str, confidence: float) -> None:
         value = " ".join(value.split()).strip(" ,;:-")
@@ -72,6 +76,18 @@ class _Reading:
 
     def has(self, name: str) -> bool:
         return any(o.field == name for o in self.found)
+
+    def settle_title(self) -> None:
+        """The pending tail is the employer when no other line named one."""
+        if self.pending is None or self.has("company"):
+            return
+        line, head, tail = self.pending
+        value = " ".join(line.split()).strip(" ,;:-")
+        for index, found in enumerate(self.found):
+            if (found.field, found.value) == ("title", value):
+                self.found[index] = Observation("title", head, found.confidence)
+                self.found.insert(index + 1, Observation("company", tail, 0.6))
+                return
 
     def flush_address(self) -> None:
         if self.address:
@@ -120,6 +136,7 @@ def _fields_of(
         for segment in _SEGMENT_SPLIT.split(rest):
             _read_segment(segment.strip(" \t,;:-()"), position, reading)
     reading.flush_address()
+    reading.settle_title()
     return tuple(reading.found)
 
 
@@ -255,10 +272,7 @@ def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
     if sl.is_job_title(segment) or (
         sl.is_department(segment) and not sl.is_company(segment, reading.author)
     ):
-        title, company = _title_and_company(segment)
-        reading.add("title", title, 0.8)
-        if company:
-            reading.add("company", company, 0.6)
+        _add_title(segment, reading)
         return "title"
     if reading.last == "company" and _looks_like_org(segment) and not _company_complete(reading):
         # One organisation over two lines: "Saudi Arabia Gas Resources" over
@@ -301,18 +315,45 @@ def _better_name(name: tuple[str, float], reading: _Reading) -> bool:
     return name[1] >= current.confidence and len(name[0].split()) > len(current.value.split())
 
 
-def _title_and_company(segment: str) -> tuple[str, str | None]:
+def _add_title(segment: str, reading: _Reading) -> None:
+    head, tail, employer = _title_parts(segment, reading.author)
+    if tail is not None and employer:
+        reading.add("title", head, 0.8)
+        reading.add("company", tail, 0.6)
+        return
+    reading.add("title", segment, 0.8)
+    if tail is not None and not reading.has("company") and reading.pending is None:
+        reading.pending = (segment, head, tail)
+
+
+def _title_parts(segment: str, author: Address | None) -> tuple[str, str | None, bool]:
+    """``segment`` as (title, tail, whether the tail surely is the employer).
+
+    The tail is the employer on a legal form or the author's domain; a team
+    ("Engineering Manager, Platform", "Director of Clinical IT") narrows the
+    title instead; any other tail is the employer only when no other line
+    names one, which the block's end tells (``_Reading.settle_title``).
+    """
+    head, tail = _title_tail(segment, author)
+    if tail is None:
+        return segment, None, False
+    if sl.is_company(tail, author):
+        return head, tail, True
+    # "Engineer at Data Dynamics": after "at" even a team-like name is the employer.
+    if sl.is_title(tail) or (sl.is_unit(tail) and not _AT_EMPLOYER.search(segment)):
+        return segment, None, False
+    return head, tail, False
+
+
+def _title_tail(segment: str, author: Address | None) -> tuple[str, str | None]:
     parts = _SPLIT_TITLE.split(segment, maxsplit=1)
-    # "Senior Counsel, ENA" names the employer; "Director, Client Relations" does not.
-    if len(parts) == 2 and sl.is_title(parts[0]) and not sl.is_title(parts[1]):
-        tail = parts[1].strip()
-        if tail[:1].isupper():
-            return parts[0], tail
-    # "Managing Director of ACME" names it too, but "Professor of Economics"
-    # does not: after "of" only a company or an acronym counts.
+    if len(parts) == 2 and sl.is_title(parts[0]) and parts[1].strip()[:1].isupper():
+        return parts[0], parts[1].strip()
+    # "Managing Director of ACME" may name the employer, but "Professor of
+    # Economics" does not: after "of" only a company or an acronym can.
     title, of, tail = segment.partition(" of ")
-    named = sl.is_company(tail, None) or any(len(t) > 1 and t.isupper() for t in tail.split())
-    if of and named and sl.is_title(title) and not sl.is_title(tail):
+    named = sl.is_company(tail, author) or any(len(t) > 1 and t.isupper() for t in tail.split())
+    if of and named and sl.is_title(title):
         return title, tail.strip()
     return segment, None
 

@@ -174,6 +174,21 @@ def is_department(line: str) -> bool:
     return tokens[-1] in _lexicon_set("signature_departments.txt")
 
 
+def is_unit(text: str) -> bool:
+    """A team, department or sales region that narrows a title: "Platform",
+    "Sales EMEA", "Clinical IT". Its first or last word decides, as a unit
+    is named "<function> <qualifier>" or "<qualifier> <function>"."""
+    tokens = [w.lower().strip(".,") for w in words(text)]
+    if not tokens or len(tokens) > 5:
+        return False
+    return tokens[0] in _units() or tokens[-1] in _units()
+
+
+@cache
+def _units() -> frozenset[str]:
+    return _lexicon_set("signature_departments.txt") | _lexicon_set("signature_areas.txt")
+
+
 @cache
 def _lexicon_set(name: str) -> frozenset[str]:
     return frozenset(_lexicon(name))

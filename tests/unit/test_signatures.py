@@ -532,3 +532,93 @@ def test_thread_of_three_forwards_each_signature_to_its_author() -> None:
             ("phone", "+31101234567"),
         ],
     ]
+
+
+def title_and_company(text: str, sender: Address | None) -> list[tuple[str, str]]:
+    name = sender.name if sender else None
+    block = SignatureBlock(text, 0, len(text), 0.9, name)
+    found = signature_fields(block, sender, "US")
+    return [(o.field, o.value) for o in found if o.field in ("title", "company")]
+
+
+@pytest.mark.parametrize(
+    ("text", "sender", "expected"),
+    [
+        # A team after the comma narrows the title; the employer is the next line.
+        (
+            "Priya Natarajan\nEngineering Manager, Platform\nHexaloop\n+1 312 555 0148",
+            Address.of("priya.natarajan@hexaloop.example", "Priya Natarajan"),
+            [("title", "Engineering Manager, Platform"), ("company", "Hexaloop")],
+        ),
+        (
+            "Tomás Ortega\nAccount Manager, Sales EMEA\nBrightwave Analytics Ltd\n",
+            Address.of("tomas.ortega@brightwave.example", "Tomás Ortega"),
+            [("title", "Account Manager, Sales EMEA"), ("company", "Brightwave Analytics Ltd")],
+        ),
+        (
+            "Dr. Helen Kraus\nSenior Director, Clinical Operations\nMeridian Trials\n",
+            Address.of("hkraus@meridian-trials.example", "Helen Kraus"),
+            [("title", "Senior Director, Clinical Operations"), ("company", "Meridian Trials")],
+        ),
+        (
+            "Kofi Mensah\nPrincipal Engineer, Infrastructure\nTallgrass Cloud Inc.\n",
+            Address.of("kofi@tallgrass.example", "Kofi Mensah"),
+            [("title", "Principal Engineer, Infrastructure"), ("company", "Tallgrass Cloud Inc.")],
+        ),
+        # "<title> of <unit>" is one title, even with an acronym in the unit.
+        (
+            "Marta Silva\nDirector of Enterprise IT\nNovacare Hospitals\n",
+            Address.of("marta.silva@novacare.example", "Marta Silva"),
+            [("title", "Director of Enterprise IT"), ("company", "Novacare Hospitals")],
+        ),
+        (
+            "Leo Brandt\nVP of HR\nFeldmann Logistik GmbH\n",
+            Address.of("leo.brandt@feldmann.example", "Leo Brandt"),
+            [("title", "VP of HR"), ("company", "Feldmann Logistik GmbH")],
+        ),
+        # A legal form after the comma names the employer.
+        (
+            "Jo Park\nSales Director, Acme Corp\n+1 202 555 0190\n",
+            Address.of("jo.park@gmail.com", "Jo Park"),
+            [("title", "Sales Director"), ("company", "Acme Corp")],
+        ),
+        # So does the author's domain, after a comma or after "of".
+        (
+            "Bill Lumbergh\nCEO, Initech\n",
+            Address.of("bill@initech.example", "Bill Lumbergh"),
+            [("title", "CEO"), ("company", "Initech")],
+        ),
+        (
+            "Bill Lumbergh\nVice President of Initech\n",
+            Address.of("bill@initech.example", "Bill Lumbergh"),
+            [("title", "Vice President"), ("company", "Initech")],
+        ),
+        # After "at" a team-like name is the employer all the same.
+        (
+            "Ravi Shah\nSoftware Engineer at Data Dynamics\n",
+            Address.of("ravi.shah@outlook.com", "Ravi Shah"),
+            [("title", "Software Engineer"), ("company", "Data Dynamics")],
+        ),
+        # A tail that is neither: the employer when no other line names one...
+        (
+            "Sara Quinn\nSenior Counsel, NWP\nPhone: 713-555-0142\n",
+            Address.of("sara.quinn@example.com", "Sara Quinn"),
+            [("title", "Senior Counsel"), ("company", "NWP")],
+        ),
+        # ...and part of the title when one does, above or below it.
+        (
+            "Sara Quinn\nProgram Lead, Apollo\nOrbital Dynamics Ltd\n",
+            Address.of("sara.quinn@example.com", "Sara Quinn"),
+            [("title", "Program Lead, Apollo"), ("company", "Orbital Dynamics Ltd")],
+        ),
+        (
+            "Sara Quinn\nOrbital Dynamics Ltd\nProgram Lead, Apollo\n",
+            Address.of("sara.quinn@example.com", "Sara Quinn"),
+            [("company", "Orbital Dynamics Ltd"), ("title", "Program Lead, Apollo")],
+        ),
+    ],
+)
+def test_a_team_after_a_title_stays_in_it_and_an_employer_is_split_off(
+    text: str, sender: Address | None, expected: list[tuple[str, str]]
+) -> None:
+    assert title_and_company(text, sender) == expected
