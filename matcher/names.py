@@ -8,6 +8,7 @@ becomes a name observation; role and automated addresses never give one.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -129,6 +130,13 @@ def name_observations(
     """Name, given and family name observations for one participant address."""
     if klass not in _NAMED_CLASSES:
         return ()
+    return _names_of(Address(address.email, address.name), company_name)
+
+
+# The same few people write most of a mailbox, and nameparser costs about a
+# millisecond a name: read each (address, display name) once per process.
+@functools.lru_cache(maxsize=8192)
+def _names_of(address: Address, company_name: str | None) -> tuple[Observation, ...]:
     text = display_name(address, company_name)
     if text is not None:
         human = _parsed(text)
