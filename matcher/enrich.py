@@ -1,17 +1,18 @@
 """Signature fields in the plan: each zone's author gets what their signature says.
 
-The signature extractor is the costliest step of the matcher, and most mail
-(newsletters, notifications, strangers the policy skips, our own replies)
-has nobody its fields could go to. So ``resolve`` decides the header
-participants first and then reads bodies in two steps:
+The signature search is the costliest step of the matcher (about 2 ms a
+message), and most mail has nobody its fields could go to: newsletters,
+notifications, strangers the policy skips, and the quoted half of every
+reply. So ``resolve`` decides the header participants first, then:
 
-1. ``first_readings``: a message whose sender is a linked or created person
-   runs the extractor (``read_body``); other conversation mail only has its
-   zones split (``zones_of``, about a third of the cost) to learn who is
-   quoted;
-2. ``complete_readings``: after one directory lookup of the quoted people, a
-   zones-only message runs the extractor when a quoted author outside its
-   headers could take fields. No message runs it twice.
+1. ``first_readings`` splits into zones (``matcher.zones``, a third of the
+   cost) only the bodies that may matter: the sender is a person we link or
+   create, or the mail is conversation that may quote a known contact;
+2. after one directory lookup of the quoted people, ``signed_readings``
+   searches signatures only in the zones whose author can take the fields:
+   the sender's own zone when the sender acts, and quoted or forwarded zones
+   of known contacts (or of anyone, when the policy may create quoted
+   people) who are not header participants. A message is read once.
 
 ``matcher.resolve.with_signatures`` then attaches the fields: the sender's
 own zone goes to the sender; a quoted or forwarded zone's author, and
@@ -24,7 +25,7 @@ internal participants, and blocklisted addresses, never receive any.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,8 +34,13 @@ from connectors.records import Address, Message
 from matcher.html import html_to_text
 from matcher.participants import Found
 from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
-from matcher.signatures import AuthorSignature, observations_by_author
-from matcher.zones import MAX_TEXT_CHARS, ZoneKind, split_zones
+from matcher.signatures import (
+    AuthorSignature,
+    find_signature,
+    observations_by_author,
+    signature_fields,
+)
+from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +49,7 @@ class BodyPeople:
 
     fields: Mapping[str, tuple[Observation, ...]]  # signature fields per author
     quoted: tuple[Address, ...]  # quoted/forwarded authors and inline-header people, in order
-    authors: frozenset[str] = frozenset()  # authors of quoted/forwarded zones
-    read: bool = True  # False: zones only, the extractor has not run
+    zones: tuple[Zone, ...] = ()  # as split, until the signatures are searched
 
 
 class _Zoned(Protocol):
@@ -80,9 +85,9 @@ def may_quote_people(found: Found, decided: Sequence[ParticipantPlan]) -> bool:
 
 
 def first_readings(
-    found: Sequence[Found], decided: Sequence[Sequence[ParticipantPlan]], policy: AccountPolicy
+    found: Sequence[Found], decided: Sequence[Sequence[ParticipantPlan]]
 ) -> dict[int, BodyPeople]:
-    """Readings by draft index: full for a sender who acts, zones only for other talk."""
+    """Zones of the bodies that may give someone a field, by draft index."""
     cache: dict[str, BodyPeople] = {}
     bodies: dict[int, BodyPeople] = {}
     for index, (f, people) in enumerate(zip(found, decided, strict=True)):
@@ -90,52 +95,72 @@ def first_readings(
             continue
         if f.identity in cache:
             bodies[index] = cache[f.identity]
-        elif sender_acts(f, people):
-            bodies[index] = cache[f.identity] = read_body(f.body, f.sender, policy.phone_region)
-        elif may_quote_people(f, people):
+        elif sender_acts(f, people) or may_quote_people(f, people):
             bodies[index] = cache[f.identity] = zones_of(f.body, f.sender)
     return bodies
 
 
-def complete_readings(
+def signed_readings(
     found: Sequence[Found],
     decided: Sequence[Sequence[ParticipantPlan]],
     bodies: Mapping[int, BodyPeople],
     contacts: Mapping[str, int],
     policy: AccountPolicy,
 ) -> dict[int, BodyPeople]:
-    """Run the extractor on zones-only bodies whose quoted authors could take fields:
-    a known contact, or anyone when the policy may create quoted people."""
+    """Each body with the signature fields of the zones whose author can take them."""
     creatable = policy.creation.get("quoted", "never") != "never"
     cache: dict[str, BodyPeople] = {}
-    complete = dict(bodies)
+    signed: dict[int, BodyPeople] = {}
     for index, body in bodies.items():
-        if body.read:
-            continue
         f = found[index]
-        listed = {p.email for p in decided[index]}
-        if any(a not in listed and (a in contacts or creatable) for a in body.authors):
-            if f.identity not in cache and f.body is not None:
-                cache[f.identity] = read_body(f.body, f.sender, policy.phone_region)
-            complete[index] = cache.get(f.identity, body)
-    return complete
+        if f.identity not in cache:
+            listed = {p.email for p in decided[index]}
+            own = sender_acts(f, decided[index])
+
+            def wanted(zone: Zone, own: bool = own, listed: set[str] = listed) -> bool:
+                if zone.kind == "own":
+                    return own
+                email = zone.author.email if zone.author is not None else None
+                return email not in listed and (email in contacts or creatable)
+
+            cache[f.identity] = _signed(f, body, wanted, policy.phone_region)
+        signed[index] = cache[f.identity]
+    return signed
+
+
+def _signed(
+    f: Found, body: BodyPeople, wanted: Callable[[Zone], bool], region: str | None
+) -> BodyPeople:
+    if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
+        # A header that names its author without an address (Lotus Notes): only
+        # the extractor's reading of the signature can find one; read it whole.
+        return read_body(f.body, f.sender, region) if f.body is not None else body
+    signatures = [
+        AuthorSignature(
+            zone.author, zone.author_name, index, zone.kind, zone_fields(zone, region), zone.people
+        )
+        for index, zone in enumerate(body.zones)
+        if zone.author is not None and wanted(zone)
+    ]
+    return BodyPeople(fields_by_author(signatures, f.sender), body.quoted)
+
+
+def zone_fields(zone: Zone, region: str | None) -> tuple[Observation, ...]:
+    """The fields of the signature at the end of ``zone``, as ``observations_by_author``
+    reads each zone (``matcher.signatures``)."""
+    block = find_signature(zone)
+    return signature_fields(block, zone.author, region) if block is not None else ()
 
 
 def read_body(message: Message, sender: Address | None, region: str | None) -> BodyPeople:
-    """Run the signature extractor on one message; HTML it cannot render gives nothing."""
+    """Run the whole signature extractor on one message; HTML it cannot render gives nothing."""
     try:
         signatures = observations_by_author(
             message.text or "", message.text_is_html, sender, region
         )
     except InvalidInput:
-        # The message is still captured (its snippet falls back to stripped
-        # tags); only its signatures are lost.
         return BodyPeople({}, ())
-    return BodyPeople(
-        fields_by_author(signatures, sender),
-        quoted_people(signatures, sender),
-        quoted_authors(signatures),
-    )
+    return BodyPeople(fields_by_author(signatures, sender), quoted_people(signatures, sender))
 
 
 def zones_of(message: Message, sender: Address | None) -> BodyPeople:
@@ -145,9 +170,11 @@ def zones_of(message: Message, sender: Address | None) -> BodyPeople:
         if message.text_is_html:
             text = html_to_text(text, MAX_TEXT_CHARS)
     except InvalidInput:
+        # The message is still captured (its snippet falls back to stripped
+        # tags); only its signatures are lost.
         return BodyPeople({}, ())
-    zones = split_zones(text, sender)
-    return BodyPeople({}, quoted_people(zones, sender), quoted_authors(zones), read=False)
+    zones = tuple(split_zones(text, sender))
+    return BodyPeople({}, quoted_people(zones, sender), zones)
 
 
 def fields_by_author(
@@ -170,10 +197,6 @@ def fields_by_author(
         known = {o.field for o in taken}
         taken.extend(o for o in signature.observations if o.field not in known)
     return {email: tuple(fields) for email, fields in found.items() if fields}
-
-
-def quoted_authors(zones: Iterable[_Zoned]) -> frozenset[str]:
-    return frozenset(z.author.email for z in zones if z.kind != "own" and z.author is not None)
 
 
 def quoted_people(zones: Iterable[_Zoned], sender: Address | None) -> tuple[Address, ...]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from connectors.records import Address
 from matcher.classify import Perimeter, classify
 from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
-from matcher.enrich import BodyPeople, acting_person, complete_readings, first_readings
+from matcher.enrich import BodyPeople, acting_person, first_readings, signed_readings
 from matcher.names import name_observations
 from matcher.participants import MAX_PARTICIPANTS, Found, FoundParticipant
 from matcher.plan import (
@@ -171,14 +171,14 @@ def resolve(found: Sequence[Found], directory: Directory, policy: AccountPolicy)
     stored = directory.evidence(emails) if emails else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
-    bodies = first_readings(found, decided, policy)
+    bodies = first_readings(found, decided)
     # Header addresses were looked up above; only people seen solely in bodies are new.
     quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(emails))
     if quoted:
         contacts.update(directory.contact_ids(quoted))
         if policy.creation.get("quoted", "never") not in ("never", "always"):
             evidence.update(directory.evidence(quoted))
-    bodies = complete_readings(found, decided, bodies, contacts, policy)
+    bodies = signed_readings(found, decided, bodies, contacts, policy)
     interactions = tuple(
         f.draft(
             with_signatures(people, f.sender, bodies[i], contacts, evidence, policy)
