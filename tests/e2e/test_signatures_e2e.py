@@ -30,25 +30,7 @@ def contact(db: Any, email: str) -> Any:
     return detail
 
 
-# Misreads of matcher.signature_fields (reported to its owner): a title with
-# a team or department is split into a shorter title and a company. Strict,
-# so each mark must go when the extractor is fixed.
-MISREAD = {
-    "samir.haddad@initech.example": "'Engineering Manager, Platform' read as company Platform",
-    "grace.liu@umbrella-health.example": "'Director of Clinical IT' read as company Clinical IT",
-}
-
-
-def known_misread(email: str) -> tuple[pytest.MarkDecorator, ...]:
-    if email not in MISREAD:
-        return ()
-    return (pytest.mark.xfail(strict=True, reason=MISREAD[email]),)
-
-
-SIGNED = [pytest.param(email, marks=known_misread(email)) for email in want.EXPECTED_SIGNATURES]
-
-
-@pytest.mark.parametrize("email", SIGNED)
+@pytest.mark.parametrize("email", sorted(want.EXPECTED_SIGNATURES))
 def test_every_signature_gives_its_sender_exactly_that_title_and_those_phones(
     captured: Any, email: str
 ) -> None:
@@ -64,10 +46,7 @@ def test_every_signature_gives_its_sender_exactly_that_title_and_those_phones(
 
 @pytest.mark.parametrize(
     ("email", "field", "value"),
-    [
-        pytest.param(email, field, value, marks=known_misread(email))
-        for email, (field, value) in want.SIGNATURE_NOT_THEIRS.items()
-    ],
+    [(email, field, value) for email, (field, value) in want.SIGNATURE_NOT_THEIRS.items()],
 )
 def test_text_that_is_not_theirs_is_never_attributed(
     captured: Any, email: str, field: str, value: str
