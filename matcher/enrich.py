@@ -85,7 +85,7 @@ def may_quote_people(found: Found, decided: Sequence[ParticipantPlan]) -> bool:
 
 
 def first_readings(
-    found: Sequence[Found], decided: Sequence[Sequence[ParticipantPlan]]
+    found: Sequence[Found], decided: Sequence[Sequence[ParticipantPlan]], region: str | None
 ) -> dict[int, BodyPeople]:
     """Zones of the bodies that may give someone a field, by draft index."""
     cache: dict[str, BodyPeople] = {}
@@ -96,7 +96,13 @@ def first_readings(
         if f.identity in cache:
             bodies[index] = cache[f.identity]
         elif sender_acts(f, people) or may_quote_people(f, people):
-            bodies[index] = cache[f.identity] = zones_of(f.body, f.sender)
+            body = zones_of(f.body, f.sender)
+            if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
+                # A header naming its author without an address (Lotus Notes):
+                # only the extractor's reading of the signature finds one, and
+                # it must be known before the quoted people are looked up.
+                body = read_body(f.body, f.sender, region)
+            bodies[index] = cache[f.identity] = body
     return bodies
 
 
@@ -113,14 +119,17 @@ def signed_readings(
     signed: dict[int, BodyPeople] = {}
     for index, body in bodies.items():
         f = found[index]
+        if not body.zones:  # read whole already, or nothing to read
+            signed[index] = body
+            continue
         if f.identity not in cache:
-            listed = {p.email for p in decided[index]}
+            listed = frozenset(p.email for p in decided[index])
             own = sender_acts(f, decided[index])
 
-            def wanted(zone: Zone, own: bool = own, listed: set[str] = listed) -> bool:
+            def wanted(zone: Zone, own: bool = own, listed: frozenset[str] = listed) -> bool:
                 if zone.kind == "own":
                     return own
-                email = zone.author.email if zone.author is not None else None
+                email = zone.author.email if zone.author is not None else ""
                 return email not in listed and (email in contacts or creatable)
 
             cache[f.identity] = _signed(f, body, wanted, policy.phone_region)
@@ -131,10 +140,6 @@ def signed_readings(
 def _signed(
     f: Found, body: BodyPeople, wanted: Callable[[Zone], bool], region: str | None
 ) -> BodyPeople:
-    if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
-        # A header that names its author without an address (Lotus Notes): only
-        # the extractor's reading of the signature can find one; read it whole.
-        return read_body(f.body, f.sender, region) if f.body is not None else body
     signatures = [
         AuthorSignature(
             zone.author, zone.author_name, index, zone.kind, zone_fields(zone, region), zone.people

@@ -171,7 +171,7 @@ def resolve(found: Sequence[Found], directory: Directory, policy: AccountPolicy)
     stored = directory.evidence(emails) if emails else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
-    bodies = first_readings(found, decided)
+    bodies = first_readings(found, decided, policy.phone_region)
     # Header addresses were looked up above; only people seen solely in bodies are new.
     quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(emails))
     if quoted:

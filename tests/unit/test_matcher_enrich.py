@@ -235,3 +235,31 @@ def test_a_quoted_policy_with_conditions_reads_stored_evidence() -> None:
         directory = InMemoryDirectory(contacts={PRIYA: 1}, known=dict(stored))
         jorge = people(plan_batch([from_priya(FORWARD)], on_exchange, directory))[(JORGE, "quoted")]
         assert (jorge.decision, jorge.rule) == outcome
+
+
+LOTUS = (
+    "FYI\n\n"
+    "----- Forwarded by Ann Lee/HOU/EXA on 05/24/2001 03:42 PM -----\n\n"
+    "\tJohn Smith@ACME\n"
+    "\t04/12/2001 03:44 PM\n"
+    "\t\t To: Ann Lee/HOU/EXA@EXA\n"
+    "\t\t Subject: Re: broker agreement\n\n"
+    "The agreement went out for signature today.\n\n"
+    "John Smith\nSenior Counsel\n(713) 555-4693\njohn.smith@acme.com\n"
+)
+
+
+def test_a_lotus_header_without_address_finds_its_author_in_the_signature() -> None:
+    # The header names John without an address; his signature gives it, and
+    # it is known before the lookup, so his contact is linked and enriched.
+    directory = InMemoryDirectory(contacts={"tom@initech.com": 3, "john.smith@acme.com": 9})
+    us = replace(policy(), phone_region="US")
+    found = people(plan_batch([from_owner(LOTUS, "tom@initech.com")], us, directory))
+    john = found[("john.smith@acme.com", "quoted")]
+    assert (john.decision, john.contact_id) == ("link", 9)
+    assert {(o.field, o.value) for o in john.observations} == {
+        ("name", "John Smith"),
+        ("title", "Senior Counsel"),
+        ("phone", "+17135554693"),
+        ("email", "john.smith@acme.com"),
+    }
