@@ -18,15 +18,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from agent.connections import Connections
 from agent.sync import AccountReport, sync_account
 
 log = logging.getLogger("autocapture.run")
 
 Sync = Callable[[Any, Any, Any, threading.Event], AccountReport]
-
-
-def _default_sync(settings: Any, account: Any, db: Any, stop: threading.Event) -> AccountReport:
-    return sync_account(settings, account, db, stop=stop)
 
 
 def jittered(seconds: float, rng: random.Random, spread: float = 0.1) -> float:
@@ -41,18 +38,24 @@ class Poller:
         settings: Any,
         db: Any,
         stop: threading.Event,
-        sync: Sync = _default_sync,
+        sync: Sync | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.stop = stop
-        self.sync = sync
+        # Connectors stay open between passes: an idle poll is then one cheap
+        # request per folder or calendar, not a login and a discovery.
+        self.connections = Connections()
+        self.sync = sync or self._sync
         self.rng = rng or random.Random()
         self.accounts = {a.name: a for a in settings.accounts if a.enabled}
         start = time.monotonic()
         self.due = {name: start + self.rng.uniform(0, 2.0) for name in self.accounts}
         self.running: dict[str, Future[AccountReport]] = {}
+
+    def _sync(self, settings: Any, account: Any, db: Any, stop: threading.Event) -> AccountReport:
+        return sync_account(settings, account, db, stop=stop, connections=self.connections)
 
     def _start_due(self, pool: ThreadPoolExecutor, now: float) -> None:
         for name, when in self.due.items():
@@ -97,3 +100,4 @@ class Poller:
                 self.stop.wait(timeout=min(max(next_due - now, 0.05), 1.0))
             log.info("stopping: finishing the batches in hand")
         self._reap(time.monotonic())
+        self.connections.close_all()

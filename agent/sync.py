@@ -23,7 +23,6 @@ Outcomes for the account as a whole:
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -34,16 +33,15 @@ from typing import Any, Literal
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 import matcher
-from agent.policy import account_policy, account_window
+from agent.connections import Connections
+from agent.policy import account_policy
 from agent.redact import redact
 from connectors.base import (
     AuthError,
     ConfigurationError,
     Connector,
     CursorExpired,
-    Limits,
     TransientError,
-    Window,
 )
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy
@@ -65,18 +63,6 @@ class AccountReport:
     resynced: bool = False
     message: str = ""
     streams: list[str] = field(default_factory=list)
-
-
-def build_connector(account: Any, window: Window, limits: Limits) -> Connector:
-    """The connector for ``account.kind``: module ``connectors.<kind>``, its ``from_settings``."""
-    try:
-        module = importlib.import_module(f"connectors.{account.kind}")
-    except ModuleNotFoundError as exc:
-        raise ConfigurationError(
-            f"account {account.name!r}: kind {account.kind!r} has no connector in this version"
-        ) from exc
-    connector: Connector = module.from_settings(account, window, limits)
-    return connector
 
 
 # Connectors retry their own requests (with Retry-After) before a TransientError
@@ -183,18 +169,21 @@ def sync_account(
     now: datetime | None = None,
     stop: threading.Event | None = None,
     listener: BatchListener | None = None,
-    limits: Limits | None = None,
+    connections: Connections | None = None,
 ) -> AccountReport:
-    """One pass over one account; never raises for the account's own failures."""
+    """One pass over one account; never raises for the account's own failures.
+
+    With ``connections`` the account's connector stays open for the next pass
+    (the long-running agent); without, it is built and closed here.
+    """
     report = AccountReport(account.name)
     now = now or datetime.now(UTC)
     db.ensure_account(account.name, account.kind)
-    connector: Connector | None = None
+    pool = connections or Connections()
     try:
-        connector = build_connector(account, account_window(account, now), limits or Limits())
         sync = AccountSync(
             db=db,
-            connector=connector,
+            connector=pool.open(account, now),
             policy=account_policy(settings, account),
             batch_size=account.batch_size,
             stop=stop or threading.Event(),
@@ -210,8 +199,10 @@ def sync_account(
         log.exception("%s: unexpected failure", account.name)
         _fail(db, report, "error", f"{type(exc).__name__}: {exc}")
     finally:
-        if connector is not None:
-            _close_quietly(connector)
+        if connections is None:
+            pool.close_all()
+        elif report.outcome in ("error", "needs_reauth"):
+            pool.discard(account.name)
     if report.outcome in ("ok", "stopped"):
         db.record_success(account.name, report.records)
     return report
@@ -225,13 +216,6 @@ def _fail(db: Any, report: AccountReport, outcome: Outcome, message: str) -> Non
     log.error("%s: %s", report.account, report.message)
 
 
-def _close_quietly(connector: Connector) -> None:
-    try:
-        connector.close()
-    except Exception as exc:  # closing a broken connection is not news
-        log.debug("close failed: %s", redact(str(exc)))
-
-
 def sync_once(
     settings: Any,
     db: Any,
@@ -239,9 +223,13 @@ def sync_once(
     *,
     stop: threading.Event | None = None,
     listener: BatchListener | None = None,
+    connections: Connections | None = None,
 ) -> list[AccountReport]:
     """One pass over every enabled account (or the one named); each fails alone."""
     accounts = [a for a in settings.accounts if a.enabled and (only is None or a.name == only)]
     if only is not None and not accounts:
         raise KeyError(only)
-    return [sync_account(settings, a, db, stop=stop, listener=listener) for a in accounts]
+    return [
+        sync_account(settings, a, db, stop=stop, listener=listener, connections=connections)
+        for a in accounts
+    ]

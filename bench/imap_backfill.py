@@ -95,8 +95,8 @@ def drain(config: Path) -> dict[str, float]:
     """
     from datetime import UTC, datetime
 
+    from agent.connections import build_connector
     from agent.policy import account_window
-    from agent.sync import build_connector
     from config.loader import load
     from connectors.base import Limits
 

@@ -12,15 +12,17 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from agent.connections import Connections
 from agent.sync import sync_once
 from config.loader import load_text
 from config.settings import Settings
 from matcher.plan import Plan
 from storage.database import Database, open_database
-from tests.servers.radicale import CalendarUser, RadicaleServer, ics_event
+from tests.servers.radicale import CalendarUser, DavProxy, RadicaleServer, ics_event
 
 pytestmark = pytest.mark.server
 
@@ -174,3 +176,30 @@ def test_an_invalid_sync_token_resyncs_without_duplicates_and_deletions_are_remo
     views = {v.identity: v for v in db.list_interactions(limit=100)}
     assert len(views) == 4
     assert (views["ical:m0@ours|"].subject, views["ical:m0@ours|"].sequence) == ("Moved", 1)
+
+
+def test_the_agent_keeps_its_connector_so_an_idle_poll_is_one_report_per_calendar(
+    radicale: CalendarUser,
+    dav_proxy: DavProxy,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for calendar in ("work", "home"):
+        radicale.make_calendar(calendar)
+    radicale.put("work", "a.ics", ics_event("a@ours", stamp(SOON), organizer=ME, attendees=(ANN,)))
+    through_proxy = SimpleNamespace(url=dav_proxy.url, name=radicale.name)
+    settings = settings_for(tmp_path, monkeypatch, {"rep1": (through_proxy, radicale.password)})
+    connections = Connections()
+    try:
+        [first] = sync_once(settings, db, connections=connections)
+        assert (first.outcome, first.new_interactions) == ("ok", 1)
+        dav_proxy.requests.clear()
+        [idle] = sync_once(settings, db, connections=connections)
+        assert (idle.outcome, idle.records) == ("ok", 0)
+        assert sorted(dav_proxy.requests) == [
+            ("REPORT", radicale.calendar_path("home")),
+            ("REPORT", radicale.calendar_path("work")),
+        ]
+    finally:
+        connections.close_all()

@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from agent.connections import Connections
 from agent.sync import sync_once
 from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database, open_database
 from tests.servers.dovecot import DovecotServer, MailUser, new_user
+from tests.servers.imap_proxy import ImapProxy
 
 pytestmark = pytest.mark.server
 
@@ -197,3 +200,26 @@ def test_a_wrong_password_marks_only_that_account_needs_reauth(
     assert {s.name: s.state for s in db.account_status()} == {"locked": "needs_reauth", "rep": "ok"}
     assert reports["rep"].records == 5
     assert "msgid:m8@test.example" not in interactions(db)
+
+
+def test_the_agent_keeps_its_connection_so_an_idle_poll_is_one_status_per_folder(
+    dovecot: MailUser,
+    imap_proxy: ImapProxy,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load(dovecot)
+    through_proxy = SimpleNamespace(port=imap_proxy.port, name=dovecot.name)
+    settings = settings_for(tmp_path, monkeypatch, {"rep": (through_proxy, dovecot.password)})
+    connections = Connections()
+    try:
+        (first,) = sync_once(settings, db, connections=connections)
+        assert (first.outcome, first.records) == ("ok", 5)
+        imap_proxy.reset_counts()
+        (idle,) = sync_once(settings, db, connections=connections)
+        assert (idle.outcome, idle.records) == ("ok", 0)
+        # No LOGIN, no LIST, no FETCH: the kept session asks each folder once.
+        assert imap_proxy.command_names() == ["STATUS", "STATUS"]
+    finally:
+        connections.close_all()

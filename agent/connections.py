@@ -1,0 +1,83 @@
+"""Connectors kept open between polls.
+
+An idle poll should cost one cheap request per folder or calendar (DESIGN.md,
+invariant 6): an IMAP STATUS, a CalDAV sync-collection REPORT. Building a
+connector each pass would add a login, a capability exchange and folder or
+calendar discovery to every poll, so the long-running agent keeps each
+account's connector between passes.
+
+A connector's window (backfill start, look-ahead end) is fixed when it is
+built, so a kept connector is rebuilt once it is ``max_age`` old: the window
+then lags real time by at most that much. A pass that failed drops its
+connector, since its connection may be the thing that broke.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent.policy import account_window
+from agent.redact import redact
+from connectors.base import ConfigurationError, Connector, Limits, Window
+
+log = logging.getLogger("autocapture.connections")
+
+
+def build_connector(account: Any, window: Window, limits: Limits) -> Connector:
+    """The connector for ``account.kind``: module ``connectors.<kind>``, its ``from_settings``."""
+    try:
+        module = importlib.import_module(f"connectors.{account.kind}")
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"account {account.name!r}: kind {account.kind!r} has no connector in this version"
+        ) from exc
+    connector: Connector = module.from_settings(account, window, limits)
+    return connector
+
+
+def close_quietly(connector: Connector) -> None:
+    try:
+        connector.close()
+    except Exception as exc:  # closing a broken connection is not news
+        log.debug("close failed: %s", redact(str(exc)))
+
+
+class Connections:
+    """One open connector per account, rebuilt when its window is ``max_age`` old."""
+
+    def __init__(self, limits: Limits | None = None, max_age: timedelta = timedelta(hours=6)):
+        self.limits = limits or Limits()
+        self.max_age = max_age
+        self._open: dict[str, tuple[Connector, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def open(self, account: Any, now: datetime) -> Connector:
+        with self._lock:
+            kept = self._open.pop(account.name, None)
+        if kept is not None:
+            connector, built = kept
+            if now - built < self.max_age:
+                with self._lock:
+                    self._open[account.name] = kept
+                return connector
+            close_quietly(connector)
+        connector = build_connector(account, account_window(account, now), self.limits)
+        with self._lock:
+            self._open[account.name] = (connector, now)
+        return connector
+
+    def discard(self, name: str) -> None:
+        with self._lock:
+            kept = self._open.pop(name, None)
+        if kept is not None:
+            close_quietly(kept[0])
+
+    def close_all(self) -> None:
+        with self._lock:
+            names = list(self._open)
+        for name in names:
+            self.discard(name)
