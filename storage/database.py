@@ -181,7 +181,8 @@ class Database:
         with self._writing() as conn, conn.begin():
             _drop_lock(conn, contact_id, field)
             changed: Feed = []
-            refresh_fields(conn, [contact_id], now, changed)
+            # The whole history counts again: any observation may be the newest.
+            refresh_fields(conn, {contact_id: datetime.min.replace(tzinfo=UTC)}, now, changed)
             feed.record(conn, changed, now)
 
     # -- change feed and reads -----------------------------------------------

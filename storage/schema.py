@@ -116,7 +116,10 @@ class ContactObservation(Base):
     """Every value capture has seen for a contact field; never deleted (history)."""
 
     __tablename__ = "contact_observations"
-    __table_args__ = (sa.UniqueConstraint("contact_id", "field", "interaction_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("contact_id", "field", "interaction_id"),
+        sa.Index("ix_contact_observations_recent", "contact_id", "observed_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
     field: Mapped[str] = mapped_column(sa.Text)
