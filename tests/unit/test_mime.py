@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -20,6 +17,7 @@ from connectors.mime import (
     parse_message_and_errors,
 )
 from connectors.records import SourceRef
+from tests.watchdog import terminates
 
 SRC = SourceRef("ann@example.com", "INBOX", "42")
 LIMITS = Limits()
@@ -239,9 +237,8 @@ def nested(depth: int) -> bytes:
 
 def test_ten_thousand_nested_multiparts_stop_descending_quickly() -> None:
     raw = nested(10_000)
-    started = time.perf_counter()
-    m = parse_message(raw, SRC, LIMITS)
-    assert time.perf_counter() - started < 1.0
+    with terminates():
+        m = parse_message(raw, SRC, LIMITS)
     assert (m.subject, m.text) == ("deep", None)  # the text lies below max_mime_depth
     assert parse_message(nested(5), SRC, LIMITS).text == "deep text"
 
@@ -328,19 +325,6 @@ def test_decode_body(payload: bytes, cte: str | None, charset: str | None, expec
 
 def test_decode_words_leaves_plain_text_alone() -> None:
     assert decode_words("Re: plain =? not encoded") == "Re: plain =? not encoded"
-
-
-def test_parse_is_much_faster_than_the_stdlib_tree() -> None:
-    raws = [msg(NESTED_MIXED, crlf=True), msg(ALTERNATIVE), msg(PLAIN)] * 100
-    started = time.perf_counter()
-    for raw in raws:
-        email.message_from_bytes(raw, policy=email.policy.default)
-    stdlib = time.perf_counter() - started
-    started = time.perf_counter()
-    for raw in raws:
-        parse_message(raw, SRC, LIMITS)
-    ours = time.perf_counter() - started
-    assert ours < stdlib / 2, (ours, stdlib)
 
 
 def test_rfc2231_encoded_parameters() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from connectors.records import Address
@@ -17,6 +15,7 @@ from matcher.signatures import (
     signature_fields,
 )
 from matcher.zones import split_zones
+from tests.watchdog import terminates
 
 ANN = Address.of("ann.lee@example.org", "Ann Lee")
 JANE = Address.of("jane.doe@acme-energy.com", "Jane Doe")
@@ -300,16 +299,14 @@ def test_quoted_people_come_back_without_signature() -> None:
     ],
 )
 def test_hostile_bodies_are_bounded(hostile: str) -> None:
-    started = time.perf_counter()
-    found = observations_by_author(hostile, False, JANE, "US")
-    assert time.perf_counter() - started < 3.0
+    with terminates():
+        found = observations_by_author(hostile, False, JANE, "US")
     assert all(len(f.observations) <= 60 for f in found)
 
 
 def test_deeply_nested_html_is_bounded() -> None:
-    started = time.perf_counter()
-    text = html_to_text("<div>" * 200_000 + "deep" + "</div>" * 200_000, 2_000_000)
-    assert time.perf_counter() - started < 5.0
+    with terminates():
+        text = html_to_text("<div>" * 200_000 + "deep" + "</div>" * 200_000, 2_000_000)
     assert len(text) <= 2_000_000
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from connectors.records import Address
 from matcher.zones import MAX_ZONES, Zone, split_zones
+from tests.watchdog import terminates
 
 SENDER = Address.of("ann.lee@example.org", "Ann Lee")
 JOHN = Address.of("john.smith@acme.com", "John Smith")
@@ -300,9 +299,8 @@ def test_zone_count_is_capped() -> None:
     ],
 )
 def test_hostile_input_is_linear(hostile: str) -> None:
-    started = time.perf_counter()
-    zones = split_zones(hostile, SENDER)
-    assert time.perf_counter() - started < 2.0
+    with terminates():
+        zones = split_zones(hostile, SENDER)
     assert len(zones) <= MAX_ZONES
     assert all(0 <= z.start <= z.end <= len(hostile) for z in zones)
 
