@@ -18,10 +18,10 @@ import pytest
 
 from agent.connections import Connections
 from agent.sync import sync_once
-from config.loader import load_text
 from config.settings import Settings
 from matcher.plan import Plan
 from storage.database import Database, open_database
+from tests.admin_config import admin_settings
 from tests.servers.radicale import CalendarUser, DavProxy, RadicaleServer, ics_event
 
 pytestmark = pytest.mark.server
@@ -57,23 +57,22 @@ def other_user(server: RadicaleServer) -> CalendarUser:
 def settings_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[CalendarUser, str]]
 ) -> Settings:
-    """YAML as an admin writes it; passwords travel as ${ENV} references."""
-    lines = ["org_domains: [ours.example]", "accounts:"]
-    for name, (user, password) in accounts.items():
-        var = f"CALDAV_PW_{name.upper().replace('-', '_')}"
-        monkeypatch.setenv(var, password)
-        lines += [
-            f"  - name: {name}",
-            "    kind: caldav",
-            "    owner: rep1@ours.example",
-            f"    url: {user.url}",
-            f"    username: {user.name}",
-            f"    password: ${{{var}}}",
-            "    backfill: 30d",
-            "    lookahead: 30d",
-            "    batch_size: 2",
-        ]
-    return load_text("\n".join(lines) + "\n", base_dir=tmp_path)
+    fields = {
+        "kind": "caldav",
+        "owner": "rep1@ours.example",
+        "backfill": "30d",
+        "lookahead": "30d",
+        "batch_size": 2,
+    }
+    return admin_settings(
+        tmp_path,
+        monkeypatch,
+        "ours.example",
+        {
+            name: {**fields, "url": user.url, "username": user.name, "password": password}
+            for name, (user, password) in accounts.items()
+        },
+    )
 
 
 def meeting_rows(db: Database) -> dict[str, tuple[str, list[str], list[tuple[str, bool]]]]:

@@ -17,9 +17,9 @@ import pytest
 
 from agent.connections import Connections
 from agent.sync import sync_once
-from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database, open_database
+from tests.admin_config import admin_settings
 from tests.servers.dovecot import DovecotServer, MailUser, new_user
 from tests.servers.imap_proxy import ImapProxy
 
@@ -80,25 +80,24 @@ def db(sqlite_url: str) -> Iterator[Database]:
 def settings_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[MailUser, str]]
 ) -> Settings:
-    """YAML as an admin writes it; passwords travel as ${ENV} references."""
-    lines = ["org_domains: [acme.example]", "accounts:"]
-    for name, (user, password) in accounts.items():
-        var = f"IMAP_PW_{name.upper().replace('-', '_')}"
-        monkeypatch.setenv(var, password)
-        lines += [
-            f"  - name: {name}",
-            "    kind: imap",
-            f"    owner: {REP}",
-            "    host: 127.0.0.1",
-            f"    port: {user.port}",
-            "    tls: none",
-            "    allow_plaintext: true",
-            f"    username: {user.name}",
-            f"    password: ${{{var}}}",
-            "    backfill: 30d",
-            "    batch_size: 2",
-        ]
-    return load_text("\n".join(lines) + "\n", base_dir=tmp_path)
+    fields = {
+        "kind": "imap",
+        "owner": REP,
+        "host": "127.0.0.1",
+        "tls": "none",
+        "allow_plaintext": "true",
+        "backfill": "30d",
+        "batch_size": 2,
+    }
+    return admin_settings(
+        tmp_path,
+        monkeypatch,
+        "acme.example",
+        {
+            name: {**fields, "port": user.port, "username": user.name, "password": password}
+            for name, (user, password) in accounts.items()
+        },
+    )
 
 
 def interactions(db: Database) -> dict[str, tuple[str, list[tuple[str, str]], list[str]]]:
