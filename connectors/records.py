@@ -12,6 +12,7 @@ split (``mailto:`` URI + CN) and become ``Address`` values directly.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +60,14 @@ def normalize_email(addr: str) -> str:
     both halves is what keeps "Ann@X.com" and "ann@x.com" one contact.
     Returns "" for text that has no usable "local@domain" shape.
     """
+    # The same addresses recur in every message, and the IDNA codec is slow;
+    # text longer than an address may be (RFC 5321: 254) is not remembered.
+    if len(addr) <= _CACHED_ADDRESS_CHARS:
+        return _normalized_cached(addr)
+    return _normalized(addr)
+
+
+def _normalized(addr: str) -> str:
     addr = addr.strip().strip("<>").strip()
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
@@ -74,6 +83,10 @@ def normalize_email(addr: str) -> str:
     if "." not in domain and domain != "localhost":
         return ""
     return f"{local.lower()}@{domain}"
+
+
+_CACHED_ADDRESS_CHARS = 320
+_normalized_cached = functools.lru_cache(maxsize=8192)(_normalized)
 
 
 def normalize_message_id(value: str | None) -> str | None:
