@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -326,12 +327,25 @@ def _has_angle_name(box: _Mailbox) -> bool:
     return "angle" in kinds and kinds.index("angle") > 0
 
 
+# A mailbox sees the same few From/To values again and again (the owner, the
+# people of each thread); values up to this long are remembered, longer ones
+# (rare, and costly to keep) are parsed each time.
+_CACHED_CHARS = 1024
+_CACHED_VALUES = 4096
+
+
 def parse_address_list(
     raw: str, *, max_addresses: int = MAX_ADDRESSES, max_chars: int = MAX_HEADER_CHARS
 ) -> list[Address]:
     """Every usable mailbox of a header value, normalized, first occurrence kept."""
     if not raw:
         return []
+    if len(raw) <= _CACHED_CHARS:
+        return list(_parsed_cached(raw, max_addresses, max_chars))
+    return list(_parsed(raw, max_addresses, max_chars))
+
+
+def _parsed(raw: str, max_addresses: int, max_chars: int) -> tuple[Address, ...]:
     # Garbage mailboxes cost as much as good ones; past a few per wanted
     # address the rest of the header is not worth reading.
     boxes = _mailboxes(raw[:max_chars], max_addresses * _BOXES_PER_ADDRESS)
@@ -358,4 +372,8 @@ def parse_address_list(
         found.append(address)
         if len(found) >= max_addresses:
             break
-    return found
+    return tuple(found)
+
+
+# Pure function of hashable arguments returning frozen Addresses: safe to share.
+_parsed_cached = functools.lru_cache(maxsize=_CACHED_VALUES)(_parsed)
