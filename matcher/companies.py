@@ -90,7 +90,19 @@ def company_name(registrable: str) -> str:
 
 def company_of(domain: str) -> Company | None:
     """The company a work domain implies, or None for free mail and non-hostnames."""
+    # Each participant asks again for a handful of recurring domains, and a
+    # PSL lookup plus the free-mail test cost far more than a dict hit.
+    # Longer text than a hostname may be (RFC 1035: 253) is not remembered.
+    if len(domain) <= 253:
+        return _company_cached(domain)
+    return _company(domain)
+
+
+def _company(domain: str) -> Company | None:
     registrable = registrable_domain(domain)
     if registrable is None or is_free_mail(domain):
         return None
     return Company(registrable, company_name(registrable))
+
+
+_company_cached = functools.lru_cache(maxsize=4096)(_company)
