@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from connectors.records import Address
 from matcher.plan import Role
@@ -60,9 +60,13 @@ class Zone:
         return self.line_starts[min(line, len(self.line_starts) - 1)] + text_offset - line_begin
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One input line: its offset, quote depth, and text without the quote prefix."""
+class Line(NamedTuple):
+    """One input line: its offset, quote depth, and text without the quote prefix.
+
+    A NamedTuple rather than a frozen dataclass: one is built for every line
+    of every body, and a tuple is built several times faster (immutable all
+    the same).
+    """
 
     offset: int
     depth: int
@@ -90,7 +94,9 @@ def split_lines(text: str) -> list[Line]:
     for raw in text.split("\n"):
         stripped = raw[:-1] if raw.endswith("\r") else raw
         depth, cut = 0, 0
-        prefix = _QUOTE_PREFIX.match(stripped)
+        # The prefix is at most 8 blanks before its first ">": most lines
+        # have none, and the test is cheaper than the regex.
+        prefix = _QUOTE_PREFIX.match(stripped) if ">" in stripped[:9] else None
         if prefix:
             depth, cut = prefix.group(1).count(">"), prefix.end()
         lines.append(Line(offset, depth, offset + cut, stripped[cut:], len(stripped)))
