@@ -109,8 +109,14 @@ def split_zones(text: str, sender: Address | None) -> list[Zone]:
     lines = split_lines(text[:MAX_TEXT_CHARS])
     headers = {h.first: h for h in find_headers(lines, MAX_ZONES)}
     own = _Open("own", sender, sender.name if sender else None, (), 0, [])
-    stack: list[_Open] = [own]
     zones: list[Zone] = []
+    if not headers and not any(line.depth for line in lines):
+        # No header and no quoting (most mail): the loop below would put
+        # every line in the sender's zone, so do that directly.
+        own.lines = lines
+        _close(own, zones)
+        return zones
+    stack: list[_Open] = [own]
     current = own
     index = 0
     while index < len(lines):
