@@ -212,22 +212,25 @@ def sender_signal(message: Message) -> str | None:
     Applies to the sender side only (from, sender, reply-to): the recipients
     of list mail are people, merely not the counterparty.
     """
+    # The first value of each field, as ``Message.header`` gives it: one pass
+    # over the headers instead of one per field asked for.
+    first = dict(reversed(message.headers))
     for name in ("list-id", "list-unsubscribe"):
-        if (message.header(name) or "").strip():
+        if (first.get(name) or "").strip():
             return f"header:{name}"
-    precedence = (message.header("precedence") or "").strip().lower()
+    precedence = (first.get("precedence") or "").strip().lower()
     if precedence in ("bulk", "list", "junk"):
         return f"header:precedence:{precedence}"
     # RFC 3834 section 5: any value but "no" marks an automatic message.
-    auto = (message.header("auto-submitted") or "").split(";", 1)[0].strip().lower()
+    auto = (first.get("auto-submitted") or "").split(";", 1)[0].strip().lower()
     if auto and auto != "no":
         return f"header:auto-submitted:{auto}"
     # Exchange and older autoresponders mark themselves with these instead.
     for name in ("x-auto-response-suppress", "x-autoreply", "x-autorespond"):
-        if (message.header(name) or "").strip():
+        if (first.get(name) or "").strip():
             return f"header:{name}"
     # RFC 5321 section 4.5.5: a null reverse-path is a bounce or notification.
-    return_path = message.header("return-path")
+    return_path = first.get("return-path")
     if return_path is not None and return_path.strip().strip("<>").strip() == "":
         return "header:return-path:null"
     return None
