@@ -1,7 +1,7 @@
 """How fast ``matcher.plan_batch`` plans mail, and a guard that speed-ups change no output.
 
     .venv/bin/python bench/plan_speed.py [--messages 5000] [--seed 1] [--batch-size 500]
-                                         [--repeat 3] [--dump FILE | --check FILE] [--profile]
+                                         [--repeat 3] [--dump FILE | --check FILE] [--profile SORT]
 
 Plans two inputs, each with a fresh ``InMemoryDirectory`` that absorbs every
 plan (as storage would between batches, so creation decisions depend on
@@ -14,10 +14,12 @@ earlier batches exactly as in production):
    accounts and privacy levels of ``tests/unit/test_matcher_sample.py``.
 
 Only ``plan_batch`` and ``absorb`` are timed (CPU time, ``time.process_time``,
-the fastest of ``--repeat`` runs); parsing happens up front. ``--dump`` writes every plan as canonical JSON
-(sorted keys, ISO dates); ``--check`` rebuilds it and exits 1 on the first
-byte that differs, naming the plan field, so a speed-up that changes a single
-output fails loudly instead of becoming a new baseline.
+the fastest of ``--repeat`` runs, bounded lru caches emptied before each);
+parsing happens up front. ``--dump`` writes every plan as canonical JSON
+(sorted keys, ISO dates, floats by repr); ``--check`` rebuilds it and exits 1
+on any difference, showing the plan and the text around the first one, so a
+speed-up that changes a single output fails loudly instead of becoming a new
+baseline. ``--profile tottime|cumulative`` prints a cProfile of planning.
 """
 
 from __future__ import annotations
