@@ -23,16 +23,15 @@ calendar of 520 objects (20 of them weekly series) keeps a 7 KB sync cursor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.base import CursorExpired, Window
-from connectors.records import Cursor, Meeting
+from connectors.records import Cursor, Meeting, recurrence_key
 
-
-def stamp(when: datetime) -> str:
-    """RECURRENCE-ID key: UTC, basic format; sorts as it compares."""
-    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+# RECURRENCE-ID key: UTC, basic format; sorts as it compares. The same text
+# meeting identities use, so a copy id and its interaction agree.
+stamp = recurrence_key
 
 
 @dataclass(frozen=True, slots=True)

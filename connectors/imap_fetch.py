@@ -36,9 +36,15 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from connectors.base import InvalidInput, Limits, TransientError, Window
-from connectors.ical import parse_calendar
 from connectors.imap_parse import BodyPart, BodyPlan, FetchItems, parse_fetch, plan_body, uid_set
-from connectors.mime import decode_body, message_from_parts, parse_header_block
+from connectors.mime import (
+    CalendarPart,
+    calendar_cap,
+    carried_meetings,
+    decode_body,
+    message_from_parts,
+    parse_header_block,
+)
 from connectors.records import PIPELINE_HEADERS, IngestError, Meeting, Record, SourceRef
 
 HEADER_FIELDS = "HEADER.FIELDS (" + " ".join(h.upper() for h in PIPELINE_HEADERS) + ")"
@@ -127,8 +133,7 @@ class FolderCapture:
 
     @property
     def calendar_cap(self) -> int:
-        # base64 inflates by 4/3: a part bigger than this cannot decode within the limit.
-        return self.limits.max_ical_bytes * 4 // 3 + 4096
+        return calendar_cap(self.limits)
 
     @property
     def max_literal(self) -> int:
@@ -254,25 +259,14 @@ class _Chunk:
     def _meetings(
         self, source: SourceRef, parts: tuple[BodyPart, ...], bodies: dict[str, bytes]
     ) -> tuple[Meeting, ...]:
-        folder = self.folder
-        # Same provider id convention as connectors.mime: the message owns its own.
-        calendar_source = replace(source, provider_id=source.provider_id + "#calendar")
-        meetings: dict[str, Meeting] = {}
-        for part in parts:
-            if part.size > folder.calendar_cap:
-                self.errors.append(
-                    IngestError(calendar_source, "ical-too-large", f"{part.size} bytes")
-                )
-                continue
-            payload = bodies.get(part.section, b"")
-            text = decode_body(payload, part.transfer_encoding, part.charset, part.size)
-            found, failed = parse_calendar(
-                text.encode("utf-8"), calendar_source, folder.window or ALL_TIME, folder.limits
-            )
-            self.errors.extend(failed)
-            for meeting in found:  # the same invitation may come twice (inline and .ics)
-                meetings.setdefault(meeting.identity, meeting)
-        return tuple(meetings.values())
+        # Parts over the cap were never fetched; their declared size says so.
+        carried = [
+            CalendarPart(bodies.get(p.section, b""), p.transfer_encoding, p.charset, p.size)
+            for p in parts
+        ]
+        found, failed = carried_meetings(carried, source, self.folder.window, self.folder.limits)
+        self.errors.extend(failed)
+        return tuple(found)
 
 
 class Prefetch(Generic[T]):

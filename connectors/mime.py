@@ -47,6 +47,7 @@ from connectors.records import (
 __all__ = [
     "ALL_TIME",
     "CalendarPart",
+    "calendar_cap",
     "calendar_source",
     "carried_meetings",
     "decode_body",
@@ -353,11 +354,23 @@ ALL_TIME = Window(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=U
 
 @dataclass(frozen=True, slots=True)
 class CalendarPart:
-    """A text/calendar body as stored: still transfer-encoded."""
+    """A text/calendar body as stored: still transfer-encoded.
+
+    ``size`` is the part's size as the server declared it, for a source that
+    did not fetch a part too large to parse (IMAP reads BODYSTRUCTURE first);
+    None means ``payload`` is the whole part.
+    """
 
     payload: bytes
     transfer_encoding: str | None
     charset: str | None
+    size: int | None = None
+
+
+def calendar_cap(limits: Limits) -> int:
+    """Encoded bytes a calendar part may have: base64 inflates by 4/3, so a
+    larger part cannot decode within ``max_ical_bytes``."""
+    return limits.max_ical_bytes * 4 // 3 + 4096
 
 
 def calendar_source(message_source: SourceRef) -> SourceRef:
@@ -383,9 +396,9 @@ def carried_meetings(
     meetings: dict[str, Meeting] = {}
     errors: list[IngestError] = []
     for part in parts:
-        # base64 inflates by 4/3; anything larger than that cannot fit the limit.
-        if len(part.payload) > limits.max_ical_bytes * 4 // 3 + 4096:
-            errors.append(IngestError(source, "ical-too-large", f"{len(part.payload)} bytes"))
+        size = len(part.payload) if part.size is None else part.size
+        if size > calendar_cap(limits):
+            errors.append(IngestError(source, "ical-too-large", f"{size} bytes"))
             continue
         text = decode_body(part.payload, part.transfer_encoding, part.charset, len(part.payload))
         found, failed = parse_calendar(text.encode("utf-8"), source, window or ALL_TIME, limits)

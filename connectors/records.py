@@ -16,7 +16,7 @@ import functools
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 # A cursor is an opaque JSON value only its connector understands; the agent
@@ -106,7 +106,7 @@ def normalize_message_id(value: str | None) -> str | None:
 
 def recurrence_key(recurrence_id: datetime | None) -> str:
     """RECURRENCE-ID as it appears in identities: UTC, basic format; "" for a single event."""
-    return recurrence_id.strftime("%Y%m%dT%H%M%SZ") if recurrence_id else ""
+    return recurrence_id.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if recurrence_id else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,9 @@ import pytest
 
 from connectors.base import InvalidInput, Limits, Window
 from connectors.mime import (
+    CalendarPart,
+    calendar_cap,
+    carried_meetings,
     decode_body,
     decode_words,
     message_from_parts,
@@ -333,3 +336,21 @@ def test_rfc2231_encoded_parameters() -> None:
         b"--b-1\nContent-Type: text/plain; charset*=iso-8859-1''iso-8859-1\n\nK\xf6ln\n--b-1--\n"
     )
     assert parse_message(raw, SRC, LIMITS).text == "Köln"
+
+
+SMALL = Limits(max_ical_bytes=1000)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        CalendarPart(b"B" * (calendar_cap(SMALL) + 1), "base64", "utf-8"),
+        # IMAP never fetches a part over the cap: its declared size speaks for it.
+        CalendarPart(b"", "base64", "utf-8", size=calendar_cap(SMALL) + 1),
+    ],
+    ids=["held", "declared"],
+)
+def test_a_calendar_part_over_the_cap_is_an_error_not_a_parse(part: CalendarPart) -> None:
+    meetings, errors = carried_meetings([part], SRC, WINDOW, SMALL)
+    assert meetings == []
+    assert [(e.reason, e.source.provider_id) for e in errors] == [("ical-too-large", "42#calendar")]
