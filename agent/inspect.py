@@ -8,6 +8,8 @@ never a traceback, so every failure below is caught and reported by reason.
 
 from __future__ import annotations
 
+import io
+import itertools
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from typing import Any
 from agent import render
 from agent.policy import account_policy
 from connectors.base import InvalidInput, Limits, Window
+from connectors.mbox import read_mbox
 from connectors.records import IngestError, Record, SourceRef
 from matcher.plan import AccountPolicy, Plan
 
@@ -47,24 +50,11 @@ def _fields(policy: AccountPolicy) -> dict[str, Any]:
     return {name: getattr(policy, name) for name in policy.__dataclass_fields__}
 
 
-def split_mbox(data: bytes) -> list[bytes]:
-    """Messages of an mbox held in memory (``From `` separator lines, RFC 4155)."""
-    parts: list[bytes] = []
-    start = 0
-    while start < len(data) and len(parts) < MAX_MBOX_MESSAGES:
-        body_start = data.find(b"\n", start) + 1 or len(data)
-        nxt = data.find(b"\nFrom ", body_start)
-        end = len(data) if nxt == -1 else nxt + 1
-        parts.append(data[body_start:end])
-        start = end
-    return parts
-
-
 def read_records(
     path: Path, limits: Limits, now: datetime
 ) -> tuple[list[Record], list[IngestError]]:
     from connectors.ical import parse_calendar
-    from connectors.mime import parse_message
+    from connectors.mime import parse_message_and_errors
 
     size = path.stat().st_size
     if size > limits.max_message_bytes:
@@ -79,16 +69,29 @@ def read_records(
             data, SourceRef("inspect", "file", path.name), window, limits
         )
         return list(meetings), list(errors)
-    chunks = split_mbox(data) if data.startswith(b"From ") else [data]
     found: list[Record] = []
     failures: list[IngestError] = []
-    for index, raw in enumerate(chunks):
+    for index, raw in enumerate(mail_of(data, limits)):
         source = SourceRef("inspect", "file", f"{path.name}#{index + 1}")
+        if raw is None:
+            failures.append(IngestError(source, "message-too-large", "over the limit"))
+            continue
         try:
-            found.append(parse_message(raw, source, limits))
+            message, carried = parse_message_and_errors(raw, source, limits, window)
         except InvalidInput as exc:
             failures.append(IngestError(source, exc.reason, exc.detail))
+            continue
+        found.append(message)
+        failures.extend(carried)
     return found, failures
+
+
+def mail_of(data: bytes, limits: Limits) -> list[bytes | None]:
+    """The messages of an .eml (one) or an mbox (the archive connector's reader)."""
+    if not data.startswith(b"From "):
+        return [data]
+    entries = read_mbox(io.BytesIO(data), 0, limits.max_message_bytes)
+    return [entry.raw for entry in itertools.islice(entries, MAX_MBOX_MESSAGES)]
 
 
 def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> int:

@@ -83,12 +83,6 @@ class ArchiveConnector:
         # The listing of a stream, kept while a drain pages through it.
         self._listing: dict[str, tuple[Cursor, list[ArchiveFile]]] = {}
 
-    @classmethod
-    def from_settings(
-        cls, account_settings: Any, window: Window, limits: Limits
-    ) -> ArchiveConnector:
-        return cls(account_settings.name, tuple(account_settings.paths), window, limits)
-
     def streams(self) -> list[str]:
         return list(self.paths)
 
@@ -217,7 +211,7 @@ class ArchiveConnector:
 def from_settings(account_settings: Any, window: Window, limits: Limits) -> ArchiveConnector:
     """The agent's entry point (``connectors.<kind>.from_settings``); duck-types
     config's ArchiveAccount (``name``, ``paths``) so connectors never import config."""
-    return ArchiveConnector.from_settings(account_settings, window, limits)
+    return ArchiveConnector(account_settings.name, tuple(account_settings.paths), window, limits)
 
 
 def _before_window(message: Message, window: Window) -> bool:
