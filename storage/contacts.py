@@ -261,7 +261,7 @@ def observation_rows(
 def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:
     """Each contact's fields from its observations: the newest confident one per field.
 
-    Ties on time go to the later row, as ``refresh_fields`` breaks them by id.
+    Ties on time go to the later row (``refresh_fields`` passes rows in id order).
     """
     newest: dict[tuple[Any, str], tuple[datetime, int, str]] = {}
     for n, r in enumerate(rows):
@@ -320,18 +320,20 @@ def refresh_fields(
     if not ids:
         return
     o = contact_observations
-    newest: dict[tuple[int, str], tuple[datetime, int, str]] = {}
+    recent: list[dict[str, Any]] = []
     for part in chunks(ids):
-        query = sa.select(o.c.contact_id, o.c.field, o.c.value, o.c.observed_at, o.c.id).where(
-            o.c.contact_id.in_(part),
-            o.c.observed_at >= min(since[c] for c in part),
-            o.c.confidence >= MIN_CONFIDENCE,
-            o.c.field.in_(DERIVED_FIELDS),
+        query = (
+            sa.select(o.c.contact_id, o.c.field, o.c.value, o.c.observed_at, o.c.confidence)
+            .where(
+                o.c.contact_id.in_(part),
+                o.c.observed_at >= min(since[c] for c in part),
+                o.c.confidence >= MIN_CONFIDENCE,
+                o.c.field.in_(DERIVED_FIELDS),
+            )
+            .order_by(o.c.id)  # derived_fields gives ties on time to the later row
         )
-        for r in conn.execute(query):
-            key, stamp = (r.contact_id, r.field), (r.observed_at, r.id, r.value)
-            if key not in newest or stamp > newest[key]:
-                newest[key] = stamp
+        recent.extend(dict(r._mapping) for r in conn.execute(query))
+    newest = derived_fields(recent)
     locked = {
         (r.contact_id, r.field)
         for r in select_in(
@@ -346,9 +348,9 @@ def refresh_fields(
     for row in select_in(conn, [contacts.c.id, *columns], contacts.c.id, ids):
         current = {f: row._mapping[f] for f in DERIVED_FIELDS}
         derived = dict(current)
-        for f in DERIVED_FIELDS:
-            if (row.id, f) in newest and (row.id, f) not in locked:
-                derived[f] = newest[(row.id, f)][2]
+        for f, value in newest.get(row.id, {}).items():
+            if (row.id, f) not in locked:
+                derived[f] = value
         if derived != current:
             updates.append({"id": row.id, **derived, "updated_at": now})
     update_rows(conn, contacts, sorted(updates, key=lambda u: u["id"]))
