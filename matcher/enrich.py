@@ -36,9 +36,8 @@ from matcher.participants import Found
 from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
 from matcher.signatures import (
     AuthorSignature,
-    find_signature,
     observations_by_author,
-    signature_fields,
+    read_zone,
 )
 from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 
@@ -153,8 +152,7 @@ def _signed(
 def zone_fields(zone: Zone, region: str | None) -> tuple[Observation, ...]:
     """The fields of the signature at the end of ``zone``, as ``observations_by_author``
     reads each zone (``matcher.signatures``)."""
-    block = find_signature(zone)
-    return signature_fields(block, zone.author, region) if block is not None else ()
+    return read_zone(zone, region)[1]
 
 
 def read_body(message: Message, sender: Address | None, region: str | None) -> BodyPeople:

@@ -62,10 +62,7 @@ def observations_by_author(
         text = html_to_text(text, MAX_TEXT_CHARS)
     found: list[AuthorSignature] = []
     for index, zone in enumerate(split_zones(text, sender)):
-        block = find_signature(zone)
-        observations = (
-            signature_fields(block, zone.author, default_region) if block is not None else ()
-        )
+        block, observations = read_zone(zone, default_region)
         author = zone.author or _signed_address(observations, zone.author_name)
         found.append(
             AuthorSignature(
@@ -73,6 +70,16 @@ def observations_by_author(
             )
         )
     return found
+
+
+def read_zone(
+    zone: Zone, default_region: str | None
+) -> tuple[SignatureBlock | None, tuple[Observation, ...]]:
+    """The signature block at the end of ``zone`` and the fields it gives its author."""
+    block = find_signature(zone)
+    if block is None:
+        return None, ()
+    return block, signature_fields(block, zone.author, default_region)
 
 
 def _signed_address(observations: tuple[Observation, ...], name: str | None) -> Address | None:
