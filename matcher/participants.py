@@ -165,8 +165,17 @@ def _header_date(message: Message) -> datetime | None:
 
 
 def _collapse(text: str, limit: int) -> str | None:
-    snippet = " ".join(text.split())[:limit]
-    return snippet or None
+    """The first ``limit`` characters of ``text`` with its whitespace collapsed.
+
+    Collapsing any prefix of ``text`` gives a prefix of collapsing all of it
+    (a cut word is the start of the whole word), so when a short head already
+    yields ``limit`` characters the rest of a long body need not be split.
+    """
+    cut = 2 * limit + 64  # mail prose rarely needs more to give ``limit`` characters
+    head = " ".join(text[:cut].split())
+    if len(head) < limit and len(text) > cut:
+        head = " ".join(text.split())
+    return head[:limit] or None
 
 
 def _cut_blocks(text: str, tag: str) -> str:
@@ -250,8 +259,13 @@ def _mail_participants(
     found: list[FoundParticipant] = []
     seen: set[str] = set()
     origin: dict[str, Address] = {}
+    # One pass over the headers instead of one per role (``header_all``).
+    values: dict[str, list[str]] = {}
+    for name, value in message.headers:
+        if name in _MAIL_ROLES:
+            values.setdefault(name, []).append(value)
     for role in _MAIL_ROLES:
-        for value in message.header_all(role):
+        for value in values.get(role, ()):
             for address in parse_address_list(value):
                 origin.setdefault(role, address)
                 if address.email in seen or perimeter.blocks(address.email):

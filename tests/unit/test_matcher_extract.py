@@ -276,6 +276,22 @@ def test_strip_tags_fallback_is_linear(markup: str, text: str) -> None:
     assert " ".join(strip_tags(markup).split()) == text
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n\t\u00a0"), max_size=1500)
+    | st.builds(lambda n, tail: " " * n + tail, st.integers(0, 1200), st.text("ab ", max_size=40)),
+    chars=st.integers(1, 400),
+)
+def test_snippet_is_the_head_of_the_collapsed_text(text: str, chars: int) -> None:
+    # Long bodies are collapsed from a head only; the result must not show it,
+    # whether the head is cut mid-word or holds nothing but whitespace.
+    policy = AccountPolicy(
+        account="acct", owner_addresses=frozenset(), privacy="full", snippet_chars=chars
+    )
+    found = only([mail(("From", "ann@acme.com"), text=text)], policy)
+    assert found.snippet == (" ".join(text.split())[:chars] or None)
+
+
 def test_full_privacy_without_text_has_no_snippet() -> None:
     policy = AccountPolicy(account="acct", owner_addresses=frozenset(), privacy="full")
     assert only([mail(("From", "ann@acme.com"), text="  \n ")], policy).snippet is None
