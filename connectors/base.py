@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from connectors.records import Batch, Cursor
 
@@ -32,6 +32,11 @@ class TransientError(ConnectorError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The agent's read-ahead process hands errors over by pickle, which
+        # rebuilds an exception from ``args`` alone.
+        return type(self), (str(self), self.retry_after)
+
 
 class AuthError(ConnectorError):
     """The server refused the credentials; retrying will not help."""
@@ -42,6 +47,9 @@ class CursorExpired(ConnectorError):
         super().__init__(f"cursor for {stream!r} expired: {reason}")
         self.stream = stream
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.stream, self.reason)
 
 
 class ConfigurationError(ConnectorError):
@@ -55,6 +63,9 @@ class InvalidInput(Exception):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.reason, self.detail)
 
 
 @dataclass(frozen=True, slots=True)
