@@ -72,21 +72,42 @@ def sender_acts(found: Found, decided: Sequence[ParticipantPlan]) -> bool:
     return sender is not None and any(p.email == sender.email and acting_person(p) for p in decided)
 
 
-def may_quote_people(found: Found, decided: Sequence[ParticipantPlan]) -> bool:
+def may_quote_people(found: Found) -> bool:
     """Whether a body the sender's fields cannot use may still name someone.
 
     An inline header names people by address: no "@" in the text, nobody to
     find. Automated mail (newsletters, notifications, list traffic) is never
-    read: its quoted text is not a conversation with us.
+    read: its quoted text is not a conversation with us. (A participant's
+    class is the same before and after resolution.)
     """
     text = found.body.text if found.body is not None else None
-    return bool(text) and "@" in (text or "") and not any(p.klass == "automated" for p in decided)
+    return (
+        bool(text)
+        and "@" in (text or "")
+        and not any(p.klass == "automated" for p in found.participants)
+    )
+
+
+def sender_may_act(found: Found) -> bool:
+    """What ``sender_acts`` can tell before any contact is looked up: the sender is a person."""
+    sender = found.sender
+    return sender is not None and any(
+        p.email == sender.email and p.klass == "person" for p in found.participants
+    )
 
 
 def first_readings(
-    found: Sequence[Found], decided: Sequence[Sequence[ParticipantPlan]], region: str | None
+    found: Sequence[Found],
+    decided: Sequence[Sequence[ParticipantPlan]],
+    region: str | None,
+    early: Mapping[int, BodyPeople] | None = None,
 ) -> dict[int, BodyPeople]:
-    """Zones of the bodies that may give someone a field, by draft index."""
+    """Zones of the bodies that may give someone a field, by draft index.
+
+    ``early`` holds ``early_readings`` of the same drafts, made before any
+    contact was looked up (the agent reads ahead in another process); a body
+    found there is not split again.
+    """
     cache: dict[str, BodyPeople] = {}
     bodies: dict[int, BodyPeople] = {}
     for index, (f, people) in enumerate(zip(found, decided, strict=True)):
@@ -94,15 +115,38 @@ def first_readings(
             continue
         if f.identity in cache:
             bodies[index] = cache[f.identity]
-        elif sender_acts(f, people) or may_quote_people(f, people):
-            body = zones_of(f.body, f.sender)
-            if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
-                # A header naming its author without an address (Lotus Notes):
-                # only the extractor's reading of the signature finds one, and
-                # it must be known before the quoted people are looked up.
-                body = read_body(f.body, f.sender, region)
+        elif sender_acts(f, people) or may_quote_people(f):
+            known = early.get(index) if early is not None else None
+            body = known if known is not None else first_reading(f.body, f.sender, region)
             bodies[index] = cache[f.identity] = body
     return bodies
+
+
+def early_readings(found: Sequence[Found], region: str | None) -> dict[int, BodyPeople]:
+    """``first_reading`` of every body ``first_readings`` might read, whatever the directory holds.
+
+    ``first_readings`` reads a body when its sender is a person the plan acts
+    on, or when it may quote people. Before resolution a sender can only be
+    known to be a person (whether the plan acts on them depends on stored
+    contacts and evidence), so this reads a superset: it costs bodies of
+    people the policy then skips, and the plans stay exactly the same.
+    """
+    return {
+        index: first_reading(f.body, f.sender, region)
+        for index, f in enumerate(found)
+        if f.body is not None and f.body.text and (sender_may_act(f) or may_quote_people(f))
+    }
+
+
+def first_reading(message: Message, sender: Address | None, region: str | None) -> BodyPeople:
+    """One body's zones and the people they quote; its signatures only when a header names no address."""
+    body = zones_of(message, sender)
+    if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
+        # A header naming its author without an address (Lotus Notes):
+        # only the extractor's reading of the signature finds one, and
+        # it must be known before the quoted people are looked up.
+        body = read_body(message, sender, region)
+    return body
 
 
 def signed_readings(

@@ -159,19 +159,25 @@ def with_signatures(
     return planned
 
 
-def resolve(found: Sequence[Found], directory: Directory, policy: AccountPolicy) -> Plan:
+def resolve(
+    found: Sequence[Found],
+    directory: Directory,
+    policy: AccountPolicy,
+    early: Mapping[int, BodyPeople] | None = None,
+) -> Plan:
     """The plan for a batch of drafts: one decision per participant, each with its rule.
 
     Header participants are decided first; then the bodies worth reading give
     signature fields and quoted people (``matcher.enrich``), whose contacts
-    are looked up in one more directory call.
+    are looked up in one more directory call. ``early``: the drafts'
+    ``enrich.early_readings``, when they were made ahead.
     """
     emails = sorted({p.email for f in found for p in f.participants})
     contacts = dict(directory.contact_ids(emails)) if emails else {}
     stored = directory.evidence(emails) if emails else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
-    bodies = first_readings(found, decided, policy.phone_region)
+    bodies = first_readings(found, decided, policy.phone_region, early)
     # Header addresses were looked up above; only people seen solely in bodies are new.
     quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(emails))
     if quoted:
