@@ -70,6 +70,14 @@ class Connections:
             self._open[account.name] = (connector, now)
         return connector
 
+    def window(self, account: Any) -> Window:
+        """The window of ``account``'s kept connector (another connector must fetch the same mail)."""
+        with self._lock:
+            kept = self._open.get(account.name)
+        if kept is None:
+            raise KeyError(account.name)
+        return account_window(account, kept[1])
+
     def discard(self, name: str) -> None:
         with self._lock:
             kept = self._open.pop(name, None)

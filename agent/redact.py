@@ -9,11 +9,22 @@ library that echoes a URL with a token in it cannot leak it either.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+
+
+def _unlock_in_child() -> None:
+    # The agent forks its read-ahead process while other accounts' threads
+    # may hold this lock; the child must not inherit it taken.
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_unlock_in_child)
 
 # Credentials that can appear in URLs or headers even when never registered.
 _PATTERNS = (

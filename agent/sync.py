@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 import matcher
 from agent.connections import Connections
 from agent.policy import account_policy
+from agent.readahead import ReadAhead
 from agent.redact import redact
 from connectors.base import (
     AuthError,
@@ -44,7 +46,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.records import Batch, Cursor
-from matcher.plan import AccountPolicy
+from matcher.plan import AccountPolicy, Plan
 
 log = logging.getLogger("autocapture.sync")
 
@@ -116,6 +118,7 @@ class AccountSync:
     stop: threading.Event
     now: datetime
     listener: BatchListener | None = None
+    ahead: ReadAhead | None = None  # None: every batch fetched and read in this process
 
     def run_stream(self, stream: str, report: AccountReport) -> bool:
         """Sync one stream to its end; False when a stop was requested."""
@@ -132,16 +135,42 @@ class AccountSync:
                 removed=batch.removed,
                 fetched_at=self.now,  # dates mail that carries no usable date at all
             )
-            result = self.db.apply(plan, stream, batch.next_cursor)
-            report.records += len(batch.records)
-            report.new_contacts += result.new_contacts
-            report.new_interactions += result.new_interactions
-            report.errors += result.errors
-            if self.listener:
-                self.listener(self.policy.account, stream, len(batch.records) + len(batch.errors))
+            self.store(stream, plan, batch, len(batch.records), report)
             cursor = batch.next_cursor
             if not batch.has_more:
                 return True
+            if self.ahead is not None:  # a backlog: the rest is fetched and read ahead
+                return self.run_ahead(self.ahead, stream, cursor, report)
+
+    def run_ahead(
+        self, ahead: ReadAhead, stream: str, cursor: Cursor, report: AccountReport
+    ) -> bool:
+        """``run_stream``'s loop over batches a child process fetched and read."""
+        with closing(ahead.batches(stream, cursor)) as batches:
+            for item in batches:
+                if self.stop.is_set():
+                    return False
+                plan = matcher.plan_reading(
+                    item.reading,
+                    self.policy,
+                    self.db.directory(),
+                    errors=item.batch.errors,
+                    removed=item.batch.removed,
+                )
+                self.store(stream, plan, item.batch, item.records, report)
+        return True
+
+    def store(
+        self, stream: str, plan: Plan, batch: Batch, records: int, report: AccountReport
+    ) -> None:
+        """Apply one batch's plan with its cursor (one transaction) and count it."""
+        result = self.db.apply(plan, stream, batch.next_cursor)
+        report.records += records
+        report.new_contacts += result.new_contacts
+        report.new_interactions += result.new_interactions
+        report.errors += result.errors
+        if self.listener:
+            self.listener(self.policy.account, stream, records + len(batch.errors))
 
     def run_streams(self, report: AccountReport) -> bool:
         for stream in self.connector.streams():
@@ -181,15 +210,20 @@ def sync_account(
     db.ensure_account(account.name, account.kind)
     pool = connections or Connections()
     try:
+        policy = account_policy(settings, account)
         sync = AccountSync(
             db=db,
             connector=pool.open(account, now),
-            policy=account_policy(settings, account),
+            policy=policy,
             batch_size=account.batch_size,
             stop=stop or threading.Event(),
             now=now,
             listener=listener,
         )
+        if getattr(settings, "read_ahead", False):
+            sync.ahead = ReadAhead(
+                account, pool.window(account), pool.limits, policy, account.batch_size, now
+            )
         sync.run(report)
     except AuthError as exc:
         _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")

@@ -1,0 +1,150 @@
+"""Reading ahead: during a backlog, a child process fetches and reads the next batches.
+
+A backfill is CPU-bound on two sides of the matcher's one directory read:
+before it, the connector parsing what the server sends and
+``matcher.read_batch`` (participants, zones of the bodies); after it,
+``matcher.plan_reading`` and storage. The first side needs no stored
+contact, so while this process resolves and stores batch N a forked child
+fetches and reads batch N+1 with a connector of its own. The plans are the
+ones the plain loop makes (``tests/unit/test_matcher_reading.py``), and the
+cursor still moves only when this process commits a batch: the child never
+touches the database, so killing either process loses and doubles nothing.
+
+The child starts only once a pass has fetched a batch that says more
+follows: an idle poll stays one cheap request per folder on the kept
+connection. Its batches arrive in order over a bounded queue (at most
+``DEPTH`` ahead, so memory stays bounded); a failure in the child (a
+refused login, an expired cursor, a fetch that outlived its retries)
+arrives in its place and is raised here, where the plain loop would have
+raised it. A child that dies silently is a ``TransientError``; a parent
+that dies is noticed by the child at its next hand-over.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import queue
+from collections.abc import Generator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import matcher
+from agent.connections import build_connector, close_quietly
+from agent.redact import redact
+from connectors.base import Limits, TransientError, Window
+from connectors.records import Batch, Cursor
+from matcher.plan import AccountPolicy
+
+log = logging.getLogger("autocapture.readahead")
+
+DEPTH = 2  # batches the child may hold ready: enough to never wait, and bounded
+_POLL = 1.0  # seconds between liveness checks while waiting on the other side
+
+
+@dataclass(frozen=True, slots=True)
+class Ahead:
+    """One batch as the child hands it over: records already read, so dropped."""
+
+    batch: Batch  # records emptied; errors, cursor, has_more and removed kept
+    reading: matcher.Reading
+    records: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAhead:
+    """One account's read-ahead: what a child needs to build a connector like the kept one."""
+
+    account: Any  # the account's settings (forked, never pickled: they may hold secrets)
+    window: Window  # the kept connector's, so both fetch the same mail
+    limits: Limits
+    policy: AccountPolicy
+    batch_size: int
+    fetched_at: datetime  # dates mail that carries no usable date, as the plain loop does
+
+    def batches(self, stream: str, cursor: Cursor) -> Generator[Ahead, None, None]:
+        """The batches of ``stream`` after ``cursor``, in order, fetched and read by a child.
+
+        Closing the iterator (a stop, a failure here) stops the child.
+        """
+        context = multiprocessing.get_context("fork")  # inherits settings and secrets
+        handover: Any = context.Queue(maxsize=DEPTH)
+        child = context.Process(
+            target=self._produce,
+            args=(stream, cursor, handover, os.getpid()),
+            name="autocapture-readahead",
+            daemon=True,
+        )
+        child.start()
+        try:
+            while True:
+                ahead = _receive(handover, child)
+                yield ahead
+                if not ahead.batch.has_more:
+                    return
+        finally:
+            child.terminate()
+            child.join()
+            handover.close()
+
+    def _produce(self, stream: str, cursor: Cursor, handover: Any, parent: int) -> None:
+        """The child: fetch, read, hand over, until the backlog ends or something fails."""
+        from agent.sync import fetch_with_retry  # sync imports this module
+
+        connector = None
+        try:
+            connector = build_connector(self.account, self.window, self.limits)
+            while True:
+                batch = fetch_with_retry(connector, stream, cursor, self.batch_size)
+                reading = matcher.read_batch(batch.records, self.policy, fetched_at=self.fetched_at)
+                ahead = Ahead(replace(batch, records=[]), reading, len(batch.records))
+                if not _hand_over(handover, ahead, parent) or not batch.has_more:
+                    return
+                cursor = batch.next_cursor
+        except Exception as exc:
+            _hand_over(handover, _portable(exc), parent)
+        finally:
+            if connector is not None:
+                close_quietly(connector)
+            handover.close()
+            handover.join_thread()  # everything put is flushed before the child exits
+
+
+def _receive(handover: Any, child: Any) -> Ahead:
+    while True:
+        try:
+            item = handover.get(timeout=_POLL)
+        except queue.Empty:
+            if not child.is_alive():
+                raise TransientError(
+                    f"the read-ahead process ended unexpectedly (exit code {child.exitcode})"
+                ) from None
+            continue
+        if isinstance(item, BaseException):
+            raise item
+        ahead: Ahead = item
+        return ahead
+
+
+def _hand_over(handover: Any, item: object, parent: int) -> bool:
+    """Put ``item`` on the queue; False when the parent has gone away meanwhile."""
+    while True:
+        try:
+            handover.put(item, timeout=_POLL)
+            return True
+        except queue.Full:
+            if os.getppid() != parent:
+                return False
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it survives a pickle round trip, else a plain error saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        log.debug("read-ahead failure is not picklable: %r", type(exc))
+        return RuntimeError(redact(f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,171 @@
+"""Reading ahead in a child process (agent.readahead) stores exactly what one process stores.
+
+The sample archive's mbox (118 messages) is captured with tiny batches, so
+every pass has a backlog and the child fetches and reads all but the first
+batch. Failures are made to happen in the child, deterministically, from the
+batch listener (which runs in the agent after each commit, before the child
+is started or while it works): the archive vanishing, the archive replaced
+(its cursor expires), and the child killed. Each ends like the same failure
+in the plain loop, and the next pass completes to exactly the content of an
+uninterrupted capture, compared table by table by natural keys.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.sync import AccountReport, sync_once
+from config.loader import load_text
+from storage import open_database
+from tests.e2e.sample import EXAMPLES, snapshot
+
+MBOX = EXAMPLES / "sample-archive" / "alice" / "mail.mbox"
+CONFIG = """\
+database_url: sqlite:///{db}
+org_domains: [northwind-labs.example]
+phone_region: US
+read_ahead: {ahead}
+accounts:
+  - name: alice
+    kind: archive
+    owner: [alice@northwind-labs.example]
+    paths: [{mbox}]
+    backfill: 3650d
+    privacy: full
+    batch_size: 7
+"""
+Listener = Callable[[str, str, int], None]
+
+
+def settings(tmp: Path, name: str, mbox: Path, ahead: bool = True) -> Any:
+    text = CONFIG.format(db=tmp / f"{name}.db", ahead=str(ahead).lower(), mbox=mbox)
+    return load_text(text, str(tmp / f"{name}.yaml"), base_dir=tmp)
+
+
+def capture(config: Any, listener: Listener | None = None) -> tuple[AccountReport, Any]:
+    db = open_database(config.database_url)
+    (report,) = sync_once(config, db, listener=listener)
+    return report, db
+
+
+def readers() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name == "autocapture-readahead"]
+
+
+@pytest.fixture
+def mbox(tmp_path: Path) -> Path:
+    copy = tmp_path / "archive" / "mail.mbox"
+    copy.parent.mkdir()
+    shutil.copy(MBOX, copy)
+    return copy
+
+
+@pytest.fixture
+def reference(tmp_path: Path, mbox: Path) -> dict[str, Any]:
+    """One uninterrupted capture in one process."""
+    report, db = capture(settings(tmp_path, "reference", mbox, ahead=False))
+    assert (report.outcome, report.records, report.errors) == ("ok", 116, 2)
+    return snapshot(db.engine)
+
+
+def test_read_ahead_stores_exactly_what_one_process_stores(
+    tmp_path: Path, mbox: Path, reference: dict[str, Any]
+) -> None:
+    seen: list[tuple[int | None, ...]] = []
+    report, db = capture(
+        settings(tmp_path, "ahead", mbox), lambda *_: seen.append(tuple(p.pid for p in readers()))
+    )
+    assert (report.outcome, report.records, report.errors) == ("ok", 116, 2)
+    assert len(seen) == 17  # ceil(118 / 7) batches (116 messages, 2 errors), each committed
+    # No child for the first batch; one child, started after it, for all the others.
+    assert seen[0] == () and len(seen[1]) == 1
+    assert {pid for pids in seen for pid in pids} == set(seen[1])
+    assert not readers()
+    got = snapshot(db.engine)
+    assert got == reference
+    assert (len(got["interactions"]), len(got["contacts"])) == (116, 8)
+
+
+def test_a_failure_in_the_child_fails_the_account_and_the_next_pass_completes(
+    tmp_path: Path, mbox: Path, reference: dict[str, Any]
+) -> None:
+    hidden = mbox.with_suffix(".away")
+
+    def hide(*_: object) -> None:
+        if not hidden.exists() and mbox.exists():
+            mbox.rename(hidden)  # before the child builds its connector
+
+    config = settings(tmp_path, "vanished", mbox)
+    report, db = capture(config, hide)
+    assert report.outcome == "error"
+    assert report.message == f"archive path {str(mbox)!r} does not exist"
+    assert report.records == 7  # the first batch, stored by this process
+    assert db.counts()["sources"] == 7
+    hidden.rename(mbox)
+    again, db = capture(config)
+    assert (again.outcome, again.records) == ("ok", 116 - 7)
+    assert snapshot(db.engine) == reference
+
+
+def replacing(mbox: Path) -> Listener:
+    """A listener that, after the first commit, replaces the archive by the same
+    messages with the first moved to the end: the head the cursor remembers no
+    longer matches, so the next fetch finds the cursor expired."""
+    replaced: list[bool] = []
+
+    def replace_file(*_: object) -> None:
+        if not replaced:
+            data = mbox.read_bytes()
+            second = data.index(b"\n\nFrom ") + 2
+            rest = data[second:] if data.endswith(b"\n\n") else data[second:] + b"\n"
+            copy = mbox.with_suffix(".new")
+            copy.write_bytes(rest + data[:second])
+            os.replace(copy, mbox)
+            replaced.append(True)
+
+    return replace_file
+
+
+def test_a_cursor_that_expires_in_the_child_resyncs_as_the_plain_loop_does(
+    tmp_path: Path, mbox: Path
+) -> None:
+    plain, plain_db = capture(settings(tmp_path, "plain", mbox, False), replacing(mbox))
+    shutil.copy(MBOX, mbox)  # the same path again: streams are named by it
+    report, db = capture(settings(tmp_path, "replaced", mbox), replacing(mbox))
+    assert (report.outcome, report.resynced) == (plain.outcome, plain.resynced) == ("ok", True)
+    assert report.records == plain.records == 7 + 116  # the first batch, then the file again
+    assert db.counts() == plain_db.counts()
+    assert db.counts()["sources"] == 116  # the replay stored no second copy
+    assert snapshot(db.engine) == snapshot(plain_db.engine)
+
+
+def test_a_killed_child_is_a_transient_failure_and_nothing_is_lost_or_doubled(
+    tmp_path: Path, mbox: Path, reference: dict[str, Any]
+) -> None:
+    killed: list[int] = []
+
+    def kill_reader(*_: object) -> None:
+        for child in readers():
+            if not killed and child.pid is not None:
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+
+    config = settings(tmp_path, "killed", mbox)
+    report, db = capture(config, kill_reader)
+    assert killed
+    assert report.outcome == "error"
+    assert report.message.startswith("the read-ahead process ended unexpectedly (exit code -9)")
+    assert 7 < report.records < 116
+    stored = db.counts()["sources"]
+    assert stored == report.records
+    again, db = capture(config)
+    assert (again.outcome, again.records) == ("ok", 116 - stored)
+    assert snapshot(db.engine) == reference
