@@ -19,7 +19,7 @@ from connectors.mime import (
     parse_message,
     parse_message_and_errors,
 )
-from connectors.records import SourceRef
+from connectors.records import SourceRef, normalize_message_id
 from tests.watchdog import terminates
 
 SRC = SourceRef("ann@example.com", "INBOX", "42")
@@ -354,3 +354,21 @@ def test_a_calendar_part_over_the_cap_is_an_error_not_a_parse(part: CalendarPart
     meetings, errors = carried_meetings([part], SRC, WINDOW, SMALL)
     assert meetings == []
     assert [(e.reason, e.source.provider_id) for e in errors] == [("ical-too-large", "42#calendar")]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("<abc.123@mail.example>", "abc.123@mail.example"),
+        ("  <abc@x> (comment) <second@x>", "abc@x"),
+        ("bare-id@x ", "bare-id@x"),
+        ("<>", None),
+        ("<a b@x>", None),
+        ("<a\u2003b@x>", None),  # EM SPACE: whitespace to str.isspace, so not one id
+        ("<a\x1cb@x>", None),  # FILE SEPARATOR, whitespace to str.isspace too
+        ("<a\u200bb@x>", "a\u200bb@x"),  # ZERO WIDTH SPACE is not whitespace
+        ("", None),
+    ],
+)
+def test_message_id_normalization(header: str, expected: str | None) -> None:
+    assert normalize_message_id(header) == expected
