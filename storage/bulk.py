@@ -9,7 +9,8 @@ SQLite's bound-parameter limit nor makes PostgreSQL plan a huge statement.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -175,6 +176,32 @@ def select_in(
     for part in chunks(sorted(set(values))):
         rows.extend(conn.execute(base.where(key.in_(part))).all())
     return rows
+
+
+def rows_table(
+    conn: sa.Connection, name: str, columns: Mapping[str, Any], rows: Sequence[Sequence[Any]]
+) -> sa.FromClause:
+    """``rows`` of integers and strings as a table named ``name`` with typed ``columns``.
+
+    One parameter per column on PostgreSQL (``unnest`` of arrays), one in
+    all on SQLite (``json_each`` of a JSON array of rows): a ``VALUES`` list
+    would bind, and have SQLAlchemy build and compile, one parameter per
+    value, which cost more than the query it fed.
+    """
+    typed = [sa.column(n, t) for n, t in columns.items()]
+    if conn.dialect.name == "postgresql":
+        arrays = [
+            sa.bindparam(f"{name}_{c.name}", [r[i] for r in rows], type_=postgresql.ARRAY(c.type))
+            for i, c in enumerate(typed)
+        ]
+        return sa.func.unnest(*arrays).table_valued(*typed).render_derived(name=name)
+    items = sa.func.json_each(sa.bindparam(f"{name}_json", json.dumps(list(rows))))
+    value = items.table_valued("value").c.value
+    fields = [
+        sa.type_coerce(sa.func.json_extract(value, f"$[{i}]"), c.type).label(c.name)
+        for i, c in enumerate(typed)
+    ]
+    return sa.select(*fields).subquery(name)
 
 
 def text_value(value: str | None) -> str | None:

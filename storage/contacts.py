@@ -14,7 +14,7 @@ fields locked by a person or a CRM (``contact_field_locks``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,9 +23,11 @@ import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
 from storage.bulk import (
+    PG_CHUNK,
     allocate_ids,
     chunks,
     insert_new,
+    rows_table,
     select_in,
     text_value,
     update_rows,
@@ -46,6 +48,7 @@ from storage.schema import (
 
 MIN_CONFIDENCE = 0.5
 Feed = list[tuple[Entity, int, Operation]]
+FieldKey = tuple[int, str]  # (contact id, derived field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +264,7 @@ def observation_rows(
 def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:
     """Each contact's fields from its observations: the newest confident one per field.
 
-    Ties on time go to the later row (``refresh_fields`` passes rows in id order).
+    Ties on time go to the later row, as ties on time go to the later id in ``refresh_fields``.
     """
     newest: dict[tuple[Any, str], tuple[datetime, int, str]] = {}
     for n, r in enumerate(rows):
@@ -294,86 +297,68 @@ def store_observations(
     )
     for row, i in zip(rows, allocate_ids(conn, contact_observations, len(rows)), strict=True):
         row["id"] = i
-    since: dict[int, datetime] = {}
+    touched: set[FieldKey] = set()
     for r in insert_new(conn, contact_observations, stmt, rows):
-        contact = r["contact_id"]
         # Contacts created in this transaction got their fields when inserted,
         # and only a confident derived field can change a current value.
-        if contact in owners.created or r["confidence"] < MIN_CONFIDENCE:
-            continue
-        if r["field"] in DERIVED_FIELDS:
-            since[contact] = min(since.get(contact, r["observed_at"]), r["observed_at"])
-    refresh_fields(conn, since, now, feed)
+        if r["contact_id"] not in owners.created and r["confidence"] >= MIN_CONFIDENCE:
+            touched.add((r["contact_id"], r["field"]))
+    refresh_fields(conn, {k for k in touched if k[1] in DERIVED_FIELDS}, now, feed)
 
 
-def _newest_observations(
-    conn: sa.Connection, since: Mapping[int, datetime], ids: list[int]
-) -> list[dict[str, Any]]:
-    """Per contact and derived field, the newest confident observation since ``since``.
+def _newest_values(conn: sa.Connection, keys: Collection[FieldKey]) -> list[sa.Row[Any]]:
+    """(contact, field, value) of the newest confident observation of each unlocked pair.
 
-    The database picks it (a window function, in SQLite and PostgreSQL alike):
-    after a backfill that ran newest-first every new observation is older
-    than the stored ones, so the range holds the contact's whole history and
-    reading it row by row into Python cost more than the rest of ``apply``.
-    Ties on time go to the later row, as in ``derived_fields``.
+    One probe per pair: the database reads ix_contact_observations_recent
+    backwards from the contact's newest row to the first of the field. After
+    a backfill that ran newest-first every new observation is older than the
+    stored ones, and ranking each touched contact's whole history per batch
+    cost more than the rest of ``apply``. Ties on time go to the later row.
     """
-    o = contact_observations
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(o.c.contact_id, o.c.field),
-            order_by=(o.c.observed_at.desc(), o.c.id.desc()),
-        )
-        .label("rank")
-    )
-    newest: list[dict[str, Any]] = []
-    for part in chunks(ids):
-        ranked = (
-            sa.select(o.c.contact_id, o.c.field, o.c.value, o.c.observed_at, o.c.confidence, rank)
+    o, lock = contact_observations, contact_field_locks
+    columns = {"contact_id": o.c.contact_id.type, "field": o.c.field.type}
+    newest: list[sa.Row[Any]] = []
+    for part in chunks(sorted(keys), PG_CHUNK):
+        pairs = rows_table(conn, "pairs", columns, part)
+        value = (
+            sa.select(o.c.value)
             .where(
-                o.c.contact_id.in_(part),
-                o.c.observed_at >= min(since[c] for c in part),
+                o.c.contact_id == pairs.c.contact_id,
+                o.c.field == pairs.c.field,
                 o.c.confidence >= MIN_CONFIDENCE,
-                o.c.field.in_(DERIVED_FIELDS),
             )
-            .subquery()
+            .order_by(o.c.observed_at.desc(), o.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        query = sa.select(*(c for c in ranked.c if c.name != "rank")).where(ranked.c.rank == 1)
-        newest.extend(dict(r._mapping) for r in conn.execute(query))
+        unlocked = ~sa.exists().where(
+            lock.c.contact_id == pairs.c.contact_id, lock.c.field == pairs.c.field
+        )
+        query = sa.select(pairs.c.contact_id, pairs.c.field, value.label("value")).where(unlocked)
+        newest.extend(conn.execute(query))
     return newest
 
 
 def refresh_fields(
-    conn: sa.Connection, since: Mapping[int, datetime], now: datetime, feed: Feed
+    conn: sa.Connection, keys: Collection[FieldKey], now: datetime, feed: Feed
 ) -> None:
-    """Set each derived field to its newest confident observation unless the field is locked.
+    """Set each (contact, field) of ``keys`` to its newest confident observation, unless locked.
 
-    ``since`` holds, per contact, the oldest of the observations just added.
-    Only rows at least that new can be a field's newest, so older history is
-    never read: a contact seen in thousands of messages costs the same per
-    batch as one seen twice (ix_contact_observations_recent).
+    ``store_observations`` passes the pairs it just added a confident
+    observation to; a field without any confident observation keeps its value.
     """
-    ids = sorted(since)
-    if not ids:
+    newest: dict[int, dict[str, str]] = {}
+    for r in _newest_values(conn, keys):
+        if r.value is not None:
+            newest.setdefault(r.contact_id, {})[r.field] = r.value
+    if not newest:
         return
-    newest = derived_fields(_newest_observations(conn, since, ids))
-    locked = {
-        (r.contact_id, r.field)
-        for r in select_in(
-            conn,
-            [contact_field_locks.c.contact_id, contact_field_locks.c.field],
-            contact_field_locks.c.contact_id,
-            ids,
-        )
-    }
+    ids = sorted(newest)
     columns = [contacts.c[f] for f in DERIVED_FIELDS]
     updates = []
     for row in select_in(conn, [contacts.c.id, *columns], contacts.c.id, ids):
         current = {f: row._mapping[f] for f in DERIVED_FIELDS}
-        derived = dict(current)
-        for f, value in newest.get(row.id, {}).items():
-            if (row.id, f) not in locked:
-                derived[f] = value
+        derived = {**current, **newest[row.id]}
         if derived != current:
             updates.append({"id": row.id, **derived, "updated_at": now})
     update_rows(conn, contacts, sorted(updates, key=lambda u: u["id"]))

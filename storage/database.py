@@ -181,8 +181,7 @@ class Database:
         with self._writing() as conn, conn.begin():
             _drop_lock(conn, contact_id, field)
             changed: Feed = []
-            # The whole history counts again: any observation may be the newest.
-            refresh_fields(conn, {contact_id: datetime.min.replace(tzinfo=UTC)}, now, changed)
+            refresh_fields(conn, [(contact_id, field)], now, changed)
             feed.record(conn, changed, now)
 
     # -- change feed and reads -----------------------------------------------

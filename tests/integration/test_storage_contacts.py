@@ -59,6 +59,16 @@ def test_fields_follow_the_newest_confident_observation(db: Database) -> None:
     ]
 
 
+def test_a_tie_in_time_goes_to_the_later_observation(db: Database) -> None:
+    db.apply(seen("1@x", 3, Observation("name", "Carol Diaz", 0.9)), "INBOX", None)
+    db.apply(seen("2@x", 3, Observation("name", "Carol D.", 0.6)), "INBOX", None)
+    # A field seen only in an older message still takes that message's value.
+    db.apply(seen("0@x", -5, Observation("title", "CFO", 0.9)), "INBOX", None)
+    detail = db.get_contact(contact_of(db, "carol@acme.com"))
+    assert detail is not None
+    assert [(f.field, f.value) for f in detail.fields] == [("name", "Carol D."), ("title", "CFO")]
+
+
 def test_manual_value_is_never_overwritten_and_history_is_kept(db: Database) -> None:
     db.apply(seen("1@x", 0, Observation("name", "Carol Diaz", 0.9)), "INBOX", None)
     carol = contact_of(db, "carol@acme.com")
