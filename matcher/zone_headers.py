@@ -7,9 +7,11 @@ Lexicons cover English, German, French, Spanish and Dutch clients.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import TYPE_CHECKING, Literal
 
 from connectors.records import Address
@@ -17,7 +19,7 @@ from matcher.plan import Role
 from matcher.signature_lines import EMAIL
 
 if TYPE_CHECKING:
-    from matcher.zones import Line, ZoneKind
+    from matcher.zones import ZoneKind
 
 HeaderStyle = Literal["separator", "wrote", "fields"]
 
@@ -83,6 +85,14 @@ _ONE_LINE_NOTES = re.compile(
     r"(.{2,80}?)\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?:\s*[AP]M)?\s+To:\s.{0,2000}\sSubject:",
     re.IGNORECASE,
 )
+# Where ``_header_at`` could find a header: every form has a colon (fields,
+# "wrote:", Apple's "Begin forwarded message:", the one-line Lotus header),
+# begins with a rule ("-----Original Message-----", an Outlook underscore
+# rule), or begins with the word that opens an attribution ("On ...",
+# wrapped before its "wrote:"). A signature's "--" alone cannot start one.
+_MAY_START = re.compile(
+    r"[^:]*:|\s*(?:[-_]{2,}[ \t]*[^\s\-_]|[-_]{20}|(?:on|am|le|el|op)\b)", re.IGNORECASE
+)
 _ADDRESS_OPEN = re.compile(r"[<\[(]?[ \t]*(?:mailto:|smtp:)?[ \t]*$", re.IGNORECASE)
 _ADDRESS_CLOSE = re.compile(r"^[ \t]*[>\])]?")
 _SENT_BY = re.compile(r"sent by\s*:", re.IGNORECASE)
@@ -110,19 +120,23 @@ class Header:
     people: tuple[tuple[Role, Address], ...]
 
 
-def find_headers(lines: Sequence[Line], max_headers: int) -> list[Header]:
-    """Non-overlapping headers in order, at most ``max_headers``."""
+def find_headers(lines: Sequence[str], depths: Sequence[int], max_headers: int) -> list[Header]:
+    """Non-overlapping headers in order, at most ``max_headers``.
+
+    ``lines`` are a body's lines without their quote prefixes, ``depths``
+    their quote depths.
+    """
     found: list[Header] = []
     index, floor = 0, 0
-    # Only the few lines that pass ``_may_start`` are tried: on every other
-    # line ``_header_at`` returns None, and trying all of them was most of
-    # the matcher's time.
-    for start in [i for i, line in enumerate(lines) if _may_start(line.content)]:
+    # Only the few lines that ``_MAY_START`` matches are tried: on every
+    # other line ``_header_at`` returns None, and trying all of them was most
+    # of the matcher's time. ``compress`` keeps the per-line test out of Python.
+    for start in list(compress(range(len(lines)), map(_MAY_START.match, lines))):
         if start < index:
             continue
         if len(found) >= max_headers:
             break
-        header = _header_at(lines, start, floor)
+        header = _header_at(lines, depths, start, floor)
         if isinstance(header, int):
             # A rejected field run: a start inside it sees a subset of its
             # fields and is rejected too, so skip it (keeps the scan linear).
@@ -133,31 +147,18 @@ def find_headers(lines: Sequence[Line], max_headers: int) -> list[Header]:
     return found
 
 
-def _may_start(content: str) -> bool:
-    """False only where ``_header_at`` cannot find a header.
-
-    Every header form has a colon (fields, "wrote:", Apple's "Begin
-    forwarded message:", the one-line Lotus header), begins with a rule
-    ("-----Original Message-----", an Outlook underscore rule), or begins
-    with the word that opens an attribution ("On ...", wrapped before its
-    "wrote:").
-    """
-    if ":" in content:
-        return True
-    content = content.lstrip()
-    return content.startswith(("-", "_")) or _WROTE_START.match(content) is not None
-
-
-def _header_at(lines: Sequence[Line], index: int, floor: int) -> Header | int | None:
+def _header_at(
+    lines: Sequence[str], depths: Sequence[int], index: int, floor: int
+) -> Header | int | None:
     """The header starting at ``index``; for a rejected field run, where it ends."""
-    content = lines[index].content.strip()
+    content = lines[index].strip()
     if not content or len(content) > MAX_HEADER_LINE:
         return None
     if len(content) < 300:
         sep = _SEPARATOR.fullmatch(content)
         if sep:
             return _after_separator(lines, index, sep.group("reply") is not None)
-        wrote = _wrote_at(lines, index)
+        wrote = _wrote_at(lines, depths, index)
         if wrote:
             return wrote
     one_line = _ONE_LINE_NOTES.match(content)
@@ -170,20 +171,16 @@ def _header_at(lines: Sequence[Line], index: int, floor: int) -> Header | int | 
     return None
 
 
-def _after_separator(lines: Sequence[Line], index: int, reply: bool) -> Header:
+def _after_separator(lines: Sequence[str], index: int, reply: bool) -> Header:
     last = index
-    content = lines[index].content.strip()
+    content = lines[index].strip()
     wrapped = "forwarded by" in content.lower() and not content.endswith("---")
-    if (
-        wrapped
-        and index + 1 < len(lines)
-        and _RULE_TAIL.fullmatch(lines[index + 1].content.strip())
-    ):
+    if wrapped and index + 1 < len(lines) and _RULE_TAIL.fullmatch(lines[index + 1].strip()):
         last = index + 1
     kind: ZoneKind = "reply" if reply else "forward"
     preamble = 0  # Lotus author and date lines between the separator and "To:"
     for ahead in range(last + 1, min(len(lines), last + 1 + _LOOKAHEAD)):
-        content = lines[ahead].content.strip()
+        content = lines[ahead].strip()
         if not content:
             continue
         if _FIELD.match(content) or _OUTLOOK_RULE.match(content):
@@ -197,8 +194,8 @@ def _after_separator(lines: Sequence[Line], index: int, reply: bool) -> Header:
     return Header(index, last, kind, "separator", None, None, ())
 
 
-def _wrote_at(lines: Sequence[Line], index: int) -> Header | None:
-    first = lines[index].content.strip()
+def _wrote_at(lines: Sequence[str], depths: Sequence[int], index: int) -> Header | None:
+    first = lines[index].strip()
     # ``_WROTE_END`` ends in ":" at the end of a stripped line: the cheap
     # endswith spares its search on the lines that cannot match.
     if not _WROTE_START.match(first) and not (first.endswith(":") and _WROTE_END.search(first)):
@@ -206,15 +203,26 @@ def _wrote_at(lines: Sequence[Line], index: int) -> Header | None:
     joined = first
     for last in range(index, min(len(lines), index + 3)):
         if last > index:
-            more = lines[last].content.strip()
-            if not more or lines[last].depth != lines[index].depth:
+            more = lines[last].strip()
+            if not more or depths[last] != depths[index]:
                 return None
             joined = f"{joined} {more}"
-        if len(joined) < 400 and joined.endswith(":") and _WROTE_END.search(joined):
-            author, name = _wrote_author(joined)
+        attribution = _attribution(joined) if len(joined) < 400 and joined.endswith(":") else None
+        if attribution is not None:
+            author, name = attribution
             people: tuple[tuple[Role, Address], ...] = (("from", author),) if author else ()
             return Header(index, last, "reply", "wrote", author, name, people)
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _attribution(joined: str) -> tuple[Address | None, str | None] | None:
+    """Author of an attribution line ending in ":", None if it is not one.
+
+    Cached: every later reply in a thread quotes the same attribution lines,
+    and reading one takes a dozen regex passes.
+    """
+    return _wrote_author(joined) if _WROTE_END.search(joined) else None
 
 
 def _wrote_author(line: str) -> tuple[Address | None, str | None]:
@@ -235,21 +243,21 @@ def _wrote_author(line: str) -> tuple[Address | None, str | None]:
     return (Address.of(email.group(0), name) if email else None), name
 
 
-def _field_block(lines: Sequence[Line], index: int, floor: int) -> Header | None:
+def _field_block(lines: Sequence[str], index: int, floor: int) -> Header | None:
     fields, last = _scan_fields(lines, index)
     return _block_header(lines, index, last, fields, floor)
 
 
-def _scan_fields(lines: Sequence[Line], index: int) -> tuple[list[tuple[str, str]], int]:
+def _scan_fields(lines: Sequence[str], index: int) -> tuple[list[tuple[str, str]], int]:
     """The run of header fields from ``index`` (wrapped values joined) and its last line."""
     fields: list[tuple[str, str]] = []
     last = index
-    if _OUTLOOK_RULE.match(lines[index].content.strip()):
+    if _OUTLOOK_RULE.match(lines[index].strip()):
         index += 1
     blank_run = 0
     cursor = index
     while cursor < len(lines) and cursor - index < 60:
-        content = lines[cursor].content.strip()
+        content = lines[cursor].strip()
         field = _FIELD.match(content) if len(content) <= MAX_HEADER_LINE else None
         if field:
             fields.append((_FIELD_KEYS[field.group(1).lower()], field.group(2)))
@@ -285,7 +293,7 @@ def _continues(field: tuple[str, str], content: str) -> bool:
 
 
 def _block_header(
-    lines: Sequence[Line], first: int, last: int, fields: list[tuple[str, str]], floor: int
+    lines: Sequence[str], first: int, last: int, fields: list[tuple[str, str]], floor: int
 ) -> Header | None:
     keys = {key for key, _ in fields}
     values = dict(reversed(fields))
@@ -307,12 +315,12 @@ def _block_header(
 
 
 def _lotus_author(
-    lines: Sequence[Line], first: int, floor: int
+    lines: Sequence[str], first: int, floor: int
 ) -> tuple[int, Address | None, str | None] | None:
     """Lotus Notes puts the author above "To:": "NAME <addr> on DATE" or NAME over DATE."""
     seen = 0
     for back in range(first - 1, max(floor, first - _LOOKBACK) - 1, -1):
-        content = lines[back].content.strip()
+        content = lines[back].strip()
         if not content:
             continue
         seen += 1
@@ -326,7 +334,7 @@ def _lotus_author(
             return back, author, name
         # The date stands alone: the name is on the line above it.
         for above in range(back - 1, max(floor, back - 3) - 1, -1):
-            above_text = lines[above].content.strip()
+            above_text = lines[above].strip()
             # "Sent by:" names a delegate who sent for the author above it.
             if above_text and not _SENT_BY.match(above_text):
                 author, name = parse_person(above_text)
@@ -335,9 +343,9 @@ def _lotus_author(
     return None
 
 
-def _lotus_author_line(lines: Sequence[Line], index: int) -> str | None:
+def _lotus_author_line(lines: Sequence[str], index: int) -> str | None:
     """The author text of a Lotus date line ("" when only a date), else None."""
-    content = lines[index].content.strip()
+    content = lines[index].strip()
     if len(content) > 200:
         return None
     date = _DATE.search(content)

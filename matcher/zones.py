@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import accumulate, count, repeat
+from operator import add
 from typing import Literal, NamedTuple
 
 from connectors.records import Address
@@ -31,7 +33,10 @@ ZoneKind = Literal["own", "reply", "forward"]
 MAX_TEXT_CHARS = 256 * 1024  # four times the pipeline's 64 KiB text cap
 MAX_ZONES = 40  # past this, the rest of the thread stays in the last zone
 
-_QUOTE_PREFIX = re.compile(r"[ \t]{0,8}((?:>[ \t]?){1,40})")
+# Each match is one whole line, its quote prefix (if any) in the group: findall
+# gives every line's prefix at once. (An extra empty match may follow a last
+# line that has no "\n".)
+_QUOTE_PREFIXES = re.compile(r"([ \t]{0,8}(?:>[ \t]?){1,40})?[^\n]*\n?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,92 +65,91 @@ class Zone:
         return self.line_starts[min(line, len(self.line_starts) - 1)] + text_offset - line_begin
 
 
-class Line(NamedTuple):
-    """One input line: its offset, quote depth, and text without the quote prefix.
+class Lines(NamedTuple):
+    """A body's lines as parallel lists, one entry per line.
 
-    A NamedTuple rather than a frozen dataclass: one is built for every line
-    of every body, and a tuple is built several times faster (immutable all
-    the same).
+    Parallel lists rather than an object per line: every body is split, and
+    building one object per line was most of the splitting's cost.
     """
 
-    offset: int
-    depth: int
-    body_offset: int  # input offset where ``content`` starts
-    content: str
-    raw_len: int
+    depths: list[int]  # ">" quote depth
+    body_offsets: list[int]  # input offset where the content starts
+    contents: list[str]  # the line without its quote prefix and its "\r"
 
 
 @dataclass(slots=True)
 class _Open:
-    """The zone being filled while lines are read."""
+    """The zone being filled while lines are read: lines ``first`` up to the current one."""
 
     kind: ZoneKind
     author: Address | None
     author_name: str | None
     people: tuple[tuple[Role, Address], ...]
     depth: int
-    lines: list[Line]
+    first: int
     headed: bool = False  # opened by an inline header, so its body may sit deeper
 
 
-def split_lines(text: str) -> list[Line]:
-    lines: list[Line] = []
-    offset = 0
-    for raw in text.split("\n"):
-        stripped = raw[:-1] if raw.endswith("\r") else raw
-        depth, cut = 0, 0
-        # The prefix is at most 8 blanks before its first ">": most lines
-        # have none, and the test is cheaper than the regex.
-        prefix = _QUOTE_PREFIX.match(stripped) if ">" in stripped[:9] else None
-        if prefix:
-            depth, cut = prefix.group(1).count(">"), prefix.end()
-        lines.append(Line(offset, depth, offset + cut, stripped[cut:], len(stripped)))
-        offset += len(raw) + 1
-    return lines
+def split_lines(text: str) -> Lines:
+    # Every body is split, so the work per line stays in C: map, accumulate
+    # and findall instead of a Python loop.
+    raw = text.split("\n")
+    # A line starts one past the end of the one before it and its "\n".
+    offsets = [0, *map(add, accumulate(map(len, raw)), count(1))]
+    offsets.pop()
+    # Each line loses one "\r" at its end (CRLF mail).
+    contents = list(map(str.removesuffix, raw, repeat("\r"))) if "\r" in text else raw
+    if ">" not in text:
+        return Lines([0] * len(raw), offsets, contents)
+    # One quote prefix per line, "" for most. A prefix holds only blanks and
+    # ">", so it is the same with or without the line's "\r".
+    prefixes = _QUOTE_PREFIXES.findall(text)
+    del prefixes[len(raw) :]
+    depths = list(map(str.count, prefixes, repeat(">")))
+    body_offsets = list(map(add, offsets, map(len, prefixes)))
+    return Lines(depths, body_offsets, list(map(str.removeprefix, contents, prefixes)))
 
 
 def split_zones(text: str, sender: Address | None) -> list[Zone]:
     """The zones of ``text`` in order; the first is the sender's own text."""
     lines = split_lines(text[:MAX_TEXT_CHARS])
-    headers = {h.first: h for h in find_headers(lines, MAX_ZONES)}
-    own = _Open("own", sender, sender.name if sender else None, (), 0, [])
+    contents, depths = lines.contents, lines.depths
+    headers = {h.first: h for h in find_headers(contents, depths, MAX_ZONES)}
+    own = _Open("own", sender, sender.name if sender else None, (), 0, 0)
     zones: list[Zone] = []
-    if not headers and not any(line.depth for line in lines):
+    if not headers and not any(depths):
         # No header and no quoting (most mail): the loop below would put
         # every line in the sender's zone, so do that directly.
-        own.lines = lines
-        _close(own, zones)
+        _close(own, len(contents), lines, zones)
         return zones
     stack: list[_Open] = [own]
     current = own
     index = 0
-    while index < len(lines):
+    while index < len(contents):
         header = headers.get(index)
         if header is not None:
-            _close(current, zones)
-            current = _from_header(header, lines[index].depth)
+            _close(current, index, lines, zones)
+            current = _from_header(header, depths[index])
             stack.append(current)
             index = header.last + 1
             continue
-        line = lines[index]
-        changed = line.content.strip() and line.depth != current.depth
+        changed = depths[index] != current.depth and contents[index].strip()
         if changed and not _wrapped(lines, index, current.depth, headers):
-            current = _on_depth_change(current, line.depth, stack, zones)
-        current.lines.append(line)
+            current = _on_depth_change(current, index, lines, stack, zones)
         index += 1
-    _close(current, zones)
+    _close(current, len(contents), lines, zones)
     return zones[:MAX_ZONES]
 
 
-def _wrapped(lines: list[Line], index: int, depth: int, headers: dict[int, Header]) -> bool:
+def _wrapped(lines: Lines, index: int, depth: int, headers: dict[int, Header]) -> bool:
     """A lone line at another depth between two lines at ``depth``.
 
     Clients re-wrap long quoted lines after quoting, leaving the tail of a
     ">" line without its prefix; that tail is not a new zone.
     """
-    for ahead in range(index + 1, min(len(lines), index + 4)):
-        if lines[ahead].content.strip():
-            return lines[ahead].depth == depth and ahead not in headers
+    for ahead in range(index + 1, min(len(lines.contents), index + 4)):
+        if lines.contents[ahead].strip():
+            return lines.depths[ahead] == depth and ahead not in headers
     return False
 
 
@@ -153,49 +157,59 @@ def _from_header(header: Header, depth: int) -> _Open:
     # An attribution line ("... wrote:") introduces text one level deeper.
     body_depth = depth + 1 if header.style == "wrote" else depth
     return _Open(
-        header.kind, header.author, header.author_name, header.people, body_depth, [], True
+        header.kind,
+        header.author,
+        header.author_name,
+        header.people,
+        body_depth,
+        header.last + 1,
+        True,
     )
 
 
-def _on_depth_change(current: _Open, depth: int, stack: list[_Open], zones: list[Zone]) -> _Open:
-    if current.headed and not any(ln.content.strip() for ln in current.lines):
+def _on_depth_change(
+    current: _Open, index: int, lines: Lines, stack: list[_Open], zones: list[Zone]
+) -> _Open:
+    depth = lines.depths[index]
+    if current.headed and not any(c.strip() for c in lines.contents[current.first : index]):
         # A header's body sits where its first line does: deeper than the
         # header ("> ..."), or not quoted at all (HTML blockquotes lose the
         # ">" when rendered to text).
         current.depth = depth
         return current
-    _close(current, zones)
+    _close(current, index, lines, zones)
     if depth > current.depth:
-        opened = _Open("reply", None, None, (), depth, [])
+        opened = _Open("reply", None, None, (), depth, index)
         stack.append(opened)
         return opened
     # Back to a shallower level: the text continues the zone that owned it
     # (interleaved replies, a signature after a quote).
     owner = next((z for z in reversed(stack) if z.depth <= depth), stack[0])
-    resumed = _Open(owner.kind, owner.author, owner.author_name, owner.people, depth, [])
+    resumed = _Open(owner.kind, owner.author, owner.author_name, owner.people, depth, index)
     stack.append(resumed)
     return resumed
 
 
-def _close(zone: _Open, zones: list[Zone]) -> None:
-    lines = zone.lines
-    while lines and not lines[-1].content.strip():
-        lines.pop()
-    first = 0
-    while first < len(lines) and not lines[first].content.strip():
+def _close(zone: _Open, end: int, lines: Lines, zones: list[Zone]) -> None:
+    """Add the zone of lines ``zone.first`` up to ``end``, blank lines at both ends dropped."""
+    contents = lines.contents
+    first = zone.first
+    while end > first and not contents[end - 1].strip():
+        end -= 1
+    while first < end and not contents[first].strip():
         first += 1
-    lines = lines[first:]
-    if not lines:
+    if first == end:
         return
+    body_offsets = lines.body_offsets
     zones.append(
         Zone(
             kind=zone.kind,
             author=zone.author,
             author_name=zone.author_name,
             people=zone.people,
-            text="\n".join(ln.content for ln in lines),
-            start=lines[0].body_offset,
-            end=lines[-1].offset + lines[-1].raw_len,
-            line_starts=tuple(ln.body_offset for ln in lines),
+            text="\n".join(contents[first:end]),
+            start=body_offsets[first],
+            end=body_offsets[end - 1] + len(contents[end - 1]),
+            line_starts=tuple(body_offsets[first:end]),
         )
     )
