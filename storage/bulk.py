@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from operator import itemgetter
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,13 +56,17 @@ def write_rows(conn: sa.Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
     dialect = conn.dialect
     compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
     names = list(compiled.positiontup or ())
+    # Rows to tuples and back and forth to columns with itemgetter and zip:
+    # loops in C, where a Python loop over every value cost as much as SQLite.
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    params: list[tuple[Any, ...]] = list(map(pick, rows))
     processors = [(i, _processor(compiled.binds[n].type, dialect)) for i, n in enumerate(names)]
-    active = [(i, proc) for i, proc in processors if proc is not None]
-    params = [[row[n] for n in names] for row in rows]
-    for values in params:
+    if active := [(i, proc) for i, proc in processors if proc is not None]:
+        columns: list[Sequence[Any]] = list(zip(*params, strict=True))
         for i, proc in active:
-            values[i] = proc(values[i])
-    return max(conn.exec_driver_sql(str(compiled), [tuple(v) for v in params]).rowcount, 0)
+            columns[i] = proc(columns[i])
+        params = list(zip(*columns, strict=True))
+    return max(conn.exec_driver_sql(str(compiled), params).rowcount, 0)
 
 
 def from_arrays(stmt: Any, rows: Sequence[dict[str, Any]]) -> Any:
@@ -81,23 +86,24 @@ def from_arrays(stmt: Any, rows: Sequence[dict[str, Any]]) -> Any:
     return stmt.from_select(names, sa.select(*(source.c[n] for n in names)))
 
 
-def _processor(type_: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
-    """The column type's bind processor; memoized for timestamps.
+def _processor(type_: Any, dialect: sa.Dialect) -> Callable[[Sequence[Any]], list[Any]] | None:
+    """The column type's bind processor, over a whole column of values.
 
     A batch binds the same few instants thousands of times (``now``, each
-    message's date) and formatting one is the costliest step of a row.
+    message's date) and formatting one is the costliest step of a row, so
+    a decorated type's (timestamps) runs once per distinct value.
     """
     proc = type_.dialect_impl(dialect).bind_processor(dialect)
-    if proc is None or not isinstance(type_, sa.TypeDecorator):
-        return cast(Callable[[Any], Any] | None, proc)
-    cache: dict[Any, Any] = {}
+    if proc is None:
+        return None
+    if not isinstance(type_, sa.TypeDecorator):
+        return lambda values: list(map(proc, values))
 
-    def memoized(value: Any) -> Any:
-        if value not in cache:
-            cache[value] = proc(value)
-        return cache[value]
+    def once_per_value(values: Sequence[Any]) -> list[Any]:
+        done = {value: proc(value) for value in set(values)}
+        return list(map(done.__getitem__, values))
 
-    return memoized
+    return once_per_value
 
 
 def insert_new(
