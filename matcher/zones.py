@@ -99,11 +99,14 @@ def split_lines(text: str) -> Lines:
     offsets.pop()
     # Each line loses one "\r" at its end (CRLF mail).
     contents = list(map(str.removesuffix, raw, repeat("\r"))) if "\r" in text else raw
-    if ">" not in text:
+    quote = text.find(">")
+    if quote < 0:
         return Lines([0] * len(raw), offsets, contents)
-    # One quote prefix per line, "" for most. A prefix holds only blanks and
-    # ">", so it is the same with or without the line's "\r".
-    prefixes = _QUOTE_PREFIXES.findall(text)
+    # One quote prefix per line, "" for most (and for every line before the
+    # first ">"). A prefix holds only blanks and ">", so it is the same with
+    # or without the line's "\r".
+    first = text.count("\n", 0, quote)
+    prefixes = [""] * first + _QUOTE_PREFIXES.findall(text, offsets[first])
     del prefixes[len(raw) :]
     depths = list(map(str.count, prefixes, repeat(">")))
     body_offsets = list(map(add, offsets, map(len, prefixes)))
@@ -124,19 +127,23 @@ def split_zones(text: str, sender: Address | None) -> list[Zone]:
         return zones
     stack: list[_Open] = [own]
     current = own
-    index = 0
-    while index < len(contents):
-        header = headers.get(index)
+    start = 0
+    # Headers come in order and do not overlap: read the lines between them,
+    # then let each header open its zone.
+    for header in [*headers.values(), None]:
+        stop = header.first if header is not None else len(contents)
+        depth = current.depth
+        for index in range(start, stop):
+            # Most lines sit at the zone's depth: one comparison each.
+            changed = depths[index] != depth and contents[index].strip()
+            if changed and not _wrapped(lines, index, depth, headers):
+                current = _on_depth_change(current, index, lines, stack, zones)
+                depth = current.depth
         if header is not None:
-            _close(current, index, lines, zones)
-            current = _from_header(header, depths[index])
+            _close(current, header.first, lines, zones)
+            current = _from_header(header, depths[header.first])
             stack.append(current)
-            index = header.last + 1
-            continue
-        changed = depths[index] != current.depth and contents[index].strip()
-        if changed and not _wrapped(lines, index, current.depth, headers):
-            current = _on_depth_change(current, index, lines, stack, zones)
-        index += 1
+            start = header.last + 1
     _close(current, len(contents), lines, zones)
     return zones[:MAX_ZONES]
 
