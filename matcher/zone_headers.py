@@ -85,11 +85,10 @@ _ONE_LINE_NOTES = re.compile(
     r"(.{2,80}?)\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?:\s*[AP]M)?\s+To:\s.{0,2000}\sSubject:",
     re.IGNORECASE,
 )
-# Where ``_header_at`` could find a header: every form has a colon (fields,
-# "wrote:", Apple's "Begin forwarded message:", the one-line Lotus header),
-# begins with a rule ("-----Original Message-----", an Outlook underscore
-# rule), or begins with the word that opens an attribution ("On ...",
-# wrapped before its "wrote:"). A signature's "--" alone cannot start one.
+# Where ``_header_at`` could find a header: every form has a colon (fields, "wrote:",
+# "Begin forwarded message:", one-line Lotus), begins with a rule ("-----Original
+# Message-----", an Outlook rule) or with an attribution's first word ("On ...",
+# wrapped before "wrote:"). A signature's "--" alone cannot start one.
 _MAY_START = re.compile(
     r"[^:]*:|\s*(?:[-_]{2,}[ \t]*[^\s\-_]|[-_]{20}|(?:on|am|le|el|op)\b)", re.IGNORECASE
 )
@@ -121,11 +120,8 @@ class Header:
 
 
 def find_headers(lines: Sequence[str], depths: Sequence[int], max_headers: int) -> list[Header]:
-    """Non-overlapping headers in order, at most ``max_headers``.
-
-    ``lines`` are a body's lines without their quote prefixes, ``depths``
-    their quote depths.
-    """
+    """Non-overlapping headers in order, at most ``max_headers``, in lines without
+    their quote prefixes (``depths`` gives each line's quote depth)."""
     found: list[Header] = []
     index, floor = 0, 0
     # Only the few lines that ``_MAY_START`` matches are tried: on every
@@ -219,9 +215,8 @@ def _wrote_at(lines: Sequence[str], depths: Sequence[int], index: int) -> Header
 def _attribution(joined: str) -> tuple[Address | None, str | None] | None:
     """Author of an attribution line ending in ":", None if it is not one.
 
-    Cached: every later reply in a thread quotes the same attribution lines,
-    and reading one takes a dozen regex passes.
-    """
+    Cached: every later reply in a thread quotes the same attributions, and
+    reading one takes a dozen regex passes."""
     return _wrote_author(joined) if _WROTE_END.search(joined) else None
 
 
