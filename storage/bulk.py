@@ -175,7 +175,7 @@ def allocate_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
         query = sa.text(
             "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
         )
-        return sorted(conn.execute(query, {"t": table.name, "n": count}).scalars())
+        return sorted(conn.execute(query, {"t": table.name, "n": count}).scalars().all())
     top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
     return list(range(int(top) + 1, int(top) + 1 + count))
 
