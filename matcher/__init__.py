@@ -54,21 +54,8 @@ def read_batch(
     records: Sequence[Record], policy: AccountPolicy, *, fetched_at: datetime | None = None
 ) -> Reading:
     """The part of ``plan_batch`` that needs no directory (see ``enrich.early_readings``)."""
-    found = extract(records, policy, fetched_at=fetched_at)
-    bodies = early_readings(found, policy.phone_region)
-    return Reading(tuple(_read(f, i in bodies) for i, f in enumerate(found)), bodies)
-
-
-def _read(found: Found, read: bool) -> Found:
-    """``found`` with only what ``plan_reading`` still uses of its body.
-
-    A reading crosses a process boundary, where every object costs: the body
-    of a draft read ahead is kept for its text alone (the header fields are
-    extracted already), and a body not read ahead is never read at all.
-    """
-    if found.body is None:
-        return found
-    return replace(found, body=replace(found.body, headers=(), meetings=()) if read else None)
+    found = tuple(extract(records, policy, fetched_at=fetched_at))
+    return Reading(found, early_readings(found, policy.phone_region))
 
 
 def plan_reading(

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from connectors.base import InvalidInput
-from connectors.records import Address, Message
+from connectors.records import Address
 from matcher.html import html_to_text
-from matcher.participants import Found
+from matcher.participants import Body, Found
 from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
 from matcher.signatures import (
     AuthorSignature,
@@ -138,14 +138,14 @@ def early_readings(found: Sequence[Found], region: str | None) -> dict[int, Body
     }
 
 
-def first_reading(message: Message, sender: Address | None, region: str | None) -> BodyPeople:
+def first_reading(text: Body, sender: Address | None, region: str | None) -> BodyPeople:
     """One body's zones and the people they quote; its signatures only when a header names no address."""
-    body = zones_of(message, sender)
+    body = zones_of(text, sender)
     if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
         # A header naming its author without an address (Lotus Notes):
         # only the extractor's reading of the signature finds one, and
         # it must be known before the quoted people are looked up.
-        body = read_body(message, sender, region)
+        body = read_body(text, sender, region)
     return body
 
 
@@ -199,22 +199,20 @@ def zone_fields(zone: Zone, region: str | None) -> tuple[Observation, ...]:
     return read_zone(zone, region)[1]
 
 
-def read_body(message: Message, sender: Address | None, region: str | None) -> BodyPeople:
+def read_body(body: Body, sender: Address | None, region: str | None) -> BodyPeople:
     """Run the whole signature extractor on one message; HTML it cannot render gives nothing."""
     try:
-        signatures = observations_by_author(
-            message.text or "", message.text_is_html, sender, region
-        )
+        signatures = observations_by_author(body.text, body.is_html, sender, region)
     except InvalidInput:
         return BodyPeople({}, ())
     return BodyPeople(fields_by_author(signatures, sender), quoted_people(signatures, sender))
 
 
-def zones_of(message: Message, sender: Address | None) -> BodyPeople:
+def zones_of(body: Body, sender: Address | None) -> BodyPeople:
     """Who a body quotes, from its zones alone (no signature search)."""
-    text = message.text or ""
+    text = body.text
     try:
-        if message.text_is_html:
+        if body.is_html:
             text = html_to_text(text, MAX_TEXT_CHARS)
     except InvalidInput:
         # The message is still captured (its snippet falls back to stripped

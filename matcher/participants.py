@@ -50,6 +50,14 @@ _MAX_HTML_CHARS = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
+class Body:
+    """A message's text, for the signature extractor: all it reads of the message."""
+
+    text: str
+    is_html: bool
+
+
+@dataclass(frozen=True, slots=True)
 class FoundParticipant:
     address: Address
     role: Role
@@ -79,7 +87,7 @@ class Found:
     sequence: int
     source: SourceRef
     participants: tuple[FoundParticipant, ...]
-    body: Message | None = None  # mail whose text the signature extractor may read
+    body: Body | None = None  # mail with a text the signature extractor may read
     sender: Address | None = None  # the first From (else Sender), even if blocked
 
     def draft(self, decided: Sequence[ParticipantPlan] | None = None) -> InteractionPlan:
@@ -148,10 +156,8 @@ def occurred_at(message: Message, fetched_at: datetime | None = None) -> datetim
     internalDate, Graph receivedDateTime) in ``Message.date`` when the Date
     header is missing or broken; ``NO_DATE`` is the last resort.
     """
-    for moment in (message.date, _header_date(message), fetched_at):
-        if moment is not None:
-            return _utc(moment)
-    return NO_DATE
+    moment = message.date or _header_date(message) or fetched_at  # the header only if needed
+    return _utc(moment) if moment is not None else NO_DATE
 
 
 def _header_date(message: Message) -> datetime | None:
@@ -297,7 +303,7 @@ def _mail(
         sequence=0,
         source=message.source,
         participants=tuple(participants),
-        body=message if message.text else None,
+        body=Body(message.text, message.text_is_html) if message.text else None,
         sender=origin,
     )
 
