@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from connectors.base import InvalidInput
-from connectors.records import Address
+from connectors.records import Address, pickled_by_fields
 from matcher.html import html_to_text
 from matcher.participants import Body, Found
 from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
@@ -42,6 +42,7 @@ from matcher.signatures import (
 from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class BodyPeople:
     """What one message body says about people, by normalized email."""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from connectors.base import InvalidInput, Limits
-from connectors.records import Address, Meeting, Message, Record, SourceRef
+from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
 from matcher.addresses import parse_address_list
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
 from matcher.html import html_to_text
@@ -49,6 +49,7 @@ _MAIL_STATUS: dict[Direction, str] = {
 _MAX_HTML_CHARS = 64 * 1024
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Body:
     """A message's text, for the signature extractor: all it reads of the message."""
@@ -57,6 +58,7 @@ class Body:
     is_html: bool
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FoundParticipant:
     address: Address
@@ -71,6 +73,7 @@ class FoundParticipant:
         return self.address.email
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Found:
     """One interaction draft with its classified participants, before resolution."""

@@ -24,7 +24,7 @@ from itertools import accumulate, count, repeat
 from operator import add
 from typing import Literal, NamedTuple
 
-from connectors.records import Address
+from connectors.records import Address, pickled_by_fields
 from matcher.plan import Role
 from matcher.zone_headers import Header, find_headers
 
@@ -39,6 +39,7 @@ MAX_ZONES = 40  # past this, the rest of the thread stays in the last zone
 _QUOTE_PREFIXES = re.compile(r"([ \t]{0,8}(?:>[ \t]?){1,40})?[^\n]*\n?")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Zone:
     """One author's stretch of a body; ``start``/``end`` are offsets in the input.
