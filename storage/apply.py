@@ -218,8 +218,9 @@ def _insert_participants(
         index_elements=keys,
         set_={"response_status": stmt.excluded.response_status, "name": stmt.excluded.name},
     )
+    ordered = [rows[k] for k in sorted(rows)]
     for statement, wanted in ((plain, False), (refresh, True)):
-        part_rows = [rows[k] for k in sorted(rows) if (k[0] in stored.replaced) == wanted]
+        part_rows = [r for r in ordered if (r["interaction_id"] in stored.replaced) == wanted]
         write_rows(conn, statement, part_rows)
 
 

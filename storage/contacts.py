@@ -309,11 +309,12 @@ def store_observations(
 def _newest_values(conn: sa.Connection, keys: Collection[FieldKey]) -> list[sa.Row[Any]]:
     """(contact, field, value) of the newest confident observation of each unlocked pair.
 
-    One probe per pair: the database reads ix_contact_observations_recent
-    backwards from the contact's newest row to the first of the field. After
-    a backfill that ran newest-first every new observation is older than the
-    stored ones, and ranking each touched contact's whole history per batch
-    cost more than the rest of ``apply``. Ties on time go to the later row.
+    One probe per pair, which SQLite (and PostgreSQL once it has statistics)
+    answers by reading ix_contact_observations_recent backwards from the
+    contact's newest row to the first of the field. Ranking every observation
+    since the oldest new one instead read each touched contact's whole
+    history per batch after a backfill that ran newest-first. Ties on time go
+    to the later row, as in ``derived_fields``.
     """
     o, lock = contact_observations, contact_field_locks
     columns = {"contact_id": o.c.contact_id.type, "field": o.c.field.type}
@@ -345,7 +346,10 @@ def refresh_fields(
     """Set each (contact, field) of ``keys`` to its newest confident observation, unless locked.
 
     ``store_observations`` passes the pairs it just added a confident
-    observation to; a field without any confident observation keeps its value.
+    observation to: the others are derived already. No lower time bound is
+    needed to keep old history out: the newest row of a pair is never older
+    than the one just added, so the probe never reads further back than it.
+    A field without any confident observation keeps its value.
     """
     newest: dict[int, dict[str, str]] = {}
     for r in _newest_values(conn, keys):
