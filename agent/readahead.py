@@ -10,13 +10,14 @@ ones the plain loop makes (``tests/unit/test_matcher_reading.py``), and the
 cursor still moves only when this process commits a batch: the child never
 touches the database, so killing either process loses and doubles nothing.
 
-The child starts only once a pass has fetched a batch that says more
-follows: an idle poll stays one cheap request per folder on the kept
-connection. Its batches arrive in order over a bounded queue (at most
-``DEPTH`` ahead, so memory stays bounded); a failure in the child (a
-refused login, an expired cursor, a fetch that outlived its retries)
-arrives in its place and is raised here, where the plain loop would have
-raised it. A child that dies silently is a ``TransientError``; a parent
+The child starts for a stream's first sync (all backlog), and otherwise
+only once a pass has fetched a batch that says more follows: an idle poll
+stays one cheap request per folder on the kept connection. Its batches
+arrive in order over a bounded queue (at most ``DEPTH`` ahead, so memory
+stays bounded); a failure in the child (a refused login, an expired
+cursor, a fetch that outlived its retries) arrives in its place and is
+raised here, where the plain loop would have raised it. A child that dies
+silently is a ``TransientError``; a parent
 that dies is noticed by the child at its next hand-over.
 """
 
@@ -65,7 +66,7 @@ class ReadAhead:
     batch_size: int
     fetched_at: datetime  # dates mail that carries no usable date, as the plain loop does
 
-    def batches(self, stream: str, cursor: Cursor) -> Generator[Ahead, None, None]:
+    def batches(self, stream: str, cursor: Cursor | None) -> Generator[Ahead, None, None]:
         """The batches of ``stream`` after ``cursor``, in order, fetched and read by a child.
 
         Closing the iterator (a stop, a failure here) stops the child.
@@ -90,7 +91,7 @@ class ReadAhead:
             child.join()
             handover.close()
 
-    def _produce(self, stream: str, cursor: Cursor, handover: Any, parent: int) -> None:
+    def _produce(self, stream: str, cursor: Cursor | None, handover: Any, parent: int) -> None:
         """The child: fetch, read, hand over, until the backlog ends or something fails."""
         from agent.sync import fetch_with_retry  # sync imports this module
 

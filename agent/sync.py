@@ -121,8 +121,15 @@ class AccountSync:
     ahead: ReadAhead | None = None  # None: every batch fetched and read in this process
 
     def run_stream(self, stream: str, report: AccountReport) -> bool:
-        """Sync one stream to its end; False when a stop was requested."""
+        """Sync one stream to its end; False when a stop was requested.
+
+        With read-ahead on, a stream that has never been synced (its backfill
+        is all backlog) is read ahead from its start; any other reads ahead
+        once a batch says more follows, so an idle poll stays one request.
+        """
         cursor = self.db.load_cursor(self.policy.account, stream)
+        if cursor is None and self.ahead is not None:
+            return self.run_ahead(self.ahead, stream, None, report)
         while True:
             if self.stop.is_set():
                 return False
@@ -143,7 +150,7 @@ class AccountSync:
                 return self.run_ahead(self.ahead, stream, cursor, report)
 
     def run_ahead(
-        self, ahead: ReadAhead, stream: str, cursor: Cursor, report: AccountReport
+        self, ahead: ReadAhead, stream: str, cursor: Cursor | None, report: AccountReport
     ) -> bool:
         """``run_stream``'s loop over batches a child process fetched and read."""
         with closing(ahead.batches(stream, cursor)) as batches:

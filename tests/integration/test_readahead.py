@@ -1,10 +1,11 @@
 """Reading ahead in a child process (agent.readahead) stores exactly what one process stores.
 
-The sample archive's mbox (118 messages) is captured with tiny batches, so
-every pass has a backlog and the child fetches and reads all but the first
-batch. Failures are made to happen in the child, deterministically, from the
-batch listener (which runs in the agent after each commit, before the child
-is started or while it works): the archive vanishing, the archive replaced
+The sample archive's mbox (118 items) is captured with tiny batches. A
+first sync is read ahead from its start; a pass that resumes from a cursor
+fetches one batch itself and reads ahead only when that batch says more
+follows. Failures are made to happen in the child, deterministically, from
+the batch listener (which runs in the agent after each commit, before the
+child of a resumed pass starts): the archive vanishing, the archive replaced
 (its cursor expires), and the child killed. Each ends like the same failure
 in the plain loop, and the next pass completes to exactly the content of an
 uninterrupted capture, compared table by table by natural keys.
@@ -16,6 +17,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,15 @@ def capture(config: Any, listener: Listener | None = None) -> tuple[AccountRepor
     return report, db
 
 
+def first_batch_only(config: Any) -> None:
+    """A pass stopped after its first commit: later passes resume from a cursor."""
+    stop = threading.Event()
+    (report,) = sync_once(
+        config, open_database(config.database_url), stop=stop, listener=lambda *_: stop.set()
+    )
+    assert (report.outcome, report.records + report.errors) == ("stopped", 7)
+
+
 def readers() -> list[multiprocessing.process.BaseProcess]:
     return [p for p in multiprocessing.active_children() if p.name == "autocapture-readahead"]
 
@@ -76,7 +87,7 @@ def reference(tmp_path: Path, mbox: Path) -> dict[str, Any]:
     return snapshot(db.engine)
 
 
-def test_read_ahead_stores_exactly_what_one_process_stores(
+def test_a_first_sync_is_read_ahead_and_stores_exactly_what_one_process_stores(
     tmp_path: Path, mbox: Path, reference: dict[str, Any]
 ) -> None:
     seen: list[tuple[int | None, ...]] = []
@@ -85,13 +96,28 @@ def test_read_ahead_stores_exactly_what_one_process_stores(
     )
     assert (report.outcome, report.records, report.errors) == ("ok", 116, 2)
     assert len(seen) == 17  # ceil(118 / 7) batches (116 messages, 2 errors), each committed
-    # No child for the first batch; one child, started after it, for all the others.
-    assert seen[0] == () and len(seen[1]) == 1
-    assert {pid for pids in seen for pid in pids} == set(seen[1])
+    # One child read every batch; it was there from the first commit.
+    assert len(seen[0]) == 1
+    assert {pid for pids in seen for pid in pids} == set(seen[0])
     assert not readers()
     got = snapshot(db.engine)
     assert got == reference
     assert (len(got["interactions"]), len(got["contacts"])) == (116, 8)
+
+
+def test_a_resumed_pass_reads_ahead_after_its_first_batch(
+    tmp_path: Path, mbox: Path, reference: dict[str, Any]
+) -> None:
+    config = settings(tmp_path, "resumed", mbox)
+    first_batch_only(config)
+    seen: list[tuple[int | None, ...]] = []
+    report, db = capture(config, lambda *_: seen.append(tuple(p.pid for p in readers())))
+    assert (report.outcome, report.records + report.errors) == ("ok", 118 - 7)
+    assert len(seen) == 16
+    # The second batch fetched on the kept connection; one child for the rest.
+    assert seen[0] == () and len(seen[1]) == 1
+    assert {pid for pids in seen for pid in pids} == set(seen[1])
+    assert snapshot(db.engine) == reference
 
 
 def test_a_failure_in_the_child_fails_the_account_and_the_next_pass_completes(
@@ -104,14 +130,16 @@ def test_a_failure_in_the_child_fails_the_account_and_the_next_pass_completes(
             mbox.rename(hidden)  # before the child builds its connector
 
     config = settings(tmp_path, "vanished", mbox)
+    first_batch_only(config)
     report, db = capture(config, hide)
     assert report.outcome == "error"
     assert report.message == f"archive path {str(mbox)!r} does not exist"
-    assert report.records == 7  # the first batch, stored by this process
-    assert db.counts()["sources"] == 7
+    assert report.records + report.errors == 7  # the second batch, stored by this process
+    stored = db.counts()["sources"] + db.counts()["errors"]
+    assert stored == 14
     hidden.rename(mbox)
     again, db = capture(config)
-    assert (again.outcome, again.records) == ("ok", 116 - 7)
+    assert (again.outcome, again.records + again.errors) == ("ok", 118 - 14)
     assert snapshot(db.engine) == reference
 
 
@@ -137,11 +165,16 @@ def replacing(mbox: Path) -> Listener:
 def test_a_cursor_that_expires_in_the_child_resyncs_as_the_plain_loop_does(
     tmp_path: Path, mbox: Path
 ) -> None:
-    plain, plain_db = capture(settings(tmp_path, "plain", mbox, False), replacing(mbox))
+    plain_config = settings(tmp_path, "plain", mbox, False)
+    first_batch_only(plain_config)
+    plain, plain_db = capture(plain_config, replacing(mbox))
     shutil.copy(MBOX, mbox)  # the same path again: streams are named by it
-    report, db = capture(settings(tmp_path, "replaced", mbox), replacing(mbox))
+    config = settings(tmp_path, "replaced", mbox)
+    first_batch_only(config)
+    report, db = capture(config, replacing(mbox))
     assert (report.outcome, report.resynced) == (plain.outcome, plain.resynced) == ("ok", True)
-    assert report.records == plain.records == 7 + 116  # the first batch, then the file again
+    # The second batch, then the whole file again from its start.
+    assert report.records + report.errors == plain.records + plain.errors == 7 + 118
     assert db.counts() == plain_db.counts()
     assert db.counts()["sources"] == 116  # the replay stored no second copy
     assert snapshot(db.engine) == snapshot(plain_db.engine)
