@@ -22,6 +22,7 @@ from alembic.config import Config
 # carry the statement's values (subjects, snippets, addresses) into logs.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+WAL_CHECKPOINT_PAGES = 10_000  # of 4 KiB
 # Any constant works; it only has to be the same in every agent process so
 # two processes opening one PostgreSQL database do not migrate it at once.
 MIGRATION_LOCK_KEY = 0x6175746F63617074  # "autocapt"
@@ -57,6 +58,11 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")  # WAL stays durable across crashes of the app
+        # A backfill batch writes more than the default 1,000-page WAL, so every
+        # commit also copied the WAL into the database, a fifth of apply()'s time;
+        # index pages rewritten by the next batches were copied again each time.
+        # Checkpointing every ~40 MB of WAL copies them once per ten batches.
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
