@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent import render
+from agent import heap, render
 from agent.redact import redact, register_secret
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -91,6 +91,7 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     register_account_secrets(settings)
     db = open_db(settings)
+    heap.settle()
     with stop_on_signals() as stop:
         Poller(settings, db, stop).run()
     return EXIT_OK
@@ -103,6 +104,7 @@ def cmd_sync(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     register_account_secrets(settings)
     db = open_db(settings)
+    heap.settle()
     with stop_on_signals() as stop, batch_progress() as listener:
         try:
             reports = sync_once(settings, db, args.account, stop=stop, listener=listener)

@@ -81,13 +81,19 @@ def peak_rss_mb() -> float:
 
 
 def capture(config: Path) -> dict[str, float]:
-    """Runs in the child: one full capture, timed from the first fetch to the last commit."""
+    """Runs in the child: one full capture, timed from the first fetch to the last commit.
+
+    The same steps as ``autocapture sync``: load, open the database, settle
+    the heap (``agent.heap``), sync every account once.
+    """
+    from agent import heap
     from agent.sync import sync_once
     from config.loader import load
     from storage import open_database
 
     settings = load(config)
     db = open_database(settings.database_url)
+    heap.settle()
     start = time.perf_counter()
     reports = sync_once(settings, db)
     seconds = time.perf_counter() - start
