@@ -7,11 +7,14 @@ quoted replies both ways, newsletters, notifications, invitations, ~15% with
 a 150 KB attachment), loads it into a private Dovecot (INBOX and Sent) with
 MULTIAPPEND, then:
 
-1. captures it with the real agent (``agent.sync.sync_once``: IMAP connector,
-   matcher, SQLite storage, one transaction per batch) into a fresh
-   database, in a child process so its peak RSS is its own; prints
-   messages/s, peak RSS, and the bytes Dovecot sent per message (from its
-   own "Logged out ... out=N" lines) against the average message size;
+1. captures it with the real agent (what ``autocapture sync`` runs: IMAP
+   connector, matcher, SQLite storage, one transaction per batch, the next
+   batches fetched and read ahead in a second process) into a fresh
+   database, in a child process so its memory is its own; prints
+   messages/s, peak memory (PSS of the agent and its read-ahead child
+   together, and each one's RSS), and the bytes Dovecot sent per message
+   (from its own "Logged out ... out=N" lines) against the average message
+   size;
 2. mirrors the same folders with ``mbsync`` (Debian package isync) into a
    Maildir and prints capture time / mirror time (target: <= 0.5);
 3. runs one more agent pass with no new mail, through a TCP proxy that
@@ -20,7 +23,7 @@ MULTIAPPEND, then:
    storage) and prints its time, to tell the connector's share.
 
 Targets: capture <= 0.5 x mbsync, bytes per message < 10% of the average
-message size, peak RSS < 250 MB. It asserts nothing: figures are for people.
+message size, peak memory < 250 MB. It asserts nothing: figures are for people.
 """
 
 from __future__ import annotations
@@ -270,6 +273,8 @@ def report(
     idle: dict[str, float],
     commands: list[str],
 ) -> None:
+    from bench.pipeline import memory_line
+
     average = size / n
     per_message = fetched / n
     print(
@@ -284,7 +289,7 @@ def report(
         f"bytes fetched       {per_message:.0f} B/message vs {average:.0f} B average message "
         f"= {100 * per_message / average:.1f}%  (target < 10%)"
     )
-    print(f"peak RSS (capture)  {r['rss_mb']:.0f} MB  (target < 250 MB)")
+    print(f"{memory_line(r)}  (target < 250 MB)")
     print(f"mbsync mirror       {mirror:.2f} s")
     print(f"ratio capture/mbsync {r['seconds'] / mirror:.2f}  (target <= 0.5)")
     fetches = sum(1 for c in commands if c.endswith("FETCH"))
