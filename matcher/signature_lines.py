@@ -10,12 +10,17 @@ it was not developed on.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from connectors.records import Address
 
 MAX_LINE = 200  # longer lines are prose or data, never a signature line
+# The tests ``find_signature`` asks most (prose, closing, footer) are pure
+# functions of the line, cached by its text (at most MAX_LINE characters, so
+# the caches stay small): it asks them of a line from several places, a
+# sender's block ends each of their messages and a thread quotes earlier ones.
+LINE_CACHE = 16384
 
 # Digits in paths, file names and ids ("...\\2001122515.txt", "#1511099") are not phones.
 PHONE_LIKE = re.compile(r"(?<![\w/\\.#])(?:\+|\()?\d[\d \t().\-/]{5,20}\d(?!\w|\.\w)")
@@ -79,6 +84,11 @@ def _company_words() -> frozenset[str]:
 
 
 @cache
+def _title_or_company_words() -> frozenset[str]:
+    return _title_words() | _company_words()
+
+
+@cache
 def _closing() -> re.Pattern[str]:
     phrases = sorted(_lexicon("signature_closings.txt"), key=len, reverse=True)
     return re.compile(
@@ -106,12 +116,21 @@ def words(line: str) -> list[str]:
 
 
 def is_footer(line: str) -> bool:
-    return bool(_footer().match(line.strip()[:MAX_LINE]))
+    return _is_footer(line.strip()[:MAX_LINE])
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _is_footer(line: str) -> bool:
+    return bool(_footer().match(line))
 
 
 def closing_rest(line: str) -> str | None:
     """The text after a closing phrase that starts ``line`` ("" if none), else None."""
     stripped = line.strip()
+    return _closing_rest(stripped) if len(stripped) <= MAX_LINE else _closing_rest_of(stripped)
+
+
+def _closing_rest_of(stripped: str) -> str | None:
     match = _closing().match(stripped[:MAX_LINE])
     if not match:
         return None
@@ -119,6 +138,9 @@ def closing_rest(line: str) -> str | None:
     if rest and len(rest.split()) > 3:
         return None  # "Thanks for the update" is prose, not a closing
     return rest
+
+
+_closing_rest = lru_cache(maxsize=LINE_CACHE)(_closing_rest_of)
 
 
 def digit_count(text: str) -> int:
@@ -222,13 +244,16 @@ def _legal_forms() -> frozenset[str]:
     return _company_words() - trade
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
 def _names_domain(line: str, author: Address) -> bool:
     """The line names the author's mail domain: "Watson Wyatt" for watsonwyatt.com."""
     labels = author.domain.split(".")
     label = labels[-2] if len(labels) >= 2 else labels[0]
     if len(label) < 3 or label in _freemail_labels():
         return False
-    collapsed = re.sub(r"[^a-z0-9]", "", line.lower())
+    collapsed = _NOT_ALNUM.sub("", line.lower())
     return collapsed.startswith(label) or any(w.lower() == label for w in words(line))
 
 
@@ -256,8 +281,11 @@ _SENTENCE_END = re.compile(r"[a-z]{2}[.?!]\s+[A-Z]")
 def is_prose(line: str) -> bool:
     """A sentence: many words, mostly lower-case (contact data set aside)."""
     stripped = line.strip()
-    if len(stripped) > MAX_LINE:
-        return True
+    return len(stripped) > MAX_LINE or _is_prose(stripped)
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _is_prose(stripped: str) -> bool:
     bare = URL.sub(" ", EMAIL.sub(" ", stripped))
     bare = PHONE_LIKE.sub(" ", bare) if has_phone(bare) else bare
     tokens = bare.split()
@@ -275,6 +303,7 @@ def is_prose(line: str) -> bool:
     return len(tokens) >= 5 and bare.rstrip().endswith((".", "?", "!", ":")) and lower >= 2
 
 
+@lru_cache(maxsize=4096)  # one entry per correspondent
 def name_tokens(author: Address | None, author_name: str | None) -> frozenset[str]:
     """Lower-cased tokens of the author's name and mailbox, for name matching."""
     found: set[str] = set()
@@ -315,7 +344,7 @@ def person_name(line: str, known: frozenset[str]) -> tuple[str, float] | None:
     if not all(_name_token(t) for t in tokens) or tokens[0].lower() in _PARTICLES:
         return None
     lowered = {t.lower().strip(".,") for t in tokens}
-    if lowered & (_title_words() | _company_words()):
+    if lowered & _title_or_company_words():
         return None
     if lowered & known:
         return stripped, 0.9 if len(tokens) > 1 else 0.6

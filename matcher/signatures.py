@@ -14,7 +14,9 @@ or the author's own name over another signature line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from connectors.records import Address
 from matcher import signature_lines as sl
@@ -159,23 +161,20 @@ def _candidate_ends(lines: list[str]) -> list[int]:
 
 
 def _block(zone: Zone, lines: list[str], start: int, end: int, confidence: float) -> SignatureBlock:
-    offsets = _line_offsets(lines)
-    text_end = offsets[end - 1] + len(lines[end - 1])
+    text_start = _line_offset(lines, start)
+    text_end = text_start + len("\n".join(lines[start:end]))
     return SignatureBlock(
         text="\n".join(line.rstrip() for line in lines[start:end]),
-        start=zone.input_offset(offsets[start]),
+        start=zone.input_offset(text_start),
         end=zone.input_offset(text_end),
         confidence=round(min(confidence, 1.0), 2),
         author_name=zone.author_name or (zone.author.name if zone.author else None),
     )
 
 
-def _line_offsets(lines: list[str]) -> list[int]:
-    offsets, at = [], 0
-    for line in lines:
-        offsets.append(at)
-        at += len(line) + 1
-    return offsets
+def _line_offset(lines: list[str], index: int) -> int:
+    """Where ``lines[index]`` starts in the text the lines were split from."""
+    return sum(map(len, lines[:index])) + index  # each line ends in one "\n"
 
 
 def _content_end(lines: list[str]) -> int:
@@ -201,10 +200,14 @@ def _content_end(lines: list[str]) -> int:
     return _skip_trailing(lines, cut, floor)
 
 
+# A letter or digit: ``\w`` less "_" is exactly ``str.isalnum`` per character.
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def _is_trailing(line: str) -> bool:
     stripped = line.strip()
     # Lines without a letter or digit are rules or mis-decoded characters ("?").
-    return not any(ch.isalnum() for ch in stripped) or sl.is_footer(stripped)
+    return not _ALNUM.search(stripped) or sl.is_footer(stripped)
 
 
 def _skip_trailing(lines: list[str], end: int, floor: int) -> int:
@@ -224,6 +227,8 @@ _DISCLAIMER_WORDS = (
     "in error", "erreur", "vertraulich", "destinata", "geadresseerde", "is the property of",
     "virus", "notify the sender", "delete", "disclosure", "legally", "interdit", "prohibid",
 )  # fmt: skip
+# Most paragraphs have none of the words: one scan tells, before they are counted.
+_ANY_DISCLAIMER_WORD = re.compile("|".join(map(re.escape, _DISCLAIMER_WORDS)))
 
 
 def _disclaimer_start(lines: list[str], start: int, end: int) -> int | None:
@@ -233,7 +238,11 @@ def _disclaimer_start(lines: list[str], start: int, end: int) -> int | None:
     signature without a blank line, so the cut is at its first keyword line.
     """
     paragraph = " ".join(line.strip() for line in lines[start:end]).lower()
-    if len(paragraph) < 80 or sum(word in paragraph for word in _DISCLAIMER_WORDS) < 2:
+    if (
+        len(paragraph) < 80
+        or not _ANY_DISCLAIMER_WORD.search(paragraph)
+        or sum(word in paragraph for word in _DISCLAIMER_WORDS) < 2
+    ):
         return None  # one legal word in a long paragraph is still the author's prose
     for index in range(start, end):
         lowered = lines[index].lower()
@@ -295,19 +304,20 @@ def _evidence(
     contact = name = other = prose = phone = form = legal = 0
     for line in block:
         line = line.strip()
-        if not line or "imcea" in line.lower():
-            continue  # blank, or an Exchange-encapsulated address: no person's data
-        if sl.is_form_line(line):
+        if not line:
+            continue
+        kind, phoned = _sign(line, author, known)
+        if kind == "form":
             form += 1
-        elif sl.has_phone(line) or sl.EMAIL.search(line) or sl.URL.search(line):
+        elif kind == "contact":
             contact += 1
-            phone += sl.has_phone(line)
-        elif sl.is_title(line) or sl.is_company(line, author) or sl.is_address(line):
+            phone += phoned
+        elif kind == "other":
             other += 1
             legal += sl.has_legal_form(line)
-        elif sl.person_name(line, known) is not None:
+        elif kind == "name":
             name += 1
-        elif len(line.split()) > 6:
+        elif kind == "prose":
             prose += 1
     if phone > 4 or form >= 2:
         return 0.0  # a phone list or a form, not one person's signature
@@ -326,3 +336,47 @@ def _evidence(
     )
     score += {"delimiter": 0.4, "closing": 0.2}.get(opener, 0.0)
     return max(score, 0.0)
+
+
+def _sign(line: str, author: Address | None, known: frozenset[str]) -> tuple[str, bool]:
+    """The stripped ``line`` as evidence: "form", "contact", "other", "name",
+    "prose" or ""/"skip" (nothing), and whether it has a phone."""
+    if len(line) > sl.MAX_LINE:  # not cached, so the caches stay small
+        kind, phoned = _sign_of(line)
+        return (_authors_sign_of(line, author, known) if kind == "rest" else kind), phoned
+    kind, phoned = _line_sign(line)
+    return (_authors_sign(line, author, known) if kind == "rest" else kind), phoned
+
+
+def _sign_of(line: str) -> tuple[str, bool]:
+    """What the stripped ``line`` is as evidence, as far as the tests that do
+    not depend on the author tell, and whether it has a phone: "skip", "form",
+    "contact", "other" (a title or an address) or "rest" (a company by the
+    author's domain, a name, prose or nothing)."""
+    if "imcea" in line.lower():
+        return "skip", False  # an Exchange-encapsulated address: no person's data
+    if sl.is_form_line(line):
+        return "form", False
+    if sl.has_phone(line):
+        return "contact", True
+    if sl.EMAIL.search(line) or sl.URL.search(line):
+        return "contact", False
+    if sl.is_title(line) or sl.is_address(line):
+        return "other", False
+    return "rest", False
+
+
+def _authors_sign_of(line: str, author: Address | None, known: frozenset[str]) -> str:
+    """A "rest" line as evidence for this author: "other" (their company),
+    "name" (a person's), "prose" (a long line) or "" (nothing)."""
+    if sl.is_company(line, author):
+        return "other"
+    if sl.person_name(line, known) is not None:
+        return "name"
+    return "prose" if len(line.split()) > 6 else ""
+
+
+# Blocks are evidenced line by line, and the same lines are weighed again for
+# each candidate block and in each message a sender signs (sl.LINE_CACHE).
+_line_sign = lru_cache(maxsize=sl.LINE_CACHE)(_sign_of)
+_authors_sign = lru_cache(maxsize=sl.LINE_CACHE)(_authors_sign_of)

@@ -619,3 +619,17 @@ def test_a_team_after_a_title_stays_in_it_and_an_employer_is_split_off(
     text: str, sender: Address | None, expected: list[tuple[str, str]]
 ) -> None:
     assert title_and_company(text, sender) == expected
+
+
+def test_a_line_naming_the_authors_domain_counts_for_that_author_only() -> None:
+    # Lines are weighed once and remembered: the company-by-domain test must
+    # still answer per author, whichever author's mail comes first.
+    text = "See you on Monday.\n\nThanks,\nPat Kelly\nWatson Wyatt\n"
+    pat = Address.of("pat.kelly@watsonwyatt.com", "Pat Kelly")
+    other = Address.of("pat.kelly@example.org", "Pat Kelly")
+    assert only(text, other).block is None
+    found = only(text, pat)
+    assert found.block is not None
+    assert found.block.text == "Pat Kelly\nWatson Wyatt"
+    assert fields(found) == [("name", "Pat Kelly"), ("company", "Watson Wyatt")]
+    assert only(text, other).block is None
