@@ -24,10 +24,11 @@ from typing import Any
 
 import pytest
 
-from agent.sync import AccountReport, sync_once
+from agent.poller import Poller
+from agent.sync import AccountReport, sync_account, sync_once
 from config.loader import load_text
 from storage import open_database
-from tests.e2e.sample import EXAMPLES, snapshot
+from tests.e2e.sample import EXAMPLES, demo_settings, snapshot
 
 MBOX = EXAMPLES / "sample-archive" / "alice" / "mail.mbox"
 CONFIG = """\
@@ -202,3 +203,53 @@ def test_a_killed_child_is_a_transient_failure_and_nothing_is_lost_or_doubled(
     again, db = capture(config)
     assert (again.outcome, again.records) == ("ok", 116 - stored)
     assert snapshot(db.engine) == reference
+
+
+def test_accounts_synced_side_by_side_each_read_ahead(tmp_path: Path) -> None:
+    """The poller's worker threads fork their read-ahead children concurrently.
+
+    Alice and Bob share people and meetings, so which account stores a shared
+    interaction first (and so some decisions) depends on timing; what must
+    not is which copies, errors and cursors end up stored, and what
+    evidence was gathered: nothing lost, nothing doubled.
+    """
+    reference_db = open_database(f"sqlite:///{tmp_path / 'one.db'}")
+    one_by_one = demo_settings(f"sqlite:///{tmp_path / 'one.db'}")
+    sync_once(one_by_one.model_copy(update={"read_ahead": False}), reference_db)
+    config = demo_settings(f"sqlite:///{tmp_path / 'side.db'}")
+    config = config.model_copy(
+        update={
+            "workers": 2,
+            "accounts": tuple(a.model_copy(update={"batch_size": 5}) for a in config.accounts),
+        }
+    )
+    db = open_database(config.database_url)
+    stop = threading.Event()
+    reports: list[AccountReport] = []
+    children: set[int | None] = set()
+    lock = threading.Lock()
+
+    def seen(*_: object) -> None:
+        with lock:
+            children.update(p.pid for p in readers())
+
+    def sync(settings: Any, account: Any, db: Any, stop_: threading.Event) -> AccountReport:
+        report = sync_account(settings, account, db, stop=stop_, listener=seen)
+        with lock:
+            reports.append(report)
+            if len(reports) == len(settings.accounts):
+                stop.set()
+        return report
+
+    runner = threading.Thread(target=Poller(config, db, stop, sync=sync).run)
+    runner.start()
+    runner.join(timeout=120)
+    assert not runner.is_alive()
+    assert sorted((r.account, r.outcome) for r in reports) == [("alice", "ok"), ("bob", "ok")]
+    assert len(children) >= 2  # each account's streams had children of their own
+    got, expected = snapshot(db.engine), snapshot(reference_db.engine)
+    for table in ("sources", "errors", "cursors", "evidence"):
+        assert got[table] == expected[table], table
+    identities = {row[0] for row in expected["interactions"]}
+    assert {row[0] for row in got["interactions"]} == identities
+    assert len(identities) > 100
