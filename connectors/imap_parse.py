@@ -28,10 +28,17 @@ from connectors.base import InvalidInput, Limits
 # One token per match. Atoms may carry a "[section]" and a "<origin>"
 # (BODY[HEADER.FIELDS (FROM TO)]<0>): the bracketed part is one token even
 # though it holds spaces and parentheses. A literal's "{n}" ends its line.
-_TOKEN = rb"""\(|\)|"(?:[^"\\]|\\.)*"|[^\s()"\[{]+(?:\[[^\]]*\](?:<\d+>)?)?|\{\d+\+?\}$"""
-_TOKENS = re.compile(_TOKEN)
+# The quoted string is the unrolled form of "(?:[^"\\]|\\.)*": the same strings,
+# without one alternation per character.
+_TOKEN = rb"""\(|\)|"[^"\\]*(?:\\.[^"\\]*)*"|[^\s()"\[{]+(?:\[[^\]]*\](?:<\d+>)?)?|\{\d+\+?\}$"""
 # The same grammar over a whole line, so a stray byte is refused, not skipped.
 _LINE = re.compile(rb"(?:[ ]*(?:" + _TOKEN + rb"))*[ ]*")
+# Tokens, plus any other byte but a space as a token of its own: where no
+# token starts, the scan yields that one byte ('"', "{", "[" or whitespace
+# other than a space, none of them a token alone), so a line _LINE accepts
+# is read in one pass and _LINE runs only for a line with a stray byte.
+_TOKENS = re.compile(_TOKEN + rb"|[^ ]")
+_STRAY = frozenset(b"[\t\n\r\x0b\x0c")  # a stray byte that reaches the atom branch
 _UNESCAPE = re.compile(rb"\\(.)")
 # Dovecot nests MIME parts at most 100 deep; well past that a reply is hostile.
 MAX_NESTING = 256
@@ -82,12 +89,36 @@ def _responses(data: Sequence[Any]) -> Iterator[list[Any]]:
 
 
 def _tokens(line: bytes, stack: list[list[Any]], literal: bytes | None) -> None:
+    try:
+        _scan(line, stack, literal)
+    except InvalidInput:
+        # A line _LINE refuses is refused as such, whatever the scan met first.
+        _refuse_stray_bytes(line)
+        raise
+
+
+def _refuse_stray_bytes(line: bytes) -> None:
+    """Raises for a line _LINE refuses. _LINE backtracks, so it accepts a few
+    lines the scan reads with a byte left over ("<0>[1]" is an atom, but after
+    "BODY[1]" the scan takes "<0>" as the origin): that byte is skipped."""
     if _LINE.fullmatch(line) is None:
-        raise InvalidInput("imap-protocol", "unexpected bytes in a response line")
+        raise InvalidInput("imap-protocol", "unexpected bytes in a response line") from None
+
+
+def _scan(line: bytes, stack: list[list[Any]], literal: bytes | None) -> None:
     top = stack[-1]
+    # Branches in order of frequency in real BODYSTRUCTUREs (quoted, NIL, atoms, parentheses).
     for token in _TOKENS.findall(line):
         first = token[0]
-        if first == _OPEN:
+        if first == _QUOTE:
+            if len(token) == 1:
+                _refuse_stray_bytes(line)
+                continue
+            text = token[1:-1]
+            top.append(_UNESCAPE.sub(rb"\1", text) if b"\\" in text else text)
+        elif token == b"NIL":
+            top.append(None)
+        elif first == _OPEN:
             if len(stack) > MAX_NESTING:
                 raise InvalidInput("imap-protocol", "nesting too deep")
             child: list[Any] = []
@@ -99,16 +130,15 @@ def _tokens(line: bytes, stack: list[list[Any]], literal: bytes | None) -> None:
                 raise InvalidInput("imap-protocol", "unbalanced parentheses")
             stack.pop()
             top = stack[-1]
-        elif first == _QUOTE:
-            text = token[1:-1]
-            top.append(_UNESCAPE.sub(rb"\1", text) if b"\\" in text else text)
-        elif first == _BRACE:
+        elif first == _BRACE and len(token) > 1:
             if literal is None:
                 raise InvalidInput("imap-protocol", "literal without data")
             top.append(literal)
             literal = None
+        elif first == _BRACE or first in _STRAY:
+            _refuse_stray_bytes(line)
         else:
-            top.append(None if token == b"NIL" else token)
+            top.append(token)
     if literal is not None:
         raise InvalidInput("imap-protocol", "data without literal")
 

@@ -92,6 +92,27 @@ def test_hostile_responses_are_refused_not_guessed(data: list[object]) -> None:
     assert caught.value.reason == "imap-protocol"
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"1 (UID 1)) [oops",  # a close too many, then a stray byte
+        b"1 (UID 1 BODY[1] {5} [oops",  # a literal not at the end of its line
+        b"1 " + b"(" * 300 + b"\t",  # nesting too deep, then a tab
+    ],
+)
+def test_a_stray_byte_is_what_a_line_is_refused_for(line: bytes) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_fetch([line])
+    assert caught.value.detail == "unexpected bytes in a response line"
+
+
+def test_a_line_the_grammar_allows_keeps_its_reading_with_the_stray_byte_skipped() -> None:
+    # "BODY[1]<0>[2]" is "BODY[1]" then the atom "<0>[2]" by the grammar;
+    # the scan takes "<0>" as BODY[1]'s origin and skips the "[".
+    got = parse_fetch([b"1 (UID 1 X-A BODY[1]<0>[2] y)"])
+    assert got == {1: {b"UID": b"1", b"X-A": b"BODY[1]<0>", b"2]": b"y"}}
+
+
 def structure_of(text: bytes) -> object:
     return parse_fetch([b"1 (UID 1 BODYSTRUCTURE " + text + b")"])[1][b"BODYSTRUCTURE"]
 
