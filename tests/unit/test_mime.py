@@ -180,6 +180,22 @@ def test_dates_and_threads(raw: bytes, date: datetime | None, thread_key: str | 
     assert (m.date, m.thread_key) == (date, thread_key)
 
 
+@pytest.mark.parametrize(
+    ("value", "date"),
+    [
+        ("Tue, 03 Mar 2026 10:15:00 -0530", datetime(2026, 3, 3, 15, 45, tzinfo=UTC)),
+        ("Tue, 3 Mar 2026 10:15:00 +0575", datetime(2026, 3, 3, 4, tzinfo=UTC)),  # 75 minutes
+        ("Tue, 03 Mar 0026 10:15:00 +0000", datetime(2026, 3, 3, 10, 15, tzinfo=UTC)),
+        ("Tue, 03 Mar 2026 24:15:00 +0000", None),
+        ("Tue, 03 Mar 2026 10:15:00 +2400", None),
+        ("3 Mar 2026 10:15 GMT", datetime(2026, 3, 3, 10, 15, tzinfo=UTC)),
+    ],
+)
+def test_dates_read_as_email_utils_reads_them(value: str, date: datetime | None) -> None:
+    m = message_from_parts(SRC, (("date", value),), None, False, 0)
+    assert m.date == date
+
+
 def test_outlook_invitation_carries_its_meeting() -> None:
     m, errors = parse_message_and_errors(msg(OUTLOOK_INVITE, crlf=True), SRC, LIMITS, WINDOW)
     assert errors == []
