@@ -32,7 +32,11 @@ from connectors.base import InvalidInput, Limits
 # without one alternation per character.
 _TOKEN = rb"""\(|\)|"[^"\\]*(?:\\.[^"\\]*)*"|[^\s()"\[{]+(?:\[[^\]]*\](?:<\d+>)?)?|\{\d+\+?\}$"""
 # The same grammar over a whole line, so a stray byte is refused, not skipped.
-_LINE = re.compile(rb"(?:[ ]*(?:" + _TOKEN + rb"))*[ ]*")
+# Atomic: a token once matched is never re-split. With backtracking, a long
+# atom followed by a stray byte ("aaaa...[") was tried as every split into
+# shorter atoms, time doubling per byte: one such line from a server would
+# hang the account.
+_LINE = re.compile(rb"(?:[ ]*+(?>" + _TOKEN + rb"))*+[ ]*+")
 # Tokens, plus any other byte but a space as a token of its own: where no
 # token starts, the scan yields that one byte ('"', "{", "[" or whitespace
 # other than a space, none of them a token alone), so a line _LINE accepts
@@ -98,9 +102,7 @@ def _tokens(line: bytes, stack: list[list[Any]], literal: bytes | None) -> None:
 
 
 def _refuse_stray_bytes(line: bytes) -> None:
-    """Raises for a line _LINE refuses. _LINE backtracks, so it accepts a few
-    lines the scan reads with a byte left over ("<0>[1]" is an atom, but after
-    "BODY[1]" the scan takes "<0>" as the origin): that byte is skipped."""
+    """Raises for a line _LINE refuses: one where the scan met a stray byte."""
     if _LINE.fullmatch(line) is None:
         raise InvalidInput("imap-protocol", "unexpected bytes in a response line") from None
 

@@ -106,11 +106,19 @@ def test_a_stray_byte_is_what_a_line_is_refused_for(line: bytes) -> None:
     assert caught.value.detail == "unexpected bytes in a response line"
 
 
-def test_a_line_the_grammar_allows_keeps_its_reading_with_the_stray_byte_skipped() -> None:
-    # "BODY[1]<0>[2]" is "BODY[1]" then the atom "<0>[2]" by the grammar;
-    # the scan takes "<0>" as BODY[1]'s origin and skips the "[".
-    got = parse_fetch([b"1 (UID 1 X-A BODY[1]<0>[2] y)"])
-    assert got == {1: {b"UID": b"1", b"X-A": b"BODY[1]<0>", b"2]": b"y"}}
+def test_a_stray_byte_after_an_origin_is_refused() -> None:
+    # "BODY[1]<0>" is one atom; the "[" after it starts no token.
+    with pytest.raises(InvalidInput) as caught:
+        parse_fetch([b"1 (UID 1 X-A BODY[1]<0>[2] y)"])
+    assert caught.value.detail == "unexpected bytes in a response line"
+
+
+@pytest.mark.parametrize("stray", [b"[", b"\t", b"{"])
+def test_a_long_atom_then_a_stray_byte_is_refused_at_once(stray: bytes) -> None:
+    # A backtracking grammar tried every split of the atom: 2**n ways.
+    with pytest.raises(InvalidInput) as caught:
+        parse_fetch([b"1 (UID 1 X-A " + b"a" * 5000 + stray + b")"])
+    assert caught.value.detail == "unexpected bytes in a response line"
 
 
 def structure_of(text: bytes) -> object:
