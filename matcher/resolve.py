@@ -9,6 +9,7 @@ on where batch boundaries fell.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,7 @@ from matcher.plan import (
     Evidence,
     InteractionPlan,
     Observation,
+    ParticipantClass,
     ParticipantPlan,
     Plan,
     evidence_of,
@@ -67,10 +69,17 @@ def contact_fields(
     participant: FoundParticipant,
 ) -> tuple[tuple[Observation, ...], Company | None]:
     """Observations and work-domain company a link or create applies to the contact."""
-    company = None if participant.klass == "internal" else company_of(participant.address.domain)
-    names = name_observations(
-        participant.address, participant.klass, company.name if company else None
-    )
+    return _header_fields(participant.address, participant.klass)
+
+
+# A correspondent's header fields are the same in every message they are on:
+# remembered, they are worked out once per address, name and class.
+@functools.lru_cache(maxsize=4096)
+def _header_fields(
+    address: Address, klass: ParticipantClass
+) -> tuple[tuple[Observation, ...], Company | None]:
+    company = None if klass == "internal" else company_of(address.domain)
+    names = name_observations(address, klass, company.name if company else None)
     if company is None:
         return names, None
     return (*names, Observation("company", company.name, COMPANY_CONFIDENCE)), company
