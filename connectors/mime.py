@@ -29,10 +29,11 @@ import email.utils
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from connectors.base import InvalidInput, Limits, Window
 from connectors.charsets import decode_body, decode_words, header_text
+from connectors.dates import mail_date
 from connectors.records import (
     PIPELINE_HEADERS,
     IngestError,
@@ -133,45 +134,6 @@ def parse_header_block(data: bytes, limits: Limits) -> tuple[tuple[str, str], ..
     return tuple(fields)
 
 
-# The form RFC 5322 3.3 prescribes, which nearly every Date takes: read here
-# exactly as email.utils reads it, without its search for other layouts.
-_MONTHS = {"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6}
-_MONTHS |= {"Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
-_RFC5322_DATE = re.compile(
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{1,2}) "
-    rf"({'|'.join(_MONTHS)}) ([0-9]{{4}}) ([0-9]{{2}}):([0-9]{{2}}):([0-9]{{2}}) ([+-][0-9]{{4}})"
-)
-
-
-def _parsedate(value: str) -> datetime:
-    """``email.utils.parsedate_to_datetime``, raising what it raises."""
-    match = _RFC5322_DATE.fullmatch(value)
-    if match is None or match[3] < "0100":  # two-digit years have rules of their own
-        return email.utils.parsedate_to_datetime(value)
-    day, month, year, hour, minute, second, zone = match.groups()
-    when = (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
-    offset = int(zone)
-    if offset == 0 and zone[0] == "-":
-        return datetime(*when)  # "-0000": no zone known
-    minutes = abs(offset) // 100 * 60 + abs(offset) % 100  # "+0575" is 6:15 there too
-    return datetime(*when, tzinfo=timezone(timedelta(minutes=minutes if offset > 0 else -minutes)))
-
-
-def _date_of(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = _parsedate(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if parsed.tzinfo is None:  # "-0000" or no zone: RFC 5322 3.3 says UTC is the best guess
-        return parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return None
-
-
 def message_from_parts(
     source: SourceRef,
     headers: tuple[tuple[str, str], ...],
@@ -194,7 +156,7 @@ def message_from_parts(
     return Message(
         source=source,
         message_id=message_id,
-        date=_date_of(first("date")),
+        date=mail_date(first("date")),
         subject=decode_words(subject) if subject is not None else None,
         headers=headers,
         thread_key=thread_key,

@@ -1,0 +1,46 @@
+"""Date header fields (RFC 5322 3.3) as UTC datetimes, for every connector that reads mail."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+# The form RFC 5322 3.3 prescribes, which nearly every Date takes: read here
+# exactly as email.utils reads it, without its search for other layouts.
+_MONTHS = {"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6}
+_MONTHS |= {"Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
+_RFC5322_DATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{1,2}) "
+    rf"({'|'.join(_MONTHS)}) ([0-9]{{4}}) ([0-9]{{2}}):([0-9]{{2}}):([0-9]{{2}}) ([+-][0-9]{{4}})"
+)
+
+
+def _parsedate(value: str) -> datetime:
+    """``email.utils.parsedate_to_datetime``, raising what it raises."""
+    match = _RFC5322_DATE.fullmatch(value)
+    if match is None or match[3] < "0100":  # two-digit years have rules of their own
+        return email.utils.parsedate_to_datetime(value)
+    day, month, year, hour, minute, second, zone = match.groups()
+    when = (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+    offset = int(zone)
+    if offset == 0 and zone[0] == "-":
+        return datetime(*when)  # "-0000": no zone known
+    minutes = abs(offset) // 100 * 60 + abs(offset) % 100  # "+0575" is 6:15 there too
+    return datetime(*when, tzinfo=timezone(timedelta(minutes=minutes if offset > 0 else -minutes)))
+
+
+def mail_date(value: str | None) -> datetime | None:
+    """A Date header as a UTC datetime; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = _parsedate(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:  # "-0000" or no zone: RFC 5322 3.3 says UTC is the best guess
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
