@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -88,13 +89,22 @@ class ReadAhead:
                     return
         finally:
             child.terminate()
-            child.join()
+            child.join(timeout=_POLL * 5)
+            if child.is_alive():  # terminated before it could reset its handlers
+                child.kill()
+                child.join()
             handover.close()
 
     def _produce(self, stream: str, cursor: Cursor | None, handover: Any, parent: int) -> None:
         """The child: fetch, read, hand over, until the backlog ends or something fails."""
         from agent.sync import fetch_with_retry  # sync imports this module
 
+        # The agent's handlers came along with the fork: there SIGTERM and
+        # SIGINT ask for a stop after the batch in hand. The child must die
+        # on the agent's terminate(), and leave Ctrl-C (sent to the whole
+        # process group) to the agent, which stops it in turn.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         connector = None
         try:
             connector = build_connector(self.account, self.window, self.limits)
@@ -110,8 +120,11 @@ class ReadAhead:
         finally:
             if connector is not None:
                 close_quietly(connector)
+            if os.getppid() != parent:
+                # Nobody will read what is still buffered: exit without
+                # waiting to flush it into a pipe that no longer drains.
+                handover.cancel_join_thread()
             handover.close()
-            handover.join_thread()  # everything put is flushed before the child exits
 
 
 def _receive(handover: Any, child: Any) -> Ahead:

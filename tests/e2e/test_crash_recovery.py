@@ -115,3 +115,35 @@ def test_sigkill_mid_capture_then_restart_equals_uninterrupted_run(tmp_path: Pat
     got = snapshot(open_database(f"sqlite:///{victim_db}").engine)
     for table in expected:
         assert got[table] == expected[table], table
+
+
+def test_sigterm_mid_read_ahead_stops_the_agent_and_its_child(tmp_path: Path) -> None:
+    """The agent's SIGTERM handler asks for a stop; the forked read-ahead child
+    must not keep it (it would then ignore the agent's terminate and be
+    waited for forever): the agent stops after the batch in hand, and the
+    child is gone with it."""
+    config = write_config(tmp_path, "stopped", batch_size=2)
+    db = tmp_path / "stopped.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "--config", str(config), "sync"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    stop = time.monotonic() + 120
+    readers: set[int] = set()
+    while proc.poll() is None and time.monotonic() < stop and not readers:
+        if captured_so_far(db) >= 10:
+            readers = children(proc.pid)
+        time.sleep(0.01)
+    assert readers, "no read-ahead child to stop"
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    outcomes = [line.split(" - ")[0] for line in stdout.decode().splitlines()]
+    assert outcomes == ["alice: stopped", "bob: stopped"]
+    gone = time.monotonic() + 30
+    while any(running(pid) for pid in readers) and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert not [pid for pid in readers if running(pid)]
