@@ -184,6 +184,9 @@ class ImapAccount(RemoteAccount):
     # None means the standard port for ``tls``: 993 implicit, 143 otherwise (RFC 8314).
     port: Annotated[int, Strict(), Field(ge=1, le=65535)] = Field(None, validate_default=True)
     verify_tls: Flag = True
+    # A CA bundle (PEM) to trust instead of the system's: a server whose
+    # certificate a company CA signed; relative to the YAML file.
+    ca_file: Path | None = None
     username: Text = Field(None, validate_default=True)  # default: the first owner address
     oauth_token: Secret | None = None  # XOAUTH2 bearer token
     password: Secret | None = Field(None, validate_default=True)
@@ -208,6 +211,16 @@ class ImapAccount(RemoteAccount):
         return port
 
     _username = field_validator("username", mode="before")(_first_owner)
+
+    @field_validator("ca_file", mode="after")
+    @classmethod
+    def _readable_ca_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is None:
+            return None
+        path = anchored(path, info)
+        if not path.is_file():
+            raise invalid("ca_file", f"no CA bundle at {str(path)!r}")
+        return path
 
     @field_validator("password", mode="after")
     @classmethod

@@ -403,6 +403,7 @@ def from_settings(account: Any, window: Window, limits: Limits) -> ImapConnector
         tls=account.tls,
         allow_plaintext=account.allow_plaintext,
         verify_tls=account.verify_tls,
+        ca_file=str(account.ca_file) if account.ca_file is not None else None,
         username=account.username,
         password_provider=password,
         token_provider=token,

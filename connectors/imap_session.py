@@ -77,7 +77,8 @@ def open_session(
     except ssl.SSLCertVerificationError as exc:
         raise ConfigurationError(
             f"IMAP server {endpoint.host}:{endpoint.port} presented an untrusted certificate "
-            f"({exc.verify_message}); fix the certificate or set verify_tls: false"
+            f"({exc.verify_message}); fix the certificate, set ca_file to the CA that "
+            "signed it, or set verify_tls: false"
         ) from None
     except ssl.SSLError as exc:
         raise ConfigurationError(

@@ -7,11 +7,17 @@ CA; the plain one offers neither.
 from __future__ import annotations
 
 import logging
+import shutil
+from pathlib import Path
 
 import pytest
 
+from agent.sync import sync_once
+from config.errors import ConfigError
 from connectors.base import AuthError, ConfigurationError
 from connectors.imap import ImapConnector, TlsMode
+from storage import open_database
+from tests.admin_config import admin_settings
 from tests.servers.dovecot import DovecotServer, MailUser, new_user
 
 pytestmark = pytest.mark.server
@@ -141,3 +147,49 @@ def test_xoauth2_login_with_a_token_provider(dovecot: MailUser) -> None:
     assert identities(made) == ["msgid:tls@northwind.example"]
     log = dovecot.server.log.read_text()
     assert f"Login: user=<{dovecot.name}>, method=XOAUTH2" in log
+
+
+def test_the_account_setting_ca_file_trusts_a_company_ca(
+    tls_user: MailUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the YAML file to a verified connection; without it, the account's
+    error says what to set. The path is relative to the YAML file."""
+    server = tls_user.server
+    assert server.tls_files is not None
+    shutil.copy(server.tls_files.ca, tmp_path / "company-ca.pem")
+    fields = {
+        "kind": "imap",
+        "owner": "dana@acme.example",
+        "host": "127.0.0.1",
+        "port": server.tls_port,
+        "username": tls_user.name,
+        "password": tls_user.password,
+        "folders": "[INBOX]",
+        "backfill": "30d",
+    }
+    settings = admin_settings(
+        tmp_path,
+        monkeypatch,
+        "acme.example",
+        {"trusting": {**fields, "ca_file": "company-ca.pem"}, "system-cas": fields},
+    )
+    assert settings.accounts[0].ca_file == tmp_path / "company-ca.pem"
+    db = open_database(f"sqlite:///{tmp_path / 'ca.db'}")
+    trusting, system = sync_once(settings, db)
+    assert (trusting.outcome, trusting.records) == ("ok", 1)
+    assert system.outcome == "error"
+    assert "untrusted certificate" in system.message and "set ca_file" in system.message
+
+
+def test_a_missing_ca_file_is_a_config_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fields = {"kind": "imap", "owner": "dana@acme.example", "host": "127.0.0.1"}
+    with pytest.raises(ConfigError) as caught:
+        admin_settings(
+            tmp_path,
+            monkeypatch,
+            "acme.example",
+            {"a": {**fields, "password": "pw", "ca_file": "nowhere.pem"}},
+        )
+    assert f"no CA bundle at '{tmp_path / 'nowhere.pem'}'" in str(caught.value)
