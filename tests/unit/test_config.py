@@ -732,6 +732,7 @@ def test_imap_defaults() -> None:
         "tls": "implicit",
         "port": 993,
         "verify_tls": True,
+        "ca_file": None,
         "username": "ann@example.com",
         "oauth_token": None,
         "password": "${P}",  # dumps hold the reference, which validates back to the Secret
