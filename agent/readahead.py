@@ -37,6 +37,7 @@ from typing import Any
 import matcher
 from agent.connections import build_connector, close_quietly
 from agent.redact import redact
+from agent.retry import fetch_with_retry
 from connectors.base import Limits, TransientError, Window
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy
@@ -97,8 +98,6 @@ class ReadAhead:
 
     def _produce(self, stream: str, cursor: Cursor | None, handover: Any, parent: int) -> None:
         """The child: fetch, read, hand over, until the backlog ends or something fails."""
-        from agent.sync import fetch_with_retry  # sync imports this module
-
         # The agent's handlers came along with the fork: there SIGTERM and
         # SIGINT ask for a stop after the batch in hand. The child must die
         # on the agent's terminate(), and leave Ctrl-C (sent to the whole

@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-
 import matcher
 from agent.connections import Connections
 from agent.policy import account_policy
 from agent.readahead import ReadAhead
 from agent.redact import redact
+from agent.retry import fetch_with_retry
 from connectors.base import (
     AuthError,
     ConfigurationError,
@@ -65,46 +64,6 @@ class AccountReport:
     resynced: bool = False
     message: str = ""
     streams: list[str] = field(default_factory=list)
-
-
-# Connectors retry their own requests (with Retry-After) before a TransientError
-# reaches the agent, so the agent adds one late retry, not a second retry loop
-# multiplying the first. A server that asks for more than MAX_WAIT seconds is
-# left alone: the account is marked failed and the next poll tries again.
-FETCH_ATTEMPTS = 2
-MAX_WAIT = 60.0
-
-
-def _wait_for(state: RetryCallState) -> float:
-    """Back off, but never sooner than the server's Retry-After."""
-    exc = state.outcome.exception() if state.outcome else None
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        return min(max(float(retry_after), 0.0), MAX_WAIT)
-    return min(MAX_WAIT, 2.0 * state.attempt_number)
-
-
-def fetch_with_retry(
-    connector: Connector,
-    stream: str,
-    cursor: Cursor | None,
-    limit: int,
-    attempts: int = FETCH_ATTEMPTS,
-) -> Batch:
-    retrying = Retrying(
-        stop=stop_after_attempt(attempts),
-        wait=_wait_for,
-        retry=retry_if_exception_type(TransientError),
-        reraise=True,
-        before_sleep=lambda s: log.warning(
-            "transient failure on %s, retry %d: %s",
-            stream,
-            s.attempt_number,
-            redact(str(s.outcome.exception() if s.outcome else "")),
-        ),
-    )
-    batch: Batch = retrying(connector.fetch, stream, cursor, limit)
-    return batch
 
 
 @dataclass
