@@ -17,8 +17,8 @@ arrive in order over a bounded queue (at most ``DEPTH`` ahead, so memory
 stays bounded); a failure in the child (a refused login, an expired
 cursor, a fetch that outlived its retries) arrives in its place and is
 raised here, where the plain loop would have raised it. A child that dies
-silently is a ``TransientError``; a parent
-that dies is noticed by the child at its next hand-over.
+silently is a ``TransientError``; a parent that dies is noticed by the
+child at its next hand-over.
 """
 
 from __future__ import annotations
