@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.handlers
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -50,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-c", "--config", type=Path, help="the YAML configuration file")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        help="also log to this file, rotated at 10 MB keeping 5 (services without a journal)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sub.add_parser("run", help="poll every account on its interval until stopped")
@@ -101,16 +108,55 @@ def build_parser() -> argparse.ArgumentParser:
     cfgsub = cfg.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = cfgsub.add_parser("check", help="report every problem in a config file (exit 2 if any)")
     p.add_argument("file", type=Path)
+    _add_service(sub)
     return parser
 
 
-def setup_logging(verbose: int) -> None:
+def _add_service(sub: Any) -> None:
+    service = sub.add_parser(
+        "service",
+        help="install `autocapture run` as a background service (systemd, launchd, Task Scheduler)",
+        description=(
+            "Install, remove or inspect the background service that runs `autocapture run` "
+            "with this configuration. Linux: a systemd user unit (a system unit with "
+            "--system, run as its own `autocapture` user, hardened). macOS: a LaunchAgent. "
+            "Windows: a Task Scheduler logon task. All restart the agent after a failure."
+        ),
+    )
+    ssub = service.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in (
+        ("install", "write the service definition, enable and start it"),
+        ("uninstall", "stop and disable the service, remove its definition"),
+        ("status", "whether the service is installed, enabled and running"),
+    ):
+        p = ssub.add_parser(action, help=text)
+        p.add_argument("--system", action="store_true", help="a system-wide systemd unit")
+        p.add_argument(
+            "--platform",
+            choices=("systemd", "launchd", "windows"),
+            help="the service manager (default: this machine's)",
+        )
+        if action == "install":
+            p.add_argument(
+                "--print",
+                action="store_true",
+                help="print the service definition instead of installing it",
+            )
+
+
+def setup_logging(verbose: int, log_file: Path | None = None) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(log_file, maxBytes=10 << 20, backupCount=5)
+        )
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level)
 
 
@@ -123,7 +169,7 @@ def config_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, args.log_file)
     try:
         return commands.dispatch(args, config_path(args))
     except KeyboardInterrupt:
