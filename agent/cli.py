@@ -18,7 +18,7 @@ from typing import Any
 
 import platformdirs
 
-from agent import commands
+from agent import commands, logs
 from agent.redact import RedactingFilter
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-file",
         type=Path,
         help="also log to this file, rotated at 10 MB keeping 5 (services without a journal)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per log line, for log collectors",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -144,7 +150,7 @@ def _add_service(sub: Any) -> None:
             )
 
 
-def setup_logging(verbose: int, log_file: Path | None = None) -> None:
+def setup_logging(verbose: int, log_file: Path | None = None, log_format: str = "text") -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
@@ -153,7 +159,7 @@ def setup_logging(verbose: int, log_file: Path | None = None) -> None:
             logging.handlers.RotatingFileHandler(log_file, maxBytes=10 << 20, backupCount=5)
         )
     for handler in handlers:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logs.formatter(log_format))
         handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = handlers
@@ -169,7 +175,7 @@ def config_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.verbose, args.log_file)
+    setup_logging(args.verbose, args.log_file, args.log_format)
     try:
         return commands.dispatch(args, config_path(args))
     except KeyboardInterrupt:
