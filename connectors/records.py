@@ -1,5 +1,11 @@
 """The contract between layers: what a connector hands to the matcher.
 
+This module is the project's leaf: the record and value types every layer
+shares (records, ``Limits``, the policy words ``When`` and ``Privacy``). It
+imports nothing of the project, so ``config`` can use these types without
+pulling in a connector or the matcher (docs/ARCHITECTURE.md, "Layers";
+checked by import-linter).
+
 Records are frozen and carry no behaviour beyond normalization, so a
 connector can build them from any wire format and the matcher can be tested
 on literals. Everything here is pure: no I/O, no clock.
@@ -52,6 +58,28 @@ PIPELINE_HEADERS: tuple[str, ...] = (
 )
 
 MeetingStatus = Literal["confirmed", "tentative", "cancelled"]
+
+# When a participant of a class may become a new contact, and how much of an
+# interaction is stored: words of the contact-creation policy that the YAML
+# settings and the matcher both speak.
+When = Literal["never", "on_sent", "on_exchange", "always"]
+Privacy = Literal["metadata", "subject", "full"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Guards on every parser (invariant 2). Defaults suit real mail with margin."""
+
+    max_header_bytes: int = 256 * 1024
+    max_mime_depth: int = 20
+    max_mime_parts: int = 500
+    max_text_bytes: int = 64 * 1024  # first text part, as read from the source
+    max_message_bytes: int = 64 * 1024 * 1024  # archive files: larger is an error
+    max_ical_bytes: int = 4 * 1024 * 1024
+    max_vevents: int = 2000  # per calendar object
+    max_attendees: int = 1000
+    max_occurrences: int = 500  # recurrence expansion cap per event
+
 
 T = TypeVar("T")
 

@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from connectors.records import IngestError, SourceRef
+from connectors.records import IngestError, Privacy, SourceRef, When
 
 Role = Literal["from", "sender", "reply-to", "to", "cc", "bcc", "organizer", "attendee", "quoted"]
 ParticipantClass = Literal["person", "role", "automated", "internal", "room"]
 Direction = Literal["inbound", "outbound", "internal", "unknown"]
 Decision = Literal["link", "create", "skip"]
-When = Literal["never", "on_sent", "on_exchange", "always"]
-Privacy = Literal["metadata", "subject", "full"]
 InteractionKind = Literal["email", "meeting"]
 
 
