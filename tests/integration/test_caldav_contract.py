@@ -39,6 +39,9 @@ class RadicaleHarness:
         )
         return "ical-too-large"
 
+    def remove_item(self, n: int) -> None:
+        self.user.delete("contract", f"item{n}.ics")
+
     def expire_cursor(self, cursor: Cursor) -> Cursor:
         if cursor.get("mode") == "etag":
             pytest.skip("ETag mode has no token that can expire")

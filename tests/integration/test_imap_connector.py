@@ -84,6 +84,12 @@ class ImapHarness:
         self.user.append(self.stream, [mail(900, extra=f"References: {refs}\r\n")])
         return "header-too-large"
 
+    def remove_item(self, n: int) -> None:
+        # The cursor is a UID high-water mark and a copy is named by the
+        # message's identity, not its UID: an expunged UID (VANISHED, RFC 7162)
+        # cannot be mapped back to the copy it was without a UID map per folder.
+        pytest.skip("the IMAP connector does not report expunged messages")
+
     def expire_cursor(self, cursor: Cursor) -> Cursor:
         self.user.recreate(self.stream, self.items)
         return cursor
