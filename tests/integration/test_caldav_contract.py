@@ -6,8 +6,8 @@ import pytest
 
 from connectors.base import Connector, Limits
 from connectors.records import Cursor
+from tests.caldav_client import connect
 from tests.contract import ConnectorContract
-from tests.integration.test_caldav import connect
 from tests.servers.radicale import CalendarUser, DavProxy, ics_event
 
 pytestmark = pytest.mark.server
