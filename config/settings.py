@@ -100,8 +100,8 @@ class BlocklistSettings(FrozenSettings):
     domains: Domains = ()
 
 
-# Names key cursors and leases in the database and appear in logs and file
-# names, so they stay short, ASCII and shell-safe.
+# Names key an account's cursors and status in the database and appear in
+# logs and file names, so they stay short, ASCII and shell-safe.
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 

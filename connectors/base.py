@@ -9,7 +9,7 @@ Error hierarchy (the agent decides what to do by type, never by message)::
     └── ConfigurationError the account's settings cannot work (no TLS offered, ...)
 
     InvalidInput           one item is unparseable; the parser's caller turns it
-                           into an ``IngestError`` and goes on (invariant 2)
+                           into an ``IngestError`` and goes on (docs/ARCHITECTURE.md, invariant 2)
 
 Messages of these exceptions must never contain secrets or message bodies.
 """

@@ -28,7 +28,7 @@ from operator import attrgetter
 from typing import Any, Literal, TypeVar
 
 # A cursor is an opaque JSON value only its connector understands; the agent
-# stores it in the same transaction as the data it produced (DESIGN.md, inv. 1).
+# stores it in the same transaction as the data it produced (docs/ARCHITECTURE.md, invariant 1).
 Cursor = Mapping[str, Any]
 
 # Header fields the pipeline reads. Connectors that can ask for a subset
@@ -68,7 +68,11 @@ Privacy = Literal["metadata", "subject", "full"]
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Guards on every parser (invariant 2). Defaults suit real mail with margin."""
+    """Guards on every parser; defaults suit real mail with margin.
+
+    Bad input never stops an account (docs/ARCHITECTURE.md, invariant 2): past a limit, an
+    item becomes an ``IngestError``.
+    """
 
     max_header_bytes: int = 256 * 1024
     max_mime_depth: int = 20
@@ -230,7 +234,7 @@ class Meeting:
 
     @property
     def identity(self) -> str:
-        """Global identity: iCalendar UID + RECURRENCE-ID (DESIGN.md, invariant 1)."""
+        """Global identity: iCalendar UID + RECURRENCE-ID (docs/ARCHITECTURE.md, invariant 1)."""
         return f"ical:{self.uid}|{recurrence_key(self.recurrence_id)}"
 
 
@@ -286,7 +290,10 @@ Record = Message | Meeting
 
 @dataclass(frozen=True, slots=True)
 class IngestError:
-    """An item that could not be captured; recorded, never raised (invariant 2)."""
+    """An item that could not be captured: recorded, never raised.
+
+    See docs/ARCHITECTURE.md, invariant 2.
+    """
 
     source: SourceRef
     reason: str  # short, stable, machine-readable: "header-too-large", "bad-ical", ...

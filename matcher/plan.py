@@ -2,7 +2,7 @@
 
 ``matcher`` turns a connector ``Batch`` into a ``Plan``; ``storage.apply``
 writes a Plan and the batch's next cursor in one transaction. Every decision
-carries the rule that made it (DESIGN.md, invariant 7).
+carries the rule that made it (docs/ARCHITECTURE.md, invariant 7).
 
 Apply is idempotent: "create" means "ensure a contact owns this email" and
 an interaction is an upsert on its global identity, so replaying a batch

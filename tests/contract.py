@@ -1,4 +1,4 @@
-"""The one contract every connector passes (DESIGN.md, "Connector protocol").
+"""The one contract every connector passes (docs/ARCHITECTURE.md, "The Connector protocol").
 
 A connector's test module subclasses ``ConnectorContract`` and supplies one
 fixture, ``harness``, returning an object with these hooks (see
