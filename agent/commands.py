@@ -44,7 +44,11 @@ def load_settings(path: Path) -> Any:
 
 
 def register_account_secrets(settings: Any) -> None:
-    """Resolve nothing early, but remember every secret we can see, for redaction."""
+    """Resolve every account's secrets now, so redaction knows them before anything logs.
+
+    A secret that cannot be resolved is skipped: the account that needs it
+    fails later with its own message, and the other accounts go on.
+    """
     for account in settings.accounts:
         for name in ("password", "oauth_token", "token", "client_secret", "refresh_token"):
             secret = getattr(account, name, None)

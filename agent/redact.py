@@ -1,4 +1,4 @@
-"""Keeps secrets out of logs and stored error messages (DESIGN.md, invariant 5).
+"""Keeps secrets out of logs and stored error messages (docs/ARCHITECTURE.md, invariant 5).
 
 Connectors already avoid putting credentials in their messages; this is the
 second line: every secret the agent resolves is registered here, and every

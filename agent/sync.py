@@ -14,7 +14,7 @@ Per stream the pass is a small state machine::
 Outcomes for the account as a whole:
 - ``CursorExpired``: every cursor of the account is reset and the account is
   resynced once over its backfill window; upserts on natural keys make the
-  replay harmless (DESIGN.md, invariants 1 and 3).
+  replay harmless (docs/ARCHITECTURE.md, invariants 1 and 3).
 - ``AuthError``: the account is marked ``needs_reauth``; other accounts go on.
 - ``TransientError`` that outlives its retries, ``ConfigurationError`` or any
   unexpected exception: the account is marked ``error`` with a redacted

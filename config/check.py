@@ -19,7 +19,7 @@ from config.values import Secret
 
 __all__ = ["EXIT_INVALID", "Review", "check", "review", "run_check", "settings_warnings"]
 
-EXIT_INVALID = 2  # the acceptance criterion: an invalid config exits 2
+EXIT_INVALID = 2  # not 1 (a failed run): scripts and service managers tell the two apart
 
 
 @dataclass(frozen=True, slots=True)

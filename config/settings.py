@@ -47,8 +47,7 @@ from config.values import (
     one_or_many,
     shown,
 )
-from connectors.base import Limits
-from matcher.plan import Privacy, When
+from connectors.records import Limits, Privacy, When
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -80,7 +79,7 @@ class FrozenSettings(BaseModel):
 
 
 class CreationSettings(FrozenSettings):
-    """When a participant of each class may become a new contact (matcher.plan.When)."""
+    """When a participant of each class may become a new contact (connectors.records.When)."""
 
     person: When = "on_exchange"
     role: When = "never"
@@ -101,8 +100,8 @@ class BlocklistSettings(FrozenSettings):
     domains: Domains = ()
 
 
-# Names key cursors and leases in the database and appear in logs and file
-# names, so they stay short, ASCII and shell-safe.
+# Names key an account's cursors and status in the database and appear in
+# logs and file names, so they stay short, ASCII and shell-safe.
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 

@@ -1,7 +1,7 @@
 """Raw RFC 5322 / MIME bytes -> ``Message``, without building an email tree.
 
 The pipeline needs a handful of header fields and the first text part
-(DESIGN.md, invariant 6), so this module never builds an
+(docs/ARCHITECTURE.md, invariant 6), so this module never builds an
 ``email.message.Message`` for the whole message: it splits the header block
 with bytes operations, walks multipart boundaries itself and skips attachment
 bodies with ``bytes.find`` instead of splitting them into lines. Only the
@@ -301,7 +301,7 @@ def parse_message_and_errors(
 ) -> tuple[Message, list[IngestError]]:
     """``parse_message`` plus the errors of invitations inside it.
 
-    A broken text/calendar part never costs the message (invariant 2); the
+    A broken text/calendar part never costs the message (docs/ARCHITECTURE.md, invariant 2); the
     errors let a connector record it.
     """
     if len(raw) > limits.max_message_bytes:

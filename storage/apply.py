@@ -1,4 +1,4 @@
-"""``apply``: one Plan and its cursor, written in one transaction (DESIGN.md, invariant 1).
+"""``apply``: one Plan and its cursor in one transaction (docs/ARCHITECTURE.md, invariant 1).
 
 Every write is an upsert on a natural key, so replaying a batch after a
 crash, or capturing the same message from a second account, changes

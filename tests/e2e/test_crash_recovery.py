@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
-from tests.e2e.sample import ROOT, demo_config_text, snapshot
+from tests.e2e.sample import ROOT, captured_so_far, demo_config_text, snapshot
 
 
 def write_config(folder: Path, name: str, batch_size: int) -> Path:
@@ -31,16 +30,6 @@ def write_config(folder: Path, name: str, batch_size: int) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(text)
     return path
-
-
-def captured_so_far(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM interaction_sources").fetchone()[0])
-    except sqlite3.OperationalError:  # the schema is not migrated yet
-        return 0
 
 
 def start_sync(config: Path) -> subprocess.Popen[bytes]:

@@ -17,9 +17,7 @@ from matcher.plan import Plan
 from storage import AccountStatus, Database, open_database
 from storage.engine import MIGRATIONS, WRITE, create_engine
 from storage.schema import Base
-from tests.integration.test_storage import T0, db, first_batch, mail, person, ticking_clock
-
-__all__ = ["db"]  # the fixture, shared
+from tests.plans import T0, first_batch, mail, person, ticking_clock
 
 
 def test_migration_builds_exactly_the_models(db_url: str) -> None:

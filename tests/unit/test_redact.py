@@ -1,4 +1,4 @@
-"""Secrets never reach a log line or a stored error message (DESIGN.md, invariant 5)."""
+"""Secrets never reach a log line or a stored error message (docs/ARCHITECTURE.md, invariant 5)."""
 
 from __future__ import annotations
 
