@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.servers.postgres",
     "tests.servers.dovecot",
     "tests.servers.radicale",
+    "tests.servers.google_api",
 ]
