@@ -87,7 +87,7 @@ class Mailbox:
     messages: dict[str, StoredMessage] = field(default_factory=dict)
     history: list[Change] = field(default_factory=list)
     history_id: int = 4000
-    oldest_history: int = 0  # startHistoryId below this is 404
+    oldest_history: int = 0  # a startHistoryId below this is 404
     user_labels: dict[str, str] = field(default_factory=dict)  # id -> name
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _threads: dict[str, str] = field(default_factory=dict)  # Message-ID -> thread id
@@ -148,8 +148,8 @@ class Mailbox:
         return label_id
 
     def expire_history(self) -> None:
-        """Forget all history so far: any startHistoryId before now becomes 404."""
-        self.oldest_history = self.history_id
+        """Forget all history so far: every history id issued until now becomes 404."""
+        self.oldest_history = self.history_id + 1
         self.history.clear()
 
     # ------------------------------------------------------------ API handlers
