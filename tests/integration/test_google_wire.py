@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from google.oauth2 import credentials as user_credentials
 
-from connectors.base import AuthError, ConnectorError, CursorExpired, TransientError
+from bench.mailgen import generate_mail
+from connectors.base import AuthError, ConnectorError, CursorExpired, Limits, TransientError
+from connectors.gmail_parse import parse_gmail_message
 from connectors.google_wire import (
     build_service,
     current_history_id,
@@ -17,8 +19,11 @@ from connectors.google_wire import (
     list_events,
     list_messages,
 )
+from connectors.mime import parse_message_and_errors
 from tests.google_clients import DANA, user_creds
 from tests.servers.google_api import GoogleApiFake
+
+LIMITS = Limits()
 
 
 def mail(n: int, day: int = 2) -> bytes:
@@ -146,3 +151,27 @@ def test_a_refused_batch_is_one_connector_error(google_api: GoogleApiFake) -> No
         get_messages(gmail, ["18c2a00000001f3b"])
     assert type(caught.value) is ConnectorError
     assert str(caught.value) == "Google answered 404 (notFound)"
+
+
+def test_fetched_resources_parse_as_the_raw_messages_do(google_api: GoogleApiFake) -> None:
+    """MESSAGE_FIELDS keeps all the parser reads: over HTTP, batch and partial response."""
+    box = google_api.user(DANA).mailbox
+    raw_of = {box.add(item.raw): item.raw for item in generate_mail(25, seed=11)}
+    gmail, _ = services(google_api)
+    fetched = get_messages(gmail, list_messages(gmail).ids)
+    meetings = 0
+    assert sorted(fetched.found) == sorted(raw_of)
+    for msg_id, resource in fetched.found.items():
+        message, errors = parse_gmail_message(resource, "dana", "mail", LIMITS)
+        expected, _ = parse_message_and_errors(raw_of[msg_id], message.source, LIMITS)
+        assert errors == []
+        assert (message.message_id, message.subject, message.date, message.text) == (
+            expected.message_id,
+            expected.subject,
+            expected.date,
+            expected.text,
+        )
+        assert [m.identity for m in message.meetings] == [m.identity for m in expected.meetings]
+        assert message.size == len(raw_of[msg_id])
+        meetings += len(message.meetings)
+    assert meetings == 3  # seed 11 has three invitations among 25

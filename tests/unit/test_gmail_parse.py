@@ -288,7 +288,8 @@ def test_gmail_source_is_the_imap_x_gm_msgid_form() -> None:
 def test_the_gmail_view_of_a_message_reads_as_its_raw_bytes_do() -> None:
     """Through the fake's rendering of generated mail, the API path and the raw path agree."""
     box = Mailbox("dana.whitfield@acme-corp.example")
-    for item in generate_mail(40, seed=5):
+    invitations = 0
+    for item in generate_mail(40, seed=11):  # 3 invitations, 12 with HTML alternatives
         msg_id = box.add(item.raw)
         resource = box.get_message({"format": ["full"]}, msg_id)
         via_api, api_errors = parse(resource)
@@ -306,6 +307,8 @@ def test_the_gmail_view_of_a_message_reads_as_its_raw_bytes_do() -> None:
         assert [m.identity for m in via_api.meetings] == [m.identity for m in via_raw.meetings]
         assert [n for n, _ in via_api.headers] == [n for n, _ in via_raw.headers]
         assert (api_errors, raw_errors) == ([], [])
+        invitations += len(via_api.meetings)
+    assert invitations == 3
 
 
 _JSON = st.recursive(
