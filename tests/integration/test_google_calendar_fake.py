@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -122,3 +123,25 @@ def test_order_by_start_time_needs_single_events_and_ranges_must_not_be_empty(
     with pytest.raises(HttpError) as caught:
         events.list(calendarId="someone-else@acme.example").execute()
     assert status_of(caught) == (404, "notFound")
+
+
+def test_calendar_errors_have_the_calendar_shape(google_api: GoogleApiFake) -> None:
+    google_api.user(DANA)
+    events = calendar(google_api, user_creds(google_api)).events()
+    google_api.faults.add("429", path="/events$", retry_after=30)
+    with pytest.raises(HttpError) as caught:
+        events.list(calendarId="primary").execute()
+    assert json.loads(caught.value.content) == {
+        "error": {
+            "code": 429,
+            "message": "Too many concurrent requests for user.",
+            "errors": [
+                {
+                    "message": "Too many concurrent requests for user.",
+                    "domain": "usageLimits",
+                    "reason": "rateLimitExceeded",
+                }
+            ],
+        }
+    }  # no "status": the Calendar front end does not add one, Gmail's does
+    assert caught.value.resp["retry-after"] == "30"

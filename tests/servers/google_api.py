@@ -82,7 +82,7 @@ class Fault:
     in_batch: bool | None  # None: wherever the request comes
     retry_after: int
 
-    def answer(self) -> Answer | object:
+    def answer(self, path: str) -> Answer | object:
         if self.kind == "drop":
             return DROP
         error = {
@@ -96,7 +96,8 @@ class Fault:
             "403": ApiError(403, "Rate Limit Exceeded", "rateLimitExceeded", "usageLimits"),
             "500": ApiError(500, "Backend Error", "backendError"),
         }[self.kind]
-        return Answer.of_json(error.code, error.body("gmail"), error.headers)
+        api = "calendar" if path.startswith(("/calendar/", "/batch/calendar/")) else "gmail"
+        return Answer.of_json(error.code, error.body(api), error.headers)
 
 
 @dataclass
@@ -182,7 +183,7 @@ class GoogleApiFake:
             self.log.append(LoggedRequest(method, path, query, dict(headers), in_batch))
             fault = self.faults.take(path, in_batch)
         if fault is not None:
-            return fault.answer()
+            return fault.answer(path)
         if method == "POST" and path == "/token" and not in_batch:
             with self.lock:
                 status, value = self.auth.token(body)

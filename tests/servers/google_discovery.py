@@ -131,8 +131,9 @@ def _check_value(name: str, value: str, spec: Mapping[str, Any]) -> None:
     elif kind == "boolean":
         bad = value not in ("true", "false")
     if not bad and "enum" in spec:
-        # Enum values arrive in the document's spelling; Gmail also takes lower case.
-        bad = value not in spec["enum"] and value.upper() not in spec["enum"]
+        # The document spells Gmail's enums in lower case; the API also takes
+        # the upper-case names of its protocol buffers (format=FULL).
+        bad = value not in spec["enum"] and value.lower() not in spec["enum"]
     if bad:
         raise ApiError(
             400, f"Invalid value '{value}' for {name}", "invalidParameter", location=name
