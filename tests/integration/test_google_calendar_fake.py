@@ -145,3 +145,11 @@ def test_calendar_errors_have_the_calendar_shape(google_api: GoogleApiFake) -> N
         }
     }  # no "status": the Calendar front end does not add one, Gmail's does
     assert caught.value.resp["retry-after"] == "30"
+
+
+def test_parameters_the_fake_lacks_are_refused_not_ignored(google_api: GoogleApiFake) -> None:
+    google_api.user(DANA)
+    events = calendar(google_api, user_creds(google_api)).events()
+    with pytest.raises(HttpError) as caught:
+        events.list(calendarId="primary", q="pilot").execute()
+    assert status_of(caught) == (400, "fake")

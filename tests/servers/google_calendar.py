@@ -18,6 +18,8 @@ fills what the server owns (``id``, ``iCalUID``, ``etag``, ``updated``,
 - ``timeMin``/``timeMax`` filter by end > timeMin and start < timeMax, RFC
   3339 with a mandatory offset; ``orderBy=startTime`` needs
   ``singleEvents=true``, as the API says.
+- Parameters the fake does not implement (``q``, ``iCalUID``, ``updatedMin``,
+  ``timeZone``, ...) are refused with 400 rather than ignored.
 """
 
 from __future__ import annotations
@@ -149,6 +151,8 @@ class Calendars:
         single = first(query, "singleEvents") == "true"
         if token is not None:
             since = self._check_sync(query, token, calendar)
+        _refuse_unimplemented(query)
+        if token is not None:
             stored = [s for s in calendar.events.values() if s.seq > since]
             items = self._view(calendar, stored, single, deleted=True)
         else:
@@ -220,6 +224,22 @@ class Calendars:
         for event in out:
             unique.setdefault(event["id"], event)
         return list(unique.values())
+
+
+# events.list parameters the fake honours; the API's global ones change nothing here.
+_IMPLEMENTED = frozenset(
+    {"syncToken", "pageToken", "maxResults", "singleEvents", "orderBy", "showDeleted"}
+    | {"timeMin", "timeMax", "alwaysIncludeEmail", "alt", "fields", "prettyPrint"}
+    | {"quotaUser", "key", "oauth_token", "userIp"}
+)
+
+
+def _refuse_unimplemented(query: Mapping[str, list[str]]) -> None:
+    """A parameter the real API honours but the fake does not is refused, never ignored:
+    a test must not pass on a filter that did nothing."""
+    for name in query:
+        if name not in _IMPLEMENTED:
+            raise ApiError(400, f"the fake does not implement events.list {name}", "fake")
 
 
 def _tombstone(event: Mapping[str, Any]) -> dict[str, Any]:
