@@ -222,4 +222,7 @@ def _size(resource: Mapping[str, Any]) -> int:
 def _internal_date(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value.isdigit() or len(value) > 15:
         return None
-    return datetime.fromtimestamp(int(value) / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):  # past year 9999
+        return None

@@ -339,3 +339,10 @@ def test_hostile_payloads_give_a_message_or_invalid_input(
     else:
         assert message.source.provider_id == "gm:6338"
         assert all(e.reason for e in errors)
+
+
+@pytest.mark.parametrize("internal", ["999999999999999", "-5", "", "1e12", None, 17])
+def test_an_internal_date_out_of_range_leaves_the_message_undated(internal: Any) -> None:
+    resource = {"id": "4d", "internalDate": internal, "payload": {"headers": []}}
+    message, _ = parse(resource)
+    assert message.date is None
