@@ -321,17 +321,21 @@ _JSON = st.recursive(
 _PART_KEYS = st.sampled_from(["mimeType", "headers", "body", "parts", "filename", "data", "size"])
 
 
+_TOP_KEYS = st.sampled_from(["internalDate", "sizeEstimate", "labelIds", "threadId", "raw"])
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.dictionaries(
         _PART_KEYS, _JSON | st.sampled_from(["text/plain", "text/calendar"]), max_size=5
     ),
     st.lists(st.fixed_dictionaries({"name": st.text(max_size=12), "value": st.text(max_size=40)})),
+    st.dictionaries(_TOP_KEYS, _JSON | st.from_regex(r"[0-9]{1,16}", fullmatch=True), max_size=3),
 )
 def test_hostile_payloads_give_a_message_or_invalid_input(
-    part: dict[str, Any], headers: Any
+    part: dict[str, Any], headers: Any, top: dict[str, Any]
 ) -> None:
-    resource = {"id": "18c2", "payload": {**part, "headers": headers}}
+    resource = {**top, "id": "18c2", "payload": {**part, "headers": headers}}
     try:
         message, errors = parse(resource)
     except InvalidInput as exc:
