@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.servers.dovecot",
     "tests.servers.radicale",
     "tests.servers.fake_http",
+    "tests.servers.google_api",
 ]
