@@ -34,6 +34,11 @@ from datetime import UTC, datetime
 from connectors.base import InvalidInput, Limits, Window
 from connectors.charsets import decode_body, decode_words, header_text
 from connectors.dates import mail_date
+
+# Imported with this module, not on first use: the agent forks its read-ahead
+# process while a connector thread may be parsing, and a child forked during
+# that thread's first import of a module waits for its import lock forever.
+from connectors.ical import parse_calendar
 from connectors.records import (
     PIPELINE_HEADERS,
     IngestError,
@@ -374,9 +379,6 @@ def carried_meetings(
     The same invitation often comes twice (inline and as invite.ics); the
     first copy of each occurrence wins.
     """
-    # Imported here: ical imports icalendar, which mail without invitations never needs.
-    from connectors.ical import parse_calendar
-
     source = calendar_source(message_source)
     meetings: dict[str, Meeting] = {}
     errors: list[IngestError] = []
