@@ -8,7 +8,6 @@ before anything touches the database.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from agent import commands
-from agent.redact import RedactingFilter
+from agent import commands, logs
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
 
@@ -49,7 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-c", "--config", type=Path, help="the YAML configuration file")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log output (-v INFO, -vv DEBUG); overrides log_level in the config",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sub.add_parser("run", help="poll every account on its interval until stopped")
@@ -104,16 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-
-
 def config_path(args: argparse.Namespace) -> Path:
     if args.config:
         return Path(args.config)
@@ -123,7 +117,7 @@ def config_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    logs.setup(args.verbose)
     try:
         return commands.dispatch(args, config_path(args))
     except KeyboardInterrupt:

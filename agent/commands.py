@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -12,10 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent import heap, render
+from agent import heap, logs, render
 from agent.redact import redact, register_secret
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+log = logging.getLogger("autocapture.cli")
 
 
 class CommandError(Exception):
@@ -37,10 +40,31 @@ def load_settings(path: Path) -> Any:
             EXIT_CONFIG,
         )
     try:
-        return load(path)
+        settings = load(path)
     except ConfigError as exc:
         # One "file:line path: message" per line, as editors and CI annotators read them.
         raise CommandError(str(exc), EXIT_CONFIG, prefix=False) from None
+    logs.follow_config(settings.log_level)
+    log.debug("configuration %s: %s", path, describe(settings))
+    return settings
+
+
+def describe(settings: Any, detailed: bool = False) -> str:
+    """The enabled accounts and the database, for a log line: no secret can be in it."""
+    from sqlalchemy.engine import make_url
+
+    from config.values import format_duration
+
+    enabled = [a for a in settings.accounts if a.enabled]
+    database = redact(make_url(settings.database_url).render_as_string(hide_password=True))
+    text = f"{len(enabled)} account{'' if len(enabled) == 1 else 's'}, database {database}"
+    if len(enabled) < len(settings.accounts):
+        text += f" ({len(settings.accounts) - len(enabled)} disabled)"
+    if detailed and enabled:
+        text += ": " + ", ".join(
+            f"{a.name} ({a.kind}, every {format_duration(a.poll_interval)})" for a in enabled
+        )
+    return text
 
 
 def register_account_secrets(settings: Any) -> None:

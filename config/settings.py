@@ -299,7 +299,8 @@ def _database_url(value: object, info: ValidationInfo) -> str:
         raise invalid(
             "database_url", 'expected a URL like "postgresql+psycopg://host/db" or "sqlite:///path"'
         )
-    if url.password is not None:
+    # libpq also takes the password as a query parameter (?password=).
+    if url.password is not None or any(k.lower() == "password" for k in url.query):
         # Do not quote the URL: it holds the password.
         raise invalid(
             "database_url",

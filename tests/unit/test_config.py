@@ -680,8 +680,15 @@ def test_imap_takes_exactly_one_credential() -> None:
     ]
 
 
-def test_database_password_is_never_inline_nor_echoed() -> None:
-    found = problems_of("database_url: postgresql+psycopg://app:Pa55word@db.example.com/crm\n")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://app:Pa55word@db.example.com/crm",
+        "postgresql+psycopg://app@db.example.com/crm?sslmode=require&password=Pa55word",
+    ],
+)
+def test_database_password_is_never_inline_nor_echoed(url: str) -> None:
+    found = problems_of(f"database_url: {url}\n")
     assert found == [
         (
             1,

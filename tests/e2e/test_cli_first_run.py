@@ -1,0 +1,79 @@
+"""What a new user sees on a first run: logging, the run banner, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.sample import ROOT, demo_config_text
+from tests.e2e.test_cli import autocapture
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    return tmp_path / "demo.db"
+
+
+def demo_config(tmp_path: Path, db: Path, extra: str = "") -> Path:
+    path = tmp_path / "demo.yaml"
+    path.write_text(demo_config_text(f"sqlite:///{db}") + extra)
+    return path
+
+
+def run_agent(args: list[str], done: Callable[[list[str]], bool]) -> list[str]:
+    """Start `autocapture run`, read its log lines until ``done``, then stop it with SIGTERM."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", *args, "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stderr is not None
+    stderr = proc.stderr
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True)
+    reader.start()
+    seen: list[str] = []
+    deadline = time.monotonic() + 60  # a hang guard, not a timing assertion
+    try:
+        while not done(seen) and time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1).rstrip("\n"))
+            except queue.Empty:
+                continue
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        reader.join(timeout=60)
+    while not lines.empty():
+        seen.append(lines.get().rstrip("\n"))
+    return seen
+
+
+def test_log_level_from_the_config_and_the_flag_wins(tmp_path: Path, demo_db: Path) -> None:
+    debug = demo_config(tmp_path, demo_db, "log_level: DEBUG\n")
+    result = autocapture("--config", str(debug), "sync")
+    assert result.returncode == 0, result.stderr
+    described = f"configuration {debug}: 2 accounts, database sqlite:///{demo_db}"
+    assert f" DEBUG autocapture.cli: {described}" in result.stderr
+
+    quiet = demo_config(tmp_path, demo_db, "log_level: error\n")
+    result = autocapture("--config", str(quiet), "sync")
+    assert result.returncode == 0, result.stderr
+    assert " DEBUG " not in result.stderr
+    assert " INFO " not in result.stderr
+    # -vv asks for DEBUG whatever the file says.
+    result = autocapture("-vv", "--config", str(quiet), "sync")
+    assert f" DEBUG autocapture.cli: {described}" in result.stderr
