@@ -116,6 +116,7 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
     register_account_secrets(settings)
     db = open_db(settings)
     heap.settle()
+    logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
     with stop_on_signals() as stop:
         Poller(settings, db, stop).run()
     return EXIT_OK

@@ -62,6 +62,25 @@ def run_agent(args: list[str], done: Callable[[list[str]], bool]) -> list[str]:
     return seen
 
 
+def _passes(lines: list[str]) -> list[str]:
+    return [line for line in lines if " INFO autocapture.run: " in line and " records, " in line]
+
+
+def test_run_says_what_it_polls_then_logs_each_pass(tmp_path: Path, demo_db: Path) -> None:
+    config = demo_config(tmp_path, demo_db)
+    lines = run_agent(["--config", str(config)], lambda seen: len(_passes(seen)) >= 2)
+    banners = [line for line in lines if "polling 2 accounts" in line]
+    assert len(banners) == 1, lines
+    assert banners[0].split(" INFO autocapture.run: ", 1)[1] == (
+        f"polling 2 accounts, database sqlite:///{demo_db}: "
+        "alice (archive, every 5m), bob (archive, every 5m)"
+    )
+    assert sorted(line.split(": ", 1)[1].split(",", 1)[0] for line in _passes(lines)) == [
+        "alice: ok",
+        "bob: ok",
+    ]
+
+
 def test_log_level_from_the_config_and_the_flag_wins(tmp_path: Path, demo_db: Path) -> None:
     debug = demo_config(tmp_path, demo_db, "log_level: DEBUG\n")
     result = autocapture("--config", str(debug), "sync")
