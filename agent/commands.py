@@ -194,9 +194,32 @@ def _ago(now: datetime, when: datetime | None) -> str | None:
     return f"{seconds}s ago"
 
 
+# Longer than any email address (RFC 5321 allows 254 characters) or name;
+# SQLite refuses LIKE patterns past 50,000 bytes with a traceback.
+MAX_SEARCH_CHARS = 256
+
+
+def search_text(text: str) -> str:
+    """The argument of ``contacts search``, or a usage error before any database is opened."""
+    try:
+        # Undecodable bytes in argv arrive as lone surrogates (PEP 383).
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CommandError(
+            "contacts search: the search text is not valid UTF-8", EXIT_CONFIG
+        ) from None
+    if len(text) > MAX_SEARCH_CHARS:
+        raise CommandError(
+            f"contacts search: the search text is longer than {MAX_SEARCH_CHARS} characters",
+            EXIT_CONFIG,
+        )
+    return text
+
+
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
     from agent.contact_view import print_contact
 
+    text = search_text(args.text) if args.action == "search" else ""
     db = open_db(load_settings(path))
     if args.action == "show":
         contact = db.get_contact(args.id)
@@ -208,7 +231,7 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
             print_contact(contact)
         return EXIT_OK
     rows = (
-        db.search_contacts(args.text)
+        db.search_contacts(text)
         if args.action == "search"
         else db.list_contacts(limit=args.limit, offset=args.offset)
     )

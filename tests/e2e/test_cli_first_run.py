@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -96,3 +97,33 @@ def test_log_level_from_the_config_and_the_flag_wins(tmp_path: Path, demo_db: Pa
     # -vv asks for DEBUG whatever the file says.
     result = autocapture("-vv", "--config", str(quiet), "sync")
     assert f" DEBUG autocapture.cli: {described}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("a" * 100_000, "the search text is longer than 256 characters"),
+        (os.fsdecode(b"acme\xff\xfe"), "the search text is not valid UTF-8"),
+    ],
+    ids=["huge", "undecodable"],
+)
+def test_contacts_search_refuses_unusable_text_in_one_line(
+    tmp_path: Path, demo_db: Path, text: str, complaint: str
+) -> None:
+    config = demo_config(tmp_path, demo_db)
+    result = autocapture("--config", str(config), "contacts", "search", text)
+    assert result.returncode == 2
+    assert result.stderr == f"autocapture: contacts search: {complaint}\n"
+    assert result.stdout == ""
+    assert not demo_db.exists()  # a usage error touches nothing
+
+
+def test_contacts_search_finds_by_the_longest_allowed_text(tmp_path: Path, demo_db: Path) -> None:
+    config = demo_config(tmp_path, demo_db)
+    assert autocapture("--config", str(config), "sync").returncode == 0
+    found = autocapture("--config", str(config), "contacts", "search", "x" * 256, "--json")
+    assert (found.returncode, found.stdout, found.stderr) == (0, "", "")
+    found = autocapture("--config", str(config), "contacts", "search", "Renée", "--json")
+    assert [json.loads(line)["emails"] for line in found.stdout.splitlines()] == [
+        ["renee.dubois@globex.example"]
+    ]
