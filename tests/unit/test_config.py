@@ -420,6 +420,18 @@ def test_durations(text: object, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
+def archive_with(line: str) -> str:
+    """One archive account with ``line`` as its sixth line."""
+    return f"""\
+        accounts:
+          - name: a
+            kind: archive
+            owner: a@example.com
+            paths: a.mbox
+            {line}
+        """
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
@@ -430,26 +442,34 @@ def test_durations(text: object, expected: timedelta) -> None:
         ("1.5h", '"1.5h"'),
         (True, "True"),
         (2.5, "2.5"),
-        ("99999999w", '"99999999w"'),
         ("x" * 100, '"' + "x" * 38 + "…"),
         ("²", '"²"'),
         ("٣m", '"٣m"'),
     ],
 )
 def test_bad_durations_say_what_was_expected(value: object, shown: str) -> None:
-    found = problems_of(
-        f"""\
-        accounts:
-          - name: a
-            kind: archive
-            owner: a@example.com
-            paths: a.mbox
-            poll_interval: {yaml.safe_dump(value).removesuffix(chr(10)).removesuffix("...").strip()}
-        """
-    )
+    text = yaml.safe_dump(value).removesuffix(chr(10)).removesuffix("...").strip()
+    found = problems_of(archive_with(f"poll_interval: {text}"))
     assert found == [
         (6, "accounts[0].poll_interval", f'expected a duration like "5m", got {shown}')
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999999d", "36501d", "5215w", "876001h", "3153600001", "3153600001s", "99999999999999999w"],
+)
+def test_durations_past_a_century_are_out_of_range(value: str) -> None:
+    got = value if value.isdigit() else f'"{value}"'  # digits alone are a YAML integer
+    assert problems_of(archive_with(f"backfill: {value}")) == [
+        (6, "accounts[0].backfill", f"expected a duration of at most 36500d (100 years), got {got}")
+    ]
+
+
+def test_a_century_is_the_longest_duration() -> None:
+    assert parse_duration("36500d") == timedelta(days=36500)
+    assert parse_duration("5214w2d") == timedelta(days=36500)
+    assert parse_duration(36500 * 86400) == timedelta(days=36500)
 
 
 def test_poll_interval_and_timeout_must_be_positive() -> None:
