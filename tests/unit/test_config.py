@@ -297,6 +297,29 @@ def test_yaml_syntax_error_is_one_problem_with_its_line() -> None:
     ) == [(4, "", "YAML syntax: did not find expected ',' or ']'")]
 
 
+TABS = "tabs are not allowed for indentation; indent with spaces"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # libyaml: "found character that cannot start any token"
+        ("workers: 2\naccounts:\n\t- name: a\n\t  kind: archive\n", 3),
+        # libyaml: "found a tab character that violates indentation"
+        ("workers: 2\ncreation:\n  person: never\n\trole: never\n", 4),
+        ("creation:\n  person: never\n \t role: never\n", 3),
+    ],
+)
+def test_tab_indentation_is_named(text: str, line: int) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, "autocapture.yaml")
+    assert [str(p) for p in caught.value.problems] == [f"autocapture.yaml:{line}: {TABS}"]
+
+
+def test_a_tab_after_a_key_is_not_indentation() -> None:
+    assert load_text("workers:\t3\n").workers == 3
+
+
 def test_unsafe_yaml_tags_are_refused() -> None:
     found = problems_of("workers: !!python/object/apply:os.system ['true']\n")
     assert len(found) == 1
