@@ -60,7 +60,7 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
 
     Disabled accounts are skipped: they read no secrets and no files.
     """
-    found: list[Problem] = []
+    found = _idle(settings, filename, document)
     for index, account in enumerate(settings.accounts):
         if not account.enabled:
             continue
@@ -85,3 +85,13 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
             for key, risk in risks
         ]
     return found
+
+
+def _idle(settings: Settings, filename: str, document: Document) -> list[Problem]:
+    """A warning when no account would run: an empty file loads, but captures nothing."""
+    if any(account.enabled for account in settings.accounts):
+        return []
+    reason = "every account is disabled" if settings.accounts else "no accounts"
+    line = document.key_lines.get(("accounts",), 0)
+    path = "accounts" if line else ""
+    return [Problem(filename, line, path, f"{reason}: nothing would be captured", "warning")]

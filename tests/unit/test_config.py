@@ -625,6 +625,27 @@ def test_check_warns_of_unset_variables_except_for_disabled_accounts(
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ": warning: no accounts: nothing would be captured"),
+        ("# every key commented out\n", ": warning: no accounts: nothing would be captured"),
+        ("workers: 2\naccounts:\n", ":2 accounts: warning: no accounts: nothing would be captured"),
+        (
+            "accounts:\n  - {name: a, kind: caldav, url: 'https://c.example/', enabled: false}\n",
+            ":1 accounts: warning: every account is disabled: nothing would be captured",
+        ),
+    ],
+    ids=["empty", "comments", "null-accounts", "all-disabled"],
+)
+def test_check_warns_when_nothing_would_be_captured(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, text)
+    accounts = "1 account" if "enabled" in text else "0 accounts"
+    assert checked(path) == (0, [f"{path}{expected}", f"{path}: OK, {accounts}"])
+
+
 def test_check_counts_a_single_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "workers: many\n")
     assert checked(path) == (
