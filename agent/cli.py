@@ -21,7 +21,7 @@ CONFIG_ENV = "AUTOCAPTURE_CONFIG"
 
 EPILOG = """\
 configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
-Check a file with `autocapture config check FILE`; see config/example.yaml.
+Check it with `autocapture config check [FILE]`; see config/example.yaml.
 
 examples:
   autocapture sync                      capture every account once, then exit
@@ -104,7 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="configuration tools")
     cfgsub = cfg.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = cfgsub.add_parser("check", help="report every problem in a config file (exit 2 if any)")
-    p.add_argument("file", type=Path)
+    p.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="default: what every command reads (--config, else $AUTOCAPTURE_CONFIG, else "
+        f"{default_config_path()})",
+    )
     return parser
 
 

@@ -86,11 +86,11 @@ def open_db(settings: Any) -> Any:
     return storage.open_database(settings.database_url)
 
 
-def cmd_config_check(args: argparse.Namespace, _: Path) -> int:
-    """Problems and warnings (world-readable secret files, unset variables) on stderr."""
+def cmd_config_check(args: argparse.Namespace, path: Path) -> int:
+    """Problems and warnings on stderr; without FILE, the config every other command reads."""
     from config.check import run_check
 
-    return run_check(args.file, sys.stderr)
+    return run_check(args.file or path, sys.stderr)
 
 
 @contextmanager
@@ -127,14 +127,19 @@ def cmd_sync(args: argparse.Namespace, path: Path) -> int:
     from agent.sync import sync_once
 
     settings = load_settings(path)
+    enabled = [a.name for a in settings.accounts if a.enabled]
+    if args.account is not None and args.account not in enabled:
+        raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG)
+    if not enabled:  # an empty file loads; say so rather than create an empty database
+        print(
+            f"autocapture: warning: no enabled accounts in {path}; nothing to sync", file=sys.stderr
+        )
+        return EXIT_OK
     register_account_secrets(settings)
     db = open_db(settings)
     heap.settle()
     with stop_on_signals() as stop, batch_progress() as listener:
-        try:
-            reports = sync_once(settings, db, args.account, stop=stop, listener=listener)
-        except KeyError:
-            raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG) from None
+        reports = sync_once(settings, db, args.account, stop=stop, listener=listener)
     for r in reports:
         line = (
             f"{r.account}: {r.outcome} - {r.records} records, {r.new_interactions} new "

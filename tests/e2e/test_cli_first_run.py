@@ -127,3 +127,46 @@ def test_contacts_search_finds_by_the_longest_allowed_text(tmp_path: Path, demo_
     assert [json.loads(line)["emails"] for line in found.stdout.splitlines()] == [
         ["renee.dubois@globex.example"]
     ]
+
+
+def test_sync_with_no_enabled_account_warns_and_creates_no_database(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    config = tmp_path / "autocapture.yaml"
+    config.write_text(f"database_url: sqlite:///{db}\n")
+    result = autocapture("--config", str(config), "sync")
+    assert (result.returncode, result.stdout) == (0, "")
+    assert (
+        result.stderr == f"autocapture: warning: no enabled accounts in {config}; nothing to sync\n"
+    )
+    assert not db.exists()
+    result = autocapture("--config", str(config), "sync", "--account", "alice")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "autocapture: no enabled account named 'alice'\n",
+    )
+    assert not db.exists()
+
+
+def test_config_check_without_a_file_checks_the_config_every_command_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_env = tmp_path / "from-env.yaml"
+    from_env.write_text("workers: many\n")
+    from_flag = tmp_path / "from-flag.yaml"
+    from_flag.write_text("workers: 0\n")
+    monkeypatch.setenv("AUTOCAPTURE_CONFIG", str(from_env))
+    result = autocapture("config", "check")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f'{from_env}:1 workers: expected a valid integer, got "many"',
+        f"1 problem in {from_env}",
+    ]
+    result = autocapture("--config", str(from_flag), "config", "check")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"1 problem in {from_flag}"
+    monkeypatch.setenv("AUTOCAPTURE_CONFIG", str(tmp_path / "absent.yaml"))
+    result = autocapture("config", "check")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        f"{tmp_path / 'absent.yaml'}: cannot read the file: No such file or directory"
+    )
