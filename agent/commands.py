@@ -70,10 +70,7 @@ def describe(settings: Any, detailed: bool = False) -> str:
 def register_account_secrets(settings: Any) -> None:
     """Resolve nothing early, but remember every secret we can see, for redaction."""
     for account in settings.accounts:
-        for name in ("password", "oauth_token", "token", "client_secret", "refresh_token"):
-            secret = getattr(account, name, None)
-            if secret is None:
-                continue
+        for _, secret in account.secrets():
             try:
                 register_secret(secret.resolve())
             except Exception:  # an unavailable secret fails later, with its own message

@@ -206,10 +206,21 @@ class Secret:
             fd = os.open(self.name, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as exc:
             raise SecretUnavailable(self.reference, exc.strerror or type(exc).__name__) from None
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise SecretUnavailable(self.reference, "not a regular file")
-            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+        try:
+            # Checked on the descriptor before wrapping it: os.fdopen raises
+            # IsADirectoryError for a directory, which is not a secret's error.
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                kind = (
+                    "it is a directory, not a file" if stat.S_ISDIR(mode) else "not a regular file"
+                )
+                raise SecretUnavailable(self.reference, kind)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SecretUnavailable(self.reference, exc.strerror or type(exc).__name__) from None
+        finally:
+            os.close(fd)
         if len(data) > MAX_SECRET_FILE_BYTES:
             raise SecretUnavailable(self.reference, "the file is larger than 64 KiB")
         # Editors and `echo > file` add a final newline that is not part of the token.
@@ -218,19 +229,17 @@ class Secret:
             raise SecretUnavailable(self.reference, "the file is empty")
         return value
 
-    def risks(self) -> list[str]:
-        """Why this reference may fail or leak, checked now (for `config check`)."""
+    def exposure(self) -> str | None:
+        """Why a readable secret file may leak (for `config check`), or None."""
         if self.source == "env":
-            return [] if os.environ.get(self.name) else [f"{self.reference} is not set here"]
+            return None
         try:
             mode = os.stat(self.name).st_mode
-        except OSError as exc:
-            return [f"{self.reference} cannot be read: {exc.strerror}"]
-        if not stat.S_ISREG(mode):
-            return [f"{self.reference} is not a regular file"]
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            return [f"{self.reference} is readable by other users; chmod 600 it"]
-        return []
+        except OSError:
+            return None
+        if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return f"{self.reference} is readable by other users; chmod 600 it"
+        return None
 
     @classmethod
     def parse(cls, value: object) -> Secret:

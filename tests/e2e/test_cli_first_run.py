@@ -6,11 +6,12 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,79 @@ def test_config_check_without_a_file_checks_the_config_every_command_uses(
     assert result.stderr.splitlines()[0] == (
         f"{tmp_path / 'absent.yaml'}: cannot read the file: No such file or directory"
     )
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound but not listening: any connection to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+UNREADABLE = ["unset-variable", "missing-file", "directory", "mode-000", "empty-file"]
+
+
+def unreadable_secret(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str]:
+    """(the reference as written in YAML, why the agent cannot read it)."""
+    if kind == "unset-variable":
+        monkeypatch.delenv("AC_TEST_UNSET_PASSWORD", raising=False)
+        return "${AC_TEST_UNSET_PASSWORD}", "the environment variable is not set"
+    path = tmp_path / "imap-password"
+    if kind == "directory":
+        path.mkdir()
+        return f"file:{path}", "it is a directory, not a file"
+    if kind == "mode-000":
+        if os.geteuid() == 0:
+            pytest.skip("root reads a file whatever its mode")
+        path.write_text("s3cr3t\n")
+        path.chmod(0)
+        return f"file:{path}", "Permission denied"
+    if kind == "empty-file":
+        path.write_text("\n")
+        path.chmod(0o600)
+        return f"file:{path}", "the file is empty"
+    return f"file:{path}", "No such file or directory"
+
+
+@pytest.mark.parametrize("kind", UNREADABLE)
+def test_an_unreadable_secret_is_one_line_and_never_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int, kind: str
+) -> None:
+    reference, reason = unreadable_secret(kind, tmp_path, monkeypatch)
+    db = tmp_path / "agent.db"
+    config = tmp_path / "autocapture.yaml"
+    config.write_text(
+        f"""\
+database_url: sqlite:///{db}
+accounts:
+  - name: ann-imap
+    kind: imap
+    owner: ann@northwind-labs.example
+    host: 127.0.0.1
+    port: {closed_port}
+    password: {reference}
+"""
+    )
+    message = f"password {reference} is unavailable: {reason}"
+
+    result = autocapture("--config", str(config), "sync")
+
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"ann-imap: error - 0 records, 0 new interactions, 0 new contacts, 0 errors ({message})"
+    ]
+    [logged] = result.stderr.splitlines()
+    assert logged.endswith(f" ERROR autocapture.sync: ann-imap: {message}")
+    status = autocapture("--config", str(config), "status", "--json")
+    [row] = [json.loads(line) for line in status.stdout.splitlines()]
+    assert (row["name"], row["state"], row["message"]) == ("ann-imap", "error", message)
+
+    check = autocapture("config", "check", str(config))
+    assert check.returncode == 2
+    assert check.stderr.splitlines() == [
+        f"{config}:8 accounts[0].password: {reference} is unavailable: {reason}",
+        f"1 problem in {config}",
+    ]

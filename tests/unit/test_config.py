@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -596,7 +597,7 @@ def test_file_secret_resolves_and_warns_when_others_can_read_it(tmp_path: Path) 
     assert checked(path) == (0, [f"{path}: OK, 1 account"])
 
 
-def test_check_warns_of_unset_variables_except_for_disabled_accounts(
+def test_check_refuses_unset_variables_except_for_disabled_accounts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AC_TEST_TOKEN_ON", raising=False)
@@ -617,10 +618,11 @@ def test_check_warns_of_unset_variables_except_for_disabled_accounts(
         """,
     )
     assert checked(path) == (
-        0,
+        2,
         [
-            f"{path}:5 accounts[0].token: warning: ${{AC_TEST_TOKEN_ON}} is not set here",
-            f"{path}: OK, 2 accounts",
+            f"{path}:5 accounts[0].token: ${{AC_TEST_TOKEN_ON}} is unavailable: "
+            "the environment variable is not set",
+            f"1 problem in {path}",
         ],
     )
 
@@ -674,7 +676,47 @@ def test_a_fifo_secret_fails_at_once_instead_of_waiting_for_a_writer(tmp_path: P
     with pytest.raises(SecretUnavailable) as caught:
         secret.resolve()
     assert caught.value.reason == "not a regular file"
-    assert secret.risks() == [f"file:{fifo} is not a regular file"]
+    assert secret.exposure() is None
+
+
+def test_a_directory_secret_is_unavailable_not_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(SecretUnavailable) as caught:
+        Secret.parse(f"file:{tmp_path}").resolve()
+    assert (
+        str(caught.value) == f"secret file:{tmp_path} is unavailable: it is a directory, not a file"
+    )
+
+
+def test_check_secrets_names_the_key_that_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AC_TEST_CLIENT_SECRET", "cs-0123")
+    monkeypatch.delenv("AC_TEST_REFRESH", raising=False)
+    account = load_text(
+        textwrap.dedent(
+            """\
+        accounts:
+          - name: ann
+            kind: gmail
+            owner: ann@example.com
+            client_id: app.apps.googleusercontent.com
+            client_secret: ${AC_TEST_CLIENT_SECRET}
+            refresh_token: ${AC_TEST_REFRESH}
+        """
+        )
+    ).accounts[0]
+    assert [(key, str(secret)) for key, secret in account.secrets()] == [
+        ("client_secret", "${AC_TEST_CLIENT_SECRET}"),
+        ("refresh_token", "${AC_TEST_REFRESH}"),
+    ]
+    with pytest.raises(SecretUnavailable) as caught:
+        account.check_secrets()
+    assert str(caught.value) == (
+        "refresh_token ${AC_TEST_REFRESH} is unavailable: the environment variable is not set"
+    )
+    assert pickle.loads(pickle.dumps(caught.value)).args == caught.value.args
+    monkeypatch.setenv("AC_TEST_REFRESH", "1//0g-refresh")
+    account.check_secrets()
 
 
 def test_weak_transport_is_a_warning(tmp_path: Path) -> None:
@@ -692,9 +734,12 @@ def test_weak_transport_is_a_warning(tmp_path: Path) -> None:
             oauth_token: file:/nonexistent/token
         """,
     )
-    assert [str(w) for w in review(path).warnings] == [
-        f"{path}:9 accounts[0].oauth_token: warning: file:/nonexistent/token cannot be read: "
+    result = review(path)
+    assert [str(p) for p in result.problems] == [
+        f"{path}:9 accounts[0].oauth_token: file:/nonexistent/token is unavailable: "
         "No such file or directory",
+    ]
+    assert [str(w) for w in result.warnings] == [
         f"{path}:8 accounts[0].verify_tls: warning: server certificates are not checked",
         f"{path}:6 accounts[0].tls: warning: the password crosses the network in clear text",
     ]
