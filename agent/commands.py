@@ -263,7 +263,15 @@ def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
 def cmd_errors(args: argparse.Namespace, path: Path) -> int:
     db = open_db(load_settings(path))
     rows = db.list_errors(account=args.account)
-    return _listing(args, rows, ["account", "stream", "provider_id", "reason", "detail", "count"])
+    if args.json:
+        render.json_lines(rows)
+        return EXIT_OK
+    # What a person needs to find the item: the whole stream (a folder or a
+    # file path), and the locator, else the provider id (a file name, a UID).
+    table = [{**render.plain(r), "where": r.locator or r.provider_id} for r in rows]
+    cols = ["account", "stream", "where", "reason", "detail", "count"]
+    render.table(table, cols, whole=("stream", "where"))
+    return EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace, path: Path) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.sample import ROOT, demo_config_text
+from tests.e2e.sample import EXAMPLES, ROOT, demo_config_text
 from tests.e2e.test_cli import autocapture
 
 
@@ -247,3 +247,31 @@ accounts:
         f"{config}:8 accounts[0].password: {reference} is unavailable: {reason}",
         f"1 problem in {config}",
     ]
+
+
+def test_errors_say_where_in_the_mbox_each_item_is(tmp_path: Path, demo_db: Path) -> None:
+    config = demo_config(tmp_path, demo_db)
+    assert autocapture("--config", str(config), "sync").returncode == 0
+    mbox = EXAMPLES / "sample-archive/alice/mail.mbox"
+    data = mbox.read_bytes()
+    gzip_at = data.index(b"\nFrom 1784412000000000000@xxx ") + 1
+    loop_at = data.index(b"\nFrom 1784439540000000000@xxx ") + 1
+    loop = (
+        f"byte {loop_at}; Message-ID <loop-7731@acme-robotics.example>; "
+        "Date Sat, 11 Jul 2026 03:59:00 +0000"
+    )
+
+    listing = autocapture("--config", str(config), "errors", "--account", "alice", "--json")
+    rows = [json.loads(line) for line in listing.stdout.splitlines()]
+    in_mbox = {r["reason"]: (r["stream"], r["locator"]) for r in rows if r["stream"] == str(mbox)}
+    assert in_mbox == {
+        "not-a-message": (str(mbox), f"byte {gzip_at}"),
+        "header-too-large": (str(mbox), loop),
+    }
+
+    table = autocapture("--config", str(config), "errors", "--account", "alice")
+    header, *lines = table.stdout.splitlines()
+    assert header.split() == ["ACCOUNT", "STREAM", "WHERE", "REASON", "DETAIL", "COUNT"]
+    [too_large] = [line for line in lines if "header-too-large" in line]
+    assert too_large.split()[:2] == ["alice", str(mbox)]  # the stream is never cut short
+    assert f"  {loop}  " in too_large
