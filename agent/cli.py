@@ -8,7 +8,6 @@ before anything touches the database.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,14 +15,13 @@ from pathlib import Path
 
 import platformdirs
 
-from agent import commands
-from agent.redact import RedactingFilter
+from agent import commands, logs
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
 
 EPILOG = """\
 configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
-Check a file with `autocapture config check FILE`; see config/example.yaml.
+Check it with `autocapture config check [FILE]`; see config/example.yaml.
 
 examples:
   autocapture sync                      capture every account once, then exit
@@ -49,7 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-c", "--config", type=Path, help="the YAML configuration file")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log output (-v INFO, -vv DEBUG); overrides log_level in the config",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sub.add_parser("run", help="poll every account on its interval until stopped")
@@ -100,18 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="configuration tools")
     cfgsub = cfg.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = cfgsub.add_parser("check", help="report every problem in a config file (exit 2 if any)")
-    p.add_argument("file", type=Path)
+    p.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="default: what every command reads (--config, else $AUTOCAPTURE_CONFIG, else "
+        f"{default_config_path()})",
+    )
     return parser
-
-
-def setup_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
 
 
 def config_path(args: argparse.Namespace) -> Path:
@@ -123,7 +123,7 @@ def config_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    logs.setup(args.verbose)
     try:
         return commands.dispatch(args, config_path(args))
     except KeyboardInterrupt:

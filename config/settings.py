@@ -36,6 +36,7 @@ from pydantic_core import InitErrorDetails
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from config.errors import SecretUnavailable
 from config.values import (
     Domain,
     Duration,
@@ -126,6 +127,19 @@ class AccountBase(FrozenSettings):
     privacy: Privacy = "subject"
     enabled: Flag = True
     batch_size: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 500
+
+    def secrets(self) -> list[tuple[str, Secret]]:
+        """(key, reference) of every secret the account is configured with."""
+        found = ((name, getattr(self, name)) for name in type(self).model_fields)
+        return [(name, value) for name, value in found if isinstance(value, Secret)]
+
+    def check_secrets(self) -> None:
+        """Read every secret now; SecretUnavailable names the key of the first that fails."""
+        for key, secret in self.secrets():
+            try:
+                secret.resolve()
+            except SecretUnavailable as exc:
+                raise SecretUnavailable(exc.reference, exc.reason, key) from None
 
 
 # Mail kinds must know their owner, or every message's direction is a guess.
@@ -298,7 +312,8 @@ def _database_url(value: object, info: ValidationInfo) -> str:
         raise invalid(
             "database_url", 'expected a URL like "postgresql+psycopg://host/db" or "sqlite:///path"'
         )
-    if url.password is not None:
+    # libpq also takes the password as a query parameter (?password=).
+    if url.password is not None or any(k.lower() == "password" for k in url.query):
         # Do not quote the URL: it holds the password.
         raise invalid(
             "database_url",

@@ -298,6 +298,10 @@ class IngestError:
     source: SourceRef
     reason: str  # short, stable, machine-readable: "header-too-large", "bad-ical", ...
     detail: str = ""  # human text; never message bodies or secrets
+    # Where a person finds the item when the provider id is opaque (an mbox
+    # digest): "byte 91435; Message-ID <...>; Date ...". Never the subject,
+    # which an account's privacy setting may forbid storing.
+    locator: str = ""
 
 
 @dataclass(frozen=True, slots=True)

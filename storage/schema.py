@@ -208,6 +208,7 @@ class IngestErrorRow(Base):
     provider_id: Mapped[str] = mapped_column(sa.Text)
     reason: Mapped[str] = mapped_column(sa.Text)
     detail: Mapped[str] = mapped_column(sa.Text)
+    locator: Mapped[str] = mapped_column(sa.Text, server_default="")  # where a person finds it
     count: Mapped[int] = mapped_column(sa.Integer, default=1)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
