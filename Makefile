@@ -1,13 +1,13 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - capture the bundled sample archive into SQLite and show the result
-#   make test   - ruff, mypy and the whole test suite (real Dovecot, Radicale, PostgreSQL)
+#   make test   - ruff, mypy, import-linter and the whole test suite (real Dovecot, Radicale, PostgreSQL)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := $(BIN)/autocapture --config examples/demo.yaml
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck unit clean-demo
+.PHONY: demo test lint typecheck importlint unit clean-demo
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +34,9 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-test: lint typecheck
+# The import contracts live in pyproject.toml ([tool.importlinter]).
+importlint: $(BIN)/.installed
+	$(BIN)/lint-imports
+
+test: lint typecheck importlint
 	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)

@@ -8,8 +8,6 @@ before anything touches the database.
 from __future__ import annotations
 
 import argparse
-import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Sequence
@@ -19,13 +17,12 @@ from typing import Any
 import platformdirs
 
 from agent import commands, logs
-from agent.redact import RedactingFilter
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
 
 EPILOG = """\
 configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
-Check a file with `autocapture config check FILE`; see config/example.yaml.
+Check it with `autocapture config check [FILE]`; see config/example.yaml.
 
 examples:
   autocapture sync                      capture every account once, then exit
@@ -51,7 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-c", "--config", type=Path, help="the YAML configuration file")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log output (-v INFO, -vv DEBUG); overrides log_level in the config",
+    )
     parser.add_argument(
         "--log-file",
         type=Path,
@@ -113,7 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="configuration tools")
     cfgsub = cfg.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = cfgsub.add_parser("check", help="report every problem in a config file (exit 2 if any)")
-    p.add_argument("file", type=Path)
+    p.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="default: what every command reads (--config, else $AUTOCAPTURE_CONFIG, else "
+        f"{default_config_path()})",
+    )
     _add_service(sub)
     return parser
 
@@ -150,22 +159,6 @@ def _add_service(sub: Any) -> None:
             )
 
 
-def setup_logging(verbose: int, log_file: Path | None = None, log_format: str = "text") -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(log_file, maxBytes=10 << 20, backupCount=5)
-        )
-    for handler in handlers:
-        handler.setFormatter(logs.formatter(log_format))
-        handler.addFilter(RedactingFilter())
-    root = logging.getLogger()
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def config_path(args: argparse.Namespace) -> Path:
     if args.config:
         return Path(args.config)
@@ -175,7 +168,7 @@ def config_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.verbose, args.log_file, args.log_format)
+    logs.setup(args.verbose, args.log_file, args.log_format)
     try:
         return commands.dispatch(args, config_path(args))
     except KeyboardInterrupt:

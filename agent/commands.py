@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -12,10 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent import heap, render
+from agent import heap, logs, render
 from agent.redact import redact, register_secret
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+log = logging.getLogger("autocapture.cli")
 
 
 class CommandError(Exception):
@@ -37,19 +40,41 @@ def load_settings(path: Path) -> Any:
             EXIT_CONFIG,
         )
     try:
-        return load(path)
+        settings = load(path)
     except ConfigError as exc:
         # One "file:line path: message" per line, as editors and CI annotators read them.
         raise CommandError(str(exc), EXIT_CONFIG, prefix=False) from None
+    logs.follow_config(settings.log_level)
+    log.debug("configuration %s: %s", path, describe(settings))
+    return settings
+
+
+def describe(settings: Any, detailed: bool = False) -> str:
+    """The enabled accounts and the database, for a log line: no secret can be in it."""
+    from sqlalchemy.engine import make_url
+
+    from config.values import format_duration
+
+    enabled = [a for a in settings.accounts if a.enabled]
+    database = redact(make_url(settings.database_url).render_as_string(hide_password=True))
+    text = f"{len(enabled)} account{'' if len(enabled) == 1 else 's'}, database {database}"
+    if len(enabled) < len(settings.accounts):
+        text += f" ({len(settings.accounts) - len(enabled)} disabled)"
+    if detailed and enabled:
+        text += ": " + ", ".join(
+            f"{a.name} ({a.kind}, every {format_duration(a.poll_interval)})" for a in enabled
+        )
+    return text
 
 
 def register_account_secrets(settings: Any) -> None:
-    """Resolve nothing early, but remember every secret we can see, for redaction."""
+    """Resolve every account's secrets now, so redaction knows them before anything logs.
+
+    A secret that cannot be resolved is skipped: the account that needs it
+    fails later with its own message, and the other accounts go on.
+    """
     for account in settings.accounts:
-        for name in ("password", "oauth_token", "token", "client_secret", "refresh_token"):
-            secret = getattr(account, name, None)
-            if secret is None:
-                continue
+        for _, secret in account.secrets():
             try:
                 register_secret(secret.resolve())
             except Exception:  # an unavailable secret fails later, with its own message
@@ -62,11 +87,11 @@ def open_db(settings: Any) -> Any:
     return storage.open_database(settings.database_url)
 
 
-def cmd_config_check(args: argparse.Namespace, _: Path) -> int:
-    """Problems and warnings (world-readable secret files, unset variables) on stderr."""
+def cmd_config_check(args: argparse.Namespace, path: Path) -> int:
+    """Problems and warnings on stderr; without FILE, the config every other command reads."""
     from config.check import run_check
 
-    return run_check(args.file, sys.stderr)
+    return run_check(args.file or path, sys.stderr)
 
 
 @contextmanager
@@ -92,6 +117,7 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
     register_account_secrets(settings)
     db = open_db(settings)
     heap.settle()
+    logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
     with stop_on_signals() as stop:
         Poller(settings, db, stop).run()
     return EXIT_OK
@@ -102,14 +128,19 @@ def cmd_sync(args: argparse.Namespace, path: Path) -> int:
     from agent.sync import sync_once
 
     settings = load_settings(path)
+    enabled = [a.name for a in settings.accounts if a.enabled]
+    if args.account is not None and args.account not in enabled:
+        raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG)
+    if not enabled:  # an empty file loads; say so rather than create an empty database
+        print(
+            f"autocapture: warning: no enabled accounts in {path}; nothing to sync", file=sys.stderr
+        )
+        return EXIT_OK
     register_account_secrets(settings)
     db = open_db(settings)
     heap.settle()
     with stop_on_signals() as stop, batch_progress() as listener:
-        try:
-            reports = sync_once(settings, db, args.account, stop=stop, listener=listener)
-        except KeyError:
-            raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG) from None
+        reports = sync_once(settings, db, args.account, stop=stop, listener=listener)
     for r in reports:
         line = (
             f"{r.account}: {r.outcome} - {r.records} records, {r.new_interactions} new "
@@ -169,9 +200,32 @@ def _ago(now: datetime, when: datetime | None) -> str | None:
     return f"{seconds}s ago"
 
 
+# Longer than any email address (RFC 5321 allows 254 characters) or name;
+# SQLite refuses LIKE patterns past 50,000 bytes with a traceback.
+MAX_SEARCH_CHARS = 256
+
+
+def search_text(text: str) -> str:
+    """The argument of ``contacts search``, or a usage error before any database is opened."""
+    try:
+        # Undecodable bytes in argv arrive as lone surrogates (PEP 383).
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CommandError(
+            "contacts search: the search text is not valid UTF-8", EXIT_CONFIG
+        ) from None
+    if len(text) > MAX_SEARCH_CHARS:
+        raise CommandError(
+            f"contacts search: the search text is longer than {MAX_SEARCH_CHARS} characters",
+            EXIT_CONFIG,
+        )
+    return text
+
+
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
     from agent.contact_view import print_contact
 
+    text = search_text(args.text) if args.action == "search" else ""
     db = open_db(load_settings(path))
     if args.action == "show":
         contact = db.get_contact(args.id)
@@ -183,7 +237,7 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
             print_contact(contact)
         return EXIT_OK
     rows = (
-        db.search_contacts(args.text)
+        db.search_contacts(text)
         if args.action == "search"
         else db.list_contacts(limit=args.limit, offset=args.offset)
     )
@@ -213,7 +267,15 @@ def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
 def cmd_errors(args: argparse.Namespace, path: Path) -> int:
     db = open_db(load_settings(path))
     rows = db.list_errors(account=args.account)
-    return _listing(args, rows, ["account", "stream", "provider_id", "reason", "detail", "count"])
+    if args.json:
+        render.json_lines(rows)
+        return EXIT_OK
+    # What a person needs to find the item: the whole stream (a folder or a
+    # file path), and the locator, else the provider id (a file name, a UID).
+    table = [{**render.plain(r), "where": r.locator or r.provider_id} for r in rows]
+    cols = ["account", "stream", "where", "reason", "detail", "count"]
+    render.table(table, cols, whole=("stream", "where"))
+    return EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace, path: Path) -> int:

@@ -1,7 +1,7 @@
 """Connectors kept open between polls.
 
-An idle poll should cost one cheap request per folder or calendar (DESIGN.md,
-invariant 6): an IMAP STATUS, a CalDAV sync-collection REPORT. Building a
+An idle poll should cost one cheap request per folder or calendar
+(docs/ARCHITECTURE.md, invariant 6): an IMAP STATUS, a CalDAV sync-collection REPORT. Building a
 connector each pass would add a login, a capability exchange and folder or
 calendar discovery to every poll, so the long-running agent keeps each
 account's connector between passes.

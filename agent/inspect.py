@@ -127,7 +127,7 @@ def _reason(exc: Exception) -> str:
 def signature_report(records: Sequence[Record], region: str | None = None) -> list[dict[str, Any]]:
     """Each message's zones (kind, author, people named in its inline header,
     line range and character offsets of the rendered text) with the signature
-    block and fields found in it, as the pipeline reads them (issue 4)."""
+    block and fields found in it, as the pipeline reads them."""
     from connectors.records import Message
 
     report: list[dict[str, Any]] = []

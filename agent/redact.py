@@ -1,4 +1,4 @@
-"""Keeps secrets out of logs and stored error messages (DESIGN.md, invariant 5).
+"""Keeps secrets out of logs and stored error messages (docs/ARCHITECTURE.md, invariant 5).
 
 Connectors already avoid putting credentials in their messages; this is the
 second line: every secret the agent resolves is registered here, and every
@@ -27,10 +27,16 @@ def _unlock_in_child() -> None:
 os.register_at_fork(after_in_child=_unlock_in_child)
 
 # Credentials that can appear in URLs or headers even when never registered.
+# A key counts only with a separator ("password=x", "password: x", JSON's
+# "password": "x"): prose such as "update the password or re-authorize" has
+# none. A key inside a config key path ("accounts[0].password: missing
+# required key") names a setting; config problems never quote secret values.
 _PATTERNS = (
     re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)\S+"),
-    re.compile(r"(?i)((?:access|refresh|id)_token[\"'=:\s]+)[^\s\"'&,]+"),
-    re.compile(r"(?i)(password[\"'=:\s]+)[^\s\"'&,]+"),
+    re.compile(
+        r"(?i)((?<![.\]])(?:(?:access|refresh|id)_token|password)[\"']?\s*[=:]\s*[\"']?)"
+        r"[^\s\"'&,]+"
+    ),
     re.compile(r"(//[^/\s:@]+:)[^@\s/]+(@)"),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -49,10 +49,15 @@ def table(
     columns: Sequence[str],
     out: TextIO | None = None,
     max_width: int = 48,
+    whole: Collection[str] = (),
 ) -> None:
-    """Aligned columns; a cell wider than ``max_width`` is shortened with an ellipsis."""
+    """Aligned columns; a cell wider than ``max_width`` is shortened with an ellipsis,
+    except in the ``whole`` columns (paths and ids that must stay usable)."""
     out = out or sys.stdout
-    cells = [[_fit(cell(row.get(c)), max_width) for c in columns] for row in rows]
+    cells = [
+        [cell(row.get(c)) if c in whole else _fit(cell(row.get(c)), max_width) for c in columns]
+        for row in rows
+    ]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     out.write(
         "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n"

@@ -14,11 +14,12 @@ Per stream the pass is a small state machine::
 Outcomes for the account as a whole:
 - ``CursorExpired``: every cursor of the account is reset and the account is
   resynced once over its backfill window; upserts on natural keys make the
-  replay harmless (DESIGN.md, invariants 1 and 3).
+  replay harmless (docs/ARCHITECTURE.md, invariants 1 and 3).
 - ``AuthError``: the account is marked ``needs_reauth``; other accounts go on.
-- ``TransientError`` that outlives its retries, ``ConfigurationError`` or any
-  unexpected exception: the account is marked ``error`` with a redacted
-  message; other accounts go on, and the next poll tries again.
+- ``SecretUnavailable`` (checked before connecting), ``TransientError`` that
+  outlives its retries, ``ConfigurationError`` or any unexpected exception:
+  the account is marked ``error`` with a redacted message; other accounts
+  go on, and the next poll tries again.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from agent.policy import account_policy
 from agent.readahead import ReadAhead
 from agent.redact import redact
 from agent.retry import fetch_with_retry
+from config.errors import SecretUnavailable
 from connectors.base import (
     AuthError,
     ConfigurationError,
@@ -176,6 +178,9 @@ def sync_account(
     db.ensure_account(account.name, account.kind)
     pool = connections or Connections()
     try:
+        # Before any connection: a secret that cannot be read is a setup
+        # mistake that no retry or reconnect will mend.
+        account.check_secrets()
         policy = account_policy(settings, account)
         sync = AccountSync(
             db=db,
@@ -193,7 +198,7 @@ def sync_account(
         sync.run(report)
     except AuthError as exc:
         _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
-    except (TransientError, ConfigurationError, CursorExpired) as exc:
+    except (TransientError, ConfigurationError, CursorExpired, SecretUnavailable) as exc:
         _fail(db, report, "error", str(exc))
     except Exception as exc:  # an account's bug must not stop the other accounts
         log.exception("%s: unexpected failure", account.name)

@@ -1,6 +1,6 @@
 """YAML -> frozen, typed settings; every problem reported at once with file:line.
 
-Only ``agent`` reads configuration (DESIGN.md); nothing below it reads YAML
+Only ``agent`` reads configuration (docs/ARCHITECTURE.md, "Layers"); nothing below it reads YAML
 or the environment. Typical use::
 
     settings = config.load(Path("autocapture.yaml"))   # raises ConfigError

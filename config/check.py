@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import TextIO
 
 from config.document import Document, KeyPath, format_path
-from config.errors import Problem
+from config.errors import Problem, SecretUnavailable
 from config.loader import check, parse_file
-from config.settings import ArchiveAccount, Settings
-from config.values import Secret
+from config.settings import AccountBase, ArchiveAccount, Settings
 
 __all__ = ["EXIT_INVALID", "Review", "check", "review", "run_check", "settings_warnings"]
 
-EXIT_INVALID = 2  # the acceptance criterion: an invalid config exits 2
+EXIT_INVALID = 2  # not 1 (a failed run): scripts and service managers tell the two apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +31,19 @@ class Review:
 
 
 def review(path: Path) -> Review:
+    """The file's problems; if it loads, also secrets the agent could not read here.
+
+    ``settings`` is set whenever the file loads, even if a secret cannot be read.
+    """
     parsed = parse_file(path)
     if parsed.settings is None:
         return Review(None, tuple(parsed.problems), ())
     found = settings_warnings(parsed.settings, str(path), parsed.document)
-    return Review(parsed.settings, (), tuple(found))
+    return Review(
+        parsed.settings,
+        tuple(p for p in found if p.severity == "error"),
+        tuple(p for p in found if p.severity == "warning"),
+    )
 
 
 def run_check(path: Path, out: TextIO) -> int:
@@ -44,7 +51,7 @@ def run_check(path: Path, out: TextIO) -> int:
     result = review(path)
     for item in (*result.problems, *result.warnings):
         print(item, file=out)
-    if result.settings is None:
+    if result.settings is None or result.problems:
         print(f"{_count(len(result.problems), 'problem')} in {path}", file=out)
         return EXIT_INVALID
     print(f"{path}: OK, {_count(len(result.settings.accounts), 'account')}", file=out)
@@ -56,20 +63,18 @@ def _count(n: int, noun: str) -> str:
 
 
 def settings_warnings(settings: Settings, filename: str, document: Document) -> list[Problem]:
-    """Secrets unreadable here or readable by others, archive paths not there, weak transport.
+    """Secrets unreadable here (errors: the agent could not run) or readable by others,
+    archive paths not there, weak transport.
 
     Disabled accounts are skipped: they read no secrets and no files.
     """
-    found: list[Problem] = []
+    found = _idle(settings, filename, document)
     for index, account in enumerate(settings.accounts):
         if not account.enabled:
             continue
         at = ("accounts", index)
+        found += _secret_problems(account, at, filename, document)
         risks: list[tuple[KeyPath, str]] = []
-        for name in type(account).model_fields:
-            value = getattr(account, name)
-            if isinstance(value, Secret):
-                risks += [((*at, name), risk) for risk in value.risks()]
         if getattr(account, "verify_tls", True) is False:
             risks.append(((*at, "verify_tls"), "server certificates are not checked"))
         if getattr(account, "tls", None) == "none":
@@ -84,4 +89,34 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
             Problem(filename, document.line_of(key), format_path(key), risk, "warning")
             for key, risk in risks
         ]
+    return found
+
+
+def _idle(settings: Settings, filename: str, document: Document) -> list[Problem]:
+    """A warning when no account would run: an empty file loads, but captures nothing."""
+    if any(account.enabled for account in settings.accounts):
+        return []
+    reason = "every account is disabled" if settings.accounts else "no accounts"
+    line = document.key_lines.get(("accounts",), 0)
+    path = "accounts" if line else ""
+    return [Problem(filename, line, path, f"{reason}: nothing would be captured", "warning")]
+
+
+def _secret_problems(
+    account: AccountBase, at: KeyPath, filename: str, document: Document
+) -> list[Problem]:
+    found: list[Problem] = []
+    for name, secret in account.secrets():
+        key = (*at, name)
+        try:
+            secret.resolve()
+        except SecretUnavailable as exc:
+            message = f"{exc.reference} is unavailable: {exc.reason}"
+            found.append(Problem(filename, document.line_of(key), format_path(key), message))
+            continue
+        leak = secret.exposure()
+        if leak:
+            found.append(
+                Problem(filename, document.line_of(key), format_path(key), leak, "warning")
+            )
     return found

@@ -155,7 +155,7 @@ class _Composer:
             self.document.data = MISSING
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 0
-            self._report(line, "", f"YAML syntax: {exc.problem or exc.context}")
+            self._report(line, "", _syntax_message(exc, text, line))
         except (yaml.YAMLError, UnicodeError) as exc:  # control characters, lone surrogates
             self.document.data = MISSING
             position = getattr(exc, "position", getattr(exc, "start", None))
@@ -214,6 +214,21 @@ class _Composer:
             self.document.key_lines[(*path, key)] = line
             result[key] = self._value(value_node, (*path, key), depth + 1)
         return result
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, text: str, line: int) -> str:
+    """YAML's own words, except for a tab in the indentation of the line it stopped at.
+
+    YAML forbids tabs for indentation (YAML 1.2, section 6.1), and libyaml
+    reports one as "found character that cannot start any token" or "a tab
+    character that violates indentation", which does not say what to fix.
+    """
+    lines = text.split("\n")
+    if 0 < line <= len(lines):
+        content = lines[line - 1]
+        if "\t" in content[: len(content) - len(content.lstrip(" \t"))]:
+            return "tabs are not allowed for indentation; indent with spaces"
+    return f"YAML syntax: {exc.problem or exc.context}"
 
 
 def format_path(path: KeyPath) -> str:

@@ -45,9 +45,17 @@ class ConfigError(Exception):
 
 
 class SecretUnavailable(Exception):
-    """A secret reference cannot be resolved now (unset variable, unreadable file)."""
+    """A secret reference cannot be resolved now (unset variable, unreadable file).
 
-    def __init__(self, reference: str, reason: str) -> None:
-        super().__init__(f"secret {reference} is unavailable: {reason}")
+    ``key`` is the setting that holds the reference ("password"), when known.
+    """
+
+    def __init__(self, reference: str, reason: str, key: str = "") -> None:
+        super().__init__(f"{key or 'secret'} {reference} is unavailable: {reason}")
         self.reference = reference
         self.reason = reason
+        self.key = key
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled by the agent's read-ahead process, which rebuilds from ``args``.
+        return type(self), (self.reference, self.reason, self.key)

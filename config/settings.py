@@ -36,6 +36,7 @@ from pydantic_core import InitErrorDetails
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from config.errors import SecretUnavailable
 from config.values import (
     Domain,
     Duration,
@@ -47,8 +48,7 @@ from config.values import (
     one_or_many,
     shown,
 )
-from connectors.base import Limits
-from matcher.plan import Privacy, When
+from connectors.records import Limits, Privacy, When
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -80,7 +80,7 @@ class FrozenSettings(BaseModel):
 
 
 class CreationSettings(FrozenSettings):
-    """When a participant of each class may become a new contact (matcher.plan.When)."""
+    """When a participant of each class may become a new contact (connectors.records.When)."""
 
     person: When = "on_exchange"
     role: When = "never"
@@ -101,8 +101,8 @@ class BlocklistSettings(FrozenSettings):
     domains: Domains = ()
 
 
-# Names key cursors and leases in the database and appear in logs and file
-# names, so they stay short, ASCII and shell-safe.
+# Names key an account's cursors and status in the database and appear in
+# logs and file names, so they stay short, ASCII and shell-safe.
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 
@@ -127,6 +127,19 @@ class AccountBase(FrozenSettings):
     privacy: Privacy = "subject"
     enabled: Flag = True
     batch_size: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 500
+
+    def secrets(self) -> list[tuple[str, Secret]]:
+        """(key, reference) of every secret the account is configured with."""
+        found = ((name, getattr(self, name)) for name in type(self).model_fields)
+        return [(name, value) for name, value in found if isinstance(value, Secret)]
+
+    def check_secrets(self) -> None:
+        """Read every secret now; SecretUnavailable names the key of the first that fails."""
+        for key, secret in self.secrets():
+            try:
+                secret.resolve()
+            except SecretUnavailable as exc:
+                raise SecretUnavailable(exc.reference, exc.reason, key) from None
 
 
 # Mail kinds must know their owner, or every message's direction is a guess.
@@ -299,7 +312,8 @@ def _database_url(value: object, info: ValidationInfo) -> str:
         raise invalid(
             "database_url", 'expected a URL like "postgresql+psycopg://host/db" or "sqlite:///path"'
         )
-    if url.password is not None:
+    # libpq also takes the password as a query parameter (?password=).
+    if url.password is not None or any(k.lower() == "password" for k in url.query):
         # Do not quote the URL: it holds the password.
         raise invalid(
             "database_url",

@@ -27,12 +27,16 @@ from connectors.records import normalize_email
 MAX_SECRET_FILE_BYTES = 64 * 1024
 # Longest duration text worth matching; longer input is garbage, not a duration.
 MAX_DURATION_TEXT = 40
+# Mail is younger than a century, and a backfill window starts at now minus
+# the duration: a longer one would fall before year 1 and crash the agent.
+MAX_DURATION = timedelta(days=36500)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 _DURATION = re.compile(
-    r"(?:(?P<weeks>[0-9]{1,7})w)?(?:(?P<days>[0-9]{1,7})d)?(?:(?P<hours>[0-9]{1,9})h)?"
-    r"(?:(?P<minutes>[0-9]{1,9})m)?(?:(?P<seconds>[0-9]{1,9})s)?"
+    r"(?:(?P<weeks>[0-9]+)w)?(?:(?P<days>[0-9]+)d)?(?:(?P<hours>[0-9]+)h)?"
+    r"(?:(?P<minutes>[0-9]+)m)?(?:(?P<seconds>[0-9]+)s)?"
 )
+_UNIT_SECONDS = {"weeks": 604_800, "days": 86_400, "hours": 3_600, "minutes": 60, "seconds": 1}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -51,29 +55,32 @@ def shown(value: object, limit: int = 40) -> str:
 def parse_duration(value: object, *, allow_zero: bool = True) -> timedelta:
     """A duration: "90s", "5m", "1h30m", "365d", "2w", or a whole number of seconds."""
     if isinstance(value, timedelta):
-        found: timedelta | None = value
+        seconds: float | None = value.total_seconds()
     elif isinstance(value, int) and not isinstance(value, bool):
-        found = timedelta(seconds=value) if abs(value) < 10**12 else None
+        seconds = value
     elif isinstance(value, str) and len(value) <= MAX_DURATION_TEXT:
-        found = _duration_text(value.strip())
+        seconds = _duration_seconds(value.strip())
     else:
-        found = None
-    if found is None:
+        seconds = None
+    if seconds is None:
         raise invalid("duration", f'expected a duration like "5m", got {shown(value)}')
-    if found < timedelta(0) or (found == timedelta(0) and not allow_zero):
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         least = "zero or more" if allow_zero else "more than zero"
         raise invalid("duration", f"expected a duration of {least}, got {shown(value)}")
-    return found
+    if seconds > MAX_DURATION.total_seconds():
+        longest = f"{MAX_DURATION.days}d ({MAX_DURATION.days // 365} years)"
+        raise invalid("duration", f"expected a duration of at most {longest}, got {shown(value)}")
+    return value if isinstance(value, timedelta) else timedelta(seconds=seconds)
 
 
-def _duration_text(text: str) -> timedelta | None:
+def _duration_seconds(text: str) -> int | None:
+    """Whole seconds, counted as integers so no input can overflow timedelta."""
     if text.isascii() and text.isdigit():  # str.isdigit() also accepts "²", which int() refuses
-        return timedelta(seconds=int(text))
+        return int(text)
     match = _DURATION.fullmatch(text)
     if not text or match is None:
         return None
-    # The digit caps in _DURATION keep every match far below timedelta's limit.
-    return timedelta(**{unit: int(n) for unit, n in match.groupdict().items() if n is not None})
+    return sum(_UNIT_SECONDS[unit] * int(n) for unit, n in match.groupdict().items() if n)
 
 
 def _positive_duration(value: object) -> timedelta:
@@ -199,10 +206,21 @@ class Secret:
             fd = os.open(self.name, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as exc:
             raise SecretUnavailable(self.reference, exc.strerror or type(exc).__name__) from None
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise SecretUnavailable(self.reference, "not a regular file")
-            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+        try:
+            # Checked on the descriptor before wrapping it: os.fdopen raises
+            # IsADirectoryError for a directory, which is not a secret's error.
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                kind = (
+                    "it is a directory, not a file" if stat.S_ISDIR(mode) else "not a regular file"
+                )
+                raise SecretUnavailable(self.reference, kind)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SecretUnavailable(self.reference, exc.strerror or type(exc).__name__) from None
+        finally:
+            os.close(fd)
         if len(data) > MAX_SECRET_FILE_BYTES:
             raise SecretUnavailable(self.reference, "the file is larger than 64 KiB")
         # Editors and `echo > file` add a final newline that is not part of the token.
@@ -211,19 +229,17 @@ class Secret:
             raise SecretUnavailable(self.reference, "the file is empty")
         return value
 
-    def risks(self) -> list[str]:
-        """Why this reference may fail or leak, checked now (for `config check`)."""
+    def exposure(self) -> str | None:
+        """Why a readable secret file may leak (for `config check`), or None."""
         if self.source == "env":
-            return [] if os.environ.get(self.name) else [f"{self.reference} is not set here"]
+            return None
         try:
             mode = os.stat(self.name).st_mode
-        except OSError as exc:
-            return [f"{self.reference} cannot be read: {exc.strerror}"]
-        if not stat.S_ISREG(mode):
-            return [f"{self.reference} is not a regular file"]
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            return [f"{self.reference} is readable by other users; chmod 600 it"]
-        return []
+        except OSError:
+            return None
+        if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return f"{self.reference} is readable by other users; chmod 600 it"
+        return None
 
     @classmethod
     def parse(cls, value: object) -> Secret:

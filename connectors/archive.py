@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,11 +118,15 @@ class ArchiveConnector:
                 offset = entry.end
                 if entry.raw is None:
                     ref = SourceRef(self.account, stream, f"mbox:@{entry.start}")
-                    errors.append(IngestError(ref, "message-too-large", f"at byte {entry.start}"))
+                    errors.append(
+                        IngestError(
+                            ref, "message-too-large", f"at byte {entry.start}", entry.locator
+                        )
+                    )
                     continue
                 read = self._message(entry.raw, SourceRef(self.account, stream, entry.provider_id))
                 records.extend(read.records)
-                errors.extend(read.errors)
+                errors.extend(replace(e, locator=entry.locator) for e in read.errors)
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
     def _message(self, raw: bytes, source: SourceRef) -> _Read:

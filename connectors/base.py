@@ -1,4 +1,4 @@
-"""The Connector protocol, parser limits and the connector error types.
+"""The Connector protocol, the sync window and the connector error types.
 
 Error hierarchy (the agent decides what to do by type, never by message)::
 
@@ -9,7 +9,7 @@ Error hierarchy (the agent decides what to do by type, never by message)::
     └── ConfigurationError the account's settings cannot work (no TLS offered, ...)
 
     InvalidInput           one item is unparseable; the parser's caller turns it
-                           into an ``IngestError`` and goes on (invariant 2)
+                           into an ``IngestError`` and goes on (docs/ARCHITECTURE.md, invariant 2)
 
 Messages of these exceptions must never contain secrets or message bodies.
 """
@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.records import Batch, Cursor
+from connectors.records import Limits as Limits  # the leaf owns it; connectors import it here
 
 
 class ConnectorError(Exception):
@@ -66,21 +67,6 @@ class InvalidInput(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.reason, self.detail)
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Guards on every parser (invariant 2). Defaults suit real mail with margin."""
-
-    max_header_bytes: int = 256 * 1024
-    max_mime_depth: int = 20
-    max_mime_parts: int = 500
-    max_text_bytes: int = 64 * 1024  # first text part, as read from the source
-    max_message_bytes: int = 64 * 1024 * 1024  # archive files: larger is an error
-    max_ical_bytes: int = 4 * 1024 * 1024
-    max_vevents: int = 2000  # per calendar object
-    max_attendees: int = 1000
-    max_occurrences: int = 500  # recurrence expansion cap per event
 
 
 @dataclass(frozen=True, slots=True)

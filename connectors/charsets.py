@@ -1,7 +1,7 @@
 """Text out of mail bytes: charsets, transfer encodings, RFC 2047 encoded words.
 
 Nothing here raises on bad input: a mislabelled charset or broken base64
-costs characters (U+FFFD), never the message (invariant 2).
+costs characters (U+FFFD), never the message (docs/ARCHITECTURE.md, invariant 2).
 """
 
 from __future__ import annotations

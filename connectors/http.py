@@ -1,11 +1,12 @@
 """The project's one HTTP client: a small seam around a ``requests.Session``.
 
-Why ``requests`` and not ``httpx``: it is already installed through msal,
-msal takes a requests session as its ``http_client`` (so Microsoft Graph
-tokens and Graph calls will share one TLS and proxy configuration), and its
-transport adapters are the seam tests use to count or shape traffic
-(``HttpClient.mount``) without patching project code. httpx would be a
-second HTTP stack for no capability we need.
+Why ``requests`` and not ``httpx``: one HTTP stack serves CalDAV/WebDAV and
+the REST connectors to come (Gmail, Google Calendar, Microsoft Graph); the
+Microsoft identity library (msal) accepts a requests session as its
+``http_client``, so tokens and Graph calls can share one TLS and proxy
+configuration; and requests' transport adapters are the seam tests use to
+count or shape traffic (``HttpClient.mount``) without patching project
+code. httpx would be a second HTTP stack for no capability we need.
 
 What every request gets:
 

@@ -3,7 +3,7 @@
 Parsing is ``icalendar``; expansion of RRULE/RDATE/EXDATE/RECURRENCE-ID is
 ``recurring_ical_events``. Each UID is expanded on its own (with the
 object's VTIMEZONEs), so one broken VEVENT becomes a "bad-vevent" error while
-the other events of the same object are still returned (invariant 2).
+the other events of the same object are still returned (docs/ARCHITECTURE.md, invariant 2).
 
 Decisions:
 - An occurrence is in the window when its start is in ``[since, until)``:

@@ -19,7 +19,7 @@ a bookmark that only moves forward cannot skip anything. (Newest-first
 would show recent contacts sooner but needs a low- and a high-water mark
 and a second pass to close the gap.)
 
-What is fetched (invariant 6) is ``connectors.imap_fetch``'s business:
+What is fetched (docs/ARCHITECTURE.md, invariant 6) is ``connectors.imap_fetch``'s business:
 per chunk of UIDs, one FETCH of BODYSTRUCTURE and the pipeline's header
 fields, then one FETCH per distinct set of text/calendar sections, all
 ``BODY.PEEK`` from a read-only EXAMINE, so ``\\Seen`` is never set and

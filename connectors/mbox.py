@@ -19,6 +19,7 @@ the cursor is expired (the agent re-reads; upserts prevent duplicates).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -40,11 +41,40 @@ class MboxEntry:
     raw: bytes | None
 
     @property
+    def locator(self) -> str:
+        """Where a person finds this message: the byte offset of its "From " line,
+        then its Message-ID and Date when its header holds them."""
+        found = [f"byte {self.start}"]
+        if self.raw is not None:
+            header = _header_block(self.raw)
+            for name, pattern in _LOCATING_FIELDS:
+                match = pattern.search(header)
+                value = " ".join(match.group(1).decode("ascii", "replace").split()) if match else ""
+                if value and value.isprintable():
+                    found.append(f"{name} {value[:MAX_LOCATOR_VALUE]}")
+        return "; ".join(found)
+
+    @property
     def provider_id(self) -> str:
         """A digest of the message without its "From " line: stable across re-reads."""
         assert self.raw is not None
         body = self.raw.split(b"\n", 1)[1] if self.raw.startswith(b"From ") else self.raw
         return "mbox:" + hashlib.sha256(body).hexdigest()[:40]
+
+
+# Fields that identify a message to a person searching a mail client or a
+# file; a folded value (RFC 5322 section 2.2.3) is read with its continuations.
+_LOCATING_FIELDS = tuple(
+    (name, re.compile(rb"(?im)^" + name.encode() + rb":[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)"))
+    for name in ("Message-ID", "Date")
+)
+MAX_LOCATOR_VALUE = 200
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The header fields of a message: everything before the first empty line."""
+    ends = [at for at in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if at >= 0]
+    return raw[: min(ends)] if ends else raw
 
 
 def _digest(data: bytes) -> str:

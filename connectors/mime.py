@@ -1,7 +1,7 @@
 """Raw RFC 5322 / MIME bytes -> ``Message``, without building an email tree.
 
 The pipeline needs a handful of header fields and the first text part
-(DESIGN.md, invariant 6), so this module never builds an
+(docs/ARCHITECTURE.md, invariant 6), so this module never builds an
 ``email.message.Message`` for the whole message: it splits the header block
 with bytes operations, walks multipart boundaries itself and skips attachment
 bodies with ``bytes.find`` instead of splitting them into lines. Only the
@@ -34,6 +34,11 @@ from datetime import UTC, datetime
 from connectors.base import InvalidInput, Limits, Window
 from connectors.charsets import decode_body, decode_words, header_text
 from connectors.dates import mail_date
+
+# Imported with this module, not on first use: the agent forks its read-ahead
+# process while a connector thread may be parsing, and a child forked during
+# that thread's first import of a module waits for its import lock forever.
+from connectors.ical import parse_calendar
 from connectors.records import (
     PIPELINE_HEADERS,
     IngestError,
@@ -301,7 +306,7 @@ def parse_message_and_errors(
 ) -> tuple[Message, list[IngestError]]:
     """``parse_message`` plus the errors of invitations inside it.
 
-    A broken text/calendar part never costs the message (invariant 2); the
+    A broken text/calendar part never costs the message (docs/ARCHITECTURE.md, invariant 2); the
     errors let a connector record it.
     """
     if len(raw) > limits.max_message_bytes:
@@ -374,9 +379,6 @@ def carried_meetings(
     The same invitation often comes twice (inline and as invite.ics); the
     first copy of each occurrence wins.
     """
-    # Imported here: ical imports icalendar, which mail without invitations never needs.
-    from connectors.ical import parse_calendar
-
     source = calendar_source(message_source)
     meetings: dict[str, Meeting] = {}
     errors: list[IngestError] = []

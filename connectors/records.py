@@ -1,5 +1,11 @@
 """The contract between layers: what a connector hands to the matcher.
 
+This module is the project's leaf: the record and value types every layer
+shares (records, ``Limits``, the policy words ``When`` and ``Privacy``). It
+imports nothing of the project, so ``config`` can use these types without
+pulling in a connector or the matcher (docs/ARCHITECTURE.md, "Layers";
+checked by import-linter).
+
 Records are frozen and carry no behaviour beyond normalization, so a
 connector can build them from any wire format and the matcher can be tested
 on literals. Everything here is pure: no I/O, no clock.
@@ -22,7 +28,7 @@ from operator import attrgetter
 from typing import Any, Literal, TypeVar
 
 # A cursor is an opaque JSON value only its connector understands; the agent
-# stores it in the same transaction as the data it produced (DESIGN.md, inv. 1).
+# stores it in the same transaction as the data it produced (docs/ARCHITECTURE.md, invariant 1).
 Cursor = Mapping[str, Any]
 
 # Header fields the pipeline reads. Connectors that can ask for a subset
@@ -52,6 +58,32 @@ PIPELINE_HEADERS: tuple[str, ...] = (
 )
 
 MeetingStatus = Literal["confirmed", "tentative", "cancelled"]
+
+# When a participant of a class may become a new contact, and how much of an
+# interaction is stored: words of the contact-creation policy that the YAML
+# settings and the matcher both speak.
+When = Literal["never", "on_sent", "on_exchange", "always"]
+Privacy = Literal["metadata", "subject", "full"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Guards on every parser; defaults suit real mail with margin.
+
+    Bad input never stops an account (docs/ARCHITECTURE.md, invariant 2): past a limit, an
+    item becomes an ``IngestError``.
+    """
+
+    max_header_bytes: int = 256 * 1024
+    max_mime_depth: int = 20
+    max_mime_parts: int = 500
+    max_text_bytes: int = 64 * 1024  # first text part, as read from the source
+    max_message_bytes: int = 64 * 1024 * 1024  # archive files: larger is an error
+    max_ical_bytes: int = 4 * 1024 * 1024
+    max_vevents: int = 2000  # per calendar object
+    max_attendees: int = 1000
+    max_occurrences: int = 500  # recurrence expansion cap per event
+
 
 T = TypeVar("T")
 
@@ -202,7 +234,7 @@ class Meeting:
 
     @property
     def identity(self) -> str:
-        """Global identity: iCalendar UID + RECURRENCE-ID (DESIGN.md, invariant 1)."""
+        """Global identity: iCalendar UID + RECURRENCE-ID (docs/ARCHITECTURE.md, invariant 1)."""
         return f"ical:{self.uid}|{recurrence_key(self.recurrence_id)}"
 
 
@@ -258,11 +290,18 @@ Record = Message | Meeting
 
 @dataclass(frozen=True, slots=True)
 class IngestError:
-    """An item that could not be captured; recorded, never raised (invariant 2)."""
+    """An item that could not be captured: recorded, never raised.
+
+    See docs/ARCHITECTURE.md, invariant 2.
+    """
 
     source: SourceRef
     reason: str  # short, stable, machine-readable: "header-too-large", "bad-ical", ...
     detail: str = ""  # human text; never message bodies or secrets
+    # Where a person finds the item when the provider id is opaque (an mbox
+    # digest): "byte 91435; Message-ID <...>; Date ...". Never the subject,
+    # which an account's privacy setting may forbid storing.
+    locator: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The matcher: records in, a Plan out. Pure: no I/O, no clock, no environment.
 
-``plan_batch`` is the whole step (DESIGN.md, data flow)::
+``plan_batch`` is the whole step (docs/ARCHITECTURE.md, "Data flow")::
 
     found = extract(records, policy)          # participants, roles, classes, direction
     plan  = resolve(found, directory, policy) # link / create / skip, each with its rule

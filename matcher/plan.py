@@ -2,7 +2,7 @@
 
 ``matcher`` turns a connector ``Batch`` into a ``Plan``; ``storage.apply``
 writes a Plan and the batch's next cursor in one transaction. Every decision
-carries the rule that made it (DESIGN.md, invariant 7).
+carries the rule that made it (docs/ARCHITECTURE.md, invariant 7).
 
 Apply is idempotent: "create" means "ensure a contact owns this email" and
 an interaction is an upsert on its global identity, so replaying a batch
@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from connectors.records import IngestError, SourceRef
+from connectors.records import IngestError, Privacy, SourceRef, When
 
 Role = Literal["from", "sender", "reply-to", "to", "cc", "bcc", "organizer", "attendee", "quoted"]
 ParticipantClass = Literal["person", "role", "automated", "internal", "room"]
 Direction = Literal["inbound", "outbound", "internal", "unknown"]
 Decision = Literal["link", "create", "skip"]
-When = Literal["never", "on_sent", "on_exchange", "always"]
-Privacy = Literal["metadata", "subject", "full"]
 InteractionKind = Literal["email", "meeting"]
 
 

@@ -12,15 +12,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from connectors.records import Address
 from matcher.plan import Role
 from matcher.signature_lines import EMAIL
 
-if TYPE_CHECKING:
-    from matcher.zones import ZoneKind
-
+# Whose text a zone holds. Defined here, below ``matcher.zones``, because a
+# header found here already says which zone it opens; zones re-exports it.
+ZoneKind = Literal["own", "reply", "forward"]
 HeaderStyle = Literal["separator", "wrote", "fields"]
 
 MAX_HEADER_LINE = 4000  # a To: line with many recipients is long; prose lines longer still

@@ -22,13 +22,12 @@ import re
 from dataclasses import dataclass
 from itertools import accumulate, count, repeat
 from operator import add
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from connectors.records import Address, pickled_by_fields
 from matcher.plan import Role
 from matcher.zone_headers import Header, find_headers
-
-ZoneKind = Literal["own", "reply", "forward"]
+from matcher.zone_headers import ZoneKind as ZoneKind  # part of a Zone's interface
 
 MAX_TEXT_CHARS = 256 * 1024  # four times the pipeline's 64 KiB text cap
 MAX_ZONES = 40  # past this, the rest of the thread stays in the last zone

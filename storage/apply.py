@@ -1,4 +1,4 @@
-"""``apply``: one Plan and its cursor, written in one transaction (DESIGN.md, invariant 1).
+"""``apply``: one Plan and its cursor in one transaction (docs/ARCHITECTURE.md, invariant 1).
 
 Every write is an upsert on a natural key, so replaying a batch after a
 crash, or capturing the same message from a second account, changes
@@ -267,6 +267,7 @@ def _store_errors(
             "provider_id": key[1],
             "reason": text_value(err.reason) or "",
             "detail": (text_value(err.detail) or "")[:MAX_DETAIL_CHARS],
+            "locator": (text_value(err.locator) or "")[:MAX_DETAIL_CHARS],
             "count": 1,
             "first_seen": now,
             "last_seen": now,
@@ -286,7 +287,12 @@ def _store_errors(
     stmt = upsert(conn, t)
     stmt = stmt.on_conflict_do_update(
         index_elements=["account_id", "provider_id", "reason"],
-        set_={"count": t.c.count + 1, "last_seen": now, "detail": stmt.excluded.detail},
+        set_={
+            "count": t.c.count + 1,
+            "last_seen": now,
+            "detail": stmt.excluded.detail,
+            "locator": stmt.excluded.locator,
+        },
     )
     for part in chunks([rows[k] for k in sorted(rows)]):
         conn.execute(stmt, part)

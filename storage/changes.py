@@ -17,8 +17,8 @@ visible in id order and a reader that only moves forward skips nothing. The
 lock is held only from the last INSERT to COMMIT, so writers still do all
 their other work in parallel.
 
-A first version filtered readers by transaction-id horizon
-(``xact_id < pg_snapshot_xmin(...)``) instead. That is wrong when two
+Why not filter readers by transaction-id horizon
+(``xact_id < pg_snapshot_xmin(...)``) instead: that is wrong when two
 writers draw sequence ids in the opposite order of their transaction ids
 (B: xid 99, id 8; A: xid 100, id 7; B commits; 8 passes the horizon while
 A is still running), and it also delayed the whole feed behind any long

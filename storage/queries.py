@@ -130,6 +130,7 @@ class ErrorView:
     count: int
     first_seen: datetime
     last_seen: datetime
+    locator: str = ""  # where a person finds the item: byte offset, Message-ID, Date
 
 
 def _summaries(conn: sa.Connection, ids: list[int]) -> list[ContactSummary]:
@@ -364,6 +365,7 @@ def list_errors(conn: sa.Connection, account: str | None = None) -> list[ErrorVi
             e.count,
             e.first_seen,
             e.last_seen,
+            e.locator,
         )
         .join(accounts, accounts.c.id == e.account_id)
         .order_by(e.last_seen.desc(), e.id)

@@ -5,8 +5,9 @@ Core bulk statements (``storage.apply``), never per-row ORM flushes. The
 migration in ``storage/migrations/versions`` creates exactly this schema;
 ``tests/integration/test_storage_schema.py`` proves the two agree.
 
-Natural keys carry the idempotency of invariant 1: ``interactions.identity``,
-``interaction_sources (account_id, provider_id)``, ``interaction_participants
+Natural keys carry the idempotency of docs/ARCHITECTURE.md, invariant 1:
+``interactions.identity``, ``interaction_sources (account_id, provider_id)``,
+``interaction_participants
 (interaction_id, email, role)``, ``contact_emails.email``,
 ``contact_observations (contact_id, field, interaction_id)`` and
 ``ingest_errors (account_id, provider_id, reason)``.
@@ -101,7 +102,8 @@ class Contact(Base):
     title: Mapped[str | None] = mapped_column(sa.Text)
     company: Mapped[str | None] = mapped_column(sa.Text)
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id"), index=True)
-    created_rule: Mapped[str] = mapped_column(sa.Text)  # why it exists (invariant 7)
+    # Why it exists (docs/ARCHITECTURE.md, invariant 7).
+    created_rule: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -206,6 +208,7 @@ class IngestErrorRow(Base):
     provider_id: Mapped[str] = mapped_column(sa.Text)
     reason: Mapped[str] = mapped_column(sa.Text)
     detail: Mapped[str] = mapped_column(sa.Text)
+    locator: Mapped[str] = mapped_column(sa.Text, server_default="")  # where a person finds it
     count: Mapped[int] = mapped_column(sa.Integer, default=1)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)

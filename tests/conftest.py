@@ -3,4 +3,6 @@ pytest_plugins = [
     "tests.servers.postgres",
     "tests.servers.dovecot",
     "tests.servers.radicale",
+    "tests.servers.fake_http",
+    "tests.servers.google_api",
 ]

@@ -1,4 +1,4 @@
-"""The one contract every connector passes (DESIGN.md, "Connector protocol").
+"""The one contract every connector passes (docs/ARCHITECTURE.md, "The Connector protocol").
 
 A connector's test module subclasses ``ConnectorContract`` and supplies one
 fixture, ``harness``, returning an object with these hooks (see
@@ -24,6 +24,10 @@ Hooks:
 ``add_bad_item() -> str``
     Adds one item the connector cannot parse and returns the ``reason`` of
     the ``IngestError`` it must produce (e.g. "header-too-large", "bad-ical").
+``remove_item(n)``
+    Deletes the n-th item added by ``add_item`` at the source, the way a user
+    deletes a message or cancels an event by deleting it. A source whose
+    connector cannot see deletions calls ``pytest.skip`` here with the reason.
 ``expire_cursor(cursor) -> Cursor``
     Makes ``cursor`` invalid the way the source does in life (IMAP
     UIDVALIDITY change, CalDAV token the server forgot, an archive file
@@ -47,7 +51,7 @@ from typing import Protocol
 import pytest
 
 from connectors.base import Connector, CursorExpired
-from connectors.records import Batch, Cursor, IngestError, Record
+from connectors.records import Batch, Cursor, IngestError, Record, SourceRef
 
 # A source that keeps returning has_more would hang the suite; no test here
 # needs more batches than this.
@@ -63,6 +67,8 @@ class ContractHarness(Protocol):
 
     def add_bad_item(self) -> str: ...
 
+    def remove_item(self, n: int) -> None: ...
+
     def expire_cursor(self, cursor: Cursor) -> Cursor: ...
 
 
@@ -72,6 +78,7 @@ class Drained:
 
     records: list[Record] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
+    removed: list[SourceRef] = field(default_factory=list)
     cursors: list[Cursor] = field(default_factory=list)  # next_cursor of each batch
     batch_ends: list[int] = field(default_factory=list)  # len(records) after each batch
 
@@ -100,6 +107,7 @@ def drain(connector: Connector, stream: str, cursor: Cursor | None, limit: int) 
         check_batch(batch, stream, limit)
         out.records.extend(batch.records)
         out.errors.extend(batch.errors)
+        out.removed.extend(batch.removed)
         out.cursors.append(batch.next_cursor)
         out.batch_ends.append(len(out.records))
         cursor = batch.next_cursor
@@ -116,6 +124,8 @@ def check_batch(batch: Batch, stream: str, limit: int) -> None:
     for error in batch.errors:
         assert error.source.stream == stream
         assert error.reason and " " not in error.reason, "reasons are short stable tokens"
+    for ref in batch.removed:
+        assert ref.stream == stream
 
 
 class ConnectorContract:
@@ -186,6 +196,26 @@ class ConnectorContract:
         assert second.errors == []
         third = self.replay(harness, second.cursor)
         assert third.records == []
+
+    def test_removed_item_is_reported_once(
+        self, harness: ContractHarness, connector: Connector
+    ) -> None:
+        identities = [harness.add_item(n) for n in range(self.initial_items)]
+        first = drain(connector, harness.stream, None, self.batch_limit)
+        assert first.removed == []
+        copies = sorted(
+            (r.source for r in first.records if r.identity == identities[0]),
+            key=lambda ref: ref.provider_id,
+        )
+        assert copies, "the item to remove was captured"
+        harness.remove_item(0)
+        second = self.replay(harness, first.cursor)
+        # Every copy the item produced, each once, so storage can mark it
+        # removed; nothing else comes back.
+        assert sorted(second.removed, key=lambda ref: ref.provider_id) == copies
+        assert second.records == [] and second.errors == []
+        third = self.replay(harness, second.cursor)
+        assert third.removed == [] and third.records == [] and third.errors == []
 
     def test_expired_cursor_raises(self, harness: ContractHarness, connector: Connector) -> None:
         self.populate(harness)

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.e2e.sample import ROOT
-
-
-def captured_so_far(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM interaction_sources").fetchone()[0])
-    except sqlite3.OperationalError:  # the schema is not migrated yet
-        return 0
+from tests.e2e.sample import ROOT, captured_so_far
 
 
 def start_sync(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:

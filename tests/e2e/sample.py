@@ -7,13 +7,19 @@ kill test and the replay tests assert "exactly the same content".
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from agent.sync import sync_once
 from config.loader import load_text
+from storage import open_database
 from storage import schema as t
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,3 +144,31 @@ def snapshot(engine: sa.Engine) -> dict[str, Any]:
 def contact_emails(engine: sa.Engine) -> set[str]:
     with engine.connect() as conn:
         return set(conn.scalars(sa.select(t.contact_emails.c.email)))
+
+
+def autocapture(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def capture(db_url: str, person: str = "on_exchange") -> tuple[Any, list[Any]]:
+    settings = demo_settings(db_url, person)
+    db = open_database(settings.database_url)
+    return db, sync_once(settings, db)
+
+
+def captured_so_far(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return int(conn.execute("SELECT count(*) FROM interaction_sources").fetchone()[0])
+    except sqlite3.OperationalError:  # the schema is not migrated yet
+        return 0

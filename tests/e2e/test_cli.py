@@ -13,19 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import sample_expected as want
-from tests.e2e.sample import EXAMPLES, ROOT, demo_config_text
-
-
-def autocapture(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "agent.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.e2e.sample import EXAMPLES, ROOT, autocapture, captured_so_far, demo_config_text
 
 
 @pytest.fixture
@@ -146,10 +134,12 @@ def test_run_stops_cleanly_on_sigterm_and_loses_nothing(demo_config: Path, tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    # Stop it once it has committed something, so the stop meets a running pass.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (tmp_path / "demo.db").exists():
+    while proc.poll() is None and time.monotonic() < deadline:
+        if captured_so_far(tmp_path / "demo.db"):
+            break
         time.sleep(0.05)
-    time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     # Whatever the stop left undone, the next pass completes without duplicates.

@@ -21,14 +21,8 @@ from pathlib import Path
 from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
-from tests.e2e.processes import (
-    captured_so_far,
-    children,
-    kill_once_captured,
-    start_sync,
-    wait_gone,
-)
-from tests.e2e.sample import ROOT, demo_config_text, snapshot
+from tests.e2e.processes import children, kill_once_captured, start_sync, wait_gone
+from tests.e2e.sample import ROOT, captured_so_far, demo_config_text, snapshot
 
 
 def write_config(folder: Path, name: str, batch_size: int) -> Path:

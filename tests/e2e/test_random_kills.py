@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from bench.imap_backfill import CONFIG, PASSWORD_VAR
 from bench.mailgen import OWNER, generate_mail
 from storage import open_database
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
@@ -31,7 +32,9 @@ KILLS = 20
 
 
 def seed() -> int:
-    return int(os.environ.get("AUTOCAPTURE_KILL_SEED") or random.SystemRandom().randrange(1 << 30))
+    drawn = int(os.environ.get("AUTOCAPTURE_KILL_SEED") or random.SystemRandom().randrange(1 << 30))
+    print(f"AUTOCAPTURE_KILL_SEED={drawn}")  # shown with a failure, to replay it
+    return drawn
 
 
 def finish(config: Path, env: dict[str, str] | None = None) -> None:
@@ -80,26 +83,6 @@ def test_archive_capture_killed_at_20_random_points_equals_an_uninterrupted_run(
     assert_same(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)
 
 
-IMAP_CONFIG = """\
-database_url: sqlite:///{db}
-org_domains: [acme-corp.example]
-accounts:
-  - name: dana
-    kind: imap
-    owner: [{owner}]
-    host: 127.0.0.1
-    port: {port}
-    tls: none
-    allow_plaintext: true
-    username: {user}
-    password: ${{KILL_TEST_IMAP_PASSWORD}}
-    folders: [INBOX, Sent]
-    backfill: 3650d
-    batch_size: 7
-    privacy: full
-"""
-
-
 @pytest.mark.server
 def test_imap_backfill_killed_at_20_random_points_equals_an_uninterrupted_run(
     tmp_path: Path, dovecot: MailUser
@@ -108,12 +91,18 @@ def test_imap_backfill_killed_at_20_random_points_equals_an_uninterrupted_run(
     mail = list(generate_mail(300, seed=7))
     for folder in ("INBOX", "Sent"):
         dovecot.append(folder, [m.raw for m in mail if m.folder == folder])
-    env = {"KILL_TEST_IMAP_PASSWORD": dovecot.password}
+    env = {PASSWORD_VAR: dovecot.password}
 
     def config(name: str) -> Path:
         path = tmp_path / f"{name}.yaml"
-        text = IMAP_CONFIG.format(
-            db=tmp_path / f"{name}.db", owner=OWNER, port=dovecot.port, user=dovecot.name
+        text = CONFIG.format(
+            db=tmp_path / f"{name}.db",
+            org="acme-corp.example",
+            owner=OWNER,
+            port=dovecot.port,
+            user=dovecot.name,
+            password_var=PASSWORD_VAR,
+            batch=7,
         )
         path.write_text(text)
         return path

@@ -1,4 +1,4 @@
-"""The foundation's acceptance, end to end on the shipped sample archive.
+"""The whole capture, end to end on the shipped sample archive.
 
 Every expectation comes from tests/sample_expected.py, worked out by hand
 from the archive; the capture runs the real agent pass (archive connector,
@@ -13,24 +13,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from agent.sync import sync_once
-from storage import open_database
 from storage import schema as t
 from tests import sample_expected as want
-from tests.e2e.sample import EXAMPLES, contact_emails, demo_settings, snapshot
-
-
-def capture(db_url: str, person: str = "on_exchange") -> tuple[Any, list[Any]]:
-    settings = demo_settings(db_url, person)
-    db = open_database(settings.database_url)
-    return db, sync_once(settings, db)
-
-
-@pytest.fixture
-def captured(db_url: str) -> Any:
-    db, reports = capture(db_url)
-    assert [(r.account, r.outcome) for r in reports] == [("alice", "ok"), ("bob", "ok")]
-    return db
+from tests.e2e.sample import EXAMPLES, capture, contact_emails, snapshot
 
 
 def test_contacts_are_exactly_those_a_careful_person_would_create(captured: Any) -> None:

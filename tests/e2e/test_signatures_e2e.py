@@ -1,4 +1,4 @@
-"""Issue 4 end to end: the sample archive's signatures enrich its contacts.
+"""Signature enrichment end to end: the sample archive's signatures enrich its contacts.
 
 The real agent pass (archive connector, matcher, storage) captures
 ``examples/sample-archive`` with demo.yaml (phone_region US) on SQLite and
@@ -16,11 +16,7 @@ from typing import Any
 import pytest
 
 from tests import sample_expected as want
-from tests.e2e.sample import EXAMPLES, demo_config_text
-from tests.e2e.test_cli import autocapture
-from tests.e2e.test_sample_archive import captured
-
-__all__ = ["captured"]  # the fixture, shared
+from tests.e2e.sample import EXAMPLES, autocapture, demo_config_text
 
 
 def contact(db: Any, email: str) -> Any:

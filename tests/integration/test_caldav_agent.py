@@ -1,6 +1,6 @@
 """CalDAV accounts through the whole agent pass (config -> connector -> matcher -> storage).
 
-Acceptance of issue 5 at the level the user sees: one interaction per
+What the user sees: one interaction per
 meeting however many reps hold it, rooms never become participants, a 401
 marks only that account ``needs_reauth``, and an invalid sync-token resyncs
 without a duplicate.

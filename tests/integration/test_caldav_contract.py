@@ -6,8 +6,8 @@ import pytest
 
 from connectors.base import Connector, Limits
 from connectors.records import Cursor
+from tests.caldav_client import connect
 from tests.contract import ConnectorContract
-from tests.integration.test_caldav import connect
 from tests.servers.radicale import CalendarUser, DavProxy, ics_event
 
 pytestmark = pytest.mark.server
@@ -38,6 +38,9 @@ class RadicaleHarness:
             "contract", "huge.ics", ics_event("huge@x", "20261215T100000Z", extra=(huge,))
         )
         return "ical-too-large"
+
+    def remove_item(self, n: int) -> None:
+        self.user.delete("contract", f"item{n}.ics")
 
     def expire_cursor(self, cursor: Cursor) -> Cursor:
         if cursor.get("mode") == "etag":

@@ -16,8 +16,8 @@ from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits
 from connectors.caldav import CaldavConnector, from_settings
 from connectors.http import BasicAuth, HttpClient, RetryPolicy
 from connectors.webdav import parse_multistatus
+from tests.caldav_client import WINDOW, fetch_all, meetings
 from tests.contract import drain
-from tests.integration.test_caldav import WINDOW, fetch_all, meetings
 from tests.servers.radicale import CalendarUser, DavProxy, TlsProxy, ics_event
 
 pytestmark = pytest.mark.server

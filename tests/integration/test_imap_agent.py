@@ -1,6 +1,6 @@
 """IMAP accounts through the whole agent pass (config -> connector -> matcher -> storage).
 
-Acceptance of issue 3 at the level the user sees: the exact contacts and
+What the user sees: the exact contacts and
 interactions of a loaded mailbox, the next poll captures new mail and
 nothing else, a UIDVALIDITY change resyncs without a duplicate, and a wrong
 password marks only that account ``needs_reauth``.

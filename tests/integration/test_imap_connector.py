@@ -84,6 +84,12 @@ class ImapHarness:
         self.user.append(self.stream, [mail(900, extra=f"References: {refs}\r\n")])
         return "header-too-large"
 
+    def remove_item(self, n: int) -> None:
+        # The cursor is a UID high-water mark and a copy is named by the
+        # message's identity, not its UID: an expunged UID (VANISHED, RFC 7162)
+        # cannot be mapped back to the copy it was without a UID map per folder.
+        pytest.skip("the IMAP connector does not report expunged messages")
+
     def expire_cursor(self, cursor: Cursor) -> Cursor:
         self.user.recreate(self.stream, self.items)
         return cursor
@@ -369,7 +375,10 @@ def test_batches_fetched_ahead_are_handed_over_in_order_on_one_connection(
         cursor = batch.next_cursor
         if not batch.has_more:
             break
-        time.sleep(0.3)  # "storage" time, longer than the fetch ahead takes
+        # Stands for the agent storing the batch (work, not a wait for an
+        # event): the batch fetched ahead is usually complete by the next ask,
+        # and the order must hold whether it is or not.
+        time.sleep(0.3)
     made.close()
     assert seen == [f"msgid:m{n}@northwind.example" for n in range(23)]
     names = imap_proxy.command_names()

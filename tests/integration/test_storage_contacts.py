@@ -8,17 +8,7 @@ import pytest
 
 from matcher.plan import Observation, Plan
 from storage import Database
-from tests.integration.test_storage import (
-    T0,
-    contact_of,
-    db,
-    first_batch,
-    mail,
-    person,
-    settled_feed,
-)
-
-__all__ = ["db"]  # the fixture, shared
+from tests.plans import T0, contact_of, first_batch, mail, person, settled_feed
 
 
 def seen(msgid: str, hours: int, *observations: Observation, account: str = "alice") -> Plan:

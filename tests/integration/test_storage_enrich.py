@@ -1,4 +1,4 @@
-"""Signatures enrich contacts through the real matcher and storage (issue 4's acceptance).
+"""Signatures enrich contacts through the real matcher and storage.
 
 Each message goes through ``matcher.plan_batch`` against the database's own
 Directory and is applied by ``Database.apply``, on SQLite and PostgreSQL.
@@ -12,10 +12,8 @@ from connectors.records import Message, SourceRef
 from matcher import plan_batch
 from matcher.plan import AccountPolicy
 from storage import Database
-from tests.integration.test_storage import T0, contact_of, db, settled_feed
-from tests.unit.test_matcher_extract import mail
-
-__all__ = ["db"]  # the fixture, shared
+from tests.builders import mail
+from tests.plans import T0, contact_of, settled_feed
 
 OWNER = "ann@northwind.com"
 PRIYA = "priya.shah@acme-robotics.com"

@@ -15,16 +15,7 @@ from storage import ApplyResult, Database, open_database
 from storage.apply import apply_plan
 from storage.engine import WRITE
 from storage.schema import changes
-from tests.integration.test_storage import (
-    contact_of,
-    db,
-    first_batch,
-    mail,
-    person,
-    settled_feed,
-)
-
-__all__ = ["db"]  # the fixture, shared
+from tests.plans import contact_of, first_batch, mail, person, settled_feed
 
 
 def test_feed_describes_what_apply_wrote(db: Database) -> None:
@@ -53,10 +44,45 @@ def plan_of(account: str, email: str) -> Plan:
     return Plan(account, (mail(f"{email}-msg", person(email, "from"), account=account),))
 
 
-def _apply_in_thread(db: Database, plan: Plan) -> threading.Thread:
-    thread = threading.Thread(target=db.apply, args=(plan, "INBOX", None), daemon=True)
-    thread.start()
-    return thread
+class Writer(threading.Thread):
+    """``db.apply(plan)`` in a thread of its own, keeping its result or its exception."""
+
+    def __init__(self, db: Database, plan: Plan) -> None:
+        super().__init__(daemon=True)
+        self.db, self.plan = db, plan
+        self.outcome: ApplyResult | BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.outcome = self.db.apply(self.plan, "INBOX", None)
+        except BaseException as exc:
+            self.outcome = exc
+
+    def result(self, timeout: float) -> ApplyResult:
+        self.join(timeout)
+        assert not self.is_alive(), "the writer never finished"
+        assert isinstance(self.outcome, ApplyResult), self.outcome
+        return self.outcome
+
+
+def lock_waiters(db: Database) -> int:
+    """Backends of this database waiting for a lock (PostgreSQL)."""
+    with db.engine.connect() as conn:
+        query = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return int(conn.execute(sa.text(query)).scalar_one())
+
+
+def until_waiting(db: Database, writer: Writer) -> None:
+    """Poll until ``writer`` waits for a lock on PostgreSQL; fail if it finished instead."""
+    deadline = time.monotonic() + 30
+    while lock_waiters(db) == 0 and writer.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert writer.is_alive(), f"the writer did not wait: {writer.outcome}"
+    assert lock_waiters(db) == 1
 
 
 def test_ids_become_visible_in_id_order_with_concurrent_writers(pg_url: str) -> None:
@@ -71,13 +97,11 @@ def test_ids_become_visible_in_id_order_with_concurrent_writers(pg_url: str) -> 
         transaction = slow.begin()
         apply_plan(slow, plan_of("alice", "slow@acme.com"), "INBOX", None, datetime.now(UTC))
         low = list(slow.execute(sa.select(changes.c.id).where(changes.c.id > start)).scalars())
-        fast = _apply_in_thread(db, plan_of("alice", "fast@acme.com"))
-        fast.join(timeout=1.0)
-        assert fast.is_alive()  # it may not draw an id before "slow" commits
+        fast = Writer(db, plan_of("alice", "fast@acme.com"))
+        until_waiting(db, fast)  # it may not draw an id before "slow" commits
         assert db.changes_since(start, 100) == []
         transaction.commit()
-        fast.join(timeout=30)
-        assert not fast.is_alive()
+        fast.result(30)
         first.commit()
     feed = [c.id for c in settled_feed(db, start)]
     assert len(low) == 2 and len(feed) == 4 and feed[:2] == low and max(low) < min(feed[2:])
@@ -90,10 +114,10 @@ def test_reader_skips_nothing_of_an_aborted_writer(pg_url: str) -> None:
     with db.engine.connect() as doomed:
         transaction = doomed.begin()
         apply_plan(doomed, plan_of("alice", "gone@acme.com"), "INBOX", None, datetime.now(UTC))
-        kept_writer = _apply_in_thread(db, plan_of("alice", "kept@acme.com"))
+        kept_writer = Writer(db, plan_of("alice", "kept@acme.com"))
         assert db.changes_since(0, 100) == []
         transaction.rollback()
-        kept_writer.join(timeout=30)
+        kept_writer.result(30)
     feed = settled_feed(db)
     kept = contact_of(db, "kept@acme.com")
     assert [(c.entity, c.operation) for c in feed] == [
@@ -107,22 +131,25 @@ def test_reader_skips_nothing_of_an_aborted_writer(pg_url: str) -> None:
 def test_sqlite_writers_wait_their_turn_in_commit_order(sqlite_url: str) -> None:
     first, second = open_database(sqlite_url), open_database(sqlite_url)
     first.ensure_account("alice", "imap")
-    holding = threading.Event()
+    holding, release = threading.Event(), threading.Event()
 
     def slow_writer() -> None:
         with first.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             apply_plan(conn, plan_of("alice", "slow@acme.com"), "INBOX", None, datetime.now(UTC))
             holding.set()
-            time.sleep(0.5)  # the second writer must wait, not fail with "database is locked"
+            release.wait(30)
 
     thread = threading.Thread(target=slow_writer)
     thread.start()
     assert holding.wait(10)
-    started = time.monotonic()
-    second.apply(plan_of("alice", "fast@acme.com"), "INBOX", None)
-    waited = time.monotonic() - started
-    thread.join()
-    assert waited > 0.2
+    fast = Writer(second, plan_of("alice", "fast@acme.com"))
+    # SQLite shows no lock waiter, so the second writer gets a window to fail
+    # in: one that gave up with "database is locked" would be done by then.
+    fast.join(0.5)
+    assert fast.is_alive(), f"the second writer did not wait: {fast.outcome}"
+    release.set()
+    thread.join(30)
+    assert fast.result(30) == ApplyResult(new_contacts=1, new_interactions=1, new_sources=1)
     feed = second.changes_since(0, 100)
     owners = [c.entity_id for c in feed if c.entity == "contact"]
     assert owners == [contact_of(second, "slow@acme.com"), contact_of(second, "fast@acme.com")]
@@ -133,18 +160,13 @@ def test_sqlite_writers_wait_their_turn_in_commit_order(sqlite_url: str) -> None
 
 def race(db: Database, first: Plan, second: Plan) -> tuple[ApplyResult, ApplyResult]:
     """Apply ``first`` in an open transaction while ``second`` runs; commit; both finish."""
-    results: list[ApplyResult] = []
     with db.engine.connect() as conn:
         transaction = conn.begin()
-        results.append(apply_plan(conn, first, "INBOX", None, datetime.now(UTC)))
-        thread = threading.Thread(target=lambda: results.append(db.apply(second, "INBOX", None)))
-        thread.start()
-        time.sleep(0.5)  # the second writer is now waiting on a unique index
-        assert thread.is_alive()
+        result = apply_plan(conn, first, "INBOX", None, datetime.now(UTC))
+        writer = Writer(db, second)
+        until_waiting(db, writer)  # on a unique index the first one holds
         transaction.commit()
-    thread.join(30)
-    assert not thread.is_alive()
-    return results[0], results[1]
+    return result, writer.result(30)
 
 
 def test_same_message_from_two_mailboxes_at_once(pg_url: str) -> None:

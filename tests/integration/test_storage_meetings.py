@@ -8,17 +8,7 @@ from datetime import timedelta
 from connectors.records import SourceRef
 from matcher.plan import Plan
 from storage import ApplyResult, Database
-from tests.integration.test_storage import (
-    T0,
-    contact_of,
-    db,
-    meeting,
-    person,
-    settled_feed,
-    snapshot,
-)
-
-__all__ = ["db"]  # the fixture, shared
+from tests.plans import T0, contact_of, meeting, person, settled_feed, snapshot
 
 
 def attendees(db: Database) -> list[tuple[str, str, str | None]]:

@@ -32,6 +32,7 @@ from imapclient import IMAPClient
 
 from tests.servers import free_port, missing_server
 from tests.servers.imap_proxy import ImapProxy
+from tests.servers.tls import TlsFiles, loopback_tls
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USERS = 400  # logins prepared per session; a test takes one or two
@@ -273,34 +274,13 @@ class MailUser:
         self.append(folder, messages)
 
 
-@dataclass(frozen=True)
-class TlsFiles:
-    ca: Path  # what a client must trust
-    cert: Path
-    key: Path
-
-
-def _tls_files(root: Path) -> TlsFiles:
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ca_pem, cert_pem, key_pem = root / "ca.pem", root / "cert.pem", root / "key.pem"
-    ca.cert_pem.write_to_path(str(ca_pem))
-    cert.cert_chain_pems[0].write_to_path(str(cert_pem))
-    for extra in cert.cert_chain_pems[1:]:
-        extra.write_to_path(str(cert_pem), append=True)
-    cert.private_key_pem.write_to_path(str(key_pem))
-    return TlsFiles(ca_pem, cert_pem, key_pem)
-
-
 def _start(tls: bool) -> Iterator[DovecotServer]:
     if not os.path.exists(DOVECOT):
         missing_server("dovecot (Debian package dovecot-imapd)")
     with tempfile.TemporaryDirectory(prefix="dovecot-") as tmp:
         root = Path(tmp)
         os.chmod(root, 0o755)  # the mail user must reach its home below
-        server = DovecotServer(root, _tls_files(root) if tls else None)
+        server = DovecotServer(root, loopback_tls(root) if tls else None)
         pool = [
             MailUser(server, f"u{uuid.uuid4().hex[:10]}", uuid.uuid4().hex) for _ in range(USERS)
         ]

@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from tests.servers import free_port, missing_server
+from tests.servers.tls import loopback_tls
 
 _CONFIG = """\
 [server]
@@ -256,16 +257,10 @@ class TlsProxy:
 @pytest.fixture
 def tls_dav_proxy(radicale: CalendarUser, tmp_path: Path) -> Iterator[TlsProxy]:
     """The proxy over HTTPS with a certificate from a throwaway CA (trustme)."""
-    import trustme
-
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    proxy = DavProxy(radicale.url, tls=context)
+    tls = loopback_tls(tmp_path)
+    proxy = DavProxy(radicale.url, tls=tls.server_context())
     try:
-        yield TlsProxy(proxy, ca_file)
+        yield TlsProxy(proxy, tls.ca)
     finally:
         proxy.close()
 

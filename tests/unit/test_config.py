@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -297,6 +298,29 @@ def test_yaml_syntax_error_is_one_problem_with_its_line() -> None:
     ) == [(4, "", "YAML syntax: did not find expected ',' or ']'")]
 
 
+TABS = "tabs are not allowed for indentation; indent with spaces"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # libyaml: "found character that cannot start any token"
+        ("workers: 2\naccounts:\n\t- name: a\n\t  kind: archive\n", 3),
+        # libyaml: "found a tab character that violates indentation"
+        ("workers: 2\ncreation:\n  person: never\n\trole: never\n", 4),
+        ("creation:\n  person: never\n \t role: never\n", 3),
+    ],
+)
+def test_tab_indentation_is_named(text: str, line: int) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, "autocapture.yaml")
+    assert [str(p) for p in caught.value.problems] == [f"autocapture.yaml:{line}: {TABS}"]
+
+
+def test_a_tab_after_a_key_is_not_indentation() -> None:
+    assert load_text("workers:\t3\n").workers == 3
+
+
 def test_unsafe_yaml_tags_are_refused() -> None:
     found = problems_of("workers: !!python/object/apply:os.system ['true']\n")
     assert len(found) == 1
@@ -420,6 +444,18 @@ def test_durations(text: object, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
+def archive_with(line: str) -> str:
+    """One archive account with ``line`` as its sixth line."""
+    return f"""\
+        accounts:
+          - name: a
+            kind: archive
+            owner: a@example.com
+            paths: a.mbox
+            {line}
+        """
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
@@ -430,26 +466,34 @@ def test_durations(text: object, expected: timedelta) -> None:
         ("1.5h", '"1.5h"'),
         (True, "True"),
         (2.5, "2.5"),
-        ("99999999w", '"99999999w"'),
         ("x" * 100, '"' + "x" * 38 + "…"),
         ("²", '"²"'),
         ("٣m", '"٣m"'),
     ],
 )
 def test_bad_durations_say_what_was_expected(value: object, shown: str) -> None:
-    found = problems_of(
-        f"""\
-        accounts:
-          - name: a
-            kind: archive
-            owner: a@example.com
-            paths: a.mbox
-            poll_interval: {yaml.safe_dump(value).removesuffix(chr(10)).removesuffix("...").strip()}
-        """
-    )
+    text = yaml.safe_dump(value).removesuffix(chr(10)).removesuffix("...").strip()
+    found = problems_of(archive_with(f"poll_interval: {text}"))
     assert found == [
         (6, "accounts[0].poll_interval", f'expected a duration like "5m", got {shown}')
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999999d", "36501d", "5215w", "876001h", "3153600001", "3153600001s", "99999999999999999w"],
+)
+def test_durations_past_a_century_are_out_of_range(value: str) -> None:
+    got = value if value.isdigit() else f'"{value}"'  # digits alone are a YAML integer
+    assert problems_of(archive_with(f"backfill: {value}")) == [
+        (6, "accounts[0].backfill", f"expected a duration of at most 36500d (100 years), got {got}")
+    ]
+
+
+def test_a_century_is_the_longest_duration() -> None:
+    assert parse_duration("36500d") == timedelta(days=36500)
+    assert parse_duration("5214w2d") == timedelta(days=36500)
+    assert parse_duration(36500 * 86400) == timedelta(days=36500)
 
 
 def test_poll_interval_and_timeout_must_be_positive() -> None:
@@ -553,7 +597,7 @@ def test_file_secret_resolves_and_warns_when_others_can_read_it(tmp_path: Path) 
     assert checked(path) == (0, [f"{path}: OK, 1 account"])
 
 
-def test_check_warns_of_unset_variables_except_for_disabled_accounts(
+def test_check_refuses_unset_variables_except_for_disabled_accounts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AC_TEST_TOKEN_ON", raising=False)
@@ -574,12 +618,34 @@ def test_check_warns_of_unset_variables_except_for_disabled_accounts(
         """,
     )
     assert checked(path) == (
-        0,
+        2,
         [
-            f"{path}:5 accounts[0].token: warning: ${{AC_TEST_TOKEN_ON}} is not set here",
-            f"{path}: OK, 2 accounts",
+            f"{path}:5 accounts[0].token: ${{AC_TEST_TOKEN_ON}} is unavailable: "
+            "the environment variable is not set",
+            f"1 problem in {path}",
         ],
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ": warning: no accounts: nothing would be captured"),
+        ("# every key commented out\n", ": warning: no accounts: nothing would be captured"),
+        ("workers: 2\naccounts:\n", ":2 accounts: warning: no accounts: nothing would be captured"),
+        (
+            "accounts:\n  - {name: a, kind: caldav, url: 'https://c.example/', enabled: false}\n",
+            ":1 accounts: warning: every account is disabled: nothing would be captured",
+        ),
+    ],
+    ids=["empty", "comments", "null-accounts", "all-disabled"],
+)
+def test_check_warns_when_nothing_would_be_captured(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, text)
+    accounts = "1 account" if "enabled" in text else "0 accounts"
+    assert checked(path) == (0, [f"{path}{expected}", f"{path}: OK, {accounts}"])
 
 
 def test_check_counts_a_single_problem(tmp_path: Path) -> None:
@@ -610,7 +676,47 @@ def test_a_fifo_secret_fails_at_once_instead_of_waiting_for_a_writer(tmp_path: P
     with pytest.raises(SecretUnavailable) as caught:
         secret.resolve()
     assert caught.value.reason == "not a regular file"
-    assert secret.risks() == [f"file:{fifo} is not a regular file"]
+    assert secret.exposure() is None
+
+
+def test_a_directory_secret_is_unavailable_not_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(SecretUnavailable) as caught:
+        Secret.parse(f"file:{tmp_path}").resolve()
+    assert (
+        str(caught.value) == f"secret file:{tmp_path} is unavailable: it is a directory, not a file"
+    )
+
+
+def test_check_secrets_names_the_key_that_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AC_TEST_CLIENT_SECRET", "cs-0123")
+    monkeypatch.delenv("AC_TEST_REFRESH", raising=False)
+    account = load_text(
+        textwrap.dedent(
+            """\
+        accounts:
+          - name: ann
+            kind: gmail
+            owner: ann@example.com
+            client_id: app.apps.googleusercontent.com
+            client_secret: ${AC_TEST_CLIENT_SECRET}
+            refresh_token: ${AC_TEST_REFRESH}
+        """
+        )
+    ).accounts[0]
+    assert [(key, str(secret)) for key, secret in account.secrets()] == [
+        ("client_secret", "${AC_TEST_CLIENT_SECRET}"),
+        ("refresh_token", "${AC_TEST_REFRESH}"),
+    ]
+    with pytest.raises(SecretUnavailable) as caught:
+        account.check_secrets()
+    assert str(caught.value) == (
+        "refresh_token ${AC_TEST_REFRESH} is unavailable: the environment variable is not set"
+    )
+    assert pickle.loads(pickle.dumps(caught.value)).args == caught.value.args
+    monkeypatch.setenv("AC_TEST_REFRESH", "1//0g-refresh")
+    account.check_secrets()
 
 
 def test_weak_transport_is_a_warning(tmp_path: Path) -> None:
@@ -628,9 +734,12 @@ def test_weak_transport_is_a_warning(tmp_path: Path) -> None:
             oauth_token: file:/nonexistent/token
         """,
     )
-    assert [str(w) for w in review(path).warnings] == [
-        f"{path}:9 accounts[0].oauth_token: warning: file:/nonexistent/token cannot be read: "
+    result = review(path)
+    assert [str(p) for p in result.problems] == [
+        f"{path}:9 accounts[0].oauth_token: file:/nonexistent/token is unavailable: "
         "No such file or directory",
+    ]
+    assert [str(w) for w in result.warnings] == [
         f"{path}:8 accounts[0].verify_tls: warning: server certificates are not checked",
         f"{path}:6 accounts[0].tls: warning: the password crosses the network in clear text",
     ]
@@ -680,8 +789,15 @@ def test_imap_takes_exactly_one_credential() -> None:
     ]
 
 
-def test_database_password_is_never_inline_nor_echoed() -> None:
-    found = problems_of("database_url: postgresql+psycopg://app:Pa55word@db.example.com/crm\n")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://app:Pa55word@db.example.com/crm",
+        "postgresql+psycopg://app@db.example.com/crm?sslmode=require&password=Pa55word",
+    ],
+)
+def test_database_password_is_never_inline_nor_echoed(url: str) -> None:
+    found = problems_of(f"database_url: {url}\n")
     assert found == [
         (
             1,

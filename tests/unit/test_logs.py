@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent.cli import setup_logging
+from agent.logs import setup
 from agent.redact import register_secret
 
 
@@ -23,7 +23,7 @@ def restore_root_logger() -> Iterator[None]:
 
 @pytest.mark.usefixtures("restore_root_logger")
 def test_json_lines_carry_fields_and_a_redacted_message(capsys: pytest.CaptureFixture[str]) -> None:
-    setup_logging(1, log_format="json")
+    setup(1, log_format="json")
     register_secret("ya29.planted-access-token")
     logging.getLogger("autocapture.sync").info("refreshed %s", "ya29.planted-access-token")
     try:
@@ -49,6 +49,6 @@ def _records(stream: str) -> list[str]:
 
 @pytest.mark.usefixtures("restore_root_logger")
 def test_text_is_the_default(capsys: pytest.CaptureFixture[str]) -> None:
-    setup_logging(1)
+    setup(1)
     logging.getLogger("autocapture.run").info("polling %d accounts", 2)
     assert capsys.readouterr().err.rstrip().endswith("INFO autocapture.run: polling 2 accounts")

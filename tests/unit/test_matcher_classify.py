@@ -7,7 +7,7 @@ import pytest
 from connectors.records import Address
 from matcher.classify import Perimeter, classify, domain_within, sender_signal
 from matcher.plan import AccountPolicy, Blocklist
-from tests.unit.test_matcher_extract import mail
+from tests.builders import mail
 
 PERIMETER = Perimeter.of(
     AccountPolicy(

@@ -14,8 +14,7 @@ from matcher.plan import (
     Plan,
     evidence_of,
 )
-from tests.unit.test_matcher_extract import mail
-from tests.unit.test_matcher_resolve import OWNER, policy
+from tests.builders import OWNER, mail, policy
 
 PRIYA = "priya.shah@acme-robotics.com"
 JORGE = "jorge.ramos@acme-robotics.com"

@@ -8,69 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.records import Address, Attendee, Meeting, Message, SourceRef
+from connectors.records import Attendee, Meeting, Message
 from matcher import extract
 from matcher.participants import NO_DATE, Found, occurred_at, strip_tags
 from matcher.plan import AccountPolicy, Blocklist
+from tests.builders import ORGANIZER, WHEN, mail, meeting, person
 
-SOURCE = SourceRef("acct", "INBOX", "1")
-WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 POLICY = AccountPolicy(
     account="acct",
     owner_addresses=frozenset({"Me@OurCo.com"}),
     org_domains=frozenset({"OurCo.com"}),
 )
-
-
-def mail(
-    *headers: tuple[str, str],
-    message_id: str | None = "m1@x",
-    date: datetime | None = WHEN,
-    subject: str | None = "Quote for Q3",
-    text: str | None = None,
-    html: bool = False,
-    meetings: tuple[Meeting, ...] = (),
-) -> Message:
-    """A message as a connector hands it over: raw (still encoded) header values."""
-    return Message(
-        source=SOURCE,
-        message_id=message_id,
-        date=date,
-        subject=subject,
-        headers=tuple((k.lower(), v) for k, v in headers),
-        thread_key="t1",
-        text=text,
-        text_is_html=html,
-        meetings=meetings,
-    )
-
-
-def person(email: str, name: str | None = None, **kw: str) -> Attendee:
-    address = Address.of(email, name)
-    assert address is not None
-    return Attendee(address, **kw)
-
-
-def meeting(
-    organizer: Attendee | None,
-    *attendees: Attendee,
-    status: str = "confirmed",
-    method: str | None = None,
-    sequence: int = 0,
-) -> Meeting:
-    return Meeting(
-        source=SourceRef("acct", "calendar", "ev1"),
-        uid="uid-1@ourco.com",
-        recurrence_id=None,
-        start=WHEN,
-        end=WHEN + timedelta(hours=1),
-        status=status,  # type: ignore[arg-type]
-        sequence=sequence,
-        summary="Kickoff",
-        organizer=organizer,
-        attendees=attendees,
-        method=method,
-    )
 
 
 def people(found: Found) -> list[tuple[str, str, str, str]]:
@@ -325,9 +273,6 @@ def test_occurred_at_fallbacks(
 def test_extract_passes_fetched_at_through() -> None:
     (found,) = extract([mail(("From", "a@acme.com"), date=None)], POLICY, fetched_at=WHEN)
     assert found.occurred_at == WHEN
-
-
-ORGANIZER = person("ann@acme.com", "Ann Lee")
 
 
 def test_meeting_participants_roles_and_partstat() -> None:

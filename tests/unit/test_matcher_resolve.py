@@ -9,7 +9,6 @@ import pytest
 from connectors.records import IngestError, Message, Record, SourceRef
 from matcher import InMemoryDirectory, plan_batch
 from matcher.plan import (
-    AccountPolicy,
     Blocklist,
     Evidence,
     InteractionPlan,
@@ -17,16 +16,7 @@ from matcher.plan import (
     Plan,
     When,
 )
-from tests.unit.test_matcher_extract import ORGANIZER, mail, meeting, person
-
-OWNER = "me@ourco.com"
-
-
-def policy(person_when: When = "on_exchange", **creation: When) -> AccountPolicy:
-    base = AccountPolicy(
-        account="acct", owner_addresses=frozenset({OWNER}), org_domains=frozenset({"ourco.com"})
-    )
-    return replace(base, creation={**base.creation, "person": person_when, **creation})
+from tests.builders import ORGANIZER, OWNER, mail, meeting, person, policy
 
 
 def sent(to: str, n: int = 1) -> Message:
@@ -148,7 +138,7 @@ def test_meetings_are_an_exchange_unless_cancelled() -> None:
 
 
 def test_nothing_is_created_for_machines_lists_rooms_colleagues_or_blocked() -> None:
-    """The acceptance sample: only the real person becomes a contact, even under always."""
+    """One of each kind of sender: only the real person becomes a contact, even under always."""
     records: list[Record] = [
         mail(
             ("From", "News <news@acme.com>"),

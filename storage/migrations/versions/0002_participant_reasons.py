@@ -2,7 +2,7 @@
 
 The matcher's ``ParticipantPlan`` carries ``class_reason`` ("header:list-id",
 "local-part:noreply", ...) and, for meetings, the RFC 5545 ROLE; storing
-them lets a person see why an address was skipped (DESIGN.md, invariant 7).
+them lets a person see why an address was skipped (docs/ARCHITECTURE.md, invariant 7).
 
 Revision ID: 0002
 Revises: 0001

@@ -1,0 +1,81 @@
+"""Records and policies as connectors and the agent hand them to the matcher.
+
+Shared by the matcher's unit tests and the storage tests that run real
+records through the matcher; each test module adds its own specialised
+builders on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from connectors.records import Address, Attendee, Meeting, Message, SourceRef
+from matcher.plan import AccountPolicy, When
+
+SOURCE = SourceRef("acct", "INBOX", "1")
+WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def mail(
+    *headers: tuple[str, str],
+    message_id: str | None = "m1@x",
+    date: datetime | None = WHEN,
+    subject: str | None = "Quote for Q3",
+    text: str | None = None,
+    html: bool = False,
+    meetings: tuple[Meeting, ...] = (),
+) -> Message:
+    """A message as a connector hands it over: raw (still encoded) header values."""
+    return Message(
+        source=SOURCE,
+        message_id=message_id,
+        date=date,
+        subject=subject,
+        headers=tuple((k.lower(), v) for k, v in headers),
+        thread_key="t1",
+        text=text,
+        text_is_html=html,
+        meetings=meetings,
+    )
+
+
+def person(email: str, name: str | None = None, **kw: str) -> Attendee:
+    address = Address.of(email, name)
+    assert address is not None
+    return Attendee(address, **kw)
+
+
+def meeting(
+    organizer: Attendee | None,
+    *attendees: Attendee,
+    status: str = "confirmed",
+    method: str | None = None,
+    sequence: int = 0,
+) -> Meeting:
+    return Meeting(
+        source=SourceRef("acct", "calendar", "ev1"),
+        uid="uid-1@ourco.com",
+        recurrence_id=None,
+        start=WHEN,
+        end=WHEN + timedelta(hours=1),
+        status=status,  # type: ignore[arg-type]
+        sequence=sequence,
+        summary="Kickoff",
+        organizer=organizer,
+        attendees=attendees,
+        method=method,
+    )
+
+
+ORGANIZER = person("ann@acme.com", "Ann Lee")
+
+
+OWNER = "me@ourco.com"
+
+
+def policy(person_when: When = "on_exchange", **creation: When) -> AccountPolicy:
+    base = AccountPolicy(
+        account="acct", owner_addresses=frozenset({OWNER}), org_domains=frozenset({"ourco.com"})
+    )
+    return replace(base, creation={**base.creation, "person": person_when, **creation})
