@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -53,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="count",
         default=0,
         help="more log output (-v INFO, -vv DEBUG); overrides log_level in the config",
+    )
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        help="also log to this file, rotated at 10 MB keeping 5 (services without a journal)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per log line, for log collectors",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -111,7 +123,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: what every command reads (--config, else $AUTOCAPTURE_CONFIG, else "
         f"{default_config_path()})",
     )
+    _add_service(sub)
     return parser
+
+
+def _add_service(sub: Any) -> None:
+    service = sub.add_parser(
+        "service",
+        help="install `autocapture run` as a background service (systemd, launchd, Task Scheduler)",
+        description=(
+            "Install, remove or inspect the background service that runs `autocapture run` "
+            "with this configuration. Linux: a systemd user unit (a system unit with "
+            "--system, run as its own `autocapture` user, hardened). macOS: a LaunchAgent. "
+            "Windows: a Task Scheduler logon task. All restart the agent after a failure."
+        ),
+    )
+    ssub = service.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in (
+        ("install", "write the service definition, enable and start it"),
+        ("uninstall", "stop and disable the service, remove its definition"),
+        ("status", "whether the service is installed, enabled and running"),
+    ):
+        p = ssub.add_parser(action, help=text)
+        p.add_argument("--system", action="store_true", help="a system-wide systemd unit")
+        p.add_argument(
+            "--platform",
+            choices=("systemd", "launchd", "windows"),
+            help="the service manager (default: this machine's)",
+        )
+        if action == "install":
+            p.add_argument(
+                "--print",
+                action="store_true",
+                help="print the service definition instead of installing it",
+            )
 
 
 def config_path(args: argparse.Namespace) -> Path:
@@ -123,7 +168,7 @@ def config_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logs.setup(args.verbose)
+    logs.setup(args.verbose, args.log_file, args.log_format)
     try:
         return commands.dispatch(args, config_path(args))
     except KeyboardInterrupt:

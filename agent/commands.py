@@ -292,6 +292,27 @@ def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
     return inspect_file(args.file, policy, as_json=args.json)
 
 
+def cmd_service(args: argparse.Namespace, path: Path) -> int:
+    from agent import service
+
+    platform = args.platform or service.current_platform()
+    try:
+        version = service.systemd_version() if platform == "systemd" else 0
+        plan = service.plan(platform, path, system=args.system, version=version)
+        if args.action == "install" and args.print:
+            sys.stdout.buffer.write(plan.content)
+            return EXIT_OK
+        if args.action == "install":
+            load_settings(path)  # a service that cannot start is worse than no service
+            lines = service.install(plan, system=args.system)
+        else:
+            lines = (service.uninstall if args.action == "uninstall" else service.status)(plan)
+    except service.ServiceError as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
+    print("\n".join(lines))
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "run": cmd_run,
     "sync": cmd_sync,
@@ -302,6 +323,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "changes": cmd_changes,
     "inspect": cmd_inspect,
     "config": cmd_config_check,
+    "service": cmd_service,
 }
 
 

@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from agent.connections import Connections
+from agent.notify import ServiceNotifier
 from agent.sync import AccountReport, sync_account
 
 log = logging.getLogger("autocapture.run")
@@ -40,6 +41,7 @@ class Poller:
         stop: threading.Event,
         sync: Sync | None = None,
         rng: random.Random | None = None,
+        notifier: ServiceNotifier | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -49,6 +51,7 @@ class Poller:
         self.connections = Connections()
         self.sync = sync or self._sync
         self.rng = rng or random.Random()
+        self.notifier = notifier or ServiceNotifier()
         self.accounts = {a.name: a for a in settings.accounts if a.enabled}
         start = time.monotonic()
         self.due = {name: start + self.rng.uniform(0, 2.0) for name in self.accounts}
@@ -92,12 +95,17 @@ class Poller:
             log.warning("no enabled accounts in the configuration; nothing to poll")
         workers = max(1, min(self.settings.workers, len(self.accounts) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="account") as pool:
+            self.notifier.ready(f"polling {len(self.accounts)} accounts")
             while not self.stop.is_set():
                 now = time.monotonic()
                 self._reap(now)
                 self._start_due(pool, now)
+                # The watchdog sees the scheduler alive; a stuck server call
+                # is bounded by the connectors' own timeouts, not by this.
+                self.notifier.ping(now)
                 next_due = min(self.due.values(), default=now + 60.0)
                 self.stop.wait(timeout=min(max(next_due - now, 0.05), 1.0))
             log.info("stopping: finishing the batches in hand")
+            self.notifier.stopping()
         self._reap(time.monotonic())
         self.connections.close_all()

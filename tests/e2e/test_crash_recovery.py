@@ -21,6 +21,7 @@ from pathlib import Path
 from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
+from tests.e2e.processes import children, kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import ROOT, captured_so_far, demo_config_text, snapshot
 
 
@@ -32,34 +33,6 @@ def write_config(folder: Path, name: str, batch_size: int) -> Path:
     return path
 
 
-def start_sync(config: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "--config", str(config), "sync"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def children(pid: int) -> set[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return {int(c) for c in path.read_text().split()}
-    except OSError:
-        return set()
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's reaper may be slow, or absent in a container)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
-
-
 def kill_after(config: Path, db: Path, sources: int, deadline: float = 120.0) -> tuple[int, int]:
     """Start a capture and SIGKILL it once ``sources`` copies are committed;
     its exit status and how many children it had then.
@@ -68,19 +41,8 @@ def kill_after(config: Path, db: Path, sources: int, deadline: float = 120.0) ->
     that its parent is gone and leave by itself.
     """
     proc = start_sync(config)
-    stop = time.monotonic() + deadline
-    orphans: set[int] = set()
-    while proc.poll() is None and time.monotonic() < stop:
-        if captured_so_far(db) >= sources:
-            orphans = children(proc.pid)
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.01)
-    proc.wait(timeout=60)
-    gone = time.monotonic() + 30
-    while any(running(pid) for pid in orphans) and time.monotonic() < gone:
-        time.sleep(0.05)
-    assert not [pid for pid in orphans if running(pid)], "a read-ahead child outlived its agent"
+    orphans = kill_once_captured(proc, db, sources, deadline=deadline)
+    assert not wait_gone(orphans), "a read-ahead child outlived its agent"
     return proc.returncode, len(orphans)
 
 
@@ -132,7 +94,4 @@ def test_sigterm_mid_read_ahead_stops_the_agent_and_its_child(tmp_path: Path) ->
     assert proc.returncode == 0, stderr.decode(errors="replace")[-2000:]
     outcomes = [line.split(" - ")[0] for line in stdout.decode().splitlines()]
     assert outcomes == ["alice: stopped", "bob: stopped"]
-    gone = time.monotonic() + 30
-    while any(running(pid) for pid in readers) and time.monotonic() < gone:
-        time.sleep(0.05)
-    assert not [pid for pid in readers if running(pid)]
+    assert not wait_gone(readers)
