@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -69,13 +71,34 @@ def cmd_config_check(args: argparse.Namespace, _: Path) -> int:
     return run_check(args.file, sys.stderr)
 
 
+# How long a stop request waits for the batch in hand. A connector blocked
+# in a system call (a server that never answers within its timeout, a file
+# system that hangs) cannot see the request; past this the process ends
+# anyway. Data and cursor commit together, so what was cut off is redone.
+STOP_GRACE_SECONDS = 20.0
+
+
+def _end_after(seconds: float, code: int) -> None:
+    time.sleep(seconds)
+    os.write(2, b"autocapture: still busy after a stop request; exiting\n")
+    os._exit(code)
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[threading.Event]:
-    """SIGTERM/SIGINT ask running passes to stop after the batch in hand."""
+    """SIGTERM/SIGINT ask running passes to stop after the batch in hand;
+    the process ends within ``STOP_GRACE_SECONDS`` whatever it is blocked on,
+    and at once on a second request."""
     stop = threading.Event()
 
     def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            os._exit(128 + signum)
         stop.set()
+        end = threading.Thread(
+            target=_end_after, args=(STOP_GRACE_SECONDS, 128 + signum), daemon=True
+        )
+        end.start()
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -54,12 +54,11 @@ def read_records(
     path: Path, limits: Limits, now: datetime
 ) -> tuple[list[Record], list[IngestError]]:
     from connectors.ical import parse_calendar
+    from connectors.local_files import read_regular
     from connectors.mime import parse_message_and_errors
 
-    size = path.stat().st_size
-    if size > limits.max_message_bytes:
-        raise InspectError(f"file is {size} bytes; the limit is {limits.max_message_bytes}")
-    data = path.read_bytes()
+    # A FIFO or device would block or never end: only regular files are read.
+    data = read_regular(path, limits.max_message_bytes, "file-too-large")
     window = Window(since=now - timedelta(days=3650), until=now + timedelta(days=730))
     if (
         path.suffix.lower() in (".ics", ".ical", ".ifb")

@@ -33,6 +33,7 @@ from typing import Any
 
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
 from connectors.ical import parse_calendar
+from connectors.local_files import entry, open_regular, problem_detail, read_regular
 from connectors.mbox import check_mbox_cursor, mbox_cursor, read_mbox
 from connectors.mime import parse_message_and_errors
 from connectors.records import Batch, Cursor, IngestError, Message, Record, SourceRef
@@ -48,7 +49,8 @@ SCAN_FACTOR = 20
 class ArchiveFile:
     key: int  # max(mtime_ns, ctime_ns)
     name: str  # path relative to the stream root, "/"-separated
-    path: Path
+    path: Path  # what is opened: a symbolic link's target
+    problem: str | None = None  # why it is not read (an ingest error reason)
 
 
 @dataclass
@@ -104,9 +106,10 @@ class ArchiveConnector:
         records: list[Record] = []
         errors: list[IngestError] = []
         try:
-            f = path.open("rb")
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read mbox {stream!r}: {exc.strerror}") from None
+            f = open_regular(Path(os.path.realpath(path)))
+        except InvalidInput as exc:  # a FIFO or device where an mbox was configured
+            error = IngestError(SourceRef(self.account, stream, "path"), exc.reason, exc.detail)
+            return Batch([], [error], dict(cursor or {"kind": "mbox", "offset": 0}), False)
         with f:
             size = os.fstat(f.fileno()).st_size
             offset = 0 if cursor is None else check_mbox_cursor(f, size, dict(cursor), stream)
@@ -182,15 +185,13 @@ class ArchiveConnector:
         is_calendar = item.name.lower().endswith(CALENDAR_SUFFIXES)
         source = SourceRef(self.account, stream, self._provider_id(stream, flavour, item))
         cap = self.limits.max_ical_bytes if is_calendar else self.limits.max_message_bytes
+        if item.problem is not None:
+            return _Read([], [IngestError(source, item.problem, problem_detail(item.problem))])
         try:
-            if item.path.stat().st_size > cap:
-                reason = "ical-too-large" if is_calendar else "message-too-large"
-                return _Read([], [IngestError(source, reason, f"over {cap} bytes")])
-            data = item.path.read_bytes()
-        except OSError as exc:  # vanished or unreadable since the listing
-            return _Read(
-                [], [IngestError(source, "unreadable", exc.strerror or type(exc).__name__)]
-            )
+            reason = "ical-too-large" if is_calendar else "message-too-large"
+            data = read_regular(item.path, cap, reason)
+        except InvalidInput as exc:  # vanished, replaced or too large since the listing
+            return _Read([], [IngestError(source, exc.reason, exc.detail)])
         if is_calendar:
             meetings, errors = parse_calendar(data, source, self.window, self.limits)
             return _Read(list(meetings), errors)
@@ -201,7 +202,7 @@ class ArchiveConnector:
         if flavour == "maildir":
             # Maildir unique names are unique by construction; flags after
             # ":2," change as mail is read and must not change the id.
-            return "maildir:" + item.path.name.split(":2,", 1)[0]
+            return "maildir:" + item.name.rpartition("/")[2].split(":2,", 1)[0]
         # Relative paths repeat across configured folders; the stream tag
         # keeps the id unique per account, as SourceRef requires.
         tag = hashlib.sha256(stream.encode("utf-8", "surrogateescape")).hexdigest()[:8]
@@ -225,9 +226,12 @@ def _root_identity(path: Path) -> list[int]:
 
 
 def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
-    if flavour == "file":
-        yield _archive_file(path, path.name)
+    if flavour == "file":  # the configured file itself: a link to it is what was configured
+        target = Path(os.path.realpath(path))
+        st = target.stat()
+        yield ArchiveFile(max(st.st_mtime_ns, st.st_ctime_ns), path.name, target)
         return
+    root = Path(os.path.realpath(path))
     if flavour == "maildir":
         dirs = [path / "new", path / "cur"]
         wanted: tuple[str, ...] | None = None  # every file in a Maildir is a message
@@ -239,19 +243,23 @@ def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             if flavour == "maildir":
                 dirnames.clear()  # Maildir++ subfolders are their own configured paths
-            for filename in filenames:
-                if filename.startswith(".") or (wanted and not filename.lower().endswith(wanted)):
+            # os.walk lists a link to a folder among the folders and never enters it.
+            linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+            for filename in linked + filenames:
+                if filename.startswith(".") or (
+                    wanted and filename not in linked and not filename.lower().endswith(wanted)
+                ):
                     continue
                 full = Path(dirpath) / filename
                 try:
-                    yield _archive_file(full, full.relative_to(path).as_posix())
+                    yield _archive_file(full, full.relative_to(path).as_posix(), root)
                 except OSError:
                     continue  # vanished between listing and stat: not there, not lost
 
 
-def _archive_file(path: Path, name: str) -> ArchiveFile:
-    st = path.stat()
-    return ArchiveFile(max(st.st_mtime_ns, st.st_ctime_ns), name, path)
+def _archive_file(path: Path, name: str, root: Path) -> ArchiveFile:
+    found = entry(path, root)
+    return ArchiveFile(found.key, name, found.target, found.problem)
 
 
 @dataclass(frozen=True, slots=True)
