@@ -19,7 +19,7 @@ from typing import Any
 from agent import render
 from agent.policy import account_policy
 from connectors.base import InvalidInput, Limits, Window
-from connectors.mbox import read_mbox
+from connectors.mbox import MboxEntry, read_mbox
 from connectors.records import IngestError, Record, SourceRef
 from matcher.plan import AccountPolicy, Plan
 
@@ -58,7 +58,7 @@ def read_records(
     from connectors.mime import parse_message_and_errors
 
     # A FIFO or device would block or never end: only regular files are read.
-    data = read_regular(path, limits.max_message_bytes, "file-too-large")
+    data, file_time = read_regular(path, limits.max_message_bytes, "file-too-large")
     window = Window(since=now - timedelta(days=3650), until=now + timedelta(days=730))
     if (
         path.suffix.lower() in (".ics", ".ical", ".ifb")
@@ -70,13 +70,14 @@ def read_records(
         return list(meetings), list(errors)
     found: list[Record] = []
     failures: list[IngestError] = []
-    for index, raw in enumerate(mail_of(data, limits)):
+    for index, entry in enumerate(mail_of(data, limits)):
         source = SourceRef("inspect", "file", f"{path.name}#{index + 1}")
-        if raw is None:
+        if entry.raw is None:
             failures.append(IngestError(source, "message-too-large", "over the limit"))
             continue
         try:
-            message, carried = parse_message_and_errors(raw, source, limits, window)
+            dated = entry.dated(file_time)  # mail without a usable Date: as sync dates it
+            message, carried = parse_message_and_errors(entry.raw, source, limits, window, dated)
         except InvalidInput as exc:
             failures.append(IngestError(source, exc.reason, exc.detail))
             continue
@@ -85,12 +86,12 @@ def read_records(
     return found, failures
 
 
-def mail_of(data: bytes, limits: Limits) -> list[bytes | None]:
+def mail_of(data: bytes, limits: Limits) -> list[MboxEntry]:
     """The messages of an .eml (one) or an mbox (the archive connector's reader)."""
     if not data.startswith(b"From "):
-        return [data]
+        return [MboxEntry(0, len(data), data)]
     entries = read_mbox(io.BytesIO(data), 0, limits.max_message_bytes)
-    return [entry.raw for entry in itertools.islice(entries, MAX_MBOX_MESSAGES)]
+    return list(itertools.islice(entries, MAX_MBOX_MESSAGES))
 
 
 def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> int:

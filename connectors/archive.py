@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
+from connectors.dates import Dated
 from connectors.ical import parse_calendar
-from connectors.local_files import entry, open_regular, problem_detail, read_regular
+from connectors.local_files import entry, modified, open_regular, problem_detail, read_regular
 from connectors.mbox import check_mbox_cursor, mbox_cursor, read_mbox
 from connectors.mime import parse_message_and_errors
 from connectors.records import Batch, Cursor, IngestError, Message, Record, SourceRef
@@ -107,6 +108,7 @@ class ArchiveConnector:
         errors: list[IngestError] = []
         try:
             f = open_regular(Path(os.path.realpath(path)))
+            file_time = modified(os.fstat(f.fileno()))
         except InvalidInput as exc:  # a FIFO or device where an mbox was configured
             error = IngestError(SourceRef(self.account, stream, "path"), exc.reason, exc.detail)
             return Batch([], [error], dict(cursor or {"kind": "mbox", "offset": 0}), False)
@@ -123,14 +125,15 @@ class ArchiveConnector:
                     ref = SourceRef(self.account, stream, f"mbox:@{entry.start}")
                     errors.append(IngestError(ref, "message-too-large", f"at byte {entry.start}"))
                     continue
-                read = self._message(entry.raw, SourceRef(self.account, stream, entry.provider_id))
+                source = SourceRef(self.account, stream, entry.provider_id)
+                read = self._message(entry.raw, source, entry.dated(file_time))
                 records.extend(read.records)
                 errors.extend(read.errors)
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
-    def _message(self, raw: bytes, source: SourceRef) -> _Read:
+    def _message(self, raw: bytes, source: SourceRef, dated: Dated) -> _Read:
         try:
-            message, errors = parse_message_and_errors(raw, source, self.limits, self.window)
+            message, errors = parse_message_and_errors(raw, source, self.limits, self.window, dated)
         except InvalidInput as exc:
             return _Read([], [IngestError(source, exc.reason, exc.detail[:200])])
         if _before_window(message, self.window):
@@ -189,13 +192,13 @@ class ArchiveConnector:
             return _Read([], [IngestError(source, item.problem, problem_detail(item.problem))])
         try:
             reason = "ical-too-large" if is_calendar else "message-too-large"
-            data = read_regular(item.path, cap, reason)
+            data, file_time = read_regular(item.path, cap, reason)
         except InvalidInput as exc:  # vanished, replaced or too large since the listing
             return _Read([], [IngestError(source, exc.reason, exc.detail)])
         if is_calendar:
             meetings, errors = parse_calendar(data, source, self.window, self.limits)
             return _Read(list(meetings), errors)
-        return self._message(data, source)
+        return self._message(data, source, Dated(file_time, "file"))
 
     @staticmethod
     def _provider_id(stream: str, flavour: str, item: ArchiveFile) -> str:

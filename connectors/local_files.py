@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -96,13 +97,18 @@ def open_regular(path: Path) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
-def read_regular(path: Path, cap: int, too_large: str) -> bytes:
-    """The bytes of a regular file of at most ``cap`` bytes; ``InvalidInput`` otherwise."""
+def read_regular(path: Path, cap: int, too_large: str) -> tuple[bytes, datetime]:
+    """The bytes of a regular file of at most ``cap`` bytes and its modification
+    time; ``InvalidInput`` otherwise."""
     with open_regular(path) as f:
-        size = os.fstat(f.fileno()).st_size
-        if size > cap:
+        st = os.fstat(f.fileno())
+        if st.st_size > cap:
             raise InvalidInput(too_large, f"over {cap} bytes")
         data = f.read(cap + 1)
     if len(data) > cap:  # grew since the fstat
         raise InvalidInput(too_large, f"over {cap} bytes")
-    return data
+    return data, modified(st)
+
+
+def modified(st: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(st.st_mtime, UTC)
