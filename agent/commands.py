@@ -246,11 +246,16 @@ def cmd_changes(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
-    from agent.inspect import inspect_file, policy_for_inspect
+    from agent.inspect import default_window, inspect_file, policy_for_inspect
+    from connectors.base import Window
 
     settings = load_settings(path) if (args.account or args.config) else None
     policy = policy_for_inspect(settings, args.account, args.owner)
-    return inspect_file(args.file, policy, as_json=args.json)
+    window = default_window(datetime.now(UTC))
+    window = Window(args.since or window.since, args.until or window.until)
+    if window.since >= window.until:
+        raise CommandError("--since must come before --until", EXIT_CONFIG)
+    return inspect_file(args.file, policy, as_json=args.json, window=window)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
