@@ -151,8 +151,25 @@ def _listing(args: argparse.Namespace, rows: list[Any], columns: list[str]) -> i
     return EXIT_OK
 
 
+def archive_warnings(settings: Any) -> list[str]:
+    """Archive paths that hold no mail to read: a sync of them says "0 items" and
+    nothing else, so status says why."""
+    from connectors.local_files import no_mail_reason
+
+    return [
+        f"warning: {account.name}: {p} {reason}: no mail will be read from it"
+        for account in settings.accounts
+        if account.enabled and account.kind == "archive"
+        for p in account.paths
+        if (reason := no_mail_reason(p))
+    ]
+
+
 def cmd_status(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    settings = load_settings(path)
+    for warning in archive_warnings(settings):
+        print(warning, file=sys.stderr)
+    db = open_db(settings)
     rows = db.account_status()
     if args.json:
         render.json_lines(rows)

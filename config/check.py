@@ -16,6 +16,7 @@ from config.errors import Problem
 from config.loader import check, parse_file
 from config.settings import ArchiveAccount, Settings
 from config.values import Secret
+from connectors.local_files import no_mail_reason
 
 __all__ = ["EXIT_INVALID", "Review", "check", "review", "run_check", "settings_warnings"]
 
@@ -79,6 +80,11 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
                 ((*at, "paths", n), f"{p} does not exist (yet)")
                 for n, p in enumerate(account.paths)
                 if not p.exists()
+            ]
+            risks += [
+                ((*at, "paths", n), f"{p} {reason}: no mail will be read from it")
+                for n, p in enumerate(account.paths)
+                if p.exists() and (reason := no_mail_reason(p))
             ]
         found += [
             Problem(filename, document.line_of(key), format_path(key), risk, "warning")

@@ -34,13 +34,20 @@ from typing import Any
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
 from connectors.dates import Dated
 from connectors.ical import parse_calendar
-from connectors.local_files import entry, modified, open_regular, problem_detail, read_regular
+from connectors.local_files import (
+    CALENDAR_SUFFIXES,
+    MESSAGE_SUFFIXES,
+    entry,
+    mbox_members,
+    modified,
+    open_regular,
+    problem_detail,
+    read_regular,
+)
 from connectors.mbox import check_mbox_cursor, mbox_cursor, read_mbox
 from connectors.mime import parse_message_and_errors
 from connectors.records import Batch, Cursor, IngestError, Message, Record, SourceRef
 
-MESSAGE_SUFFIXES = (".eml",)
-CALENDAR_SUFFIXES = (".ics",)
 # Items examined per batch beyond ``limit`` records: a stretch of old or
 # broken items must not turn one fetch into a read of the whole archive.
 SCAN_FACTOR = 20
@@ -85,21 +92,37 @@ class ArchiveConnector:
             flavour_of(path)
         # The listing of a stream, kept while a drain pages through it.
         self._listing: dict[str, tuple[Cursor, list[ArchiveFile]]] = {}
+        # mbox files found inside configured folders: each a stream of its own.
+        self._members: dict[str, Path] = {}
 
     def streams(self) -> list[str]:
-        return list(self.paths)
+        """Each configured path, and after a folder the mbox files of a folder
+        export inside it (Apple Mail, Thunderbird, unpacked Takeout)."""
+        found: list[str] = []
+        for stream, path in self.paths.items():
+            found.append(stream)
+            if flavour_of(path) == "folder":
+                for member in mbox_members(path):
+                    self._members[str(member)] = member
+                    found.append(str(member))
+        return list(dict.fromkeys(found))
 
     def close(self) -> None:
         self._listing.clear()
 
     def fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
-        path = self.paths.get(stream)
+        path = self.paths.get(stream) or self._member(stream)
         if path is None:
             raise ConfigurationError(f"no archive path {stream!r} in this account")
         limit = max(1, limit)
         if flavour_of(path) == "mbox":
             return self._fetch_mbox(stream, path, cursor, limit)
         return self._fetch_files(stream, path, cursor, limit)
+
+    def _member(self, stream: str) -> Path | None:
+        if stream not in self._members:
+            self.streams()  # a fresh connector resuming a stream found by an earlier one
+        return self._members.get(stream)
 
     # ------------------------------------------------------------ mbox
 

@@ -7,6 +7,13 @@ before anything is opened. ``open_regular`` opens with O_NONBLOCK and
 O_NOFOLLOW anyway, and checks the descriptor again, for a file swapped
 between the check and the open.
 
+Folder exports hold mbox files under names of their own: Apple Mail writes
+``Name.mbox/mbox`` (with ``Info.plist`` and ``table_of_contents`` beside
+it), Thunderbird keeps each folder as an extensionless mbox file with its
+``.msf`` index beside it (``Inbox``, ``Inbox.msf``, subfolders in
+``Inbox.sbd/``), and an unpacked Takeout has ``*.mbox`` files.
+``mbox_members`` finds them so each is read as an mbox of its own.
+
 A symbolic link is followed only when its target is a regular file inside
 the configured path: a link in ``Maildir/cur/`` to ``/etc/shadow`` would
 otherwise put that file's text into the database as a snippet.
@@ -23,6 +30,9 @@ from typing import BinaryIO
 
 from connectors.base import InvalidInput
 
+MESSAGE_SUFFIXES = (".eml",)
+CALENDAR_SUFFIXES = (".ics",)
+MBOX_SUFFIXES = (".mbox", ".mbx")
 NOT_REGULAR = "not-a-regular-file"
 LINK_OUTSIDE = "symlink-outside-archive"
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -112,3 +122,69 @@ def read_regular(path: Path, cap: int, too_large: str) -> tuple[bytes, datetime]
 
 def modified(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime, UTC)
+
+
+def mbox_members(root: Path) -> list[Path]:
+    """The mbox files of a folder export (see the module docstring), in path order;
+    only regular files inside ``root`` (a link out of it is never a member)."""
+    real_root = Path(os.path.realpath(root))
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        names = set(filenames)
+        for name in sorted(filenames):
+            if name.startswith(".") or not _is_mbox_member(name, dirpath, names):
+                continue
+            try:
+                if entry(Path(dirpath) / name, real_root).problem is None:
+                    found.append(Path(dirpath) / name)
+            except OSError:
+                continue  # vanished while listed
+    return found
+
+
+def _is_mbox_member(name: str, folder: str, siblings: set[str]) -> bool:
+    if name == "mbox" and folder.lower().endswith(".mbox"):
+        return True  # Apple Mail
+    return name.lower().endswith(MBOX_SUFFIXES) or f"{name}.msf" in siblings  # Takeout, Thunderbird
+
+
+def no_mail_reason(path: Path) -> str | None:
+    """Why a configured archive path gives no mail at all, or None when it holds some.
+
+    Cheap: it stops at the first file it would read and never parses one.
+    A path that does not exist is not judged here (config says so itself).
+    """
+    try:
+        st = os.stat(path)  # the configured path itself: a link to it is what was configured
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return (
+            None
+            if _folder_holds_mail(path)
+            else ("holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export")
+        )
+    if not stat.S_ISREG(st.st_mode):
+        return f"is {kind_of(st.st_mode)}: only regular files and folders are read"
+    if st.st_size == 0:
+        return "is empty"
+    if path.suffix.lower() in MESSAGE_SUFFIXES + CALENDAR_SUFFIXES:
+        return None
+    try:
+        with open_regular(Path(os.path.realpath(path))) as f:
+            start = f.read(5)
+    except InvalidInput as exc:
+        return exc.detail
+    return None if start == b"From " else 'is no mbox file: it does not start with "From "'
+
+
+def _folder_holds_mail(path: Path) -> bool:
+    wanted = MESSAGE_SUFFIXES + CALENDAR_SUFFIXES
+    if all((path / d).is_dir() for d in ("cur", "new", "tmp")):  # a Maildir
+        return any(any(not n.startswith(".") for n in os.listdir(path / d)) for d in ("cur", "new"))
+    for _, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(n.lower().endswith(wanted) and not n.startswith(".") for n in filenames):
+            return True
+    return bool(mbox_members(path))
