@@ -137,3 +137,35 @@ def test_sigterm_ends_a_sync_blocked_on_a_server_that_never_answers(
 
 def _json(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines()]
+
+
+def test_notes_on_captured_mail_are_listed_as_errors_beside_their_interactions(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    members = ",\r\n ".join(f"<member{n}@lists.globex.example>" for n in range(10_000))
+    (export / "all-hands.eml").write_bytes(
+        (
+            "From: Globex All Hands <allhands@globex.example>\r\n"
+            f"To: {members}\r\nSubject: Q4 all hands\r\n"
+            "Date: Tue, 03 Nov 2026 09:00:00 +0100\r\n"
+            "Message-ID: <allhands-q4@globex.example>\r\n\r\nSee you there.\r\n"
+        ).encode()
+    )
+    undated = mail(3).replace(b"Date: Tue, 03 Mar 2026 10:15:00 +0100\r\n", b"")
+    (export / "undated.eml").write_bytes(undated)
+    os.utime(export / "undated.eml", (1_772_000_000, 1_772_000_000))  # 2026-02-25 06:13:20 UTC
+    config = write_config(tmp_path, ARCHIVE.format(name="export", path=export))
+    sync = autocapture("--config", str(config), "sync")
+    assert sync.returncode == 0, sync.stderr
+    errors = _json(autocapture("--config", str(config), "errors", "--json").stdout)
+    assert sorted((str(r["provider_id"]).rsplit(":", 1)[1], r["reason"]) for r in errors) == [
+        ("all-hands.eml", "header-truncated"),
+        ("undated.eml", "date-from-file"),
+    ]
+    listed = _json(autocapture("--config", str(config), "interactions", "--json").stdout)
+    assert sorted((r["identity"], r["occurred_at"]) for r in listed) == [
+        ("msgid:allhands-q4@globex.example", "2026-11-03T08:00:00+00:00"),
+        ("msgid:quote-3@globex.example", "2026-02-25T06:13:20+00:00"),
+    ]
