@@ -17,6 +17,12 @@ that a file whose ctime changes without new content (chmod, a Maildir flag
 rename) is read again, which is harmless: every write downstream is an
 upsert. A changed .ics file is thus read again as a whole.
 
+The mbox files of a folder export inside a configured folder (Apple Mail's
+``Name.mbox/mbox``, Thunderbird's folder files, unpacked ``*.mbox``) are
+streams of their own, listed after the folder. Only regular files inside
+the configured path are read; what else lies there (FIFOs, devices, links
+out of it) is an ingest error (``connectors.local_files``).
+
 Items dated before ``window.since`` are skipped silently: they lie outside
 the backfill window and are not errors. Meetings are limited to the window
 by the calendar parser.
