@@ -31,6 +31,7 @@ by the calendar parser.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -140,7 +141,9 @@ class ArchiveConnector:
             file_time = modified(os.fstat(f.fileno()))
         except InvalidInput as exc:  # a FIFO or device where an mbox was configured
             error = IngestError(SourceRef(self.account, stream, "path"), exc.reason, exc.detail)
-            return Batch([], [error], dict(cursor or {"kind": "mbox", "offset": 0}), False)
+            # The cursor of an empty mbox: once a file is there, it is read from its start.
+            start = dict(cursor) if cursor else mbox_cursor(io.BytesIO(), 0)
+            return Batch([], [error], start, False)
         with f:
             size = os.fstat(f.fileno()).st_size
             offset = 0 if cursor is None else check_mbox_cursor(f, size, dict(cursor), stream)

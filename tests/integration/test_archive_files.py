@@ -82,3 +82,17 @@ def test_a_fifo_configured_as_an_mbox_is_an_error_not_a_hang(tmp_path: Path) -> 
         ("path", "not-a-regular-file")
     ]
     assert got.errors[0].detail == "a FIFO; only regular files are read"
+
+
+def test_an_mbox_that_was_a_fifo_is_read_from_its_start_once_it_is_a_file(
+    tmp_path: Path,
+) -> None:
+    fifo = tmp_path / "All mail.mbox"
+    os.mkfifo(fifo)
+    connector = ArchiveConnector(ACCOUNT, [fifo], WINDOW, LIMITS)
+    with terminates():
+        first = drain(connector, str(fifo), None, 10)
+    fifo.unlink()
+    fifo.write_bytes(b"From a@b Tue Mar  3 10:15:00 2026\n" + message(1))
+    again = drain(ArchiveConnector(ACCOUNT, [fifo], WINDOW, LIMITS), str(fifo), first.cursor, 10)
+    assert (again.identities, again.errors) == (["msgid:m1@example.org"], [])
