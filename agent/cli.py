@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,13 @@ def default_config_path() -> Path:
 
 def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def _day(text: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the mailbox owner's address (repeatable); default: from --config",
     )
     p.add_argument("--account", help="use this account's owner and policy from the config")
+    p.add_argument(
+        "--since", type=_day, help="meetings from this day (YYYY-MM-DD; default: 10 years ago)"
+    )
+    p.add_argument("--until", type=_day, help="meetings up to this day (default: 2 years ahead)")
     _add_json(p)
 
     cfg = sub.add_parser("config", help="configuration tools")

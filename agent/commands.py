@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -90,17 +92,39 @@ def open_db(settings: Any) -> Any:
 def cmd_config_check(args: argparse.Namespace, path: Path) -> int:
     """Problems and warnings on stderr; without FILE, the config every other command reads."""
     from config.check import run_check
+    from connectors.local_files import no_mail_reason
 
-    return run_check(args.file or path, sys.stderr)
+    return run_check(args.file or path, sys.stderr, no_mail_reason)
+
+
+# How long a stop request waits for the batch in hand. A connector blocked
+# in a system call (a server that never answers within its timeout, a file
+# system that hangs) cannot see the request; past this the process ends
+# anyway. Data and cursor commit together, so what was cut off is redone.
+STOP_GRACE_SECONDS = 20.0
+
+
+def _end_after(seconds: float, code: int) -> None:
+    time.sleep(seconds)
+    os.write(2, b"autocapture: still busy after a stop request; exiting\n")
+    os._exit(code)
 
 
 @contextmanager
 def stop_on_signals() -> Iterator[threading.Event]:
-    """SIGTERM/SIGINT ask running passes to stop after the batch in hand."""
+    """SIGTERM/SIGINT ask running passes to stop after the batch in hand;
+    the process ends within ``STOP_GRACE_SECONDS`` whatever it is blocked on,
+    and at once on a second request."""
     stop = threading.Event()
 
     def handler(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            os._exit(128 + signum)
         stop.set()
+        end = threading.Thread(
+            target=_end_after, args=(STOP_GRACE_SECONDS, 128 + signum), daemon=True
+        )
+        end.start()
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -159,8 +183,25 @@ def _listing(args: argparse.Namespace, rows: list[Any], columns: list[str]) -> i
     return EXIT_OK
 
 
+def archive_warnings(settings: Any) -> list[str]:
+    """Archive paths that hold no mail to read: a sync of them says "0 items" and
+    nothing else, so status says why."""
+    from connectors.local_files import no_mail_reason
+
+    return [
+        f"warning: {account.name}: {p} {reason}: no mail will be read from it"
+        for account in settings.accounts
+        if account.enabled and account.kind == "archive"
+        for p in account.paths
+        if (reason := no_mail_reason(p))
+    ]
+
+
 def cmd_status(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    settings = load_settings(path)
+    for warning in archive_warnings(settings):
+        print(warning, file=sys.stderr)
+    db = open_db(settings)
     rows = db.account_status()
     if args.json:
         render.json_lines(rows)
@@ -285,11 +326,16 @@ def cmd_changes(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
-    from agent.inspect import inspect_file, policy_for_inspect
+    from agent.inspect import default_window, inspect_file, policy_for_inspect
+    from connectors.base import Window
 
     settings = load_settings(path) if (args.account or args.config) else None
     policy = policy_for_inspect(settings, args.account, args.owner)
-    return inspect_file(args.file, policy, as_json=args.json)
+    window = default_window(datetime.now(UTC))
+    window = Window(args.since or window.since, args.until or window.until)
+    if window.since >= window.until:
+        raise CommandError("--since must come before --until", EXIT_CONFIG)
+    return inspect_file(args.file, policy, as_json=args.json, window=window)
 
 
 def cmd_service(args: argparse.Namespace, path: Path) -> int:

@@ -12,6 +12,7 @@ import io
 import itertools
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ from typing import Any
 from agent import render
 from agent.policy import account_policy
 from connectors.base import InvalidInput, Limits, Window
-from connectors.mbox import read_mbox
-from connectors.records import IngestError, Record, SourceRef
+from connectors.mbox import MboxEntry, read_mbox
+from connectors.records import IngestError, Message, Record, SourceRef
 from matcher.plan import AccountPolicy, Plan
 
 MAX_MBOX_MESSAGES = 200
@@ -50,17 +51,46 @@ def _fields(policy: AccountPolicy) -> dict[str, Any]:
     return {name: getattr(policy, name) for name in policy.__dataclass_fields__}
 
 
-def read_records(
-    path: Path, limits: Limits, now: datetime
+def default_window(now: datetime) -> Window:
+    """Ten years back, two forward: the span a first capture commonly covers."""
+    return Window(since=now - timedelta(days=3650), until=now + timedelta(days=730))
+
+
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """What one file gives inside the window, and how many occurrences lie outside it."""
+
+    records: list[Record]
+    errors: list[IngestError]
+    outside: int = 0
+
+
+def read_records(path: Path, limits: Limits, window: Window) -> FileRead:
+    from connectors.local_files import read_regular
+    from connectors.mime import ALL_TIME
+
+    # A FIFO or device would block or never end: only regular files are read.
+    data, file_time = read_regular(path, limits.max_message_bytes, "file-too-large")
+    records, errors = _records_of(data, path, file_time, limits, window)
+    # Read again for the spans either side; at most max_occurrences per series.
+    outside = sum(
+        _occurrences(_records_of(data, path, file_time, limits, span)[0])
+        for span in (Window(ALL_TIME.since, window.since), Window(window.until, ALL_TIME.until))
+        if span.since < span.until
+    )
+    return FileRead(records, errors, outside)
+
+
+def _occurrences(records: Sequence[Record]) -> int:
+    return sum(len(r.meetings) if isinstance(r, Message) else 1 for r in records)
+
+
+def _records_of(
+    data: bytes, path: Path, file_time: datetime, limits: Limits, window: Window
 ) -> tuple[list[Record], list[IngestError]]:
     from connectors.ical import parse_calendar
     from connectors.mime import parse_message_and_errors
 
-    size = path.stat().st_size
-    if size > limits.max_message_bytes:
-        raise InspectError(f"file is {size} bytes; the limit is {limits.max_message_bytes}")
-    data = path.read_bytes()
-    window = Window(since=now - timedelta(days=3650), until=now + timedelta(days=730))
     if (
         path.suffix.lower() in (".ics", ".ical", ".ifb")
         or data.lstrip()[:15].upper() == b"BEGIN:VCALENDAR"
@@ -71,13 +101,14 @@ def read_records(
         return list(meetings), list(errors)
     found: list[Record] = []
     failures: list[IngestError] = []
-    for index, raw in enumerate(mail_of(data, limits)):
+    for index, entry in enumerate(mail_of(data, limits)):
         source = SourceRef("inspect", "file", f"{path.name}#{index + 1}")
-        if raw is None:
+        if entry.raw is None:
             failures.append(IngestError(source, "message-too-large", "over the limit"))
             continue
         try:
-            message, carried = parse_message_and_errors(raw, source, limits, window)
+            dated = entry.dated(file_time)  # mail without a usable Date: as sync dates it
+            message, carried = parse_message_and_errors(entry.raw, source, limits, window, dated)
         except InvalidInput as exc:
             failures.append(IngestError(source, exc.reason, exc.detail))
             continue
@@ -86,36 +117,53 @@ def read_records(
     return found, failures
 
 
-def mail_of(data: bytes, limits: Limits) -> list[bytes | None]:
+def mail_of(data: bytes, limits: Limits) -> list[MboxEntry]:
     """The messages of an .eml (one) or an mbox (the archive connector's reader)."""
     if not data.startswith(b"From "):
-        return [data]
+        return [MboxEntry(0, len(data), data)]
     entries = read_mbox(io.BytesIO(data), 0, limits.max_message_bytes)
-    return [entry.raw for entry in itertools.islice(entries, MAX_MBOX_MESSAGES)]
+    return list(itertools.islice(entries, MAX_MBOX_MESSAGES))
 
 
-def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> int:
+def inspect_file(
+    path: Path, policy: AccountPolicy, as_json: bool = False, window: Window | None = None
+) -> int:
     import matcher
     from matcher.directory import InMemoryDirectory
 
+    window = window or default_window(datetime.now(UTC))
     try:
-        records, errors = read_records(path, Limits(), datetime.now(UTC))
-        plan = matcher.plan_batch(records, policy, InMemoryDirectory(), errors=errors)
+        read = read_records(path, Limits(), window)
+        plan = matcher.plan_batch(read.records, policy, InMemoryDirectory(), errors=read.errors)
         if plan.errors and not plan.interactions:
             first = plan.errors[0]
             raise InspectError(f"{first.reason} ({first.detail})" if first.detail else first.reason)
-        signatures = signature_report(records, policy.phone_region)
+        signatures = signature_report(read.records, policy.phone_region)
     except (OSError, InspectError, InvalidInput, ValueError) as exc:
-        print(f"autocapture: cannot inspect {path}: {_reason(exc)}", file=sys.stderr)
-        return 1
+        return _failed(path, _reason(exc), as_json)
     except Exception as exc:  # hostile input must never produce a traceback
-        print(f"autocapture: cannot inspect {path}: {type(exc).__name__}", file=sys.stderr)
-        return 1
+        return _failed(path, type(exc).__name__, as_json)
     if as_json:
-        render.json_lines([{"plan": plan, "signatures": signatures}])
-    else:
-        print_plan(plan, signatures)
+        span = {"since": window.since, "until": window.until}
+        report = {"plan": plan, "signatures": signatures, "window": span}
+        render.json_lines([{**report, "outside_window": read.outside}])
+        return 0
+    print_plan(plan, signatures)
+    if read.outside:
+        since, until = (f"{d:%Y-%m-%d}" for d in (window.since, window.until))
+        print(
+            f"{read.outside} meeting occurrence(s) outside {since}..{until} not shown;"
+            " see them with --since/--until"
+        )
     return 0
+
+
+def _failed(path: Path, reason: str, as_json: bool) -> int:
+    """One line on stderr; with --json also a JSON object, so a script always gets JSON."""
+    print(f"autocapture: cannot inspect {path}: {reason}", file=sys.stderr)
+    if as_json:
+        render.json_lines([{"file": str(path), "error": reason}])
+    return 1
 
 
 def _reason(exc: Exception) -> str:
@@ -128,7 +176,6 @@ def signature_report(records: Sequence[Record], region: str | None = None) -> li
     """Each message's zones (kind, author, people named in its inline header,
     line range and character offsets of the rendered text) with the signature
     block and fields found in it, as the pipeline reads them."""
-    from connectors.records import Message
 
     report: list[dict[str, Any]] = []
     for record in records:

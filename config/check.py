@@ -7,6 +7,7 @@ a file on a machine where the agent is running without disturbing it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -30,7 +31,13 @@ class Review:
     warnings: tuple[Problem, ...]
 
 
-def review(path: Path) -> Review:
+# Why a configured archive path gives no mail, or None. The archive connector
+# knows its file formats; config may not import it (docs/ARCHITECTURE.md,
+# layers), so the agent passes its reader in.
+PathCheck = Callable[[Path], str | None]
+
+
+def review(path: Path, path_check: PathCheck | None = None) -> Review:
     """The file's problems; if it loads, also secrets the agent could not read here.
 
     ``settings`` is set whenever the file loads, even if a secret cannot be read.
@@ -38,7 +45,7 @@ def review(path: Path) -> Review:
     parsed = parse_file(path)
     if parsed.settings is None:
         return Review(None, tuple(parsed.problems), ())
-    found = settings_warnings(parsed.settings, str(path), parsed.document)
+    found = settings_warnings(parsed.settings, str(path), parsed.document, path_check)
     return Review(
         parsed.settings,
         tuple(p for p in found if p.severity == "error"),
@@ -46,9 +53,9 @@ def review(path: Path) -> Review:
     )
 
 
-def run_check(path: Path, out: TextIO) -> int:
+def run_check(path: Path, out: TextIO, path_check: PathCheck | None = None) -> int:
     """Print problems and warnings one per line; the process exit status (0 or 2)."""
-    result = review(path)
+    result = review(path, path_check)
     for item in (*result.problems, *result.warnings):
         print(item, file=out)
     if result.settings is None or result.problems:
@@ -62,7 +69,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def settings_warnings(settings: Settings, filename: str, document: Document) -> list[Problem]:
+def settings_warnings(
+    settings: Settings, filename: str, document: Document, path_check: PathCheck | None = None
+) -> list[Problem]:
     """Secrets unreadable here (errors: the agent could not run) or readable by others,
     archive paths not there, weak transport.
 
@@ -84,6 +93,11 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
                 ((*at, "paths", n), f"{p} does not exist (yet)")
                 for n, p in enumerate(account.paths)
                 if not p.exists()
+            ]
+            risks += [
+                ((*at, "paths", n), f"{p} {reason}: no mail will be read from it")
+                for n, p in enumerate(account.paths)
+                if path_check is not None and p.exists() and (reason := path_check(p))
             ]
         found += [
             Problem(filename, document.line_of(key), format_path(key), risk, "warning")

@@ -17,6 +17,12 @@ that a file whose ctime changes without new content (chmod, a Maildir flag
 rename) is read again, which is harmless: every write downstream is an
 upsert. A changed .ics file is thus read again as a whole.
 
+The mbox files of a folder export inside a configured folder (Apple Mail's
+``Name.mbox/mbox``, Thunderbird's folder files, unpacked ``*.mbox``) are
+streams of their own, listed after the folder. Only regular files inside
+the configured path are read; what else lies there (FIFOs, devices, links
+out of it) is an ingest error (``connectors.local_files``).
+
 Items dated before ``window.since`` are skipped silently: they lie outside
 the backfill window and are not errors. Meetings are limited to the window
 by the calendar parser.
@@ -25,6 +31,7 @@ by the calendar parser.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -32,13 +39,22 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
+from connectors.dates import Dated
 from connectors.ical import parse_calendar
+from connectors.local_files import (
+    CALENDAR_SUFFIXES,
+    MESSAGE_SUFFIXES,
+    entry,
+    mbox_members,
+    modified,
+    open_regular,
+    problem_detail,
+    read_regular,
+)
 from connectors.mbox import check_mbox_cursor, mbox_cursor, read_mbox
 from connectors.mime import parse_message_and_errors
 from connectors.records import Batch, Cursor, IngestError, Message, Record, SourceRef
 
-MESSAGE_SUFFIXES = (".eml",)
-CALENDAR_SUFFIXES = (".ics",)
 # Items examined per batch beyond ``limit`` records: a stretch of old or
 # broken items must not turn one fetch into a read of the whole archive.
 SCAN_FACTOR = 20
@@ -48,7 +64,8 @@ SCAN_FACTOR = 20
 class ArchiveFile:
     key: int  # max(mtime_ns, ctime_ns)
     name: str  # path relative to the stream root, "/"-separated
-    path: Path
+    path: Path  # what is opened: a symbolic link's target
+    problem: str | None = None  # why it is not read (an ingest error reason)
 
 
 @dataclass
@@ -82,15 +99,26 @@ class ArchiveConnector:
             flavour_of(path)
         # The listing of a stream, kept while a drain pages through it.
         self._listing: dict[str, tuple[Cursor, list[ArchiveFile]]] = {}
+        # mbox files found inside configured folders: each a stream of its own.
+        self._members: dict[str, Path] = {}
 
     def streams(self) -> list[str]:
-        return list(self.paths)
+        """Each configured path, and after a folder the mbox files of a folder
+        export inside it (Apple Mail, Thunderbird, unpacked Takeout)."""
+        found: list[str] = []
+        for stream, path in self.paths.items():
+            found.append(stream)
+            if flavour_of(path) == "folder":
+                for member in mbox_members(path):
+                    self._members[str(member)] = member
+                    found.append(str(member))
+        return list(dict.fromkeys(found))
 
     def close(self) -> None:
         self._listing.clear()
 
     def fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
-        path = self.paths.get(stream)
+        path = self.paths.get(stream) or self._member(stream)
         if path is None:
             raise ConfigurationError(f"no archive path {stream!r} in this account")
         limit = max(1, limit)
@@ -98,15 +126,24 @@ class ArchiveConnector:
             return self._fetch_mbox(stream, path, cursor, limit)
         return self._fetch_files(stream, path, cursor, limit)
 
+    def _member(self, stream: str) -> Path | None:
+        if stream not in self._members:
+            self.streams()  # a fresh connector resuming a stream found by an earlier one
+        return self._members.get(stream)
+
     # ------------------------------------------------------------ mbox
 
     def _fetch_mbox(self, stream: str, path: Path, cursor: Cursor | None, limit: int) -> Batch:
         records: list[Record] = []
         errors: list[IngestError] = []
         try:
-            f = path.open("rb")
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read mbox {stream!r}: {exc.strerror}") from None
+            f = open_regular(Path(os.path.realpath(path)))
+            file_time = modified(os.fstat(f.fileno()))
+        except InvalidInput as exc:  # a FIFO or device where an mbox was configured
+            error = IngestError(SourceRef(self.account, stream, "path"), exc.reason, exc.detail)
+            # The cursor of an empty mbox: once a file is there, it is read from its start.
+            start = dict(cursor) if cursor else mbox_cursor(io.BytesIO(), 0)
+            return Batch([], [error], start, False)
         with f:
             size = os.fstat(f.fileno()).st_size
             offset = 0 if cursor is None else check_mbox_cursor(f, size, dict(cursor), stream)
@@ -124,14 +161,15 @@ class ArchiveConnector:
                         )
                     )
                     continue
-                read = self._message(entry.raw, SourceRef(self.account, stream, entry.provider_id))
+                source = SourceRef(self.account, stream, entry.provider_id)
+                read = self._message(entry.raw, source, entry.dated(file_time))
                 records.extend(read.records)
                 errors.extend(replace(e, locator=entry.locator) for e in read.errors)
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
-    def _message(self, raw: bytes, source: SourceRef) -> _Read:
+    def _message(self, raw: bytes, source: SourceRef, dated: Dated) -> _Read:
         try:
-            message, errors = parse_message_and_errors(raw, source, self.limits, self.window)
+            message, errors = parse_message_and_errors(raw, source, self.limits, self.window, dated)
         except InvalidInput as exc:
             return _Read([], [IngestError(source, exc.reason, exc.detail[:200])])
         if _before_window(message, self.window):
@@ -186,26 +224,24 @@ class ArchiveConnector:
         is_calendar = item.name.lower().endswith(CALENDAR_SUFFIXES)
         source = SourceRef(self.account, stream, self._provider_id(stream, flavour, item))
         cap = self.limits.max_ical_bytes if is_calendar else self.limits.max_message_bytes
+        if item.problem is not None:
+            return _Read([], [IngestError(source, item.problem, problem_detail(item.problem))])
         try:
-            if item.path.stat().st_size > cap:
-                reason = "ical-too-large" if is_calendar else "message-too-large"
-                return _Read([], [IngestError(source, reason, f"over {cap} bytes")])
-            data = item.path.read_bytes()
-        except OSError as exc:  # vanished or unreadable since the listing
-            return _Read(
-                [], [IngestError(source, "unreadable", exc.strerror or type(exc).__name__)]
-            )
+            reason = "ical-too-large" if is_calendar else "message-too-large"
+            data, file_time = read_regular(item.path, cap, reason)
+        except InvalidInput as exc:  # vanished, replaced or too large since the listing
+            return _Read([], [IngestError(source, exc.reason, exc.detail)])
         if is_calendar:
             meetings, errors = parse_calendar(data, source, self.window, self.limits)
             return _Read(list(meetings), errors)
-        return self._message(data, source)
+        return self._message(data, source, Dated(file_time, "file"))
 
     @staticmethod
     def _provider_id(stream: str, flavour: str, item: ArchiveFile) -> str:
         if flavour == "maildir":
             # Maildir unique names are unique by construction; flags after
             # ":2," change as mail is read and must not change the id.
-            return "maildir:" + item.path.name.split(":2,", 1)[0]
+            return "maildir:" + item.name.rpartition("/")[2].split(":2,", 1)[0]
         # Relative paths repeat across configured folders; the stream tag
         # keeps the id unique per account, as SourceRef requires.
         tag = hashlib.sha256(stream.encode("utf-8", "surrogateescape")).hexdigest()[:8]
@@ -229,9 +265,12 @@ def _root_identity(path: Path) -> list[int]:
 
 
 def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
-    if flavour == "file":
-        yield _archive_file(path, path.name)
+    if flavour == "file":  # the configured file itself: a link to it is what was configured
+        target = Path(os.path.realpath(path))
+        st = target.stat()
+        yield ArchiveFile(max(st.st_mtime_ns, st.st_ctime_ns), path.name, target)
         return
+    root = Path(os.path.realpath(path))
     if flavour == "maildir":
         dirs = [path / "new", path / "cur"]
         wanted: tuple[str, ...] | None = None  # every file in a Maildir is a message
@@ -243,19 +282,23 @@ def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             if flavour == "maildir":
                 dirnames.clear()  # Maildir++ subfolders are their own configured paths
-            for filename in filenames:
-                if filename.startswith(".") or (wanted and not filename.lower().endswith(wanted)):
+            # os.walk lists a link to a folder among the folders and never enters it.
+            linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+            for filename in linked + filenames:
+                if filename.startswith(".") or (
+                    wanted and filename not in linked and not filename.lower().endswith(wanted)
+                ):
                     continue
                 full = Path(dirpath) / filename
                 try:
-                    yield _archive_file(full, full.relative_to(path).as_posix())
+                    yield _archive_file(full, full.relative_to(path).as_posix(), root)
                 except OSError:
                     continue  # vanished between listing and stat: not there, not lost
 
 
-def _archive_file(path: Path, name: str) -> ArchiveFile:
-    st = path.stat()
-    return ArchiveFile(max(st.st_mtime_ns, st.st_ctime_ns), name, path)
+def _archive_file(path: Path, name: str, root: Path) -> ArchiveFile:
+    found = entry(path, root)
+    return ArchiveFile(found.key, name, found.target, found.problem)
 
 
 @dataclass(frozen=True, slots=True)

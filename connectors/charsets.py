@@ -15,14 +15,25 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _ENCODED_GAP = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
 
 
+def _latin1_bytes(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("autocapture-latin1", _latin1_bytes)
+
+# C0 and C1 controls but TAB, and DEL. Dovecot hands out a stored NUL as
+# 0x80 (U+0080 once read as Latin-1), so both become U+FFFD: the same bytes
+# read the same from a file and from IMAP, and PostgreSQL text, which cannot
+# hold NUL, never sees one.
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
 def header_text(value: bytes) -> str:
-    # RFC 6532 allows UTF-8 in headers; older mailers send Latin-1 raw bytes.
-    try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError:
-        text = value.decode("latin-1")
-    # PostgreSQL text cannot hold NUL; one hostile byte must not fail a batch.
-    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+    """A header field's bytes as text: UTF-8 (RFC 6532), any byte that is not
+    UTF-8 read as Latin-1 (older mailers send it raw), controls as U+FFFD."""
+    text = value.decode("utf-8", "autocapture-latin1")
+    return _CONTROLS.sub("\ufffd", text)
 
 
 @lru_cache(maxsize=128)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email.utils
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 # The form RFC 5322 3.3 prescribes, which nearly every Date takes: read here
@@ -44,3 +46,52 @@ def mail_date(value: str | None) -> datetime | None:
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Dated:
+    """A source's own date for an item: ``origin`` names it in the ingest note."""
+
+    when: datetime
+    origin: str  # "server" (IMAP INTERNALDATE), "mbox-envelope", "file" (modification time)
+
+
+_ORIGINS = {
+    "server": "the server's arrival time (INTERNALDATE)",
+    "mbox-envelope": "the mbox From line",
+    "file": "the file's modification time",
+}
+
+
+def received_date(values: Iterable[str]) -> datetime | None:
+    """The date of the newest Received field that has a readable one.
+
+    Each relay prepends its Received field (RFC 5321 4.4), so the first is
+    the newest: the one our own server added, and the hardest to forge. Its
+    date follows the last ";".
+    """
+    for value in values:
+        when = mail_date(value.rpartition(";")[2].strip())
+        if when is not None:
+            return when
+    return None
+
+
+def message_date(
+    fields: Sequence[tuple[str, str]], fallback: Dated | None
+) -> tuple[datetime | None, list[tuple[str, str]]]:
+    """One rule for every connector and for ``inspect``: the Date field, else the
+    newest Received date, else the source's own date (``fallback``). A date
+    not taken from the Date field comes with a note naming where it came from."""
+    header = next((value for name, value in fields if name == "date"), None)
+    date = mail_date(header)
+    if date is not None:
+        return date, []
+    why = "no Date header" if header is None else f"unreadable Date header {header[:60]!r}"
+    received = received_date(value for name, value in fields if name == "received")
+    if received is not None:
+        return received, [("date-from-received", f"{why}; dated by the newest Received header")]
+    if fallback is not None:
+        by = _ORIGINS.get(fallback.origin, fallback.origin)
+        return fallback.when, [(f"date-from-{fallback.origin}", f"{why}; dated by {by}")]
+    return None, []

@@ -45,10 +45,13 @@ from typing import Any
 
 from connectors.base import InvalidInput, Limits, Window
 from connectors.charsets import decode_body
+from connectors.dates import Dated
+from connectors.headers import FIELD_GROUPS, HeaderRead
 from connectors.mime import CalendarPart, calendar_cap, carried_meetings, message_from_parts
 from connectors.records import PIPELINE_HEADERS, IngestError, Message, SourceRef
 
 _PIPELINE = frozenset(PIPELINE_HEADERS)
+_GROUP_OF = {name: i for i, group in enumerate(FIELD_GROUPS) for name in group}
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 _GMAIL_ID = re.compile(r"[0-9a-f]{1,16}")
 
@@ -78,13 +81,22 @@ def parse_gmail_message(
     walk.visit(payload, 0)
     text, is_html = _first_text(walk, limits)
     meetings, errors = carried_meetings(_calendar_parts(walk, limits), source, window, limits)
-    message = message_from_parts(source, headers, text, is_html, _size(resource), meetings)
+    arrived = _internal_date(resource.get("internalDate"))
+    message, notes = message_from_parts(
+        source,
+        HeaderRead(headers),
+        text,
+        is_html,
+        _size(resource),
+        meetings,
+        # Gmail's internalDate is its arrival time, the same fallback as
+        # IMAP's INTERNALDATE for mail without a usable Date.
+        Dated(arrived, "server") if arrived is not None else None,
+    )
     labels = resource.get("labelIds")
     if isinstance(labels, list):
         message = replace(message, labels=tuple(x for x in labels if isinstance(x, str)))
-    if message.date is None:
-        message = replace(message, date=_internal_date(resource.get("internalDate")))
-    return message, errors
+    return message, [*errors, *notes]
 
 
 def _pipeline_headers(value: Any, limits: Limits) -> tuple[tuple[str, str], ...]:
@@ -101,9 +113,11 @@ def _pipeline_headers(value: Any, limits: Limits) -> tuple[tuple[str, str], ...]
         total += len(name) + len(text) + 4  # as "Name: value\r\n" on the wire
         if total > limits.max_header_bytes:
             raise InvalidInput("header-too-large", f"more than {limits.max_header_bytes} bytes")
-        if name.lower() in _PIPELINE:
+        if name.lower() in _PIPELINE or name.lower() == "received":
             out.append((name.lower(), text.replace("\x00", "\ufffd").strip()))
-    return tuple(out)
+    # In the order the raw path reads them (field group by group), so both
+    # views of one message give the same record.
+    return tuple(sorted(out, key=lambda field: _GROUP_OF.get(field[0], 0)))
 
 
 class _Walk:

@@ -2,9 +2,10 @@
 
 Per chunk of UIDs (``connectors.imap`` explains the state around it):
 
-1. one ``UID FETCH`` of RFC822.SIZE, BODYSTRUCTURE and the pipeline's header
-   fields, the header partial-fetched to ``max_header_bytes`` + 1 so a
-   hostile header costs a bounded read and still reads as too large;
+1. one ``UID FETCH`` of RFC822.SIZE, INTERNALDATE, BODYSTRUCTURE and the
+   pipeline's header fields in two groups (``connectors.headers``), each
+   partial-fetched to ``max_header_bytes`` + 1 so a hostile header costs a
+   bounded read and is cut exactly where a stored copy would be;
 2. one ``UID FETCH`` per distinct set of sections the chunk's BODYSTRUCTUREs
    name (``BODY.PEEK[1.1]<0.16384>``, plus text/calendar parts): a chunk of
    500 costs a handful of commands, never one per message.
@@ -36,6 +37,8 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from connectors.base import InvalidInput, Limits, TransientError, Window
+from connectors.dates import Dated
+from connectors.headers import FIELD_GROUPS, read_groups
 from connectors.imap_parse import BodyPart, BodyPlan, FetchItems, parse_fetch, plan_body, uid_set
 from connectors.mime import (
     CalendarPart,
@@ -43,11 +46,13 @@ from connectors.mime import (
     carried_meetings,
     decode_body,
     message_from_parts,
-    parse_header_block,
 )
-from connectors.records import PIPELINE_HEADERS, IngestError, Meeting, Record, SourceRef
+from connectors.records import IngestError, Meeting, Record, SourceRef
 
-HEADER_FIELDS = "HEADER.FIELDS (" + " ".join(h.upper() for h in PIPELINE_HEADERS) + ")"
+# One HEADER.FIELDS section per group, as the server names it in its reply.
+HEADER_SECTIONS = tuple(
+    "HEADER.FIELDS (" + " ".join(h.upper() for h in group) + ")" for group in FIELD_GROUPS
+)
 # Without a window, a carried invitation is expanded over all time; max_occurrences bounds it.
 ALL_TIME = Window(datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
@@ -162,8 +167,10 @@ class _Chunk:
         self.folder = folder
         self.records: list[Record] = []
         self.errors: list[IngestError] = []
-        items = f"UID RFC822.SIZE BODYSTRUCTURE BODY.PEEK[{HEADER_FIELDS}]"
-        items += f"<0.{folder.limits.max_header_bytes + 1}>"
+        items = "UID RFC822.SIZE INTERNALDATE BODYSTRUCTURE " + " ".join(
+            f"BODY.PEEK[{section}]<0.{folder.limits.max_header_bytes + 1}>"
+            for section in HEADER_SECTIONS
+        )
         if folder.gmail:
             items += " X-GM-MSGID"
         self.failed: set[int] = set()
@@ -230,29 +237,32 @@ class _Chunk:
 
     def _build(self, uid: int, items: FetchItems, plan: BodyPlan, bodies: dict[str, bytes]) -> None:
         folder = self.folder
-        header = next((v for k, v in items.items() if k.startswith(b"BODY[HEADER")), None)
-        try:
-            headers = parse_header_block(
-                header if isinstance(header, bytes) else b"", folder.limits
-            )
-        except InvalidInput as exc:
-            self.errors.append(IngestError(folder.source(uid, items), exc.reason, exc.detail))
-            return
+        blocks = [
+            (group, _section(items, section))
+            for group, section in zip(FIELD_GROUPS, HEADER_SECTIONS, strict=True)
+        ]
         text = None
         if plan.text is not None and folder.text_bytes > 0:
             part = plan.text
             payload = bodies.get(part.section, b"")
             text = decode_body(payload, part.transfer_encoding, part.charset, folder.text_bytes)
         size = items.get(b"RFC822.SIZE")
-        message = message_from_parts(
-            folder.source(uid, items),
-            headers,
-            text,
-            plan.text_is_html,
-            int(size) if isinstance(size, bytes) and size.isdigit() else 0,
-        )
+        arrived = internal_date(items.get(b"INTERNALDATE"))
+        try:
+            message, notes = message_from_parts(
+                folder.source(uid, items),
+                read_groups(blocks, folder.limits.max_header_bytes),
+                text,
+                plan.text_is_html,
+                int(size) if isinstance(size, bytes) and size.isdigit() else 0,
+                fallback=Dated(arrived, "server") if arrived is not None else None,
+            )
+        except InvalidInput as exc:
+            self.errors.append(IngestError(folder.source(uid, items), exc.reason, exc.detail))
+            return
         # The copy is named by the message's identity, known only now.
         source = folder.source(uid, items, message.identity)
+        self.errors.extend(replace(note, source=source) for note in notes)
         meetings = self._meetings(source, plan.calendars, bodies) if plan.calendars else ()
         self.records.append(replace(message, source=source, meetings=meetings))
 
@@ -267,6 +277,25 @@ class _Chunk:
         found, failed = carried_meetings(carried, source, self.folder.window, self.folder.limits)
         self.errors.extend(failed)
         return tuple(found)
+
+
+def _section(items: FetchItems, section: str) -> bytes:
+    """The bytes of ``BODY[section]`` (the server appends the origin, "<0>")."""
+    wanted = f"BODY[{section}]".encode()
+    value = next((v for k, v in items.items() if k.startswith(wanted)), None)
+    return value if isinstance(value, bytes) else b""
+
+
+def internal_date(value: Any) -> datetime | None:
+    """INTERNALDATE (RFC 3501 2.3.3: "17-Jul-1996 02:44:25 -0700") in UTC."""
+    if not isinstance(value, bytes):
+        return None
+    try:
+        return datetime.strptime(value.decode("ascii").strip(), "%d-%b-%Y %H:%M:%S %z").astimezone(
+            UTC
+        )
+    except (UnicodeDecodeError, ValueError, OverflowError):
+        return None
 
 
 class Prefetch(Generic[T]):

@@ -22,9 +22,11 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 from connectors.base import CursorExpired
+from connectors.dates import Dated, mail_date
 
 CHUNK = 1 << 20
 HEAD_BYTES = 4096
@@ -39,6 +41,17 @@ class MboxEntry:
     start: int
     end: int  # offset of the next message's "From " line, or the end of the file
     raw: bytes | None
+
+    def dated(self, file_time: datetime) -> Dated:
+        """The message's own date for mail without a usable Date field: the
+        delivery date on its "From " line (asctime, no zone: read as UTC),
+        else the mbox file's time."""
+        line = b""
+        if self.raw is not None and self.raw.startswith(b"From "):
+            line = self.raw[: self.raw.find(b"\n")]
+        parts = line.decode("latin-1").split(None, 2)
+        envelope = mail_date(parts[2].strip()) if len(parts) == 3 else None
+        return Dated(envelope, "mbox-envelope") if envelope else Dated(file_time, "file")
 
     @property
     def locator(self) -> str:

@@ -26,14 +26,22 @@ from __future__ import annotations
 
 import email.message
 import email.utils
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from connectors.base import InvalidInput, Limits, Window
-from connectors.charsets import decode_body, decode_words, header_text
-from connectors.dates import mail_date
+from connectors.charsets import decode_body, decode_words
+from connectors.dates import Dated, message_date
+from connectors.headers import (
+    FIELD_LINE,
+    HeaderRead,
+    address_notes,
+    field_block,
+    header_fields,
+    read_groups,
+    read_stored_header,
+)
 
 # Imported with this module, not on first use: the agent forks its read-ahead
 # process while a connector thread may be parsing, and a child forked during
@@ -58,36 +66,37 @@ __all__ = [
     "carried_meetings",
     "decode_body",
     "decode_words",
-    "header_fields",
     "message_from_parts",
-    "parse_header_block",
     "parse_message",
     "parse_message_and_errors",
 ]
 
 _PIPELINE = frozenset(PIPELINE_HEADERS)
 # Part-level fields the walk needs besides Content-Type.
-_PART_FIELDS = frozenset({"content-type", "content-transfer-encoding", "content-disposition"})
-_BODY_FIELDS = _PART_FIELDS | _PIPELINE
-
-# RFC 5322 section 2.2: a field name is printable US-ASCII except ":".
-_FIELD_LINE = re.compile(rb"([!-9;-~]+)[ \t]*:")
+_PART_NAMES = ("content-type", "content-transfer-encoding", "content-disposition")
+_PART_FIELDS = frozenset(_PART_NAMES)
+# What a digest identity covers (``Message.identity``) when there is no Message-ID.
+DIGEST_FIELDS = ("from", "to", "date", "subject")
 
 
 # ---------------------------------------------------------------- headers
 
 
-def _split_head(raw: bytes, limits: Limits, start: int = 0, end: int = -1) -> tuple[bytes, int]:
+def _split_head(
+    raw: bytes, max_bytes: int | None, start: int = 0, end: int = -1
+) -> tuple[bytes, int]:
     """The header block of ``raw[start:end]`` and the offset where its body starts.
 
     A block that opens with an empty line has no fields (RFC 2046 5.1: a
     part without headers is text/plain); one without an empty line is all
-    header and has no body.
+    header and has no body. ``max_bytes`` None: a message's own header,
+    read whole (the message is within ``max_message_bytes``) and capped
+    field group by field group, as IMAP reads it.
     """
     end = len(raw) if end < 0 else end
     if raw.startswith(b"\n", start) or raw.startswith(b"\r\n", start):
         return b"", min(end, start + (1 if raw[start] == 0x0A else 2))
-    scan_end = min(end, start + limits.max_header_bytes + 4)
+    scan_end = end if max_bytes is None else min(end, start + max_bytes + 4)
     ends = [
         i
         for i in (raw.find(b"\n\n", start, scan_end), raw.find(b"\n\r\n", start, scan_end))
@@ -96,80 +105,53 @@ def _split_head(raw: bytes, limits: Limits, start: int = 0, end: int = -1) -> tu
     if ends:
         at = min(ends)
         return raw[start : at + 1], at + (2 if raw[at + 1] == 0x0A else 3)
-    if end - start > limits.max_header_bytes:
-        raise InvalidInput(
-            "header-too-large", f"no end of header within {limits.max_header_bytes} bytes"
-        )
+    if max_bytes is not None and end - start > max_bytes:
+        raise InvalidInput("header-too-large", f"no end of header within {max_bytes} bytes")
     return raw[start:end], end
-
-
-def header_fields(block: bytes, wanted: frozenset[str]) -> tuple[list[tuple[str, str]], int]:
-    """(lower-case name, unfolded value) for ``wanted`` names, and the count of all fields.
-
-    Lines that are neither a field nor a continuation are skipped, as mail
-    readers do; the count lets ``parse_message`` tell mail from garbage.
-    """
-    found: list[tuple[str, list[bytes]]] = []
-    current: list[bytes] | None = None
-    total = 0
-    for line in block.split(b"\n"):
-        if line[:1] in (b" ", b"\t"):
-            if current is not None:
-                current.append(line.rstrip(b"\r"))  # RFC 5322 2.2.3: unfold = drop CRLF
-            continue
-        match = _FIELD_LINE.match(line)
-        if match is None:
-            current = None
-            continue
-        total += 1
-        name = match.group(1).decode("ascii").lower()
-        if name in wanted:
-            current = [line[match.end() :].rstrip(b"\r")]
-            found.append((name, current))
-        else:
-            current = None
-    return [(name, header_text(b"".join(parts)).strip()) for name, parts in found], total
-
-
-def parse_header_block(data: bytes, limits: Limits) -> tuple[tuple[str, str], ...]:
-    """The PIPELINE_HEADERS of a header block (e.g. IMAP BODY[HEADER.FIELDS (...)])."""
-    if len(data) > limits.max_header_bytes:
-        raise InvalidInput("header-too-large", f"{len(data)} bytes")
-    fields, _ = header_fields(data, _PIPELINE)
-    return tuple(fields)
 
 
 def message_from_parts(
     source: SourceRef,
-    headers: tuple[tuple[str, str], ...],
+    read: HeaderRead,
     text: str | None,
     text_is_html: bool,
     size: int,
     meetings: Iterable[Meeting] = (),
-) -> Message:
-    """A ``Message`` from already-split pieces; the one place ids, date and subject are derived."""
+    fallback: Dated | None = None,
+) -> tuple[Message, list[IngestError]]:
+    """A ``Message`` from already-split pieces, and notes on what reading it left out:
+    the one place ids, date and subject are derived, for every connector.
 
-    first = dict(reversed(headers)).get  # the first occurrence of each name
-
+    ``fallback`` is the source's own date of the item (IMAP INTERNALDATE, a
+    file's time), for mail without a usable Date. Mail without a Message-ID
+    nor any field its digest identity covers is not mail we can tell apart
+    from other mail: ``InvalidInput``, rather than one identity for all of it.
+    """
+    first = dict(reversed(read.fields)).get  # the first occurrence of each name
     message_id = normalize_message_id(first("message-id"))
+    if message_id is None and not any(first(n) for n in DIGEST_FIELDS):
+        raise InvalidInput("not-a-message", "no Message-ID, From, To, Date or Subject field")
     thread_key = (
         normalize_message_id(first("references"))
         or normalize_message_id(first("in-reply-to"))
         or message_id
     )
     subject = first("subject")
-    return Message(
+    date, date_note = message_date(read.fields, fallback)
+    notes = [*read.notes, *address_notes(read.fields), *date_note]
+    message = Message(
         source=source,
         message_id=message_id,
-        date=mail_date(first("date")),
+        date=date,
         subject=decode_words(subject) if subject is not None else None,
-        headers=headers,
+        headers=tuple((name, value) for name, value in read.fields if name in _PIPELINE),
         thread_key=thread_key,
         text=text,
         text_is_html=text_is_html,
         size=size,
         meetings=tuple(meetings),
     )
+    return message, [IngestError(source, reason, detail) for reason, detail in notes]
 
 
 # ---------------------------------------------------------------- MIME walk
@@ -280,7 +262,7 @@ def _visit_part(walk: _Walk, start: int, end: int, depth: int) -> None:
     if walk.parts > walk.limits.max_mime_parts:
         return
     try:
-        head, body = _split_head(walk.raw, walk.limits, start, end)
+        head, body = _split_head(walk.raw, walk.limits.max_header_bytes, start, end)
     except InvalidInput:
         return  # an oversized part header: skip the part, keep the message
     fields = dict(reversed(header_fields(head, _PART_FIELDS)[0]))  # first occurrence wins
@@ -302,9 +284,14 @@ def parse_message(
 
 
 def parse_message_and_errors(
-    raw: bytes, source: SourceRef, limits: Limits, window: Window | None = None
+    raw: bytes,
+    source: SourceRef,
+    limits: Limits,
+    window: Window | None = None,
+    fallback: Dated | None = None,
 ) -> tuple[Message, list[IngestError]]:
-    """``parse_message`` plus the errors of invitations inside it.
+    """``parse_message`` plus the errors of invitations inside it and the notes
+    of ``message_from_parts`` (``fallback``: see there).
 
     A broken text/calendar part never costs the message (docs/ARCHITECTURE.md, invariant 2); the
     errors let a connector record it.
@@ -313,19 +300,21 @@ def parse_message_and_errors(
         raise InvalidInput("message-too-large", f"{len(raw)} bytes")
     # An mbox "From " envelope line is not a header field; tolerate it.
     start = raw.find(b"\n") + 1 if raw.startswith(b"From ") else 0
-    head, body = _split_head(raw, limits, start)
-    if not _FIELD_LINE.match(head):
+    head, body = _split_head(raw, None, start)
+    if not FIELD_LINE.match(head):
         raise InvalidInput("not-a-message", "no header fields")
-    fields, _ = header_fields(head, _BODY_FIELDS)
+    read = read_stored_header(head, limits.max_header_bytes)
+    part_block = field_block(head, _PART_NAMES)
+    part_fields = read_groups([(_PART_NAMES, part_block)], limits.max_header_bytes).fields
     walk = _Walk(raw, limits)
-    _visit(walk, dict(reversed(fields)), body, len(raw), 0)
+    _visit(walk, dict(reversed(part_fields)), body, len(raw), 0)
     text, is_html = _first_text(walk, limits)
     calendars = (
         CalendarPart(raw[p.start : p.end], p.transfer_encoding, p.charset) for p in walk.calendars
     )
     meetings, errors = carried_meetings(calendars, source, window, limits)
-    headers = tuple((name, value) for name, value in fields if name in _PIPELINE)
-    return message_from_parts(source, headers, text, is_html, len(raw), meetings), errors
+    message, notes = message_from_parts(source, read, text, is_html, len(raw), meetings, fallback)
+    return message, notes + errors
 
 
 def _first_text(walk: _Walk, limits: Limits) -> tuple[str | None, bool]:

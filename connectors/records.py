@@ -129,7 +129,7 @@ def _normalized(addr: str) -> str:
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
     local, sep, domain = addr.rpartition("@")
-    if not sep or not local or not domain or any(c.isspace() for c in addr):
+    if not sep or not local or not domain or _NOT_IN_ADDRESSES.search(addr):
         return ""
     domain = domain.rstrip(".").lower()
     try:
@@ -142,6 +142,9 @@ def _normalized(addr: str) -> str:
     return f"{local.lower()}@{domain}"
 
 
+# White space, control characters and U+FFFD (which connectors put for a
+# control byte): an address holding one prints like another, real one.
+_NOT_IN_ADDRESSES = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ufffd]")
 _CACHED_ADDRESS_CHARS = 320
 _normalized_cached = functools.lru_cache(maxsize=8192)(_normalized)
 

@@ -44,6 +44,7 @@ def connector_for(
     port: int | None = None,
     limits: Limits | None = None,
     timeout: float = 10,
+    window: Window = WINDOW,
     **options: object,
 ) -> ImapConnector:
     return ImapConnector(
@@ -54,7 +55,7 @@ def connector_for(
         allow_plaintext=True,
         username=user.name,
         password_provider=lambda: user.password,
-        window=WINDOW,
+        window=window,
         limits=limits,
         timeout=timeout,
         **options,  # type: ignore[arg-type]
@@ -80,9 +81,9 @@ class ImapHarness:
         return f"msgid:m{n}@northwind.example"
 
     def add_bad_item(self) -> str:
-        refs = " ".join(f"<ref{i}@x.example>" for i in range(1000))  # ~18 KB of References
-        self.user.append(self.stream, [mail(900, extra=f"References: {refs}\r\n")])
-        return "header-too-large"
+        # Header fields, but none that tells this item from any other.
+        self.user.append(self.stream, [b"X-Scanner: clean\r\n\r\nno identity at all\r\n"])
+        return "not-a-message"
 
     def remove_item(self, n: int) -> None:
         # The cursor is a UID high-water mark and a copy is named by the
@@ -188,7 +189,12 @@ def test_a_loaded_mailbox_gives_exact_messages(dovecot: MailUser, connector: Ima
         "msgid:m2@northwind.example",
         "msgid:nl@saasweekly.example",
     ]
-    assert polled["INBOX"].errors == []
+    # Mail without a Date is dated by its arrival, and says so.
+    assert sorted((e.source.provider_id, e.reason) for e in polled["INBOX"].errors) == [
+        ("INBOX/msgid:invite@northwind.example", "date-from-server"),
+        ("INBOX/msgid:m2@northwind.example", "date-from-server"),
+        ("INBOX/msgid:nl@saasweekly.example", "date-from-server"),
+    ]
     plain = inbox["msgid:m1@northwind.example"]
     assert plain.header("from") == "Ann Lee <ann@northwind.example>"
     assert plain.header("to") == "Dana <dana@acme.example>"
@@ -432,7 +438,9 @@ def test_hostile_mime_nesting_costs_the_text_never_the_message(dovecot: MailUser
     made = connector_for(dovecot, folders=["INBOX"])
     got = drain(made, "INBOX", None, 10)
     made.close()
-    assert got.errors == []
+    assert [(e.source.provider_id, e.reason) for e in got.errors] == [
+        ("INBOX/msgid:nested@northwind.example", "date-from-server")
+    ]
     by_id = {r.identity: r for r in got.records if isinstance(r, Message)}
     assert sorted(by_id) == [
         "msgid:m1@northwind.example",

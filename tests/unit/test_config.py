@@ -949,7 +949,10 @@ def test_archive_paths_are_relative_to_the_yaml_folder(tmp_path: Path) -> None:
         """,
     )
     (tmp_path / "mail").mkdir()
-    (tmp_path / "mail" / "all.mbox").write_text("")
+    # Holds mail: an empty mbox would be warned about as one that gives none.
+    (tmp_path / "mail" / "all.mbox").write_text(
+        "From a@example.com Tue Mar  3 10:15:00 2026\nFrom: a@example.com\n\nHi\n"
+    )
     account = load(path).accounts[0]
     assert isinstance(account, ArchiveAccount)
     assert account.paths == (

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from connectors.base import InvalidInput, TransientError
-from connectors.imap_fetch import FolderCapture, uid_fetch
+from connectors.imap_fetch import HEADER_SECTIONS, FolderCapture, uid_fetch
 
 
 class Replay:
@@ -89,8 +89,8 @@ def test_a_reply_read_whole_but_unparseable_is_invalid_input() -> None:
 HEADER = b"Message-ID: <m3@x.ex>\r\n\r\n"
 GOOD = (
     b'* 1 FETCH (UID 3 RFC822.SIZE 90 BODYSTRUCTURE ("text" "plain" ("charset" "utf-8")'
-    b' NIL NIL "7bit" 5 1 NIL NIL NIL NIL) BODY[HEADER.FIELDS (MESSAGE-ID)]<0> {%d}\r\n%s)\r\n'
-    % (len(HEADER), HEADER)
+    b' NIL NIL "7bit" 5 1 NIL NIL NIL NIL) BODY[%s]<0> {%d}\r\n%s)\r\n'
+    % (HEADER_SECTIONS[0].encode(), len(HEADER), HEADER)
 )
 
 

@@ -1,0 +1,190 @@
+"""Which files under an archive path may be read, and reading them without blocking.
+
+Only regular files are read. A FIFO blocks ``open`` until a writer comes
+(forever, for an export nobody writes to), a device may never end, a socket
+cannot be read at all: each is an ingest error, decided from ``lstat``
+before anything is opened. ``open_regular`` opens with O_NONBLOCK and
+O_NOFOLLOW anyway, and checks the descriptor again, for a file swapped
+between the check and the open.
+
+Folder exports hold mbox files under names of their own: Apple Mail writes
+``Name.mbox/mbox`` (with ``Info.plist`` and ``table_of_contents`` beside
+it), Thunderbird keeps each folder as an extensionless mbox file with its
+``.msf`` index beside it (``Inbox``, ``Inbox.msf``, subfolders in
+``Inbox.sbd/``), and an unpacked Takeout has ``*.mbox`` files.
+``mbox_members`` finds them so each is read as an mbox of its own.
+
+A symbolic link is followed only when its target is a regular file inside
+the configured path: a link in ``Maildir/cur/`` to ``/etc/shadow`` would
+otherwise put that file's text into the database as a snippet.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from connectors.base import InvalidInput
+
+MESSAGE_SUFFIXES = (".eml",)
+CALENDAR_SUFFIXES = (".ics",)
+MBOX_SUFFIXES = (".mbox", ".mbx")
+NOT_REGULAR = "not-a-regular-file"
+LINK_OUTSIDE = "symlink-outside-archive"
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A directory entry as listed: the file to open (a link's target) or why not."""
+
+    target: Path
+    key: int  # max(mtime_ns, ctime_ns) of the entry itself
+    problem: str | None = None  # an ingest error reason; None: a regular file to read
+
+
+def kind_of(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symbolic link"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def entry(path: Path, root: Path) -> Entry:
+    """What ``path`` (inside the resolved ``root``) is; raises OSError if it vanished."""
+    st = os.lstat(path)
+    key = max(st.st_mtime_ns, st.st_ctime_ns)
+    if stat.S_ISREG(st.st_mode):
+        return Entry(path, key)
+    if not stat.S_ISLNK(st.st_mode):
+        return Entry(path, key, NOT_REGULAR)
+    target = Path(os.path.realpath(path))
+    if not target.is_relative_to(root):
+        return Entry(target, key, LINK_OUTSIDE)
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return Entry(target, key, "unreadable")  # a dangling link
+    return Entry(target, key, None if stat.S_ISREG(mode) else NOT_REGULAR)
+
+
+def problem_detail(reason: str) -> str:
+    if reason == LINK_OUTSIDE:
+        return "a symbolic link to a file outside the archive path; not followed"
+    if reason == NOT_REGULAR:
+        return "not a regular file (a FIFO, device, socket or link to one); not read"
+    return "a symbolic link whose target is missing"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file; ``InvalidInput`` otherwise."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise InvalidInput("unreadable", exc.strerror or type(exc).__name__) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInput(NOT_REGULAR, f"{kind_of(st.st_mode)}; only regular files are read")
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise InvalidInput("unreadable", exc.strerror or type(exc).__name__) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):  # replaced since the lstat
+        os.close(fd)
+        raise InvalidInput(NOT_REGULAR, f"{kind_of(mode)}; only regular files are read")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def read_regular(path: Path, cap: int, too_large: str) -> tuple[bytes, datetime]:
+    """The bytes of a regular file of at most ``cap`` bytes and its modification
+    time; ``InvalidInput`` otherwise."""
+    with open_regular(path) as f:
+        st = os.fstat(f.fileno())
+        if st.st_size > cap:
+            raise InvalidInput(too_large, f"over {cap} bytes")
+        data = f.read(cap + 1)
+    if len(data) > cap:  # grew since the fstat
+        raise InvalidInput(too_large, f"over {cap} bytes")
+    return data, modified(st)
+
+
+def modified(st: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(st.st_mtime, UTC)
+
+
+def mbox_members(root: Path) -> list[Path]:
+    """The mbox files of a folder export (see the module docstring), in path order;
+    only regular files inside ``root`` (a link out of it is never a member)."""
+    real_root = Path(os.path.realpath(root))
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        names = set(filenames)
+        for name in sorted(filenames):
+            if name.startswith(".") or not _is_mbox_member(name, dirpath, names):
+                continue
+            try:
+                if entry(Path(dirpath) / name, real_root).problem is None:
+                    found.append(Path(dirpath) / name)
+            except OSError:
+                continue  # vanished while listed
+    return found
+
+
+def _is_mbox_member(name: str, folder: str, siblings: set[str]) -> bool:
+    if name == "mbox" and folder.lower().endswith(".mbox"):
+        return True  # Apple Mail
+    return name.lower().endswith(MBOX_SUFFIXES) or f"{name}.msf" in siblings  # Takeout, Thunderbird
+
+
+def no_mail_reason(path: Path) -> str | None:
+    """Why a configured archive path gives no mail at all, or None when it holds some.
+
+    Cheap: it stops at the first file it would read and never parses one.
+    A path that does not exist is not judged here (config says so itself).
+    """
+    try:
+        st = os.stat(path)  # the configured path itself: a link to it is what was configured
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return (
+            None
+            if _folder_holds_mail(path)
+            else ("holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export")
+        )
+    if not stat.S_ISREG(st.st_mode):
+        return f"is {kind_of(st.st_mode)}: only regular files and folders are read"
+    if st.st_size == 0:
+        return "is empty"
+    if path.suffix.lower() in MESSAGE_SUFFIXES + CALENDAR_SUFFIXES:
+        return None
+    try:
+        with open_regular(Path(os.path.realpath(path))) as f:
+            start = f.read(5)
+    except InvalidInput as exc:
+        return exc.detail
+    return None if start == b"From " else 'is no mbox file: it does not start with "From "'
+
+
+def _folder_holds_mail(path: Path) -> bool:
+    wanted = MESSAGE_SUFFIXES + CALENDAR_SUFFIXES
+    if all((path / d).is_dir() for d in ("cur", "new", "tmp")):  # a Maildir
+        return any(any(not n.startswith(".") for n in os.listdir(path / d)) for d in ("cur", "new"))
+    for _, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(n.lower().endswith(wanted) and not n.startswith(".") for n in filenames):
+            return True
+    return bool(mbox_members(path))

@@ -1,0 +1,45 @@
+"""Desktop-client folder exports through the CLI, and paths that give no mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_cli import autocapture
+from tests.e2e.test_cli_hostile_files import ARCHIVE, write_config
+from tests.integration.test_archive_exports import apple_mail_export, thunderbird_profile
+
+
+def test_folder_exports_are_captured_and_empty_paths_are_warned_about(tmp_path: Path) -> None:
+    apple = apple_mail_export(tmp_path)
+    thunderbird = thunderbird_profile(tmp_path)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("call Renee\n")
+    accounts = "".join(
+        ARCHIVE.format(name=name, path=f'"{path}"')
+        for name, path in (("apple", apple), ("thunderbird", thunderbird), ("notes", notes))
+    )
+    config = write_config(tmp_path, accounts)
+
+    check = autocapture("config", "check", str(config))
+    assert check.returncode == 0, check.stderr
+    warnings = [line for line in check.stderr.splitlines() if "no mail will be read" in line]
+    assert warnings == [
+        f"{config}:21 accounts[2].paths[0]: warning: {notes} holds no .eml, .ics or mbox file,"
+        " Maildir, Apple Mail or Thunderbird export: no mail will be read from it"
+    ]
+
+    sync = autocapture("--config", str(config), "sync")
+    assert sync.returncode == 0, sync.stderr
+    assert [line.split(" new interactions")[0] for line in sync.stdout.splitlines()] == [
+        "apple: ok - 3 records, 3",
+        "thunderbird: ok - 4 records, 4",
+        "notes: ok - 0 records, 0",
+    ]
+
+    status = autocapture("--config", str(config), "status")
+    assert status.returncode == 0
+    assert status.stderr.splitlines() == [
+        f"warning: notes: {notes} holds no .eml, .ics or mbox file, Maildir, Apple Mail or"
+        " Thunderbird export: no mail will be read from it"
+    ]

@@ -1,0 +1,103 @@
+"""Folder exports of desktop mail clients: Apple Mail and Thunderbird, as they lay out files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.archive import ArchiveConnector
+from connectors.local_files import no_mail_reason
+from tests.contract import drain
+from tests.integration.test_archive import ACCOUNT, FROM_LINE, LIMITS, WINDOW, message
+
+PLIST = b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict/></plist>\n'
+
+
+def mbox(*numbers: int) -> bytes:
+    return b"".join(FROM_LINE + message(n) + b"\n" for n in numbers)
+
+
+def apple_mail_export(root: Path) -> Path:
+    """File > Export Mailbox in Apple Mail: one Name.mbox folder per mailbox."""
+    export = root / "Mail export"
+    for folder, numbers in (("Inbox.mbox", (1, 2)), ("Clients/Acme.mbox", (3,))):
+        box = export / folder
+        box.mkdir(parents=True)
+        (box / "mbox").write_bytes(mbox(*numbers))
+        (box / "Info.plist").write_bytes(PLIST)
+        (box / "table_of_contents").write_bytes(b"\x00\x00\x00\x03toc")
+    return export
+
+
+def thunderbird_profile(root: Path) -> Path:
+    """A profile's "Local Folders": extensionless mbox files with .msf indexes beside."""
+    folders = root / "profile.default" / "Mail" / "Local Folders"
+    (folders / "Inbox.sbd").mkdir(parents=True)
+    (folders / "Inbox").write_bytes(mbox(4, 5))
+    (folders / "Sent").write_bytes(mbox(6))
+    (folders / "Inbox.sbd" / "Acme").write_bytes(mbox(7))
+    for index in ("Inbox.msf", "Sent.msf", "Inbox.sbd/Acme.msf"):
+        (folders / index).write_bytes(b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+    (folders / "msgFilterRules.dat").write_text('version="9"\nlogging="no"\n')
+    (folders / "popstate.dat").write_text("# POP3 State File\n")
+    return folders
+
+
+def capture(path: Path) -> dict[str, list[str]]:
+    connector = ArchiveConnector(ACCOUNT, [path], WINDOW, LIMITS)
+    found = {}
+    for stream in connector.streams():
+        got = drain(connector, stream, None, 10)
+        assert got.errors == []
+        found[str(Path(stream).relative_to(path)) if stream != str(path) else "."] = [
+            r.identity for r in got.records
+        ]
+    return found
+
+
+def test_apple_mail_export_folder_is_read_mailbox_by_mailbox(tmp_path: Path) -> None:
+    export = apple_mail_export(tmp_path)
+    assert capture(export) == {
+        ".": [],
+        "Clients/Acme.mbox/mbox": ["msgid:m3@example.org"],
+        "Inbox.mbox/mbox": ["msgid:m1@example.org", "msgid:m2@example.org"],
+    }
+    # A single exported mailbox configured on its own reads the same way.
+    assert capture(export / "Inbox.mbox") == {
+        ".": [],
+        "mbox": ["msgid:m1@example.org", "msgid:m2@example.org"],
+    }
+    assert no_mail_reason(export) is None
+
+
+def test_thunderbird_folders_are_read_and_resumed_by_a_fresh_connector(tmp_path: Path) -> None:
+    folders = thunderbird_profile(tmp_path)
+    assert capture(folders) == {
+        ".": [],
+        "Inbox": ["msgid:m4@example.org", "msgid:m5@example.org"],
+        "Inbox.sbd/Acme": ["msgid:m7@example.org"],
+        "Sent": ["msgid:m6@example.org"],
+    }
+    inbox = str(folders / "Inbox")
+    first = drain(ArchiveConnector(ACCOUNT, [folders], WINDOW, LIMITS), inbox, None, 10)
+    with (folders / "Inbox").open("ab") as f:
+        f.write(mbox(8))
+    # The agent restarts between polls: a new connector resumes the found stream.
+    again = drain(ArchiveConnector(ACCOUNT, [folders], WINDOW, LIMITS), inbox, first.cursor, 10)
+    assert again.identities == ["msgid:m8@example.org"]
+
+
+def test_paths_that_give_no_mail_say_why(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("call Renee\n")
+    (notes / "Inbox").write_bytes(mbox(1))  # no .msf beside it: not known to be mail
+    empty = tmp_path / "All mail.mbox"
+    empty.write_bytes(b"")
+    text = tmp_path / "export.mbox"
+    text.write_text("Subject: not an mbox\n")
+    assert {p.name: no_mail_reason(p) for p in (notes, empty, text)} == {
+        "notes": "holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export",
+        "All mail.mbox": "is empty",
+        "export.mbox": 'is no mbox file: it does not start with "From "',
+    }
+    assert no_mail_reason(thunderbird_profile(tmp_path)) is None
