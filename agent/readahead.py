@@ -17,18 +17,21 @@ arrive in order over a bounded queue (at most ``DEPTH`` ahead, so memory
 stays bounded); a failure in the child (a refused login, an expired
 cursor, a fetch that outlived its retries) arrives in its place and is
 raised here, where the plain loop would have raised it. A child that dies
-silently is a ``TransientError``; a parent that dies is noticed by the
-child at its next hand-over.
+silently is a ``TransientError``. A parent that dies takes the child with
+it: on Linux the kernel kills the child (``PR_SET_PDEATHSIG``) even while it
+waits on a silent server; elsewhere the child notices at its next hand-over.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import pickle
 import queue
 import signal
+import sys
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,6 +47,7 @@ from matcher.plan import AccountPolicy
 
 log = logging.getLogger("autocapture.readahead")
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEPTH = 2  # batches the child may hold ready: enough to never wait, and bounded
 _POLL = 1.0  # seconds between liveness checks while waiting on the other side
 
@@ -104,6 +108,7 @@ class ReadAhead:
         # process group) to the agent, which stops it in turn.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _die_with(parent)
         connector = None
         try:
             connector = build_connector(self.account, self.window, self.limits)
@@ -124,6 +129,21 @@ class ReadAhead:
                 # waiting to flush it into a pipe that no longer drains.
                 handover.cancel_join_thread()
             handover.close()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when the agent dies (SIGKILL included).
+
+    The signal comes when the *thread* that forked the child ends; the
+    thread that forks (the CLI's main thread, a poller worker) outlives
+    the child's iterator, which stops the child itself on the way out.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    if os.getppid() != parent:  # the agent died before the request took effect
+        os._exit(0)
 
 
 def _receive(handover: Any, child: Any) -> Ahead:
