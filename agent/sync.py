@@ -204,7 +204,7 @@ def sync_account(
         elif report.outcome in ("error", "needs_reauth"):
             pool.discard(account.name)
     if report.outcome in ("ok", "stopped"):
-        db.record_success(account.name, report.records)
+        db.record_success(account.name)
     return report
 
 

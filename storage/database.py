@@ -109,13 +109,15 @@ class Database:
             ensure_accounts(conn, [name], self._clock(), kind=kind)
             conn.execute(sa.update(accounts).where(accounts.c.name == name).values(kind=kind))
 
-    def record_success(self, account: str, items: int) -> None:
+    def record_success(self, account: str) -> None:
+        # items_captured mirrors what status shows, for a CRM that reads the
+        # table: copies stored, however often a replay or a resync fetched them.
         self._update_account(
             account,
             state="ok",
             message=None,
             last_success_at=self._clock(),
-            items_captured=accounts.c.items_captured + items,
+            items_captured=_stored_copies(),
         )
 
     def record_failure(
@@ -132,11 +134,13 @@ class Database:
             conn.execute(sa.update(accounts).where(accounts.c.name == account).values(**values))
 
     def account_status(self) -> list[AccountStatus]:
+        """Per account: items are stored copies, the newest is the newest not
+        in the future (a meeting next week is not capture lag)."""
         s, i = interaction_sources.c, interactions.c
         newest = (
             sa.select(sa.func.max(i.occurred_at))
             .join(interaction_sources, s.interaction_id == i.id)
-            .where(s.account_id == accounts.c.id)
+            .where(s.account_id == accounts.c.id, i.occurred_at <= self._clock())
             .scalar_subquery()
         )
         a = accounts.c
@@ -147,7 +151,7 @@ class Database:
             a.message,
             a.last_success_at,
             a.last_error_at,
-            a.items_captured,
+            _stored_copies(),
             sa.type_coerce(newest, interactions.c.occurred_at.type),
         ).order_by(a.name)
         with self.engine.connect() as conn:
@@ -215,6 +219,17 @@ class Database:
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return queries.counts(conn)
+
+
+def _stored_copies() -> sa.ScalarSelect[int]:
+    """The number of copies stored for the account of the enclosing row."""
+    s = interaction_sources.c
+    return (
+        sa.select(sa.func.count())
+        .select_from(interaction_sources)
+        .where(s.account_id == accounts.c.id)
+        .scalar_subquery()
+    )
 
 
 def _drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
