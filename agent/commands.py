@@ -129,12 +129,14 @@ def _listing(args: argparse.Namespace, rows: list[Any], columns: list[str]) -> i
 
 
 def cmd_status(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    settings = load_settings(path)
+    db = open_db(settings)
     rows = db.account_status()
-    if args.json:
-        render.json_lines(rows)
-        return EXIT_OK
     now = datetime.now(UTC)
+    if args.json:
+        starts = {a.name: (now - a.backfill).date() for a in settings.accounts}
+        render.json_lines([{**render.plain(r), "backfill_from": starts.get(r.name)} for r in rows])
+        return EXIT_OK
     table = [
         {
             **render.plain(r),
@@ -155,7 +157,33 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
         "message",
     ]
     render.table(table, cols, max_width=80)
+    for note in window_notes(settings.accounts, db.window_starts(), now):
+        print(note)
     return EXIT_OK
+
+
+# What a backfill window leaves out, by account kind.
+_OLDER = {
+    "imap": "mail is",
+    "gmail": "mail is",
+    "caldav": "meetings are",
+    "google_calendar": "meetings are",
+}
+
+
+def window_notes(accounts: Any, covered: dict[str, datetime], now: datetime) -> list[str]:
+    """One line per account: where its backfill window starts, and whether the
+    next sync still has to reach back to it (``backfill`` was widened)."""
+    notes = []
+    for account in accounts:
+        start = now - account.backfill
+        reached = covered.get(account.name)
+        if reached is not None and start < reached:
+            tail = f"the next sync captures what lies before {reached.date()}"
+        else:
+            tail = f"older {_OLDER.get(account.kind, 'mail and meetings are')} not captured"
+        notes.append(f"{account.name}: backfill window starts {start.date()}; {tail}")
+    return notes
 
 
 def _ago(now: datetime, when: datetime | None) -> str | None:

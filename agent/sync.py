@@ -11,6 +11,11 @@ Per stream the pass is a small state machine::
     until not batch.has_more, or a stop was requested (checked between batches,
     so a SIGTERM never leaves a half-applied batch).
 
+A cursor is stored with the backfill window start it covers. When the
+configured window starts earlier (an admin widened ``backfill``), the
+stream is read again from its start over the wider window: the cursor is
+past the older items, and upserts keep the items read twice single.
+
 Outcomes for the account as a whole:
 - ``CursorExpired``: every cursor of the account is reset and the account is
   resynced once over its backfill window; upserts on natural keys make the
@@ -43,6 +48,7 @@ from connectors.base import (
     Connector,
     CursorExpired,
     TransientError,
+    Window,
 )
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
@@ -76,8 +82,32 @@ class AccountSync:
     batch_size: int
     stop: threading.Event
     now: datetime
+    window: Window  # the connector's
     listener: BatchListener | None = None
     ahead: ReadAhead | None = None  # None: every batch fetched and read in this process
+    covered: dict[str, datetime] = field(default_factory=dict)  # stream -> window start
+
+    def position(self, stream: str) -> Cursor | None:
+        """The stream's cursor; None (read it all again) when the window now
+        reaches back further than the cursor covers."""
+        cursor: Cursor | None
+        covered: datetime | None
+        cursor, covered = self.db.load_position(self.policy.account, stream)
+        since = self.window.since
+        if cursor is not None and covered is not None:
+            if since < covered:
+                log.info(
+                    "%s: %s: backfill now starts %s, not %s; reading it again",
+                    self.policy.account,
+                    stream,
+                    since.date(),
+                    covered.date(),
+                )
+                cursor = None
+            else:
+                since = covered
+        self.covered[stream] = since
+        return cursor
 
     def run_stream(self, stream: str, report: AccountReport) -> bool:
         """Sync one stream to its end; False when a stop was requested.
@@ -86,7 +116,7 @@ class AccountSync:
         is all backlog) is read ahead from its start; any other reads ahead
         once a batch says more follows, so an idle poll stays one request.
         """
-        cursor = self.db.load_cursor(self.policy.account, stream)
+        cursor = self.position(stream)
         if cursor is None and self.ahead is not None:
             return self.run_ahead(self.ahead, stream, None, report)
         while True:
@@ -130,7 +160,7 @@ class AccountSync:
         self, stream: str, plan: Plan, batch: Batch, records: int, report: AccountReport
     ) -> None:
         """Apply one batch's plan with its cursor (one transaction) and count it."""
-        result = self.db.apply(plan, stream, batch.next_cursor)
+        result = self.db.apply(plan, stream, batch.next_cursor, self.covered[stream])
         report.records += records
         report.new_contacts += result.new_contacts
         report.new_interactions += result.new_interactions
@@ -177,19 +207,20 @@ def sync_account(
     pool = connections or Connections()
     try:
         policy = account_policy(settings, account)
+        connector = pool.open(account, now)
+        window = pool.window(account)
         sync = AccountSync(
             db=db,
-            connector=pool.open(account, now),
+            connector=connector,
             policy=policy,
             batch_size=account.batch_size,
             stop=stop or threading.Event(),
             now=now,
+            window=window,
             listener=listener,
         )
         if getattr(settings, "read_ahead", False):
-            sync.ahead = ReadAhead(
-                account, pool.window(account), pool.limits, policy, account.batch_size, now
-            )
+            sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
         sync.run(report)
     except AuthError as exc:
         _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")

@@ -71,15 +71,22 @@ class Database:
 
     # -- capture -----------------------------------------------------------
 
-    def apply(self, plan: Plan, stream: str, cursor: Mapping[str, Any] | None) -> ApplyResult:
+    def apply(
+        self,
+        plan: Plan,
+        stream: str,
+        cursor: Mapping[str, Any] | None,
+        window_since: datetime | None = None,
+    ) -> ApplyResult:
         """Write ``plan`` and move the (account, stream) cursor in ONE transaction.
 
-        Raises ``StorageError`` (nothing written, cursor unmoved) when the
-        database refuses the batch.
+        ``window_since`` is the backfill window start the cursor covers, kept
+        beside it. Raises ``StorageError`` (nothing written, cursor unmoved)
+        when the database refuses the batch.
         """
         try:
             with self._writing() as conn, conn.begin():
-                return apply_plan(conn, plan, stream, cursor, self._clock())
+                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since)
         except sa.exc.DBAPIError as exc:
             raise described(exc) from None  # the original quotes mail content
 
@@ -87,14 +94,35 @@ class Database:
         return StoredDirectory(self.engine)
 
     def load_cursor(self, account: str, stream: str) -> dict[str, Any] | None:
+        return self.load_position(account, stream)[0]
+
+    def load_position(
+        self, account: str, stream: str
+    ) -> tuple[dict[str, Any] | None, datetime | None]:
+        """The stream's cursor and the backfill window start it covers (None: unknown)."""
+        c = sync_cursors.c
         query = (
-            sa.select(sync_cursors.c.cursor)
-            .join(accounts, accounts.c.id == sync_cursors.c.account_id)
-            .where(accounts.c.name == account, sync_cursors.c.stream == stream)
+            sa.select(c.cursor, c.window_since)
+            .join(accounts, accounts.c.id == c.account_id)
+            .where(accounts.c.name == account, c.stream == stream)
         )
         with self.engine.connect() as conn:
-            value = conn.execute(query).scalar_one_or_none()
-        return dict(value) if value is not None else None
+            row = conn.execute(query).first()
+        if row is None:
+            return None, None
+        return dict(row.cursor), row.window_since
+
+    def window_starts(self) -> dict[str, datetime]:
+        """Per account, the latest window start any of its cursors covers:
+        items before it are certainly captured on no stream."""
+        c = sync_cursors.c
+        query = (
+            sa.select(accounts.c.name, sa.func.max(c.window_since))
+            .join(accounts, accounts.c.id == c.account_id)
+            .group_by(accounts.c.name)
+        )
+        with self.engine.connect() as conn:
+            return {name: when for name, when in conn.execute(query) if when is not None}
 
     def reset_cursors(self, account: str) -> None:
         """Forget every cursor of ``account`` (after CursorExpired); captured data stays."""

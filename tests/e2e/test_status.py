@@ -77,3 +77,48 @@ def test_status_counts_stored_items_once_and_dates_the_newest_past_one(tmp_path:
     assert row["newest_interaction_at"] == past.isoformat()  # not next week's meeting
     table = autocapture("--config", str(config), "status")
     assert " 3d ago " in table.stdout, table.stdout
+
+
+def test_a_wider_backfill_captures_the_older_mail_once_and_status_says_where_it_starts(
+    tmp_path: Path,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    old, recent = now - timedelta(days=395), now - timedelta(days=3)
+    (archive / "old.eml").write_bytes(email(old, 1))
+    (archive / "recent.eml").write_bytes(email(recent, 2))
+    config = archive_config(tmp_path, archive, backfill="365d")
+    first = autocapture("--config", str(config), "sync")
+    assert first.stdout.startswith("alice: ok - 1 records, 1 new interactions"), first.stdout
+    start = (now - timedelta(days=365)).date().isoformat()
+    shown = autocapture("--config", str(config), "status")
+    assert (
+        f"alice: backfill window starts {start}; older mail and meetings are not captured"
+        in shown.stdout
+    )
+
+    config = archive_config(tmp_path, archive, backfill="730d")
+    shown = autocapture("--config", str(config), "status")
+    wider = (now - timedelta(days=730)).date().isoformat()
+    assert (
+        f"alice: backfill window starts {wider}; the next sync captures what lies "
+        f"before {start}" in shown.stdout
+    ), shown.stdout
+    second = autocapture("--config", str(config), "sync")
+    # The stream is read again over the wider window; upserts keep one copy.
+    assert second.stdout.startswith("alice: ok - 2 records, 1 new interactions"), second.stdout
+    listing = autocapture("--config", str(config), "interactions", "--json")
+    rows = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert sorted((r["identity"], len(r["sources"])) for r in rows) == [
+        ("msgid:status-1@initech.example", 1),
+        ("msgid:status-2@initech.example", 1),
+    ]
+    assert status(config)["items_captured"] == 2
+    shown = autocapture("--config", str(config), "status")
+    assert (
+        f"alice: backfill window starts {wider}; older mail and meetings are not captured"
+        in shown.stdout
+    )
+    third = autocapture("--config", str(config), "sync")  # covered now: nothing read again
+    assert third.stdout.startswith("alice: ok - 0 records"), third.stdout
