@@ -111,6 +111,9 @@ def cmd_sync(args: argparse.Namespace, path: Path) -> int:
         except KeyError:
             raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG) from None
     for r in reports:
+        if r.outcome == "busy":
+            print(f"{r.account}: busy - {r.message}")
+            continue
         line = (
             f"{r.account}: {r.outcome} - {r.records} records, {r.new_interactions} new "
             f"interactions, {r.new_contacts} new contacts, {r.errors} errors"

@@ -52,10 +52,11 @@ from connectors.base import (
 )
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
+from storage.account_lock import AccountBusy
 
 log = logging.getLogger("autocapture.sync")
 
-Outcome = Literal["ok", "needs_reauth", "error", "stopped"]
+Outcome = Literal["ok", "needs_reauth", "error", "stopped", "busy"]
 BatchListener = Callable[[str, str, int], None]  # account, stream, records in batch
 
 
@@ -199,9 +200,30 @@ def sync_account(
     """One pass over one account; never raises for the account's own failures.
 
     With ``connections`` the account's connector stays open for the next pass
-    (the long-running agent); without, it is built and closed here.
+    (the long-running agent); without, it is built and closed here. An
+    account another process is syncing is left to it: outcome "busy".
     """
     report = AccountReport(account.name)
+    try:
+        with db.hold(account.name):
+            _sync_held(settings, account, db, report, now, stop, listener, connections)
+    except AccountBusy as exc:
+        report.outcome = "busy"
+        report.message = f"{exc}; skipped"
+        log.info("%s: %s", account.name, report.message)
+    return report
+
+
+def _sync_held(
+    settings: Any,
+    account: Any,
+    db: Any,
+    report: AccountReport,
+    now: datetime | None,
+    stop: threading.Event | None,
+    listener: BatchListener | None,
+    connections: Connections | None,
+) -> None:
     now = now or datetime.now(UTC)
     db.ensure_account(account.name, account.kind)
     pool = connections or Connections()
@@ -236,7 +258,6 @@ def sync_account(
             pool.discard(account.name)
     if report.outcome in ("ok", "stopped"):
         db.record_success(account.name)
-    return report
 
 
 def _fail(db: Any, report: AccountReport, outcome: Outcome, message: str) -> None:

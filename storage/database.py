@@ -8,6 +8,7 @@ the read methods return frozen values for the CLI.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -15,8 +16,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from matcher.plan import Plan
+from storage import account_lock, queries
 from storage import changes as feed
-from storage import queries
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.contacts import Feed, refresh_fields
 from storage.directory import StoredDirectory
@@ -123,6 +124,10 @@ class Database:
         )
         with self.engine.connect() as conn:
             return {name: when for name, when in conn.execute(query) if when is not None}
+
+    def hold(self, account: str) -> AbstractContextManager[None]:
+        """Hold ``account`` for one sync pass across processes; ``AccountBusy`` if taken."""
+        return account_lock.hold(self.engine, account)
 
     def reset_cursors(self, account: str) -> None:
         """Forget every cursor of ``account`` (after CursorExpired); captured data stays."""

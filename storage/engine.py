@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 # Engines use hide_parameters: a database error's message would otherwise
 # carry the statement's values (subjects, snippets, addresses) into logs.
@@ -83,10 +85,29 @@ def _prepare_sqlite_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def migrate(engine: sa.Engine) -> None:
-    """Upgrade the schema to head inside one transaction."""
+def schema_revisions(engine: sa.Engine) -> tuple[str | None, str | None]:
+    """(the database's revision, this version's head), read without writing."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Upgrade the schema to head inside one transaction.
+
+    A database already at head is only read: opening it takes no write lock,
+    so it opens while another agent holds one (and from a read-only file).
+    """
+    current, head = schema_revisions(engine)
+    if current == head:
+        return
+    config = _alembic_config()
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
