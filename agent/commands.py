@@ -56,10 +56,14 @@ def register_account_secrets(settings: Any) -> None:
                 continue
 
 
-def open_db(settings: Any) -> Any:
+def open_db(settings: Any, *, read_only: bool = False) -> Any:
+    """The database; read commands open it read-only (no migration, no journal)."""
     import storage
 
-    return storage.open_database(settings.database_url)
+    try:
+        return storage.open_database(settings.database_url, read_only=read_only)
+    except storage.DatabaseUnavailable as exc:
+        raise CommandError(str(exc)) from None
 
 
 def cmd_config_check(args: argparse.Namespace, _: Path) -> int:
@@ -133,7 +137,7 @@ def _listing(args: argparse.Namespace, rows: list[Any], columns: list[str]) -> i
 
 def cmd_status(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
-    db = open_db(settings)
+    db = open_db(settings, read_only=True)
     rows = db.account_status()
     now = datetime.now(UTC)
     if args.json:
@@ -203,7 +207,7 @@ def _ago(now: datetime, when: datetime | None) -> str | None:
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
     from agent.contact_view import print_contact
 
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     if args.action == "show":
         contact = db.get_contact(args.id)
         if contact is None:
@@ -222,7 +226,7 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     rows = db.list_interactions(contact_id=args.contact, limit=args.limit)
     if args.json:
         render.json_lines(rows)
@@ -242,13 +246,13 @@ def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     rows = db.list_errors(account=args.account)
     return _listing(args, rows, ["account", "stream", "provider_id", "reason", "detail", "count"])
 
 
 def cmd_changes(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     rows = db.changes_since(args.since, limit=args.limit)
     return _listing(args, rows, ["id", "entity", "entity_id", "operation", "at"])
 

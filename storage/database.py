@@ -21,7 +21,7 @@ from storage import changes as feed
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.contacts import Feed, refresh_fields
 from storage.directory import StoredDirectory
-from storage.engine import WRITE, create_engine, migrate
+from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
 from storage.schema import (
     DERIVED_FIELDS,
@@ -270,8 +270,23 @@ def _drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
     conn.execute(sa.delete(contact_field_locks).where(t.contact_id == contact_id, t.field == field))
 
 
-def open_database(url: str, clock: Callable[[], datetime] = _utcnow) -> Database:
-    """Open (creating if needed) the database at ``url`` and migrate it to head."""
-    engine = create_engine(url)
-    migrate(engine)
+def open_database(
+    url: str, clock: Callable[[], datetime] = _utcnow, *, read_only: bool = False
+) -> Database:
+    """Open (creating if needed) the database at ``url`` and migrate it to head.
+
+    ``read_only`` (the CLI's read commands) never writes or migrates: a
+    database at another schema version is a ``DatabaseUnavailable``.
+    """
+    engine = create_engine(url, read_only=read_only)
+    if read_only:
+        parsed = sa.make_url(url)
+        where = (
+            str(parsed.database)
+            if parsed.get_backend_name() == "sqlite"
+            else parsed.render_as_string(hide_password=True)
+        )
+        require_current(engine, where)
+    else:
+        migrate(engine)
     return Database(engine, clock)

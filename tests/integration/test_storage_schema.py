@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -14,7 +15,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from matcher.plan import Plan
-from storage import AccountStatus, Database, open_database
+from storage import AccountStatus, Database, StorageError, open_database
 from storage.engine import MIGRATIONS, WRITE, create_engine
 from storage.schema import Base
 from tests.integration.test_storage import T0, db, first_batch, mail, person, ticking_clock
@@ -153,3 +154,17 @@ def test_participants_keep_why_they_were_classified(db: Database) -> None:
     assert [(p.class_reason, p.meeting_role) for p in view.participants] == [
         ("local-part:sales", "CHAIR")
     ]
+
+
+def test_a_read_only_open_reads_and_never_writes(db_url: str) -> None:
+    writer = open_database(db_url)
+    writer.ensure_account("alice", "imap")
+    reader = open_database(db_url, read_only=True)
+    try:
+        assert [s.name for s in reader.account_status()] == ["alice"]
+        with pytest.raises(StorageError):
+            reader.apply(Plan("alice"), "INBOX", {"uidvalidity": 1, "last_uid": 1})
+        assert writer.load_cursor("alice", "INBOX") is None
+    finally:
+        reader.close()
+        writer.close()
