@@ -10,9 +10,14 @@ ones the plain loop makes (``tests/unit/test_matcher_reading.py``), and the
 cursor still moves only when this process commits a batch: the child never
 touches the database, so killing either process loses and doubles nothing.
 
-The child starts for a stream's first sync (all backlog), and otherwise
-only once a pass has fetched a batch that says more follows: an idle poll
-stays one cheap request per folder on the kept connection. Its batches
+One child serves an account's whole pass, its streams in turn, on one
+server session. It starts for a stream's first sync (all backlog), and
+otherwise only once a pass has fetched a batch that says more follows: an
+idle poll stays one cheap request per folder on the kept connection. When
+the agent's connector will not be kept for later polls (``autocapture
+sync``), the child also lists the streams of an account's very first sync,
+so that connector does not log in just to list folders; a kept one lists
+them itself, on the session its idle polls will use. Batches
 arrive in order over a bounded queue (at most ``DEPTH`` ahead, so memory
 stays bounded); a failure in the child (a refused login, an expired
 cursor, a fetch that outlived its retries) arrives in its place and is
@@ -62,8 +67,26 @@ class Ahead:
 
 
 @dataclass(frozen=True, slots=True)
+class _Child:
+    """A running read-ahead process and the queues to it."""
+
+    process: Any
+    jobs: Any  # to the child: (stream, cursor), STREAMS, or None to finish
+    handover: Any  # from the child: Ahead, a stream list, or an exception
+
+
+STREAMS = "streams"  # the job "list the account's streams"
+
+
+@dataclass(slots=True)
 class ReadAhead:
-    """One account's read-ahead: what a child needs to build a connector like the kept one."""
+    """One account's read-ahead for one pass: one child serves its streams in turn.
+
+    The child starts on the first request and ends with ``close``: one
+    process, and one server session, for the account however many streams
+    it has. A stream the agent stops reading before its end ends the child
+    (it is ahead on that stream); the next request starts another.
+    """
 
     account: Any  # the account's settings (forked, never pickled: they may hold secrets)
     window: Window  # the kept connector's, so both fetch the same mail
@@ -71,37 +94,69 @@ class ReadAhead:
     policy: AccountPolicy
     batch_size: int
     fetched_at: datetime  # dates mail that carries no usable date, as the plain loop does
+    _child: _Child | None = None
+
+    def streams(self) -> list[str]:
+        """The account's streams, listed by the child on its own session: on a
+        first sync the agent's connector then need not log in at all."""
+        child = self._started()
+        child.jobs.put(STREAMS)
+        names: list[str] = _receive(child)
+        return names
 
     def batches(self, stream: str, cursor: Cursor | None) -> Generator[Ahead, None, None]:
-        """The batches of ``stream`` after ``cursor``, in order, fetched and read by a child.
+        """The batches of ``stream`` after ``cursor``, in order, fetched and read by the child.
 
-        Closing the iterator (a stop, a failure here) stops the child.
+        Closing the iterator before the stream's end (a stop, a failure here) stops the child.
         """
-        context = multiprocessing.get_context("fork")  # inherits settings and secrets
-        handover: Any = context.Queue(maxsize=DEPTH)
-        child = context.Process(
-            target=self._produce,
-            args=(stream, cursor, handover, os.getpid()),
-            name="autocapture-readahead",
-            daemon=True,
-        )
-        child.start()
+        child = self._started()
+        child.jobs.put((stream, cursor))
+        finished = False
         try:
             while True:
-                ahead = _receive(handover, child)
+                ahead: Ahead = _receive(child)
+                finished = not ahead.batch.has_more
                 yield ahead
-                if not ahead.batch.has_more:
+                if finished:
                     return
         finally:
-            child.terminate()
-            child.join(timeout=_POLL * 5)
-            if child.is_alive():  # terminated before it could reset its handlers
-                child.kill()
-                child.join()
-            handover.close()
+            if not finished:
+                self.close()
 
-    def _produce(self, stream: str, cursor: Cursor | None, handover: Any, parent: int) -> None:
-        """The child: fetch, read, hand over, until the backlog ends or something fails."""
+    def close(self) -> None:
+        """Ends the child: asked to finish (it logs out), else terminated."""
+        child, self._child = self._child, None
+        if child is None:
+            return
+        if child.process.is_alive():
+            child.jobs.put(None)
+            child.process.join(timeout=_POLL)
+        if child.process.is_alive():  # busy ahead on a stream nobody reads any more
+            child.process.terminate()
+            child.process.join(timeout=_POLL * 5)
+        if child.process.is_alive():  # terminated before it could reset its handlers
+            child.process.kill()
+            child.process.join()
+        child.handover.close()
+        child.jobs.close()
+
+    def _started(self) -> _Child:
+        if self._child is None:
+            context = multiprocessing.get_context("fork")  # inherits settings and secrets
+            jobs: Any = context.Queue()
+            handover: Any = context.Queue(maxsize=DEPTH)
+            process = context.Process(
+                target=self._serve,
+                args=(jobs, handover, os.getpid()),
+                name="autocapture-readahead",
+                daemon=True,
+            )
+            process.start()
+            self._child = _Child(process, jobs, handover)
+        return self._child
+
+    def _serve(self, jobs: Any, handover: Any, parent: int) -> None:
+        """The child: one connector, the agent's requests in turn, until told to finish."""
         # The agent's handlers came along with the fork: there SIGTERM and
         # SIGINT ask for a stop after the batch in hand. The child must die
         # on the agent's terminate(), and leave Ctrl-C (sent to the whole
@@ -112,13 +167,14 @@ class ReadAhead:
         connector = None
         try:
             connector = build_connector(self.account, self.window, self.limits)
-            while True:
-                batch = fetch_with_retry(connector, stream, cursor, self.batch_size)
-                reading = matcher.read_batch(batch.records, self.policy, fetched_at=self.fetched_at)
-                ahead = Ahead(replace(batch, records=[]), reading, len(batch.records))
-                if not _hand_over(handover, ahead, parent) or not batch.has_more:
+            while (job := _next_job(jobs, parent)) is not None:
+                if job == STREAMS:
+                    done = _hand_over(handover, connector.streams(), parent)
+                else:
+                    stream, cursor = job
+                    done = self._produce(connector, stream, cursor, handover, parent)
+                if not done:
                     return
-                cursor = batch.next_cursor
         except Exception as exc:
             _hand_over(handover, _portable(exc), parent)
         finally:
@@ -129,6 +185,30 @@ class ReadAhead:
                 # waiting to flush it into a pipe that no longer drains.
                 handover.cancel_join_thread()
             handover.close()
+
+    def _produce(
+        self, connector: Any, stream: str, cursor: Cursor | None, handover: Any, parent: int
+    ) -> bool:
+        """Fetch, read and hand over ``stream`` to its end; False when the parent is gone."""
+        while True:
+            batch = fetch_with_retry(connector, stream, cursor, self.batch_size)
+            reading = matcher.read_batch(batch.records, self.policy, fetched_at=self.fetched_at)
+            ahead = Ahead(replace(batch, records=[]), reading, len(batch.records))
+            if not _hand_over(handover, ahead, parent):
+                return False
+            if not batch.has_more:
+                return True
+            cursor = batch.next_cursor
+
+
+def _next_job(jobs: Any, parent: int) -> Any:
+    """The agent's next request; None to finish (asked to, or the agent is gone)."""
+    while True:
+        try:
+            return jobs.get(timeout=_POLL)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
 
 
 def _die_with(parent: int) -> None:
@@ -146,20 +226,21 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
-def _receive(handover: Any, child: Any) -> Ahead:
+def _receive(child: _Child) -> Any:
+    """The child's next hand-over; its failure raised here."""
     while True:
         try:
-            item = handover.get(timeout=_POLL)
+            item = child.handover.get(timeout=_POLL)
         except queue.Empty:
-            if not child.is_alive():
+            if not child.process.is_alive():
                 raise TransientError(
-                    f"the read-ahead process ended unexpectedly (exit code {child.exitcode})"
+                    "the read-ahead process ended unexpectedly "
+                    f"(exit code {child.process.exitcode})"
                 ) from None
             continue
         if isinstance(item, BaseException):
             raise item
-        ahead: Ahead = item
-        return ahead
+        return item
 
 
 def _hand_over(handover: Any, item: object, parent: int) -> bool:

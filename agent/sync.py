@@ -87,6 +87,7 @@ class AccountSync:
     listener: BatchListener | None = None
     ahead: ReadAhead | None = None  # None: every batch fetched and read in this process
     covered: dict[str, datetime] = field(default_factory=dict)  # stream -> window start
+    kept: bool = False  # the connector stays open for later polls
 
     def position(self, stream: str) -> Cursor | None:
         """The stream's cursor; None (read it all again) when the window now
@@ -169,8 +170,17 @@ class AccountSync:
         if self.listener:
             self.listener(self.policy.account, stream, records + len(batch.errors))
 
+    def stream_names(self) -> list[str]:
+        """The account's streams. On a first sync (no cursor at all) with a
+        connector that will not be kept, the read-ahead child lists them: it
+        reads them all anyway, and the connector need not log in for a LIST."""
+        ahead = self.ahead
+        if ahead is not None and not self.kept and not self.db.has_cursors(self.policy.account):
+            return ahead.streams()
+        return self.connector.streams()
+
     def run_streams(self, report: AccountReport) -> bool:
-        for stream in self.connector.streams():
+        for stream in self.stream_names():
             report.streams.append(stream)
             if not self.run_stream(stream, report):
                 return False
@@ -228,22 +238,14 @@ def _sync_held(
     db.ensure_account(account.name, account.kind)
     pool = connections or Connections()
     try:
-        policy = account_policy(settings, account)
-        connector = pool.open(account, now)
-        window = pool.window(account)
-        sync = AccountSync(
-            db=db,
-            connector=connector,
-            policy=policy,
-            batch_size=account.batch_size,
-            stop=stop or threading.Event(),
-            now=now,
-            window=window,
-            listener=listener,
-        )
-        if getattr(settings, "read_ahead", False):
-            sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
-        sync.run(report)
+        sync = _account_sync(settings, account, db, pool, now)
+        sync.stop, sync.listener = stop or sync.stop, listener
+        sync.kept = connections is not None  # passes come back to it: it must list
+        try:
+            sync.run(report)
+        finally:
+            if sync.ahead is not None:
+                sync.ahead.close()
     except AuthError as exc:
         _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
     except (TransientError, ConfigurationError, CursorExpired) as exc:
@@ -258,6 +260,27 @@ def _sync_held(
             pool.discard(account.name)
     if report.outcome in ("ok", "stopped"):
         db.record_success(account.name)
+
+
+def _account_sync(
+    settings: Any, account: Any, db: Any, pool: Connections, now: datetime
+) -> AccountSync:
+    """The account's pass with its connector (from ``pool``) and read-ahead, if on."""
+    policy = account_policy(settings, account)
+    connector = pool.open(account, now)
+    window = pool.window(account)
+    sync = AccountSync(
+        db=db,
+        connector=connector,
+        policy=policy,
+        batch_size=account.batch_size,
+        stop=threading.Event(),
+        now=now,
+        window=window,
+    )
+    if getattr(settings, "read_ahead", False):
+        sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
+    return sync
 
 
 def _fail(db: Any, report: AccountReport, outcome: Outcome, message: str) -> None:

@@ -113,6 +113,17 @@ class Database:
             return None, None
         return dict(row.cursor), row.window_since
 
+    def has_cursors(self, account: str) -> bool:
+        """Whether any stream of ``account`` was ever synced (a first sync has none)."""
+        query = (
+            sa.select(sync_cursors.c.stream)
+            .join(accounts, accounts.c.id == sync_cursors.c.account_id)
+            .where(accounts.c.name == account)
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
     def window_starts(self) -> dict[str, datetime]:
         """Per account, the latest window start any of its cursors covers:
         items before it are certainly captured on no stream."""
