@@ -53,6 +53,7 @@ from connectors.base import (
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
 from storage.account_lock import AccountBusy
+from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger("autocapture.sync")
 
@@ -221,6 +222,8 @@ def sync_account(
         report.outcome = "busy"
         report.message = f"{exc}; skipped"
         log.info("%s: %s", account.name, report.message)
+    except DatabaseUnavailable as exc:  # the account could not be held
+        _fail(db, report, "error", str(exc))
     return report
 
 

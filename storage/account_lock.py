@@ -28,6 +28,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from storage.errors import DatabaseUnavailable
+
 # Any constant works; the same in every agent, apart from the migration lock's key.
 ADVISORY_NAMESPACE = 0x61637400  # "act\0"
 _held: set[int] = set()  # lock file descriptors of this process
@@ -59,8 +61,11 @@ def hold(engine: sa.Engine, account: str) -> Iterator[None]:
 
 @contextmanager
 def _flocked(path: Path, account: str) -> Iterator[None]:
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:  # e.g. a lock folder an earlier sync made as another user
+        raise DatabaseUnavailable(f"cannot open the lock file {path} ({exc.strerror})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

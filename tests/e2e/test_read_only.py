@@ -139,3 +139,27 @@ def test_a_read_only_database_of_an_older_schema_is_named_not_migrated(home: Pat
         f"autocapture: the database {db} has schema 0003 and this autocapture needs 0004: "
         "run `autocapture sync` once with write access to upgrade it\n"
     )
+
+
+def test_a_lock_folder_left_by_another_user_is_named_in_one_line(home: Path) -> None:
+    """The database was handed over, but not the lock folder an earlier sync
+    (run by root, say) made beside it."""
+    config = captured_config(home)
+    data = home / "data"
+    locks = data / "status.db.locks"
+    assert locks.is_dir()
+    for path in (data, *data.glob("status.db*")):
+        if path != locks:
+            if os.geteuid() == 0:
+                os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+    os.chmod(locks, 0o500)  # root's; for a normal user, merely not writable
+    for lock in locks.iterdir():
+        os.chmod(lock, 0o400)
+    refused = as_reader("--config", str(config), "sync")
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stdout == (
+        f"alice: error - 0 records, 0 new interactions, 0 new contacts, 0 errors "
+        f"(cannot open the lock file {locks / 'alice.lock'} (Permission denied))\n"
+    )
+    assert "Traceback" not in refused.stderr
