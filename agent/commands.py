@@ -83,10 +83,14 @@ def register_account_secrets(settings: Any) -> None:
                 continue
 
 
-def open_db(settings: Any) -> Any:
+def open_db(settings: Any, *, read_only: bool = False) -> Any:
+    """The database; read commands open it read-only (no migration, no journal)."""
     import storage
 
-    return storage.open_database(settings.database_url)
+    try:
+        return storage.open_database(settings.database_url, read_only=read_only)
+    except storage.DatabaseUnavailable as exc:
+        raise CommandError(str(exc)) from None
 
 
 def cmd_config_check(args: argparse.Namespace, path: Path) -> int:
@@ -166,6 +170,9 @@ def cmd_sync(args: argparse.Namespace, path: Path) -> int:
     with stop_on_signals() as stop, batch_progress() as listener:
         reports = sync_once(settings, db, args.account, stop=stop, listener=listener)
     for r in reports:
+        if r.outcome == "busy":
+            print(f"{r.account}: busy - {r.message}")
+            continue
         line = (
             f"{r.account}: {r.outcome} - {r.records} records, {r.new_interactions} new "
             f"interactions, {r.new_contacts} new contacts, {r.errors} errors"
@@ -201,12 +208,13 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     for warning in archive_warnings(settings):
         print(warning, file=sys.stderr)
-    db = open_db(settings)
+    db = open_db(settings, read_only=True)
     rows = db.account_status()
-    if args.json:
-        render.json_lines(rows)
-        return EXIT_OK
     now = datetime.now(UTC)
+    if args.json:
+        starts = {a.name: (now - a.backfill).date() for a in settings.accounts}
+        render.json_lines([{**render.plain(r), "backfill_from": starts.get(r.name)} for r in rows])
+        return EXIT_OK
     table = [
         {
             **render.plain(r),
@@ -227,7 +235,33 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
         "message",
     ]
     render.table(table, cols, max_width=80)
+    for note in window_notes(settings.accounts, db.window_starts(), now):
+        print(note)
     return EXIT_OK
+
+
+# What a backfill window leaves out, by account kind.
+_OLDER = {
+    "imap": "mail is",
+    "gmail": "mail is",
+    "caldav": "meetings are",
+    "google_calendar": "meetings are",
+}
+
+
+def window_notes(accounts: Any, covered: dict[str, datetime], now: datetime) -> list[str]:
+    """One line per account: where its backfill window starts, and whether the
+    next sync still has to reach back to it (``backfill`` was widened)."""
+    notes = []
+    for account in accounts:
+        start = now - account.backfill
+        reached = covered.get(account.name)
+        if reached is not None and start < reached:
+            tail = f"the next sync captures what lies before {reached.date()}"
+        else:
+            tail = f"older {_OLDER.get(account.kind, 'mail and meetings are')} not captured"
+        notes.append(f"{account.name}: backfill window starts {start.date()}; {tail}")
+    return notes
 
 
 def _ago(now: datetime, when: datetime | None) -> str | None:
@@ -267,7 +301,7 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
     from agent.contact_view import print_contact
 
     text = search_text(args.text) if args.action == "search" else ""
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     if args.action == "show":
         contact = db.get_contact(args.id)
         if contact is None:
@@ -286,7 +320,7 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     rows = db.list_interactions(contact_id=args.contact, limit=args.limit)
     if args.json:
         render.json_lines(rows)
@@ -306,7 +340,7 @@ def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     rows = db.list_errors(account=args.account)
     if args.json:
         render.json_lines(rows)
@@ -320,7 +354,7 @@ def cmd_errors(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_changes(args: argparse.Namespace, path: Path) -> int:
-    db = open_db(load_settings(path))
+    db = open_db(load_settings(path), read_only=True)
     rows = db.changes_since(args.since, limit=args.limit)
     return _listing(args, rows, ["id", "entity", "entity_id", "operation", "at"])
 

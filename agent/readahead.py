@@ -10,25 +10,33 @@ ones the plain loop makes (``tests/unit/test_matcher_reading.py``), and the
 cursor still moves only when this process commits a batch: the child never
 touches the database, so killing either process loses and doubles nothing.
 
-The child starts for a stream's first sync (all backlog), and otherwise
-only once a pass has fetched a batch that says more follows: an idle poll
-stays one cheap request per folder on the kept connection. Its batches
+One child serves an account's whole pass, its streams in turn, on one
+server session. It starts for a stream's first sync (all backlog), and
+otherwise only once a pass has fetched a batch that says more follows: an
+idle poll stays one cheap request per folder on the kept connection. When
+the agent's connector will not be kept for later polls (``autocapture
+sync``), the child also lists the streams of an account's very first sync,
+so that connector does not log in just to list folders; a kept one lists
+them itself, on the session its idle polls will use. Batches
 arrive in order over a bounded queue (at most ``DEPTH`` ahead, so memory
 stays bounded); a failure in the child (a refused login, an expired
 cursor, a fetch that outlived its retries) arrives in its place and is
 raised here, where the plain loop would have raised it. A child that dies
-silently is a ``TransientError``; a parent that dies is noticed by the
-child at its next hand-over.
+silently is a ``TransientError``. A parent that dies takes the child with
+it: on Linux the kernel kills the child (``PR_SET_PDEATHSIG``) even while it
+waits on a silent server; elsewhere the child notices at its next hand-over.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import pickle
 import queue
 import signal
+import sys
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,6 +52,7 @@ from matcher.plan import AccountPolicy
 
 log = logging.getLogger("autocapture.readahead")
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 DEPTH = 2  # batches the child may hold ready: enough to never wait, and bounded
 _POLL = 1.0  # seconds between liveness checks while waiting on the other side
 
@@ -58,8 +67,26 @@ class Ahead:
 
 
 @dataclass(frozen=True, slots=True)
+class _Child:
+    """A running read-ahead process and the queues to it."""
+
+    process: Any
+    jobs: Any  # to the child: (stream, cursor), STREAMS, or None to finish
+    handover: Any  # from the child: Ahead, a stream list, or an exception
+
+
+STREAMS = "streams"  # the job "list the account's streams"
+
+
+@dataclass(slots=True)
 class ReadAhead:
-    """One account's read-ahead: what a child needs to build a connector like the kept one."""
+    """One account's read-ahead for one pass: one child serves its streams in turn.
+
+    The child starts on the first request and ends with ``close``: one
+    process, and one server session, for the account however many streams
+    it has. A stream the agent stops reading before its end ends the child
+    (it is ahead on that stream); the next request starts another.
+    """
 
     account: Any  # the account's settings (forked, never pickled: they may hold secrets)
     window: Window  # the kept connector's, so both fetch the same mail
@@ -67,53 +94,87 @@ class ReadAhead:
     policy: AccountPolicy
     batch_size: int
     fetched_at: datetime  # dates mail that carries no usable date, as the plain loop does
+    _child: _Child | None = None
+
+    def streams(self) -> list[str]:
+        """The account's streams, listed by the child on its own session: on a
+        first sync the agent's connector then need not log in at all."""
+        child = self._started()
+        child.jobs.put(STREAMS)
+        names: list[str] = _receive(child)
+        return names
 
     def batches(self, stream: str, cursor: Cursor | None) -> Generator[Ahead, None, None]:
-        """The batches of ``stream`` after ``cursor``, in order, fetched and read by a child.
+        """The batches of ``stream`` after ``cursor``, in order, fetched and read by the child.
 
-        Closing the iterator (a stop, a failure here) stops the child.
+        Closing the iterator before the stream's end (a stop, a failure here) stops the child.
         """
-        context = multiprocessing.get_context("fork")  # inherits settings and secrets
-        handover: Any = context.Queue(maxsize=DEPTH)
-        child = context.Process(
-            target=self._produce,
-            args=(stream, cursor, handover, os.getpid()),
-            name="autocapture-readahead",
-            daemon=True,
-        )
-        child.start()
+        child = self._started()
+        child.jobs.put((stream, cursor))
+        finished = False
         try:
             while True:
-                ahead = _receive(handover, child)
+                ahead: Ahead = _receive(child)
+                finished = not ahead.batch.has_more
                 yield ahead
-                if not ahead.batch.has_more:
+                if finished:
                     return
         finally:
-            child.terminate()
-            child.join(timeout=_POLL * 5)
-            if child.is_alive():  # terminated before it could reset its handlers
-                child.kill()
-                child.join()
-            handover.close()
+            if not finished:
+                self.close()
 
-    def _produce(self, stream: str, cursor: Cursor | None, handover: Any, parent: int) -> None:
-        """The child: fetch, read, hand over, until the backlog ends or something fails."""
+    def close(self) -> None:
+        """Ends the child: asked to finish (it logs out), else terminated."""
+        child, self._child = self._child, None
+        if child is None:
+            return
+        if child.process.is_alive():
+            child.jobs.put(None)
+            child.process.join(timeout=_POLL)
+        if child.process.is_alive():  # busy ahead on a stream nobody reads any more
+            child.process.terminate()
+            child.process.join(timeout=_POLL * 5)
+        if child.process.is_alive():  # terminated before it could reset its handlers
+            child.process.kill()
+            child.process.join()
+        child.handover.close()
+        child.jobs.close()
+
+    def _started(self) -> _Child:
+        if self._child is None:
+            context = multiprocessing.get_context("fork")  # inherits settings and secrets
+            jobs: Any = context.Queue()
+            handover: Any = context.Queue(maxsize=DEPTH)
+            process = context.Process(
+                target=self._serve,
+                args=(jobs, handover, os.getpid()),
+                name="autocapture-readahead",
+                daemon=True,
+            )
+            process.start()
+            self._child = _Child(process, jobs, handover)
+        return self._child
+
+    def _serve(self, jobs: Any, handover: Any, parent: int) -> None:
+        """The child: one connector, the agent's requests in turn, until told to finish."""
         # The agent's handlers came along with the fork: there SIGTERM and
         # SIGINT ask for a stop after the batch in hand. The child must die
         # on the agent's terminate(), and leave Ctrl-C (sent to the whole
         # process group) to the agent, which stops it in turn.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _die_with(parent)
         connector = None
         try:
             connector = build_connector(self.account, self.window, self.limits)
-            while True:
-                batch = fetch_with_retry(connector, stream, cursor, self.batch_size)
-                reading = matcher.read_batch(batch.records, self.policy, fetched_at=self.fetched_at)
-                ahead = Ahead(replace(batch, records=[]), reading, len(batch.records))
-                if not _hand_over(handover, ahead, parent) or not batch.has_more:
+            while (job := _next_job(jobs, parent)) is not None:
+                if job == STREAMS:
+                    done = _hand_over(handover, connector.streams(), parent)
+                else:
+                    stream, cursor = job
+                    done = self._produce(connector, stream, cursor, handover, parent)
+                if not done:
                     return
-                cursor = batch.next_cursor
         except Exception as exc:
             _hand_over(handover, _portable(exc), parent)
         finally:
@@ -125,21 +186,61 @@ class ReadAhead:
                 handover.cancel_join_thread()
             handover.close()
 
+    def _produce(
+        self, connector: Any, stream: str, cursor: Cursor | None, handover: Any, parent: int
+    ) -> bool:
+        """Fetch, read and hand over ``stream`` to its end; False when the parent is gone."""
+        while True:
+            batch = fetch_with_retry(connector, stream, cursor, self.batch_size)
+            reading = matcher.read_batch(batch.records, self.policy, fetched_at=self.fetched_at)
+            ahead = Ahead(replace(batch, records=[]), reading, len(batch.records))
+            if not _hand_over(handover, ahead, parent):
+                return False
+            if not batch.has_more:
+                return True
+            cursor = batch.next_cursor
 
-def _receive(handover: Any, child: Any) -> Ahead:
+
+def _next_job(jobs: Any, parent: int) -> Any:
+    """The agent's next request; None to finish (asked to, or the agent is gone)."""
     while True:
         try:
-            item = handover.get(timeout=_POLL)
+            return jobs.get(timeout=_POLL)
         except queue.Empty:
-            if not child.is_alive():
+            if os.getppid() != parent:
+                return None
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when the agent dies (SIGKILL included).
+
+    The signal comes when the *thread* that forked the child ends; the
+    thread that forks (the CLI's main thread, a poller worker) outlives
+    the child's iterator, which stops the child itself on the way out.
+    """
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    if os.getppid() != parent:  # the agent died before the request took effect
+        os._exit(0)
+
+
+def _receive(child: _Child) -> Any:
+    """The child's next hand-over; its failure raised here."""
+    while True:
+        try:
+            item = child.handover.get(timeout=_POLL)
+        except queue.Empty:
+            if not child.process.is_alive():
                 raise TransientError(
-                    f"the read-ahead process ended unexpectedly (exit code {child.exitcode})"
+                    "the read-ahead process ended unexpectedly "
+                    f"(exit code {child.process.exitcode})"
                 ) from None
             continue
         if isinstance(item, BaseException):
             raise item
-        ahead: Ahead = item
-        return ahead
+        return item
 
 
 def _hand_over(handover: Any, item: object, parent: int) -> bool:

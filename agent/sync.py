@@ -11,6 +11,11 @@ Per stream the pass is a small state machine::
     until not batch.has_more, or a stop was requested (checked between batches,
     so a SIGTERM never leaves a half-applied batch).
 
+A cursor is stored with the backfill window start it covers. When the
+configured window starts earlier (an admin widened ``backfill``), the
+stream is read again from its start over the wider window: the cursor is
+past the older items, and upserts keep the items read twice single.
+
 Outcomes for the account as a whole:
 - ``CursorExpired``: every cursor of the account is reset and the account is
   resynced once over its backfill window; upserts on natural keys make the
@@ -45,13 +50,16 @@ from connectors.base import (
     Connector,
     CursorExpired,
     TransientError,
+    Window,
 )
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
+from storage.account_lock import AccountBusy
+from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger("autocapture.sync")
 
-Outcome = Literal["ok", "needs_reauth", "error", "stopped"]
+Outcome = Literal["ok", "needs_reauth", "error", "stopped", "busy"]
 BatchListener = Callable[[str, str, int], None]  # account, stream, records in batch
 
 
@@ -78,8 +86,33 @@ class AccountSync:
     batch_size: int
     stop: threading.Event
     now: datetime
+    window: Window  # the connector's
     listener: BatchListener | None = None
     ahead: ReadAhead | None = None  # None: every batch fetched and read in this process
+    covered: dict[str, datetime] = field(default_factory=dict)  # stream -> window start
+    kept: bool = False  # the connector stays open for later polls
+
+    def position(self, stream: str) -> Cursor | None:
+        """The stream's cursor; None (read it all again) when the window now
+        reaches back further than the cursor covers."""
+        cursor: Cursor | None
+        covered: datetime | None
+        cursor, covered = self.db.load_position(self.policy.account, stream)
+        since = self.window.since
+        if cursor is not None and covered is not None:
+            if since < covered:
+                log.info(
+                    "%s: %s: backfill now starts %s, not %s; reading it again",
+                    self.policy.account,
+                    stream,
+                    since.date(),
+                    covered.date(),
+                )
+                cursor = None
+            else:
+                since = covered
+        self.covered[stream] = since
+        return cursor
 
     def run_stream(self, stream: str, report: AccountReport) -> bool:
         """Sync one stream to its end; False when a stop was requested.
@@ -88,7 +121,7 @@ class AccountSync:
         is all backlog) is read ahead from its start; any other reads ahead
         once a batch says more follows, so an idle poll stays one request.
         """
-        cursor = self.db.load_cursor(self.policy.account, stream)
+        cursor = self.position(stream)
         if cursor is None and self.ahead is not None:
             return self.run_ahead(self.ahead, stream, None, report)
         while True:
@@ -132,7 +165,7 @@ class AccountSync:
         self, stream: str, plan: Plan, batch: Batch, records: int, report: AccountReport
     ) -> None:
         """Apply one batch's plan with its cursor (one transaction) and count it."""
-        result = self.db.apply(plan, stream, batch.next_cursor)
+        result = self.db.apply(plan, stream, batch.next_cursor, self.covered[stream])
         report.records += records
         report.new_contacts += result.new_contacts
         report.new_interactions += result.new_interactions
@@ -140,8 +173,17 @@ class AccountSync:
         if self.listener:
             self.listener(self.policy.account, stream, records + len(batch.errors))
 
+    def stream_names(self) -> list[str]:
+        """The account's streams. On a first sync (no cursor at all) with a
+        connector that will not be kept, the read-ahead child lists them: it
+        reads them all anyway, and the connector need not log in for a LIST."""
+        ahead = self.ahead
+        if ahead is not None and not self.kept and not self.db.has_cursors(self.policy.account):
+            return ahead.streams()
+        return self.connector.streams()
+
     def run_streams(self, report: AccountReport) -> bool:
-        for stream in self.connector.streams():
+        for stream in self.stream_names():
             report.streams.append(stream)
             if not self.run_stream(stream, report):
                 return False
@@ -171,9 +213,32 @@ def sync_account(
     """One pass over one account; never raises for the account's own failures.
 
     With ``connections`` the account's connector stays open for the next pass
-    (the long-running agent); without, it is built and closed here.
+    (the long-running agent); without, it is built and closed here. An
+    account another process is syncing is left to it: outcome "busy".
     """
     report = AccountReport(account.name)
+    try:
+        with db.hold(account.name):
+            _sync_held(settings, account, db, report, now, stop, listener, connections)
+    except AccountBusy as exc:
+        report.outcome = "busy"
+        report.message = f"{exc}; skipped"
+        log.info("%s: %s", account.name, report.message)
+    except DatabaseUnavailable as exc:  # the account could not be held
+        _fail(db, report, "error", str(exc))
+    return report
+
+
+def _sync_held(
+    settings: Any,
+    account: Any,
+    db: Any,
+    report: AccountReport,
+    now: datetime | None,
+    stop: threading.Event | None,
+    listener: BatchListener | None,
+    connections: Connections | None,
+) -> None:
     now = now or datetime.now(UTC)
     db.ensure_account(account.name, account.kind)
     pool = connections or Connections()
@@ -181,21 +246,14 @@ def sync_account(
         # Before any connection: a secret that cannot be read is a setup
         # mistake that no retry or reconnect will mend.
         account.check_secrets()
-        policy = account_policy(settings, account)
-        sync = AccountSync(
-            db=db,
-            connector=pool.open(account, now),
-            policy=policy,
-            batch_size=account.batch_size,
-            stop=stop or threading.Event(),
-            now=now,
-            listener=listener,
-        )
-        if getattr(settings, "read_ahead", False):
-            sync.ahead = ReadAhead(
-                account, pool.window(account), pool.limits, policy, account.batch_size, now
-            )
-        sync.run(report)
+        sync = _account_sync(settings, account, db, pool, now)
+        sync.stop, sync.listener = stop or sync.stop, listener
+        sync.kept = connections is not None  # passes come back to it: it must list
+        try:
+            sync.run(report)
+        finally:
+            if sync.ahead is not None:
+                sync.ahead.close()
     except AuthError as exc:
         _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
     except (TransientError, ConfigurationError, CursorExpired, SecretUnavailable) as exc:
@@ -209,8 +267,28 @@ def sync_account(
         elif report.outcome in ("error", "needs_reauth"):
             pool.discard(account.name)
     if report.outcome in ("ok", "stopped"):
-        db.record_success(account.name, report.records)
-    return report
+        db.record_success(account.name)
+
+
+def _account_sync(
+    settings: Any, account: Any, db: Any, pool: Connections, now: datetime
+) -> AccountSync:
+    """The account's pass with its connector (from ``pool``) and read-ahead, if on."""
+    policy = account_policy(settings, account)
+    connector = pool.open(account, now)
+    window = pool.window(account)
+    sync = AccountSync(
+        db=db,
+        connector=connector,
+        policy=policy,
+        batch_size=account.batch_size,
+        stop=threading.Event(),
+        now=now,
+        window=window,
+    )
+    if getattr(settings, "read_ahead", False):
+        sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
+    return sync
 
 
 def _fail(db: Any, report: AccountReport, outcome: Outcome, message: str) -> None:

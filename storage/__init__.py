@@ -9,7 +9,7 @@ from storage.apply import ApplyResult
 from storage.changes import Change
 from storage.database import AccountStatus, Database, open_database
 from storage.directory import StoredDirectory
-from storage.errors import StorageError
+from storage.errors import DatabaseUnavailable, StorageError
 from storage.queries import (
     ContactDetail,
     ContactSummary,
@@ -28,6 +28,7 @@ __all__ = [
     "ContactDetail",
     "ContactSummary",
     "Database",
+    "DatabaseUnavailable",
     "ErrorView",
     "FieldValue",
     "InteractionView",

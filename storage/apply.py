@@ -65,7 +65,12 @@ class ApplyResult:
 
 
 def apply_plan(
-    conn: sa.Connection, plan: Plan, stream: str, cursor: Mapping[str, Any] | None, now: datetime
+    conn: sa.Connection,
+    plan: Plan,
+    stream: str,
+    cursor: Mapping[str, Any] | None,
+    now: datetime,
+    window_since: datetime | None = None,
 ) -> ApplyResult:
     feed: Feed = []
     account_ids = ensure_accounts(conn, _account_names(plan), now)
@@ -81,7 +86,7 @@ def apply_plan(
     errors = _store_errors(conn, plan, account_ids, now)
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
     if cursor is not None:
-        _store_cursor(conn, account_ids[plan.account], stream, cursor, now)
+        _store_cursor(conn, account_ids[plan.account], stream, cursor, now, window_since)
     feed_rows.record(conn, feed, now)
     return ApplyResult(
         new_contacts=owners.new_contacts,
@@ -340,13 +345,27 @@ def _remove_sources(
 
 
 def _store_cursor(
-    conn: sa.Connection, account_id: int, stream: str, cursor: Mapping[str, Any], now: datetime
+    conn: sa.Connection,
+    account_id: int,
+    stream: str,
+    cursor: Mapping[str, Any],
+    now: datetime,
+    window_since: datetime | None,
 ) -> None:
     stmt = upsert(conn, sync_cursors).values(
-        account_id=account_id, stream=stream, cursor=dict(cursor), updated_at=now
+        account_id=account_id,
+        stream=stream,
+        cursor=dict(cursor),
+        updated_at=now,
+        window_since=window_since,
     )
+    excluded = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=["account_id", "stream"],
-        set_={"cursor": stmt.excluded.cursor, "updated_at": stmt.excluded.updated_at},
+        set_={
+            "cursor": excluded.cursor,
+            "updated_at": excluded.updated_at,
+            "window_since": excluded.window_since,
+        },
     )
     conn.execute(stmt)

@@ -8,6 +8,7 @@ the read methods return frozen values for the CLI.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -15,12 +16,12 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from matcher.plan import Plan
+from storage import account_lock, queries
 from storage import changes as feed
-from storage import queries
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.contacts import Feed, refresh_fields
 from storage.directory import StoredDirectory
-from storage.engine import WRITE, create_engine, migrate
+from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
 from storage.schema import (
     DERIVED_FIELDS,
@@ -71,15 +72,22 @@ class Database:
 
     # -- capture -----------------------------------------------------------
 
-    def apply(self, plan: Plan, stream: str, cursor: Mapping[str, Any] | None) -> ApplyResult:
+    def apply(
+        self,
+        plan: Plan,
+        stream: str,
+        cursor: Mapping[str, Any] | None,
+        window_since: datetime | None = None,
+    ) -> ApplyResult:
         """Write ``plan`` and move the (account, stream) cursor in ONE transaction.
 
-        Raises ``StorageError`` (nothing written, cursor unmoved) when the
-        database refuses the batch.
+        ``window_since`` is the backfill window start the cursor covers, kept
+        beside it. Raises ``StorageError`` (nothing written, cursor unmoved)
+        when the database refuses the batch.
         """
         try:
             with self._writing() as conn, conn.begin():
-                return apply_plan(conn, plan, stream, cursor, self._clock())
+                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since)
         except sa.exc.DBAPIError as exc:
             raise described(exc) from None  # the original quotes mail content
 
@@ -87,14 +95,50 @@ class Database:
         return StoredDirectory(self.engine)
 
     def load_cursor(self, account: str, stream: str) -> dict[str, Any] | None:
+        return self.load_position(account, stream)[0]
+
+    def load_position(
+        self, account: str, stream: str
+    ) -> tuple[dict[str, Any] | None, datetime | None]:
+        """The stream's cursor and the backfill window start it covers (None: unknown)."""
+        c = sync_cursors.c
         query = (
-            sa.select(sync_cursors.c.cursor)
-            .join(accounts, accounts.c.id == sync_cursors.c.account_id)
-            .where(accounts.c.name == account, sync_cursors.c.stream == stream)
+            sa.select(c.cursor, c.window_since)
+            .join(accounts, accounts.c.id == c.account_id)
+            .where(accounts.c.name == account, c.stream == stream)
         )
         with self.engine.connect() as conn:
-            value = conn.execute(query).scalar_one_or_none()
-        return dict(value) if value is not None else None
+            row = conn.execute(query).first()
+        if row is None:
+            return None, None
+        return dict(row.cursor), row.window_since
+
+    def has_cursors(self, account: str) -> bool:
+        """Whether any stream of ``account`` was ever synced (a first sync has none)."""
+        query = (
+            sa.select(sync_cursors.c.stream)
+            .join(accounts, accounts.c.id == sync_cursors.c.account_id)
+            .where(accounts.c.name == account)
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def window_starts(self) -> dict[str, datetime]:
+        """Per account, the latest window start any of its cursors covers:
+        items before it are certainly captured on no stream."""
+        c = sync_cursors.c
+        query = (
+            sa.select(accounts.c.name, sa.func.max(c.window_since))
+            .join(accounts, accounts.c.id == c.account_id)
+            .group_by(accounts.c.name)
+        )
+        with self.engine.connect() as conn:
+            return {name: when for name, when in conn.execute(query) if when is not None}
+
+    def hold(self, account: str) -> AbstractContextManager[None]:
+        """Hold ``account`` for one sync pass across processes; ``AccountBusy`` if taken."""
+        return account_lock.hold(self.engine, account)
 
     def reset_cursors(self, account: str) -> None:
         """Forget every cursor of ``account`` (after CursorExpired); captured data stays."""
@@ -109,13 +153,15 @@ class Database:
             ensure_accounts(conn, [name], self._clock(), kind=kind)
             conn.execute(sa.update(accounts).where(accounts.c.name == name).values(kind=kind))
 
-    def record_success(self, account: str, items: int) -> None:
+    def record_success(self, account: str) -> None:
+        # items_captured mirrors what status shows, for a CRM that reads the
+        # table: copies stored, however often a replay or a resync fetched them.
         self._update_account(
             account,
             state="ok",
             message=None,
             last_success_at=self._clock(),
-            items_captured=accounts.c.items_captured + items,
+            items_captured=_stored_copies(),
         )
 
     def record_failure(
@@ -132,11 +178,13 @@ class Database:
             conn.execute(sa.update(accounts).where(accounts.c.name == account).values(**values))
 
     def account_status(self) -> list[AccountStatus]:
+        """Per account: items are stored copies, the newest is the newest not
+        in the future (a meeting next week is not capture lag)."""
         s, i = interaction_sources.c, interactions.c
         newest = (
             sa.select(sa.func.max(i.occurred_at))
             .join(interaction_sources, s.interaction_id == i.id)
-            .where(s.account_id == accounts.c.id)
+            .where(s.account_id == accounts.c.id, i.occurred_at <= self._clock())
             .scalar_subquery()
         )
         a = accounts.c
@@ -147,7 +195,7 @@ class Database:
             a.message,
             a.last_success_at,
             a.last_error_at,
-            a.items_captured,
+            _stored_copies(),
             sa.type_coerce(newest, interactions.c.occurred_at.type),
         ).order_by(a.name)
         with self.engine.connect() as conn:
@@ -217,13 +265,39 @@ class Database:
             return queries.counts(conn)
 
 
+def _stored_copies() -> sa.ScalarSelect[int]:
+    """The number of copies stored for the account of the enclosing row."""
+    s = interaction_sources.c
+    return (
+        sa.select(sa.func.count())
+        .select_from(interaction_sources)
+        .where(s.account_id == accounts.c.id)
+        .scalar_subquery()
+    )
+
+
 def _drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
     t = contact_field_locks.c
     conn.execute(sa.delete(contact_field_locks).where(t.contact_id == contact_id, t.field == field))
 
 
-def open_database(url: str, clock: Callable[[], datetime] = _utcnow) -> Database:
-    """Open (creating if needed) the database at ``url`` and migrate it to head."""
-    engine = create_engine(url)
-    migrate(engine)
+def open_database(
+    url: str, clock: Callable[[], datetime] = _utcnow, *, read_only: bool = False
+) -> Database:
+    """Open (creating if needed) the database at ``url`` and migrate it to head.
+
+    ``read_only`` (the CLI's read commands) never writes or migrates: a
+    database at another schema version is a ``DatabaseUnavailable``.
+    """
+    engine = create_engine(url, read_only=read_only)
+    if read_only:
+        parsed = sa.make_url(url)
+        where = (
+            str(parsed.database)
+            if parsed.get_backend_name() == "sqlite"
+            else parsed.render_as_string(hide_password=True)
+        )
+        require_current(engine, where)
+    else:
+        migrate(engine)
     return Database(engine, clock)

@@ -5,6 +5,8 @@ Hierarchy::
     StorageError      a statement failed; ``transient`` says whether retrying
                       the same batch can succeed (lost connection, lock
                       timeout, deadlock, serialization failure)
+    └── DatabaseUnavailable  the database cannot be opened as asked: not
+                      writable, missing, or of another schema version
 
 A database's own message can quote the failing row (PostgreSQL's "Failing
 row contains (...)"), and rows hold subjects, snippets and addresses, so the
@@ -28,6 +30,13 @@ class StorageError(Exception):
         super().__init__(what)
         self.sqlstate = sqlstate
         self.transient = transient
+
+
+class DatabaseUnavailable(StorageError):
+    """A one-line reason a command cannot use the database (say it, never a traceback)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
 
 
 def described(exc: sa.exc.DBAPIError) -> StorageError:

@@ -78,6 +78,9 @@ class SyncCursor(Base):
     stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     cursor: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The earliest backfill window start the cursor's stream was read from:
+    # a wider window must read the stream again, the cursor being past it.
+    window_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Company(Base):

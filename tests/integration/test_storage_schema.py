@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -14,7 +15,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from matcher.plan import Plan
-from storage import AccountStatus, Database, open_database
+from storage import AccountStatus, Database, StorageError, open_database
 from storage.engine import MIGRATIONS, WRITE, create_engine
 from storage.schema import Base
 from tests.plans import T0, first_batch, mail, person, ticking_clock
@@ -25,7 +26,7 @@ def test_migration_builds_exactly_the_models(db_url: str) -> None:
     first.close()
     again = open_database(db_url)  # at head already: nothing to do, nothing fails
     with again.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
         tables = set(sa.inspect(conn).get_table_names())
@@ -77,8 +78,9 @@ def test_account_status(db_url: str) -> None:
     later = T0 + timedelta(days=3)
     plan = Plan("alice", (mail("1@x", person("c@acme.com", "from")), mail("2@x", at=later)))
     database.apply(plan, "INBOX", None)
-    database.record_success("alice", 2)
-    database.record_success("alice", 5)
+    database.record_success("alice")
+    database.apply(plan, "INBOX", None)  # a replay stores no second copy
+    database.record_success("alice")
     database.record_failure("bob", "needs_reauth", "token revoked; sign in again")
     alice, bob = database.account_status()
     assert alice == AccountStatus(
@@ -88,7 +90,7 @@ def test_account_status(db_url: str) -> None:
         message=None,
         last_success_at=alice.last_success_at,
         last_error_at=None,
-        items_captured=7,
+        items_captured=2,
         newest_interaction_at=later,
     )
     assert alice.last_success_at is not None
@@ -99,9 +101,9 @@ def test_account_status(db_url: str) -> None:
     )
     assert (bob.items_captured, bob.newest_interaction_at, bob.last_success_at) == (0, None, None)
     assert bob.last_error_at is not None
-    database.record_success("bob", 1)  # recovered: the error message goes
+    database.record_success("bob")  # recovered: the error message goes
     bob = database.account_status()[1]
-    assert (bob.state, bob.message, bob.items_captured) == ("ok", None, 1)
+    assert (bob.state, bob.message, bob.items_captured) == ("ok", None, 0)
     database.close()
 
 
@@ -150,3 +152,17 @@ def test_participants_keep_why_they_were_classified(db: Database) -> None:
     assert [(p.class_reason, p.meeting_role) for p in view.participants] == [
         ("local-part:sales", "CHAIR")
     ]
+
+
+def test_a_read_only_open_reads_and_never_writes(db_url: str) -> None:
+    writer = open_database(db_url)
+    writer.ensure_account("alice", "imap")
+    reader = open_database(db_url, read_only=True)
+    try:
+        assert [s.name for s in reader.account_status()] == ["alice"]
+        with pytest.raises(StorageError):
+            reader.apply(Plan("alice"), "INBOX", {"uidvalidity": 1, "last_uid": 1})
+        assert writer.load_cursor("alice", "INBOX") is None
+    finally:
+        reader.close()
+        writer.close()

@@ -1,0 +1,70 @@
+"""Reading ahead an IMAP account (agent.readahead): sessions and children, counted on the wire."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.sync import sync_once
+from storage.database import open_database
+from tests.admin_config import admin_settings
+from tests.integration.test_agent_processes import message
+from tests.servers.dovecot import MailUser
+from tests.servers.imap_proxy import ImapProxy
+
+pytestmark = pytest.mark.server
+
+REP = "dana@acme.example"
+
+
+def settings_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: int, user: MailUser) -> Any:
+    fields = {
+        "kind": "imap",
+        "owner": REP,
+        "host": "127.0.0.1",
+        "port": port,
+        "tls": "none",
+        "allow_plaintext": "true",
+        "username": user.name,
+        "password": user.password,
+        "batch_size": 4,
+    }
+    return admin_settings(tmp_path, monkeypatch, "acme.example", {"rep": fields})
+
+
+def test_a_first_sync_reads_the_account_ahead_in_one_child_on_one_session(
+    dovecot: MailUser, imap_proxy: ImapProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    when = datetime.now(UTC) - timedelta(days=3)
+    for folder, first in (("INBOX", 0), ("Sent", 100)):
+        dovecot.append(folder, [message(first + n, when + timedelta(minutes=n)) for n in range(10)])
+    settings = settings_for(tmp_path, monkeypatch, imap_proxy.port, dovecot)
+    children: set[int | None] = set()
+
+    def seen(*_: object) -> None:
+        children.update(p.pid for p in multiprocessing.active_children())
+
+    db = open_database(f"sqlite:///{tmp_path / 'ahead.db'}")
+    (report,) = sync_once(settings, db, listener=seen)
+    assert (report.outcome, report.records, report.streams) == ("ok", 20, ["INBOX", "Sent"])
+    # The child listed the folders and read both; the agent's connector never logged in.
+    assert imap_proxy.command_names().count("LOGIN") == 1
+    assert imap_proxy.command_names().count("LIST") == 1
+    assert len(children) == 1
+    assert db.counts()["sources"] == 20
+
+    # A later pass finds a backlog in both folders: the agent's connector
+    # lists and checks them, one child reads both backlogs.
+    for folder, first in (("INBOX", 50), ("Sent", 150)):
+        dovecot.append(folder, [message(first + n, when + timedelta(hours=n)) for n in range(9)])
+    imap_proxy.reset_counts()
+    children.clear()
+    (again,) = sync_once(settings, db, listener=seen)
+    assert (again.outcome, again.records) == ("ok", 18)
+    assert imap_proxy.command_names().count("LOGIN") == 2
+    assert len(children) == 1
+    assert db.counts()["sources"] == 38
