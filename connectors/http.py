@@ -36,19 +36,16 @@ from __future__ import annotations
 
 import base64
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from connectors.base import AuthError, ConfigurationError, ConnectorError, TransientError
+from connectors.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger("autocapture.http")
 
@@ -98,20 +95,6 @@ Auth = BasicAuth | BearerAuth
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounds on retrying transient failures inside one call.
-
-    A Retry-After longer than ``max_wait`` is not slept here: the error goes
-    up with ``retry_after`` so the agent reschedules instead of blocking a worker.
-    """
-
-    attempts: int = 4
-    backoff: float = 0.5  # first wait without Retry-After; doubles, with jitter
-    max_wait: float = 30.0  # longest single wait
-    total_wait: float = 60.0  # longest sum of waits for one call
-
-
-@dataclass(frozen=True, slots=True)
 class HttpResponse:
     status: int
     url: str
@@ -125,22 +108,6 @@ def describe(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def refusal(response: HttpResponse, what: str) -> ConnectorError:
@@ -192,35 +159,17 @@ class HttpClient:
         max_bytes: int | None = None,
     ) -> HttpResponse:
         """Send with retries; any status but 401/429/5xx (501 excepted) comes back to the caller."""
-        retrying = Retrying(
+        retry = retrying(
+            self._retry,
+            TransientError,
             sleep=self._sleep,
-            stop=self._should_stop,
-            wait=self._wait,
-            retry=retry_if_exception_type(TransientError),
-            reraise=True,
             before_sleep=lambda s: log.info(
                 "%s %s: retry %d after transient failure", method, describe(url), s.attempt_number
             ),
         )
         call = _Call(method, url, headers or {}, body, max_bytes or self.max_response_bytes)
-        response: HttpResponse = retrying(self._follow, call)
+        response: HttpResponse = retry(self._follow, call)
         return response
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        backoff = self._retry.backoff * 2.0 ** (state.attempt_number - 1)
-        return min(self._retry.max_wait, backoff * random.uniform(1.0, 1.5))
-
-    def _should_stop(self, state: RetryCallState) -> bool:
-        upcoming = state.upcoming_sleep
-        return (
-            state.attempt_number >= self._retry.attempts
-            or upcoming > self._retry.max_wait
-            or state.idle_for + upcoming > self._retry.total_wait
-        )
 
     def _follow(self, call: _Call) -> HttpResponse:
         for _ in range(MAX_REDIRECTS + 1):

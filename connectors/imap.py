@@ -48,8 +48,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
-import tenacity
 from imapclient import IMAPClient
+from tenacity import RetryCallState
 
 from connectors.base import (
     ConfigurationError,
@@ -62,6 +62,7 @@ from connectors.imap_fetch import ALL_TIME, FolderCapture, Prefetch
 from connectors.imap_parse import default_folders
 from connectors.imap_session import ImapEndpoint, TlsMode, open_session
 from connectors.records import Batch, Cursor, IngestError, Record
+from connectors.retry import RetryPolicy, retrying
 
 __all__ = ["ImapConnector", "ImapCursor", "TlsMode", "from_settings"]
 
@@ -210,7 +211,7 @@ class ImapConnector:
     # ---------------------------------------------------------- connection
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        def drop(state: tenacity.RetryCallState) -> None:
+        def drop(state: RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
             # The type only: an abort's text may quote message bytes.
             log.info(
@@ -220,15 +221,9 @@ class ImapConnector:
             )
             self._discard()
 
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_DROPPED),
-            stop=tenacity.stop_after_attempt(self.attempts),
-            wait=tenacity.wait_exponential(multiplier=0.2, max=5),
-            before_sleep=drop,
-            reraise=True,
-        )
+        policy = RetryPolicy(attempts=self.attempts, backoff=0.2, max_wait=5.0)
         try:
-            return retrying(work)
+            return retrying(policy, _DROPPED, before_sleep=drop)(work)
         except _DROPPED as exc:
             self._discard()
             raise TransientError(

@@ -14,7 +14,8 @@ from config.settings import CaldavAccount
 from config.values import Secret
 from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, TransientError
 from connectors.caldav import CaldavConnector, from_settings
-from connectors.http import BasicAuth, HttpClient, RetryPolicy
+from connectors.http import BasicAuth, HttpClient
+from connectors.retry import RetryPolicy
 from connectors.webdav import parse_multistatus
 from tests.contract import drain
 from tests.integration.test_caldav import WINDOW, fetch_all, meetings

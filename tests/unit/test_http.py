@@ -22,10 +22,9 @@ from connectors.http import (
     BearerAuth,
     HttpClient,
     ResponseTooLarge,
-    RetryPolicy,
-    parse_retry_after,
     refusal,
 )
+from connectors.retry import RetryPolicy, parse_retry_after
 
 Step = Callable[[requests.PreparedRequest], requests.Response] | Exception
 
