@@ -48,7 +48,7 @@ from config.values import (
     shown,
 )
 from connectors.base import Limits
-from matcher.plan import Privacy, When
+from matcher.plan import DEFAULT_CREATION, Privacy, When
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -82,12 +82,12 @@ class FrozenSettings(BaseModel):
 class CreationSettings(FrozenSettings):
     """When a participant of each class may become a new contact (matcher.plan.When)."""
 
-    person: When = "on_exchange"
-    role: When = "never"
-    automated: When = "never"
-    internal: When = "never"
-    room: When = "never"
-    quoted: When = "never"
+    person: When = DEFAULT_CREATION["person"]
+    role: When = DEFAULT_CREATION["role"]
+    automated: When = DEFAULT_CREATION["automated"]
+    internal: When = DEFAULT_CREATION["internal"]
+    room: When = DEFAULT_CREATION["room"]
+    quoted: When = DEFAULT_CREATION["quoted"]
 
     def by_class(self) -> dict[str, When]:
         """The mapping ``matcher.plan.AccountPolicy.creation`` takes."""

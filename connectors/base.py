@@ -17,7 +17,7 @@ Messages of these exceptions must never contain secrets or message bodies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.records import Batch, Cursor
@@ -89,6 +89,14 @@ class Window:
 
     since: datetime
     until: datetime
+
+
+# The window of a capture with no window of its own (``inspect``, an IMAP
+# connector built without one). It starts the day after the Unix epoch
+# because IMAP SEARCH SINCE and some servers' date handling go no earlier,
+# and a day's margin keeps every time zone on the right side of it; a
+# recurring invitation expanded over it is still bounded by max_occurrences.
+ALL_TIME = Window(datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
 
 @runtime_checkable

@@ -52,13 +52,14 @@ from imapclient import IMAPClient
 from tenacity import RetryCallState
 
 from connectors.base import (
+    ALL_TIME,
     ConfigurationError,
     CursorExpired,
     Limits,
     TransientError,
     Window,
 )
-from connectors.imap_fetch import ALL_TIME, FolderCapture, Prefetch
+from connectors.imap_fetch import FolderCapture, Prefetch
 from connectors.imap_parse import default_folders
 from connectors.imap_session import ImapEndpoint, TlsMode, open_session
 from connectors.records import Batch, Cursor, IngestError, Record

@@ -32,7 +32,6 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from connectors.base import InvalidInput, Limits, TransientError, Window
@@ -48,8 +47,6 @@ from connectors.mime import (
 from connectors.records import PIPELINE_HEADERS, IngestError, Meeting, Record, SourceRef
 
 HEADER_FIELDS = "HEADER.FIELDS (" + " ".join(h.upper() for h in PIPELINE_HEADERS) + ")"
-# Without a window, a carried invitation is expanded over all time; max_occurrences bounds it.
-ALL_TIME = Window(datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
 _UNTAGGED_FETCH = re.compile(rb"\* (\d+) FETCH ", re.IGNORECASE)
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n\Z")

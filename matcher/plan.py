@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Literal, Protocol
 
 from connectors.records import IngestError, SourceRef
@@ -92,6 +93,20 @@ class Blocklist:
     domains: frozenset[str] = frozenset()  # a domain also blocks its subdomains
 
 
+# When a participant of each class may become a new contact, unless the
+# account's policy says otherwise; the config file's defaults are these.
+DEFAULT_CREATION: Mapping[str, When] = MappingProxyType(
+    {
+        "person": "on_exchange",
+        "role": "never",
+        "automated": "never",
+        "internal": "never",
+        "room": "never",
+        "quoted": "never",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AccountPolicy:
     """Everything the matcher needs to know about one account; built by the agent."""
@@ -100,16 +115,7 @@ class AccountPolicy:
     owner_addresses: frozenset[str]
     org_domains: frozenset[str] = frozenset()
     privacy: Privacy = "subject"
-    creation: Mapping[str, When] = field(
-        default_factory=lambda: {
-            "person": "on_exchange",
-            "role": "never",
-            "automated": "never",
-            "internal": "never",
-            "room": "never",
-            "quoted": "never",
-        }
-    )
+    creation: Mapping[str, When] = field(default_factory=lambda: dict(DEFAULT_CREATION))
     blocklist: Blocklist = Blocklist()
     snippet_chars: int = 280
     # Region for phone numbers written without a country code ("(202) 555-0161");
