@@ -14,8 +14,7 @@ from typing import Any
 
 from agent import heap, render
 from agent.redact import redact, register_secret
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+from config.exit_codes import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 
 
 class CommandError(Exception):

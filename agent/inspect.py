@@ -18,6 +18,7 @@ from typing import Any
 
 from agent import render
 from agent.policy import account_policy
+from config.exit_codes import EXIT_FAILED, EXIT_OK
 from connectors.base import InvalidInput, Limits, Window
 from connectors.mbox import read_mbox
 from connectors.records import IngestError, Record, SourceRef
@@ -107,15 +108,15 @@ def inspect_file(path: Path, policy: AccountPolicy, as_json: bool = False) -> in
         signatures = signature_report(records, policy.phone_region)
     except (OSError, InspectError, InvalidInput, ValueError) as exc:
         print(f"autocapture: cannot inspect {path}: {_reason(exc)}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except Exception as exc:  # hostile input must never produce a traceback
         print(f"autocapture: cannot inspect {path}: {type(exc).__name__}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     if as_json:
         render.json_lines([{"plan": plan, "signatures": signatures}])
     else:
         print_plan(plan, signatures)
-    return 0
+    return EXIT_OK
 
 
 def _reason(exc: Exception) -> str:

@@ -13,13 +13,12 @@ from typing import TextIO
 
 from config.document import Document, KeyPath, format_path
 from config.errors import Problem
+from config.exit_codes import EXIT_CONFIG, EXIT_OK
 from config.loader import check, parse_file
 from config.settings import ArchiveAccount, Settings
 from config.values import Secret
 
-__all__ = ["EXIT_INVALID", "Review", "check", "review", "run_check", "settings_warnings"]
-
-EXIT_INVALID = 2  # the acceptance criterion: an invalid config exits 2
+__all__ = ["Review", "check", "review", "run_check", "settings_warnings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +45,9 @@ def run_check(path: Path, out: TextIO) -> int:
         print(item, file=out)
     if result.settings is None:
         print(f"{_count(len(result.problems), 'problem')} in {path}", file=out)
-        return EXIT_INVALID
+        return EXIT_CONFIG
     print(f"{path}: OK, {_count(len(result.settings.accounts), 'account')}", file=out)
-    return 0
+    return EXIT_OK
 
 
 def _count(n: int, noun: str) -> str:
