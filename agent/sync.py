@@ -16,9 +16,11 @@ Outcomes for the account as a whole:
   resynced once over its backfill window; upserts on natural keys make the
   replay harmless (DESIGN.md, invariants 1 and 3).
 - ``AuthError``: the account is marked ``needs_reauth``; other accounts go on.
-- ``TransientError`` that outlives its retries, ``ConfigurationError`` or any
-  unexpected exception: the account is marked ``error`` with a redacted
-  message; other accounts go on, and the next poll tries again.
+- any other ``ConnectorError`` (a ``TransientError`` that outlived its
+  retries, a ``ConfigurationError``, ...) or a ``StorageError``: the account
+  is marked ``error`` with the error's redacted message; other accounts go
+  on, and the next poll tries again. Only an exception outside both trees
+  (a bug) is logged with its traceback as "unexpected".
 """
 
 from __future__ import annotations
@@ -37,15 +39,10 @@ from agent.policy import account_policy
 from agent.readahead import ReadAhead
 from agent.redact import redact
 from agent.retry import fetch_with_retry
-from connectors.base import (
-    AuthError,
-    ConfigurationError,
-    Connector,
-    CursorExpired,
-    TransientError,
-)
+from connectors.base import AuthError, Connector, ConnectorError, CursorExpired
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
+from storage.errors import StorageError
 
 log = logging.getLogger("autocapture.sync")
 
@@ -193,7 +190,7 @@ def sync_account(
         sync.run(report)
     except AuthError as exc:
         _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
-    except (TransientError, ConfigurationError, CursorExpired) as exc:
+    except (ConnectorError, StorageError) as exc:  # typed, message made to be shown
         _fail(db, report, "error", str(exc))
     except Exception as exc:  # an account's bug must not stop the other accounts
         log.exception("%s: unexpected failure", account.name)

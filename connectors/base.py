@@ -1,17 +1,34 @@
 """The Connector protocol, parser limits and the connector error types.
 
-Error hierarchy (the agent decides what to do by type, never by message)::
+Every failure a connector reports to the agent is a ``ConnectorError``, and
+the agent decides what to do by type, never by message::
 
     ConnectorError
-    ├── TransientError     retry with backoff; ``retry_after`` honours the server
-    ├── AuthError          credentials revoked/invalid: account -> needs_reauth
-    ├── CursorExpired      the stored cursor is no longer valid: bounded resync
-    └── ConfigurationError the account's settings cannot work (no TLS offered, ...)
+    ├── TransientError       retry with backoff; ``retry_after`` honours the server
+    │                        (429, 5xx, timeouts, a dropped connection, a rate-limit 403)
+    ├── AuthError            credentials revoked/invalid (401 after one token refresh,
+    │                        IMAP login refused): account -> needs_reauth
+    ├── CursorExpired        the stored cursor is no longer valid: bounded resync
+    ├── ConfigurationError   the account's settings cannot work (no TLS offered,
+    │   │                    untrusted certificate, unreadable secret, redirect to
+    │   │                    another origin): account -> error, the admin must act
+    │   └── PermissionDenied the credentials are valid but lack a permission
+    │                        (HTTP 403 that is no rate limit): not needs_reauth,
+    │                        signing in again grants nothing
+    ├── ResponseTooLarge     a response over its byte cap (a caller may ask for less)
+    └── UnexpectedStatus     an HTTP status the caller cannot use
 
-    InvalidInput           one item is unparseable; the parser's caller turns it
-                           into an ``IngestError`` and goes on (invariant 2)
+    InvalidInput             one item is unparseable; the parser's caller turns it
+                             into an ``IngestError`` and goes on (invariant 2)
 
-Messages of these exceptions must never contain secrets or message bodies.
+Errors from outside this tree are translated where they enter a connector:
+the agent turns an unreadable secret (``config.SecretUnavailable``) into a
+``ConfigurationError`` naming the key. Storage failures are the storage
+layer's (``storage.errors.StorageError``); the sync loop catches both
+bases, so no connector or storage failure is reported as "unexpected".
+
+Every error survives a pickle round trip (the read-ahead process hands them
+over that way). Messages never contain secrets or message bodies.
 """
 
 from __future__ import annotations
@@ -54,6 +71,30 @@ class CursorExpired(ConnectorError):
 
 class ConfigurationError(ConnectorError):
     """The account's settings cannot work as given."""
+
+
+class PermissionDenied(ConfigurationError):
+    """The server knows the credentials but refuses them this resource (HTTP 403)."""
+
+
+class ResponseTooLarge(ConnectorError):
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"{what}: response larger than {limit} bytes")
+        self.what = what
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.what, self.limit)
+
+
+class UnexpectedStatus(ConnectorError):
+    def __init__(self, what: str, status: int) -> None:
+        super().__init__(f"{what}: unexpected HTTP status {status}")
+        self.what = what
+        self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.what, self.status)
 
 
 class InvalidInput(Exception):

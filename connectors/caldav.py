@@ -37,6 +37,7 @@ from connectors.base import (
     ConfigurationError,
     CursorExpired,
     Limits,
+    ResponseTooLarge,
     Window,
 )
 from connectors.caldav_state import CalendarCursor, copy_id, in_window, occurrence_key, stamp
@@ -46,7 +47,6 @@ from connectors.http import (
     BearerAuth,
     HttpClient,
     HttpResponse,
-    ResponseTooLarge,
     describe,
     refusal,
 )

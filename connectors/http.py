@@ -23,18 +23,23 @@ never headers, bodies, query strings or credentials)::
     401                              -> AuthError
     429, 5xx, timeout, connection    -> TransientError(retry_after), retried here
                                         (not 501: "not implemented" will not heal)
+    403 that is a rate limit         -> TransientError, retried here (Google's
+                                        rateLimitExceeded, or any Retry-After)
     TLS verification failure         -> ConfigurationError (retrying cannot help)
     body over max_response_bytes     -> ResponseTooLarge
     any other status                 -> returned; the caller interprets it
-                                        (``refusal`` maps what it cannot use)
+                                        (``refusal``: 403 -> PermissionDenied,
+                                        others -> UnexpectedStatus)
 
-A 403 is returned rather than raised because WebDAV puts preconditions such
-as ``DAV:valid-sync-token`` in 403 bodies (RFC 6578 section 3.2).
+Any other 403 is returned rather than raised because WebDAV puts
+preconditions such as ``DAV:valid-sync-token`` in 403 bodies (RFC 6578
+section 3.2).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -44,7 +49,15 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import BaseAdapter
 
-from connectors.base import AuthError, ConfigurationError, ConnectorError, TransientError
+from connectors.base import (
+    AuthError,
+    ConfigurationError,
+    ConnectorError,
+    PermissionDenied,
+    ResponseTooLarge,
+    TransientError,
+    UnexpectedStatus,
+)
 from connectors.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger("autocapture.http")
@@ -52,18 +65,6 @@ log = logging.getLogger("autocapture.http")
 TokenSource = Callable[[], str]  # resolves a secret at request time, never stored in clear
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
-
-
-class ResponseTooLarge(ConnectorError):
-    def __init__(self, what: str, limit: int) -> None:
-        super().__init__(f"{what}: response larger than {limit} bytes")
-        self.limit = limit
-
-
-class UnexpectedStatus(ConnectorError):
-    def __init__(self, what: str, status: int) -> None:
-        super().__init__(f"{what}: unexpected HTTP status {status}")
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +112,46 @@ def describe(url: str) -> str:
 
 
 def refusal(response: HttpResponse, what: str) -> ConnectorError:
-    """The error for a status the caller cannot use: 403 is a refusal of these credentials."""
+    """The error for a status the caller cannot use.
+
+    A 403 that reaches a caller is no rate limit (``HttpClient`` retries
+    those): the server knows the credentials and refuses them this resource,
+    which signing in again cannot change, so it is not an ``AuthError``.
+    """
     if response.status == 403:
-        return AuthError(f"{what}: access forbidden (HTTP 403)")
+        return PermissionDenied(
+            f"{what}: access forbidden (HTTP 403); the account lacks permission for it"
+        )
     return UnexpectedStatus(what, response.status)
+
+
+# Google APIs answer a rate limit with 403 (or 429) and one of these reasons in
+# ``error.errors[].reason``, or ``error.status`` RESOURCE_EXHAUSTED in the newer
+# format; every other 403 there is a missing permission or scope.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+
+
+def is_rate_limit(status: int, headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether a 403 says "slow down" rather than "not allowed"."""
+    if status != 403:
+        return False
+    if "retry-after" in headers:  # "come back later" is no permanent refusal
+        return True
+    if not body.lstrip().startswith(b"{"):
+        return False
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return False
+    if not isinstance(error, dict):
+        return False
+    details = error.get("errors")
+    reasons = (
+        {d.get("reason") for d in details if isinstance(d, dict)}
+        if isinstance(details, list)
+        else set()
+    )
+    return bool(reasons & RATE_LIMIT_REASONS) or error.get("status") == "RESOURCE_EXHAUSTED"
 
 
 class HttpClient:
@@ -205,15 +242,14 @@ class HttpClient:
             status = raw.status_code
             if status == 401:
                 raise AuthError(f"{call.what}: credentials refused (HTTP 401)")
+            headers = {k.lower(): v for k, v in raw.headers.items()}
+            retry_after = parse_retry_after(headers.get("retry-after"))
             if status == 429 or (status >= 500 and status != 501):
-                retry_after = parse_retry_after(raw.headers.get("retry-after"))
                 raise TransientError(f"{call.what}: HTTP {status}", retry_after=retry_after)
-            return HttpResponse(
-                status=status,
-                url=call.url,
-                headers={k.lower(): v for k, v in raw.headers.items()},
-                body=_read_capped(raw, call.limit, call.what),
-            )
+            body = _read_capped(raw, call.limit, call.what)
+            if is_rate_limit(status, headers, body):
+                raise TransientError(f"{call.what}: HTTP 403 rate limit", retry_after=retry_after)
+            return HttpResponse(status=status, url=call.url, headers=headers, body=body)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,12 +17,17 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from connectors.base import AuthError, ConfigurationError, TransientError
+from connectors.base import (
+    AuthError,
+    ConfigurationError,
+    PermissionDenied,
+    ResponseTooLarge,
+    TransientError,
+)
 from connectors.http import (
     BasicAuth,
     BearerAuth,
     HttpClient,
-    ResponseTooLarge,
     refusal,
 )
 from connectors.retry import RetryPolicy, parse_retry_after
@@ -137,11 +143,68 @@ def test_401_is_an_auth_error_without_the_credentials() -> None:
     assert len(script.sent) == 1
 
 
-def test_403_is_returned_and_refusal_maps_it_to_auth_error() -> None:
+def test_403_is_returned_and_refusal_maps_it_to_a_permission_error() -> None:
     client, _ = client_with(Script(answer(403, b"<error/>")))
     resp = client.request("REPORT", "https://dav.test/cal/")
     assert resp.status == 403 and resp.body == b"<error/>"
-    assert isinstance(refusal(resp, "REPORT"), AuthError)
+    refused = refusal(resp, "REPORT https://dav.test/cal/")
+    # Valid credentials without a permission: signing in again would not help.
+    assert type(refused) is PermissionDenied and not isinstance(refused, AuthError)
+    assert isinstance(refused, ConfigurationError)
+    assert str(refused) == (
+        "REPORT https://dav.test/cal/: access forbidden (HTTP 403); "
+        "the account lacks permission for it"
+    )
+
+
+def google_error(reason: str, status: str = "PERMISSION_DENIED") -> bytes:
+    """A Google API error body as Gmail and Calendar send it."""
+    return json.dumps(
+        {
+            "error": {
+                "code": 403,
+                "message": "Quota exceeded or access denied.",
+                "errors": [{"domain": "usageLimits", "reason": reason, "message": "..."}],
+                "status": status,
+            }
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize("reason", ["rateLimitExceeded", "userRateLimitExceeded"])
+def test_a_rate_limit_403_is_transient_and_retried(reason: str) -> None:
+    script = Script(
+        answer(403, google_error(reason), Content_Type="application/json"), answer(200, b"ok")
+    )
+    client, waits = client_with(script)
+    assert client.request("GET", "https://dav.test/x").body == b"ok"
+    assert len(script.sent) == 2 and len(waits) == 1
+
+
+def test_a_403_with_retry_after_is_a_rate_limit_that_outlasts_the_retries() -> None:
+    script = Script(*[answer(403, b"slow down", Retry_After="2") for _ in range(2)])
+    client, waits = client_with(script, retry=RetryPolicy(attempts=2))
+    with pytest.raises(TransientError, match="HTTP 403 rate limit") as caught:
+        client.request("GET", "https://dav.test/x")
+    assert caught.value.retry_after == 2.0 and waits == [2.0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        google_error("insufficientPermissions"),
+        google_error("forbidden"),
+        b'{"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}}',  # Graph
+        b'{"error": "not an object"}',
+        b"{broken json",
+    ],
+)
+def test_a_permission_403_is_not_retried(body: bytes) -> None:
+    script = Script(answer(403, body, Content_Type="application/json"))
+    client, waits = client_with(script)
+    resp = client.request("GET", "https://dav.test/x")
+    assert resp.status == 403 and waits == [] and len(script.sent) == 1
+    assert isinstance(refusal(resp, "GET"), PermissionDenied)
 
 
 def test_tls_failure_is_a_configuration_error_not_retried() -> None:
