@@ -40,6 +40,7 @@ from config.values import (
     Domain,
     Duration,
     EmailAddress,
+    Host,
     PositiveDuration,
     Secret,
     ServiceUrl,
@@ -55,6 +56,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
 Addresses = Annotated[tuple[EmailAddress, ...], BeforeValidator(one_or_many)]
 Domains = Annotated[tuple[Domain, ...], BeforeValidator(one_or_many)]
+Hosts = Annotated[tuple[Host, ...], BeforeValidator(one_or_many)]
 Names = Annotated[tuple[Text, ...], BeforeValidator(one_or_many)]
 Flag = Annotated[bool, Strict()]
 
@@ -236,6 +238,10 @@ class CaldavAccount(RemoteAccount):
     password: Secret | None = None
     verify_tls: Flag = True
     calendars: Names | None = None  # display names or paths; None: every calendar
+    # Hosts ("host" or "host:port") a redirect may lead to with the account's
+    # credentials: RFC 6764 discovery may move to another host of the same
+    # provider. A redirect to any other origin is refused.
+    allowed_redirect_hosts: Hosts = ()
 
     @field_validator("password", mode="after")
     @classmethod

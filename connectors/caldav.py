@@ -393,15 +393,19 @@ def from_settings(account: Any, window: Window, limits: Limits) -> CaldavConnect
     elif getattr(account, "password", None) is not None:
         auth = BasicAuth(account.username or "", account.password.resolve)
     names = getattr(account, "calendars", None)
+    client = HttpClient(
+        auth=auth,
+        verify=getattr(account, "verify_tls", True),
+        timeout=_seconds(getattr(account, "timeout", 30.0)),
+        allowed_redirect_hosts=getattr(account, "allowed_redirect_hosts", ()),
+    )
     return CaldavConnector(
         account.name,
         str(account.url),
         window,
         limits,
-        auth=auth,
         calendars=list(names) if names is not None else None,
-        verify=getattr(account, "verify_tls", True),
-        timeout=_seconds(getattr(account, "timeout", 30.0)),
+        client=client,
     )
 
 

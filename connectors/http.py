@@ -15,7 +15,10 @@ What every request gets:
   picked up silently from the environment of whoever started the service;
 - a cap on the body read (``ResponseTooLarge``), counted after decompression;
 - redirects followed here, method and body kept (WebDAV re-issues PROPFIND and
-  REPORT), never downgrading to plain HTTP on another origin.
+  REPORT), and with them the credentials: so a redirect may leave the origin
+  only for a host the account lists (``allowed_redirect_hosts``), never from
+  HTTPS down to HTTP; any other is a ``ConfigurationError`` and nothing is
+  sent there.
 
 Errors (``connectors.base`` hierarchy; messages carry method, origin and path,
 never headers, bodies, query strings or credentials)::
@@ -42,7 +45,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
@@ -165,6 +168,7 @@ class HttpClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         max_response_bytes: int = 32 * 1024 * 1024,
+        allowed_redirect_hosts: Collection[str] = (),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._session = requests.Session()
@@ -175,6 +179,8 @@ class HttpClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self.max_response_bytes = max_response_bytes
+        # "host" or "host:port" entries a redirect may leave the origin for
+        self.allowed_redirect_hosts = frozenset(allowed_redirect_hosts)
 
     def __repr__(self) -> str:
         return f"HttpClient(auth={type(self._auth).__name__}, verify={self._verify!r})"
@@ -215,7 +221,7 @@ class HttpClient:
             if response.status not in (301, 302, 307, 308) or not location:
                 return response
             target = urljoin(call.url, location)
-            _check_redirect(call.url, target)
+            check_redirect(call.url, target, self.allowed_redirect_hosts)
             call = replace(call, url=target)
         raise UnexpectedStatus(f"{call.what}: too many redirects", 310)
 
@@ -284,10 +290,32 @@ def _read_capped(raw: requests.Response, limit: int, what: str) -> bytes:
     return b"".join(chunks)
 
 
-def _check_redirect(source: str, target: str) -> None:
-    """Credentials follow a redirect only to the same origin or to HTTPS (RFC 6764 lets
-    /.well-known/caldav point at another host)."""
-    a, b = urlsplit(source), urlsplit(target)
-    same_origin = (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
-    if b.scheme not in ("http", "https") or (not same_origin and b.scheme != "https"):
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def _host_entry(host: str, port: int | None) -> tuple[str, str]:
+    """("host", "host:port") as an allowed_redirect_hosts entry may name a URL's host."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown, f"{shown}:{port}"
+
+
+def check_redirect(source: str, target: str, allowed_hosts: Collection[str] = ()) -> None:
+    """Credentials follow a redirect only within the origin, or to a host the account
+    lists (RFC 6764 lets /.well-known/caldav point at another host of the provider),
+    and never from HTTPS down to plain HTTP."""
+    (a_scheme, a_host, a_port), (b_scheme, b_host, b_port) = _origin(source), _origin(target)
+    if b_scheme not in ("http", "https") or not b_host:
         raise ConfigurationError(f"{describe(source)}: refusing redirect to {describe(target)}")
+    if (a_scheme, a_host, a_port) == (b_scheme, b_host, b_port):
+        return
+    listed = not set(_host_entry(b_host, b_port)).isdisjoint(allowed_hosts)
+    if listed and not (a_scheme == "https" and b_scheme == "http"):
+        return
+    raise ConfigurationError(
+        f"{describe(source)}: the server redirects to another origin, {describe(target)}, "
+        "where the account's credentials are not sent; if that host belongs to the same "
+        "provider, add it to allowed_redirect_hosts"
+    )

@@ -238,9 +238,53 @@ def test_same_origin_redirect_keeps_method_and_body() -> None:
 def test_redirect_to_plain_http_elsewhere_is_refused() -> None:
     script = Script(answer(302, Location="http://evil.test/steal"))
     client, _ = client_with(script, auth=BasicAuth("alice", lambda: "pw"))
-    with pytest.raises(ConfigurationError, match="refusing redirect"):
+    with pytest.raises(ConfigurationError, match="another origin"):
         client.request("GET", "https://dav.test/x")
     assert len(script.sent) == 1
+
+
+def test_credentials_never_follow_a_redirect_to_another_https_origin() -> None:
+    script = Script(answer(302, Location="https://other.test/steal"))
+    client, _ = client_with(script, auth=BearerAuth(lambda: "tok-secret"))
+    client.mount("https://other.test/", script)
+    with pytest.raises(ConfigurationError) as caught:
+        client.request("PROPFIND", "https://dav.test/.well-known/caldav")
+    assert str(caught.value) == (
+        "https://dav.test/.well-known/caldav: the server redirects to another origin, "
+        "https://other.test/steal, where the account's credentials are not sent; if that "
+        "host belongs to the same provider, add it to allowed_redirect_hosts"
+    )
+    assert [r.url for r in script.sent] == ["https://dav.test/.well-known/caldav"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "target", "followed"),
+    [
+        ({"cal.provider.test"}, "https://cal.provider.test/dav/", True),
+        ({"cal.provider.test"}, "https://cal.provider.test:8443/dav/", True),
+        ({"cal.provider.test:443"}, "https://cal.provider.test/dav/", True),
+        ({"cal.provider.test:443"}, "https://cal.provider.test:8443/dav/", False),
+        ({"cal.provider.test"}, "http://cal.provider.test/dav/", False),  # a downgrade
+        ({"provider.test"}, "https://cal.provider.test/dav/", False),  # no subdomains
+        (set(), "https://dav.test:8443/dav/", False),  # another port is another origin
+    ],
+)
+def test_a_redirect_leaves_the_origin_only_for_a_listed_host(
+    allowed: set[str], target: str, followed: bool
+) -> None:
+    script = Script(answer(301, Location=target), answer(207, b"<m/>"))
+    client, _ = client_with(
+        script, auth=BasicAuth("alice", lambda: "pw"), allowed_redirect_hosts=allowed
+    )
+    for prefix in ("https://cal.provider.test", "http://cal.provider.test", "https://dav.test:"):
+        client.mount(prefix, script)
+    if followed:
+        assert client.request("PROPFIND", "https://dav.test/.well-known/caldav").url == target
+        assert script.sent[1].url == target and "Authorization" in script.sent[1].headers
+    else:
+        with pytest.raises(ConfigurationError, match="allowed_redirect_hosts"):
+            client.request("PROPFIND", "https://dav.test/.well-known/caldav")
+        assert len(script.sent) == 1
 
 
 def test_basic_and_bearer_headers_resolved_per_request() -> None:
