@@ -41,6 +41,7 @@ from connectors.base import (
     Window,
 )
 from connectors.caldav_state import CalendarCursor, copy_id, in_window, occurrence_key, stamp
+from connectors.credentials import ReadSecret
 from connectors.http import (
     Auth,
     BasicAuth,
@@ -389,7 +390,7 @@ def from_settings(account: Any, window: Window, limits: Limits) -> CaldavConnect
     """The agent's entry point: ``CaldavAccount`` settings -> connector (secrets resolved lazily)."""
     auth: Auth | None = None
     if getattr(account, "token", None) is not None:
-        auth = BearerAuth(account.token.resolve)
+        auth = BearerAuth(ReadSecret(account.token.resolve))
     elif getattr(account, "password", None) is not None:
         auth = BasicAuth(account.username or "", account.password.resolve)
     names = getattr(account, "calendars", None)

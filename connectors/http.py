@@ -23,7 +23,9 @@ What every request gets:
 Errors (``connectors.base`` hierarchy; messages carry method, origin and path,
 never headers, bodies, query strings or credentials)::
 
-    401                              -> AuthError
+    401                              -> the bearer token source refreshes once and the
+                                        request goes again; a second 401 (or a
+                                        Basic one) -> AuthError
     429, 5xx, timeout, connection    -> TransientError(retry_after), retried here
                                         (not 501: "not implemented" will not heal)
     403 that is a rate limit         -> TransientError, retried here (Google's
@@ -61,11 +63,11 @@ from connectors.base import (
     TransientError,
     UnexpectedStatus,
 )
+from connectors.credentials import TokenSource
 from connectors.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger("autocapture.http")
 
-TokenSource = Callable[[], str]  # resolves a secret at request time, never stored in clear
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
@@ -75,7 +77,7 @@ class BasicAuth(requests.auth.AuthBase):
     """RFC 7617 Basic; the password is resolved per request and never printed."""
 
     username: str
-    password: TokenSource = field(repr=False)
+    password: Callable[[], str] = field(repr=False)  # read at each request, never kept
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         # UTF-8 credentials (RFC 7617 2.1, the charset every current server expects)
@@ -86,13 +88,18 @@ class BasicAuth(requests.auth.AuthBase):
 
 @dataclass(frozen=True, slots=True)
 class BearerAuth(requests.auth.AuthBase):
-    """RFC 6750 bearer token from a provider (msal caches and refreshes it)."""
+    """RFC 6750 bearer token from a ``TokenSource``, asked for a fresh one after a 401."""
 
-    token: TokenSource = field(repr=False)
+    source: TokenSource = field(repr=False)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.token()}"
+        r.headers["Authorization"] = f"Bearer {self.source.token()}"
         return r
+
+    def refreshed(self, refused: requests.PreparedRequest) -> bool:
+        """Whether the source has a token other than the one ``refused`` carried."""
+        sent = (refused.headers.get("Authorization") or "").removeprefix("Bearer ")
+        return self.source.refresh() != sent
 
 
 Auth = BasicAuth | BearerAuth
@@ -226,6 +233,20 @@ class HttpClient:
         raise UnexpectedStatus(f"{call.what}: too many redirects", 310)
 
     def _send_once(self, call: _Call) -> HttpResponse:
+        """One request; after a 401, once more if the token source has a fresh token."""
+        raw = self._open(call)
+        with raw:
+            status = raw.status_code
+            if status != 401:
+                return self._read(call, raw)
+            if call.refreshed or not isinstance(self._auth, BearerAuth):
+                raise AuthError(f"{call.what}: credentials refused (HTTP 401)")
+            if not self._auth.refreshed(raw.request):
+                raise AuthError(f"{call.what}: credentials refused (HTTP 401), none fresher")
+        log.info("%s: token refused; sending once more with a fresh one", call.what)
+        return self._send_once(replace(call, refreshed=True))
+
+    def _open(self, call: _Call) -> requests.Response:
         try:
             raw = self._session.request(
                 call.method,
@@ -244,18 +265,18 @@ class HttpClient:
             raise TransientError(f"{call.what}: timed out") from None
         except requests.exceptions.ConnectionError:
             raise TransientError(f"{call.what}: connection failed") from None
-        with raw:
-            status = raw.status_code
-            if status == 401:
-                raise AuthError(f"{call.what}: credentials refused (HTTP 401)")
-            headers = {k.lower(): v for k, v in raw.headers.items()}
-            retry_after = parse_retry_after(headers.get("retry-after"))
-            if status == 429 or (status >= 500 and status != 501):
-                raise TransientError(f"{call.what}: HTTP {status}", retry_after=retry_after)
-            body = _read_capped(raw, call.limit, call.what)
-            if is_rate_limit(status, headers, body):
-                raise TransientError(f"{call.what}: HTTP 403 rate limit", retry_after=retry_after)
-            return HttpResponse(status=status, url=call.url, headers=headers, body=body)
+        return raw
+
+    def _read(self, call: _Call, raw: requests.Response) -> HttpResponse:
+        status = raw.status_code
+        headers = {k.lower(): v for k, v in raw.headers.items()}
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if status == 429 or (status >= 500 and status != 501):
+            raise TransientError(f"{call.what}: HTTP {status}", retry_after=retry_after)
+        body = _read_capped(raw, call.limit, call.what)
+        if is_rate_limit(status, headers, body):
+            raise TransientError(f"{call.what}: HTTP 403 rate limit", retry_after=retry_after)
+        return HttpResponse(status=status, url=call.url, headers=headers, body=body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +288,7 @@ class _Call:
     headers: Mapping[str, str]
     body: bytes | None
     limit: int
+    refreshed: bool = False  # a 401 already made the token source refresh once
 
     @property
     def what(self) -> str:

@@ -59,6 +59,7 @@ from connectors.base import (
     TransientError,
     Window,
 )
+from connectors.credentials import ReadSecret, TokenSource
 from connectors.imap_fetch import FolderCapture, Prefetch
 from connectors.imap_parse import default_folders
 from connectors.imap_session import ImapEndpoint, TlsMode, open_session
@@ -130,7 +131,7 @@ class ImapConnector:
         verify_tls: bool = True,
         ca_file: str | None = None,
         password_provider: Callable[[], str] | None = None,
-        token_provider: Callable[[], str] | None = None,
+        token_source: TokenSource | None = None,
         folders: Sequence[str] | None = None,
         text_bytes: int = 16384,
         timeout: float = 60.0,
@@ -139,7 +140,7 @@ class ImapConnector:
         chunk_size: int = 500,
         attempts: int = 3,
     ) -> None:
-        if password_provider is None and token_provider is None:
+        if password_provider is None and token_source is None:
             raise ConfigurationError(f"IMAP account {account!r}: no password and no OAuth token")
         self.account = account
         self.endpoint = ImapEndpoint(
@@ -156,7 +157,7 @@ class ImapConnector:
         # Callables, never the secret: the password or token is read at login
         # and kept nowhere, so no repr, log line or traceback can show it.
         self._password = password_provider
-        self._token = token_provider
+        self._token = token_source
         self.folders = list(folders) if folders is not None else None
         self.limits = limits or Limits()
         self.text_bytes = min(text_bytes, self.limits.max_text_bytes)
@@ -390,7 +391,7 @@ class ImapConnector:
 def from_settings(account: Any, window: Window, limits: Limits) -> ImapConnector:
     """The agent's entry point; ``account`` is ``config.settings.ImapAccount``."""
     password = account.password.resolve if account.password is not None else None
-    token = account.oauth_token.resolve if account.oauth_token is not None else None
+    token = ReadSecret(account.oauth_token.resolve) if account.oauth_token is not None else None
     timeout = account.timeout
     return ImapConnector(
         account=account.name,
@@ -402,7 +403,7 @@ def from_settings(account: Any, window: Window, limits: Limits) -> ImapConnector
         ca_file=str(account.ca_file) if account.ca_file is not None else None,
         username=account.username,
         password_provider=password,
-        token_provider=token,
+        token_source=token,
         folders=account.folders,
         text_bytes=account.text_bytes,
         timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout),

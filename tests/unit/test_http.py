@@ -24,6 +24,7 @@ from connectors.base import (
     ResponseTooLarge,
     TransientError,
 )
+from connectors.credentials import ReadSecret
 from connectors.http import (
     BasicAuth,
     BearerAuth,
@@ -31,6 +32,7 @@ from connectors.http import (
     refusal,
 )
 from connectors.retry import RetryPolicy, parse_retry_after
+from tests.tokens import RotatingTokens
 
 Step = Callable[[requests.PreparedRequest], requests.Response] | Exception
 
@@ -245,7 +247,7 @@ def test_redirect_to_plain_http_elsewhere_is_refused() -> None:
 
 def test_credentials_never_follow_a_redirect_to_another_https_origin() -> None:
     script = Script(answer(302, Location="https://other.test/steal"))
-    client, _ = client_with(script, auth=BearerAuth(lambda: "tok-secret"))
+    client, _ = client_with(script, auth=BearerAuth(ReadSecret(lambda: "tok-secret")))
     client.mount("https://other.test/", script)
     with pytest.raises(ConfigurationError) as caught:
         client.request("PROPFIND", "https://dav.test/.well-known/caldav")
@@ -290,7 +292,7 @@ def test_a_redirect_leaves_the_origin_only_for_a_listed_host(
 def test_basic_and_bearer_headers_resolved_per_request() -> None:
     tokens = iter(["t1", "t2"])
     script = Script(answer(200), answer(200))
-    bearer, _ = client_with(script, auth=BearerAuth(lambda: next(tokens)))
+    bearer, _ = client_with(script, auth=BearerAuth(ReadSecret(lambda: next(tokens))))
     bearer.request("GET", "https://dav.test/a")
     bearer.request("GET", "https://dav.test/b")
     assert [r.headers["Authorization"] for r in script.sent] == ["Bearer t1", "Bearer t2"]
@@ -313,3 +315,35 @@ def test_parse_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("Sat, 28 Nov 2026 11:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_a_401_makes_the_token_source_refresh_once_and_the_request_go_again() -> None:
+    script = Script(answer(401, WWW_Authenticate="Bearer"), answer(200, b"ok"))
+    source = RotatingTokens("old", "new")
+    client, waits = client_with(script, auth=BearerAuth(source))
+    assert client.request("REPORT", "https://dav.test/cal/", body=b"<r/>").body == b"ok"
+    assert [(r.headers["Authorization"], r.body) for r in script.sent] == [
+        ("Bearer old", b"<r/>"),
+        ("Bearer new", b"<r/>"),
+    ]
+    assert source.refreshes == 1 and waits == []
+
+
+def test_a_second_401_after_the_refresh_is_an_auth_error() -> None:
+    script = Script(answer(401), answer(401), answer(200))
+    source = RotatingTokens("old", "new", "newer")
+    client, _ = client_with(script, auth=BearerAuth(source))
+    with pytest.raises(AuthError, match=r"credentials refused \(HTTP 401\)"):
+        client.request("GET", "https://dav.test/x")
+    assert [r.headers["Authorization"] for r in script.sent] == ["Bearer old", "Bearer new"]
+    assert source.refreshes == 1
+
+
+def test_a_source_with_nothing_fresher_is_not_asked_to_send_the_same_token_again() -> None:
+    script = Script(answer(401), answer(200))
+    read: list[str] = []
+    client, _ = client_with(script, auth=BearerAuth(ReadSecret(lambda: "tok-A", read.append)))
+    with pytest.raises(AuthError, match="none fresher"):
+        client.request("GET", "https://dav.test/x")
+    assert len(script.sent) == 1
+    assert read == ["tok-A", "tok-A"]  # every value handed out is announced for redaction
