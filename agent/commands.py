@@ -45,10 +45,7 @@ def load_settings(path: Path) -> Any:
 def register_account_secrets(settings: Any) -> None:
     """Resolve nothing early, but remember every secret we can see, for redaction."""
     for account in settings.accounts:
-        for name in ("password", "oauth_token", "token", "client_secret", "refresh_token"):
-            secret = getattr(account, name, None)
-            if secret is None:
-                continue
+        for secret in account.secrets().values():
             try:
                 register_secret(secret.resolve())
             except Exception:  # an unavailable secret fails later, with its own message
@@ -63,9 +60,10 @@ def open_db(settings: Any) -> Any:
 
 def cmd_config_check(args: argparse.Namespace, _: Path) -> int:
     """Problems and warnings (world-readable secret files, unset variables) on stderr."""
+    from agent.registry import CONNECTORS
     from config.check import run_check
 
-    return run_check(args.file, sys.stderr)
+    return run_check(args.file, sys.stderr, CONNECTORS.kinds())
 
 
 @contextmanager

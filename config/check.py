@@ -7,18 +7,18 @@ a file on a machine where the agent is running without disturbing it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from config.document import Document, KeyPath, format_path
-from config.errors import Problem
+from config.errors import Problem, Severity
 from config.exit_codes import EXIT_CONFIG, EXIT_OK
 from config.loader import check, parse_file
 from config.settings import ArchiveAccount, Settings
-from config.values import Secret
 
-__all__ = ["Review", "check", "review", "run_check", "settings_warnings"]
+__all__ = ["Review", "check", "review", "run_check", "settings_warnings", "unsyncable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +30,45 @@ class Review:
     warnings: tuple[Problem, ...]
 
 
-def review(path: Path) -> Review:
+def review(path: Path, syncable: Collection[str] | None = None) -> Review:
+    """The file's problems and warnings; with ``syncable`` (the kinds this version has a
+    connector for), an enabled account of another kind is a problem too."""
     parsed = parse_file(path)
     if parsed.settings is None:
         return Review(None, tuple(parsed.problems), ())
     found = settings_warnings(parsed.settings, str(path), parsed.document)
+    if syncable is not None:
+        missing = unsyncable(parsed.settings, syncable, str(path), parsed.document)
+        if any(p.severity == "error" for p in missing):
+            return Review(None, tuple(p for p in missing if p.severity == "error"), ())
+        found += missing
     return Review(parsed.settings, (), tuple(found))
 
 
-def run_check(path: Path, out: TextIO) -> int:
+def unsyncable(
+    settings: Settings, syncable: Collection[str], filename: str, document: Document
+) -> list[Problem]:
+    """Accounts of a kind no connector serves yet: a problem if enabled (the account would
+    fail at its first sync), a warning if not."""
+    known = ", ".join(sorted(syncable))
+    found = []
+    for index, account in enumerate(settings.accounts):
+        if account.kind in syncable:
+            continue
+        key = ("accounts", index, "kind")
+        message = (
+            f'account kind "{account.kind}" has no connector in this version (available: {known})'
+        )
+        severity: Severity = "error" if account.enabled else "warning"
+        if account.enabled:
+            message += "; set enabled: false until it has"
+        found.append(Problem(filename, document.line_of(key), format_path(key), message, severity))
+    return found
+
+
+def run_check(path: Path, out: TextIO, syncable: Collection[str] | None = None) -> int:
     """Print problems and warnings one per line; the process exit status (0 or 2)."""
-    result = review(path)
+    result = review(path, syncable)
     for item in (*result.problems, *result.warnings):
         print(item, file=out)
     if result.settings is None:
@@ -65,10 +93,8 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
             continue
         at = ("accounts", index)
         risks: list[tuple[KeyPath, str]] = []
-        for name in type(account).model_fields:
-            value = getattr(account, name)
-            if isinstance(value, Secret):
-                risks += [((*at, name), risk) for risk in value.risks()]
+        for name, secret in account.secrets().items():
+            risks += [((*at, name), risk) for risk in secret.risks()]
         if getattr(account, "verify_tls", True) is False:
             risks.append(((*at, "verify_tls"), "server certificates are not checked"))
         if getattr(account, "tls", None) == "none":

@@ -130,6 +130,12 @@ class AccountBase(FrozenSettings):
     enabled: Flag = True
     batch_size: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 500
 
+    def secrets(self) -> dict[str, Secret]:
+        """The account's secret references by key: every field typed ``Secret`` that is set,
+        so a new kind's secret keys are known without a list kept by hand."""
+        found = {name: getattr(self, name) for name in type(self).model_fields}
+        return {name: value for name, value in found.items() if isinstance(value, Secret)}
+
 
 # Mail kinds must know their owner, or every message's direction is a guess.
 OwnerAddresses = Annotated[Addresses, Field(min_length=1)]

@@ -45,7 +45,6 @@ import imaplib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from imapclient import IMAPClient
@@ -59,14 +58,14 @@ from connectors.base import (
     TransientError,
     Window,
 )
-from connectors.credentials import ReadSecret, TokenSource
+from connectors.credentials import TokenSource
 from connectors.imap_fetch import FolderCapture, Prefetch
 from connectors.imap_parse import default_folders
 from connectors.imap_session import ImapEndpoint, TlsMode, open_session
 from connectors.records import Batch, Cursor, IngestError, Record
 from connectors.retry import RetryPolicy, retrying
 
-__all__ = ["ImapConnector", "ImapCursor", "TlsMode", "from_settings"]
+__all__ = ["ImapConnector", "ImapCursor", "TlsMode"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -386,27 +385,3 @@ class ImapConnector:
             window=self.window,
         )
         return folder.capture(client._imap, uids, self.chunk_size)
-
-
-def from_settings(account: Any, window: Window, limits: Limits) -> ImapConnector:
-    """The agent's entry point; ``account`` is ``config.settings.ImapAccount``."""
-    password = account.password.resolve if account.password is not None else None
-    token = ReadSecret(account.oauth_token.resolve) if account.oauth_token is not None else None
-    timeout = account.timeout
-    return ImapConnector(
-        account=account.name,
-        host=account.host,
-        port=account.port,
-        tls=account.tls,
-        allow_plaintext=account.allow_plaintext,
-        verify_tls=account.verify_tls,
-        ca_file=str(account.ca_file) if account.ca_file is not None else None,
-        username=account.username,
-        password_provider=password,
-        token_source=token,
-        folders=account.folders,
-        text_bytes=account.text_bytes,
-        timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout),
-        window=window,
-        limits=limits,
-    )
