@@ -41,11 +41,11 @@ class ImapEndpoint:
     host: str
     port: int
     username: str
+    timeout: float  # seconds, for connecting and for every read
     tls: TlsMode = "implicit"
     allow_plaintext: bool = False
     verify_tls: bool = True
     ca_file: str | None = None  # a CA bundle to trust instead of the system's
-    timeout: float = 60.0  # seconds, for connecting and for every read
 
     def tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.ca_file)

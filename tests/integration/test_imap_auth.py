@@ -50,6 +50,7 @@ def secure(
         ca_file=ca,
         folders=["INBOX"],
         timeout=10,
+        text_bytes=16_384,
         **options,  # type: ignore[arg-type]
     )
 
@@ -119,6 +120,8 @@ def test_a_wrong_password_is_an_auth_error_that_names_no_secret(
         username=dovecot.name,
         password_provider=lambda: wrong,
         folders=["INBOX"],
+        timeout=10,
+        text_bytes=16_384,
     )
     with pytest.raises(AuthError) as caught:
         made.fetch("INBOX", None, 10)
@@ -152,6 +155,8 @@ def oauth_connector(user: MailUser, source: TokenSource) -> ImapConnector:
         username=user.name,
         token_source=source,
         folders=["INBOX"],
+        timeout=10,
+        text_bytes=16_384,
     )
 
 

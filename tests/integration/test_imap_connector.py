@@ -44,6 +44,7 @@ def connector_for(
     port: int | None = None,
     limits: Limits | None = None,
     timeout: float = 10,
+    text_bytes: int = 16_384,
     **options: object,
 ) -> ImapConnector:
     return ImapConnector(
@@ -57,6 +58,7 @@ def connector_for(
         window=WINDOW,
         limits=limits,
         timeout=timeout,
+        text_bytes=text_bytes,
         **options,  # type: ignore[arg-type]
     )
 
