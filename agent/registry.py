@@ -33,12 +33,8 @@ from config.settings import (
     ImapAccount,
 )
 from config.values import Secret
-from connectors.archive import ArchiveConnector
 from connectors.base import ConfigurationError, Connector, Limits, Window
-from connectors.caldav import CaldavConnector
 from connectors.credentials import ReadSecret, SecretSink
-from connectors.http import Auth, BasicAuth, BearerAuth, HttpClient
-from connectors.imap import ImapConnector
 
 A = TypeVar("A", bound=AccountBase)
 
@@ -96,11 +92,19 @@ def secret_source(
     return ReadSecret(read, announce)
 
 
+# Each factory imports its connector when called: an agent with IMAP accounts
+# only never loads the HTTP stack (requests and urllib3 cost ~8 MB per process).
+
+
 def archive_connector(account: ArchiveAccount, context: BuildContext) -> Connector:
+    from connectors.archive import ArchiveConnector
+
     return ArchiveConnector(account.name, account.paths, context.window, context.limits)
 
 
 def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
+    from connectors.imap import ImapConnector
+
     password, token = account.password, account.oauth_token
     return ImapConnector(
         account=account.name,
@@ -130,6 +134,9 @@ def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
 
 
 def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector:
+    from connectors.caldav import CaldavConnector
+    from connectors.http import Auth, BasicAuth, BearerAuth, HttpClient
+
     auth: Auth | None = None
     if account.token is not None:
         auth = BearerAuth(secret_source(account, "token", account.token, context.announce))
