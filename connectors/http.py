@@ -135,10 +135,14 @@ def refusal(response: HttpResponse, what: str) -> ConnectorError:
     return UnexpectedStatus(what, response.status)
 
 
-# Google APIs answer a rate limit with 403 (or 429) and one of these reasons in
-# ``error.errors[].reason``, or ``error.status`` RESOURCE_EXHAUSTED in the newer
-# format; every other 403 there is a missing permission or scope.
+# Rate limits that come as 403. Google APIs name one of these reasons in
+# ``error.errors[].reason`` (or ``error.status`` RESOURCE_EXHAUSTED in the newer
+# format); Microsoft Graph and Outlook name a throttling ``error.code``, mostly
+# with 429 but not always. Every other 403 is a missing permission or scope.
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+RATE_LIMIT_CODES = frozenset(
+    {"TooManyRequests", "ApplicationThrottled", "MailboxConcurrency", "activityLimitReached"}
+)
 
 
 def is_rate_limit(status: int, headers: Mapping[str, str], body: bytes) -> bool:
@@ -147,21 +151,29 @@ def is_rate_limit(status: int, headers: Mapping[str, str], body: bytes) -> bool:
         return False
     if "retry-after" in headers:  # "come back later" is no permanent refusal
         return True
-    if not body.lstrip().startswith(b"{"):
-        return False
-    try:
-        error = json.loads(body).get("error")
-    except (ValueError, AttributeError):
-        return False
-    if not isinstance(error, dict):
-        return False
+    error = _json_error(body)
     details = error.get("errors")
     reasons = (
         {d.get("reason") for d in details if isinstance(d, dict)}
         if isinstance(details, list)
         else set()
     )
-    return bool(reasons & RATE_LIMIT_REASONS) or error.get("status") == "RESOURCE_EXHAUSTED"
+    return (
+        bool(reasons & RATE_LIMIT_REASONS)
+        or error.get("status") == "RESOURCE_EXHAUSTED"
+        or error.get("code") in RATE_LIMIT_CODES
+    )
+
+
+def _json_error(body: bytes) -> dict[str, object]:
+    """The ``error`` object of a JSON error body (Google, Graph); empty if there is none."""
+    if not body.lstrip().startswith(b"{"):
+        return {}
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
 
 
 class HttpClient:

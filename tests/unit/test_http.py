@@ -173,11 +173,24 @@ def google_error(reason: str, status: str = "PERMISSION_DENIED") -> bytes:
     ).encode()
 
 
-@pytest.mark.parametrize("reason", ["rateLimitExceeded", "userRateLimitExceeded"])
-def test_a_rate_limit_403_is_transient_and_retried(reason: str) -> None:
-    script = Script(
-        answer(403, google_error(reason), Content_Type="application/json"), answer(200, b"ok")
-    )
+def graph_error(code: str) -> bytes:
+    """A Microsoft Graph error body."""
+    inner = {"request-id": "0f6c2e3a-5b1d-4a8e-9c7f-2d4e6a8b0c1e", "date": "2026-12-07T01:00:00"}
+    return json.dumps({"error": {"code": code, "message": "...", "innerError": inner}}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        google_error("rateLimitExceeded"),
+        google_error("userRateLimitExceeded"),
+        google_error("quotaExceeded", status="RESOURCE_EXHAUSTED"),  # the newer format
+        graph_error("ApplicationThrottled"),
+        graph_error("MailboxConcurrency"),
+    ],
+)
+def test_a_rate_limit_403_is_transient_and_retried(body: bytes) -> None:
+    script = Script(answer(403, body, Content_Type="application/json"), answer(200, b"ok"))
     client, waits = client_with(script)
     assert client.request("GET", "https://dav.test/x").body == b"ok"
     assert len(script.sent) == 2 and len(waits) == 1
@@ -196,7 +209,8 @@ def test_a_403_with_retry_after_is_a_rate_limit_that_outlasts_the_retries() -> N
     [
         google_error("insufficientPermissions"),
         google_error("forbidden"),
-        b'{"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}}',  # Graph
+        graph_error("ErrorAccessDenied"),
+        graph_error("Authorization_RequestDenied"),
         b'{"error": "not an object"}',
         b"{broken json",
     ],
