@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from agent import commands, logs
+from config.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
 
@@ -184,10 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands.dispatch(args, config_path(args))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `autocapture contacts list | head`
         sys.stderr.close()
-        return 0
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -17,8 +17,7 @@ from typing import Any
 
 from agent import heap, logs, render
 from agent.redact import redact, register_secret
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+from config.exit_codes import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 
 log = logging.getLogger("autocapture.cli")
 
@@ -76,7 +75,7 @@ def register_account_secrets(settings: Any) -> None:
     fails later with its own message, and the other accounts go on.
     """
     for account in settings.accounts:
-        for _, secret in account.secrets():
+        for secret in account.secrets().values():
             try:
                 register_secret(secret.resolve())
             except Exception:  # an unavailable secret fails later, with its own message
@@ -95,10 +94,11 @@ def open_db(settings: Any, *, read_only: bool = False) -> Any:
 
 def cmd_config_check(args: argparse.Namespace, path: Path) -> int:
     """Problems and warnings on stderr; without FILE, the config every other command reads."""
+    from agent.registry import CONNECTORS
     from config.check import run_check
     from connectors.local_files import no_mail_reason
 
-    return run_check(args.file or path, sys.stderr, no_mail_reason)
+    return run_check(args.file or path, sys.stderr, CONNECTORS.kinds(), no_mail_reason)
 
 
 # How long a stop request waits for the batch in hand. A connector blocked

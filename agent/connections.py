@@ -14,7 +14,6 @@ connector, since its connection may be the thing that broke.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from datetime import datetime, timedelta
@@ -22,21 +21,16 @@ from typing import Any
 
 from agent.policy import account_window
 from agent.redact import redact
-from connectors.base import ConfigurationError, Connector, Limits, Window
+from agent.registry import CONNECTORS, BuildContext
+from config.settings import AccountBase
+from connectors.base import Connector, Limits, Window
 
 log = logging.getLogger("autocapture.connections")
 
 
-def build_connector(account: Any, window: Window, limits: Limits) -> Connector:
-    """The connector for ``account.kind``: module ``connectors.<kind>``, its ``from_settings``."""
-    try:
-        module = importlib.import_module(f"connectors.{account.kind}")
-    except ModuleNotFoundError as exc:
-        raise ConfigurationError(
-            f"account {account.name!r}: kind {account.kind!r} has no connector in this version"
-        ) from exc
-    connector: Connector = module.from_settings(account, window, limits)
-    return connector
+def build_connector(account: AccountBase, window: Window, limits: Limits) -> Connector:
+    """The connector for ``account``'s settings model (``agent.registry``)."""
+    return CONNECTORS.build(account, BuildContext(window, limits))
 
 
 def close_quietly(connector: Connector) -> None:

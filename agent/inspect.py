@@ -19,6 +19,7 @@ from typing import Any
 
 from agent import render
 from agent.policy import account_policy
+from config.exit_codes import EXIT_OK
 from connectors.base import InvalidInput, Limits, Window
 from connectors.mbox import MboxEntry, read_mbox
 from connectors.records import IngestError, Message, Record, SourceRef
@@ -66,8 +67,8 @@ class FileRead:
 
 
 def read_records(path: Path, limits: Limits, window: Window) -> FileRead:
+    from connectors.base import ALL_TIME
     from connectors.local_files import read_regular
-    from connectors.mime import ALL_TIME
 
     # A FIFO or device would block or never end: only regular files are read.
     data, file_time = read_regular(path, limits.max_message_bytes, "file-too-large")
@@ -147,7 +148,7 @@ def inspect_file(
         span = {"since": window.since, "until": window.until}
         report = {"plan": plan, "signatures": signatures, "window": span}
         render.json_lines([{**report, "outside_window": read.outside}])
-        return 0
+        return EXIT_OK
     print_plan(plan, signatures)
     if read.outside:
         since, until = (f"{d:%Y-%m-%d}" for d in (window.since, window.until))
@@ -155,7 +156,7 @@ def inspect_file(
             f"{read.outside} meeting occurrence(s) outside {since}..{until} not shown;"
             " see them with --since/--until"
         )
-    return 0
+    return EXIT_OK
 
 
 def _failed(path: Path, reason: str, as_json: bool) -> int:

@@ -6,18 +6,18 @@ The agent is the only place that reads the clock for a sync; it passes
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
+from config.settings import AccountBase, Settings
 from connectors.base import Window
 from matcher.plan import AccountPolicy, Blocklist
 
 
-def account_policy(settings: Any, account: Any) -> AccountPolicy:
+def account_policy(settings: Settings, account: AccountBase) -> AccountPolicy:
     # Addresses and domains arrive normalized (lower-cased, IDNA) from config.
     return AccountPolicy(
         account=account.name,
-        owner_addresses=frozenset(getattr(account, "owner", ())),
+        owner_addresses=frozenset(account.owner),
         org_domains=frozenset(settings.org_domains),
         privacy=account.privacy,
         creation=settings.creation.by_class(),
@@ -25,10 +25,9 @@ def account_policy(settings: Any, account: Any) -> AccountPolicy:
             addresses=frozenset(settings.blocklist.addresses),
             domains=frozenset(settings.blocklist.domains),
         ),
-        phone_region=getattr(settings, "phone_region", None),
+        phone_region=settings.phone_region,
     )
 
 
-def account_window(account: Any, now: datetime) -> Window:
-    lookahead: timedelta = getattr(account, "lookahead", timedelta(days=90))
-    return Window(since=now - account.backfill, until=now + lookahead)
+def account_window(account: AccountBase, now: datetime) -> Window:
+    return Window(since=now - account.backfill, until=now + account.lookahead)

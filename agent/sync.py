@@ -21,10 +21,12 @@ Outcomes for the account as a whole:
   resynced once over its backfill window; upserts on natural keys make the
   replay harmless (docs/ARCHITECTURE.md, invariants 1 and 3).
 - ``AuthError``: the account is marked ``needs_reauth``; other accounts go on.
-- ``SecretUnavailable`` (checked before connecting), ``TransientError`` that
-  outlives its retries, ``ConfigurationError`` or any unexpected exception:
-  the account is marked ``error`` with a redacted message; other accounts
-  go on, and the next poll tries again.
+- ``SecretUnavailable`` (checked before connecting), any other
+  ``ConnectorError`` (a ``TransientError`` that outlived its retries, a
+  ``ConfigurationError``, ...) or a ``StorageError``: the account is marked
+  ``error`` with the error's redacted message; other accounts go on, and the
+  next poll tries again. Only an exception outside these trees (a bug) is
+  logged with its traceback as "unexpected".
 """
 
 from __future__ import annotations
@@ -44,18 +46,11 @@ from agent.readahead import ReadAhead
 from agent.redact import redact
 from agent.retry import fetch_with_retry
 from config.errors import SecretUnavailable
-from connectors.base import (
-    AuthError,
-    ConfigurationError,
-    Connector,
-    CursorExpired,
-    TransientError,
-    Window,
-)
+from connectors.base import AuthError, Connector, ConnectorError, CursorExpired, Window
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
 from storage.account_lock import AccountBusy
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, StorageError
 
 log = logging.getLogger("autocapture.sync")
 
@@ -256,7 +251,7 @@ def _sync_held(
                 sync.ahead.close()
     except AuthError as exc:
         _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
-    except (TransientError, ConfigurationError, CursorExpired, SecretUnavailable) as exc:
+    except (ConnectorError, StorageError, SecretUnavailable) as exc:  # typed, made to be shown
         _fail(db, report, "error", str(exc))
     except Exception as exc:  # an account's bug must not stop the other accounts
         log.exception("%s: unexpected failure", account.name)

@@ -7,19 +7,18 @@ a file on a machine where the agent is running without disturbing it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from config.document import Document, KeyPath, format_path
-from config.errors import Problem, SecretUnavailable
+from config.errors import Problem, SecretUnavailable, Severity
+from config.exit_codes import EXIT_CONFIG, EXIT_OK
 from config.loader import check, parse_file
 from config.settings import AccountBase, ArchiveAccount, Settings
 
-__all__ = ["EXIT_INVALID", "Review", "check", "review", "run_check", "settings_warnings"]
-
-EXIT_INVALID = 2  # not 1 (a failed run): scripts and service managers tell the two apart
+__all__ = ["Review", "check", "review", "run_check", "settings_warnings", "unsyncable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +36,18 @@ class Review:
 PathCheck = Callable[[Path], str | None]
 
 
-def review(path: Path, path_check: PathCheck | None = None) -> Review:
-    """The file's problems; if it loads, also secrets the agent could not read here.
-
-    ``settings`` is set whenever the file loads, even if a secret cannot be read.
-    """
+def review(
+    path: Path, syncable: Collection[str] | None = None, path_check: PathCheck | None = None
+) -> Review:
+    """The file's problems and warnings: secrets the agent could not read here, and with
+    ``syncable`` (the kinds this version has a connector for), an enabled account of
+    another kind. ``settings`` is set whenever the file loads."""
     parsed = parse_file(path)
     if parsed.settings is None:
         return Review(None, tuple(parsed.problems), ())
     found = settings_warnings(parsed.settings, str(path), parsed.document, path_check)
+    if syncable is not None:
+        found += unsyncable(parsed.settings, syncable, str(path), parsed.document)
     return Review(
         parsed.settings,
         tuple(p for p in found if p.severity == "error"),
@@ -53,16 +55,42 @@ def review(path: Path, path_check: PathCheck | None = None) -> Review:
     )
 
 
-def run_check(path: Path, out: TextIO, path_check: PathCheck | None = None) -> int:
+def unsyncable(
+    settings: Settings, syncable: Collection[str], filename: str, document: Document
+) -> list[Problem]:
+    """Accounts of a kind no connector serves yet: a problem if enabled (the account would
+    fail at its first sync), a warning if not."""
+    known = ", ".join(sorted(syncable))
+    found = []
+    for index, account in enumerate(settings.accounts):
+        if account.kind in syncable:
+            continue
+        key = ("accounts", index, "kind")
+        message = (
+            f'account kind "{account.kind}" has no connector in this version (available: {known})'
+        )
+        severity: Severity = "error" if account.enabled else "warning"
+        if account.enabled:
+            message += "; set enabled: false until it has"
+        found.append(Problem(filename, document.line_of(key), format_path(key), message, severity))
+    return found
+
+
+def run_check(
+    path: Path,
+    out: TextIO,
+    syncable: Collection[str] | None = None,
+    path_check: PathCheck | None = None,
+) -> int:
     """Print problems and warnings one per line; the process exit status (0 or 2)."""
-    result = review(path, path_check)
+    result = review(path, syncable, path_check)
     for item in (*result.problems, *result.warnings):
         print(item, file=out)
     if result.settings is None or result.problems:
         print(f"{_count(len(result.problems), 'problem')} in {path}", file=out)
-        return EXIT_INVALID
+        return EXIT_CONFIG
     print(f"{path}: OK, {_count(len(result.settings.accounts), 'account')}", file=out)
-    return 0
+    return EXIT_OK
 
 
 def _count(n: int, noun: str) -> str:
@@ -120,7 +148,7 @@ def _secret_problems(
     account: AccountBase, at: KeyPath, filename: str, document: Document
 ) -> list[Problem]:
     found: list[Problem] = []
-    for name, secret in account.secrets():
+    for name, secret in account.secrets().items():
         key = (*at, name)
         try:
             secret.resolve()

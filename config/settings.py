@@ -41,6 +41,7 @@ from config.values import (
     Domain,
     Duration,
     EmailAddress,
+    Host,
     PositiveDuration,
     Secret,
     ServiceUrl,
@@ -48,13 +49,14 @@ from config.values import (
     one_or_many,
     shown,
 )
-from connectors.records import Limits, Privacy, When
+from connectors.records import DEFAULT_CREATION, Limits, Privacy, When
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
 Addresses = Annotated[tuple[EmailAddress, ...], BeforeValidator(one_or_many)]
 Domains = Annotated[tuple[Domain, ...], BeforeValidator(one_or_many)]
+Hosts = Annotated[tuple[Host, ...], BeforeValidator(one_or_many)]
 Names = Annotated[tuple[Text, ...], BeforeValidator(one_or_many)]
 Flag = Annotated[bool, Strict()]
 
@@ -82,12 +84,12 @@ class FrozenSettings(BaseModel):
 class CreationSettings(FrozenSettings):
     """When a participant of each class may become a new contact (connectors.records.When)."""
 
-    person: When = "on_exchange"
-    role: When = "never"
-    automated: When = "never"
-    internal: When = "never"
-    room: When = "never"
-    quoted: When = "never"
+    person: When = DEFAULT_CREATION["person"]
+    role: When = DEFAULT_CREATION["role"]
+    automated: When = DEFAULT_CREATION["automated"]
+    internal: When = DEFAULT_CREATION["internal"]
+    room: When = DEFAULT_CREATION["room"]
+    quoted: When = DEFAULT_CREATION["quoted"]
 
     def by_class(self) -> dict[str, When]:
         """The mapping ``matcher.plan.AccountPolicy.creation`` takes."""
@@ -128,14 +130,15 @@ class AccountBase(FrozenSettings):
     enabled: Flag = True
     batch_size: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 500
 
-    def secrets(self) -> list[tuple[str, Secret]]:
-        """(key, reference) of every secret the account is configured with."""
-        found = ((name, getattr(self, name)) for name in type(self).model_fields)
-        return [(name, value) for name, value in found if isinstance(value, Secret)]
+    def secrets(self) -> dict[str, Secret]:
+        """The account's secret references by key: every field typed ``Secret`` that is set,
+        so a new kind's secret keys are known without a list kept by hand."""
+        found = {name: getattr(self, name) for name in type(self).model_fields}
+        return {name: value for name, value in found.items() if isinstance(value, Secret)}
 
     def check_secrets(self) -> None:
         """Read every secret now; SecretUnavailable names the key of the first that fails."""
-        for key, secret in self.secrets():
+        for key, secret in self.secrets().items():
             try:
                 secret.resolve()
             except SecretUnavailable as exc:
@@ -249,6 +252,10 @@ class CaldavAccount(RemoteAccount):
     password: Secret | None = None
     verify_tls: Flag = True
     calendars: Names | None = None  # display names or paths; None: every calendar
+    # Hosts ("host" or "host:port") a redirect may lead to with the account's
+    # credentials: RFC 6764 discovery may move to another host of the same
+    # provider. A redirect to any other origin is refused.
+    allowed_redirect_hosts: Hosts = ()
 
     @field_validator("password", mode="after")
     @classmethod

@@ -8,6 +8,7 @@ secrets, whose input may be the very password someone pasted inline.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -168,6 +169,38 @@ def parse_service_url(value: object) -> str:
 
 
 ServiceUrl = Annotated[str, BeforeValidator(parse_service_url)]
+
+
+def parse_host(value: object) -> str:
+    """A host name or IP address, optionally with ``:port`` ("dav.example.com", "[::1]:8443").
+
+    Lower-cased and IDNA-encoded, as the HTTP client compares it with a URL's host.
+    """
+    text = value.strip().lower() if isinstance(value, str) else ""
+    parts = urlsplit(f"//{text}") if text and not set(text) & set("/?#@ ") else None
+    try:
+        port = parts.port if parts is not None else None
+    except ValueError:
+        parts = None
+    host = _host_or_empty(parts.hostname or "") if parts is not None else ""
+    if not host:
+        raise invalid(
+            "host",
+            f'expected a host name like "dav.example.com" or "host:port", got {shown(value)}',
+        )
+    if ":" in host:  # an IPv6 literal keeps its brackets, as in a URL
+        host = f"[{host}]"
+    return f"{host}:{port}" if port is not None else host
+
+
+def _host_or_empty(host: str) -> str:
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host if host == "localhost" else _domain_or_empty(host)
+
+
+Host = Annotated[str, BeforeValidator(parse_host)]
 
 
 @dataclass(frozen=True, slots=True)

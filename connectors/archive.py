@@ -36,7 +36,6 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
 from connectors.dates import Dated
@@ -246,12 +245,6 @@ class ArchiveConnector:
         # keeps the id unique per account, as SourceRef requires.
         tag = hashlib.sha256(stream.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         return f"file:{tag}:{item.name}"
-
-
-def from_settings(account_settings: Any, window: Window, limits: Limits) -> ArchiveConnector:
-    """The agent's entry point (``connectors.<kind>.from_settings``); duck-types
-    config's ArchiveAccount (``name``, ``paths``) so connectors never import config."""
-    return ArchiveConnector(account_settings.name, tuple(account_settings.paths), window, limits)
 
 
 def _before_window(message: Message, window: Window) -> bool:

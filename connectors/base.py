@@ -1,23 +1,40 @@
 """The Connector protocol, the sync window and the connector error types.
 
-Error hierarchy (the agent decides what to do by type, never by message)::
+Every failure a connector reports to the agent is a ``ConnectorError``, and
+the agent decides what to do by type, never by message::
 
     ConnectorError
-    ├── TransientError     retry with backoff; ``retry_after`` honours the server
-    ├── AuthError          credentials revoked/invalid: account -> needs_reauth
-    ├── CursorExpired      the stored cursor is no longer valid: bounded resync
-    └── ConfigurationError the account's settings cannot work (no TLS offered, ...)
+    ├── TransientError       retry with backoff; ``retry_after`` honours the server
+    │                        (429, 5xx, timeouts, a dropped connection, a rate-limit 403)
+    ├── AuthError            credentials revoked/invalid (401 after one token refresh,
+    │                        IMAP login refused): account -> needs_reauth
+    ├── CursorExpired        the stored cursor is no longer valid: bounded resync
+    ├── ConfigurationError   the account's settings cannot work (no TLS offered,
+    │   │                    untrusted certificate, unreadable secret, redirect to
+    │   │                    another origin): account -> error, the admin must act
+    │   └── PermissionDenied the credentials are valid but lack a permission
+    │                        (HTTP 403 that is no rate limit): not needs_reauth,
+    │                        signing in again grants nothing
+    ├── ResponseTooLarge     a response over its byte cap (a caller may ask for less)
+    └── UnexpectedStatus     an HTTP status the caller cannot use
 
-    InvalidInput           one item is unparseable; the parser's caller turns it
-                           into an ``IngestError`` and goes on (docs/ARCHITECTURE.md, invariant 2)
+    InvalidInput             one item is unparseable; the parser's caller turns it
+                             into an ``IngestError`` and goes on (docs/ARCHITECTURE.md, invariant 2)
 
-Messages of these exceptions must never contain secrets or message bodies.
+Errors from outside this tree are translated where they enter a connector:
+the agent turns an unreadable secret (``config.SecretUnavailable``) into a
+``ConfigurationError`` naming the key. Storage failures are the storage
+layer's (``storage.errors.StorageError``); the sync loop catches both
+bases, so no connector or storage failure is reported as "unexpected".
+
+Every error survives a pickle round trip (the read-ahead process hands them
+over that way). Messages never contain secrets or message bodies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.records import Batch, Cursor
@@ -57,6 +74,30 @@ class ConfigurationError(ConnectorError):
     """The account's settings cannot work as given."""
 
 
+class PermissionDenied(ConfigurationError):
+    """The server knows the credentials but refuses them this resource (HTTP 403)."""
+
+
+class ResponseTooLarge(ConnectorError):
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"{what}: response larger than {limit} bytes")
+        self.what = what
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.what, self.limit)
+
+
+class UnexpectedStatus(ConnectorError):
+    def __init__(self, what: str, status: int) -> None:
+        super().__init__(f"{what}: unexpected HTTP status {status}")
+        self.what = what
+        self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.what, self.status)
+
+
 class InvalidInput(Exception):
     """One item cannot be parsed. ``reason`` is short and stable."""
 
@@ -75,6 +116,14 @@ class Window:
 
     since: datetime
     until: datetime
+
+
+# The window of a capture with no window of its own (``inspect``, an IMAP
+# connector built without one). It starts the day after the Unix epoch
+# because IMAP SEARCH SINCE and some servers' date handling go no earlier,
+# and a day's margin keeps every time zone on the right side of it; a
+# recurring invitation expanded over it is still bounded by max_occurrences.
+ALL_TIME = Window(datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
 
 @runtime_checkable

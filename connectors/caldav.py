@@ -30,23 +30,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from connectors.base import (
     ConfigurationError,
     CursorExpired,
     Limits,
+    ResponseTooLarge,
     Window,
 )
 from connectors.caldav_state import CalendarCursor, copy_id, in_window, occurrence_key, stamp
 from connectors.http import (
     Auth,
-    BasicAuth,
-    BearerAuth,
     HttpClient,
     HttpResponse,
-    ResponseTooLarge,
     describe,
     refusal,
 )
@@ -383,27 +380,3 @@ def _truncated(url: str, listing: Multistatus) -> bool:
     (Google pages a calendar's changes a few hundred at a time)."""
     own = href_path(url, url)
     return any(r.status == 507 and href_path(url, r.href) == own for r in listing.responses)
-
-
-def from_settings(account: Any, window: Window, limits: Limits) -> CaldavConnector:
-    """The agent's entry point: ``CaldavAccount`` settings -> connector (secrets resolved lazily)."""
-    auth: Auth | None = None
-    if getattr(account, "token", None) is not None:
-        auth = BearerAuth(account.token.resolve)
-    elif getattr(account, "password", None) is not None:
-        auth = BasicAuth(account.username or "", account.password.resolve)
-    names = getattr(account, "calendars", None)
-    return CaldavConnector(
-        account.name,
-        str(account.url),
-        window,
-        limits,
-        auth=auth,
-        calendars=list(names) if names is not None else None,
-        verify=getattr(account, "verify_tls", True),
-        timeout=_seconds(getattr(account, "timeout", 30.0)),
-    )
-
-
-def _seconds(value: Any) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -16,58 +16,61 @@ What every request gets:
   picked up silently from the environment of whoever started the service;
 - a cap on the body read (``ResponseTooLarge``), counted after decompression;
 - redirects followed here, method and body kept (WebDAV re-issues PROPFIND and
-  REPORT), never downgrading to plain HTTP on another origin.
+  REPORT), and with them the credentials: so a redirect may leave the origin
+  only for a host the account lists (``allowed_redirect_hosts``), never from
+  HTTPS down to HTTP; any other is a ``ConfigurationError`` and nothing is
+  sent there.
 
 Errors (``connectors.base`` hierarchy; messages carry method, origin and path,
 never headers, bodies, query strings or credentials)::
 
-    401                              -> AuthError
+    401                              -> the bearer token source refreshes once and the
+                                        request goes again; a second 401 (or a
+                                        Basic one) -> AuthError
     429, 5xx, timeout, connection    -> TransientError(retry_after), retried here
                                         (not 501: "not implemented" will not heal)
+    403 that is a rate limit         -> TransientError, retried here (Google's
+                                        rateLimitExceeded, or any Retry-After)
     TLS verification failure         -> ConfigurationError (retrying cannot help)
     body over max_response_bytes     -> ResponseTooLarge
     any other status                 -> returned; the caller interprets it
-                                        (``refusal`` maps what it cannot use)
+                                        (``refusal``: 403 -> PermissionDenied,
+                                        others -> UnexpectedStatus)
 
-A 403 is returned rather than raised because WebDAV puts preconditions such
-as ``DAV:valid-sync-token`` in 403 bodies (RFC 6578 section 3.2).
+Any other 403 is returned rather than raised because WebDAV puts
+preconditions such as ``DAV:valid-sync-token`` in 403 bodies (RFC 6578
+section 3.2).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
-import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from connectors.base import AuthError, ConfigurationError, ConnectorError, TransientError
+from connectors.base import (
+    AuthError,
+    ConfigurationError,
+    ConnectorError,
+    PermissionDenied,
+    ResponseTooLarge,
+    TransientError,
+    UnexpectedStatus,
+)
+from connectors.credentials import TokenSource
+from connectors.retry import RetryPolicy, parse_retry_after, retrying
 
 log = logging.getLogger("autocapture.http")
 
-TokenSource = Callable[[], str]  # resolves a secret at request time, never stored in clear
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
-
-
-class ResponseTooLarge(ConnectorError):
-    def __init__(self, what: str, limit: int) -> None:
-        super().__init__(f"{what}: response larger than {limit} bytes")
-        self.limit = limit
-
-
-class UnexpectedStatus(ConnectorError):
-    def __init__(self, what: str, status: int) -> None:
-        super().__init__(f"{what}: unexpected HTTP status {status}")
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,7 @@ class BasicAuth(requests.auth.AuthBase):
     """RFC 7617 Basic; the password is resolved per request and never printed."""
 
     username: str
-    password: TokenSource = field(repr=False)
+    password: Callable[[], str] = field(repr=False)  # read at each request, never kept
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         # UTF-8 credentials (RFC 7617 2.1, the charset every current server expects)
@@ -86,30 +89,21 @@ class BasicAuth(requests.auth.AuthBase):
 
 @dataclass(frozen=True, slots=True)
 class BearerAuth(requests.auth.AuthBase):
-    """RFC 6750 bearer token from a provider (msal caches and refreshes it)."""
+    """RFC 6750 bearer token from a ``TokenSource``, asked for a fresh one after a 401."""
 
-    token: TokenSource = field(repr=False)
+    source: TokenSource = field(repr=False)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.token()}"
+        r.headers["Authorization"] = f"Bearer {self.source.token()}"
         return r
+
+    def refreshed(self, refused: requests.PreparedRequest) -> bool:
+        """Whether the source has a token other than the one ``refused`` carried."""
+        sent = (refused.headers.get("Authorization") or "").removeprefix("Bearer ")
+        return self.source.refresh() != sent
 
 
 Auth = BasicAuth | BearerAuth
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounds on retrying transient failures inside one call.
-
-    A Retry-After longer than ``max_wait`` is not slept here: the error goes
-    up with ``retry_after`` so the agent reschedules instead of blocking a worker.
-    """
-
-    attempts: int = 4
-    backoff: float = 0.5  # first wait without Retry-After; doubles, with jitter
-    max_wait: float = 30.0  # longest single wait
-    total_wait: float = 60.0  # longest sum of waits for one call
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,27 +122,59 @@ def describe(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def refusal(response: HttpResponse, what: str) -> ConnectorError:
-    """The error for a status the caller cannot use: 403 is a refusal of these credentials."""
+    """The error for a status the caller cannot use.
+
+    A 403 that reaches a caller is no rate limit (``HttpClient`` retries
+    those): the server knows the credentials and refuses them this resource,
+    which signing in again cannot change, so it is not an ``AuthError``.
+    """
     if response.status == 403:
-        return AuthError(f"{what}: access forbidden (HTTP 403)")
+        return PermissionDenied(
+            f"{what}: access forbidden (HTTP 403); the account lacks permission for it"
+        )
     return UnexpectedStatus(what, response.status)
+
+
+# Rate limits that come as 403. Google APIs name one of these reasons in
+# ``error.errors[].reason`` (or ``error.status`` RESOURCE_EXHAUSTED in the newer
+# format); Microsoft Graph and Outlook name a throttling ``error.code``, mostly
+# with 429 but not always. Every other 403 is a missing permission or scope.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+RATE_LIMIT_CODES = frozenset(
+    {"TooManyRequests", "ApplicationThrottled", "MailboxConcurrency", "activityLimitReached"}
+)
+
+
+def is_rate_limit(status: int, headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether a 403 says "slow down" rather than "not allowed"."""
+    if status != 403:
+        return False
+    if "retry-after" in headers:  # "come back later" is no permanent refusal
+        return True
+    error = _json_error(body)
+    details = error.get("errors")
+    reasons = (
+        {d.get("reason") for d in details if isinstance(d, dict)}
+        if isinstance(details, list)
+        else set()
+    )
+    return (
+        bool(reasons & RATE_LIMIT_REASONS)
+        or error.get("status") == "RESOURCE_EXHAUSTED"
+        or error.get("code") in RATE_LIMIT_CODES
+    )
+
+
+def _json_error(body: bytes) -> dict[str, object]:
+    """The ``error`` object of a JSON error body (Google, Graph); empty if there is none."""
+    if not body.lstrip().startswith(b"{"):
+        return {}
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
 
 
 class HttpClient:
@@ -162,6 +188,7 @@ class HttpClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         max_response_bytes: int = 32 * 1024 * 1024,
+        allowed_redirect_hosts: Collection[str] = (),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._session = requests.Session()
@@ -172,6 +199,8 @@ class HttpClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self.max_response_bytes = max_response_bytes
+        # "host" or "host:port" entries a redirect may leave the origin for
+        self.allowed_redirect_hosts = frozenset(allowed_redirect_hosts)
 
     def __repr__(self) -> str:
         return f"HttpClient(auth={type(self._auth).__name__}, verify={self._verify!r})"
@@ -193,35 +222,17 @@ class HttpClient:
         max_bytes: int | None = None,
     ) -> HttpResponse:
         """Send with retries; any status but 401/429/5xx (501 excepted) comes back to the caller."""
-        retrying = Retrying(
+        retry = retrying(
+            self._retry,
+            TransientError,
             sleep=self._sleep,
-            stop=self._should_stop,
-            wait=self._wait,
-            retry=retry_if_exception_type(TransientError),
-            reraise=True,
             before_sleep=lambda s: log.info(
                 "%s %s: retry %d after transient failure", method, describe(url), s.attempt_number
             ),
         )
         call = _Call(method, url, headers or {}, body, max_bytes or self.max_response_bytes)
-        response: HttpResponse = retrying(self._follow, call)
+        response: HttpResponse = retry(self._follow, call)
         return response
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        backoff = self._retry.backoff * 2.0 ** (state.attempt_number - 1)
-        return min(self._retry.max_wait, backoff * random.uniform(1.0, 1.5))
-
-    def _should_stop(self, state: RetryCallState) -> bool:
-        upcoming = state.upcoming_sleep
-        return (
-            state.attempt_number >= self._retry.attempts
-            or upcoming > self._retry.max_wait
-            or state.idle_for + upcoming > self._retry.total_wait
-        )
 
     def _follow(self, call: _Call) -> HttpResponse:
         for _ in range(MAX_REDIRECTS + 1):
@@ -230,11 +241,25 @@ class HttpClient:
             if response.status not in (301, 302, 307, 308) or not location:
                 return response
             target = urljoin(call.url, location)
-            _check_redirect(call.url, target)
+            check_redirect(call.url, target, self.allowed_redirect_hosts)
             call = replace(call, url=target)
         raise UnexpectedStatus(f"{call.what}: too many redirects", 310)
 
     def _send_once(self, call: _Call) -> HttpResponse:
+        """One request; after a 401, once more if the token source has a fresh token."""
+        raw = self._open(call)
+        with raw:
+            status = raw.status_code
+            if status != 401:
+                return self._read(call, raw)
+            if call.refreshed or not isinstance(self._auth, BearerAuth):
+                raise AuthError(f"{call.what}: credentials refused (HTTP 401)")
+            if not self._auth.refreshed(raw.request):
+                raise AuthError(f"{call.what}: credentials refused (HTTP 401), none fresher")
+        log.info("%s: token refused; sending once more with a fresh one", call.what)
+        return self._send_once(replace(call, refreshed=True))
+
+    def _open(self, call: _Call) -> requests.Response:
         try:
             raw = self._session.request(
                 call.method,
@@ -253,19 +278,18 @@ class HttpClient:
             raise TransientError(f"{call.what}: timed out") from None
         except requests.exceptions.ConnectionError:
             raise TransientError(f"{call.what}: connection failed") from None
-        with raw:
-            status = raw.status_code
-            if status == 401:
-                raise AuthError(f"{call.what}: credentials refused (HTTP 401)")
-            if status == 429 or (status >= 500 and status != 501):
-                retry_after = parse_retry_after(raw.headers.get("retry-after"))
-                raise TransientError(f"{call.what}: HTTP {status}", retry_after=retry_after)
-            return HttpResponse(
-                status=status,
-                url=call.url,
-                headers={k.lower(): v for k, v in raw.headers.items()},
-                body=_read_capped(raw, call.limit, call.what),
-            )
+        return raw
+
+    def _read(self, call: _Call, raw: requests.Response) -> HttpResponse:
+        status = raw.status_code
+        headers = {k.lower(): v for k, v in raw.headers.items()}
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if status == 429 or (status >= 500 and status != 501):
+            raise TransientError(f"{call.what}: HTTP {status}", retry_after=retry_after)
+        body = _read_capped(raw, call.limit, call.what)
+        if is_rate_limit(status, headers, body):
+            raise TransientError(f"{call.what}: HTTP 403 rate limit", retry_after=retry_after)
+        return HttpResponse(status=status, url=call.url, headers=headers, body=body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +301,7 @@ class _Call:
     headers: Mapping[str, str]
     body: bytes | None
     limit: int
+    refreshed: bool = False  # a 401 already made the token source refresh once
 
     @property
     def what(self) -> str:
@@ -300,10 +325,32 @@ def _read_capped(raw: requests.Response, limit: int, what: str) -> bytes:
     return b"".join(chunks)
 
 
-def _check_redirect(source: str, target: str) -> None:
-    """Credentials follow a redirect only to the same origin or to HTTPS (RFC 6764 lets
-    /.well-known/caldav point at another host)."""
-    a, b = urlsplit(source), urlsplit(target)
-    same_origin = (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
-    if b.scheme not in ("http", "https") or (not same_origin and b.scheme != "https"):
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def _host_entry(host: str, port: int | None) -> tuple[str, str]:
+    """("host", "host:port") as an allowed_redirect_hosts entry may name a URL's host."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown, f"{shown}:{port}"
+
+
+def check_redirect(source: str, target: str, allowed_hosts: Collection[str] = ()) -> None:
+    """Credentials follow a redirect only within the origin, or to a host the account
+    lists (RFC 6764 lets /.well-known/caldav point at another host of the provider),
+    and never from HTTPS down to plain HTTP."""
+    (a_scheme, a_host, a_port), (b_scheme, b_host, b_port) = _origin(source), _origin(target)
+    if b_scheme not in ("http", "https") or not b_host:
         raise ConfigurationError(f"{describe(source)}: refusing redirect to {describe(target)}")
+    if (a_scheme, a_host, a_port) == (b_scheme, b_host, b_port):
+        return
+    listed = not set(_host_entry(b_host, b_port)).isdisjoint(allowed_hosts)
+    if listed and not (a_scheme == "https" and b_scheme == "http"):
+        return
+    raise ConfigurationError(
+        f"{describe(source)}: the server redirects to another origin, {describe(target)}, "
+        "where the account's credentials are not sent; if that host belongs to the same "
+        "provider, add it to allowed_redirect_hosts"
+    )

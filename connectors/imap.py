@@ -45,25 +45,27 @@ import imaplib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any, TypeVar
 
-import tenacity
 from imapclient import IMAPClient
+from tenacity import RetryCallState
 
 from connectors.base import (
+    ALL_TIME,
     ConfigurationError,
     CursorExpired,
     Limits,
     TransientError,
     Window,
 )
-from connectors.imap_fetch import ALL_TIME, FolderCapture, Prefetch
+from connectors.credentials import TokenSource
+from connectors.imap_fetch import FolderCapture, Prefetch
 from connectors.imap_parse import default_folders
 from connectors.imap_session import ImapEndpoint, TlsMode, open_session
 from connectors.records import Batch, Cursor, IngestError, Record
+from connectors.retry import RetryPolicy, retrying
 
-__all__ = ["ImapConnector", "ImapCursor", "TlsMode", "from_settings"]
+__all__ = ["ImapConnector", "ImapCursor", "TlsMode"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -121,29 +123,29 @@ class ImapConnector:
         *,
         account: str,
         host: str,
+        port: int,
         username: str,
-        port: int | None = None,
+        timeout: float,
+        text_bytes: int,
         tls: TlsMode = "implicit",
         allow_plaintext: bool = False,
         verify_tls: bool = True,
         ca_file: str | None = None,
         password_provider: Callable[[], str] | None = None,
-        token_provider: Callable[[], str] | None = None,
+        token_source: TokenSource | None = None,
         folders: Sequence[str] | None = None,
-        text_bytes: int = 16384,
-        timeout: float = 60.0,
         window: Window | None = None,
         limits: Limits | None = None,
         chunk_size: int = 500,
         attempts: int = 3,
     ) -> None:
-        if password_provider is None and token_provider is None:
+        if password_provider is None and token_source is None:
             raise ConfigurationError(f"IMAP account {account!r}: no password and no OAuth token")
         self.account = account
         self.endpoint = ImapEndpoint(
             account=account,
             host=host,
-            port=port if port is not None else (993 if tls == "implicit" else 143),
+            port=port,
             username=username,
             tls=tls,
             allow_plaintext=allow_plaintext,
@@ -154,7 +156,7 @@ class ImapConnector:
         # Callables, never the secret: the password or token is read at login
         # and kept nowhere, so no repr, log line or traceback can show it.
         self._password = password_provider
-        self._token = token_provider
+        self._token = token_source
         self.folders = list(folders) if folders is not None else None
         self.limits = limits or Limits()
         self.text_bytes = min(text_bytes, self.limits.max_text_bytes)
@@ -210,7 +212,7 @@ class ImapConnector:
     # ---------------------------------------------------------- connection
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        def drop(state: tenacity.RetryCallState) -> None:
+        def drop(state: RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
             # The type only: an abort's text may quote message bytes.
             log.info(
@@ -220,15 +222,9 @@ class ImapConnector:
             )
             self._discard()
 
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_DROPPED),
-            stop=tenacity.stop_after_attempt(self.attempts),
-            wait=tenacity.wait_exponential(multiplier=0.2, max=5),
-            before_sleep=drop,
-            reraise=True,
-        )
+        policy = RetryPolicy(attempts=self.attempts, backoff=0.2, max_wait=5.0)
         try:
-            return retrying(work)
+            return retrying(policy, _DROPPED, before_sleep=drop)(work)
         except _DROPPED as exc:
             self._discard()
             raise TransientError(
@@ -389,27 +385,3 @@ class ImapConnector:
             window=self.window,
         )
         return folder.capture(client._imap, uids, self.chunk_size)
-
-
-def from_settings(account: Any, window: Window, limits: Limits) -> ImapConnector:
-    """The agent's entry point; ``account`` is ``config.settings.ImapAccount``."""
-    password = account.password.resolve if account.password is not None else None
-    token = account.oauth_token.resolve if account.oauth_token is not None else None
-    timeout = account.timeout
-    return ImapConnector(
-        account=account.name,
-        host=account.host,
-        port=account.port,
-        tls=account.tls,
-        allow_plaintext=account.allow_plaintext,
-        verify_tls=account.verify_tls,
-        ca_file=str(account.ca_file) if account.ca_file is not None else None,
-        username=account.username,
-        password_provider=password,
-        token_provider=token,
-        folders=account.folders,
-        text_bytes=account.text_bytes,
-        timeout=timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout),
-        window=window,
-        limits=limits,
-    )

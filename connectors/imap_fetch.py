@@ -53,8 +53,6 @@ from connectors.records import IngestError, Meeting, Record, SourceRef
 HEADER_SECTIONS = tuple(
     "HEADER.FIELDS (" + " ".join(h.upper() for h in group) + ")" for group in FIELD_GROUPS
 )
-# Without a window, a carried invitation is expanded over all time; max_occurrences bounds it.
-ALL_TIME = Window(datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
 _UNTAGGED_FETCH = re.compile(rb"\* (\d+) FETCH ", re.IGNORECASE)
 _LITERAL = re.compile(rb"\{(\d+)\}\r\n\Z")

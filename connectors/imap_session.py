@@ -7,8 +7,9 @@ server that offers no STARTTLS where it was asked for is refused unless
 plaintext is allowed. These are ``ConfigurationError``s, because retrying
 cannot fix them; an untrusted certificate is one too.
 
-The secret arrives as a callable and is read only at login, so nothing here
-holds, logs or repeats it. A refused login is ``AuthError`` (the account
+The password arrives as a callable and an XOAUTH2 token as a ``TokenSource``
+(``connectors.credentials``), read only at login, so nothing here holds, logs
+or repeats them; a refused token is refreshed once and tried again. A refused login is ``AuthError`` (the account
 becomes ``needs_reauth``) unless the server says RFC 5530 ``[UNAVAILABLE]``,
 which is transient.
 """
@@ -25,6 +26,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
 from connectors.base import AuthError, ConfigurationError, TransientError
+from connectors.credentials import TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +41,11 @@ class ImapEndpoint:
     host: str
     port: int
     username: str
+    timeout: float  # seconds, for connecting and for every read
     tls: TlsMode = "implicit"
     allow_plaintext: bool = False
     verify_tls: bool = True
     ca_file: str | None = None  # a CA bundle to trust instead of the system's
-    timeout: float = 60.0  # seconds, for connecting and for every read
 
     def tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.ca_file)
@@ -56,7 +58,7 @@ class ImapEndpoint:
 def open_session(
     endpoint: ImapEndpoint,
     password: Callable[[], str] | None,
-    token: Callable[[], str] | None,
+    token: TokenSource | None,
 ) -> IMAPClient:
     """A logged-in connection; socket errors (``OSError``) are left to the caller's retry."""
     if endpoint.tls == "none" and not endpoint.allow_plaintext:
@@ -106,20 +108,41 @@ def _login(
     endpoint: ImapEndpoint,
     client: IMAPClient,
     password: Callable[[], str] | None,
-    token: Callable[[], str] | None,
+    token: TokenSource | None,
 ) -> None:
     try:
         if token is not None:
-            client.oauth2_login(endpoint.username, token())
+            _oauth2_login(endpoint, client, token)
         elif password is not None:
             client.login(endpoint.username, password())
         else:
             raise ConfigurationError(f"IMAP account {endpoint.account!r}: no password or token")
     except LoginError as exc:
         client.shutdown()
-        if "[UNAVAILABLE]" in str(exc).upper():
+        if _unavailable(exc):
             raise TransientError(f"IMAP server {endpoint.host} cannot log in now") from None
         raise AuthError(
             f"IMAP server {endpoint.host} refused the credentials of {endpoint.username!r} "
             f"(account {endpoint.account!r}); update the password or re-authorize"
         ) from None
+
+
+def _oauth2_login(endpoint: ImapEndpoint, client: IMAPClient, source: TokenSource) -> None:
+    """SASL XOAUTH2; once more with a fresh token if the server refused this one
+    (an access token expires within the hour, and nothing says when before a login)."""
+    sent = source.token()
+    try:
+        client.oauth2_login(endpoint.username, sent)
+    except LoginError as exc:
+        if _unavailable(exc):
+            raise
+        fresh = source.refresh()
+        if fresh == sent:
+            raise
+        log.info("IMAP server %s refused the token; logging in with a fresh one", endpoint.host)
+        client.oauth2_login(endpoint.username, fresh)
+
+
+def _unavailable(exc: LoginError) -> bool:
+    """RFC 5530 [UNAVAILABLE]: the server cannot check credentials now; they may be fine."""
+    return "[UNAVAILABLE]" in str(exc).upper()

@@ -28,9 +28,8 @@ import email.message
 import email.utils
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from connectors.base import InvalidInput, Limits, Window
+from connectors.base import ALL_TIME, InvalidInput, Limits, Window
 from connectors.charsets import decode_body, decode_words
 from connectors.dates import Dated, message_date
 from connectors.headers import (
@@ -59,7 +58,6 @@ from connectors.records import (
 # decode_body and decode_words live in connectors.charsets; they are part of
 # this module's interface because the IMAP connector decodes fetched parts.
 __all__ = [
-    "ALL_TIME",
     "CalendarPart",
     "calendar_cap",
     "calendar_source",
@@ -324,11 +322,6 @@ def _first_text(walk: _Walk, limits: Limits) -> tuple[str | None, bool]:
     payload = walk.raw[part.start : part.end]
     text = decode_body(payload, part.transfer_encoding, part.charset, limits.max_text_bytes)
     return text, part is walk.html
-
-
-# Without a window, a carried invitation is expanded over all time, which
-# max_occurrences bounds.
-ALL_TIME = Window(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
 
 
 @dataclass(frozen=True, slots=True)

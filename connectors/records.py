@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
 # A cursor is an opaque JSON value only its connector understands; the agent
@@ -64,6 +65,19 @@ MeetingStatus = Literal["confirmed", "tentative", "cancelled"]
 # settings and the matcher both speak.
 When = Literal["never", "on_sent", "on_exchange", "always"]
 Privacy = Literal["metadata", "subject", "full"]
+
+# When a participant of each class may become a new contact, unless the
+# account's policy says otherwise; the config file's defaults are these.
+DEFAULT_CREATION: Mapping[str, When] = MappingProxyType(
+    {
+        "person": "on_exchange",
+        "role": "never",
+        "automated": "never",
+        "internal": "never",
+        "room": "never",
+        "quoted": "never",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

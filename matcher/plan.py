@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from connectors.records import IngestError, Privacy, SourceRef, When
+from connectors.records import DEFAULT_CREATION, IngestError, Privacy, SourceRef, When
 
 Role = Literal["from", "sender", "reply-to", "to", "cc", "bcc", "organizer", "attendee", "quoted"]
 ParticipantClass = Literal["person", "role", "automated", "internal", "room"]
@@ -98,16 +98,7 @@ class AccountPolicy:
     owner_addresses: frozenset[str]
     org_domains: frozenset[str] = frozenset()
     privacy: Privacy = "subject"
-    creation: Mapping[str, When] = field(
-        default_factory=lambda: {
-            "person": "on_exchange",
-            "role": "never",
-            "automated": "never",
-            "internal": "never",
-            "room": "never",
-            "quoted": "never",
-        }
-    )
+    creation: Mapping[str, When] = field(default_factory=lambda: dict(DEFAULT_CREATION))
     blocklist: Blocklist = Blocklist()
     snippet_chars: int = 280
     # Region for phone numbers written without a country code ("(202) 555-0161");

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from connectors.archive import ArchiveConnector, from_settings
+from agent.connections import build_connector
+from config.settings import ArchiveAccount
+from connectors.archive import ArchiveConnector
 from connectors.base import ConfigurationError, CursorExpired, Limits, Window
 from connectors.records import Cursor, IngestError, Meeting, Message, Record, SourceRef
 from tests.contract import ConnectorContract, drain
@@ -312,15 +313,12 @@ def test_missing_path_and_unknown_stream(tmp_path: Path) -> None:
         connector.fetch(str(tmp_path / "other"), None, 10)
 
 
-@dataclass(frozen=True)
-class ArchiveAccount:  # the shape config.ArchiveAccount has
-    name: str
-    paths: tuple[Path, ...]
-
-
-def test_from_settings_makes_one_stream_per_path(tmp_path: Path) -> None:
+def test_the_agent_builds_one_stream_per_path(tmp_path: Path) -> None:
     (tmp_path / "a.mbox").write_bytes(b"")
-    settings = ArchiveAccount("takeout", (tmp_path / "a.mbox", tmp_path))
-    connector = from_settings(settings, WINDOW, LIMITS)
-    assert connector.kind == "archive" and connector.account == "takeout"
+    settings = ArchiveAccount.model_validate(
+        {"name": "takeout", "kind": "archive", "owner": "me@example.com", "paths": ["a.mbox", "."]},
+        context={"base_dir": tmp_path},
+    )
+    connector = build_connector(settings, WINDOW, LIMITS)
+    assert isinstance(connector, ArchiveConnector) and connector.account == "takeout"
     assert connector.streams() == [str(tmp_path / "a.mbox"), str(tmp_path)]

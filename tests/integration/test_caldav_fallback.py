@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 import requests
 
+from agent.connections import build_connector
 from config.settings import CaldavAccount
 from config.values import Secret
 from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, TransientError
-from connectors.caldav import CaldavConnector, from_settings
-from connectors.http import BasicAuth, HttpClient, RetryPolicy
+from connectors.caldav import CaldavConnector
+from connectors.http import BasicAuth, HttpClient
+from connectors.retry import RetryPolicy
 from connectors.webdav import parse_multistatus
 from tests.caldav_client import WINDOW, fetch_all, meetings
 from tests.contract import drain
@@ -231,10 +233,10 @@ def test_bearer_tokens_from_settings_are_sent_and_a_refused_one_is_auth_error(
         timeout=timedelta(seconds=5),
     )
     monkeypatch.setenv("CALDAV_TEST_TOKEN", "tok-" + radicale.password)
-    conn = from_settings(account, WINDOW, Limits())
+    conn = build_connector(account, WINDOW, Limits())
     assert conn.streams() == [stream]
     assert [m.identity for m in meetings(fetch_all(conn, stream, None).records)] == ["ical:a@x|"]
     monkeypatch.setenv("CALDAV_TEST_TOKEN", "revoked")
     with pytest.raises(AuthError) as caught:
-        from_settings(account, WINDOW, Limits()).streams()
+        build_connector(account, WINDOW, Limits()).streams()
     assert "revoked" not in str(caught.value)

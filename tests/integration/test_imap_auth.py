@@ -15,10 +15,12 @@ import pytest
 from agent.sync import sync_once
 from config.errors import ConfigError
 from connectors.base import AuthError, ConfigurationError
+from connectors.credentials import ReadSecret, TokenSource
 from connectors.imap import ImapConnector, TlsMode
 from storage import open_database
 from tests.admin_config import admin_settings
 from tests.servers.dovecot import DovecotServer, MailUser, new_user
+from tests.tokens import RotatingTokens
 
 pytestmark = pytest.mark.server
 
@@ -48,6 +50,7 @@ def secure(
         ca_file=ca,
         folders=["INBOX"],
         timeout=10,
+        text_bytes=16_384,
         **options,  # type: ignore[arg-type]
     )
 
@@ -117,6 +120,8 @@ def test_a_wrong_password_is_an_auth_error_that_names_no_secret(
         username=dovecot.name,
         password_provider=lambda: wrong,
         folders=["INBOX"],
+        timeout=10,
+        text_bytes=16_384,
     )
     with pytest.raises(AuthError) as caught:
         made.fetch("INBOX", None, 10)
@@ -134,19 +139,48 @@ def test_xoauth2_login_with_a_token_provider(dovecot: MailUser) -> None:
     # under test is that the connector authenticates with SASL XOAUTH2.
     dovecot.append("INBOX", [MESSAGE])
     tokens = iter([dovecot.password])
-    made = ImapConnector(
-        account="oauth",
-        host="127.0.0.1",
-        port=dovecot.port,
-        tls="none",
-        allow_plaintext=True,
-        username=dovecot.name,
-        token_provider=lambda: next(tokens),
-        folders=["INBOX"],
-    )
+    made = oauth_connector(dovecot, ReadSecret(lambda: next(tokens)))
     assert identities(made) == ["msgid:tls@northwind.example"]
     log = dovecot.server.log.read_text()
     assert f"Login: user=<{dovecot.name}>, method=XOAUTH2" in log
+
+
+def oauth_connector(user: MailUser, source: TokenSource) -> ImapConnector:
+    return ImapConnector(
+        account="oauth",
+        host="127.0.0.1",
+        port=user.port,
+        tls="none",
+        allow_plaintext=True,
+        username=user.name,
+        token_source=source,
+        folders=["INBOX"],
+        timeout=10,
+        text_bytes=16_384,
+    )
+
+
+def test_a_refused_xoauth2_token_is_refreshed_once_and_the_login_goes_on(
+    dovecot: MailUser,
+) -> None:
+    dovecot.append("INBOX", [MESSAGE])
+    source = RotatingTokens("expired-" + dovecot.password, dovecot.password)
+    assert identities(oauth_connector(dovecot, source)) == ["msgid:tls@northwind.example"]
+    assert source.handed_out == ["expired-" + dovecot.password, dovecot.password]
+    log = dovecot.server.log.read_text()
+    assert f"Login: user=<{dovecot.name}>, method=XOAUTH2" in log
+
+
+def test_a_refreshed_token_refused_too_is_an_auth_error(
+    dovecot: MailUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    source = RotatingTokens("expired-1-" + dovecot.password, "revoked-2-" + dovecot.password)
+    made = oauth_connector(dovecot, source)
+    with pytest.raises(AuthError, match="refused the credentials"):
+        made.fetch("INBOX", None, 10)
+    assert source.handed_out == ["expired-1-" + dovecot.password, "revoked-2-" + dovecot.password]
+    assert dovecot.password not in caplog.text
 
 
 def test_the_account_setting_ca_file_trusts_a_company_ca(

@@ -45,6 +45,7 @@ def connector_for(
     limits: Limits | None = None,
     timeout: float = 10,
     window: Window = WINDOW,
+    text_bytes: int = 16_384,
     **options: object,
 ) -> ImapConnector:
     return ImapConnector(
@@ -58,6 +59,7 @@ def connector_for(
         window=window,
         limits=limits,
         timeout=timeout,
+        text_bytes=text_bytes,
         **options,  # type: ignore[arg-type]
     )
 

@@ -705,7 +705,7 @@ def test_check_secrets_names_the_key_that_cannot_be_read(
         """
         )
     ).accounts[0]
-    assert [(key, str(secret)) for key, secret in account.secrets()] == [
+    assert [(key, str(secret)) for key, secret in account.secrets().items()] == [
         ("client_secret", "${AC_TEST_CLIENT_SECRET}"),
         ("refresh_token", "${AC_TEST_REFRESH}"),
     ]
@@ -879,7 +879,29 @@ def test_caldav_defaults() -> None:
         "password": None,
         "verify_tls": True,
         "calendars": None,
+        "allowed_redirect_hosts": (),
     }
+
+
+def test_allowed_redirect_hosts_are_normalized_hosts_with_optional_ports() -> None:
+    text = (
+        "accounts:\n  - name: cal\n    kind: caldav\n    url: https://cal.example.com/\n"
+        "    allowed_redirect_hosts: [CalDAV.Example.NET, 'dav.example.com:8443', '[::1]:9']\n"
+    )
+    account = load_text(text).accounts[0]
+    assert isinstance(account, CaldavAccount)
+    assert account.allowed_redirect_hosts == (
+        "caldav.example.net",
+        "dav.example.com:8443",
+        "[::1]:9",
+    )
+    wrong = text.replace("'[::1]:9'", "'https://evil.example/'")
+    with pytest.raises(ConfigError) as caught:
+        load_text(wrong)
+    assert str(caught.value) == (
+        "<string>:5 accounts[0].allowed_redirect_hosts[2]: expected a host name like "
+        '"dav.example.com" or "host:port", got "https://evil.example/"'
+    )
 
 
 def test_starttls_port_explicit_username_and_account_lookup() -> None:

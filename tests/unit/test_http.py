@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,16 +17,22 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from connectors.base import AuthError, ConfigurationError, TransientError
+from connectors.base import (
+    AuthError,
+    ConfigurationError,
+    PermissionDenied,
+    ResponseTooLarge,
+    TransientError,
+)
+from connectors.credentials import ReadSecret
 from connectors.http import (
     BasicAuth,
     BearerAuth,
     HttpClient,
-    ResponseTooLarge,
-    RetryPolicy,
-    parse_retry_after,
     refusal,
 )
+from connectors.retry import RetryPolicy, parse_retry_after
+from tests.tokens import RotatingTokens
 
 Step = Callable[[requests.PreparedRequest], requests.Response] | Exception
 
@@ -138,11 +145,82 @@ def test_401_is_an_auth_error_without_the_credentials() -> None:
     assert len(script.sent) == 1
 
 
-def test_403_is_returned_and_refusal_maps_it_to_auth_error() -> None:
+def test_403_is_returned_and_refusal_maps_it_to_a_permission_error() -> None:
     client, _ = client_with(Script(answer(403, b"<error/>")))
     resp = client.request("REPORT", "https://dav.test/cal/")
     assert resp.status == 403 and resp.body == b"<error/>"
-    assert isinstance(refusal(resp, "REPORT"), AuthError)
+    refused = refusal(resp, "REPORT https://dav.test/cal/")
+    # Valid credentials without a permission: signing in again would not help.
+    assert type(refused) is PermissionDenied and not isinstance(refused, AuthError)
+    assert isinstance(refused, ConfigurationError)
+    assert str(refused) == (
+        "REPORT https://dav.test/cal/: access forbidden (HTTP 403); "
+        "the account lacks permission for it"
+    )
+
+
+def google_error(reason: str, status: str = "PERMISSION_DENIED") -> bytes:
+    """A Google API error body as Gmail and Calendar send it."""
+    return json.dumps(
+        {
+            "error": {
+                "code": 403,
+                "message": "Quota exceeded or access denied.",
+                "errors": [{"domain": "usageLimits", "reason": reason, "message": "..."}],
+                "status": status,
+            }
+        }
+    ).encode()
+
+
+def graph_error(code: str) -> bytes:
+    """A Microsoft Graph error body."""
+    inner = {"request-id": "0f6c2e3a-5b1d-4a8e-9c7f-2d4e6a8b0c1e", "date": "2026-12-07T01:00:00"}
+    return json.dumps({"error": {"code": code, "message": "...", "innerError": inner}}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        google_error("rateLimitExceeded"),
+        google_error("userRateLimitExceeded"),
+        google_error("quotaExceeded", status="RESOURCE_EXHAUSTED"),  # the newer format
+        graph_error("ApplicationThrottled"),
+        graph_error("MailboxConcurrency"),
+    ],
+)
+def test_a_rate_limit_403_is_transient_and_retried(body: bytes) -> None:
+    script = Script(answer(403, body, Content_Type="application/json"), answer(200, b"ok"))
+    client, waits = client_with(script)
+    assert client.request("GET", "https://dav.test/x").body == b"ok"
+    assert len(script.sent) == 2 and len(waits) == 1
+
+
+def test_a_403_with_retry_after_is_a_rate_limit_that_outlasts_the_retries() -> None:
+    script = Script(*[answer(403, b"slow down", Retry_After="2") for _ in range(2)])
+    client, waits = client_with(script, retry=RetryPolicy(attempts=2))
+    with pytest.raises(TransientError, match="HTTP 403 rate limit") as caught:
+        client.request("GET", "https://dav.test/x")
+    assert caught.value.retry_after == 2.0 and waits == [2.0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        google_error("insufficientPermissions"),
+        google_error("forbidden"),
+        graph_error("ErrorAccessDenied"),
+        graph_error("Authorization_RequestDenied"),
+        b'{"error": "not an object"}',
+        b"{broken json",
+    ],
+)
+def test_a_permission_403_is_not_retried(body: bytes) -> None:
+    script = Script(answer(403, body, Content_Type="application/json"))
+    client, waits = client_with(script)
+    resp = client.request("GET", "https://dav.test/x")
+    assert resp.status == 403 and waits == [] and len(script.sent) == 1
+    assert isinstance(refusal(resp, "GET"), PermissionDenied)
 
 
 def test_tls_failure_is_a_configuration_error_not_retried() -> None:
@@ -176,15 +254,59 @@ def test_same_origin_redirect_keeps_method_and_body() -> None:
 def test_redirect_to_plain_http_elsewhere_is_refused() -> None:
     script = Script(answer(302, Location="http://evil.test/steal"))
     client, _ = client_with(script, auth=BasicAuth("alice", lambda: "pw"))
-    with pytest.raises(ConfigurationError, match="refusing redirect"):
+    with pytest.raises(ConfigurationError, match="another origin"):
         client.request("GET", "https://dav.test/x")
     assert len(script.sent) == 1
+
+
+def test_credentials_never_follow_a_redirect_to_another_https_origin() -> None:
+    script = Script(answer(302, Location="https://other.test/steal"))
+    client, _ = client_with(script, auth=BearerAuth(ReadSecret(lambda: "tok-secret")))
+    client.mount("https://other.test/", script)
+    with pytest.raises(ConfigurationError) as caught:
+        client.request("PROPFIND", "https://dav.test/.well-known/caldav")
+    assert str(caught.value) == (
+        "https://dav.test/.well-known/caldav: the server redirects to another origin, "
+        "https://other.test/steal, where the account's credentials are not sent; if that "
+        "host belongs to the same provider, add it to allowed_redirect_hosts"
+    )
+    assert [r.url for r in script.sent] == ["https://dav.test/.well-known/caldav"]
+
+
+@pytest.mark.parametrize(
+    ("allowed", "target", "followed"),
+    [
+        ({"cal.provider.test"}, "https://cal.provider.test/dav/", True),
+        ({"cal.provider.test"}, "https://cal.provider.test:8443/dav/", True),
+        ({"cal.provider.test:443"}, "https://cal.provider.test/dav/", True),
+        ({"cal.provider.test:443"}, "https://cal.provider.test:8443/dav/", False),
+        ({"cal.provider.test"}, "http://cal.provider.test/dav/", False),  # a downgrade
+        ({"provider.test"}, "https://cal.provider.test/dav/", False),  # no subdomains
+        (set(), "https://dav.test:8443/dav/", False),  # another port is another origin
+    ],
+)
+def test_a_redirect_leaves_the_origin_only_for_a_listed_host(
+    allowed: set[str], target: str, followed: bool
+) -> None:
+    script = Script(answer(301, Location=target), answer(207, b"<m/>"))
+    client, _ = client_with(
+        script, auth=BasicAuth("alice", lambda: "pw"), allowed_redirect_hosts=allowed
+    )
+    for prefix in ("https://cal.provider.test", "http://cal.provider.test", "https://dav.test:"):
+        client.mount(prefix, script)
+    if followed:
+        assert client.request("PROPFIND", "https://dav.test/.well-known/caldav").url == target
+        assert script.sent[1].url == target and "Authorization" in script.sent[1].headers
+    else:
+        with pytest.raises(ConfigurationError, match="allowed_redirect_hosts"):
+            client.request("PROPFIND", "https://dav.test/.well-known/caldav")
+        assert len(script.sent) == 1
 
 
 def test_basic_and_bearer_headers_resolved_per_request() -> None:
     tokens = iter(["t1", "t2"])
     script = Script(answer(200), answer(200))
-    bearer, _ = client_with(script, auth=BearerAuth(lambda: next(tokens)))
+    bearer, _ = client_with(script, auth=BearerAuth(ReadSecret(lambda: next(tokens))))
     bearer.request("GET", "https://dav.test/a")
     bearer.request("GET", "https://dav.test/b")
     assert [r.headers["Authorization"] for r in script.sent] == ["Bearer t1", "Bearer t2"]
@@ -207,3 +329,35 @@ def test_parse_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("Sat, 28 Nov 2026 11:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_a_401_makes_the_token_source_refresh_once_and_the_request_go_again() -> None:
+    script = Script(answer(401, WWW_Authenticate="Bearer"), answer(200, b"ok"))
+    source = RotatingTokens("old", "new")
+    client, waits = client_with(script, auth=BearerAuth(source))
+    assert client.request("REPORT", "https://dav.test/cal/", body=b"<r/>").body == b"ok"
+    assert [(r.headers["Authorization"], r.body) for r in script.sent] == [
+        ("Bearer old", b"<r/>"),
+        ("Bearer new", b"<r/>"),
+    ]
+    assert source.refreshes == 1 and waits == []
+
+
+def test_a_second_401_after_the_refresh_is_an_auth_error() -> None:
+    script = Script(answer(401), answer(401), answer(200))
+    source = RotatingTokens("old", "new", "newer")
+    client, _ = client_with(script, auth=BearerAuth(source))
+    with pytest.raises(AuthError, match=r"credentials refused \(HTTP 401\)"):
+        client.request("GET", "https://dav.test/x")
+    assert [r.headers["Authorization"] for r in script.sent] == ["Bearer old", "Bearer new"]
+    assert source.refreshes == 1
+
+
+def test_a_source_with_nothing_fresher_is_not_asked_to_send_the_same_token_again() -> None:
+    script = Script(answer(401), answer(200))
+    read: list[str] = []
+    client, _ = client_with(script, auth=BearerAuth(ReadSecret(lambda: "tok-A", read.append)))
+    with pytest.raises(AuthError, match="none fresher"):
+        client.request("GET", "https://dav.test/x")
+    assert len(script.sent) == 1
+    assert read == ["tok-A", "tok-A"]  # every value handed out is announced for redaction

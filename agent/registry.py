@@ -1,0 +1,166 @@
+"""Which connector serves which account settings: a typed registry, settings model -> factory.
+
+Each connector kind registers one factory that takes its own settings model
+(``ImapAccount``, ``CaldavAccount``, ...), so mypy checks every setting a
+factory reads against the model that declares it, and a factory never
+supplies a default of its own: defaults live in ``config.settings`` only.
+Connectors never import ``config``; this module is where the two meet.
+
+A kind that ``config`` knows but no factory serves yet (``gmail``,
+``microsoft``) is refused by ``autocapture config check`` and, should it
+reach a sync, fails that account with a ``ConfigurationError`` saying so.
+
+Secrets are resolved at the time of use through ``connectors.credentials``
+sources built here: every value read is registered for redaction, and a
+reference that cannot be resolved (``SecretUnavailable``) becomes a
+``ConfigurationError`` naming the account and the key, the connector error
+tree's way of saying "the admin must fix the settings".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from agent.redact import register_secret
+from config.errors import SecretUnavailable
+from config.settings import (
+    ACCOUNT_MODELS,
+    AccountBase,
+    ArchiveAccount,
+    CaldavAccount,
+    ImapAccount,
+)
+from config.values import Secret
+from connectors.base import ConfigurationError, Connector, Limits, Window
+from connectors.credentials import ReadSecret, SecretSink
+
+A = TypeVar("A", bound=AccountBase)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What every factory gets besides the account's settings."""
+
+    window: Window
+    limits: Limits
+    announce: SecretSink = register_secret  # every secret value read, for redaction
+
+
+Factory = Callable[[A, BuildContext], Connector]
+
+
+class ConnectorRegistry:
+    """Settings model -> the factory of its connector."""
+
+    def __init__(self) -> None:
+        self._factories: dict[type[AccountBase], Callable[[Any, BuildContext], Connector]] = {}
+
+    def register(self, model: type[A], factory: Factory[A]) -> None:
+        self._factories[model] = factory
+
+    def kinds(self) -> frozenset[str]:
+        """The account kinds this version can sync."""
+        return frozenset(kind for kind, model in ACCOUNT_MODELS.items() if model in self._factories)
+
+    def build(self, account: AccountBase, context: BuildContext) -> Connector:
+        factory = self._factories.get(type(account))
+        if factory is None:
+            raise ConfigurationError(
+                f"account {account.name!r}: kind {account.kind!r} has no connector in this "
+                f"version (available: {', '.join(sorted(self.kinds()))})"
+            )
+        return factory(account, context)
+
+
+def secret_source(
+    account: AccountBase, key: str, secret: Secret, announce: SecretSink
+) -> ReadSecret:
+    """``secret`` read at each use; unreadable, a ``ConfigurationError`` naming ``key``."""
+
+    def read() -> str:
+        try:
+            return secret.resolve()
+        except SecretUnavailable as exc:
+            # The key in parentheses: "password: ..." would read as a credential to redact.
+            raise ConfigurationError(
+                f"account {account.name!r}: secret {exc.reference} (key {key}) "
+                f"is unavailable: {exc.reason}"
+            ) from None
+
+    return ReadSecret(read, announce)
+
+
+# Each factory imports its connector when called: an agent with IMAP accounts
+# only never loads the HTTP stack (requests and urllib3 cost ~8 MB per process).
+
+
+def archive_connector(account: ArchiveAccount, context: BuildContext) -> Connector:
+    from connectors.archive import ArchiveConnector
+
+    return ArchiveConnector(account.name, account.paths, context.window, context.limits)
+
+
+def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
+    from connectors.imap import ImapConnector
+
+    password, token = account.password, account.oauth_token
+    return ImapConnector(
+        account=account.name,
+        host=account.host,
+        port=account.port,
+        tls=account.tls,
+        allow_plaintext=account.allow_plaintext,
+        verify_tls=account.verify_tls,
+        ca_file=str(account.ca_file) if account.ca_file is not None else None,
+        username=account.username,
+        password_provider=(
+            secret_source(account, "password", password, context.announce).token
+            if password is not None
+            else None
+        ),
+        token_source=(
+            secret_source(account, "oauth_token", token, context.announce)
+            if token is not None
+            else None
+        ),
+        folders=account.folders,
+        text_bytes=account.text_bytes,
+        timeout=account.timeout.total_seconds(),
+        window=context.window,
+        limits=context.limits,
+    )
+
+
+def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector:
+    from connectors.caldav import CaldavConnector
+    from connectors.http import Auth, BasicAuth, BearerAuth, HttpClient
+
+    auth: Auth | None = None
+    if account.token is not None:
+        auth = BearerAuth(secret_source(account, "token", account.token, context.announce))
+    elif account.password is not None:
+        source = secret_source(account, "password", account.password, context.announce)
+        auth = BasicAuth(account.username or "", source.token)
+    client = HttpClient(
+        auth=auth,
+        verify=account.verify_tls,
+        timeout=account.timeout.total_seconds(),
+        allowed_redirect_hosts=account.allowed_redirect_hosts,
+    )
+    calendars = list(account.calendars) if account.calendars is not None else None
+    return CaldavConnector(
+        account.name,
+        account.url,
+        context.window,
+        context.limits,
+        calendars=calendars,
+        client=client,
+    )
+
+
+CONNECTORS = ConnectorRegistry()
+CONNECTORS.register(ArchiveAccount, archive_connector)
+CONNECTORS.register(ImapAccount, imap_connector)
+CONNECTORS.register(CaldavAccount, caldav_connector)

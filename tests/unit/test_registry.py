@@ -1,0 +1,138 @@
+"""The typed connector registry: which kinds this version can sync, what `config check`
+says of the others, and secret keys known from the settings models."""
+
+from __future__ import annotations
+
+import textwrap
+import typing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+from agent.connections import build_connector
+from agent.redact import redact
+from agent.registry import CONNECTORS, BuildContext
+from config.loader import load_text
+from config.settings import ACCOUNT_MODELS, CaldavAccount, ImapAccount
+from config.values import Secret
+from connectors.base import ConfigurationError, Limits, Window
+from connectors.caldav import CaldavConnector
+from connectors.imap import ImapConnector
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+WINDOW = Window(NOW - timedelta(days=30), NOW + timedelta(days=30))
+
+GMAIL = """\
+    accounts:
+      - name: ann-imap
+        kind: imap
+        owner: ann@acme.example
+        host: imap.acme.example
+        password: ${ANN_IMAP_PASSWORD}
+      - name: bob-gmail
+        kind: gmail
+        owner: bob@acme.example
+        client_id: 1234.apps.googleusercontent.com
+        client_secret: ${BOB_GOOGLE_CLIENT_SECRET}
+        refresh_token: ${BOB_GOOGLE_REFRESH_TOKEN}
+"""
+
+
+def config_check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    path = tmp_path / "autocapture.yaml"
+    path.write_text(textwrap.dedent(text))
+    status = main(["config", "check", str(path)])
+    return status, capsys.readouterr().err.replace(str(path), "FILE")
+
+
+def test_the_kinds_with_a_connector() -> None:
+    assert CONNECTORS.kinds() == {"archive", "imap", "caldav"}
+
+
+def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANN_IMAP_PASSWORD", "x")
+    status, err = config_check(tmp_path, GMAIL, capsys)
+    assert status == 2
+    assert err.splitlines() == [
+        'FILE:8 accounts[1].kind: account kind "gmail" has no connector in this version '
+        "(available: archive, caldav, imap); set enabled: false until it has",
+        "1 problem in FILE",
+    ]
+
+
+def test_a_disabled_account_of_such_a_kind_is_only_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANN_IMAP_PASSWORD", "x")
+    monkeypatch.setenv("BOB_GOOGLE_CLIENT_SECRET", "x")
+    monkeypatch.setenv("BOB_GOOGLE_REFRESH_TOKEN", "x")
+    status, err = config_check(tmp_path, GMAIL + "        enabled: false\n", capsys)
+    assert status == 0
+    assert err.splitlines() == [
+        'FILE:8 accounts[1].kind: warning: account kind "gmail" has no connector in this '
+        "version (available: archive, caldav, imap)",
+        "FILE: OK, 2 accounts",
+    ]
+
+
+def test_a_sync_of_such_a_kind_fails_that_account_saying_so() -> None:
+    account = load_text(textwrap.dedent(GMAIL)).accounts[1]
+    with pytest.raises(ConfigurationError) as caught:
+        build_connector(account, WINDOW, Limits())
+    assert str(caught.value) == (
+        "account 'bob-gmail': kind 'gmail' has no connector in this version "
+        "(available: archive, caldav, imap)"
+    )
+
+
+def secret_fields(model: type) -> set[str]:
+    """Fields whose annotation mentions ``Secret``, read from the model itself."""
+    return {
+        name
+        for name, info in model.model_fields.items()
+        if Secret in typing.get_args(info.annotation) or info.annotation is Secret
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(ACCOUNT_MODELS))
+def test_secret_keys_come_from_the_settings_models(kind: str) -> None:
+    model = ACCOUNT_MODELS[kind]
+    fields = secret_fields(model)
+    assert kind == "archive" or fields  # every remote kind has a credential
+    sample = {name: Secret("env", f"V_{name.upper()}") for name in fields}
+    unset = dict.fromkeys(model.model_fields)  # an unvalidated model: every other key None
+    account = model.model_construct(**{**unset, "name": "a", "kind": kind, **sample})
+    assert account.secrets() == sample
+
+
+def test_register_account_secrets_masks_every_secret_of_a_new_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agent.commands import register_account_secrets
+
+    settings = load_text(textwrap.dedent(GMAIL))
+    monkeypatch.setenv("BOB_GOOGLE_CLIENT_SECRET", "gcs-5d1e0c2b")
+    monkeypatch.setenv("BOB_GOOGLE_REFRESH_TOKEN", "1//0g-refresh-77a2")
+    register_account_secrets(settings)
+    assert redact("cs=gcs-5d1e0c2b rt=1//0g-refresh-77a2") == "cs=*** rt=***"
+
+
+def test_factories_take_every_value_from_the_settings_defaults() -> None:
+    caldav = CaldavAccount(name="cal", kind="caldav", url="https://cal.example.com/")
+    connector = CONNECTORS.build(caldav, BuildContext(WINDOW, Limits()))
+    assert isinstance(connector, CaldavConnector)
+    assert connector.client._timeout == (10.0, 60.0)  # the config's 60 s, not a connector's own
+    imap = ImapAccount(
+        name="mail",
+        kind="imap",
+        owner=("ann@acme.example",),
+        host="imap.acme.example",
+        password=Secret("env", "P"),
+    )
+    mail = CONNECTORS.build(imap, BuildContext(WINDOW, Limits()))
+    assert isinstance(mail, ImapConnector)
+    assert (mail.endpoint.timeout, mail.endpoint.port, mail.text_bytes) == (60.0, 993, 16_384)
