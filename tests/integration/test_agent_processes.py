@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_crash_recovery import children, running
+from tests.e2e.processes import children, running
 from tests.servers.dovecot import MailUser
 from tests.servers.imap_proxy import ImapProxy
 
