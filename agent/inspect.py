@@ -60,7 +60,7 @@ def read_records(
     if size > limits.max_message_bytes:
         raise InspectError(f"file is {size} bytes; the limit is {limits.max_message_bytes}")
     data = path.read_bytes()
-    window = Window(since=now - timedelta(days=3650), until=now + timedelta(days=730))
+    window = Window(since=now - timedelta(days=3650), until=now + timedelta(days=730), now=now)
     if (
         path.suffix.lower() in (".ics", ".ical", ".ifb")
         or data.lstrip()[:15].upper() == b"BEGIN:VCALENDAR"

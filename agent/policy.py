@@ -31,4 +31,4 @@ def account_policy(settings: Any, account: Any) -> AccountPolicy:
 
 def account_window(account: Any, now: datetime) -> Window:
     lookahead: timedelta = getattr(account, "lookahead", timedelta(days=90))
-    return Window(since=now - account.backfill, until=now + lookahead)
+    return Window(since=now - account.backfill, until=now + lookahead, now=now)

@@ -85,10 +85,20 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The span a sync covers: ``since`` for backfill, ``until`` for upcoming meetings."""
+    """The span a sync covers: ``since`` for backfill, ``until`` for upcoming meetings.
+
+    ``now`` is the present the agent built the window from (connectors never
+    read the clock); without it the window's end stands for the present.
+    """
 
     since: datetime
     until: datetime
+    now: datetime | None = None
+
+    @property
+    def present(self) -> datetime:
+        """``now`` kept inside the window: where a capped series keeps its occurrences."""
+        return min(max(self.now or self.until, self.since), self.until)
 
 
 @runtime_checkable
