@@ -51,6 +51,7 @@ from connectors.http import (
     refusal,
 )
 from connectors.ical import parse_calendar
+from connectors.ical_text import is_series
 from connectors.records import Batch, Cursor, IngestError, Meeting, Record, SourceRef
 from connectors.webdav import (
     DAV,
@@ -343,8 +344,8 @@ class CaldavConnector:
         meetings = sorted((self._keyed(m, path, stream) for m in meetings), key=occurrence_key)
         if skip == 0:
             progress.errors.extend(errors)
-            recurring = b"RRULE" in found or b"RDATE" in found
-            self._note_series(stream, path, recurring, meetings, series, progress)
+            capped = any(e.reason == "too-many-occurrences" for e in errors)
+            self._note_series(stream, path, is_series(found), capped, meetings, series, progress)
         take = meetings[skip : skip + progress.room]
         progress.records.extend(take)
         offset = skip + len(take)
@@ -359,16 +360,25 @@ class CaldavConnector:
         stream: str,
         path: str,
         recurring: bool,
+        capped: bool,
         meetings: list[Meeting],
         series: dict[str, list[str]],
         progress: _Progress,
     ) -> None:
-        """Remember a series' occurrences; report the ones a rewrite took away."""
+        """Remember a series' occurrences; report the ones a rewrite took away.
+
+        A capped series keeps the occurrences nearest the present, so the ones
+        beyond its first and last kept were cut, not deleted: they stay
+        remembered (to be removed with the object) and are not reported.
+        """
         now = sorted({stamp(m.recurrence_id) for m in meetings if m.recurrence_id is not None})
         before = series.get(path)
         if before is not None:
-            dropped = [r for r in before if r not in now and self._in_window(r)]
+            gone = [r for r in before if r not in now and self._in_window(r)]
+            cut = [r for r in gone if capped and now and not now[0] <= r <= now[-1]]
+            dropped = [r for r in gone if r not in cut]
             progress.removed.extend(SourceRef(self.name, stream, copy_id(path, r)) for r in dropped)
+            now = sorted(now + cut)
         elif now and not progress.initial:
             # Possibly a single event that became a series: its copy was keyed by the path.
             progress.removed.append(SourceRef(self.name, stream, path))
