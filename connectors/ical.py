@@ -18,9 +18,12 @@ Decisions:
   expansion library's rule), so it never looks older than a revised override.
 - Attendees beyond ``max_attendees`` are dropped, not an error: the meeting
   and its first attendees are real and worth capturing.
-- Expansion keeps the first ``max_occurrences`` per UID and is bounded
-  before it starts (``connectors.recurrence``): rules too dense to expand
-  are refused as "recurrence-too-long".
+- Expansion keeps the ``max_occurrences`` per UID nearest the present and
+  reports the rest as "too-many-occurrences"; it is bounded before it starts
+  (``connectors.recurrence``): rules too dense to expand are refused as
+  "recurrence-too-long".
+- A VEVENT without UID gets one derived from its start, organizer and
+  summary (``derived_uid``); an empty ``RRULE:`` is a single event.
 """
 
 from __future__ import annotations
