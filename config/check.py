@@ -14,7 +14,7 @@ from typing import TextIO
 from config.document import Document, KeyPath, format_path
 from config.errors import Problem
 from config.loader import check, parse_file
-from config.settings import ArchiveAccount, Settings
+from config.settings import ArchiveAccount, CaldavAccount, Settings
 from config.values import Secret
 
 __all__ = ["EXIT_INVALID", "Review", "check", "review", "run_check", "settings_warnings"]
@@ -74,6 +74,8 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
             risks.append(((*at, "verify_tls"), "server certificates are not checked"))
         if getattr(account, "tls", None) == "none":
             risks.append(((*at, "tls"), "the password crosses the network in clear text"))
+        if isinstance(account, CaldavAccount) and _clear_text(account):
+            risks.append(((*at, "url"), "the credentials cross the network in clear text"))
         if isinstance(account, ArchiveAccount):
             risks += [
                 ((*at, "paths", n), f"{p} does not exist (yet)")
@@ -85,3 +87,8 @@ def settings_warnings(settings: Settings, filename: str, document: Document) -> 
             for key, risk in risks
         ]
     return found
+
+
+def _clear_text(account: CaldavAccount) -> bool:
+    credentials = account.password is not None or account.token is not None
+    return credentials and account.url.startswith("http://")

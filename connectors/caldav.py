@@ -105,12 +105,18 @@ class CaldavConnector:
         client: HttpClient | None = None,
         verify: bool | str = True,
         timeout: float = 30.0,
+        allow_plaintext: bool = False,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigurationError(f"account {name!r}: CalDAV URL must be http(s)://host/...")
         if parts.username or parts.password:
             raise ConfigurationError(f"account {name!r}: put credentials in settings, not the URL")
+        if parts.scheme == "http" and auth is not None and not allow_plaintext:
+            raise ConfigurationError(
+                f"account {name!r}: http:// would send the credentials in clear text; "
+                "use https:// or set allow_plaintext: true"
+            )
         self.name = name
         self.url = url if url.endswith("/") else url + "/"
         self.window = window
@@ -410,9 +416,17 @@ def from_settings(account: Any, window: Window, limits: Limits) -> CaldavConnect
         limits,
         auth=auth,
         calendars=list(names) if names is not None else None,
-        verify=getattr(account, "verify_tls", True),
+        verify=_verify(account),
         timeout=_seconds(getattr(account, "timeout", 30.0)),
+        allow_plaintext=getattr(account, "allow_plaintext", False),
     )
+
+
+def _verify(account: Any) -> bool | str:
+    """A private CA's bundle when given, so verification stays on; else verify_tls."""
+    ca_file = getattr(account, "ca_file", None)
+    verify_tls = getattr(account, "verify_tls", True)
+    return str(ca_file) if ca_file is not None and verify_tls else verify_tls
 
 
 def _seconds(value: Any) -> float:

@@ -37,7 +37,9 @@ from __future__ import annotations
 import base64
 import logging
 import random
+import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -45,6 +47,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
@@ -234,6 +237,8 @@ class HttpClient:
         raise UnexpectedStatus(f"{call.what}: too many redirects", 310)
 
     def _send_once(self, call: _Call) -> HttpResponse:
+        if self._verify is False:
+            _warn_unverified(call.url)
         try:
             raw = self._session.request(
                 call.method,
@@ -265,6 +270,34 @@ class HttpClient:
                 headers={k.lower(): v for k, v in raw.headers.items()},
                 body=_read_capped(raw, call.limit, call.what),
             )
+
+
+_unverified_warned: set[str] = set()
+_unverified_lock = threading.Lock()
+
+
+def _warn_unverified(url: str) -> None:
+    """Say once per origin, through our logger, that certificates go unchecked.
+
+    urllib3 would print an InsecureRequestWarning on every request, burying
+    the log of a long-running agent; the account chose this (verify_tls:
+    false), so one clear line per origin is enough.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return
+    # Re-added each time: the filter list is global and others may reset it.
+    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    origin = describe(f"{parts.scheme}://{parts.netloc}/")
+    with _unverified_lock:
+        if origin in _unverified_warned:
+            return
+        _unverified_warned.add(origin)
+    log.warning(
+        "%s: TLS certificates are NOT verified (verify_tls: false); "
+        "trust the server's CA with ca_file instead",
+        origin,
+    )
 
 
 @dataclass(frozen=True, slots=True)

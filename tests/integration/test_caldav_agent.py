@@ -59,6 +59,7 @@ def settings_for(
 ) -> Settings:
     fields = {
         "kind": "caldav",
+        "allow_plaintext": "true",  # Radicale on loopback, over http://
         "owner": "rep1@ours.example",
         "backfill": "30d",
         "lookahead": "30d",

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from connectors.base import Limits, Window
+from connectors.base import ConfigurationError, Limits, Window
+from connectors.caldav import CaldavConnector, from_settings
+from connectors.http import BasicAuth
 from connectors.records import SourceRef
+from tests.admin_config import admin_settings
 from tests.integration.test_caldav import CountingAdapter, connect, fetch_all, meetings
-from tests.servers.radicale import CalendarUser
+from tests.servers.radicale import CalendarUser, TlsProxy
 from tests.unit.test_ical_realworld import OUTLOOK_HEAD, outlook_event
 
 pytestmark = pytest.mark.server
@@ -73,4 +79,61 @@ def test_a_capped_series_keeps_its_cut_occurrences_captured(radicale: CalendarUs
     # Deleted: every copy ever captured goes, the cut ones included.
     assert sorted(r.provider_id for r in gone.removed) == [stream + "standup.ics"] + [
         f"{stream}standup.ics#202611{day}T083000Z" for day in range(16, 28)
+    ]
+
+
+def test_credentials_over_plain_http_are_refused_unless_allowed(radicale: CalendarUser) -> None:
+    stream = radicale.make_calendar("work")
+    auth = BasicAuth(radicale.name, lambda: radicale.password)
+    with pytest.raises(ConfigurationError, match="clear text") as refused:
+        CaldavConnector("rep1", radicale.url, WINDOW, auth=auth)
+    assert radicale.password not in str(refused.value)
+    allowed = CaldavConnector("rep1", radicale.url, WINDOW, auth=auth, allow_plaintext=True)
+    assert allowed.streams() == [stream]
+
+
+def test_a_private_ca_is_trusted_with_ca_file(
+    radicale: CalendarUser, tls_dav_proxy: TlsProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "review.ics", crlf(OUTLOOK_SINGLE))
+    fields = {"kind": "caldav", "url": tls_dav_proxy.proxy.url, "username": radicale.name}
+    settings = admin_settings(
+        tmp_path,
+        monkeypatch,
+        "example.com",
+        {"rep1": {**fields, "password": radicale.password, "ca_file": tls_dav_proxy.ca_file}},
+    )
+    connector = from_settings(settings.accounts[0], WINDOW, Limits())
+    assert connector.streams() == [stream]
+    got = fetch_all(connector, stream, None)
+    assert [m.summary for m in meetings(got.records)] == ["Contract review"]
+
+
+def test_unverified_tls_is_said_once_through_the_project_logger(
+    radicale: CalendarUser,
+    tls_dav_proxy: TlsProxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stream = radicale.make_calendar("work")
+    radicale.put("work", "review.ics", crlf(OUTLOOK_SINGLE))
+    fields = {"kind": "caldav", "url": tls_dav_proxy.proxy.url, "username": radicale.name}
+    account = {**fields, "password": radicale.password, "verify_tls": "false"}
+    settings = admin_settings(tmp_path, monkeypatch, "example.com", {"rep1": account})
+    with warnings.catch_warnings(record=True) as shown, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        cursor = None
+        for _ in range(2):  # two syncs, each with its own connector, as the agent makes them
+            got = fetch_all(from_settings(settings.accounts[0], WINDOW, Limits()), stream, cursor)
+            cursor = got.next_cursor
+    assert [str(w.message)[:60] for w in shown] == []
+    origin = tls_dav_proxy.proxy.url
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        (
+            "autocapture.http",
+            f"{origin}: TLS certificates are NOT verified (verify_tls: false); "
+            "trust the server's CA with ca_file instead",
+        )
     ]
