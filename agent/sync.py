@@ -139,6 +139,9 @@ class AccountSync:
             self.listener(self.policy.account, stream, records + len(batch.errors))
 
     def run_streams(self, report: AccountReport) -> bool:
+        resume = getattr(self.connector, "resume", None)
+        if resume is not None:  # a connector that keeps its stream listing in its cursors
+            resume(self.db.load_cursors(self.policy.account))
         for stream in self.connector.streams():
             report.streams.append(stream)
             if not self.run_stream(stream, report):

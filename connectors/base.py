@@ -114,3 +114,9 @@ class Connector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# A connector may also offer ``resume(cursors: Mapping[str, Cursor]) -> None``:
+# the agent then hands it every stored cursor of the account before calling
+# ``streams()``, so it can list its streams from what it kept there (CalDAV
+# keeps its calendar discovery) instead of asking the server again.
