@@ -167,14 +167,14 @@ def _series_by_uid(
             # left in place it breaks the expansion library's comparisons.
             event.pop(name, None)
         _drop_empty_rules(event)
-        uid = str(event.get("UID", "")).strip() or derived_uid(event)
+        uid = str(event.get("UID", "")).strip()
         if broken or "DTSTART" not in event:
             detail = f"uid {uid!r}: " + (
                 f"unreadable {', '.join(broken)}" if broken else "no DTSTART"
             )
             errors.append(IngestError(source, "bad-vevent", detail[:200]))
             continue
-        by_uid.setdefault(uid, []).append(event)
+        by_uid.setdefault(uid or derived_uid(event), []).append(event)
     return by_uid
 
 

@@ -197,6 +197,7 @@ def test_an_event_without_uid_gets_a_stable_identity_and_an_empty_rrule_is_one_e
             outlook_event(None, 5, "Call with Dan", stamp=stamp),
             outlook_event("empty-rule@example.com", 6, "Lunch", "RRULE:"),
             outlook_event("lunar@example.com", 9, "New year", "RRULE:RSCALE=CHINESE;FREQ=YEARLY"),
+            outlook_event(None, 10, "Garbled").replace("20260210T100000", "2026-02-10 10:00"),
         )
         return crlf(OUTLOOK_HEAD + "".join(events) + "END:VCALENDAR\n")
 
@@ -212,7 +213,8 @@ def test_an_event_without_uid_gets_a_stable_identity_and_an_empty_rrule_is_one_e
     assert carol.uid.startswith("derived-") and dan.uid.startswith("derived-")
     assert carol.uid != dan.uid
     assert errors == [
-        IngestError(SRC, "bad-vevent", "uid 'lunar@example.com': BadRuleStringFormat")
+        IngestError(SRC, "bad-vevent", "uid '': unreadable DTSTART"),
+        IngestError(SRC, "bad-vevent", "uid 'lunar@example.com': BadRuleStringFormat"),
     ]
     # Exported again a month later (new DTSTAMP): the same identities.
     again, _ = parse_calendar(export("0301"), SRC, FEBRUARY, Limits())
