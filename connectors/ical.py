@@ -52,7 +52,7 @@ from connectors.records import (
     SourceRef,
     recurrence_key,
 )
-from connectors.recurrence import BadEvent, as_utc, expansion_span, occurrences
+from connectors.recurrence import BadEvent, Expansion, as_utc, expansion_span, occurrences
 
 # Properties without which an occurrence cannot be placed in time.
 _ESSENTIAL = frozenset(
@@ -225,15 +225,28 @@ def _series_meetings(
         _meeting_of(uid, occurrence, recurring, moves, method, source, limits)
         for occurrence in expansion.occurrences
     ]
-    cut = None
-    if expansion.cut:
-        shown = f"at least {expansion.cut}" if expansion.partial else str(expansion.cut)
+    return meetings, _shortfall(uid, expansion, source, window, limits)
+
+
+def _shortfall(
+    uid: str, expansion: Expansion, source: SourceRef, window: Window, limits: Limits
+) -> IngestError | None:
+    """The error that says which occurrences of a series were not captured, if any."""
+    if expansion.incomplete:
+        span = expansion.span
         detail = (
-            f"uid {uid!r}: {shown} occurrences cut; kept the {limits.max_occurrences} "
-            f"nearest {window.present:%Y-%m-%d}"
+            f"uid {uid!r}: rule too dense to expand past "
+            f"{span.since:%Y-%m-%d}..{span.until:%Y-%m-%d}"
         )
-        cut = IngestError(source, "too-many-occurrences", detail[:200])
-    return meetings, cut
+        return IngestError(source, "recurrence-too-long", detail[:200])
+    if not expansion.cut:
+        return None
+    shown = f"at least {expansion.cut}" if expansion.partial else str(expansion.cut)
+    detail = (
+        f"uid {uid!r}: {shown} occurrences cut; kept the {limits.max_occurrences} "
+        f"nearest {window.present:%Y-%m-%d}"
+    )
+    return IngestError(source, "too-many-occurrences", detail[:200])
 
 
 def _future_moves(series: list[icalendar.Component]) -> dict[datetime, timedelta]:

@@ -115,6 +115,7 @@ class Span:
     since: datetime
     until: datetime
     step: timedelta | None  # None: the span is the whole window
+    spacing: timedelta | None = None  # the rule's estimated gap (None: no RRULE)
 
 
 def expansion_span(series: list[icalendar.Component], window: Window, limits: Limits) -> Span:
@@ -130,7 +131,7 @@ def expansion_span(series: list[icalendar.Component], window: Window, limits: Li
             spacing = gap if spacing is None else min(spacing, gap)
     if spacing is None:
         return Span(window.since, window.until, None)
-    span = _around_present(window, spacing * (2 * limits.max_occurrences))
+    span = _around_present(window, spacing * (2 * limits.max_occurrences), spacing)
     _check_steps(series, span, spacing)
     return span
 
@@ -143,14 +144,14 @@ def _check_dates(event: icalendar.Component) -> None:
             raise BadEvent("recurrence-too-long", f"{values} {name} values")
 
 
-def _around_present(window: Window, half: timedelta) -> Span:
+def _around_present(window: Window, half: timedelta, spacing: timedelta) -> Span:
     present = window.present
     try:
         since, until = max(window.since, present - half), min(window.until, present + half)
     except OverflowError:  # sparse rule near year 1 or 9999: the window stands
-        return Span(window.since, window.until, None)
+        return Span(window.since, window.until, None, spacing)
     whole = (since, until) == (window.since, window.until)
-    return Span(since, until, None if whole else half)
+    return Span(since, until, None if whole else half, spacing)
 
 
 def _check_steps(series: list[icalendar.Component], span: Span, spacing: timedelta) -> None:
@@ -167,25 +168,38 @@ def _check_steps(series: list[icalendar.Component], span: Span, spacing: timedel
 class Expansion:
     occurrences: list[icalendar.Component]  # in start order
     cut: int  # occurrences found but not kept
-    partial: bool  # only part of the window was expanded: more may have been cut
+    span: Span  # what was expanded
+    # Widening stopped short of ``limit`` occurrences and of the window: the rule
+    # is too dense to walk further, so occurrences outside ``span`` were not read.
+    incomplete: bool = False
+
+    @property
+    def partial(self) -> bool:
+        """Only part of the window was expanded."""
+        return self.span.step is not None
 
 
 def occurrences(holder: icalendar.Calendar, window: Window, span: Span, limit: int) -> Expansion:
     """The ``limit`` occurrences starting in ``span`` nearest the present, in start order.
 
-    A narrowed span is widened (doubling) while it yields fewer than ``limit``:
-    the density estimate is a lower bound, so a sparse rule still fills its quota.
+    A narrowed span that yields fewer than ``limit`` is widened once, as far as
+    ``MAX_RULE_STEPS`` estimated steps reach: the density estimate is a lower
+    bound, so a sparse rule still fills its quota.
     """
-    while True:
+    found = _starting_in(holder, span)
+    incomplete = False
+    if len(found) < limit and span.step is not None and span.spacing is not None:
+        # Once, straight to the widest span the step budget allows: a rule that
+        # never matches (BYMONTHDAY=30 in February) costs dateutil a walk to the
+        # year 9999 on every expansion, however short the span.
+        span = _around_present(window, span.spacing * (MAX_RULE_STEPS // 2), span.spacing)
         found = _starting_in(holder, span)
-        if len(found) >= limit or span.step is None:
-            break
-        span = _around_present(window, span.step * 2)
+        incomplete = len(found) < limit and span.step is not None
     present = window.present
     nearest = sorted(found, key=lambda pair: (abs(pair[0] - present), pair[0]))[:limit]
     nearest.sort(key=lambda pair: pair[0])
     kept = [occurrence for _, occurrence in nearest]
-    return Expansion(kept, len(found) - len(kept), span.step is not None)
+    return Expansion(kept, len(found) - len(kept), span, incomplete)
 
 
 def _starting_in(holder: icalendar.Calendar, span: Span) -> list[tuple[datetime, Any]]:

@@ -461,3 +461,27 @@ def test_only_a_vevent_rule_makes_a_series() -> None:
     )
     rdate = single.replace("PRIORITY:5", "RDATE;TZID=W. Europe Standard Time:20260210T100000")
     assert is_series(crlf(OUTLOOK_HEAD + rdate + "END:VCALENDAR\n"))
+
+
+def test_a_rule_too_dense_to_walk_across_the_window_says_how_far_it_was_read() -> None:
+    # Daily at 09:00, written the long way (a hand-made export): estimated as minutely.
+    nine = (
+        "BEGIN:VEVENT\nUID:nine@example.com\nDTSTAMP:20260101T000000Z\n"
+        "DTSTART:20260301T090000Z\nRRULE:FREQ=MINUTELY;BYHOUR=9;BYMINUTE=0\nEND:VEVENT\n"
+    )
+    now = utc(2026, 6, 1, 12)
+    window = Window(utc(2025, 6, 1), utc(2026, 9, 1), now=now)
+    data = crlf(OUTLOOK_HEAD + nine + "END:VCALENDAR\n")
+    with terminates():
+        meetings, errors = parse_calendar(data, SRC, window, Limits())
+    # 100,000 estimated steps around the present: 69 days and 10 hours each side.
+    read_from, read_to = now - timedelta(minutes=50_000 * 2), now + timedelta(minutes=50_000 * 2)
+    assert [m.start for m in meetings] == reference_starts(data, read_from, read_to)
+    assert (meetings[0].start, meetings[-1].start) == (utc(2026, 3, 24, 9), utc(2026, 8, 9, 9))
+    assert errors == [
+        IngestError(
+            SRC,
+            "recurrence-too-long",
+            "uid 'nine@example.com': rule too dense to expand past 2026-03-24..2026-08-09",
+        )
+    ]
