@@ -137,9 +137,11 @@ class CaldavConnector:
 
     def resume(self, cursors: Mapping[str, Cursor]) -> None:
         """Take the calendar listing kept in the stored cursors, if it is fresh, so that
-        ``streams`` needs no discovery (the agent calls this before ``streams``)."""
+        ``streams`` needs no discovery (the agent calls this before ``streams``). The
+        cursors decide, not what this connector listed before: after a resync reset
+        them (a calendar gone), the calendars are listed again."""
         key = discovery_key(self.url, self._wanted)
-        self._discovery = self._discovery or kept_discovery(cursors, key, self.window.present)
+        self._discovery = kept_discovery(cursors, key, self.window.present)
 
     def streams(self) -> list[str]:
         if self._discovery is None:
