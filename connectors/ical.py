@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import icalendar
 
@@ -59,6 +59,7 @@ _ESSENTIAL = frozenset(
     {"UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 )
 _END = b"END:VCALENDAR\r\n"
+_T = TypeVar("_T")
 _STATUS: dict[str, MeetingStatus] = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
 
 
@@ -103,13 +104,13 @@ def _per_vevent(
     VEVENT on its own with the object's properties and time zones, so one broken event
     costs only itself. Nothing readable at all stays one error for the object."""
     head = calendar_head(text)
-    blocks = vevent_blocks(text)[: limits.max_vevents]
+    blocks = vevent_blocks(text)
     if head is None or not blocks:
         return [], [whole]
     zones = b"".join(zone_blocks(text))
     meetings: list[Meeting] = []
     errors: list[IngestError] = []
-    for block in blocks:
+    for block in _at_most_vevents(blocks, source, limits, errors):
         try:
             [calendar] = icalendar.Calendar.from_ical(head + zones + block + _END, multiple=True)
             found, failed = _calendar_meetings(calendar, source, window, limits)
@@ -118,9 +119,19 @@ def _per_vevent(
             continue
         meetings.extend(found)
         errors.extend(failed)
-    if not meetings and len(errors) == len(blocks):
+    if not meetings and len(errors) >= len(blocks):
         return [], [whole]
     return meetings, errors
+
+
+def _at_most_vevents(
+    items: list[_T], source: SourceRef, limits: Limits, errors: list[IngestError]
+) -> list[_T]:
+    if len(items) > limits.max_vevents:
+        errors.append(
+            IngestError(source, "too-many-vevents", f"{len(items)} > {limits.max_vevents}")
+        )
+    return items[: limits.max_vevents]
 
 
 def _calendar_meetings(
@@ -130,11 +141,7 @@ def _calendar_meetings(
     timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     errors: list[IngestError] = []
-    if len(events) > limits.max_vevents:
-        errors.append(
-            IngestError(source, "too-many-vevents", f"{len(events)} > {limits.max_vevents}")
-        )
-        events = events[: limits.max_vevents]
+    events = _at_most_vevents(events, source, limits, errors)
     by_uid = _series_by_uid(events, source, errors)
     meetings: list[Meeting] = []
     for uid, series in by_uid.items():

@@ -238,6 +238,13 @@ def test_a_component_that_breaks_the_parser_costs_only_itself() -> None:
         ("last@example.com", utc(2026, 2, 5, 9), "PUBLISH"),
     ]
     assert errors == [IngestError(SRC, "bad-vevent", "unparseable: ValueError")]
+    # The VEVENT limit holds on this path too.
+    capped, capped_errors = parse_calendar(data, SRC, FEBRUARY, Limits(max_vevents=2))
+    assert [m.uid for m in capped] == ["first@example.com"]
+    assert capped_errors == [
+        IngestError(SRC, "too-many-vevents", "3 > 2"),
+        IngestError(SRC, "bad-vevent", "unparseable: ValueError"),
+    ]
 
 
 # --- Lotus Domino time zones -------------------------------------------------------------
