@@ -173,7 +173,7 @@ def _series_by_uid(
             # An unreadable SEQUENCE or ATTENDEE must not cost the event, and
             # left in place it breaks the expansion library's comparisons.
             event.pop(name, None)
-        _drop_empty_rules(event)
+        _readable_rules(event)
         uid = str(event.get("UID", "")).strip()
         if broken or "DTSTART" not in event:
             detail = f"uid {uid!r}: " + (
@@ -185,16 +185,29 @@ def _series_by_uid(
     return by_uid
 
 
-def _drop_empty_rules(event: icalendar.Component) -> None:
-    """An empty ``RRULE:`` (written by some exporters for "does not repeat") names no
-    recurrence: the event is a single one."""
+def _readable_rules(event: icalendar.Component) -> None:
+    """RRULEs as the expansion library can read them.
+
+    An empty ``RRULE:`` (written by some exporters for "does not repeat") names
+    no recurrence: the event is a single one. ``RSCALE=GREGORIAN`` with the
+    default ``SKIP=OMIT`` is the calendar RFC 5545 assumes (RFC 7529 section 3),
+    so it is dropped; any other RSCALE stays and makes the series an error.
+    """
     found: Any = event.get("RRULE")
     if found is None:
         return
     rules = [r for r in (found if isinstance(found, list) else [found]) if r]
     event.pop("RRULE")
     for rule in rules:
-        event.add("RRULE", rule)
+        event.add("RRULE", _gregorian(rule) if isinstance(rule, icalendar.vRecur) else rule)
+
+
+def _gregorian(rule: icalendar.vRecur) -> icalendar.vRecur:
+    scale = [str(v).upper() for v in rule.get("RSCALE", [])]
+    skip = [str(v).upper() for v in rule.get("SKIP", ["OMIT"])]
+    if scale != ["GREGORIAN"] or skip != ["OMIT"]:
+        return rule
+    return icalendar.vRecur({k: v for k, v in rule.items() if k not in ("RSCALE", "SKIP")})
 
 
 def derived_uid(event: icalendar.Component) -> str:

@@ -183,6 +183,7 @@ def outlook_event(
     return "\n".join(lines) + "\n"
 
 
+GREGORIAN = "RRULE:RSCALE=GREGORIAN;FREQ=MONTHLY;BYMONTHDAY=11;COUNT=3"
 FEBRUARY = Window(utc(2026, 2, 1), utc(2026, 3, 1))
 OUTLOOK_UID = (
     "040000008200E00074C5B7101A82E00800000000D0F4B0E6F0A1DC01000000000000000010000000A1B2C3D4E5F6"
@@ -198,6 +199,7 @@ def test_an_event_without_uid_gets_a_stable_identity_and_an_empty_rrule_is_one_e
             outlook_event("empty-rule@example.com", 6, "Lunch", "RRULE:"),
             outlook_event("lunar@example.com", 9, "New year", "RRULE:RSCALE=CHINESE;FREQ=YEARLY"),
             outlook_event(None, 10, "Garbled").replace("20260210T100000", "2026-02-10 10:00"),
+            outlook_event("monthly@example.com", 11, "Billing run", GREGORIAN),
         )
         return crlf(OUTLOOK_HEAD + "".join(events) + "END:VCALENDAR\n")
 
@@ -208,6 +210,8 @@ def test_an_event_without_uid_gets_a_stable_identity_and_an_empty_rrule_is_one_e
         ("Call with Carol", utc(2026, 2, 4, 9), None),
         ("Call with Dan", utc(2026, 2, 5, 9), None),
         ("Lunch", utc(2026, 2, 6, 9), None),
+        # RFC 7529: RSCALE=GREGORIAN is the calendar every rule already uses.
+        ("Billing run", utc(2026, 2, 11, 9), utc(2026, 2, 11, 9)),
     ]
     carol, dan = meetings[1], meetings[2]
     assert carol.uid.startswith("derived-") and dan.uid.startswith("derived-")
