@@ -38,7 +38,13 @@ _OBSERVANCE = re.compile(rb"^BEGIN:(STANDARD|DAYLIGHT)\b(.*?)^END:\1", re.S | re
 _RULE_LINE = re.compile(rb"^RRULE[^:\r\n]*:([^\r\n]*)", re.M | re.I)
 _START_YEAR = re.compile(rb"^DTSTART[^:\r\n]*:(\d{4})", re.M | re.I)
 _ZONE_ID = re.compile(rb"^(TZID[^:\r\n]*:)([^\r\n]*)", re.M | re.I)
-_TZID_PARAM = re.compile(rb';TZID=("[^"\r\n]*"|[^;:\r\n]*)', re.I)
+# A TZID parameter of a date property, after any other parameters (a quoted value may
+# hold ";" or ":"); only on those lines, so a SUMMARY that quotes ";TZID=" stays as it is.
+_TZID_PARAM = re.compile(
+    rb"^((?:DTSTART|DTEND|DUE|RECURRENCE-ID|EXDATE|RDATE)"
+    rb'(?:;(?:"[^"\r\n]*"|[^;:"\r\n])*)*?);TZID=("[^"\r\n]*"|[^;:\r\n]*)',
+    re.M | re.I,
+)
 _CALENDAR_BEGIN = re.compile(rb"^BEGIN:VCALENDAR[ \t]*\r?\n", re.M | re.I)
 _ANY_BEGIN = re.compile(rb"^BEGIN:", re.M | re.I)
 _ZONE_BEGIN = re.compile(rb"^BEGIN:VTIMEZONE", re.M | re.I)
@@ -114,8 +120,10 @@ def private_zone_ids(text: bytes) -> bytes:
         )
 
     def param(match: re.Match[bytes]) -> bytes:
-        tzid = match.group(1).strip(b'"')
-        return b';TZID="' + renamed[tzid] + b'"' if tzid in renamed else match.group(0)
+        tzid = match.group(2).strip(b'"')
+        if tzid not in renamed:
+            return match.group(0)
+        return match.group(1) + b';TZID="' + renamed[tzid] + b'"'
 
     return _TZID_PARAM.sub(param, _ZONE.sub(zone, text))
 

@@ -496,3 +496,14 @@ def test_a_rule_too_dense_to_walk_across_the_window_says_how_far_it_was_read() -
             "uid 'nine@example.com': rule too dense to expand past 2026-03-24..2026-08-09",
         )
     ]
+
+
+def test_renaming_a_custom_zone_touches_only_date_properties() -> None:
+    quoted = domino_invitation(DOMINO_EASTERN).replace(
+        b"SUMMARY:Pricing call", b"SUMMARY:Pricing call (times are ;TZID=Eastern: see notes)"
+    )
+    meetings, errors = parse_calendar(quoted, SRC, FEBRUARY_MARCH, Limits())
+    assert errors == []
+    assert [(m.summary, m.start) for m in meetings][:1] == [
+        ("Pricing call (times are ;TZID=Eastern: see notes)", utc(2026, 3, 2, 19))
+    ]
