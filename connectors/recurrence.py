@@ -4,13 +4,15 @@
 much of it may be asked for, because dateutil walks every occurrence from
 DTSTART on and the library builds a component for each one in the span:
 
-- a rule whose occurrences before the window alone exceed
-  ``MAX_RULE_STEPS`` (FREQ=SECONDLY since 1970) is refused before any
-  expansion: "recurrence-too-long";
+- a rule whose occurrences before the span alone exceed ``MAX_RULE_STEPS``
+  (FREQ=SECONDLY since 1970), or with more than ``MAX_RDATES`` RDATE or
+  ``MAX_EXDATES`` EXDATE values, is refused before any expansion:
+  "recurrence-too-long";
 - a rule dense enough to put more than four times ``max_occurrences`` in the
   window is expanded over a shorter span around the present
-  (``Window.present``), widened while it holds fewer than
-  ``max_occurrences``;
+  (``Window.present``), widened once (within ``MAX_RULE_STEPS``) when it
+  holds fewer than ``max_occurrences``; still short, the caller learns which
+  span was read;
 - of what was expanded, the ``max_occurrences`` nearest the present are
   kept (a stand-up that began years ago keeps its recent and upcoming
   meetings), and the caller learns how many were cut.
