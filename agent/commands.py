@@ -366,7 +366,7 @@ def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path) if (args.account or args.config) else None
     policy = policy_for_inspect(settings, args.account, args.owner)
     window = default_window(datetime.now(UTC))
-    window = Window(args.since or window.since, args.until or window.until)
+    window = Window(args.since or window.since, args.until or window.until, now=window.now)
     if window.since >= window.until:
         raise CommandError("--since must come before --until", EXIT_CONFIG)
     return inspect_file(args.file, policy, as_json=args.json, window=window)

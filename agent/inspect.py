@@ -54,7 +54,7 @@ def _fields(policy: AccountPolicy) -> dict[str, Any]:
 
 def default_window(now: datetime) -> Window:
     """Ten years back, two forward: the span a first capture commonly covers."""
-    return Window(since=now - timedelta(days=3650), until=now + timedelta(days=730))
+    return Window(since=now - timedelta(days=3650), until=now + timedelta(days=730), now=now)
 
 
 @dataclass(frozen=True, slots=True)

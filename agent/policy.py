@@ -30,4 +30,4 @@ def account_policy(settings: Settings, account: AccountBase) -> AccountPolicy:
 
 
 def account_window(account: AccountBase, now: datetime) -> Window:
-    return Window(since=now - account.backfill, until=now + account.lookahead)
+    return Window(since=now - account.backfill, until=now + account.lookahead, now=now)

@@ -143,9 +143,13 @@ def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector
     elif account.password is not None:
         source = secret_source(account, "password", account.password, context.announce)
         auth = BasicAuth(account.username or "", source.token)
+    # A private CA's bundle keeps verification on; verify_tls: false turns it off.
+    verify: bool | str = account.verify_tls
+    if account.ca_file is not None and account.verify_tls:
+        verify = str(account.ca_file)
     client = HttpClient(
         auth=auth,
-        verify=account.verify_tls,
+        verify=verify,
         timeout=account.timeout.total_seconds(),
         allowed_redirect_hosts=account.allowed_redirect_hosts,
     )
@@ -155,8 +159,10 @@ def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector
         account.url,
         context.window,
         context.limits,
+        auth=auth,
         calendars=calendars,
         client=client,
+        allow_plaintext=account.allow_plaintext,
     )
 
 

@@ -178,6 +178,9 @@ class AccountSync:
         return self.connector.streams()
 
     def run_streams(self, report: AccountReport) -> bool:
+        resume = getattr(self.connector, "resume", None)
+        if resume is not None:  # a connector that keeps its stream listing in its cursors
+            resume(self.db.load_cursors(self.policy.account))
         for stream in self.stream_names():
             report.streams.append(stream)
             if not self.run_stream(stream, report):

@@ -16,7 +16,7 @@ from config.document import Document, KeyPath, format_path
 from config.errors import Problem, SecretUnavailable, Severity
 from config.exit_codes import EXIT_CONFIG, EXIT_OK
 from config.loader import check, parse_file
-from config.settings import AccountBase, ArchiveAccount, Settings
+from config.settings import AccountBase, ArchiveAccount, CaldavAccount, Settings
 
 __all__ = ["Review", "check", "review", "run_check", "settings_warnings", "unsyncable"]
 
@@ -116,6 +116,8 @@ def settings_warnings(
             risks.append(((*at, "verify_tls"), "server certificates are not checked"))
         if getattr(account, "tls", None) == "none":
             risks.append(((*at, "tls"), "the password crosses the network in clear text"))
+        if isinstance(account, CaldavAccount) and _clear_text(account):
+            risks.append(((*at, "url"), "the credentials cross the network in clear text"))
         if isinstance(account, ArchiveAccount):
             risks += [
                 ((*at, "paths", n), f"{p} does not exist (yet)")
@@ -162,3 +164,8 @@ def _secret_problems(
                 Problem(filename, document.line_of(key), format_path(key), leak, "warning")
             )
     return found
+
+
+def _clear_text(account: CaldavAccount) -> bool:
+    credentials = account.password is not None or account.token is not None
+    return credentials and account.url.startswith("http://")

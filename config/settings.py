@@ -77,6 +77,16 @@ def anchored(path: Path, info: ValidationInfo) -> Path:
     return Path(context.get("base_dir") or Path.cwd()) / path.expanduser()
 
 
+def readable_ca_file(path: Path | None, info: ValidationInfo) -> Path | None:
+    """A CA bundle path anchored like every path of the file; it must exist."""
+    if path is None:
+        return None
+    path = anchored(path, info)
+    if not path.is_file():
+        raise invalid("ca_file", f"no CA bundle at {str(path)!r}")
+    return path
+
+
 class FrozenSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -228,15 +238,7 @@ class ImapAccount(RemoteAccount):
 
     _username = field_validator("username", mode="before")(_first_owner)
 
-    @field_validator("ca_file", mode="after")
-    @classmethod
-    def _readable_ca_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
-        if path is None:
-            return None
-        path = anchored(path, info)
-        if not path.is_file():
-            raise invalid("ca_file", f"no CA bundle at {str(path)!r}")
-        return path
+    _ca_file = field_validator("ca_file", mode="after")(readable_ca_file)
 
     @field_validator("password", mode="after")
     @classmethod
@@ -247,22 +249,47 @@ class ImapAccount(RemoteAccount):
 class CaldavAccount(RemoteAccount):
     kind: Literal["caldav"]
     url: ServiceUrl  # the calendar home or any URL the server discovers from (RFC 6764)
+    # An http:// URL (loopback only) sends the password or token in clear text:
+    # like IMAP's tls: none, only when the admin says so.
+    allow_plaintext: Flag = False
     username: Text | None = None
     token: Secret | None = None  # bearer token
     password: Secret | None = None
     verify_tls: Flag = True
+    # A CA bundle (PEM) to trust instead of the system's, as for IMAP.
+    ca_file: Path | None = None
     calendars: Names | None = None  # display names or paths; None: every calendar
     # Hosts ("host" or "host:port") a redirect may lead to with the account's
     # credentials: RFC 6764 discovery may move to another host of the same
     # provider. A redirect to any other origin is refused.
     allowed_redirect_hosts: Hosts = ()
 
+    @field_validator("token", mode="after")
+    @classmethod
+    def _token_is_protected(cls, token: Secret | None, info: ValidationInfo) -> Secret | None:
+        return _protected_credential(token, info)
+
     @field_validator("password", mode="after")
     @classmethod
     def _password_needs_user(cls, password: Secret | None, info: ValidationInfo) -> Secret | None:
         if password is not None and "username" in info.data and info.data["username"] is None:
             raise invalid("credentials", "a password needs a username")
-        return _one_credential(password, "token", info, required=False)
+        return _one_credential(_protected_credential(password, info), "token", info, required=False)
+
+    _ca_file = field_validator("ca_file", mode="after")(readable_ca_file)
+
+
+def _protected_credential(value: Secret | None, info: ValidationInfo) -> Secret | None:
+    """A credential over plain http:// needs ``allow_plaintext: true``."""
+    url = info.data.get("url")
+    allowed = info.data.get("allow_plaintext", True) is True  # invalid: already reported
+    if value is not None and isinstance(url, str) and url.startswith("http://") and not allowed:
+        raise invalid(
+            "plaintext",
+            f"an http:// URL sends the {info.field_name} in clear text; "
+            "use https:// or set allow_plaintext: true to accept that",
+        )
+    return value
 
 
 class GmailAccount(RemoteAccount):

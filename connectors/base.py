@@ -112,10 +112,20 @@ class InvalidInput(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The span a sync covers: ``since`` for backfill, ``until`` for upcoming meetings."""
+    """The span a sync covers: ``since`` for backfill, ``until`` for upcoming meetings.
+
+    ``now`` is the present the agent built the window from (connectors never
+    read the clock); without it the window's end stands for the present.
+    """
 
     since: datetime
     until: datetime
+    now: datetime | None = None
+
+    @property
+    def present(self) -> datetime:
+        """``now`` kept inside the window: where a capped series keeps its occurrences."""
+        return min(max(self.now or self.until, self.since), self.until)
 
 
 # The window of a capture with no window of its own (``inspect``, an IMAP
@@ -139,3 +149,9 @@ class Connector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# A connector may also offer ``resume(cursors: Mapping[str, Cursor]) -> None``:
+# the agent then hands it every stored cursor of the account before calling
+# ``streams()``, so it can list its streams from what it kept there (CalDAV
+# keeps its calendar discovery) instead of asking the server again.

@@ -17,6 +17,10 @@ cursor (``CalendarCursor``) carries everything needed to resume::
     sync-collection no longer offered -> CursorExpired (the agent resyncs the window)
 
 A poll with no changes is therefore one REPORT (or one PROPFIND) per calendar.
+The calendars themselves are discovered (3 PROPFIND) once a day: the listing
+(``caldav_state.Discovery``) travels in every calendar's cursor and the agent
+hands the stored cursors back (``resume``) before asking for ``streams``; a
+calendar answering 404/410 expires the cursors, and the resync lists again.
 
 Source refs, the series memory and the cursor's size: ``connectors.caldav_state``.
 
@@ -28,6 +32,7 @@ change on the server.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import quote, urljoin, urlsplit
@@ -36,31 +41,38 @@ from connectors.base import (
     ConfigurationError,
     CursorExpired,
     Limits,
-    ResponseTooLarge,
     Window,
 )
-from connectors.caldav_state import CalendarCursor, copy_id, in_window, occurrence_key, stamp
+from connectors.caldav_state import (
+    CalendarCursor,
+    Discovery,
+    copy_id,
+    discovery_key,
+    in_window,
+    kept_discovery,
+    occurrence_key,
+    stamp,
+)
 from connectors.http import (
     Auth,
     HttpClient,
-    HttpResponse,
     describe,
-    refusal,
 )
 from connectors.ical import parse_calendar
+from connectors.ical_text import is_series
 from connectors.records import Batch, Cursor, IngestError, Meeting, Record, SourceRef
 from connectors.webdav import (
-    DAV,
-    XML_HEADERS,
+    GONE,
     Multistatus,
-    calendar_data,
     discover_calendars,
+    gone_or_refused,
     has_precondition,
     href_path,
-    multiget_body,
-    propfind_body,
+    list_etags,
+    member_hrefs,
+    multiget,
     read_multistatus,
-    sync_collection_body,
+    sync_report,
 )
 
 KIND = "caldav"
@@ -68,7 +80,6 @@ MULTIGET_CHUNK = 50  # objects per calendar-multiget; halved while a response is
 REEXPAND_AFTER = timedelta(days=1)
 # Statuses with which a server says "no sync-collection here" (RFC 6578 is optional).
 _SYNC_UNSUPPORTED = frozenset({400, 403, 405, 409, 412, 415, 422, 501})
-_GONE = "gone"  # multiget: the object was deleted after it was listed
 
 
 @dataclass
@@ -101,44 +112,70 @@ class CaldavConnector:
         client: HttpClient | None = None,
         verify: bool | str = True,
         timeout: float = 30.0,
+        allow_plaintext: bool = False,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigurationError(f"account {name!r}: CalDAV URL must be http(s)://host/...")
         if parts.username or parts.password:
             raise ConfigurationError(f"account {name!r}: put credentials in settings, not the URL")
+        if parts.scheme == "http" and auth is not None and not allow_plaintext:
+            raise ConfigurationError(
+                f"account {name!r}: http:// would send the credentials in clear text; "
+                "use https:// or set allow_plaintext: true"
+            )
         self.name = name
         self.url = url if url.endswith("/") else url + "/"
         self.window = window
         self.limits = limits or Limits()
         self.client = client or HttpClient(auth=auth, verify=verify, timeout=timeout)
         self._wanted = calendars
-        self._calendar_urls: dict[str, str] | None = None
+        self._discovery: Discovery | None = None
+
+    def resume(self, cursors: Mapping[str, Cursor]) -> None:
+        """Take the calendar listing kept in the stored cursors, if it is fresh, so that
+        ``streams`` needs no discovery (the agent calls this before ``streams``). The
+        cursors decide, not what this connector listed before: after a resync reset
+        them (a calendar gone), the calendars are listed again."""
+        key = discovery_key(self.url, self._wanted)
+        self._discovery = kept_discovery(cursors, key, self.window.present)
 
     def streams(self) -> list[str]:
-        if self._calendar_urls is None:
-            self._calendar_urls = discover_calendars(self.client, self.url, self._wanted)
-        return sorted(self._calendar_urls)
+        if self._discovery is None:
+            calendars = discover_calendars(self.client, self.url, self._wanted)
+            key = discovery_key(self.url, self._wanted)
+            self._discovery = Discovery(stamp(self.window.present), key, calendars)
+        return sorted(self._discovery.calendars)
 
     def close(self) -> None:
         self.client.close()
 
     def calendar_url(self, stream: str) -> str:
-        known = (self._calendar_urls or {}).get(stream)
+        known = self._discovery.calendars.get(stream) if self._discovery else None
         return known or urljoin(self.url, quote(stream))
 
     def fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
-        url = self.calendar_url(stream)
+        try:
+            return self._fetch(stream, cursor, limit)
+        except CursorExpired:
+            self._discovery = None  # the resync lists the calendars again
+            raise
+
+    def _fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
         progress = _Progress(max(1, limit))
         if cursor is None:
+            self.streams()  # a read-ahead child's first fetch: its cursor keeps the listing
+            url = self.calendar_url(stream)
             state = self._initial(stream, url)
         else:
             state = CalendarCursor.from_json(stream, cursor)
+            self._discovery = self._discovery or state.discovery
+            url = self.calendar_url(stream)
             if not state.pending:
                 state = self._poll(stream, url, state, progress)
         state = self._reexpand_if_due(url, state)
         progress.initial = state.initial
-        state = self._drain(stream, url, state, progress)
+        state = replace(self._drain(stream, url, state, progress), discovery=self._discovery)
         return Batch(
             records=progress.records,
             errors=progress.errors,
@@ -152,11 +189,11 @@ class CaldavConnector:
     def _initial(self, stream: str, url: str) -> CalendarCursor:
         """First contact: the full listing, by sync-collection when the server offers it."""
         until = stamp(self.window.until)
-        response = self._sync_report(url, None)
+        response = sync_report(self.client, url, None)
         listing = read_multistatus(response.body, stream) if response.status == 207 else None
         if listing is not None and listing.sync_token:
             members = [r.href for r in listing.responses if r.status != 404]
-            pending = tuple((h, 0) for h in self._objects(url, members))
+            pending = tuple((h, 0) for h in member_hrefs(url, members))
             return CalendarCursor(
                 "sync",
                 listing.sync_token,
@@ -167,8 +204,8 @@ class CaldavConnector:
             )
         # No sync-collection (or a listing without the token RFC 6578 3.2 requires).
         if listing is None and response.status not in _SYNC_UNSUPPORTED:
-            raise refusal(response, f"REPORT {describe(url)}")
-        etags = self._etags(stream, url)
+            raise gone_or_refused(stream, response, f"REPORT {describe(url)}")
+        etags = list_etags(self.client, url, stream)
         pending = tuple((h, 0) for h in sorted(etags))
         return CalendarCursor(
             "etag", etags=etags, pending=pending, expanded_until=until, initial=True
@@ -180,18 +217,18 @@ class CaldavConnector:
         """One request: what changed since the cursor; deletions go to ``progress.removed``."""
         if state.mode == "etag":
             return self._poll_etags(stream, url, state, progress)
-        response = self._sync_report(url, state.token)
+        response = sync_report(self.client, url, state.token)
         if response.status != 207:
             if has_precondition(response.body, "valid-sync-token"):
                 raise CursorExpired(stream, "the server no longer knows the sync-token")
             if response.status in _SYNC_UNSUPPORTED:
                 raise CursorExpired(stream, f"sync-collection refused (HTTP {response.status})")
-            raise refusal(response, f"REPORT {describe(url)}")
+            raise gone_or_refused(stream, response, f"REPORT {describe(url)}")
         listing = read_multistatus(response.body, stream)
         if not listing.sync_token:
             raise CursorExpired(stream, "the server sent no new sync-token")
-        gone = self._objects(url, [r.href for r in listing.responses if r.status == 404])
-        changed = self._objects(url, [r.href for r in listing.responses if r.status != 404])
+        gone = member_hrefs(url, [r.href for r in listing.responses if r.status == 404])
+        changed = member_hrefs(url, [r.href for r in listing.responses if r.status != 404])
         series = dict(state.series)
         self._forget(stream, [href_path(url, h) for h in gone], series, progress)
         pending = tuple((h, 0) for h in changed)
@@ -207,45 +244,13 @@ class CaldavConnector:
     def _poll_etags(
         self, stream: str, url: str, state: CalendarCursor, progress: _Progress
     ) -> CalendarCursor:
-        current = self._etags(stream, url)
+        current = list_etags(self.client, url, stream)
         changed = sorted(h for h, tag in current.items() if state.etags.get(h) != tag)
         gone = [href_path(url, h) for h in state.etags if h not in current]
         series = dict(state.series)
         self._forget(stream, gone, series, progress)
         pending = tuple((h, 0) for h in changed)
         return replace(state, etags=current, pending=pending, series=series, initial=False)
-
-    def _sync_report(self, url: str, token: str | None) -> HttpResponse:
-        return self.client.request(
-            # RFC 6578 3.2: defined for Depth 0 only; sync-level says how deep.
-            "REPORT",
-            url,
-            headers={**XML_HEADERS, "Depth": "0"},
-            body=sync_collection_body(token),
-        )
-
-    def _etags(self, stream: str, url: str) -> dict[str, str]:
-        """{href: ETag} of every object in the calendar (PROPFIND Depth 1)."""
-        body = propfind_body([(DAV, "getetag"), (DAV, "resourcetype")])
-        response = self.client.request(
-            "PROPFIND", url, headers={**XML_HEADERS, "Depth": "1"}, body=body
-        )
-        if response.status != 207:
-            raise refusal(response, f"PROPFIND {describe(url)}")
-        listed = {
-            item.href: item.text(DAV, "getetag") or ""
-            for item in read_multistatus(response.body, stream).responses
-            if not item.resource_types()
-        }
-        return {h: listed[h] for h in self._objects(url, list(listed)) if listed[h]}
-
-    def _objects(self, url: str, hrefs: list[str]) -> list[str]:
-        """Hrefs of objects inside this calendar: not the collection itself, no
-        subcollections, nothing elsewhere (a copy's provider id is its path, so a
-        confused server must not make one calendar's object look like another's)."""
-        own = href_path(url, url)
-        inside = [(h, href_path(url, h)) for h in hrefs if not h.endswith("/")]
-        return [h for h, path in inside if path.startswith(own) and path != own]
 
     def _forget(
         self, stream: str, paths: list[str], series: dict[str, list[str]], progress: _Progress
@@ -281,7 +286,7 @@ class CaldavConnector:
             # Most objects give one record; a few more than the room wastes little
             # when objects fall outside the window and give none.
             chunk = pending[: min(MULTIGET_CHUNK, max(progress.room, 8))]
-            objects = self._multiget(stream, url, [h for h, _ in chunk])
+            objects = multiget(self.client, url, stream, [h for h, _ in chunk])
             for href, skip in chunk:
                 if progress.room <= 0:
                     break
@@ -292,32 +297,6 @@ class CaldavConnector:
                 if left is not None:
                     pending.insert(0, (href, left))
         return replace(state, pending=tuple(pending), series=series)
-
-    def _multiget(self, stream: str, url: str, hrefs: list[str]) -> dict[str, bytes | str]:
-        """{path: calendar data, or why there is none}; halves the request while too large."""
-        try:
-            response = self.client.request(
-                # RFC 4791 7.9: no Depth header; the hrefs name what is wanted.
-                "REPORT",
-                url,
-                headers=XML_HEADERS,
-                body=multiget_body(hrefs),
-            )
-        except ResponseTooLarge:
-            if len(hrefs) == 1:
-                return {href_path(url, hrefs[0]): "ical-too-large"}
-            half = len(hrefs) // 2
-            found = self._multiget(stream, url, hrefs[:half])
-            found.update(self._multiget(stream, url, hrefs[half:]))
-            return found
-        if response.status != 207:
-            raise refusal(response, f"REPORT calendar-multiget {describe(url)}")
-        found_data: dict[str, bytes | str] = {}
-        for item in read_multistatus(response.body, stream).responses:
-            data = calendar_data(item)
-            why = _GONE if item.status == 404 else "no-calendar-data"
-            found_data[href_path(url, item.href)] = data if data is not None else why
-        return found_data
 
     def _take(
         self,
@@ -330,7 +309,7 @@ class CaldavConnector:
     ) -> int | None:
         """Records of one object from ``skip`` on; the new offset when the batch filled up."""
         ref = SourceRef(self.name, stream, path)
-        if found == _GONE:  # deleted between listing and fetch
+        if found == GONE:  # deleted between listing and fetch
             self._forget(stream, [path], series, progress)
             return None
         if isinstance(found, str):
@@ -340,8 +319,8 @@ class CaldavConnector:
         meetings = sorted((self._keyed(m, path, stream) for m in meetings), key=occurrence_key)
         if skip == 0:
             progress.errors.extend(errors)
-            recurring = b"RRULE" in found or b"RDATE" in found
-            self._note_series(stream, path, recurring, meetings, series, progress)
+            capped = any(e.reason == "too-many-occurrences" for e in errors)
+            self._note_series(stream, path, is_series(found), capped, meetings, series, progress)
         take = meetings[skip : skip + progress.room]
         progress.records.extend(take)
         offset = skip + len(take)
@@ -356,16 +335,25 @@ class CaldavConnector:
         stream: str,
         path: str,
         recurring: bool,
+        capped: bool,
         meetings: list[Meeting],
         series: dict[str, list[str]],
         progress: _Progress,
     ) -> None:
-        """Remember a series' occurrences; report the ones a rewrite took away."""
+        """Remember a series' occurrences; report the ones a rewrite took away.
+
+        A capped series keeps the occurrences nearest the present, so the ones
+        beyond its first and last kept were cut, not deleted: they stay
+        remembered (to be removed with the object) and are not reported.
+        """
         now = sorted({stamp(m.recurrence_id) for m in meetings if m.recurrence_id is not None})
         before = series.get(path)
         if before is not None:
-            dropped = [r for r in before if r not in now and self._in_window(r)]
+            gone = [r for r in before if r not in now and self._in_window(r)]
+            cut = [r for r in gone if capped and now and not now[0] <= r <= now[-1]]
+            dropped = [r for r in gone if r not in cut]
             progress.removed.extend(SourceRef(self.name, stream, copy_id(path, r)) for r in dropped)
+            now = sorted(now + cut)
         elif now and not progress.initial:
             # Possibly a single event that became a series: its copy was keyed by the path.
             progress.removed.append(SourceRef(self.name, stream, path))

@@ -22,8 +22,11 @@ calendar of 520 objects (20 of them weekly series) keeps a 7 KB sync cursor.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.base import CursorExpired, Window
@@ -32,6 +35,47 @@ from connectors.records import Cursor, Meeting, recurrence_key
 # RECURRENCE-ID key: UTC, basic format; sorts as it compares. The same text
 # meeting identities use, so a copy id and its interaction agree.
 stamp = recurrence_key
+# How long a listing of the account's calendars is trusted: a calendar added
+# on the server is picked up within a day, and a poll costs no discovery.
+REDISCOVER_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """The account's calendars as discovered (3 PROPFIND), kept in every calendar's cursor
+    so the next process (``autocapture sync``, a rebuilt connector) need not ask again."""
+
+    at: str  # stamp of the present when the calendars were listed
+    key: str  # the URL and calendar names they were listed for (``discovery_key``)
+    calendars: dict[str, str]  # path -> URL
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "key": self.key, "calendars": self.calendars}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Discovery | None:
+        """None for a cursor written before discoveries were kept, or an unreadable one."""
+        try:
+            found = dict(raw["calendars"])
+            return cls(str(raw["at"]), str(raw["key"]), {str(k): str(v) for k, v in found.items()})
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def discovery_key(url: str, wanted: list[str] | None) -> str:
+    """Changes when the account's URL or calendar names change: a new listing is needed."""
+    text = json.dumps([url, sorted(wanted) if wanted is not None else None])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def kept_discovery(cursors: Mapping[str, Cursor], key: str, present: datetime) -> Discovery | None:
+    """The newest discovery stored in ``cursors`` if it is for ``key`` and fresh."""
+    found = [Discovery.from_json(c.get("discovery")) for c in cursors.values() if c]
+    usable = [d for d in found if d is not None and d.key == key]
+    if not usable:
+        return None
+    newest = max(usable, key=lambda d: d.at)
+    return newest if newest.at > stamp(present - REDISCOVER_AFTER) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +90,11 @@ class CalendarCursor:
     expanded_until: str = ""  # window end when the series were last expanded
     initial: bool = False  # draining the first listing: no earlier copies to replace
     truncated: bool = False  # the server paged its listing (507): ask again with the token
+    discovery: Discovery | None = None  # the account's calendars, to skip discovery
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "discovery": self.discovery.to_json() if self.discovery else None,
             "mode": self.mode,
             "sync_token": self.token,
             "etags": self.etags,
@@ -74,6 +120,7 @@ class CalendarCursor:
                 expanded_until=str(raw.get("expanded_until") or ""),
                 initial=bool(raw.get("initial", False)),
                 truncated=bool(raw.get("truncated", False)),
+                discovery=Discovery.from_json(raw.get("discovery")),
             )
         except (KeyError, TypeError, ValueError):
             raise CursorExpired(stream, "unreadable cursor") from None

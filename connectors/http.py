@@ -47,12 +47,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
+import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
 
 from connectors.base import (
@@ -260,6 +263,8 @@ class HttpClient:
         return self._send_once(replace(call, refreshed=True))
 
     def _open(self, call: _Call) -> requests.Response:
+        if self._verify is False:
+            _warn_unverified(call.url)
         try:
             raw = self._session.request(
                 call.method,
@@ -290,6 +295,34 @@ class HttpClient:
         if is_rate_limit(status, headers, body):
             raise TransientError(f"{call.what}: HTTP 403 rate limit", retry_after=retry_after)
         return HttpResponse(status=status, url=call.url, headers=headers, body=body)
+
+
+_unverified_warned: set[str] = set()
+_unverified_lock = threading.Lock()
+
+
+def _warn_unverified(url: str) -> None:
+    """Say once per origin, through our logger, that certificates go unchecked.
+
+    urllib3 would print an InsecureRequestWarning on every request, burying
+    the log of a long-running agent; the account chose this (verify_tls:
+    false), so one clear line per origin is enough.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return
+    # Re-added each time: the filter list is global and others may reset it.
+    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    origin = describe(f"{parts.scheme}://{parts.netloc}/")
+    with _unverified_lock:
+        if origin in _unverified_warned:
+            return
+        _unverified_warned.add(origin)
+    log.warning(
+        "%s: TLS certificates are NOT verified (verify_tls: false); "
+        "trust the server's CA with ca_file instead",
+        origin,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,20 +18,31 @@ Decisions:
   expansion library's rule), so it never looks older than a revised override.
 - Attendees beyond ``max_attendees`` are dropped, not an error: the meeting
   and its first attendees are real and worth capturing.
-- Expansion keeps the first ``max_occurrences`` per UID and is bounded
-  before it starts (``connectors.recurrence``): rules too dense to expand
-  are refused as "recurrence-too-long".
+- Expansion keeps the ``max_occurrences`` per UID nearest the present and
+  reports the rest as "too-many-occurrences"; it is bounded before it starts
+  (``connectors.recurrence``): rules too dense to expand are refused as
+  "recurrence-too-long".
+- A VEVENT without UID gets one derived from its start, organizer and
+  summary (``derived_uid``); an empty ``RRULE:`` is a single event.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import icalendar
 
 from connectors.base import Limits, Window
+from connectors.ical_text import (
+    calendar_head,
+    private_zone_ids,
+    unfold,
+    vevent_blocks,
+    zone_blocks,
+    zone_rules_bounded,
+)
 from connectors.records import (
     Address,
     Attendee,
@@ -41,12 +52,14 @@ from connectors.records import (
     SourceRef,
     recurrence_key,
 )
-from connectors.recurrence import BadEvent, as_utc, expansion_end, occurrences
+from connectors.recurrence import BadEvent, Expansion, as_utc, expansion_span, occurrences
 
 # Properties without which an occurrence cannot be placed in time.
 _ESSENTIAL = frozenset(
     {"UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 )
+_END = b"END:VCALENDAR\r\n"
+_T = TypeVar("_T")
 _STATUS: dict[str, MeetingStatus] = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
 
 
@@ -56,15 +69,21 @@ def parse_calendar(
     """Every occurrence in ``window`` of every VEVENT in one calendar object."""
     if len(data) > limits.max_ical_bytes:
         return [], [IngestError(source, "ical-too-large", f"{len(data)} bytes")]
-    if not _timezone_rules_plausible(data):
-        return [], [IngestError(source, "bad-ical", "VTIMEZONE rule that is not a yearly one")]
+    text = unfold(data)
+    if not zone_rules_bounded(text):
+        return [], [IngestError(source, "bad-ical", "VTIMEZONE rule too dense to expand")]
+    text = private_zone_ids(text)
     try:
-        calendars = icalendar.Calendar.from_ical(data, multiple=True)
+        calendars = icalendar.Calendar.from_ical(text, multiple=True)
     except Exception as exc:  # icalendar raises ValueError, KeyError, ... on hostile text
-        return [], [IngestError(source, "bad-ical", type(exc).__name__)]
+        return _per_vevent(
+            text, source, window, limits, IngestError(source, "bad-ical", type(exc).__name__)
+        )
     calendars = [c for c in calendars if c.name == "VCALENDAR"]
     if not calendars:
-        return [], [IngestError(source, "bad-ical", "no VCALENDAR")]
+        return _per_vevent(
+            text, source, window, limits, IngestError(source, "bad-ical", "no VCALENDAR")
+        )
     meetings: list[Meeting] = []
     errors: list[IngestError] = []
     for calendar in calendars:
@@ -78,29 +97,41 @@ def parse_calendar(
     return meetings, errors
 
 
-_UNFOLD = re.compile(rb"\r?\n[ \t]")
-_TIMEZONE = re.compile(rb"BEGIN:VTIMEZONE(.*?)END:VTIMEZONE", re.S | re.I)
-_RULE_LINE = re.compile(rb"^RRULE[^:\r\n]*:([^\r\n]*)", re.M | re.I)
-_DENSE_PARTS = (b"BYHOUR", b"BYMINUTE", b"BYSECOND", b"BYYEARDAY", b"BYWEEKNO")
+def _per_vevent(
+    text: bytes, source: SourceRef, window: Window, limits: Limits, whole: IngestError
+) -> tuple[list[Meeting], list[IngestError]]:
+    """The object does not parse as a whole (an unterminated VALARM, a stray END): read each
+    VEVENT on its own with the object's properties and time zones, so one broken event
+    costs only itself. Nothing readable at all stays one error for the object."""
+    head = calendar_head(text)
+    blocks = vevent_blocks(text)
+    if head is None or not blocks:
+        return [], [whole]
+    zones = b"".join(zone_blocks(text))
+    meetings: list[Meeting] = []
+    errors: list[IngestError] = []
+    for block in _at_most_vevents(blocks, source, limits, errors):
+        try:
+            [calendar] = icalendar.Calendar.from_ical(head + zones + block + _END, multiple=True)
+            found, failed = _calendar_meetings(calendar, source, window, limits)
+        except Exception as exc:  # this VEVENT alone is unreadable
+            errors.append(IngestError(source, "bad-vevent", f"unparseable: {type(exc).__name__}"))
+            continue
+        meetings.extend(found)
+        errors.extend(failed)
+    if not meetings and len(errors) >= len(blocks):
+        return [], [whole]
+    return meetings, errors
 
 
-def _timezone_rules_plausible(data: bytes) -> bool:
-    """Every VTIMEZONE observance rule recurs yearly on a few days, as in every real calendar.
-
-    icalendar expands VTIMEZONE rules up to 2038 while it parses (and caches
-    the zone for the process), so FREQ=SECONDLY there would hang the parse
-    before any of our limits could act.
-    """
-    text = _UNFOLD.sub(b"", data)
-    blocks = _TIMEZONE.findall(text)
-    if len(blocks) != text.upper().count(b"BEGIN:VTIMEZONE"):
-        return False  # an unterminated VTIMEZONE: nothing after it parses anyway
-    for block in blocks:
-        for rule in _RULE_LINE.findall(block):
-            upper = rule.upper()
-            if b"FREQ=YEARLY" not in upper or any(part in upper for part in _DENSE_PARTS):
-                return False
-    return True
+def _at_most_vevents(
+    items: list[_T], source: SourceRef, limits: Limits, errors: list[IngestError]
+) -> list[_T]:
+    if len(items) > limits.max_vevents:
+        errors.append(
+            IngestError(source, "too-many-vevents", f"{len(items)} > {limits.max_vevents}")
+        )
+    return items[: limits.max_vevents]
 
 
 def _calendar_meetings(
@@ -110,24 +141,22 @@ def _calendar_meetings(
     timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     errors: list[IngestError] = []
-    if len(events) > limits.max_vevents:
-        errors.append(
-            IngestError(source, "too-many-vevents", f"{len(events)} > {limits.max_vevents}")
-        )
-        events = events[: limits.max_vevents]
+    events = _at_most_vevents(events, source, limits, errors)
     by_uid = _series_by_uid(events, source, errors)
     meetings: list[Meeting] = []
     for uid, series in by_uid.items():
         try:
-            meetings.extend(
-                _series_meetings(uid, series, timezones, method, source, window, limits)
-            )
+            found, cut = _series_meetings(uid, series, timezones, method, source, window, limits)
         except BadEvent as exc:
             errors.append(IngestError(source, exc.reason, f"uid {uid!r}: {exc.detail}"[:200]))
+            continue
         except Exception as exc:  # a malformed rule or date deep in the expansion library
             errors.append(
                 IngestError(source, "bad-vevent", f"uid {uid!r}: {type(exc).__name__}"[:200])
             )
+            continue
+        meetings.extend(found)
+        errors.extend([cut] if cut else [])
     return meetings, errors
 
 
@@ -144,15 +173,56 @@ def _series_by_uid(
             # An unreadable SEQUENCE or ATTENDEE must not cost the event, and
             # left in place it breaks the expansion library's comparisons.
             event.pop(name, None)
+        _readable_rules(event)
         uid = str(event.get("UID", "")).strip()
-        if broken or not uid or "DTSTART" not in event:
+        if broken or "DTSTART" not in event:
             detail = f"uid {uid!r}: " + (
-                f"unreadable {', '.join(broken)}" if broken else "no UID or DTSTART"
+                f"unreadable {', '.join(broken)}" if broken else "no DTSTART"
             )
             errors.append(IngestError(source, "bad-vevent", detail[:200]))
             continue
-        by_uid.setdefault(uid, []).append(event)
+        by_uid.setdefault(uid or derived_uid(event), []).append(event)
     return by_uid
+
+
+def _readable_rules(event: icalendar.Component) -> None:
+    """RRULEs as the expansion library can read them.
+
+    An empty ``RRULE:`` (written by some exporters for "does not repeat") names
+    no recurrence: the event is a single one. ``RSCALE=GREGORIAN`` with the
+    default ``SKIP=OMIT`` is the calendar RFC 5545 assumes (RFC 7529 section 3),
+    so it is dropped; any other RSCALE stays and makes the series an error.
+    """
+    found: Any = event.get("RRULE")
+    if found is None:
+        return
+    rules = [r for r in (found if isinstance(found, list) else [found]) if r]
+    event.pop("RRULE")
+    for rule in rules:
+        event.add("RRULE", _gregorian(rule) if isinstance(rule, icalendar.vRecur) else rule)
+
+
+def _gregorian(rule: icalendar.vRecur) -> icalendar.vRecur:
+    scale = [str(v).upper() for v in rule.get("RSCALE", [])]
+    skip = [str(v).upper() for v in rule.get("SKIP", ["OMIT"])]
+    if scale != ["GREGORIAN"] or skip != ["OMIT"]:
+        return rule
+    return icalendar.vRecur({k: v for k, v in rule.items() if k not in ("RSCALE", "SKIP")})
+
+
+def derived_uid(event: icalendar.Component) -> str:
+    """A stable identity for a VEVENT without the UID RFC 5545 3.6.1 requires (old Lotus
+    Notes and hand-written exports): when, what and who asked, so the same event gives the
+    same identity on every read and in every mailbox, whatever DTSTAMP says."""
+    parts = []
+    for name in ("DTSTART", "RECURRENCE-ID"):
+        if name in event:
+            parts.append(recurrence_key(as_utc(event.decoded(name))[0]))
+    organizer = attendee_of(event.get("ORGANIZER"))
+    parts.append(organizer.address.email if organizer else "")
+    parts.append(_text(event.get("SUMMARY")) or "")
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return f"derived-{digest}"
 
 
 def _series_meetings(
@@ -163,22 +233,63 @@ def _series_meetings(
     source: SourceRef,
     window: Window,
     limits: Limits,
-) -> list[Meeting]:
+) -> tuple[list[Meeting], IngestError | None]:
     recurring = any(("RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e) for e in series)
-    end = expansion_end(series, window, limits)
+    span = expansion_span(series, window, limits)
     holder = icalendar.Calendar()
     for component in (*timezones, *series):
         holder.add_component(component)
-    return [
-        _meeting_of(uid, occurrence, recurring, method, source, limits)
-        for occurrence in occurrences(holder, window, end, limits.max_occurrences)
+    expansion = occurrences(holder, window, span, limits.max_occurrences)
+    moves = _future_moves(series)
+    meetings = [
+        _meeting_of(uid, occurrence, recurring, moves, method, source, limits)
+        for occurrence in expansion.occurrences
     ]
+    return meetings, _shortfall(uid, expansion, source, window, limits)
+
+
+def _shortfall(
+    uid: str, expansion: Expansion, source: SourceRef, window: Window, limits: Limits
+) -> IngestError | None:
+    """The error that says which occurrences of a series were not captured, if any."""
+    if expansion.incomplete:
+        span = expansion.span
+        detail = (
+            f"uid {uid!r}: rule too dense to expand past "
+            f"{span.since:%Y-%m-%d}..{span.until:%Y-%m-%d}"
+        )
+        return IngestError(source, "recurrence-too-long", detail[:200])
+    if not expansion.cut:
+        return None
+    shown = f"at least {expansion.cut}" if expansion.partial else str(expansion.cut)
+    detail = (
+        f"uid {uid!r}: {shown} occurrences cut; kept the {limits.max_occurrences} "
+        f"nearest {window.present:%Y-%m-%d}"
+    )
+    return IngestError(source, "too-many-occurrences", detail[:200])
+
+
+def _future_moves(series: list[icalendar.Component]) -> dict[datetime, timedelta]:
+    """{RECURRENCE-ID: shift} of the overrides with RANGE=THISANDFUTURE.
+
+    The expansion library moves every later occurrence by the override's shift
+    and copies the override's RECURRENCE-ID onto it; RFC 5545 3.8.4.4 keeps
+    each occurrence its own identity, its original start: start minus shift.
+    """
+    moves = {}
+    for event in series:
+        rid = event.get("RECURRENCE-ID")
+        if rid is not None and str(rid.params.get("RANGE", "")).upper() == "THISANDFUTURE":
+            original = as_utc(rid.dt)[0]
+            moves[original] = as_utc(event.decoded("DTSTART"))[0] - original
+    return moves
 
 
 def _meeting_of(
     uid: str,
     occurrence: icalendar.Component,
     recurring: bool,
+    moves: dict[datetime, timedelta],
     method: str | None,
     source: SourceRef,
     limits: Limits,
@@ -195,6 +306,8 @@ def _meeting_of(
     if recurring:
         rid = occurrence.get("RECURRENCE-ID")
         recurrence_id = as_utc(rid.dt)[0] if rid is not None else start
+        if recurrence_id in moves:
+            recurrence_id = start - moves[recurrence_id]
     status = _STATUS.get(str(occurrence.get("STATUS", "")).upper(), "confirmed")
     if method == "CANCEL":
         status = "cancelled"

@@ -4,12 +4,18 @@
 much of it may be asked for, because dateutil walks every occurrence from
 DTSTART on and the library builds a component for each one in the span:
 
-- a rule whose occurrences before the window alone exceed
-  ``MAX_RULE_STEPS`` (FREQ=SECONDLY since 1970) is refused before any
-  expansion: "recurrence-too-long";
+- a rule whose occurrences before the span alone exceed ``MAX_RULE_STEPS``
+  (FREQ=SECONDLY since 1970), or with more than ``MAX_RDATES`` RDATE or
+  ``MAX_EXDATES`` EXDATE values, is refused before any expansion:
+  "recurrence-too-long";
 - a rule dense enough to put more than four times ``max_occurrences`` in the
-  window is expanded over a shorter span from the window's start, since
-  only the first ``max_occurrences`` are kept anyway.
+  window is expanded over a shorter span around the present
+  (``Window.present``), widened once (within ``MAX_RULE_STEPS``) when it
+  holds fewer than ``max_occurrences``; still short, the caller learns which
+  span was read;
+- of what was expanded, the ``max_occurrences`` nearest the present are
+  kept (a stand-up that began years ago keeps its recent and upcoming
+  meetings), and the caller learns how many were cut.
 
 The density of a rule is estimated from FREQ, INTERVAL and the BYxxx parts
 that expand it (RFC 5545 3.3.10, the table of "Expand" entries): an upper
@@ -22,6 +28,7 @@ and crawls across the decades (seen while fuzzing: 200 s for one event).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -34,6 +41,9 @@ from connectors.base import Limits, Window
 MAX_RULE_STEPS = 200_000
 # RDATE values per series: each is an occurrence the library materializes.
 MAX_RDATES = 10_000
+# EXDATE values per series: a list long enough to hide every occurrence of a
+# dense rule would otherwise make a series vanish without a word.
+MAX_EXDATES = 10_000
 _FREQ_SECONDS = {
     "SECONDLY": 1,
     "MINUTELY": 60,
@@ -78,7 +88,7 @@ def as_utc(value: date | datetime) -> tuple[datetime, bool]:
     return value.astimezone(UTC), False
 
 
-def _spacing(rule: Any) -> timedelta:
+def rule_spacing(rule: Any) -> timedelta:
     """The smallest gap between two occurrences of ``rule``, estimated from below."""
     freq = str((rule.get("FREQ") or ["?"])[0]).upper()
     if freq not in _FREQ_SECONDS:
@@ -88,44 +98,116 @@ def _spacing(rule: Any) -> timedelta:
     for part, expands in _EXPANDS.items():
         values = rule.get(part)
         if values and freq in expands:
-            per_period *= len(values) * expands[freq]
+            per_period *= len(values) * _within_months(rule, freq, part, expands[freq])
     return timedelta(seconds=_FREQ_SECONDS[freq] * interval / per_period)
 
 
-def expansion_end(series: list[icalendar.Component], window: Window, limits: Limits) -> datetime:
-    """Where to stop expanding ``series``; ``BadEvent`` if even reaching the window is too costly."""
-    end = window.until
+def _within_months(rule: Any, freq: str, part: str, per_value: int) -> int:
+    """RFC 5545 3.3.10: with BYMONTH, a yearly BYDAY or BYMONTHDAY expands within those
+    months only (five weekdays or one day each), not across the whole year."""
+    if freq == "YEARLY" and rule.get("BYMONTH") and part in ("BYDAY", "BYMONTHDAY"):
+        return 5 if part == "BYDAY" else 1
+    return per_value
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """What to expand of one series: ``[since, until)``, and the gap to widen it by."""
+
+    since: datetime
+    until: datetime
+    step: timedelta | None  # None: the span is the whole window
+    spacing: timedelta | None = None  # the rule's estimated gap (None: no RRULE)
+
+
+def expansion_span(series: list[icalendar.Component], window: Window, limits: Limits) -> Span:
+    """Where to expand ``series``; ``BadEvent`` if even reaching the span is too costly."""
+    spacing: timedelta | None = None
     for event in series:
         if "RECURRENCE-ID" in event:
             continue
-        rdates: Any = event.get("RDATE", [])
-        rdate_values = sum(len(r.dts) for r in (rdates if isinstance(rdates, list) else [rdates]))
-        if rdate_values > MAX_RDATES:
-            raise BadEvent("recurrence-too-long", f"{rdate_values} RDATE values")
+        _check_dates(event)
         found: Any = event.get("RRULE", [])
-        start, _ = as_utc(event.decoded("DTSTART"))
         for rule in found if isinstance(found, list) else [found]:
-            spacing = _spacing(rule)
-            steps = (window.since - start) / spacing
+            gap = rule_spacing(rule)
+            spacing = gap if spacing is None else min(spacing, gap)
+    if spacing is None:
+        return Span(window.since, window.until, None)
+    span = _around_present(window, spacing * (2 * limits.max_occurrences), spacing)
+    _check_steps(series, span, spacing)
+    return span
+
+
+def _check_dates(event: icalendar.Component) -> None:
+    for name, most in (("RDATE", MAX_RDATES), ("EXDATE", MAX_EXDATES)):
+        found: Any = event.get(name, [])
+        values = sum(len(d.dts) for d in (found if isinstance(found, list) else [found]))
+        if values > most:
+            raise BadEvent("recurrence-too-long", f"{values} {name} values")
+
+
+def _around_present(window: Window, half: timedelta, spacing: timedelta) -> Span:
+    present = window.present
+    try:
+        since, until = max(window.since, present - half), min(window.until, present + half)
+    except OverflowError:  # sparse rule near year 1 or 9999: the window stands
+        return Span(window.since, window.until, None, spacing)
+    whole = (since, until) == (window.since, window.until)
+    return Span(since, until, None if whole else half, spacing)
+
+
+def _check_steps(series: list[icalendar.Component], span: Span, spacing: timedelta) -> None:
+    """dateutil walks every occurrence from DTSTART: refuse a walk too long to reach the span."""
+    for event in series:
+        if "RRULE" in event and "RECURRENCE-ID" not in event:
+            start, _ = as_utc(event.decoded("DTSTART"))
+            steps = (span.since - start) / spacing
             if steps > MAX_RULE_STEPS:
                 raise BadEvent("recurrence-too-long", f"{int(steps)} occurrences before the window")
-            first = max(start, window.since)
-            try:
-                end = min(end, first + spacing * (4 * limits.max_occurrences))
-            except OverflowError:  # sparse rule near year 9999: the window's end stands
-                continue
-    return end
 
 
-def occurrences(
-    holder: icalendar.Calendar, window: Window, end: datetime, limit: int
-) -> list[icalendar.Component]:
-    """The first ``limit`` occurrences starting in [window.since, end), in start order."""
-    query = recurring_ical_events.of(holder)
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    occurrences: list[icalendar.Component]  # in start order
+    cut: int  # occurrences found but not kept
+    span: Span  # what was expanded
+    # Widening stopped short of ``limit`` occurrences and of the window: the rule
+    # is too dense to walk further, so occurrences outside ``span`` were not read.
+    incomplete: bool = False
+
+    @property
+    def partial(self) -> bool:
+        """Only part of the window was expanded."""
+        return self.span.step is not None
+
+
+def occurrences(holder: icalendar.Calendar, window: Window, span: Span, limit: int) -> Expansion:
+    """The ``limit`` occurrences starting in ``span`` nearest the present, in start order.
+
+    A narrowed span that yields fewer than ``limit`` is widened once, as far as
+    ``MAX_RULE_STEPS`` estimated steps reach: the density estimate is a lower
+    bound, so a sparse rule still fills its quota.
+    """
+    found = _starting_in(holder, span)
+    incomplete = False
+    if len(found) < limit and span.step is not None and span.spacing is not None:
+        # Once, straight to the widest span the step budget allows: a rule that
+        # never matches (BYMONTHDAY=30 in February) costs dateutil a walk to the
+        # year 9999 on every expansion, however short the span.
+        span = _around_present(window, span.spacing * (MAX_RULE_STEPS // 2), span.spacing)
+        found = _starting_in(holder, span)
+        incomplete = len(found) < limit and span.step is not None
+    present = window.present
+    nearest = sorted(found, key=lambda pair: (abs(pair[0] - present), pair[0]))[:limit]
+    nearest.sort(key=lambda pair: pair[0])
+    kept = [occurrence for _, occurrence in nearest]
+    return Expansion(kept, len(found) - len(kept), span, incomplete)
+
+
+def _starting_in(holder: icalendar.Calendar, span: Span) -> list[tuple[datetime, Any]]:
     found = []
-    for occurrence in query.between(window.since, end):
+    for occurrence in recurring_ical_events.of(holder).between(span.since, span.until):
         start, _ = as_utc(occurrence.decoded("DTSTART"))
-        if window.since <= start < end:  # between() also returns ones overlapping the start
+        if span.since <= start < span.until:  # between() also returns ones overlapping the start
             found.append((start, occurrence))
-    found.sort(key=lambda pair: pair[0])
-    return [occurrence for _, occurrence in found[:limit]]
+    return found

@@ -5,8 +5,9 @@ Covers the subset the CalDAV connector needs: PROPFIND (RFC 4918), the
 walk (RFC 4791 section 6.2), ``sync-collection`` (RFC 6578),
 ``calendar-multiget`` (RFC 4791 section 7.9).
 
-The XML functions are pure (bytes in, values out); ``discover_calendars`` is
-the one walk that talks to the server, through the project's ``HttpClient``.
+The XML functions are pure (bytes in, values out); ``discover_calendars``
+and the calendar requests at the end (``sync_report``, ``list_etags``,
+``multiget``) talk to the server through the project's ``HttpClient``.
 
 Server XML is untrusted: it is parsed with defusedxml, which refuses DTDs and
 entity declarations (billion laughs, external entities); size is capped
@@ -24,8 +25,14 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from connectors.base import ConfigurationError, InvalidInput, TransientError
-from connectors.http import HttpClient, describe, refusal
+from connectors.base import (
+    ConfigurationError,
+    CursorExpired,
+    InvalidInput,
+    ResponseTooLarge,
+    TransientError,
+)
+from connectors.http import HttpClient, HttpResponse, describe, refusal
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -269,3 +276,76 @@ def _event_calendars(base: str, items: list[DavResponse]) -> dict[str, tuple[str
         names.add(item.text(DAV, "displayname") or path)
         found[path] = (urljoin(base, item.href), names)
     return found
+
+
+# -- calendar listing and fetching (RFC 6578 sync-collection, RFC 4791 multiget) ------------
+
+GONE = "gone"  # multiget: the object was deleted after it was listed
+
+
+def sync_report(client: HttpClient, url: str, token: str | None) -> HttpResponse:
+    return client.request(
+        # RFC 6578 3.2: defined for Depth 0 only; sync-level says how deep.
+        "REPORT",
+        url,
+        headers={**XML_HEADERS, "Depth": "0"},
+        body=sync_collection_body(token),
+    )
+
+
+def list_etags(client: HttpClient, url: str, stream: str) -> dict[str, str]:
+    """{href: ETag} of every object in the calendar (PROPFIND Depth 1)."""
+    body = propfind_body([(DAV, "getetag"), (DAV, "resourcetype")])
+    response = client.request("PROPFIND", url, headers={**XML_HEADERS, "Depth": "1"}, body=body)
+    if response.status != 207:
+        raise gone_or_refused(stream, response, f"PROPFIND {describe(url)}")
+    listed = {
+        item.href: item.text(DAV, "getetag") or ""
+        for item in read_multistatus(response.body, stream).responses
+        if not item.resource_types()
+    }
+    return {h: listed[h] for h in member_hrefs(url, list(listed)) if listed[h]}
+
+
+def member_hrefs(url: str, hrefs: list[str]) -> list[str]:
+    """Hrefs of objects inside this calendar: not the collection itself, no
+    subcollections, nothing elsewhere (a copy's provider id is its path, so a
+    confused server must not make one calendar's object look like another's)."""
+    own = href_path(url, url)
+    inside = [(h, href_path(url, h)) for h in hrefs if not h.endswith("/")]
+    return [h for h, path in inside if path.startswith(own) and path != own]
+
+
+def multiget(client: HttpClient, url: str, stream: str, hrefs: list[str]) -> dict[str, bytes | str]:
+    """{path: calendar data, or why there is none}; halves the request while too large."""
+    try:
+        response = client.request(
+            # RFC 4791 7.9: no Depth header; the hrefs name what is wanted.
+            "REPORT",
+            url,
+            headers=XML_HEADERS,
+            body=multiget_body(hrefs),
+        )
+    except ResponseTooLarge:
+        if len(hrefs) == 1:
+            return {href_path(url, hrefs[0]): "ical-too-large"}
+        half = len(hrefs) // 2
+        found = multiget(client, url, stream, hrefs[:half])
+        found.update(multiget(client, url, stream, hrefs[half:]))
+        return found
+    if response.status != 207:
+        raise refusal(response, f"REPORT calendar-multiget {describe(url)}")
+    found_data: dict[str, bytes | str] = {}
+    for item in read_multistatus(response.body, stream).responses:
+        data = calendar_data(item)
+        why = GONE if item.status == 404 else "no-calendar-data"
+        found_data[href_path(url, item.href)] = data if data is not None else why
+    return found_data
+
+
+def gone_or_refused(stream: str, response: HttpResponse, what: str) -> Exception:
+    """A calendar no longer at its URL (deleted, moved) expires the cursors: the agent
+    resyncs, which lists the calendars again instead of trusting the kept listing."""
+    if response.status in (404, 410):
+        return CursorExpired(stream, f"the calendar is gone (HTTP {response.status})")
+    return refusal(response, what)

@@ -96,14 +96,24 @@ class Found:
     def draft(self, decided: Sequence[ParticipantPlan] | None = None) -> InteractionPlan:
         """The interaction as planned; participants "pending" until ``decided`` is given.
 
-        Pending drafts feed ``matcher.plan.evidence_of``, which reads only
-        emails and roles, so in-batch evidence equals what storage derives.
+        Pending drafts feed ``matcher.plan.evidence_of``, which reads emails,
+        roles, classes and meeting answers, so in-batch evidence equals what
+        storage derives.
         """
         participants = (
             tuple(decided)
             if decided is not None
             else tuple(
-                ParticipantPlan(p.email, p.address.name, p.role, p.klass, "skip", "pending")
+                ParticipantPlan(
+                    p.email,
+                    p.address.name,
+                    p.role,
+                    p.klass,
+                    "skip",
+                    "pending",
+                    response_status=p.response_status,
+                    class_reason=p.reason,
+                )
                 for p in self.participants
             )
         )

@@ -126,6 +126,10 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
     not depend on where batch boundaries fell.
     """
     found: dict[str, Evidence] = {}
+    # An owner who declined met nobody either.
+    owner_declined = interaction.kind == "meeting" and any(
+        p.class_reason == "owner" and not took_part(p) for p in interaction.participants
+    )
     for p in interaction.participants:
         if p.klass == "automated":
             # An RFC 3834 auto-reply or a list post is not the person answering us.
@@ -135,7 +139,7 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
             # someone once, not to us in this interaction.
             continue
         if interaction.kind == "meeting":
-            if interaction.status == "cancelled":
+            if interaction.status == "cancelled" or owner_declined or not took_part(p):
                 continue
             ev = Evidence(met=True)
         elif interaction.direction == "outbound" and p.role in ("to", "cc", "bcc"):
@@ -146,6 +150,23 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
             continue
         found[p.email] = merge_evidence(found.get(p.email), ev)
     return found
+
+
+# RFC 5545 3.2.12 answers with which a participant says they will not be there.
+_NOT_ATTENDING = frozenset({"DECLINED", "DELEGATED"})
+
+
+def took_part(p: ParticipantPlan) -> bool:
+    """Whether a meeting participant met the others, by their PARTSTAT.
+
+    One who declined, or delegated to someone else, met nobody. ACCEPTED and
+    TENTATIVE count. NEEDS-ACTION counts too: it is also what a missing
+    PARTSTAT means (Outlook exports leave it out), and an attendee's copy of
+    a meeting shows the other invitees as the organizer last sent them,
+    usually before anyone answered; an invitation nobody refused is still a
+    meeting shared.
+    """
+    return (p.response_status or "").upper() not in _NOT_ATTENDING
 
 
 def policy_allows(when: str, evidence: Evidence | None) -> bool:

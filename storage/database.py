@@ -140,6 +140,17 @@ class Database:
         """Hold ``account`` for one sync pass across processes; ``AccountBusy`` if taken."""
         return account_lock.hold(self.engine, account)
 
+    def load_cursors(self, account: str) -> dict[str, dict[str, Any]]:
+        """{stream: cursor} of every stream of ``account`` that has one."""
+        query = (
+            sa.select(sync_cursors.c.stream, sync_cursors.c.cursor)
+            .join(accounts, accounts.c.id == sync_cursors.c.account_id)
+            .where(accounts.c.name == account)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {stream: dict(cursor) for stream, cursor in rows if cursor is not None}
+
     def reset_cursors(self, account: str) -> None:
         """Forget every cursor of ``account`` (after CursorExpired); captured data stays."""
         ids = sa.select(accounts.c.id).where(accounts.c.name == account).scalar_subquery()

@@ -345,17 +345,19 @@ def test_parser_limits_apply_to_every_object_and_the_rest_is_captured(
     )
     got = fetch_all(connect(radicale, limits=limits), stream, None)
     found = by_identity(meetings(got.records))
+    # Capped: the occurrences nearest the present (without ``now``, the window's end).
     assert sorted(i for i in found if i.startswith("ical:daily")) == [
-        "ical:daily@x|20261201T080000Z",
-        "ical:daily@x|20261202T080000Z",
-        "ical:daily@x|20261203T080000Z",
+        "ical:daily@x|20261208T080000Z",
+        "ical:daily@x|20261209T080000Z",
+        "ical:daily@x|20261210T080000Z",
     ]
     assert [a.address.email for a in found["ical:crowd@x|"].attendees] == [
         "ann@example.com",
         "bob@client.example",
     ]
     assert [(e.source.provider_id, e.reason) for e in got.errors] == [
-        (stream + "many.ics", "too-many-vevents")
+        (stream + "daily.ics", "too-many-occurrences"),
+        (stream + "many.ics", "too-many-vevents"),
     ]
 
 

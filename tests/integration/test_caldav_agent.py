@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from agent.connections import Connections
-from agent.sync import sync_once
+from agent.sync import sync_account, sync_once
 from config.settings import Settings
 from matcher.plan import Plan
 from storage.database import Database, open_database
@@ -59,6 +59,7 @@ def settings_for(
 ) -> Settings:
     fields = {
         "kind": "caldav",
+        "allow_plaintext": "true",  # Radicale on loopback, over http://
         "owner": "rep1@ours.example",
         "backfill": "30d",
         "lookahead": "30d",
@@ -177,18 +178,23 @@ def test_an_invalid_sync_token_resyncs_without_duplicates_and_deletions_are_remo
     assert (views["ical:m0@ours|"].subject, views["ical:m0@ours|"].sequence) == ("Moved", 1)
 
 
-def test_the_agent_keeps_its_connector_so_an_idle_poll_is_one_report_per_calendar(
-    radicale: CalendarUser,
-    dav_proxy: DavProxy,
-    db: Database,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def proxied(
+    radicale: CalendarUser, dav_proxy: DavProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Calendars "work" (one meeting) and "home" (empty); the account reaches them through
+    the proxy, which records every request the server gets."""
     for calendar in ("work", "home"):
         radicale.make_calendar(calendar)
     radicale.put("work", "a.ics", ics_event("a@ours", stamp(SOON), organizer=ME, attendees=(ANN,)))
     through_proxy = SimpleNamespace(url=dav_proxy.url, name=radicale.name)
-    settings = settings_for(tmp_path, monkeypatch, {"rep1": (through_proxy, radicale.password)})
+    return settings_for(tmp_path, monkeypatch, {"rep1": (through_proxy, radicale.password)})
+
+
+def test_the_agent_keeps_its_connector_so_an_idle_poll_is_one_report_per_calendar(
+    radicale: CalendarUser, dav_proxy: DavProxy, db: Database, proxied: Settings
+) -> None:
+    settings = proxied
     connections = Connections()
     try:
         [first] = sync_once(settings, db, connections=connections)
@@ -202,3 +208,45 @@ def test_the_agent_keeps_its_connector_so_an_idle_poll_is_one_report_per_calenda
         ]
     finally:
         connections.close_all()
+
+
+def test_syncs_after_the_first_reuse_the_calendar_listing_kept_with_the_cursors(
+    radicale: CalendarUser, dav_proxy: DavProxy, db: Database, proxied: Settings
+) -> None:
+    settings = proxied
+    [account] = settings.accounts
+    now = datetime.now(UTC)
+
+    def sync_at(when: datetime) -> list[tuple[str, str]]:
+        """One `autocapture sync`: a connector of its own; what the server was asked."""
+        dav_proxy.requests.clear()
+        report = sync_account(settings, account, db, now=when)
+        assert report.outcome == "ok"
+        return sorted(dav_proxy.requests)
+
+    work, home = radicale.calendar_path("work"), radicale.calendar_path("home")
+    first = sync_at(now)
+    assert ("PROPFIND", "/") in first  # discovery: server root, principal, calendar home
+    assert [m for m, _ in sync_at(now + timedelta(hours=1))] == ["REPORT", "REPORT"]
+    assert sync_at(now + timedelta(hours=2)) == [("REPORT", home), ("REPORT", work)]
+    # A day on, the calendars are listed again (once) and a new one is found.
+    radicale.make_calendar("deals")
+    later = sync_at(now + timedelta(days=1, hours=1))
+    assert later.count(("PROPFIND", "/")) >= 1
+    assert ("REPORT", radicale.calendar_path("deals")) in later
+    assert sync_at(now + timedelta(days=1, hours=2)) == [
+        ("REPORT", radicale.calendar_path("deals")),
+        ("REPORT", home),
+        ("REPORT", work),
+    ]
+    # A calendar deleted on the server: its 404 lists the calendars again (a resync).
+    radicale.delete_calendar("home")
+    dav_proxy.requests.clear()
+    gone = sync_account(settings, account, db, now=now + timedelta(days=1, hours=3))
+    assert (gone.outcome, gone.resynced) == ("ok", True)
+    assert sorted(set(gone.streams)) == [radicale.calendar_path("deals"), home, work]
+    assert sync_at(now + timedelta(days=1, hours=4)) == [
+        ("REPORT", radicale.calendar_path("deals")),
+        ("REPORT", work),
+    ]
+    assert sorted(meeting_rows(db)) == ["ical:a@ours|"]

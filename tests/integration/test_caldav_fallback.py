@@ -229,6 +229,7 @@ def test_bearer_tokens_from_settings_are_sent_and_a_refused_one_is_auth_error(
         name="oauth-cal",
         kind="caldav",
         url=dav_proxy.url,
+        allow_plaintext=True,  # the proxy listens on loopback over http://
         token=Secret("env", "CALDAV_TEST_TOKEN"),
         timeout=timedelta(seconds=5),
     )

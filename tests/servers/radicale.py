@@ -149,6 +149,9 @@ class CalendarUser:
     def delete(self, calendar: str, name: str) -> None:
         self._call("DELETE", self.calendar_path(calendar) + name)
 
+    def delete_calendar(self, calendar: str) -> None:
+        self._call("DELETE", self.calendar_path(calendar))
+
 
 @pytest.fixture
 def radicale(radicale_server: RadicaleServer) -> CalendarUser:

@@ -874,10 +874,12 @@ def test_caldav_defaults() -> None:
         "owner": (),
         "timeout": timedelta(seconds=60),
         "url": "https://cal.example.com/",
+        "allow_plaintext": False,
         "username": None,
         "token": None,
         "password": None,
         "verify_tls": True,
+        "ca_file": None,
         "calendars": None,
         "allowed_redirect_hosts": (),
     }
@@ -902,6 +904,49 @@ def test_allowed_redirect_hosts_are_normalized_hosts_with_optional_ports() -> No
         "<string>:5 accounts[0].allowed_redirect_hosts[2]: expected a host name like "
         '"dav.example.com" or "host:port", got "https://evil.example/"'
     )
+
+
+def test_caldav_credentials_over_plain_http_need_explicit_consent(tmp_path: Path) -> None:
+    account = """\
+        accounts:
+          - name: lab
+            kind: caldav
+            url: http://127.0.0.1:5232/
+            username: ann
+            password: ${P}
+          - name: lab-token
+            kind: caldav
+            url: http://localhost:5232/
+            token: ${T}
+          - name: anonymous
+            kind: caldav
+            url: http://127.0.0.1:5232/
+        """
+    assert problems_of(account) == [
+        (
+            6,
+            "accounts[0].password",
+            "an http:// URL sends the password in clear text; "
+            "use https:// or set allow_plaintext: true to accept that",
+        ),
+        (
+            10,
+            "accounts[1].token",
+            "an http:// URL sends the token in clear text; "
+            "use https:// or set allow_plaintext: true to accept that",
+        ),
+    ]
+    allowed = account.replace(
+        "url: http://127.0.0.1:5232/\n            username",
+        ("url: http://127.0.0.1:5232/\n            allow_plaintext: true\n            username"),
+    )
+    path = write(
+        tmp_path, allowed.replace("token: ${T}", "token: ${T}\n            allow_plaintext: true")
+    )
+    assert [str(w) for w in review(path).warnings if "clear text" in str(w)] == [
+        f"{path}:4 accounts[0].url: warning: the credentials cross the network in clear text",
+        f"{path}:10 accounts[1].url: warning: the credentials cross the network in clear text",
+    ]
 
 
 def test_starttls_port_explicit_username_and_account_lookup() -> None:

@@ -269,8 +269,34 @@ def test_meeting_participants_keep_partstat_through_resolution() -> None:
         (p.email, p.role, p.response_status, p.decision) for p in plan.interactions[0].participants
     ] == [
         ("ann@acme.com", "organizer", None, "create"),
-        ("bob@beta.io", "attendee", "DECLINED", "create"),
+        ("bob@beta.io", "attendee", "DECLINED", "skip"),  # declined: met nobody
         (OWNER, "attendee", "NEEDS-ACTION", "skip"),
+    ]
+
+
+def test_only_participants_who_did_not_decline_have_met() -> None:
+    answers = ("ACCEPTED", "TENTATIVE", "NEEDS-ACTION", "DECLINED", "DELEGATED")
+    invitees = [person(f"{a.lower()}@beta.io", partstat=a) for a in answers]
+    held = meeting(person(OWNER, partstat="ACCEPTED"), *invitees, person("plain@beta.io"))
+    assert decisions(run([held])) == [
+        [
+            ME_SKIPPED,
+            ("accepted@beta.io", "create", "policy:person:on_exchange"),
+            ("tentative@beta.io", "create", "policy:person:on_exchange"),
+            ("needs-action@beta.io", "create", "policy:person:on_exchange"),
+            ("declined@beta.io", "skip", "policy:person:on_exchange:unmet"),
+            ("delegated@beta.io", "skip", "policy:person:on_exchange:unmet"),
+            ("plain@beta.io", "create", "policy:person:on_exchange"),  # no PARTSTAT
+        ]
+    ]
+    # The owner declined an outside invitation: the owner met nobody either.
+    declined = meeting(ORGANIZER, person(OWNER, partstat="DECLINED"), invitees[0])
+    assert decisions(run([declined])) == [
+        [
+            ("ann@acme.com", "skip", "policy:person:on_exchange:unmet"),
+            ME_SKIPPED,
+            ("accepted@beta.io", "skip", "policy:person:on_exchange:unmet"),
+        ]
     ]
 
 
@@ -281,6 +307,10 @@ SCENARIOS: dict[str, list[Record]] = {
     "meeting then mail": [meeting(ORGANIZER, person(OWNER)), received("ann@acme.com", 2)],
     "cancelled meeting then mail": [
         meeting(ORGANIZER, person(OWNER), status="cancelled"),
+        received("ann@acme.com", 2),
+    ],
+    "declined meeting then mail": [
+        meeting(person(OWNER), person("ann@acme.com", partstat="DECLINED")),
         received("ann@acme.com", 2),
     ],
     "cc on a thread": [

@@ -54,7 +54,8 @@ def test_the_kinds_with_a_connector() -> None:
 def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ANN_IMAP_PASSWORD", "x")
+    for name in ("ANN_IMAP_PASSWORD", "BOB_GOOGLE_CLIENT_SECRET", "BOB_GOOGLE_REFRESH_TOKEN"):
+        monkeypatch.setenv(name, "x")
     status, err = config_check(tmp_path, GMAIL, capsys)
     assert status == 2
     assert err.splitlines() == [
