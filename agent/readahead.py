@@ -44,7 +44,7 @@ from typing import Any
 
 import matcher
 from agent.connections import build_connector, close_quietly
-from agent.redact import redact
+from agent.redact import redact, register_secret, registered_since
 from agent.retry import fetch_with_retry
 from connectors.base import Limits, TransientError, Window
 from connectors.records import Batch, Cursor
@@ -164,6 +164,8 @@ class ReadAhead:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _die_with(parent)
+        global _known
+        _, _known = registered_since(0)  # the agent knew these when it forked
         connector = None
         try:
             connector = build_connector(self.account, self.window, self.limits)
@@ -230,7 +232,7 @@ def _receive(child: _Child) -> Any:
     """The child's next hand-over; its failure raised here."""
     while True:
         try:
-            item = child.handover.get(timeout=_POLL)
+            fresh, item = child.handover.get(timeout=_POLL)
         except queue.Empty:
             if not child.process.is_alive():
                 raise TransientError(
@@ -238,16 +240,25 @@ def _receive(child: _Child) -> Any:
                     f"(exit code {child.process.exitcode})"
                 ) from None
             continue
+        for secret in fresh:  # before anything could log the item
+            register_secret(secret)
         if isinstance(item, BaseException):
             raise item
         return item
 
 
+# In the child: how many of its registered secrets the agent knows already.
+_known = 0
+
+
 def _hand_over(handover: Any, item: object, parent: int) -> bool:
-    """Put ``item`` on the queue; False when the parent has gone away meanwhile."""
+    """Put ``item`` on the queue, with the secrets read since the last hand-over;
+    False when the parent has gone away meanwhile."""
+    global _known
+    fresh, _known = registered_since(_known)
     while True:
         try:
-            handover.put(item, timeout=_POLL)
+            handover.put((fresh, item), timeout=_POLL)
             return True
         except queue.Full:
             if os.getppid() != parent:

@@ -15,6 +15,7 @@ import threading
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_order: list[str] = []  # registration order, so a process can pass on what came later
 
 
 def _unlock_in_child() -> None:
@@ -45,7 +46,19 @@ def register_secret(value: str) -> None:
     """Remember a secret so it is masked wherever it would be printed."""
     if value and len(value) >= 4:
         with _lock:
-            _secrets.add(value)
+            if value not in _secrets:
+                _secrets.add(value)
+                _order.append(value)
+
+
+def registered_since(mark: int) -> tuple[list[str], int]:
+    """The secrets registered after the first ``mark``, and the new mark.
+
+    The read-ahead process reads (and refreshes) tokens the agent never saw;
+    it hands them over with its batches so the agent masks them too.
+    """
+    with _lock:
+        return _order[mark:], len(_order)
 
 
 def redact(text: str) -> str:
