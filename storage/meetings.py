@@ -111,11 +111,43 @@ def upsert_interactions(
         stored.ids[key] = row.id
         if row.kind != "meeting" or chosen[key].sequence >= row.sequence:
             stored.current[key] = chosen[key]
+    _fill_withheld(conn, existing, chosen, stored, now)
     _replace_meetings(conn, existing, stored, now)
     _revive(conn, existing, chosen, stored, now)
     feed.extend(("interaction", i, "insert") for i in sorted(stored.new))
     feed.extend(("interaction", i, "update") for i in sorted(stored.replaced))
     return stored
+
+
+# Columns an account's privacy setting may withhold from its copy.
+WITHHELD = ("subject", "snippet")
+
+
+def _fill_withheld(
+    conn: sa.Connection,
+    existing: dict[str, Any],
+    chosen: dict[str, InteractionPlan],
+    stored: Stored,
+    now: datetime,
+) -> None:
+    """A copy from an account that may store more fills what an earlier copy withheld.
+
+    Two reps hold one message, one at ``privacy: subject``, one at ``full``:
+    the snippet must not depend on whose mailbox was read first. Only empty
+    columns are filled; a stored value is never replaced by another copy's.
+    """
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for key, row in sorted(existing.items()):
+        fill = {
+            c: value
+            for c in WITHHELD
+            if row._mapping[c] is None and (value := text_value(getattr(chosen[key], c)))
+        }
+        if fill:
+            by_columns.setdefault(tuple(fill), []).append({"id": row.id, **fill, "updated_at": now})
+            stored.replaced.add(row.id)
+    for updates in by_columns.values():  # update_rows binds rows of one shape
+        update_rows(conn, interactions, updates)
 
 
 def _attendees(ip: InteractionPlan) -> set[tuple[str, str, str | None]]:
@@ -148,7 +180,9 @@ def _replace_meetings(
     updates = []
     for iid, (key, row) in sorted(candidates.items()):
         incoming = stored.current[key]
+        # What this copy's account withholds keeps the value another copy gave.
         columns = _columns(incoming)
+        columns.update({c: row._mapping[c] for c in WITHHELD if columns[c] is None})
         attendees = _attendees(incoming)
         if all(columns[c] == row._mapping[c] for c in REPLACEABLE) and set(held[iid]) == attendees:
             continue
