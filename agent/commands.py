@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -144,11 +144,40 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     register_account_secrets(settings)
     db = open_db(settings)
-    heap.settle()
-    logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
-    with stop_on_signals() as stop:
-        Poller(settings, db, stop).run()
+    with single_run(db):
+        heap.settle()
+        logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
+        with stop_on_signals() as stop:
+            Poller(settings, db, stop).run()
     return EXIT_OK
+
+
+# Not a possible account name (config allows letters, digits and - _ . @).
+RUN_LOCK = ":run"
+
+
+@contextmanager
+def single_run(db: Any) -> Iterator[None]:
+    """One ``run`` per SQLite database: a second would only find every account busy.
+
+    PostgreSQL is shared by design (several agents divide the accounts), so
+    only the per-account holds apply there.
+    """
+    from storage.account_lock import AccountBusy, hold
+
+    if db.engine.url.get_backend_name() != "sqlite":
+        yield
+        return
+    with ExitStack() as held:
+        try:
+            held.enter_context(hold(db.engine, RUN_LOCK))
+        except AccountBusy as exc:
+            who = f"pid {exc.holder}" if exc.holder else "another process"
+            raise CommandError(
+                f"`autocapture run` is already running against {db.engine.url.database} "
+                f"({who}); stop it first, or use `autocapture sync` for a one-off pass"
+            ) from None
+        yield
 
 
 def cmd_sync(args: argparse.Namespace, path: Path) -> int:

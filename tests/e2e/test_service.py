@@ -198,3 +198,32 @@ def test_the_units_command_line_stops_cleanly_on_sigterm(tmp_path: Path) -> None
     assert snapshot(open_database(settings.database_url).engine) == snapshot(
         open_database(reference.database_url).engine
     )
+
+
+def test_a_second_run_on_one_sqlite_database_says_so_and_exits(
+    tmp_path: Path, demo_config: Path
+) -> None:
+    first = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "--config", str(demo_config), "run"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lock = tmp_path / "capture.db.locks" / ":run.lock"
+        deadline = time.monotonic() + HANG
+        while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.02)  # polling a file another process writes
+        second = cli("--config", str(demo_config), "run")
+        assert (second.returncode, second.stdout) == (1, "")
+        assert second.stderr == (
+            f"autocapture: `autocapture run` is already running against {tmp_path / 'capture.db'}"
+            f" (pid {first.pid}); stop it first, or use `autocapture sync` for a one-off pass\n"
+        )
+        first.send_signal(signal.SIGTERM)
+        _, stderr = first.communicate(timeout=HANG)
+        assert first.returncode == 0, stderr
+    finally:
+        if first.poll() is None:
+            first.kill()
