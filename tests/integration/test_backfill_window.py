@@ -103,6 +103,7 @@ def test_caldav_a_wider_backfill_captures_older_meetings_once(
             "url": radicale.url,
             "username": radicale.name,
             "password": radicale.password,
+            "allow_plaintext": "true",  # Radicale on loopback speaks plain HTTP
             "backfill": backfill,
         }
         return admin_settings(tmp_path, monkeypatch, "ours.example", {"rep1": fields})

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import ConfigurationError, Limits, Window
-from connectors.caldav import CaldavConnector, from_settings
+from agent.registry import CONNECTORS, BuildContext
+from config.settings import AccountBase
+from connectors.base import ConfigurationError, Connector, Limits, Window
+from connectors.caldav import CaldavConnector
 from connectors.http import BasicAuth
 from connectors.records import SourceRef
 from tests.admin_config import admin_settings
@@ -19,6 +21,12 @@ from tests.servers.radicale import CalendarUser, TlsProxy
 from tests.unit.test_ical_realworld import OUTLOOK_HEAD, outlook_event
 
 pytestmark = pytest.mark.server
+
+
+def connector_of(account: AccountBase) -> Connector:
+    """The connector the agent builds for ``account``, through its registry."""
+    return CONNECTORS.build(account, BuildContext(window=WINDOW, limits=Limits()))
+
 
 WINDOW = Window(since=datetime(2026, 11, 1, tzinfo=UTC), until=datetime(2027, 3, 1, tzinfo=UTC))
 
@@ -104,7 +112,7 @@ def test_a_private_ca_is_trusted_with_ca_file(
         "example.com",
         {"rep1": {**fields, "password": radicale.password, "ca_file": tls_dav_proxy.ca_file}},
     )
-    connector = from_settings(settings.accounts[0], WINDOW, Limits())
+    connector = connector_of(settings.accounts[0])
     assert connector.streams() == [stream]
     got = fetch_all(connector, stream, None)
     assert [m.summary for m in meetings(got.records)] == ["Contract review"]
@@ -126,7 +134,7 @@ def test_unverified_tls_is_said_once_through_the_project_logger(
         warnings.simplefilter("always")
         cursor = None
         for _ in range(2):  # two syncs, each with its own connector, as the agent makes them
-            got = fetch_all(from_settings(settings.accounts[0], WINDOW, Limits()), stream, cursor)
+            got = fetch_all(connector_of(settings.accounts[0]), stream, cursor)
             cursor = got.next_cursor
     assert [str(w.message)[:60] for w in shown] == []
     origin = tls_dav_proxy.proxy.url
