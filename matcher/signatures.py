@@ -61,7 +61,7 @@ def observations_by_author(
     Raises ``InvalidInput`` only for HTML that cannot be rendered at all.
     """
     if text_is_html:
-        text = html_to_text(text, MAX_TEXT_CHARS)
+        text = html_to_text(text, MAX_TEXT_CHARS, quotes=True)
     found: list[AuthorSignature] = []
     for index, zone in enumerate(split_zones(text, sender)):
         block, observations = read_zone(zone, default_region)
