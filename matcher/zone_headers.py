@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from connectors.records import Address
 from matcher.plan import Role
+from matcher.quote_intro import intro_at
 from matcher.signature_lines import EMAIL
 
 if TYPE_CHECKING:
@@ -157,6 +158,10 @@ def _header_at(
         wrote = _wrote_at(lines, depths, index)
         if wrote:
             return wrote
+        intro = intro_at(lines, depths, index)
+        if intro:
+            last, quoted, quoted_name = intro
+            return Header(index, last, "reply", "wrote", quoted, quoted_name, (("from", quoted),))
     one_line = _ONE_LINE_NOTES.match(content)
     if one_line:
         author, name = parse_person(one_line.group(1))

@@ -7,6 +7,8 @@ Outlook on the web's divRplyFwdMsg, Apple Mail's blockquote type=cite).
 
 from __future__ import annotations
 
+import pytest
+
 from connectors.records import Address
 from matcher.html import html_to_text
 from matcher.signatures import AuthorSignature, observations_by_author
@@ -176,20 +178,34 @@ def test_apple_mail_reply_quote_and_signature_go_to_their_authors() -> None:
     assert len(found) == 2
 
 
-def test_blockquote_without_attribution_is_not_the_senders() -> None:
-    """A quote with its attribution cut away: the quoted signature is nobody's
-    (no author is known), and certainly not the sender's."""
-    html = (
+ANONYMOUS_QUOTES = [
+    (
         "<div>Thursday works for us.</div><div><br></div>"
         "<div>Sam Carter<br>Head of Procurement<br>Northwind Traders Ltd.<br>"
         "Tel: +1 415 555 0134</div>"
         '<blockquote type="cite"><div>Could we move the supplier review to Thursday?</div>'
         "<div><br></div><div>Jane Roe<br>Account Director<br>Acme Widgets Inc.<br>"
-        "Mobile: +1 212 555 0199</div></blockquote>"
-    )
-    found = observations_by_author(html, True, SAM, "US")
+        "Mobile: +1 212 555 0199</div></blockquote>",
+        True,
+    ),
+    (
+        "Thursday works for us.\n\nSam Carter\nHead of Procurement\nNorthwind Traders Ltd.\n"
+        "Tel: +1 415 555 0134\n\n"
+        "> Could we move the supplier review to Thursday?\n>\n> Jane Roe\n> Account Director\n"
+        "> Acme Widgets Inc.\n> Mobile: +1 212 555 0199\n",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "is_html"), ANONYMOUS_QUOTES, ids=["html", "plain"])
+def test_quote_without_attribution_is_not_the_senders(body: str, is_html: bool) -> None:
+    """A quote with its attribution cut away: its signature is read for nobody
+    in particular (no author is known), and certainly not for the sender."""
+    found = observations_by_author(body, is_html, SAM, "US")
     assert [(f.kind, f.author) for f in found] == [("own", SAM), ("reply", None)]
     assert fields(found[0]) == SAM_FIELDS
+    assert fields(found[1]) == JANE_FIELDS
 
 
 def test_gmail_indented_text_stays_the_senders() -> None:
