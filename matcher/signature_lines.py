@@ -148,9 +148,12 @@ def digit_count(text: str) -> int:
 
 
 def has_phone(line: str) -> bool:
+    text = line[:MAX_LINE]
+    if "/" in text or "www." in text:
+        text = URL.sub(" ", text)  # a request id in a link's query is no phone
     return any(
         digit_count(m.group(0)) >= 7 and not _DATE_LIKE.search(m.group(0))
-        for m in PHONE_LIKE.finditer(line[:MAX_LINE])
+        for m in PHONE_LIKE.finditer(text)
     )
 
 
@@ -161,9 +164,10 @@ def is_contact_label(text: str) -> bool:
 
 def is_form_line(line: str) -> bool:
     """A "Label: value" line whose label is not contact data (forms, logs, headers)."""
-    match = _FORM_LINE.match(line.strip()[:MAX_LINE])
-    if not match:
-        return False
+    stripped = line.strip()[:MAX_LINE]
+    match = _FORM_LINE.match(stripped)
+    if not match or URL.match(stripped):
+        return False  # "https://..." has its colon after a word too
     label = " ".join(match.group(1).lower().split())
     contact = frozenset(_lexicon("contact_labels.txt"))
     # "Telephone No.", "Email Address", "Facsimile Transmission No." are contact labels too.

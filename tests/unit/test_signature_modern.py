@@ -1,0 +1,47 @@
+"""Signatures as modern clients and mailing-list regulars write them."""
+
+from __future__ import annotations
+
+from connectors.records import Address
+from matcher.signature_lines import has_phone, is_form_line
+from matcher.signatures import observations_by_author
+
+JOEL = Address.of("joelsolr@gmail.com", "Joel Bernstein")
+
+
+def test_a_web_address_with_its_scheme_is_no_form_line() -> None:
+    """ "https://..." has a colon after a word, like "Request ID: 42", but is contact data."""
+    assert not is_form_line("http://joelsolr.blogspot.com/")
+    assert not is_form_line("https://www.linkedin.com/in/jbernstein")
+    assert is_form_line("Request ID: 4711")
+
+
+def test_name_over_blog_address_is_a_signature() -> None:
+    text = (
+        "If you decide to work on a patch for fetch I'll review the patch.\n\n"
+        "Joel Bernstein\nhttp://joelsolr.blogspot.com/\n"
+    )
+    [found] = observations_by_author(text, False, JOEL, "US")
+    assert found.block is not None
+    assert found.block.text == "Joel Bernstein\nhttp://joelsolr.blogspot.com/"
+    assert [(o.field, o.value) for o in found.observations] == [
+        ("name", "Joel Bernstein"),
+        ("website", "http://joelsolr.blogspot.com/"),
+    ]
+
+
+def test_digits_in_a_link_are_no_phone() -> None:
+    assert not has_phone("http://itcapps.example.com/srrs/emailLink.asp?ID=000000000034916&Page=")
+    assert has_phone("www.acme-energy.com | +1 713 555 0142")
+
+
+def test_a_wrapped_link_at_the_end_of_a_notification_is_no_signature() -> None:
+    robot = Address.of("arsystem@mailman.example.com", "ARSystem")
+    text = (
+        "The request has been completed with all resources requested either completed\n"
+        "or rejected. You can view the details of the request by clicking\n"
+        "http://itcapps.example.com/srrs/auth/emailLink.asp?ID=000000000034916&Page=\n"
+        "MyReq.\n"
+    )
+    [found] = observations_by_author(text, False, robot, "US")
+    assert found.block is None and found.observations == ()
