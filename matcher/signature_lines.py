@@ -147,8 +147,24 @@ def digit_count(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
+# A company's registration, which UK and EU law require on business mail
+# (registered number and office, VAT number): a signature line, and its
+# numbers are no phone.
+_REGISTRATION = re.compile(
+    r"\b(?:registered\s+(?:in|office|address|number|no)|company\s+(?:reg|no|number|registration)"
+    r"|reg(?:istration)?\.?\s+no|vat\s+(?:no|number|reg)|ust-?id|handelsregister|amtsgericht)\b",
+    re.IGNORECASE,
+)
+
+
+def is_registration(line: str) -> bool:
+    return _REGISTRATION.search(line[:MAX_LINE]) is not None
+
+
 def has_phone(line: str) -> bool:
     text = line[:MAX_LINE]
+    if is_registration(text):
+        return False
     if "/" in text or "www." in text:
         text = URL.sub(" ", text)  # a request id in a link's query is no phone
     return any(
@@ -166,8 +182,8 @@ def is_form_line(line: str) -> bool:
     """A "Label: value" line whose label is not contact data (forms, logs, headers)."""
     stripped = line.strip()[:MAX_LINE]
     match = _FORM_LINE.match(stripped)
-    if not match or URL.match(stripped):
-        return False  # "https://..." has its colon after a word too
+    if not match or (match.group(2) or "").startswith("//") or is_registration(stripped):
+        return False  # "see https://..." has its colon after a word too
     label = " ".join(match.group(1).lower().split())
     contact = frozenset(_lexicon("contact_labels.txt"))
     # "Telephone No.", "Email Address", "Facsimile Transmission No." are contact labels too.

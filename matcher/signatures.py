@@ -357,6 +357,8 @@ def _sign_of(line: str) -> tuple[str, bool]:
         return "skip", False  # an Exchange-encapsulated address: no person's data
     if sl.is_form_line(line):
         return "form", False
+    if sl.is_registration(line):
+        return "other", False
     if sl.has_phone(line):
         return "contact", True
     if sl.EMAIL.search(line) or sl.URL.search(line):

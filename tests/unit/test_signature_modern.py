@@ -45,3 +45,30 @@ def test_a_wrapped_link_at_the_end_of_a_notification_is_no_signature() -> None:
     )
     [found] = observations_by_author(text, False, robot, "US")
     assert found.block is None and found.observations == ()
+
+
+def test_uk_signature_with_single_letter_labels_and_company_registration() -> None:
+    """UK business mail must name the company's registered number and office:
+    those lines belong to the signature, and the number is no phone."""
+    tom = Address.of("tc@extravision.example", "Tom Chiverton")
+    text = (
+        "> Example query and results (content omitted) :\n"
+        "> managed-schema http://pastebin.com/mdraWQWE\n\n"
+        "Here is what we see.\n\n"
+        "--\n"
+        "*Tom Chiverton*\n"
+        "Lead Developer\n"
+        "e:  tc@extravision.example\n"
+        "p:  0161 817 2922\n"
+        "w:  www.extravision.example\n"
+        "Registered in the UK at: 107 Timber Wharf, 33 Worsley Street, Manchester,\n"
+        "M15 4LD.\n"
+        "Company Reg No: 05017214 VAT: GB 824 5386 19\n"
+    )
+    found = observations_by_author(text, False, tom, "GB")[-1]
+    assert found.block is not None and found.block.text.startswith("*Tom Chiverton*\n")
+    assert found.block.text.endswith("VAT: GB 824 5386 19")
+    values = [(o.field, o.value) for o in found.observations]
+    assert ("title", "Lead Developer") in values
+    assert ("email", "tc@extravision.example") in values
+    assert [v for f, v in values if f.startswith("phone")] == ["+441618172922"]
