@@ -205,7 +205,11 @@ def _wrote_at(lines: Sequence[str], depths: Sequence[int], index: int) -> Header
     for last in range(index, min(len(lines), index + 3)):
         if last > index:
             more = lines[last].strip()
-            if not more or depths[last] != depths[index]:
+            if not more:
+                return None
+            # A quoted attribution re-wrapped by a later reply: its tail
+            # ("wrote:") carries that reply's quote depth, not its own.
+            if depths[last] != depths[index] and not _WROTE_END.match(more):
                 return None
             joined = f"{joined} {more}"
         attribution = _attribution(joined) if len(joined) < 400 and joined.endswith(":") else None

@@ -56,3 +56,21 @@ def test_a_line_ending_in_a_colon_above_a_quote_without_an_address_is_the_sender
     zones = split_zones(text, SAM)
     assert [(z.kind, z.author) for z in zones] == [("own", SAM), ("reply", None), ("own", SAM)]
     assert zones[0].text == "The error at 21:51 was:"
+
+
+def test_a_quoted_attribution_rewrapped_by_a_later_reply_keeps_its_author() -> None:
+    """The second reply re-wrapped "> > On ... wrote:" and quoted its tail once."""
+    text = (
+        "Agreed.\n\n"
+        "> Make -Xms equal to -Xmx.\n>\n> wunder\n>\n"
+        "> > On Feb 21, 2017, at 5:18 PM, Erick Erickson <erickerickson@gmail.example>\n"
+        "> wrote:\n> >\n> > Solr is very memory-intensive. 1g is still a very small heap.\n"
+        "> > For any sizeable data store people often run with at least 4G.\n"
+    )
+    zones = split_zones(text, JAN)
+    assert [(z.kind, z.author.email if z.author else None) for z in zones] == [
+        ("own", JAN.email),
+        ("reply", None),
+        ("reply", "erickerickson@gmail.example"),
+    ]
+    assert zones[2].text.startswith("Solr is very memory-intensive.")
