@@ -151,11 +151,14 @@ def _paragraph_after(lines: list[str], index: int) -> tuple[int, int]:
 
 def _candidate_ends(lines: list[str]) -> list[int]:
     """Where a block may end: the end of the author's text, else just above a
-    rule line near it (a signature boxed in "*****" rules, a tagline below)."""
+    rule line near it (a signature boxed in "*****" rules, a tagline below)
+    or above a "--" that opens a mailing list's footer (Nabble's "View this
+    message in context")."""
     end = _content_end(lines)
     ends = [end]
     for index in range(end - 1, max(0, end - MAX_BLOCK_LINES) - 1, -1):
-        if sl.RULE.fullmatch(lines[index].strip()) and index not in ends:
+        line = lines[index].strip()
+        if (sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line)) and index not in ends:
             ends.append(index)
     return ends
 

@@ -72,3 +72,29 @@ def test_uk_signature_with_single_letter_labels_and_company_registration() -> No
     assert ("title", "Lead Developer") in values
     assert ("email", "tc@extravision.example") in values
     assert [v for f, v in values if f.startswith("phone")] == ["+441618172922"]
+
+
+def test_signature_above_a_mailing_list_archive_footer() -> None:
+    """Nabble appends its own "--" footer below the poster's signature."""
+    alessandro = Address.of("a.benedetti@sease.example", "Alessandro Benedetti")
+    text = (
+        "Both limits apply: Lucene flushes on whichever is hit first.\n\n"
+        "-----\n---------------\n"
+        "Alessandro Benedetti\n"
+        "Search Consultant, R&D Software Engineer, Director\n"
+        "Sease Ltd. - www.sease.example\n"
+        "--\n"
+        "View this message in context: http://lucene.472066.n3.nabble.com/High-disk-write-usage-"
+        "tp4344356p4344386.html\n"
+        "Sent from the Solr - User mailing list archive at Nabble.com.\n"
+    )
+    [found] = observations_by_author(text, False, alessandro, "US")
+    assert found.block is not None
+    # The rules above the name come with it, as for any boxed signature.
+    assert found.block.text.endswith(
+        "Alessandro Benedetti\nSearch Consultant, R&D Software Engineer, Director\n"
+        "Sease Ltd. - www.sease.example"
+    )
+    assert ("website", "https://www.sease.example") in [
+        (o.field, o.value) for o in found.observations
+    ]
