@@ -173,6 +173,23 @@ def has_phone(line: str) -> bool:
     )
 
 
+# "[2] https://..." and links with a query or a deep path point to a page
+# (a reference list, a ticket, a video), not to a person or their company.
+_FOOTNOTE = re.compile(r"\s*\[\d{1,3}\]")
+_DEEP_PATH = re.compile(r"(?:[^/?#\s]+/){3,}[^/?#\s]|\?\S")
+
+
+def has_home_link(line: str) -> bool:
+    """A link to someone's site or profile: a signature's kind of link."""
+    if _FOOTNOTE.match(line):
+        return False
+    for match in URL.finditer(line[:MAX_LINE]):
+        target = match.group(0).split("://", 1)[-1]
+        if not _DEEP_PATH.search(target):
+            return True
+    return False
+
+
 def is_contact_label(text: str) -> bool:
     """``text`` is only a label such as "Tel:" (its number wrapped to the next line)."""
     return text.strip(" :.-").lower() in _lexicon_set("contact_labels.txt")

@@ -364,7 +364,7 @@ def _sign_of(line: str) -> tuple[str, bool]:
         return "other", False
     if sl.has_phone(line):
         return "contact", True
-    if sl.EMAIL.search(line) or sl.URL.search(line):
+    if sl.EMAIL.search(line) or sl.has_home_link(line):
         return "contact", False
     if sl.is_title(line) or sl.is_address(line):
         return "other", False

@@ -98,3 +98,16 @@ def test_signature_above_a_mailing_list_archive_footer() -> None:
     assert ("website", "https://www.sease.example") in [
         (o.field, o.value) for o in found.observations
     ]
+
+
+def test_a_list_of_references_is_no_signature() -> None:
+    """Links to pages (a ticket, a wiki page, a video) point to no person."""
+    furkan = Address.of("furkankamaci@gmail.example", "Furkan KAMACI")
+    text = (
+        "You can use schemaless mode [1] and watch the talk [2], see also the ticket.\n\n"
+        "[1] https://cwiki.apache.org/confluence/display/solr/Schemaless+Mode\n"
+        "[2] https://www.youtube.com/watch?v=pNe1wWeaHOU&list=PLYI8318YYdkCsZ7dsYV01n6TZhXA6Wf9i\n"
+        "https://issues.apache.org/jira/browse/SOLR-10524\n"
+    )
+    [found] = observations_by_author(text, False, furkan, "US")
+    assert found.block is None and found.observations == ()
