@@ -19,6 +19,7 @@ What marks a quote:
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 
 from inscriptis import Inscriptis
@@ -84,9 +85,18 @@ def _is_quote(blockquote: HtmlElement) -> bool:
     return cited or "border:none" not in _style(blockquote)
 
 
+# Outlook's header block starts with its first field label: "From:", "Von:",
+# "De :", "Da:", "Van:"... A bordered div in a newsletter does not.
+_FIELD_LABEL = re.compile(r"\s*[^\W\d]{2,12}\s?:")
+
+
 def _is_outlook_header(div: HtmlElement) -> bool:
     style = _style(div)
-    return "border:none" in style and "border-top:solid" in style
+    return (
+        "border:none" in style
+        and "border-top:solid" in style
+        and _FIELD_LABEL.match(div.text_content()[:40]) is not None
+    )
 
 
 def _prefixed(text: str, spans: list[tuple[int, int, str]]) -> str:

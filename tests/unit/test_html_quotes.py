@@ -238,3 +238,14 @@ def test_outlook_header_inside_a_quote_ends_with_that_quote() -> None:
         ">> Lee wrote this.",
         "Sam wrote this.",
     ]
+
+
+def test_a_bordered_block_in_a_newsletter_is_no_outlook_header() -> None:
+    html = (
+        "<div>New this week: the spring catalogue.</div>"
+        '<div style="border:none;border-top:solid #cccccc 1.0pt;padding:6pt 0 0 0">'
+        "<p>You receive this because you subscribed. Unsubscribe.</p></div>"
+    )
+    text = html_to_text(html, 10_000, quotes=True)
+    assert ">" not in text
+    assert "Unsubscribe." in text
