@@ -195,7 +195,11 @@ def _zones_of(message: Any, region: str | None) -> list[dict[str, Any]]:
     sender = senders[0] if senders else None
     name = message.source.provider_id
     try:
-        text = html_to_text(message.text, MAX_TEXT_CHARS) if message.text_is_html else message.text
+        text = (
+            html_to_text(message.text, MAX_TEXT_CHARS, quotes=True)
+            if message.text_is_html
+            else message.text
+        )
         zones = split_zones(text, sender)
         found = observations_by_author(text, False, sender, region)
     except InvalidInput as exc:  # the pipeline keeps the message, without signatures

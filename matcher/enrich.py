@@ -214,7 +214,7 @@ def zones_of(body: Body, sender: Address | None) -> BodyPeople:
     text = body.text
     try:
         if body.is_html:
-            text = html_to_text(text, MAX_TEXT_CHARS)
+            text = html_to_text(text, MAX_TEXT_CHARS, quotes=True)
     except InvalidInput:
         # The message is still captured (its snippet falls back to stripped
         # tags); only its signatures are lost.

@@ -16,18 +16,24 @@ from inscriptis.model.config import ParserConfig
 from lxml.etree import LxmlError
 
 from connectors.base import InvalidInput
+from matcher.html_quotes import config_with_quotes, has_quote_markup, render_with_quotes
 
 # Link targets would interleave URLs with the signature lines they belong to
 # and images carry no contact data; both are off.
 _CONFIG = ParserConfig(display_links=False, display_images=False, display_anchors=False)
+_QUOTES_CONFIG = config_with_quotes(_CONFIG)
 
 # Rendering keeps the layout's blank runs and trailing spaces; more than two
 # newlines in a row carry no meaning for zones or signatures.
 _BLANK_RUN = re.compile(r"[ \t\u00a0]+\n|\n{3,}")
 
 
-def html_to_text(html: str, limit: int) -> str:
+def html_to_text(html: str, limit: int, quotes: bool = False) -> str:
     """The text of ``html``, reading at most ``limit`` characters of it.
+
+    With ``quotes``, quoted mail is marked with ">" per level as the markup
+    shows it (``matcher.html_quotes``), for splitting into zones; a snippet
+    wants the text without.
 
     Mail is cut at ``limit`` before parsing (a truncated tag is harmless to
     lxml's recovering parser) so a hostile body cannot make the renderer's
@@ -39,7 +45,10 @@ def html_to_text(html: str, limit: int) -> str:
         return ""
     source = html[:limit]
     try:
-        text = get_text(source, _CONFIG)
+        if quotes and has_quote_markup(source):
+            text = render_with_quotes(source, _QUOTES_CONFIG)
+        else:
+            text = get_text(source, _CONFIG)
     except (LxmlError, RecursionError, ValueError) as exc:
         raise InvalidInput("html-unparseable", type(exc).__name__) from None
     text = _BLANK_RUN.sub(_squeeze, text.replace("\r\n", "\n"))

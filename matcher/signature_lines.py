@@ -147,11 +147,47 @@ def digit_count(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
+# A company's registration, which UK and EU law require on business mail
+# (registered number and office, VAT number): a signature line, and its
+# numbers are no phone.
+_REGISTRATION = re.compile(
+    r"\b(?:registered\s+(?:in|office|address|number|no)|company\s+(?:reg|no|number|registration)"
+    r"|reg(?:istration)?\.?\s+no|vat\s+(?:no|number|reg)|ust-?id|handelsregister|amtsgericht)\b",
+    re.IGNORECASE,
+)
+
+
+def is_registration(line: str) -> bool:
+    return _REGISTRATION.search(line[:MAX_LINE]) is not None
+
+
 def has_phone(line: str) -> bool:
+    text = line[:MAX_LINE]
+    if is_registration(text):
+        return False
+    if "/" in text or "www." in text:
+        text = URL.sub(" ", text)  # a request id in a link's query is no phone
     return any(
         digit_count(m.group(0)) >= 7 and not _DATE_LIKE.search(m.group(0))
-        for m in PHONE_LIKE.finditer(line[:MAX_LINE])
+        for m in PHONE_LIKE.finditer(text)
     )
+
+
+# "[2] https://..." and links with a query or a deep path point to a page
+# (a reference list, a ticket, a video), not to a person or their company.
+_FOOTNOTE = re.compile(r"\s*\[\d{1,3}\]")
+_DEEP_PATH = re.compile(r"(?:[^/?#\s]+/){3,}[^/?#\s]|\?\S")
+
+
+def has_home_link(line: str) -> bool:
+    """A link to someone's site or profile: a signature's kind of link."""
+    if _FOOTNOTE.match(line):
+        return False
+    for match in URL.finditer(line[:MAX_LINE]):
+        target = match.group(0).split("://", 1)[-1]
+        if not _DEEP_PATH.search(target):
+            return True
+    return False
 
 
 def is_contact_label(text: str) -> bool:
@@ -161,9 +197,10 @@ def is_contact_label(text: str) -> bool:
 
 def is_form_line(line: str) -> bool:
     """A "Label: value" line whose label is not contact data (forms, logs, headers)."""
-    match = _FORM_LINE.match(line.strip()[:MAX_LINE])
-    if not match:
-        return False
+    stripped = line.strip()[:MAX_LINE]
+    match = _FORM_LINE.match(stripped)
+    if not match or (match.group(2) or "").startswith("//") or is_registration(stripped):
+        return False  # "see https://..." has its colon after a word too
     label = " ".join(match.group(1).lower().split())
     contact = frozenset(_lexicon("contact_labels.txt"))
     # "Telephone No.", "Email Address", "Facsimile Transmission No." are contact labels too.

@@ -61,7 +61,7 @@ def observations_by_author(
     Raises ``InvalidInput`` only for HTML that cannot be rendered at all.
     """
     if text_is_html:
-        text = html_to_text(text, MAX_TEXT_CHARS)
+        text = html_to_text(text, MAX_TEXT_CHARS, quotes=True)
     found: list[AuthorSignature] = []
     for index, zone in enumerate(split_zones(text, sender)):
         block, observations = read_zone(zone, default_region)
@@ -151,11 +151,14 @@ def _paragraph_after(lines: list[str], index: int) -> tuple[int, int]:
 
 def _candidate_ends(lines: list[str]) -> list[int]:
     """Where a block may end: the end of the author's text, else just above a
-    rule line near it (a signature boxed in "*****" rules, a tagline below)."""
+    rule line near it (a signature boxed in "*****" rules, a tagline below)
+    or above a "--" that opens a mailing list's footer (Nabble's "View this
+    message in context")."""
     end = _content_end(lines)
     ends = [end]
     for index in range(end - 1, max(0, end - MAX_BLOCK_LINES) - 1, -1):
-        if sl.RULE.fullmatch(lines[index].strip()) and index not in ends:
+        line = lines[index].strip()
+        if (sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line)) and index not in ends:
             ends.append(index)
     return ends
 
@@ -357,9 +360,11 @@ def _sign_of(line: str) -> tuple[str, bool]:
         return "skip", False  # an Exchange-encapsulated address: no person's data
     if sl.is_form_line(line):
         return "form", False
+    if sl.is_registration(line):
+        return "other", False
     if sl.has_phone(line):
         return "contact", True
-    if sl.EMAIL.search(line) or sl.URL.search(line):
+    if sl.EMAIL.search(line) or sl.has_home_link(line):
         return "contact", False
     if sl.is_title(line) or sl.is_address(line):
         return "other", False

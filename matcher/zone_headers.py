@@ -16,6 +16,7 @@ from typing import Literal
 
 from connectors.records import Address
 from matcher.plan import Role
+from matcher.quote_intro import intro_at
 from matcher.signature_lines import EMAIL
 
 # Whose text a zone holds. Defined here, below ``matcher.zones``, because a
@@ -157,6 +158,10 @@ def _header_at(
         wrote = _wrote_at(lines, depths, index)
         if wrote:
             return wrote
+        intro = intro_at(lines, depths, index)
+        if intro:
+            last, quoted, quoted_name = intro
+            return Header(index, last, "reply", "wrote", quoted, quoted_name, (("from", quoted),))
     one_line = _ONE_LINE_NOTES.match(content)
     if one_line:
         author, name = parse_person(one_line.group(1))
@@ -200,7 +205,11 @@ def _wrote_at(lines: Sequence[str], depths: Sequence[int], index: int) -> Header
     for last in range(index, min(len(lines), index + 3)):
         if last > index:
             more = lines[last].strip()
-            if not more or depths[last] != depths[index]:
+            if not more:
+                return None
+            # A quoted attribution re-wrapped by a later reply: its tail
+            # ("wrote:") carries that reply's quote depth, not its own.
+            if depths[last] != depths[index] and not _WROTE_END.match(more):
                 return None
             joined = f"{joined} {more}"
         attribution = _attribution(joined) if len(joined) < 400 and joined.endswith(":") else None

@@ -1,0 +1,113 @@
+"""Signatures as modern clients and mailing-list regulars write them."""
+
+from __future__ import annotations
+
+from connectors.records import Address
+from matcher.signature_lines import has_phone, is_form_line
+from matcher.signatures import observations_by_author
+
+JOEL = Address.of("joelsolr@gmail.com", "Joel Bernstein")
+
+
+def test_a_web_address_with_its_scheme_is_no_form_line() -> None:
+    """ "https://..." has a colon after a word, like "Request ID: 42", but is contact data."""
+    assert not is_form_line("http://joelsolr.blogspot.com/")
+    assert not is_form_line("https://www.linkedin.com/in/jbernstein")
+    assert is_form_line("Request ID: 4711")
+
+
+def test_name_over_blog_address_is_a_signature() -> None:
+    text = (
+        "If you decide to work on a patch for fetch I'll review the patch.\n\n"
+        "Joel Bernstein\nhttp://joelsolr.blogspot.com/\n"
+    )
+    [found] = observations_by_author(text, False, JOEL, "US")
+    assert found.block is not None
+    assert found.block.text == "Joel Bernstein\nhttp://joelsolr.blogspot.com/"
+    assert [(o.field, o.value) for o in found.observations] == [
+        ("name", "Joel Bernstein"),
+        ("website", "http://joelsolr.blogspot.com/"),
+    ]
+
+
+def test_digits_in_a_link_are_no_phone() -> None:
+    assert not has_phone("http://itcapps.example.com/srrs/emailLink.asp?ID=000000000034916&Page=")
+    assert has_phone("www.acme-energy.com | +1 713 555 0142")
+
+
+def test_a_wrapped_link_at_the_end_of_a_notification_is_no_signature() -> None:
+    robot = Address.of("arsystem@mailman.example.com", "ARSystem")
+    text = (
+        "The request has been completed with all resources requested either completed\n"
+        "or rejected. You can view the details of the request by clicking\n"
+        "http://itcapps.example.com/srrs/auth/emailLink.asp?ID=000000000034916&Page=\n"
+        "MyReq.\n"
+    )
+    [found] = observations_by_author(text, False, robot, "US")
+    assert found.block is None and found.observations == ()
+
+
+def test_uk_signature_with_single_letter_labels_and_company_registration() -> None:
+    """UK business mail must name the company's registered number and office:
+    those lines belong to the signature, and the number is no phone."""
+    tom = Address.of("tc@extravision.example", "Tom Chiverton")
+    text = (
+        "> Example query and results (content omitted) :\n"
+        "> managed-schema http://pastebin.com/mdraWQWE\n\n"
+        "Here is what we see.\n\n"
+        "--\n"
+        "*Tom Chiverton*\n"
+        "Lead Developer\n"
+        "e:  tc@extravision.example\n"
+        "p:  0161 817 2922\n"
+        "w:  www.extravision.example\n"
+        "Registered in the UK at: 107 Timber Wharf, 33 Worsley Street, Manchester,\n"
+        "M15 4LD.\n"
+        "Company Reg No: 05017214 VAT: GB 824 5386 19\n"
+    )
+    found = observations_by_author(text, False, tom, "GB")[-1]
+    assert found.block is not None and found.block.text.startswith("*Tom Chiverton*\n")
+    assert found.block.text.endswith("VAT: GB 824 5386 19")
+    values = [(o.field, o.value) for o in found.observations]
+    assert ("title", "Lead Developer") in values
+    assert ("email", "tc@extravision.example") in values
+    assert [v for f, v in values if f.startswith("phone")] == ["+441618172922"]
+
+
+def test_signature_above_a_mailing_list_archive_footer() -> None:
+    """Nabble appends its own "--" footer below the poster's signature."""
+    alessandro = Address.of("a.benedetti@sease.example", "Alessandro Benedetti")
+    text = (
+        "Both limits apply: Lucene flushes on whichever is hit first.\n\n"
+        "-----\n---------------\n"
+        "Alessandro Benedetti\n"
+        "Search Consultant, R&D Software Engineer, Director\n"
+        "Sease Ltd. - www.sease.example\n"
+        "--\n"
+        "View this message in context: http://lucene.472066.n3.nabble.com/High-disk-write-usage-"
+        "tp4344356p4344386.html\n"
+        "Sent from the Solr - User mailing list archive at Nabble.com.\n"
+    )
+    [found] = observations_by_author(text, False, alessandro, "US")
+    assert found.block is not None
+    # The rules above the name come with it, as for any boxed signature.
+    assert found.block.text.endswith(
+        "Alessandro Benedetti\nSearch Consultant, R&D Software Engineer, Director\n"
+        "Sease Ltd. - www.sease.example"
+    )
+    assert ("website", "https://www.sease.example") in [
+        (o.field, o.value) for o in found.observations
+    ]
+
+
+def test_a_list_of_references_is_no_signature() -> None:
+    """Links to pages (a ticket, a wiki page, a video) point to no person."""
+    furkan = Address.of("furkankamaci@gmail.example", "Furkan KAMACI")
+    text = (
+        "You can use schemaless mode [1] and watch the talk [2], see also the ticket.\n\n"
+        "[1] https://cwiki.apache.org/confluence/display/solr/Schemaless+Mode\n"
+        "[2] https://www.youtube.com/watch?v=pNe1wWeaHOU&list=PLYI8318YYdkCsZ7dsYV01n6TZhXA6Wf9i\n"
+        "https://issues.apache.org/jira/browse/SOLR-10524\n"
+    )
+    [found] = observations_by_author(text, False, furkan, "US")
+    assert found.block is None and found.observations == ()
