@@ -26,6 +26,7 @@ def account_policy(settings: Any, account: Any) -> AccountPolicy:
             domains=frozenset(settings.blocklist.domains),
         ),
         phone_region=getattr(settings, "phone_region", None),
+        subaddress_domains=settings.subaddressing.domains_for(settings.org_domains),
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -110,7 +111,7 @@ def pickled_by_fields(cls: type[T]) -> type[T]:
 
 
 def normalize_email(addr: str) -> str:
-    """Lower-case the address and IDNA-encode its domain.
+    """Lower-case the address, NFC its local part and IDNA-encode its domain.
 
     Local parts are case-sensitive by RFC 5321 but no mail system in use
     treats them so, and CRMs compare addresses case-insensitively; folding
@@ -139,7 +140,12 @@ def _normalized(addr: str) -> str:
             return ""
     if "." not in domain and domain != "localhost":
         return ""
-    return f"{local.lower()}@{domain}"
+    local = local.lower()
+    if not local.isascii():
+        # RFC 6532 section 3.1 recommends NFC for UTF-8 in mail: "é" typed as
+        # e + combining accent must be the same mailbox as the single "é".
+        local = unicodedata.normalize("NFC", local)
+    return f"{local}@{domain}"
 
 
 _CACHED_ADDRESS_CHARS = 320

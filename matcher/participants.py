@@ -67,10 +67,16 @@ class FoundParticipant:
     reason: str  # why this class: "owner", "local-part:noreply", "header:list-id", ...
     response_status: str | None = None  # meetings: PARTSTAT
     meeting_role: str | None = None  # meetings: ROLE (CHAIR, REQ-PARTICIPANT, ...)
+    mailbox: str = ""  # the mailbox key (``matcher.mailboxes``); "" for ``email`` itself
 
     @property
     def email(self) -> str:
         return self.address.email
+
+    @property
+    def key(self) -> str:
+        """What contacts and evidence are matched by (``ParticipantPlan.key``)."""
+        return self.mailbox or self.address.email
 
 
 @pickled_by_fields
@@ -103,7 +109,9 @@ class Found:
             tuple(decided)
             if decided is not None
             else tuple(
-                ParticipantPlan(p.email, p.address.name, p.role, p.klass, "skip", "pending")
+                ParticipantPlan(
+                    p.email, p.address.name, p.role, p.klass, "skip", "pending", mailbox=p.mailbox
+                )
                 for p in self.participants
             )
         )
@@ -282,7 +290,8 @@ def _mail_participants(
                 seen.add(address.email)
                 side = signal if role in _SENDER_SIDE else None
                 kind = classify(address, perimeter, signal=side, lists=lists)
-                found.append(FoundParticipant(address, role, kind.klass, kind.reason))
+                key = perimeter.mailbox(address.email)
+                found.append(FoundParticipant(address, role, kind.klass, kind.reason, mailbox=key))
                 if len(found) >= MAX_PARTICIPANTS:
                     return found, origin.get("from", origin.get("sender"))
     return found, origin.get("from", origin.get("sender"))
@@ -342,6 +351,7 @@ def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundP
                 kind.reason,
                 response_status=as_listed.partstat.upper() if as_listed else None,
                 meeting_role=as_listed.role.upper() if as_listed else None,
+                mailbox=perimeter.mailbox(email),
             )
         )
     return found

@@ -75,7 +75,7 @@ def apply_plan(
     owners = ensure_owners(conn, seats, now, feed)
     replace_participants(conn, stored)
     _insert_participants(conn, seats, owners, stored)
-    backlink(conn, owners)
+    backlink(conn, owners, feed)
     store_observations(conn, seats, owners, now, feed)
     _store_evidence(conn, [ip for ip in plan.interactions if stored.has_say(ip)])
     errors = _store_errors(conn, plan, account_ids, now)
@@ -193,7 +193,7 @@ def _insert_participants(
     rows: dict[tuple[int, str, str], dict[str, Any]] = {}
     for s in seats:
         p = s.participant
-        contact = owners.links.get((s.interaction_id, p.email)) or owners.by_email.get(p.email)
+        contact = owners.contact_of(s)
         rows.setdefault(
             (s.interaction_id, p.email, p.role),
             {
@@ -208,6 +208,7 @@ def _insert_participants(
                 "contact_id": contact,
                 "class_reason": text_value(p.class_reason) or "",
                 "meeting_role": text_value(p.meeting_role),
+                "mailbox": p.key,
             },
         )
     stmt = upsert(conn, interaction_participants)

@@ -1,8 +1,9 @@
 """The matcher's read-only view of stored contacts (``matcher.plan.Directory``).
 
-Both lookups are primary-key reads in chunks: ``contact_emails.email`` and
-``address_evidence.email``, which ``apply`` keeps current, so a batch of
-thousands of addresses costs a few statements and no joins.
+Both lookups are by mailbox key (``matcher.mailboxes``), read in chunks
+through an index: ``contact_emails.mailbox`` and ``address_evidence.email``
+(its primary key, which holds the mailbox), which ``apply`` keeps current,
+so a batch of thousands of addresses costs a few statements and no joins.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ class StoredDirectory:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def contact_ids(self, emails: Collection[str]) -> Mapping[str, int]:
+    def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
         with self._engine.connect() as conn:
-            return owners_of(conn, emails)
+            return owners_of(conn, mailboxes)
 
-    def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
+    def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
         with self._engine.connect() as conn:
-            return stored_evidence(conn, emails)
+            return stored_evidence(conn, mailboxes)
 
 
 def stored_evidence(conn: sa.Connection, emails: Iterable[str]) -> dict[str, Evidence]:

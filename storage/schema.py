@@ -109,9 +109,12 @@ class Contact(Base):
 
 
 class ContactEmail(Base):
+    """An address of a contact, as written (normalized), and the mailbox it matches by."""
+
     __tablename__ = "contact_emails"
-    email: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # normalized
+    email: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # normalized, as written
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    mailbox: Mapped[str] = mapped_column(sa.Text, index=True)  # matcher.mailboxes key
 
 
 class ContactObservation(Base):
@@ -187,10 +190,11 @@ class InteractionParticipant(Base):
     contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
     class_reason: Mapped[str] = mapped_column(sa.Text, server_default="")  # why ``klass``
     meeting_role: Mapped[str | None] = mapped_column(sa.Text)  # RFC 5545 ROLE
+    mailbox: Mapped[str] = mapped_column(sa.Text, index=True)  # matcher.mailboxes key of email
 
 
 class AddressEvidence(Base):
-    """Exchange evidence per address, kept so the Directory reads it by primary key."""
+    """Exchange evidence per mailbox (``email`` holds the mailbox key), read by primary key."""
 
     __tablename__ = "address_evidence"
     email: Mapped[str] = mapped_column(sa.Text, primary_key=True)
