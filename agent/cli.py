@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
 
     p = sub.add_parser(
+        "forget",
+        help="erase a person (contact id or email address) and never capture them again",
+    )
+    p.add_argument("target", help="a contact id, or an email address")
+
+    p = sub.add_parser(
         "inspect",
         help="show what would be captured from one .eml, .mbox or .ics file (no database)",
     )

@@ -226,6 +226,33 @@ def cmd_changes(args: argparse.Namespace, path: Path) -> int:
     return _listing(args, rows, ["id", "entity", "entity_id", "operation", "at"])
 
 
+def cmd_forget(args: argparse.Namespace, path: Path) -> int:
+    """Erase a person; only a salted digest of their addresses stays (storage.forget)."""
+    from connectors.records import normalize_email
+    from matcher.mailboxes import mailbox_key
+
+    settings = load_settings(path)
+    target = args.target.strip()
+    if target.isdigit():
+        where: dict[str, Any] = {"contact_id": int(target)}
+    elif email := normalize_email(target):
+        domains = settings.subaddressing.domains_for(settings.org_domains)
+        where = {"addresses": sorted({email, mailbox_key(email, domains)})}
+    else:
+        raise CommandError("forget takes a contact id or an email address", EXIT_CONFIG)
+    try:
+        done = open_db(settings).forget(**where)
+    except LookupError:
+        raise CommandError(f"nothing stored for {target}") from None
+    who = f"contact {done.contact_id}" if done.contact_id is not None else "the address"
+    print(
+        f"forgot {who}: {done.addresses} addresses kept only as salted digests, "
+        f"{done.anonymised} participations anonymised, "
+        f"{done.erased_interactions} interactions with nobody else erased"
+    )
+    return EXIT_OK
+
+
 def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
     from agent.inspect import inspect_file, policy_for_inspect
 
@@ -242,6 +269,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "interactions": cmd_interactions,
     "errors": cmd_errors,
     "changes": cmd_changes,
+    "forget": cmd_forget,
     "inspect": cmd_inspect,
     "config": cmd_config_check,
 }

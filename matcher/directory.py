@@ -19,12 +19,16 @@ class InMemoryDirectory:
 
     contacts: dict[str, int] = field(default_factory=dict)  # by mailbox key
     known: dict[str, Evidence] = field(default_factory=dict)  # by mailbox key
+    erased: set[str] = field(default_factory=set)  # forgotten spellings and mailbox keys
 
     def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
         return {e: self.contacts[e] for e in mailboxes if e in self.contacts}
 
     def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
         return {e: self.known[e] for e in mailboxes if e in self.known}
+
+    def forgotten(self, addresses: Collection[str]) -> Collection[str]:
+        return {a for a in addresses if a in self.erased}
 
     def absorb(self, plan: Plan) -> None:
         """Record a plan as storage would: ensure created contacts, keep evidence."""

@@ -136,6 +136,10 @@ class Directory(Protocol):
         """Stored exchange evidence for each of ``mailboxes`` that has any."""
         ...
 
+    def forgotten(self, addresses: Collection[str]) -> Collection[str]:
+        """Those of ``addresses`` (spellings or mailbox keys) whose person was forgotten."""
+        ...
+
 
 def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
     """The exchange evidence one interaction gives each of its participants' mailboxes.

@@ -12,7 +12,7 @@ on where batch boundaries fell.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from connectors.records import Address
@@ -136,9 +136,10 @@ def with_signatures(
     contacts: Mapping[str, int],
     evidence: Mapping[str, Evidence],
     policy: AccountPolicy,
+    forgotten: Collection[str] = (),
 ) -> list[ParticipantPlan]:
     """The header participants, the sender with their signature's fields, then the
-    quoted people with theirs.
+    quoted people with theirs (but none of the ``forgotten`` emails).
 
     Other header participants take nothing from the body: what it quotes of
     theirs is a copy of a signature their own mail gave, dated later than it
@@ -161,6 +162,8 @@ def with_signatures(
             break
         if address.email in present or perimeter.blocks(address.email):
             continue
+        if address.email in forgotten:
+            continue
         present.add(address.email)
         kind = classify(address, perimeter)
         key = perimeter.mailbox(address.email)
@@ -170,6 +173,40 @@ def with_signatures(
             plan = replace(plan, observations=body.fields[address.email])
         planned.append(plan)
     return planned
+
+
+def _forgotten(directory: Directory, keys: Mapping[str, str]) -> set[str]:
+    """The emails (of ``keys``: email -> mailbox key) whose spelling or mailbox was forgotten."""
+    if not keys:
+        return set()
+    erased = set(directory.forgotten(sorted(set(keys) | set(keys.values()))))
+    return {e for e, k in keys.items() if e in erased or k in erased}
+
+
+def _without_forgotten(
+    found: Sequence[Found], directory: Directory, early: Mapping[int, BodyPeople] | None
+) -> tuple[list[Found], Mapping[int, BodyPeople] | None]:
+    """Drafts without forgotten people, so old mail read again never brings them back.
+
+    A draft whose every party outside the org was forgotten is dropped whole,
+    as capture drops one whose outsiders are all blocklisted: what would be
+    left is still that person's correspondence.
+    """
+    erased = _forgotten(directory, {p.email: p.key for f in found for p in f.participants})
+    if not erased:
+        return list(found), early
+    kept: list[Found] = []
+    readings: dict[int, BodyPeople] = {}  # ``early`` is by index: renumbered with the drafts
+    for i, f in enumerate(found):
+        people = tuple(p for p in f.participants if p.email not in erased)
+        if len(people) < len(f.participants):
+            if all(p.klass == "internal" for p in people):
+                continue
+            f = replace(f, participants=people)
+        if early is not None and i in early:
+            readings[len(kept)] = early[i]
+        kept.append(f)
+    return kept, readings if early is not None else None
 
 
 def _owners(directory: Directory, keys: Mapping[str, str]) -> dict[str, int]:
@@ -193,6 +230,7 @@ def resolve(
     are looked up in one more directory call. ``early``: the drafts'
     ``enrich.early_readings``, when they were made ahead.
     """
+    found, early = _without_forgotten(found, directory, early)
     keys = {p.email: p.key for f in found for p in f.participants}
     contacts = _owners(directory, keys)
     stored = directory.evidence(sorted(set(keys.values()))) if keys else {}
@@ -207,6 +245,8 @@ def resolve(
         for a in b.quoted
         if a.email not in keys
     }
+    erased = _forgotten(directory, quoted)
+    quoted = {e: k for e, k in quoted.items() if e not in erased}
     if quoted:
         contacts.update(_owners(directory, quoted))
         if policy.creation.get("quoted", "never") not in ("never", "always"):
@@ -214,7 +254,7 @@ def resolve(
     bodies = signed_readings(found, decided, bodies, contacts, policy)
     interactions = tuple(
         f.draft(
-            with_signatures(people, f.sender, bodies[i], contacts, evidence, policy)
+            with_signatures(people, f.sender, bodies[i], contacts, evidence, policy, erased)
             if i in bodies
             else people
         )

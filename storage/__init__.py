@@ -10,6 +10,7 @@ from storage.changes import Change
 from storage.database import AccountStatus, Database, open_database
 from storage.directory import StoredDirectory
 from storage.errors import StorageError
+from storage.forget import Forgotten
 from storage.queries import (
     ContactDetail,
     ContactSummary,
@@ -30,6 +31,7 @@ __all__ = [
     "Database",
     "ErrorView",
     "FieldValue",
+    "Forgotten",
     "InteractionView",
     "Observed",
     "ParticipantView",

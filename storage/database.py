@@ -7,7 +7,7 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -22,6 +22,8 @@ from storage.contacts import Feed, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate
 from storage.errors import described
+from storage.forget import Forgotten
+from storage.forget import forget as forget_person
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
@@ -183,6 +185,20 @@ class Database:
             changed: Feed = []
             refresh_fields(conn, [(contact_id, field)], now, changed)
             feed.record(conn, changed, now)
+
+    def forget(
+        self, *, contact_id: int | None = None, addresses: Collection[str] = ()
+    ) -> Forgotten:
+        """Erase a person (``storage.forget``): a contact by id, or whoever has ``addresses``.
+
+        Raises LookupError when nothing stored matches.
+        """
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            done = forget_person(conn, now, changed, contact_id=contact_id, addresses=addresses)
+            feed.record(conn, changed, now)
+            return done
 
     # -- change feed and reads -----------------------------------------------
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from matcher.plan import Evidence
 from storage.bulk import select_in
 from storage.contacts import owners_of
+from storage.forget import forgotten_among
 from storage.schema import address_evidence
 
 
@@ -31,6 +32,10 @@ class StoredDirectory:
     def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
         with self._engine.connect() as conn:
             return stored_evidence(conn, mailboxes)
+
+    def forgotten(self, addresses: Collection[str]) -> Collection[str]:
+        with self._engine.connect() as conn:
+            return forgotten_among(conn, addresses)
 
 
 def stored_evidence(conn: sa.Connection, emails: Iterable[str]) -> dict[str, Evidence]:

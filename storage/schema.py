@@ -203,6 +203,22 @@ class AddressEvidence(Base):
     met: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
 
+class Salt(Base):
+    """A random value generated once per database, by name (``forget``: the digest salt)."""
+
+    __tablename__ = "salts"
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+
+
+class ForgottenAddress(Base):
+    """A forgotten address, kept only as a salted digest so capture never re-creates it."""
+
+    __tablename__ = "forgotten_addresses"
+    digest: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # HMAC-SHA256, hex
+    forgotten_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class IngestErrorRow(Base):
     __tablename__ = "ingest_errors"
     __table_args__ = (sa.UniqueConstraint("account_id", "provider_id", "reason"),)
@@ -249,4 +265,6 @@ interaction_sources = table(InteractionSource)
 interaction_participants = table(InteractionParticipant)
 address_evidence = table(AddressEvidence)
 ingest_errors = table(IngestErrorRow)
+salts = table(Salt)
+forgotten_addresses = table(ForgottenAddress)
 changes = table(ChangeRow)
