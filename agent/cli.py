@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", help="a contact id, or an email address")
 
     p = sub.add_parser(
+        "purge", help="remove what the current blocklist would have kept out of the database"
+    )
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="count what would go, change nothing")
+    mode.add_argument("--apply", action="store_true", help="remove it")
+
+    p = sub.add_parser(
         "inspect",
         help="show what would be captured from one .eml, .mbox or .ics file (no database)",
     )

@@ -253,6 +253,20 @@ def cmd_forget(args: argparse.Namespace, path: Path) -> int:
     return EXIT_OK
 
 
+def cmd_purge(args: argparse.Namespace, path: Path) -> int:
+    """Apply today's blocklist to what was captured before it (storage.purge)."""
+    from agent.policy import blocklist_of
+
+    settings = load_settings(path)
+    done = open_db(settings).purge(blocklist_of(settings), apply=args.apply)
+    verb = "removed" if args.apply else "would remove"
+    print(
+        f"{verb} {done.contacts} contacts, {done.addresses} contact addresses, "
+        f"{done.participants} participants and {done.interactions} interactions"
+    )
+    return EXIT_OK
+
+
 def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
     from agent.inspect import inspect_file, policy_for_inspect
 
@@ -270,6 +284,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "errors": cmd_errors,
     "changes": cmd_changes,
     "forget": cmd_forget,
+    "purge": cmd_purge,
     "inspect": cmd_inspect,
     "config": cmd_config_check,
 }

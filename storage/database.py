@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from matcher.plan import Plan
+from matcher.plan import Blocklist, Plan
 from storage import changes as feed
 from storage import queries
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
@@ -24,6 +24,8 @@ from storage.engine import WRITE, create_engine, migrate
 from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
+from storage.purge import Purged
+from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
@@ -198,6 +200,24 @@ class Database:
             changed: Feed = []
             done = forget_person(conn, now, changed, contact_id=contact_id, addresses=addresses)
             feed.record(conn, changed, now)
+            return done
+
+    def purge(self, blocklist: Blocklist, *, apply: bool) -> Purged:
+        """Remove what ``blocklist`` would have kept out (``storage.purge``).
+
+        Without ``apply`` the same work runs and is rolled back: the counts
+        are exactly what applying would remove.
+        """
+        now = self._clock()
+        with self._writing() as conn:
+            transaction = conn.begin()
+            changed: Feed = []
+            done = purge_blocked(conn, blocklist, now, changed)
+            if apply:
+                feed.record(conn, changed, now)
+                transaction.commit()
+            else:
+                transaction.rollback()
             return done
 
     # -- change feed and reads -----------------------------------------------
