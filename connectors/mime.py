@@ -28,7 +28,7 @@ import email.message
 import email.utils
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from connectors.base import InvalidInput, Limits, Window
@@ -188,6 +188,7 @@ class _Walk:
     plain: PartRef | None = None
     html: PartRef | None = None
     calendars: list[PartRef] = field(default_factory=list)
+    delivery_status: PartRef | None = None  # RFC 3464 section 2.1
 
     @property
     def done(self) -> bool:
@@ -226,6 +227,12 @@ def _visit(walk: _Walk, fields: dict[str, str], start: int, end: int, depth: int
         walk.html = ref
     elif kind == "text/calendar":
         walk.calendars.append(ref)
+    elif kind in _DELIVERY_STATUS and walk.delivery_status is None:
+        walk.delivery_status = ref
+
+
+# RFC 3464 section 2.1 and its UTF-8 form, RFC 6533 section 6.
+_DELIVERY_STATUS = frozenset({"message/delivery-status", "message/global-delivery-status"})
 
 
 def _delimiters(raw: bytes, dash: bytes, start: int, end: int) -> Iterable[tuple[int, int, bool]]:
@@ -320,7 +327,17 @@ def parse_message_and_errors(
     )
     meetings, errors = carried_meetings(calendars, source, window, limits)
     headers = tuple((name, value) for name, value in fields if name in _PIPELINE)
-    return message_from_parts(source, headers, text, is_html, len(raw), meetings), errors
+    message = message_from_parts(source, headers, text, is_html, len(raw), meetings)
+    if walk.delivery_status is not None:
+        report = walk.delivery_status
+        status = decode_body(
+            walk.raw[report.start : report.end],
+            report.transfer_encoding,
+            report.charset,
+            limits.max_text_bytes,
+        )
+        message = replace(message, delivery_status=status)
+    return message, errors
 
 
 def _first_text(walk: _Walk, limits: Limits) -> tuple[str | None, bool]:

@@ -263,6 +263,9 @@ class Message:
     size: int = 0  # bytes of the whole message as stored at the source
     meetings: tuple[Meeting, ...] = ()  # text/calendar invitations carried inside
     labels: tuple[str, ...] = field(default=())  # provider folders/labels, informative
+    # The message/delivery-status part of a delivery report (RFC 3464), decoded
+    # and capped like ``text``: which recipients failed, with their status codes.
+    delivery_status: str | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()

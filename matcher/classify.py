@@ -221,6 +221,10 @@ def sender_signal(message: Message) -> str | None:
     # The first value of each field, as ``Message.header`` gives it: one pass
     # over the headers instead of one per field asked for.
     first = dict(reversed(message.headers))
+    # RFC 6522: a report (bounce, read receipt) is written by a mail system,
+    # whatever address Exchange sends it from.
+    if (first.get("content-type") or "").lstrip().lower().startswith("multipart/report"):
+        return "header:content-type:report"
     for name in ("list-id", "list-unsubscribe"):
         if (first.get(name) or "").strip():
             return f"header:{name}"

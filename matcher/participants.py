@@ -18,10 +18,12 @@ from email.utils import parsedate_to_datetime
 from connectors.base import InvalidInput, Limits
 from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
 from matcher.addresses import parse_address_list
+from matcher.bounces import failed_deliveries
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
 from matcher.html import html_to_text
 from matcher.plan import (
     AccountPolicy,
+    Bounce,
     Direction,
     InteractionKind,
     InteractionPlan,
@@ -98,6 +100,7 @@ class Found:
     participants: tuple[FoundParticipant, ...]
     body: Body | None = None  # mail with a text the signature extractor may read
     sender: Address | None = None  # the first From (else Sender), even if blocked
+    bounced: tuple[Bounce, ...] = ()  # a delivery report's permanent failures
 
     def draft(self, decided: Sequence[ParticipantPlan] | None = None) -> InteractionPlan:
         """The interaction as planned; participants "pending" until ``decided`` is given.
@@ -128,6 +131,7 @@ class Found:
             sequence=self.sequence,
             source=self.source,
             participants=participants,
+            bounced=self.bounced,
         )
 
 
@@ -317,6 +321,16 @@ def _mail(
         participants=tuple(participants),
         body=Body(message.text, message.text_is_html) if message.text else None,
         sender=origin,
+        bounced=_bounced(message, perimeter),
+    )
+
+
+def _bounced(message: Message, perimeter: Perimeter) -> tuple[Bounce, ...]:
+    """A delivery report's permanent failures: one is enough to stop writing there."""
+    return tuple(
+        Bounce(f.email, perimeter.mailbox(f.email), f.status, f.source)
+        for f in failed_deliveries(message)
+        if f.permanent
     )
 
 

@@ -59,6 +59,16 @@ class ParticipantPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class Bounce:
+    """A recipient a delivery report says can never be reached at this address."""
+
+    email: str
+    mailbox: str  # the key contact addresses match by (``matcher.mailboxes``)
+    status: str  # RFC 3463 code ("5.1.1"), an SMTP reply code, or ""
+    source: str  # how it was read: "dsn", "text:postfix", "text:exchange", ...
+
+
+@dataclass(frozen=True, slots=True)
 class InteractionPlan:
     identity: str  # Message.identity / Meeting.identity
     kind: InteractionKind
@@ -72,6 +82,7 @@ class InteractionPlan:
     sequence: int  # meetings: SEQUENCE; a lower one never replaces a higher one
     source: SourceRef
     participants: tuple[ParticipantPlan, ...]
+    bounced: tuple[Bounce, ...] = ()  # a delivery report's permanent failures
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from storage.errors import StorageError
 from storage.forget import Forgotten
 from storage.purge import Purged
 from storage.queries import (
+    AddressView,
     ContactDetail,
     ContactSummary,
     ErrorView,
@@ -25,6 +26,7 @@ from storage.queries import (
 
 __all__ = [
     "AccountStatus",
+    "AddressView",
     "ApplyResult",
     "Change",
     "ContactDetail",

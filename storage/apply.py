@@ -36,7 +36,15 @@ from storage.bulk import (
     usable_email,
     write_rows,
 )
-from storage.contacts import Feed, Owners, Seat, backlink, ensure_owners, store_observations
+from storage.contacts import (
+    Feed,
+    Owners,
+    Seat,
+    backlink,
+    ensure_owners,
+    mark_bouncing,
+    store_observations,
+)
 from storage.directory import stored_evidence
 from storage.meetings import Stored, replace_participants, upsert_interactions
 from storage.schema import (
@@ -78,6 +86,7 @@ def apply_plan(
     backlink(conn, owners, feed)
     store_observations(conn, seats, owners, now, feed)
     _store_evidence(conn, [ip for ip in plan.interactions if stored.has_say(ip)])
+    mark_bouncing(conn, plan.interactions, feed)
     errors = _store_errors(conn, plan, account_ids, now)
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
     if cursor is not None:

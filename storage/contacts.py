@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from matcher.plan import ParticipantPlan
+from matcher.plan import InteractionPlan, ParticipantPlan
 from storage.bulk import (
     PG_CHUNK,
     allocate_ids,
@@ -322,6 +322,29 @@ def backlink(conn: sa.Connection, owners: Owners, feed: Feed) -> None:
     p = interaction_participants.c
     seen = select_in(conn, [p.email, p.mailbox], p.mailbox, owners.claimed)
     add_addresses(conn, {r.email: (owners.by_mailbox[r.mailbox], r.mailbox) for r in seen}, feed)
+
+
+def mark_bouncing(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: Feed) -> None:
+    """Mark every current address of a mailbox a delivery report failed for good as bouncing.
+
+    One hard bounce is enough: a permanent failure (5.x.x) does not heal by
+    retrying. A bounce never makes a contact: an address no contact has is
+    left alone. Replays change nothing (the address is no longer current).
+    """
+    c = contact_emails.c
+    for ip in plans:
+        for b in ip.bounced:
+            reason = text_value(f"bounce:{b.status or 'permanent'}:{b.source}")
+            hit = sa.and_(c.mailbox == b.mailbox, c.status == "current")
+            touched = conn.execute(sa.select(c.contact_id).where(hit)).scalars().all()
+            if not touched:
+                continue
+            conn.execute(
+                sa.update(contact_emails)
+                .where(hit)
+                .values(status="bouncing", status_reason=reason, status_at=ip.occurred_at)
+            )
+            feed.extend(("contact", i, "update") for i in sorted(set(touched)))
 
 
 def observation_rows(

@@ -115,6 +115,10 @@ class ContactEmail(Base):
     email: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # normalized, as written
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
     mailbox: Mapped[str] = mapped_column(sa.Text, index=True)  # matcher.mailboxes key
+    # current | former | bouncing | invalid, why (e.g. "bounce:5.1.1:dsn") and since when.
+    status: Mapped[str] = mapped_column(sa.Text, server_default="current")
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ContactObservation(Base):

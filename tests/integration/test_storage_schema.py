@@ -27,7 +27,7 @@ def test_migration_builds_exactly_the_models(db_url: str) -> None:
     with again.engine.connect() as conn:
         assert (
             conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-            == "0005_forgotten_addresses"
+            == "0006_address_status"
         )
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []

@@ -1,0 +1,37 @@
+"""Each address of a contact has a status: current, former, bouncing or invalid.
+
+A delivery report's permanent failure marks the address ``bouncing``, with
+the reason ("bounce:5.1.1:dsn") and when; ``former`` (a person who moved on)
+and ``invalid`` are for the job-change and import paths. Existing addresses
+are current.
+
+Revision ID: 0006_address_status
+Revises: 0005_forgotten_addresses
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_address_status"
+down_revision = "0005_forgotten_addresses"
+branch_labels = None
+depends_on = None
+
+Stamp = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("contact_emails") as batch:
+        batch.add_column(sa.Column("status", sa.Text, nullable=False, server_default="current"))
+        batch.add_column(sa.Column("status_reason", sa.Text))
+        batch.add_column(sa.Column("status_at", Stamp))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("contact_emails") as batch:
+        batch.drop_column("status_at")
+        batch.drop_column("status_reason")
+        batch.drop_column("status")

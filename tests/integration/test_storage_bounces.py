@@ -1,0 +1,94 @@
+"""A hard bounce marks the address bouncing, on SQLite and PostgreSQL; nobody is created."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from connectors.base import Limits
+from connectors.mime import parse_message
+from connectors.records import Message, SourceRef
+from matcher import plan_batch
+from storage import Database
+from storage.schema import contact_emails
+from tests.builders import mail, policy
+from tests.plans import contact_of, settled_feed
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
+OWNER = "me@ourco.com"
+BOB = "bob.smith@acme.com"
+
+
+def read(name: str) -> Message:
+    return parse_message((DATA / name).read_bytes(), SourceRef("acct", "INBOX", name), Limits())
+
+
+def exchange(msgid: str, sender: str, to: str) -> Message:
+    m = mail(("From", sender), ("To", to), message_id=msgid)
+    return replace(m, source=SourceRef("acct", "INBOX", msgid))
+
+
+def capture(db: Database, *messages: Message) -> None:
+    for m in messages:
+        db.apply(plan_batch([m], policy(), db.directory()), "INBOX", None)
+
+
+def statuses(db: Database) -> list[tuple[str, str, str | None]]:
+    c = contact_emails.c
+    with db.engine.connect() as conn:
+        query = sa.select(c.email, c.status, c.status_reason).order_by(c.email)
+        return [(r.email, r.status, r.status_reason) for r in conn.execute(query)]
+
+
+def test_one_hard_bounce_marks_the_address_and_creates_nobody(db: Database) -> None:
+    capture(
+        db,
+        exchange("p0@ourco.com", OWNER, f"Bob Smith <{BOB}>"),
+        exchange("b0@acme.com", f"Bob Smith <{BOB}>", OWNER),
+        exchange("p1@ourco.com", OWNER, "dana@acme.com"),
+        exchange("d1@acme.com", "dana@acme.com", OWNER),
+    )
+    bob = contact_of(db, BOB)
+    top = max(c.id for c in settled_feed(db))
+    contacts = db.counts()["contacts"]
+
+    capture(db, read("out-of-office.eml"))  # Bob's auto-reply: not a bounce
+    assert statuses(db) == [(BOB, "current", None), ("dana@acme.com", "current", None)]
+
+    # Postfix: bob failed for good (5.1.1), dana only delayed (4.4.1).
+    capture(db, read("postfix-dsn.eml"), read("qmail-text.eml"))
+
+    assert statuses(db) == [
+        (BOB, "bouncing", "bounce:5.1.1:dsn"),
+        ("dana@acme.com", "current", None),
+    ]
+    assert db.counts()["contacts"] == contacts  # frank@hosting.example: no contact, none made
+    detail = db.get_contact(bob)
+    assert detail is not None
+    assert [(a.email, a.status, a.status_at) for a in detail.addresses] == [
+        (BOB, "bouncing", read("postfix-dsn.eml").date)
+    ]
+    feed = [(c.entity, c.entity_id, c.operation) for c in settled_feed(db, top)]
+    assert ("contact", bob, "update") in feed
+    top = max(c.id for c in settled_feed(db))
+    capture(db, read("postfix-dsn.eml"))  # the same report again changes nothing
+    assert [c for c in settled_feed(db, top) if c.entity == "contact"] == []
+
+
+def test_a_bounce_marks_every_spelling_of_the_mailbox(db: Database) -> None:
+    capture(
+        db,
+        exchange("o1@ourco.com", OWNER, "Carol <carol.old+work@gmail.com>"),
+        exchange("c1@gmail.com", "Carol <Carol.Old@gmail.com>", OWNER),
+    )
+    report = read("gmail-dsn.eml")
+    status = (report.delivery_status or "").replace(
+        "carol.old@initech.example", "carolold@gmail.com"
+    )
+    capture(db, replace(report, delivery_status=status))
+    assert statuses(db) == [
+        ("carol.old+work@gmail.com", "bouncing", "bounce:5.1.1:dsn"),
+        ("carol.old@gmail.com", "bouncing", "bounce:5.1.1:dsn"),
+    ]
