@@ -70,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = csub.add_parser("search", help="by name, email or company (case-insensitive)")
     p.add_argument("text")
     _add_json(p)
+    p = csub.add_parser(
+        "import",
+        help="create or update contacts from a CRM export (CSV or vCard); fields crm-owned",
+    )
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", choices=["csv", "vcard"], help="default: from the file's extension")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        help="CSV: the column of a field (email, name, given_name, family_name, title, company)",
+    )
 
     p = sub.add_parser("interactions", help="captured emails and meetings, newest first")
     p.add_argument("--contact", type=int, help="only those with this contact")

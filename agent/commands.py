@@ -176,6 +176,8 @@ def _ago(now: datetime, when: datetime | None) -> str | None:
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
     from agent.contact_view import print_contact
 
+    if args.action == "import":
+        return import_contacts(args, load_settings(path))
     db = open_db(load_settings(path))
     if args.action == "show":
         contact = db.get_contact(args.id)
@@ -192,6 +194,51 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
         else db.list_contacts(limit=args.limit, offset=args.offset)
     )
     return _listing(args, rows, ["id", "name", "emails", "company"])
+
+
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+def import_contacts(args: argparse.Namespace, settings: Any) -> int:
+    """``contacts import FILE``: bad cards on stderr as FILE:LINE, the rest imported; exit 1 if any."""
+    from connectors.contact_files import CARD_FIELDS, Card, read_csv, read_vcards
+    from matcher.mailboxes import mailbox_key
+
+    mapping = dict(m.partition("=")[::2] for m in args.map)
+    if any(f not in (*CARD_FIELDS, "email") or not h for f, h in mapping.items()):
+        raise CommandError(
+            f"--map takes FIELD=HEADER, FIELD one of email, {', '.join(CARD_FIELDS)}", EXIT_CONFIG
+        )
+    try:
+        if args.file.stat().st_size > MAX_IMPORT_BYTES:
+            raise CommandError(f"{args.file}: larger than {MAX_IMPORT_BYTES // 2**20} MiB")
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    text = _decoded(data)
+    vcard = args.format == "vcard" or (
+        args.format is None and args.file.suffix.lower() in (".vcf", ".vcard")
+    )
+    cards = list(read_vcards(text) if vcard else read_csv(text, mapping))
+    domains = settings.subaddressing.domains_for(settings.org_domains)
+    emails = {e for c in cards if isinstance(c, Card) for e in c.emails}
+    done = open_db(settings).import_contacts(cards, {e: mailbox_key(e, domains) for e in emails})
+    for error in done.errors:
+        detail = f": {error.detail}" if error.detail else ""
+        print(f"{args.file}:{error.line}: {error.reason}{detail}", file=sys.stderr)
+    print(
+        f"{args.file}: {done.created} created, {done.updated} updated, "
+        f"{done.unchanged} unchanged, {len(done.errors)} not imported"
+    )
+    return EXIT_FAILED if done.errors else EXIT_OK
+
+
+def _decoded(data: bytes) -> str:
+    """Exports are UTF-8 (often with a BOM, Excel) or, from older Outlook, Windows-1252."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
 
 
 def cmd_interactions(args: argparse.Namespace, path: Path) -> int:

@@ -11,6 +11,7 @@ from storage.database import AccountStatus, Database, open_database
 from storage.directory import StoredDirectory
 from storage.errors import StorageError
 from storage.forget import Forgotten
+from storage.imports import Imported
 from storage.purge import Purged
 from storage.queries import (
     AddressView,
@@ -35,6 +36,7 @@ __all__ = [
     "ErrorView",
     "FieldValue",
     "Forgotten",
+    "Imported",
     "InteractionView",
     "Observed",
     "ParticipantView",

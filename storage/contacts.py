@@ -347,6 +347,33 @@ def mark_bouncing(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: F
             feed.extend(("contact", i, "update") for i in sorted(set(touched)))
 
 
+def lock_field(
+    conn: sa.Connection,
+    contact_id: int,
+    field: str,
+    value: str | None,
+    owner: str,
+    now: datetime,
+) -> bool:
+    """Set a derived field and lock it for ``owner`` (manual, crm); False if no such contact."""
+    updated = conn.execute(
+        sa.update(contacts)
+        .where(contacts.c.id == contact_id)
+        .values({field: value, "updated_at": now})
+    ).rowcount
+    if not updated:
+        return False
+    drop_lock(conn, contact_id, field)
+    lock = {"contact_id": contact_id, "field": field, "value": value, "owner": owner}
+    conn.execute(contact_field_locks.insert().values(**lock, set_at=now))
+    return True
+
+
+def drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
+    t = contact_field_locks.c
+    conn.execute(sa.delete(contact_field_locks).where(t.contact_id == contact_id, t.field == field))
+
+
 def observation_rows(
     seats: Iterable[Seat], contact_of: Callable[[Seat], Any]
 ) -> dict[tuple[Any, str, int], dict[str, Any]]:

@@ -7,30 +7,30 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from connectors.contact_files import Card, CardError
 from matcher.plan import Blocklist, Plan
 from storage import changes as feed
 from storage import queries
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
-from storage.contacts import Feed, refresh_fields
+from storage.contacts import Feed, drop_lock, lock_field, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate
 from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
+from storage.imports import Imported, import_cards
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
-    contact_field_locks,
-    contacts,
     interaction_sources,
     interactions,
     sync_cursors,
@@ -167,23 +167,15 @@ class Database:
             raise ValueError(f"not a contact field: {field!r}")
         now = self._clock()
         with self._writing() as conn, conn.begin():
-            updated = conn.execute(
-                sa.update(contacts)
-                .where(contacts.c.id == contact_id)
-                .values({field: value, "updated_at": now})
-            ).rowcount
-            if not updated:
+            if not lock_field(conn, contact_id, field, value, owner, now):
                 raise LookupError(f"no contact {contact_id}")
-            lock = {"contact_id": contact_id, "field": field, "value": value, "owner": owner}
-            _drop_lock(conn, contact_id, field)
-            conn.execute(contact_field_locks.insert().values(**lock, set_at=now))
             feed.record(conn, [("contact", contact_id, "update")], now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
         """Hand a field back to capture: it is re-derived from its observations."""
         now = self._clock()
         with self._writing() as conn, conn.begin():
-            _drop_lock(conn, contact_id, field)
+            drop_lock(conn, contact_id, field)
             changed: Feed = []
             refresh_fields(conn, [(contact_id, field)], now, changed)
             feed.record(conn, changed, now)
@@ -220,6 +212,17 @@ class Database:
                 transaction.rollback()
             return done
 
+    def import_contacts(
+        self, cards: Iterable[Card | CardError], mailboxes: Mapping[str, str]
+    ) -> Imported:
+        """Create or update contacts from a CRM's cards (``storage.imports``), in one transaction."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            done = import_cards(conn, cards, mailboxes, now, changed)
+            feed.record(conn, changed, now)
+            return done
+
     # -- change feed and reads -----------------------------------------------
 
     def changes_since(self, n: int, limit: int = 1000) -> list[feed.Change]:
@@ -251,11 +254,6 @@ class Database:
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return queries.counts(conn)
-
-
-def _drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
-    t = contact_field_locks.c
-    conn.execute(sa.delete(contact_field_locks).where(t.contact_id == contact_id, t.field == field))
 
 
 def open_database(url: str, clock: Callable[[], datetime] = _utcnow) -> Database:
