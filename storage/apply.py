@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from connectors.records import SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
+from storage.addresses import mark_bouncing, revive_senders
 from storage.bulk import (
     allocate_ids,
     chunks,
@@ -36,15 +37,8 @@ from storage.bulk import (
     usable_email,
     write_rows,
 )
-from storage.contacts import (
-    Feed,
-    Owners,
-    Seat,
-    backlink,
-    ensure_owners,
-    mark_bouncing,
-    store_observations,
-)
+from storage.changes import Feed
+from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
 from storage.meetings import Stored, replace_participants, upsert_interactions
 from storage.schema import (
@@ -85,8 +79,10 @@ def apply_plan(
     _insert_participants(conn, seats, owners, stored)
     backlink(conn, owners, feed)
     store_observations(conn, seats, owners, now, feed)
-    _store_evidence(conn, [ip for ip in plan.interactions if stored.has_say(ip)])
-    mark_bouncing(conn, plan.interactions, feed)
+    said = [ip for ip in plan.interactions if stored.has_say(ip)]
+    _store_evidence(conn, said)
+    mark_bouncing(conn, said, feed)
+    revive_senders(conn, said, feed)
     errors = _store_errors(conn, plan, account_ids, now)
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
     if cursor is not None:

@@ -25,7 +25,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from matcher.plan import InteractionPlan, ParticipantPlan
+from matcher.plan import ParticipantPlan
+from storage.addresses import add_addresses, lock_mailboxes, owners_of
 from storage.bulk import (
     PG_CHUNK,
     allocate_ids,
@@ -39,7 +40,7 @@ from storage.bulk import (
     usable_email,
     write_rows,
 )
-from storage.changes import Entity, Operation
+from storage.changes import Feed
 from storage.schema import (
     DERIVED_FIELDS,
     companies,
@@ -52,7 +53,6 @@ from storage.schema import (
 )
 
 MIN_CONFIDENCE = 0.5
-Feed = list[tuple[Entity, int, Operation]]
 FieldKey = tuple[int, str]  # (contact id, derived field)
 
 
@@ -81,38 +81,6 @@ class Owners:
         return self.links.get((seat.interaction_id, p.email)) or self.by_mailbox.get(p.key)
 
 
-def owners_of(conn: sa.Connection, mailboxes: Iterable[str]) -> dict[str, int]:
-    """The contact that owns each of ``mailboxes`` (those that have one).
-
-    Two contacts can hold one mailbox only from before mailboxes were
-    compared (see migration 0004_mailbox_keys); the older one is the owner.
-    """
-    c = contact_emails.c
-    rows = select_in(conn, [c.mailbox, c.contact_id], c.mailbox, mailboxes)
-    owner: dict[str, int] = {}
-    for r in sorted(rows, key=lambda r: -r.contact_id):
-        owner[r.mailbox] = r.contact_id
-    return owner
-
-
-# Any constant works; the same in every process. Spells "mailbox".
-MAILBOX_LOCK = 0x6D61696C626F78
-
-
-def _lock_mailboxes(conn: sa.Connection, mailboxes: Iterable[str]) -> None:
-    """PostgreSQL: serialise writers that create a contact for the same mailboxes.
-
-    The primary key on ``contact_emails.email`` settles two creations of one
-    spelling; two spellings of one mailbox need this. Sorted, so two writers
-    take shared keys in the same order. SQLite has one writer at a time.
-    """
-    if conn.dialect.name != "postgresql":
-        return
-    lock = sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))")
-    for key in sorted(mailboxes):
-        conn.execute(lock, {"space": MAILBOX_LOCK >> 32, "key": key})
-
-
 def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
     c = company_domains.c
     rows = select_in(conn, [c.domain, c.company_id], c.domain, domains)
@@ -139,7 +107,7 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     for key in claims:
         creates.pop(key, None)
     if creates and conn.dialect.name == "postgresql":
-        _lock_mailboxes(conn, creates)
+        lock_mailboxes(conn, creates)
         owner.update(owners_of(conn, creates))  # made while we waited for the locks
         creates = {k: p for k, p in creates.items() if k not in owner}
     domains = {
@@ -233,25 +201,6 @@ def _add_spellings(
     add_addresses(conn, wanted, feed)
 
 
-def add_addresses(
-    conn: sa.Connection, wanted: Mapping[str, tuple[int, str]], feed: Feed
-) -> list[str]:
-    """Make each written email (-> contact, mailbox) an address of its contact unless it is one.
-
-    An email some contact holds already stays where it is; returns the emails added.
-    """
-    c = contact_emails.c
-    known = {r.email for r in select_in(conn, [c.email], c.email, wanted)}
-    rows = [
-        {"email": e, "contact_id": wanted[e][0], "mailbox": wanted[e][1]}
-        for e in sorted(set(wanted) - known)
-    ]
-    stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
-    added = insert_new(conn, contact_emails, stmt, rows, "email", "contact_id")
-    feed.extend(("contact", r["contact_id"], "update") for r in added)
-    return [r["email"] for r in added]
-
-
 def ensure_companies(
     conn: sa.Connection, domains: Mapping[str, str], now: datetime, feed: Feed
 ) -> dict[str, int]:
@@ -322,29 +271,6 @@ def backlink(conn: sa.Connection, owners: Owners, feed: Feed) -> None:
     p = interaction_participants.c
     seen = select_in(conn, [p.email, p.mailbox], p.mailbox, owners.claimed)
     add_addresses(conn, {r.email: (owners.by_mailbox[r.mailbox], r.mailbox) for r in seen}, feed)
-
-
-def mark_bouncing(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: Feed) -> None:
-    """Mark every current address of a mailbox a delivery report failed for good as bouncing.
-
-    One hard bounce is enough: a permanent failure (5.x.x) does not heal by
-    retrying. A bounce never makes a contact: an address no contact has is
-    left alone. Replays change nothing (the address is no longer current).
-    """
-    c = contact_emails.c
-    for ip in plans:
-        for b in ip.bounced:
-            reason = text_value(f"bounce:{b.status or 'permanent'}:{b.source}")
-            hit = sa.and_(c.mailbox == b.mailbox, c.status == "current")
-            touched = conn.execute(sa.select(c.contact_id).where(hit)).scalars().all()
-            if not touched:
-                continue
-            conn.execute(
-                sa.update(contact_emails)
-                .where(hit)
-                .values(status="bouncing", status_reason=reason, status_at=ip.occurred_at)
-            )
-            feed.extend(("contact", i, "update") for i in sorted(set(touched)))
 
 
 def lock_field(

@@ -19,7 +19,8 @@ from matcher.plan import Blocklist, Plan
 from storage import changes as feed
 from storage import queries
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
-from storage.contacts import Feed, drop_lock, lock_field, refresh_fields
+from storage.changes import Feed
+from storage.contacts import drop_lock, lock_field, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate
 from storage.errors import described

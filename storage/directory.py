@@ -13,8 +13,8 @@ from collections.abc import Collection, Iterable, Mapping
 import sqlalchemy as sa
 
 from matcher.plan import Evidence
+from storage.addresses import owners_of
 from storage.bulk import select_in
-from storage.contacts import owners_of
 from storage.forget import forgotten_among
 from storage.schema import address_evidence
 

@@ -21,7 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.bulk import chunks, select_in
-from storage.contacts import Feed, FieldKey, refresh_fields
+from storage.changes import Feed
+from storage.contacts import FieldKey, refresh_fields
 from storage.schema import (
     DERIVED_FIELDS,
     address_evidence,

@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.bulk import chunks, select_in, upsert, write_rows
-from storage.contacts import Feed
+from storage.changes import Feed
 from storage.erase import (
     erase_contacts,
     erase_evidence,

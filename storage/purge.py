@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from matcher.classify import Perimeter
 from matcher.plan import Blocklist
 from storage.bulk import chunks, select_in
-from storage.contacts import Feed
+from storage.changes import Feed
 from storage.erase import (
     erase_contacts,
     erase_evidence,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -92,3 +93,39 @@ def test_a_bounce_marks_every_spelling_of_the_mailbox(db: Database) -> None:
         ("carol.old+work@gmail.com", "bouncing", "bounce:5.1.1:dsn"),
         ("carol.old@gmail.com", "bouncing", "bounce:5.1.1:dsn"),
     ]
+
+
+def test_mail_from_the_address_after_its_bounce_makes_it_current_in_any_order(
+    db: Database,
+) -> None:
+    report = read("postfix-dsn.eml")
+    assert report.date is not None
+    later = replace(
+        exchange("b9@acme.com", f"Bob Smith <{BOB}>", OWNER), date=report.date + timedelta(days=2)
+    )
+    capture(
+        db,
+        exchange("p0@ourco.com", OWNER, f"Bob Smith <{BOB}>"),
+        exchange("b0@acme.com", f"Bob Smith <{BOB}>", OWNER),
+    )
+    capture(db, report)
+    assert statuses(db) == [(BOB, "bouncing", "bounce:5.1.1:dsn")]
+    capture(db, later)
+    assert statuses(db) == [(BOB, "current", "wrote-after-bounce")]
+    capture(db, report)  # read again: he has written since, so it stays current
+    assert statuses(db) == [(BOB, "current", "wrote-after-bounce")]
+
+
+def test_a_report_read_after_newer_mail_from_the_address_changes_nothing(db: Database) -> None:
+    report = read("postfix-dsn.eml")
+    assert report.date is not None
+    capture(
+        db,
+        exchange("p0@ourco.com", OWNER, f"Bob Smith <{BOB}>"),
+        replace(
+            exchange("b9@acme.com", f"Bob Smith <{BOB}>", OWNER),
+            date=report.date + timedelta(days=2),
+        ),
+    )
+    capture(db, report)  # a backfill reads the older report last
+    assert statuses(db) == [(BOB, "current", None)]
