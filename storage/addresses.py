@@ -13,9 +13,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from matcher.plan import InteractionPlan
-from storage.bulk import insert_new, select_in, text_value, upsert
+from storage.bulk import chunks, insert_new, select_in, text_value, upsert, write_rows
 from storage.changes import Feed
-from storage.schema import contact_emails, interaction_participants, interactions
+from storage.schema import (
+    address_evidence,
+    contact_emails,
+    interaction_participants,
+    interactions,
+)
 
 
 def owners_of(conn: sa.Connection, mailboxes: Iterable[str]) -> dict[str, int]:
@@ -70,30 +75,55 @@ def add_addresses(
 
 
 def mark_bouncing(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: Feed) -> None:
-    """Mark every current address of a mailbox a delivery report failed for good as bouncing.
+    """Remember each mailbox a delivery report failed for good, and mark its addresses.
 
     One hard bounce is enough: a permanent failure (5.x.x) does not heal by
     retrying. Unless the person wrote from that mailbox after the report:
     mail read out of order (a backfill) must not leave a working address
-    bouncing. A bounce never makes a contact: an address no contact has is
-    left alone. Replays change nothing (the address is no longer current).
+    bouncing. The bounce is kept with the mailbox's evidence, so an address
+    a contact comes to hold later (its exchange read after the report)
+    starts out bouncing too; a bounce never makes a contact.
     """
-    c = contact_emails.c
+    newest: dict[str, tuple[datetime, str | None]] = {}  # mailbox -> (when, why)
     for ip in plans:
         for b in ip.bounced:
             if _wrote_after(conn, b.mailbox, ip.occurred_at):
                 continue
             reason = text_value(f"bounce:{b.status or 'permanent'}:{b.source}")
-            hit = sa.and_(c.mailbox == b.mailbox, c.status == "current")
-            touched = conn.execute(sa.select(c.contact_id).where(hit)).scalars().all()
-            if not touched:
-                continue
-            conn.execute(
-                sa.update(contact_emails)
-                .where(hit)
-                .values(status="bouncing", status_reason=reason, status_at=ip.occurred_at)
-            )
-            feed.extend(("contact", i, "update") for i in sorted(set(touched)))
+            if b.mailbox not in newest or ip.occurred_at > newest[b.mailbox][0]:
+                newest[b.mailbox] = (ip.occurred_at, reason)
+    if not newest:
+        return
+    t = address_evidence
+    stmt = upsert(conn, t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["email"],
+        set_={"bounced_at": stmt.excluded.bounced_at, "bounce_reason": stmt.excluded.bounce_reason},
+    )
+    rows = [
+        {"email": k, "sent_to": False, "received_from": False, "met": False}
+        | {"bounced_at": at, "bounce_reason": why}
+        for k, (at, why) in sorted(newest.items())
+    ]
+    write_rows(conn, stmt, rows)
+    settle_statuses(conn, newest, feed)
+
+
+def settle_statuses(conn: sa.Connection, mailboxes: Iterable[str], feed: Feed) -> None:
+    """Current addresses of a mailbox that bounced (and has not written since): bouncing."""
+    e, c = address_evidence.c, contact_emails.c
+    query = sa.select(e.email, e.bounced_at, e.bounce_reason).where(e.bounced_at.is_not(None))
+    for r in select_in(conn, query, e.email, mailboxes):
+        hit = sa.and_(c.mailbox == r.email, c.status == "current")
+        touched = conn.execute(sa.select(c.contact_id).where(hit)).scalars().all()
+        if not touched:
+            continue
+        conn.execute(
+            sa.update(contact_emails)
+            .where(hit)
+            .values(status="bouncing", status_reason=r.bounce_reason, status_at=r.bounced_at)
+        )
+        feed.extend(("contact", i, "update") for i in sorted(set(touched)))
 
 
 _SENDER = ("from", "sender")
@@ -112,7 +142,7 @@ def _wrote_after(conn: sa.Connection, mailbox: str, moment: datetime) -> bool:
 
 
 def revive_senders(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: Feed) -> None:
-    """A bouncing mailbox that writes to us after its bounce is current again."""
+    """A bounced mailbox that writes to us after its bounce is current again."""
     latest: dict[str, datetime] = {}
     for ip in plans:
         if ip.kind != "email" or ip.direction != "inbound":
@@ -120,13 +150,23 @@ def revive_senders(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: 
         for p in ip.participants:
             if p.role in _SENDER:
                 latest[p.key] = max(latest.get(p.key, ip.occurred_at), ip.occurred_at)
+    e = address_evidence.c
+    healed = [
+        r.email
+        for r in select_in(conn, [e.email, e.bounced_at], e.email, latest)
+        if r.bounced_at is not None and r.bounced_at < latest[r.email]
+    ]
+    for part in chunks(healed):
+        conn.execute(
+            sa.update(address_evidence)
+            .where(e.email.in_(part))
+            .values(bounced_at=None, bounce_reason=None)
+        )
     c = contact_emails.c
-    rows = select_in(
-        conn, [c.email, c.contact_id, c.mailbox, c.status_at, c.status], c.mailbox, latest
-    )
+    columns = [c.email, c.contact_id, c.mailbox, c.status_at, c.status]
     back = [
         r
-        for r in rows
+        for r in select_in(conn, columns, c.mailbox, latest)
         if r.status == "bouncing" and (r.status_at is None or r.status_at < latest[r.mailbox])
     ]
     for r in back:

@@ -205,6 +205,9 @@ class AddressEvidence(Base):
     sent_to: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     received_from: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     met: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The newest hard bounce not followed by mail from the mailbox, and its reason.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class Salt(Base):

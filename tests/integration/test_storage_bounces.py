@@ -129,3 +129,13 @@ def test_a_report_read_after_newer_mail_from_the_address_changes_nothing(db: Dat
     )
     capture(db, report)  # a backfill reads the older report last
     assert statuses(db) == [(BOB, "current", None)]
+
+
+def test_a_report_read_before_the_contact_exists_still_marks_its_address(db: Database) -> None:
+    report = read("postfix-dsn.eml")
+    assert report.date is not None
+    # The owner wrote to Bob, the report came back; his earlier mail is read last.
+    capture(db, exchange("p0@ourco.com", OWNER, f"Bob Smith <{BOB}>"), report)
+    assert db.counts()["contacts"] == 0
+    capture(db, exchange("b0@acme.com", f"Bob Smith <{BOB}>", OWNER))
+    assert statuses(db) == [(BOB, "bouncing", "bounce:5.1.1:dsn")]

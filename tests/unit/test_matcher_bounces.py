@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Limits
+from connectors.gmail_parse import parse_gmail_message
 from connectors.mime import parse_message
 from connectors.records import Message, SourceRef
 from matcher import InMemoryDirectory, plan_batch
 from matcher.bounces import FailedDelivery, failed_deliveries, is_delivery_report
 from tests.builders import policy
+from tests.servers.google_gmail import Mailbox
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bounces"
 
@@ -114,3 +116,13 @@ def test_office365_report_from_its_system_mailbox_is_automated() -> None:
         "header:content-type:report",
         "skip",
     )
+
+
+def test_a_gmail_api_copy_of_the_report_is_read_from_its_text() -> None:
+    box = Mailbox("me.sales@gmail.com")
+    raw = (DATA / "gmail-dsn.eml").read_bytes()
+    resource = box.get_message({"format": ["full"]}, box.add(raw))
+    message, _ = parse_gmail_message(resource, "acct", "mail", Limits())
+    assert [(f.email, f.status, f.permanent) for f in failed_deliveries(message)] == [
+        ("carol.old@initech.example", "5.1.1", True)
+    ]
