@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from agent.sync import sync_once
-from storage.database import Database, open_database
+from storage.database import Database
 from tests.integration.test_imap_agent import MAILBOX, REP, WHEN, contacts, load, settings_for
 from tests.servers.dovecot import MailUser
 
@@ -26,15 +25,6 @@ def report() -> bytes:
     raw = raw.replace(b"Bob.Smith@acme.com", ANN.encode())
     raw = raw.replace(b"Date: Mon,  2 Mar 2026 09:31:02 +0000 (UTC)", f"Date: {date}".encode())
     return raw.replace(b"To: me@ourco.com", f"To: {REP}".encode()).replace(b"\n", b"\r\n")
-
-
-@pytest.fixture
-def db(sqlite_url: str) -> Iterator[Database]:
-    database = open_database(sqlite_url)
-    try:
-        yield database
-    finally:
-        database.close()
 
 
 def test_a_hard_bounce_in_the_inbox_marks_the_contact_address(
