@@ -7,8 +7,9 @@ mailbox and a status: ``current``, ``former``, ``bouncing`` or ``invalid``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,13 +25,19 @@ from storage.schema import (
 
 
 def owners_of(conn: sa.Connection, mailboxes: Iterable[str]) -> dict[str, int]:
-    """The contact that owns each of ``mailboxes`` (those that have one).
+    """The contact that owns each of ``mailboxes`` (those that have one)."""
+    return owner_of_rows(held(conn, mailboxes))
 
-    Two contacts can hold one mailbox only from before mailboxes were
-    compared (see migration 0004_mailbox_keys); the older one is the owner.
-    """
+
+def held(conn: sa.Connection, mailboxes: Iterable[str]) -> list[sa.Row[Any]]:
+    """(email, mailbox, contact_id) of every address of ``mailboxes``."""
     c = contact_emails.c
-    rows = select_in(conn, [c.mailbox, c.contact_id], c.mailbox, mailboxes)
+    return select_in(conn, [c.email, c.mailbox, c.contact_id], c.mailbox, mailboxes)
+
+
+def owner_of_rows(rows: Iterable[sa.Row[Any]]) -> dict[str, int]:
+    """Mailbox -> contact. Two contacts can hold one mailbox only from before
+    mailboxes were compared (migration 0004_mailbox_keys); the older one owns it."""
     owner: dict[str, int] = {}
     for r in sorted(rows, key=lambda r: -r.contact_id):
         owner[r.mailbox] = r.contact_id
@@ -56,17 +63,22 @@ def lock_mailboxes(conn: sa.Connection, mailboxes: Iterable[str]) -> None:
 
 
 def add_addresses(
-    conn: sa.Connection, wanted: Mapping[str, tuple[int, str]], feed: Feed
+    conn: sa.Connection,
+    wanted: Mapping[str, tuple[int, str]],
+    feed: Feed,
+    known: Collection[str] | None = None,
 ) -> list[str]:
     """Make each written email (-> contact, mailbox) an address of its contact unless it is one.
 
-    An email some contact holds already stays where it is; returns the emails added.
+    An email some contact holds already stays where it is; returns the emails
+    added. ``known``: emails the caller knows are held (else they are read).
     """
     c = contact_emails.c
-    known = {r.email for r in select_in(conn, [c.email], c.email, wanted)}
+    if known is None:
+        known = {r.email for r in select_in(conn, [c.email], c.email, wanted)}
     rows = [
         {"email": e, "contact_id": wanted[e][0], "mailbox": wanted[e][1]}
-        for e in sorted(set(wanted) - known)
+        for e in sorted(set(wanted).difference(known))
     ]
     stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
     added = insert_new(conn, contact_emails, stmt, rows, "email", "contact_id")
@@ -74,16 +86,41 @@ def add_addresses(
     return [r["email"] for r in added]
 
 
-def mark_bouncing(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: Feed) -> None:
-    """Remember each mailbox a delivery report failed for good, and mark its addresses.
+def follow_bounces(
+    conn: sa.Connection, plans: Iterable[InteractionPlan], mailboxes: Iterable[str], feed: Feed
+) -> None:
+    """The delivery status of a batch's mailboxes after its reports and its mail.
 
     One hard bounce is enough: a permanent failure (5.x.x) does not heal by
-    retrying. Unless the person wrote from that mailbox after the report:
-    mail read out of order (a backfill) must not leave a working address
-    bouncing. The bounce is kept with the mailbox's evidence, so an address
-    a contact comes to hold later (its exchange read after the report)
-    starts out bouncing too; a bounce never makes a contact.
+    retrying. Mail from the mailbox dated after the report heals it, in
+    whichever order the two are read (a backfill reads out of order). The
+    newest unhealed bounce is kept with the mailbox's evidence, so an
+    address a contact comes to hold later starts out bouncing; a bounce
+    never makes a contact. ``mailboxes``: those the batch's participants use.
     """
+    _remember_bounces(conn, plans)
+    reported = {b.mailbox for ip in plans for b in ip.bounced}
+    e = address_evidence.c
+    query = sa.select(e.email, e.bounced_at, e.bounce_reason).where(e.bounced_at.is_not(None))
+    bounced = {r.email: r for r in select_in(conn, query, e.email, set(mailboxes) | reported)}
+    healed = _heal(conn, plans, bounced, feed)
+    c = contact_emails.c
+    for key in sorted(set(bounced) - healed):
+        hit = sa.and_(c.mailbox == key, c.status == "current")
+        touched = conn.execute(sa.select(c.contact_id).where(hit)).scalars().all()
+        if not touched:
+            continue
+        why, when = bounced[key].bounce_reason, bounced[key].bounced_at
+        conn.execute(
+            sa.update(contact_emails)
+            .where(hit)
+            .values(status="bouncing", status_reason=why, status_at=when)
+        )
+        feed.extend(("contact", i, "update") for i in sorted(set(touched)))
+
+
+def _remember_bounces(conn: sa.Connection, plans: Iterable[InteractionPlan]) -> None:
+    """Keep each reported mailbox's newest hard bounce, unless it has written to us since."""
     newest: dict[str, tuple[datetime, str | None]] = {}  # mailbox -> (when, why)
     for ip in plans:
         for b in ip.bounced:
@@ -94,8 +131,7 @@ def mark_bouncing(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: F
                 newest[b.mailbox] = (ip.occurred_at, reason)
     if not newest:
         return
-    t = address_evidence
-    stmt = upsert(conn, t)
+    stmt = upsert(conn, address_evidence)
     stmt = stmt.on_conflict_do_update(
         index_elements=["email"],
         set_={"bounced_at": stmt.excluded.bounced_at, "bounce_reason": stmt.excluded.bounce_reason},
@@ -106,24 +142,6 @@ def mark_bouncing(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: F
         for k, (at, why) in sorted(newest.items())
     ]
     write_rows(conn, stmt, rows)
-    settle_statuses(conn, newest, feed)
-
-
-def settle_statuses(conn: sa.Connection, mailboxes: Iterable[str], feed: Feed) -> None:
-    """Current addresses of a mailbox that bounced (and has not written since): bouncing."""
-    e, c = address_evidence.c, contact_emails.c
-    query = sa.select(e.email, e.bounced_at, e.bounce_reason).where(e.bounced_at.is_not(None))
-    for r in select_in(conn, query, e.email, mailboxes):
-        hit = sa.and_(c.mailbox == r.email, c.status == "current")
-        touched = conn.execute(sa.select(c.contact_id).where(hit)).scalars().all()
-        if not touched:
-            continue
-        conn.execute(
-            sa.update(contact_emails)
-            .where(hit)
-            .values(status="bouncing", status_reason=r.bounce_reason, status_at=r.bounced_at)
-        )
-        feed.extend(("contact", i, "update") for i in sorted(set(touched)))
 
 
 _SENDER = ("from", "sender")
@@ -141,34 +159,32 @@ def _wrote_after(conn: sa.Connection, mailbox: str, moment: datetime) -> bool:
     return conn.execute(query).first() is not None
 
 
-def revive_senders(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: Feed) -> None:
-    """A bounced mailbox that writes to us after its bounce is current again."""
+def _heal(
+    conn: sa.Connection,
+    plans: Iterable[InteractionPlan],
+    bounced: Mapping[str, sa.Row[Any]],
+    feed: Feed,
+) -> set[str]:
+    """Bounced mailboxes that write to us after their bounce: current again. Returns them."""
     latest: dict[str, datetime] = {}
     for ip in plans:
         if ip.kind != "email" or ip.direction != "inbound":
             continue
         for p in ip.participants:
-            if p.role in _SENDER:
+            if p.role in _SENDER and p.key in bounced:
                 latest[p.key] = max(latest.get(p.key, ip.occurred_at), ip.occurred_at)
-    e = address_evidence.c
-    healed = [
-        r.email
-        for r in select_in(conn, [e.email, e.bounced_at], e.email, latest)
-        if r.bounced_at is not None and r.bounced_at < latest[r.email]
-    ]
-    for part in chunks(healed):
+    healed = {k for k, at in latest.items() if bounced[k].bounced_at < at}
+    if not healed:
+        return healed
+    e, c = address_evidence.c, contact_emails.c
+    for part in chunks(sorted(healed)):
         conn.execute(
             sa.update(address_evidence)
             .where(e.email.in_(part))
             .values(bounced_at=None, bounce_reason=None)
         )
-    c = contact_emails.c
-    columns = [c.email, c.contact_id, c.mailbox, c.status_at, c.status]
-    back = [
-        r
-        for r in select_in(conn, columns, c.mailbox, latest)
-        if r.status == "bouncing" and (r.status_at is None or r.status_at < latest[r.mailbox])
-    ]
+    columns = [c.email, c.contact_id, c.mailbox, c.status]
+    back = [r for r in select_in(conn, columns, c.mailbox, healed) if r.status == "bouncing"]
     for r in back:
         conn.execute(
             sa.update(contact_emails)
@@ -178,3 +194,4 @@ def revive_senders(conn: sa.Connection, plans: Iterable[InteractionPlan], feed: 
             )
         )
     feed.extend(("contact", i, "update") for i in sorted({r.contact_id for r in back}))
+    return healed

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from connectors.records import SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
-from storage.addresses import mark_bouncing, revive_senders, settle_statuses
+from storage.addresses import follow_bounces
 from storage.bulk import (
     allocate_ids,
     chunks,
@@ -81,10 +81,7 @@ def apply_plan(
     store_observations(conn, seats, owners, now, feed)
     said = [ip for ip in plan.interactions if stored.has_say(ip)]
     _store_evidence(conn, said)
-    mark_bouncing(conn, said, feed)
-    revive_senders(conn, said, feed)
-    # Addresses new to a contact whose mailbox bounced before they were seen.
-    settle_statuses(conn, {s.participant.key for s in seats}, feed)
+    follow_bounces(conn, said, {s.participant.key for s in seats}, feed)
     errors = _store_errors(conn, plan, account_ids, now)
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
     if cursor is not None:

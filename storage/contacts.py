@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
-from storage.addresses import add_addresses, lock_mailboxes, owners_of
+from storage.addresses import add_addresses, held, lock_mailboxes, owner_of_rows, owners_of
 from storage.bulk import (
     PG_CHUNK,
     allocate_ids,
@@ -88,7 +88,8 @@ def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
 
 
 def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: Feed) -> Owners:
-    owner = owners_of(conn, {s.participant.key for s in seats})
+    rows = held(conn, {s.participant.key for s in seats})
+    owner, spelled = owner_of_rows(rows), {r.email for r in rows}
     wanted = {s.participant.contact_id for s in seats if s.participant.decision == "link"}
     existing = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted - {None})}
     links: dict[tuple[int, str], int] = {}
@@ -108,7 +109,9 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
         creates.pop(key, None)
     if creates and conn.dialect.name == "postgresql":
         lock_mailboxes(conn, creates)
-        owner.update(owners_of(conn, creates))  # made while we waited for the locks
+        made = held(conn, creates)  # while we waited for the locks
+        owner.update(owner_of_rows(made))
+        spelled.update(r.email for r in made)
         creates = {k: p for k, p in creates.items() if k not in owner}
     domains = {
         p.company_domain: p.company_name or p.company_domain
@@ -126,7 +129,8 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     owner.update(landed)
     if lost := set(creates) - set(landed):  # lost a race: another writer owns these now
         owner.update(owners_of(conn, lost))
-    _add_spellings(conn, seats, owner, links, feed)
+    spelled.update(written[k] for k in landed)
+    _add_spellings(conn, seats, owner, links, spelled, feed)
     _assign_companies(conn, seats, owner, links, domain_company, now, feed)
     created = frozenset(i for k, i in landed.items() if k in creates)
     return Owners(owner, links, len(created), frozenset(landed), created)
@@ -189,16 +193,22 @@ def _add_spellings(
     seats: Iterable[Seat],
     owner: Mapping[str, int],
     links: Mapping[tuple[int, str], int],
+    spelled: Collection[str],
     feed: Feed,
 ) -> None:
-    """Keep every spelling a contact is seen with as one of its addresses, as written."""
+    """Keep every spelling a contact is seen with as one of its addresses, as written.
+
+    ``spelled``: the addresses of the batch's mailboxes already stored.
+    """
     wanted: dict[str, tuple[int, str]] = {}
     for s in seats:
         p = s.participant
         contact = links.get((s.interaction_id, p.email)) or owner.get(p.key)
-        if p.decision != "skip" and contact is not None and usable_email(p.email):
+        if p.decision == "skip" or contact is None or p.email in spelled:
+            continue
+        if usable_email(p.email):
             wanted.setdefault(p.email, (contact, p.key))
-    add_addresses(conn, wanted, feed)
+    add_addresses(conn, wanted, feed, known=())
 
 
 def ensure_companies(
