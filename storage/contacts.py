@@ -107,12 +107,7 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
             creates.setdefault(p.key, p)  # a link to a vanished contact re-creates it
     for key in claims:
         creates.pop(key, None)
-    if creates and conn.dialect.name == "postgresql":
-        lock_mailboxes(conn, creates)
-        made = held(conn, creates)  # while we waited for the locks
-        owner.update(owner_of_rows(made))
-        spelled.update(r.email for r in made)
-        creates = {k: p for k, p in creates.items() if k not in owner}
+    creates = _still_unowned(conn, creates, owner, spelled)
     domains = {
         p.company_domain: p.company_name or p.company_domain
         for p in _acting(seats)
@@ -134,6 +129,26 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     _assign_companies(conn, seats, owner, links, domain_company, now, feed)
     created = frozenset(i for k, i in landed.items() if k in creates)
     return Owners(owner, links, len(created), frozenset(landed), created)
+
+
+def _still_unowned(
+    conn: sa.Connection,
+    creates: dict[str, ParticipantPlan],
+    owner: dict[str, int],
+    spelled: set[str],
+) -> dict[str, ParticipantPlan]:
+    """PostgreSQL: the mailboxes to create once their locks are ours (``lock_mailboxes``).
+
+    A writer that held a lock may have made the contact meanwhile: its owner
+    and spellings join ``owner`` and ``spelled``.
+    """
+    if not creates or conn.dialect.name != "postgresql":
+        return creates
+    lock_mailboxes(conn, creates)
+    made = held(conn, creates)
+    owner.update(owner_of_rows(made))
+    spelled.update(r.email for r in made)
+    return {k: p for k, p in creates.items() if k not in owner}
 
 
 def _acting(seats: Iterable[Seat]) -> Iterable[ParticipantPlan]:
