@@ -95,6 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = csub.add_parser("search", help="by name, email or company (case-insensitive)")
     p.add_argument("text")
     _add_json(p)
+    p = csub.add_parser(
+        "import",
+        help="create or update contacts from a CRM export (CSV or vCard); fields crm-owned",
+    )
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", choices=["csv", "vcard"], help="default: from the file's extension")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        help="CSV: the column of a field (email, name, given_name, family_name, title, company)",
+    )
 
     p = sub.add_parser("interactions", help="captured emails and meetings, newest first")
     p.add_argument("--contact", type=int, help="only those with this contact")
@@ -107,6 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=int, default=0)
     p.add_argument("--limit", type=int, default=1000)
     _add_json(p)
+
+    p = sub.add_parser(
+        "forget",
+        help="erase a person (contact id or email address) and never capture them again",
+    )
+    p.add_argument("target", help="a contact id, or an email address")
+
+    p = sub.add_parser(
+        "purge", help="remove what the current blocklist would have kept out of the database"
+    )
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--dry-run", action="store_true", help="count what would go, change nothing")
+    mode.add_argument("--apply", action="store_true", help="remove it")
 
     p = sub.add_parser(
         "inspect",

@@ -329,6 +329,8 @@ def search_text(text: str) -> str:
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
     from agent.contact_view import print_contact
 
+    if args.action == "import":
+        return import_contacts(args, load_settings(path))
     text = search_text(args.text) if args.action == "search" else ""
     db = open_db(load_settings(path), read_only=True)
     if args.action == "show":
@@ -346,6 +348,51 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
         else db.list_contacts(limit=args.limit, offset=args.offset)
     )
     return _listing(args, rows, ["id", "name", "emails", "company"])
+
+
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+def import_contacts(args: argparse.Namespace, settings: Any) -> int:
+    """``contacts import FILE``: bad cards on stderr as FILE:LINE, the rest imported; exit 1 if any."""
+    from connectors.contact_files import CARD_FIELDS, Card, read_csv, read_vcards
+    from matcher.mailboxes import mailbox_key
+
+    mapping = dict(m.partition("=")[::2] for m in args.map)
+    if any(f not in (*CARD_FIELDS, "email") or not h for f, h in mapping.items()):
+        raise CommandError(
+            f"--map takes FIELD=HEADER, FIELD one of email, {', '.join(CARD_FIELDS)}", EXIT_CONFIG
+        )
+    try:
+        if args.file.stat().st_size > MAX_IMPORT_BYTES:
+            raise CommandError(f"{args.file}: larger than {MAX_IMPORT_BYTES // 2**20} MiB")
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    text = _decoded(data)
+    vcard = args.format == "vcard" or (
+        args.format is None and args.file.suffix.lower() in (".vcf", ".vcard")
+    )
+    cards = list(read_vcards(text) if vcard else read_csv(text, mapping))
+    domains = settings.subaddressing.domains_for(settings.org_domains)
+    emails = {e for c in cards if isinstance(c, Card) for e in c.emails}
+    done = open_db(settings).import_contacts(cards, {e: mailbox_key(e, domains) for e in emails})
+    for error in done.errors:
+        detail = f": {error.detail}" if error.detail else ""
+        print(f"{args.file}:{error.line}: {error.reason}{detail}", file=sys.stderr)
+    print(
+        f"{args.file}: {done.created} created, {done.updated} updated, "
+        f"{done.unchanged} unchanged, {len(done.errors)} not imported"
+    )
+    return EXIT_FAILED if done.errors else EXIT_OK
+
+
+def _decoded(data: bytes) -> str:
+    """Exports are UTF-8 (often with a BOM, Excel) or, from older Outlook, Windows-1252."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
 
 
 def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
@@ -386,6 +433,47 @@ def cmd_changes(args: argparse.Namespace, path: Path) -> int:
     db = open_db(load_settings(path), read_only=True)
     rows = db.changes_since(args.since, limit=args.limit)
     return _listing(args, rows, ["id", "entity", "entity_id", "operation", "at"])
+
+
+def cmd_forget(args: argparse.Namespace, path: Path) -> int:
+    """Erase a person; only a salted digest of their addresses stays (storage.forget)."""
+    from connectors.records import normalize_email
+    from matcher.mailboxes import mailbox_key
+
+    settings = load_settings(path)
+    target = args.target.strip()
+    if target.isdigit():
+        where: dict[str, Any] = {"contact_id": int(target)}
+    elif email := normalize_email(target):
+        domains = settings.subaddressing.domains_for(settings.org_domains)
+        where = {"addresses": sorted({email, mailbox_key(email, domains)})}
+    else:
+        raise CommandError("forget takes a contact id or an email address", EXIT_CONFIG)
+    try:
+        done = open_db(settings).forget(**where)
+    except LookupError:
+        raise CommandError(f"nothing stored for {target}") from None
+    who = f"contact {done.contact_id}" if done.contact_id is not None else "the address"
+    print(
+        f"forgot {who}: {done.addresses} addresses kept only as salted digests, "
+        f"{done.anonymised} participations anonymised, "
+        f"{done.erased_interactions} interactions with nobody else erased"
+    )
+    return EXIT_OK
+
+
+def cmd_purge(args: argparse.Namespace, path: Path) -> int:
+    """Apply today's blocklist to what was captured before it (storage.purge)."""
+    from agent.policy import blocklist_of
+
+    settings = load_settings(path)
+    done = open_db(settings).purge(blocklist_of(settings), apply=args.apply)
+    verb = "removed" if args.apply else "would remove"
+    print(
+        f"{verb} {done.contacts} contacts, {done.addresses} contact addresses, "
+        f"{done.participants} participants and {done.interactions} interactions"
+    )
+    return EXIT_OK
 
 
 def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
@@ -430,6 +518,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "interactions": cmd_interactions,
     "errors": cmd_errors,
     "changes": cmd_changes,
+    "forget": cmd_forget,
+    "purge": cmd_purge,
     "inspect": cmd_inspect,
     "config": cmd_config_check,
     "service": cmd_service,

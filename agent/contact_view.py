@@ -44,6 +44,10 @@ def print_contact(contact: Any, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     out.write(f"contact {contact.id}\n")
     out.write(f"  emails    {', '.join(contact.emails)}\n")
+    for a in getattr(contact, "addresses", ()):
+        if a.status != "current":
+            why = f" ({a.status_reason})" if a.status_reason else ""
+            out.write(f"  {a.status:<9} {a.email} since {_when(a.status_at)}{why}\n")
     if contact.company_name:
         domains = ", ".join(contact.company_domains)
         out.write(

@@ -21,11 +21,16 @@ def account_policy(settings: Settings, account: AccountBase) -> AccountPolicy:
         org_domains=frozenset(settings.org_domains),
         privacy=account.privacy,
         creation=settings.creation.by_class(),
-        blocklist=Blocklist(
-            addresses=frozenset(settings.blocklist.addresses),
-            domains=frozenset(settings.blocklist.domains),
-        ),
+        blocklist=blocklist_of(settings),
         phone_region=settings.phone_region,
+        subaddress_domains=settings.subaddressing.domains_for(settings.org_domains),
+    )
+
+
+def blocklist_of(settings: Settings) -> Blocklist:
+    return Blocklist(
+        addresses=frozenset(settings.blocklist.addresses),
+        domains=frozenset(settings.blocklist.domains),
     )
 
 

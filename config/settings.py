@@ -113,6 +113,23 @@ class BlocklistSettings(FrozenSettings):
     domains: Domains = ()
 
 
+class SubaddressSettings(FrozenSettings):
+    """Where "name+tag@domain" is the mailbox "name@domain" (see matcher.mailboxes).
+
+    Gmail, Outlook.com, iCloud and Fastmail are built in; any other domain
+    only when listed, because most servers treat "+" as part of the name.
+    """
+
+    org_domains: Annotated[bool, Strict()] = False  # the org's own server strips "+tag"
+    domains: Domains = ()  # other domains whose server does (no subdomains implied)
+
+    def domains_for(self, org_domains: tuple[str, ...]) -> frozenset[str]:
+        """The domains ``matcher.plan.AccountPolicy.subaddress_domains`` takes."""
+        return frozenset(self.domains) | (
+            frozenset(org_domains) if self.org_domains else frozenset()
+        )
+
+
 # Names key an account's cursors and status in the database and appear in
 # logs and file names, so they stay short, ASCII and shell-safe.
 _ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
@@ -381,6 +398,7 @@ class Settings(FrozenSettings):
     org_domains: Domains = ()  # the organisation's own domains: colleagues, not contacts
     creation: CreationSettings = CreationSettings()
     blocklist: BlocklistSettings = BlocklistSettings()
+    subaddressing: SubaddressSettings = SubaddressSettings()
     workers: Annotated[int, Strict(), Field(ge=1, le=64)] = 4
     # A backlog's next batches are fetched and read in a second process while
     # one is stored (agent.readahead): about twice as fast on two cores.
@@ -389,7 +407,7 @@ class Settings(FrozenSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "INFO"
     accounts: tuple[AccountSettings, ...] = ()
 
-    @field_validator("creation", "blocklist", "accounts", mode="before")
+    @field_validator("creation", "blocklist", "subaddressing", "accounts", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:
         # "accounts:" with every entry commented out is YAML null, not a mistake.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import email.message
 import email.utils
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from connectors.base import ALL_TIME, InvalidInput, Limits, Window
 from connectors.charsets import decode_body, decode_words
@@ -173,6 +173,7 @@ class _Walk:
     plain: PartRef | None = None
     html: PartRef | None = None
     calendars: list[PartRef] = field(default_factory=list)
+    delivery_status: PartRef | None = None  # RFC 3464 section 2.1
 
     @property
     def done(self) -> bool:
@@ -211,6 +212,12 @@ def _visit(walk: _Walk, fields: dict[str, str], start: int, end: int, depth: int
         walk.html = ref
     elif kind == "text/calendar":
         walk.calendars.append(ref)
+    elif kind in _DELIVERY_STATUS and walk.delivery_status is None:
+        walk.delivery_status = ref
+
+
+# RFC 3464 section 2.1 and its UTF-8 form, RFC 6533 section 6.
+_DELIVERY_STATUS = frozenset({"message/delivery-status", "message/global-delivery-status"})
 
 
 def _delimiters(raw: bytes, dash: bytes, start: int, end: int) -> Iterable[tuple[int, int, bool]]:
@@ -312,6 +319,15 @@ def parse_message_and_errors(
     )
     meetings, errors = carried_meetings(calendars, source, window, limits)
     message, notes = message_from_parts(source, read, text, is_html, len(raw), meetings, fallback)
+    if walk.delivery_status is not None:
+        report = walk.delivery_status
+        status = decode_body(
+            walk.raw[report.start : report.end],
+            report.transfer_encoding,
+            report.charset,
+            limits.max_text_bytes,
+        )
+        message = replace(message, delivery_status=status)
     return message, notes + errors
 
 

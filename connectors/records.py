@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -124,7 +125,7 @@ def pickled_by_fields(cls: type[T]) -> type[T]:
 
 
 def normalize_email(addr: str) -> str:
-    """Lower-case the address and IDNA-encode its domain.
+    """Lower-case the address, NFC its local part and IDNA-encode its domain.
 
     Local parts are case-sensitive by RFC 5321 but no mail system in use
     treats them so, and CRMs compare addresses case-insensitively; folding
@@ -153,7 +154,12 @@ def _normalized(addr: str) -> str:
             return ""
     if "." not in domain and domain != "localhost":
         return ""
-    return f"{local.lower()}@{domain}"
+    local = local.lower()
+    if not local.isascii():
+        # RFC 6532 section 3.1 recommends NFC for UTF-8 in mail: "é" typed as
+        # e + combining accent must be the same mailbox as the single "é".
+        local = unicodedata.normalize("NFC", local)
+    return f"{local}@{domain}"
 
 
 # White space, control characters and U+FFFD (which connectors put for a
@@ -274,6 +280,9 @@ class Message:
     size: int = 0  # bytes of the whole message as stored at the source
     meetings: tuple[Meeting, ...] = ()  # text/calendar invitations carried inside
     labels: tuple[str, ...] = field(default=())  # provider folders/labels, informative
+    # The message/delivery-status part of a delivery report (RFC 3464), decoded
+    # and capped like ``text``: which recipients failed, with their status codes.
+    delivery_status: str | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()

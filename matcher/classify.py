@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from connectors.records import Address, Message, normalize_email
+from matcher.mailboxes import mailbox_key
 from matcher.plan import AccountPolicy, ParticipantClass
 
 # Local-part tokens of machine senders. Multi-word families ("no-reply",
@@ -138,42 +139,47 @@ class Perimeter:
     org_domains: frozenset[str]
     blocked_addresses: frozenset[str]
     blocked_domains: frozenset[str]
+    subaddress_domains: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, policy: AccountPolicy) -> Perimeter:
         return cls(
-            owners=frozenset(mailbox_key(e) for e in _emails(policy.owner_addresses)),
+            owners=frozenset(owner_mailbox(e) for e in _emails(policy.owner_addresses)),
             org_domains=frozenset(_idna_domain(d) for d in policy.org_domains if d.strip()),
             blocked_addresses=_emails(policy.blocklist.addresses),
             blocked_domains=frozenset(
                 _idna_domain(d) for d in policy.blocklist.domains if d.strip()
             ),
+            subaddress_domains=frozenset(
+                _idna_domain(d) for d in policy.subaddress_domains if d.strip()
+            ),
         )
+
+    def mailbox(self, email: str) -> str:
+        """The mailbox key contacts are matched by (``matcher.mailboxes``)."""
+        return mailbox_key(email, self.subaddress_domains)
 
     def blocks(self, email: str) -> bool:
         domain = email.rpartition("@")[2]
         return email in self.blocked_addresses or domain_within(domain, self.blocked_domains)
 
     def internal_reason(self, email: str) -> str | None:
-        if mailbox_key(email) in self.owners:
+        if owner_mailbox(email) in self.owners:
             return "owner"
         if domain_within(email.rpartition("@")[2], self.org_domains):
             return "org-domain"
         return None
 
 
-# Providers that deliver "a.nn+tag@gmail.com" to ann@gmail.com. Used only to
-# recognise the owner's own aliases; contacts still match by exact address.
-_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+def owner_mailbox(email: str) -> str:
+    """The mailbox an owner's address delivers to: any plus-tag dropped, provider rules.
 
-
-def mailbox_key(email: str) -> str:
-    """The mailbox an address delivers to: plus-tag dropped, Gmail dots ignored."""
+    Broader than contact matching (``matcher.mailboxes``): an owner's own
+    "+tag" alias is theirs whatever their server, and mistaking it for an
+    outsider would turn the owner's mail inbound.
+    """
     local, _, domain = email.rpartition("@")
-    local = local.split("+", 1)[0] or local
-    if domain in _DOTLESS_DOMAINS:
-        local, domain = local.replace(".", ""), _DOTLESS_DOMAINS[domain]
-    return f"{local}@{domain}"
+    return mailbox_key(f"{local.split('+', 1)[0] or local}@{domain}")
 
 
 def _emails(values: Iterable[str]) -> frozenset[str]:
@@ -215,6 +221,10 @@ def sender_signal(message: Message) -> str | None:
     # The first value of each field, as ``Message.header`` gives it: one pass
     # over the headers instead of one per field asked for.
     first = dict(reversed(message.headers))
+    # RFC 6522: a report (bounce, read receipt) is written by a mail system,
+    # whatever address Exchange sends it from.
+    if (first.get("content-type") or "").lstrip().lower().startswith("multipart/report"):
+        return "header:content-type:report"
     for name in ("list-id", "list-unsubscribe"):
         if (first.get(name) or "").strip():
             return f"header:{name}"

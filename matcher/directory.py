@@ -17,14 +17,18 @@ from matcher.plan import Evidence, Plan, evidence_of, merge_evidence
 class InMemoryDirectory:
     """Mutable on purpose: it stands in for the database between batches."""
 
-    contacts: dict[str, int] = field(default_factory=dict)
-    known: dict[str, Evidence] = field(default_factory=dict)
+    contacts: dict[str, int] = field(default_factory=dict)  # by mailbox key
+    known: dict[str, Evidence] = field(default_factory=dict)  # by mailbox key
+    erased: set[str] = field(default_factory=set)  # forgotten spellings and mailbox keys
 
-    def contact_ids(self, emails: Collection[str]) -> Mapping[str, int]:
-        return {e: self.contacts[e] for e in emails if e in self.contacts}
+    def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
+        return {e: self.contacts[e] for e in mailboxes if e in self.contacts}
 
-    def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
-        return {e: self.known[e] for e in emails if e in self.known}
+    def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
+        return {e: self.known[e] for e in mailboxes if e in self.known}
+
+    def forgotten(self, addresses: Collection[str]) -> Collection[str]:
+        return {a for a in addresses if a in self.erased}
 
     def absorb(self, plan: Plan) -> None:
         """Record a plan as storage would: ensure created contacts, keep evidence."""
@@ -32,5 +36,5 @@ class InMemoryDirectory:
             for email, seen in evidence_of(interaction).items():
                 self.known[email] = merge_evidence(self.known.get(email), seen)
             for p in interaction.participants:
-                if p.decision == "create" and p.email not in self.contacts:
-                    self.contacts[p.email] = len(self.contacts) + 1
+                if p.decision == "create" and p.key not in self.contacts:
+                    self.contacts[p.key] = len(self.contacts) + 1

@@ -18,10 +18,12 @@ from email.utils import parsedate_to_datetime
 from connectors.base import InvalidInput, Limits
 from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
 from matcher.addresses import parse_address_list
+from matcher.bounces import failed_deliveries
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
 from matcher.html import html_to_text
 from matcher.plan import (
     AccountPolicy,
+    Bounce,
     Direction,
     InteractionKind,
     InteractionPlan,
@@ -67,10 +69,16 @@ class FoundParticipant:
     reason: str  # why this class: "owner", "local-part:noreply", "header:list-id", ...
     response_status: str | None = None  # meetings: PARTSTAT
     meeting_role: str | None = None  # meetings: ROLE (CHAIR, REQ-PARTICIPANT, ...)
+    mailbox: str = ""  # the mailbox key (``matcher.mailboxes``); "" for ``email`` itself
 
     @property
     def email(self) -> str:
         return self.address.email
+
+    @property
+    def key(self) -> str:
+        """What contacts and evidence are matched by (``ParticipantPlan.key``)."""
+        return self.mailbox or self.address.email
 
 
 @pickled_by_fields
@@ -92,6 +100,7 @@ class Found:
     participants: tuple[FoundParticipant, ...]
     body: Body | None = None  # mail with a text the signature extractor may read
     sender: Address | None = None  # the first From (else Sender), even if blocked
+    bounced: tuple[Bounce, ...] = ()  # a delivery report's permanent failures
 
     def draft(self, decided: Sequence[ParticipantPlan] | None = None) -> InteractionPlan:
         """The interaction as planned; participants "pending" until ``decided`` is given.
@@ -113,6 +122,7 @@ class Found:
                     "pending",
                     response_status=p.response_status,
                     class_reason=p.reason,
+                    mailbox=p.mailbox,
                 )
                 for p in self.participants
             )
@@ -130,6 +140,7 @@ class Found:
             sequence=self.sequence,
             source=self.source,
             participants=participants,
+            bounced=self.bounced,
         )
 
 
@@ -292,7 +303,8 @@ def _mail_participants(
                 seen.add(address.email)
                 side = signal if role in _SENDER_SIDE else None
                 kind = classify(address, perimeter, signal=side, lists=lists)
-                found.append(FoundParticipant(address, role, kind.klass, kind.reason))
+                key = perimeter.mailbox(address.email)
+                found.append(FoundParticipant(address, role, kind.klass, kind.reason, mailbox=key))
                 if len(found) >= MAX_PARTICIPANTS:
                     return found, origin.get("from", origin.get("sender"))
     return found, origin.get("from", origin.get("sender"))
@@ -318,6 +330,16 @@ def _mail(
         participants=tuple(participants),
         body=Body(message.text, message.text_is_html) if message.text else None,
         sender=origin,
+        bounced=_bounced(message, perimeter),
+    )
+
+
+def _bounced(message: Message, perimeter: Perimeter) -> tuple[Bounce, ...]:
+    """A delivery report's permanent failures: one is enough to stop writing there."""
+    return tuple(
+        Bounce(f.email, perimeter.mailbox(f.email), f.status, f.source)
+        for f in failed_deliveries(message)
+        if f.permanent
     )
 
 
@@ -352,6 +374,7 @@ def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundP
                 kind.reason,
                 response_status=as_listed.partstat.upper() if as_listed else None,
                 meeting_role=as_listed.role.upper() if as_listed else None,
+                mailbox=perimeter.mailbox(email),
             )
         )
     return found

@@ -49,6 +49,23 @@ class ParticipantPlan:
     company_name: str | None = None  # the company a new company_domain is named after
     class_reason: str = ""  # why ``klass``: "owner", "local-part:noreply", "header:list-id", ...
     meeting_role: str | None = None  # meetings: RFC 5545 ROLE (CHAIR, REQ-PARTICIPANT, ...)
+    # The mailbox ``email`` delivers to (``matcher.mailboxes``); "" when it is ``email`` itself.
+    mailbox: str = ""
+
+    @property
+    def key(self) -> str:
+        """What contacts and evidence are matched by: the mailbox, not the spelling."""
+        return self.mailbox or self.email
+
+
+@dataclass(frozen=True, slots=True)
+class Bounce:
+    """A recipient a delivery report says can never be reached at this address."""
+
+    email: str
+    mailbox: str  # the key contact addresses match by (``matcher.mailboxes``)
+    status: str  # RFC 3463 code ("5.1.1"), an SMTP reply code, or ""
+    source: str  # how it was read: "dsn", "text:postfix", "text:exchange", ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,7 @@ class InteractionPlan:
     sequence: int  # meetings: SEQUENCE; a lower one never replaces a higher one
     source: SourceRef
     participants: tuple[ParticipantPlan, ...]
+    bounced: tuple[Bounce, ...] = ()  # a delivery report's permanent failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,22 +122,29 @@ class AccountPolicy:
     # Region for phone numbers written without a country code ("(202) 555-0161");
     # None: the sender's country-code domain, else only international numbers.
     phone_region: str | None = None
+    # Domains besides the known providers whose server delivers "name+tag" to
+    # "name" (``matcher.mailboxes``): the org's own and listed ones, by config.
+    subaddress_domains: frozenset[str] = frozenset()
 
 
 class Directory(Protocol):
     """The matcher's read-only view of stored contacts (storage implements it)."""
 
-    def contact_ids(self, emails: Collection[str]) -> Mapping[str, int]:
-        """Contact id for each of ``emails`` that a contact owns."""
+    def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
+        """Contact id for each of ``mailboxes`` (``ParticipantPlan.key``) a contact owns."""
         ...
 
-    def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
-        """Stored exchange evidence for each of ``emails`` that has any."""
+    def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
+        """Stored exchange evidence for each of ``mailboxes`` that has any."""
+        ...
+
+    def forgotten(self, addresses: Collection[str]) -> Collection[str]:
+        """Those of ``addresses`` (spellings or mailbox keys) whose person was forgotten."""
         ...
 
 
 def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
-    """The exchange evidence one interaction gives each of its participants.
+    """The exchange evidence one interaction gives each of its participants' mailboxes.
 
     One definition serves both the matcher (evidence inside a batch) and
     storage (evidence it keeps for later batches), so a creation decision does
@@ -148,7 +173,9 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
             ev = Evidence(received_from=True)
         else:
             continue
-        found[p.email] = merge_evidence(found.get(p.email), ev)
+        # By mailbox: writing to "ann+crm@gmail.com" and hearing back from
+        # "a.nn@gmail.com" is one exchange with one person.
+        found[p.key] = merge_evidence(found.get(p.key), ev)
     return found
 
 

@@ -1,7 +1,9 @@
 """Resolution: link each participant to a contact, create one, or skip it, and say why.
 
-Matching is by normalized email only (exact); the creation policy decides
-for addresses no contact owns yet. Evidence for the policy is what storage
+Matching is by mailbox (``matcher.mailboxes``: the written address, or the
+mailbox its provider documents it delivers to); the creation policy decides
+for mailboxes no contact owns yet. ``contacts`` mappings below are by
+written email, evidence by mailbox. Evidence for the policy is what storage
 already knows (``Directory.evidence``) merged with what this batch shows,
 both computed by ``matcher.plan.evidence_of``, so a decision does not depend
 on where batch boundaries fell.
@@ -10,7 +12,7 @@ on where batch boundaries fell.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from connectors.records import Address
@@ -104,7 +106,7 @@ def _planned(
     with_header_fields: bool = True,
 ) -> ParticipantPlan:
     contact_id = contacts.get(participant.email)
-    outcome = decide(participant, contact_id, evidence.get(participant.email), policy)
+    outcome = decide(participant, contact_id, evidence.get(participant.key), policy)
     observations: tuple[Observation, ...] = ()
     company = None
     if outcome.decision != "skip" and with_header_fields:
@@ -123,6 +125,7 @@ def _planned(
         company_name=company.name if company else None,
         class_reason=participant.reason,
         meeting_role=participant.meeting_role,
+        mailbox=participant.mailbox,
     )
 
 
@@ -133,9 +136,10 @@ def with_signatures(
     contacts: Mapping[str, int],
     evidence: Mapping[str, Evidence],
     policy: AccountPolicy,
+    forgotten: Collection[str] = (),
 ) -> list[ParticipantPlan]:
     """The header participants, the sender with their signature's fields, then the
-    quoted people with theirs.
+    quoted people with theirs (but none of the ``forgotten`` emails).
 
     Other header participants take nothing from the body: what it quotes of
     theirs is a copy of a signature their own mail gave, dated later than it
@@ -158,14 +162,59 @@ def with_signatures(
             break
         if address.email in present or perimeter.blocks(address.email):
             continue
+        if address.email in forgotten:
+            continue
         present.add(address.email)
         kind = classify(address, perimeter)
-        quoted = FoundParticipant(address, "quoted", kind.klass, kind.reason)
+        key = perimeter.mailbox(address.email)
+        quoted = FoundParticipant(address, "quoted", kind.klass, kind.reason, mailbox=key)
         plan = _planned(quoted, contacts, evidence, policy, with_header_fields=False)
         if acting_person(plan) and address.email in body.fields:
             plan = replace(plan, observations=body.fields[address.email])
         planned.append(plan)
     return planned
+
+
+def _forgotten(directory: Directory, keys: Mapping[str, str]) -> set[str]:
+    """The emails (of ``keys``: email -> mailbox key) whose spelling or mailbox was forgotten."""
+    if not keys:
+        return set()
+    erased = set(directory.forgotten(sorted(set(keys) | set(keys.values()))))
+    return {e for e, k in keys.items() if e in erased or k in erased}
+
+
+def _without_forgotten(
+    found: Sequence[Found], directory: Directory, early: Mapping[int, BodyPeople] | None
+) -> tuple[list[Found], Mapping[int, BodyPeople] | None]:
+    """Drafts without forgotten people, so old mail read again never brings them back.
+
+    A draft whose every party outside the org was forgotten is dropped whole,
+    as capture drops one whose outsiders are all blocklisted: what would be
+    left is still that person's correspondence.
+    """
+    erased = _forgotten(directory, {p.email: p.key for f in found for p in f.participants})
+    if not erased:
+        return list(found), early
+    kept: list[Found] = []
+    readings: dict[int, BodyPeople] = {}  # ``early`` is by index: renumbered with the drafts
+    for i, f in enumerate(found):
+        people = tuple(p for p in f.participants if p.email not in erased)
+        if len(people) < len(f.participants):
+            if all(p.klass == "internal" for p in people):
+                continue
+            f = replace(f, participants=people)
+        if early is not None and i in early:
+            readings[len(kept)] = early[i]
+        kept.append(f)
+    return kept, readings if early is not None else None
+
+
+def _owners(directory: Directory, keys: Mapping[str, str]) -> dict[str, int]:
+    """The contact of each written email, found by its mailbox key (``keys``: email -> key)."""
+    if not keys:
+        return {}
+    by_key = directory.contact_ids(sorted(set(keys.values())))
+    return {email: by_key[key] for email, key in keys.items() if key in by_key}
 
 
 def resolve(
@@ -181,22 +230,31 @@ def resolve(
     are looked up in one more directory call. ``early``: the drafts'
     ``enrich.early_readings``, when they were made ahead.
     """
-    emails = sorted({p.email for f in found for p in f.participants})
-    contacts = dict(directory.contact_ids(emails)) if emails else {}
-    stored = directory.evidence(emails) if emails else {}
+    found, early = _without_forgotten(found, directory, early)
+    keys = {p.email: p.key for f in found for p in f.participants}
+    contacts = _owners(directory, keys)
+    stored = directory.evidence(sorted(set(keys.values()))) if keys else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
     bodies = first_readings(found, decided, policy.phone_region, early)
     # Header addresses were looked up above; only people seen solely in bodies are new.
-    quoted = sorted({a.email for b in bodies.values() for a in b.quoted} - set(emails))
+    perimeter = Perimeter.of(policy)
+    quoted = {
+        a.email: perimeter.mailbox(a.email)
+        for b in bodies.values()
+        for a in b.quoted
+        if a.email not in keys
+    }
+    erased = _forgotten(directory, quoted)
+    quoted = {e: k for e, k in quoted.items() if e not in erased}
     if quoted:
-        contacts.update(directory.contact_ids(quoted))
+        contacts.update(_owners(directory, quoted))
         if policy.creation.get("quoted", "never") not in ("never", "always"):
-            evidence.update(directory.evidence(quoted))
+            evidence.update(directory.evidence(sorted(set(quoted.values()))))
     bodies = signed_readings(found, decided, bodies, contacts, policy)
     interactions = tuple(
         f.draft(
-            with_signatures(people, f.sender, bodies[i], contacts, evidence, policy)
+            with_signatures(people, f.sender, bodies[i], contacts, evidence, policy, erased)
             if i in bodies
             else people
         )

@@ -10,7 +10,11 @@ from storage.changes import Change
 from storage.database import AccountStatus, Database, open_database
 from storage.directory import StoredDirectory
 from storage.errors import DatabaseUnavailable, StorageError
+from storage.forget import Forgotten
+from storage.imports import Imported
+from storage.purge import Purged
 from storage.queries import (
+    AddressView,
     ContactDetail,
     ContactSummary,
     ErrorView,
@@ -23,6 +27,7 @@ from storage.queries import (
 
 __all__ = [
     "AccountStatus",
+    "AddressView",
     "ApplyResult",
     "Change",
     "ContactDetail",
@@ -31,9 +36,12 @@ __all__ = [
     "DatabaseUnavailable",
     "ErrorView",
     "FieldValue",
+    "Forgotten",
+    "Imported",
     "InteractionView",
     "Observed",
     "ParticipantView",
+    "Purged",
     "SourceView",
     "StorageError",
     "StoredDirectory",

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from connectors.records import SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
+from storage.addresses import follow_bounces
 from storage.bulk import (
     allocate_ids,
     chunks,
@@ -36,7 +37,8 @@ from storage.bulk import (
     usable_email,
     write_rows,
 )
-from storage.contacts import Feed, Owners, Seat, backlink, ensure_owners, store_observations
+from storage.changes import Feed
+from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
 from storage.meetings import Stored, replace_participants, upsert_interactions
 from storage.schema import (
@@ -80,9 +82,11 @@ def apply_plan(
     owners = ensure_owners(conn, seats, now, feed)
     replace_participants(conn, stored)
     _insert_participants(conn, seats, owners, stored)
-    backlink(conn, owners)
+    backlink(conn, owners, feed)
     store_observations(conn, seats, owners, now, feed)
-    _store_evidence(conn, [ip for ip in plan.interactions if stored.has_say(ip)])
+    said = [ip for ip in plan.interactions if stored.has_say(ip)]
+    _store_evidence(conn, said)
+    follow_bounces(conn, said, {s.participant.key for s in seats}, feed)
     errors = _store_errors(conn, plan, account_ids, now)
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
     if cursor is not None:
@@ -198,7 +202,7 @@ def _insert_participants(
     rows: dict[tuple[int, str, str], dict[str, Any]] = {}
     for s in seats:
         p = s.participant
-        contact = owners.links.get((s.interaction_id, p.email)) or owners.by_email.get(p.email)
+        contact = owners.contact_of(s)
         rows.setdefault(
             (s.interaction_id, p.email, p.role),
             {
@@ -213,6 +217,7 @@ def _insert_participants(
                 "contact_id": contact,
                 "class_reason": text_value(p.class_reason) or "",
                 "meeting_role": text_value(p.meeting_role),
+                "mailbox": p.key,
             },
         )
     stmt = upsert(conn, interaction_participants)

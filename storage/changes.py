@@ -46,6 +46,7 @@ from storage.schema import changes
 FEED_LOCK = 0x6175746F46656564
 Entity = Literal["contact", "interaction", "company"]
 Operation = Literal["insert", "update", "delete", "merge", "forget"]
+Feed = list[tuple[Entity, int, Operation]]  # the rows a transaction collects, recorded last
 
 
 @dataclass(frozen=True, slots=True)

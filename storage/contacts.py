@@ -1,10 +1,14 @@
 """Contacts inside ``apply``: ensure owners for emails, companies, observations, fields.
 
-"create" means *ensure a contact owns this email*: the email is the natural
-key (``contact_emails`` primary key), so the same address in two messages of
-one batch, or in a replayed batch, is one contact. A contact row is inserted
-first and then claims its email; if a concurrent writer claimed the email in
-between, our row is deleted again and theirs is used.
+"create" means *ensure a contact owns this mailbox*: the mailbox key
+(``matcher.mailboxes``) is the natural key, so the same address, or two
+spellings of one Gmail address, in two messages of one batch or in a
+replayed batch, is one contact. A contact row is inserted first and then
+claims its address; if a concurrent writer claimed it in between, our row
+is deleted again and theirs is used. On PostgreSQL, writers creating one
+mailbox take its advisory lock first, so two spellings written at once by
+two processes cannot make two contacts. Every spelling a contact is seen
+with becomes one of its ``contact_emails`` rows, as written.
 
 A contact's fields are never written directly by capture: each participant's
 observations are stored with provenance and the fields are re-derived
@@ -22,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
+from storage.addresses import add_addresses, held, lock_mailboxes, owner_of_rows, owners_of
 from storage.bulk import (
     PG_CHUNK,
     allocate_ids,
@@ -32,9 +37,10 @@ from storage.bulk import (
     text_value,
     update_rows,
     upsert,
+    usable_email,
     write_rows,
 )
-from storage.changes import Entity, Operation
+from storage.changes import Feed
 from storage.schema import (
     DERIVED_FIELDS,
     companies,
@@ -47,7 +53,6 @@ from storage.schema import (
 )
 
 MIN_CONFIDENCE = 0.5
-Feed = list[tuple[Entity, int, Operation]]
 FieldKey = tuple[int, str]  # (contact id, derived field)
 
 
@@ -65,19 +70,15 @@ class Seat:
 class Owners:
     """Which contact owns each email of the batch after apply, and what is new."""
 
-    by_email: Mapping[str, int]
+    by_mailbox: Mapping[str, int]
     links: Mapping[tuple[int, str], int]  # (interaction, email) -> contact for valid links
     new_contacts: int
-    claimed: frozenset[str]  # emails that got an owner in this transaction
+    claimed: frozenset[str]  # mailboxes that got an owner in this transaction
     created: frozenset[int] = frozenset()  # contacts inserted in this transaction
 
-
-def owners_of(conn: sa.Connection, emails: Iterable[str]) -> dict[str, int]:
-    """The contact that owns each of ``emails`` (those that have one)."""
-    c = contact_emails.c
-    return {
-        r.email: r.contact_id for r in select_in(conn, [c.email, c.contact_id], c.email, emails)
-    }
+    def contact_of(self, seat: Seat) -> int | None:
+        p = seat.participant
+        return self.links.get((seat.interaction_id, p.email)) or self.by_mailbox.get(p.key)
 
 
 def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
@@ -87,40 +88,67 @@ def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
 
 
 def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: Feed) -> Owners:
-    emails = {s.participant.email for s in seats}
-    owner = owners_of(conn, emails)
+    rows = held(conn, {s.participant.key for s in seats})
+    owner, spelled = owner_of_rows(rows), {r.email for r in rows}
     wanted = {s.participant.contact_id for s in seats if s.participant.decision == "link"}
     existing = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted - {None})}
     links: dict[tuple[int, str], int] = {}
     claims: dict[str, int] = {}
     creates: dict[str, ParticipantPlan] = {}
+    written: dict[str, str] = {}  # mailbox -> the spelling that claims it
     for seat in seats:
         p = seat.participant
         if p.decision == "link" and p.contact_id is not None and p.contact_id in existing:
             links[(seat.interaction_id, p.email)] = p.contact_id
-            if p.email not in owner:
-                claims.setdefault(p.email, p.contact_id)  # a scored link adds the address
-        elif p.decision in ("link", "create") and p.email not in owner:
-            creates.setdefault(p.email, p)  # a link to a vanished contact re-creates it
-    for email in claims:
-        creates.pop(email, None)
+            if p.key not in owner:
+                claims.setdefault(p.key, p.contact_id)  # a scored link adds the address
+                written.setdefault(p.key, p.email)
+        elif p.decision in ("link", "create") and p.key not in owner:
+            creates.setdefault(p.key, p)  # a link to a vanished contact re-creates it
+    for key in claims:
+        creates.pop(key, None)
+    creates = _still_unowned(conn, creates, owner, spelled)
     domains = {
         p.company_domain: p.company_name or p.company_domain
         for p in _acting(seats)
         if p.company_domain
     }
     domain_company = ensure_companies(conn, domains, now, feed)
-    new_email = {email: email for email in creates}
     fields = derived_fields(
-        observation_rows(seats, lambda s: new_email.get(s.participant.email)).values()
+        observation_rows(
+            seats, lambda s: s.participant.key if s.participant.key in creates else None
+        ).values()
     )
-    landed = _insert_contacts(conn, creates, claims, fields, domain_company, now, feed)
+    written.update({k: p.email for k, p in creates.items()})
+    landed = _insert_contacts(conn, creates, claims, written, fields, domain_company, now, feed)
     owner.update(landed)
     if lost := set(creates) - set(landed):  # lost a race: another writer owns these now
         owner.update(owners_of(conn, lost))
+    spelled.update(written[k] for k in landed)
+    _add_spellings(conn, seats, owner, links, spelled, feed)
     _assign_companies(conn, seats, owner, links, domain_company, now, feed)
-    created = frozenset(i for e, i in landed.items() if e in creates)
+    created = frozenset(i for k, i in landed.items() if k in creates)
     return Owners(owner, links, len(created), frozenset(landed), created)
+
+
+def _still_unowned(
+    conn: sa.Connection,
+    creates: dict[str, ParticipantPlan],
+    owner: dict[str, int],
+    spelled: set[str],
+) -> dict[str, ParticipantPlan]:
+    """PostgreSQL: the mailboxes to create once their locks are ours (``lock_mailboxes``).
+
+    A writer that held a lock may have made the contact meanwhile: its owner
+    and spellings join ``owner`` and ``spelled``.
+    """
+    if not creates or conn.dialect.name != "postgresql":
+        return creates
+    lock_mailboxes(conn, creates)
+    made = held(conn, creates)
+    owner.update(owner_of_rows(made))
+    spelled.update(r.email for r in made)
+    return {k: p for k, p in creates.items() if k not in owner}
 
 
 def _acting(seats: Iterable[Seat]) -> Iterable[ParticipantPlan]:
@@ -132,25 +160,30 @@ def _insert_contacts(
     conn: sa.Connection,
     creates: Mapping[str, ParticipantPlan],
     claims: Mapping[str, int],
+    written: Mapping[str, str],
     fields: Mapping[str, Mapping[str, str]],
     domain_company: Mapping[str, int],
     now: datetime,
     feed: Feed,
 ) -> dict[str, int]:
-    """Insert one contact per email and claim the emails; returns the owner of each that landed."""
+    """One contact per created mailbox, claiming its address; the owner of each that landed.
+
+    ``creates`` and ``claims`` are by mailbox key; ``written`` is the spelling
+    that claims each.
+    """
     new_ids: dict[str, int] = {}
     if creates:
         ids = allocate_ids(conn, contacts, len(creates))
         rows = [
             {
                 "id": i,
-                **{f: fields.get(email, {}).get(f) for f in DERIVED_FIELDS},
+                **{f: fields.get(key, {}).get(f) for f in DERIVED_FIELDS},
                 "created_rule": text_value(p.rule) or "",
                 "company_id": domain_company.get(p.company_domain or ""),
                 "created_at": now,
                 "updated_at": now,
             }
-            for i, (email, p) in zip(ids, creates.items(), strict=True)
+            for i, (key, p) in zip(ids, creates.items(), strict=True)
         ]
         write_rows(conn, contacts.insert(), rows)
         new_ids = dict(zip(creates, ids, strict=True))
@@ -158,16 +191,39 @@ def _insert_contacts(
     if not wanted:
         return {}
     stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
-    rows = [{"email": e, "contact_id": c} for e, c in sorted(wanted.items())]
+    rows = [{"email": written[k], "contact_id": c, "mailbox": k} for k, c in sorted(wanted.items())]
     landed = {
-        r["email"] for r in insert_new(conn, contact_emails, stmt, rows, "email", "contact_id")
+        r["mailbox"] for r in insert_new(conn, contact_emails, stmt, rows, "email", "contact_id")
     }
-    orphans = [i for e, i in new_ids.items() if e not in landed]
+    orphans = [i for k, i in new_ids.items() if k not in landed]
     for part in chunks(orphans):
         conn.execute(sa.delete(contacts).where(contacts.c.id.in_(part)))
-    feed.extend(("contact", new_ids[e], "insert") for e in sorted(landed) if e in new_ids)
-    feed.extend(("contact", claims[e], "update") for e in sorted(landed) if e in claims)
-    return {e: wanted[e] for e in landed}
+    feed.extend(("contact", new_ids[k], "insert") for k in sorted(landed) if k in new_ids)
+    feed.extend(("contact", claims[k], "update") for k in sorted(landed) if k in claims)
+    return {k: wanted[k] for k in landed}
+
+
+def _add_spellings(
+    conn: sa.Connection,
+    seats: Iterable[Seat],
+    owner: Mapping[str, int],
+    links: Mapping[tuple[int, str], int],
+    spelled: Collection[str],
+    feed: Feed,
+) -> None:
+    """Keep every spelling a contact is seen with as one of its addresses, as written.
+
+    ``spelled``: the addresses of the batch's mailboxes already stored.
+    """
+    wanted: dict[str, tuple[int, str]] = {}
+    for s in seats:
+        p = s.participant
+        contact = links.get((s.interaction_id, p.email)) or owner.get(p.key)
+        if p.decision == "skip" or contact is None or p.email in spelled:
+            continue
+        if usable_email(p.email):
+            wanted.setdefault(p.email, (contact, p.key))
+    add_addresses(conn, wanted, feed, known=())
 
 
 def ensure_companies(
@@ -216,7 +272,7 @@ def _assign_companies(
     wanted: dict[int, int] = {}
     for s in seats:
         p = s.participant
-        contact = links.get((s.interaction_id, p.email)) or owner.get(p.email)
+        contact = links.get((s.interaction_id, p.email)) or owner.get(p.key)
         if contact and p.company_domain in domain_company and p.decision != "skip":
             wanted.setdefault(contact, domain_company[p.company_domain or ""])
     rows = select_in(conn, [contacts.c.id, contacts.c.company_id], contacts.c.id, wanted)
@@ -228,10 +284,45 @@ def _assign_companies(
     feed.extend(("contact", c, "update") for c in sorted(todo))
 
 
-def backlink(conn: sa.Connection, owners: Owners) -> None:
-    """Link earlier participant rows of newly owned emails, so arrival order does not matter."""
-    rows = [{"email": e, "contact_id": owners.by_email[e]} for e in sorted(owners.claimed)]
-    update_rows(conn, interaction_participants, rows, key="email", only_if_null="contact_id")
+def backlink(conn: sa.Connection, owners: Owners, feed: Feed) -> None:
+    """Link earlier participant rows of newly owned mailboxes, so arrival order does not matter.
+
+    The spellings those rows were written with become the contact's
+    addresses too: the one a person writes from is worth more to a CRM than
+    the tagged one we happened to answer.
+    """
+    rows = [{"mailbox": k, "contact_id": owners.by_mailbox[k]} for k in sorted(owners.claimed)]
+    update_rows(conn, interaction_participants, rows, key="mailbox", only_if_null="contact_id")
+    p = interaction_participants.c
+    seen = select_in(conn, [p.email, p.mailbox], p.mailbox, owners.claimed)
+    add_addresses(conn, {r.email: (owners.by_mailbox[r.mailbox], r.mailbox) for r in seen}, feed)
+
+
+def lock_field(
+    conn: sa.Connection,
+    contact_id: int,
+    field: str,
+    value: str | None,
+    owner: str,
+    now: datetime,
+) -> bool:
+    """Set a derived field and lock it for ``owner`` (manual, crm); False if no such contact."""
+    updated = conn.execute(
+        sa.update(contacts)
+        .where(contacts.c.id == contact_id)
+        .values({field: value, "updated_at": now})
+    ).rowcount
+    if not updated:
+        return False
+    drop_lock(conn, contact_id, field)
+    lock = {"contact_id": contact_id, "field": field, "value": value, "owner": owner}
+    conn.execute(contact_field_locks.insert().values(**lock, set_at=now))
+    return True
+
+
+def drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
+    t = contact_field_locks.c
+    conn.execute(sa.delete(contact_field_locks).where(t.contact_id == contact_id, t.field == field))
 
 
 def observation_rows(
@@ -285,11 +376,7 @@ def store_observations(
 ) -> None:
     """Store each linked/created participant's observations, then re-derive changed contacts."""
 
-    def contact_of(s: Seat) -> int | None:
-        p = s.participant
-        return owners.links.get((s.interaction_id, p.email)) or owners.by_email.get(p.email)
-
-    rows = list(observation_rows(seats, contact_of).values())
+    rows = list(observation_rows(seats, owners.contact_of).values())
     if not rows:
         return
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(

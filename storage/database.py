@@ -7,7 +7,7 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,19 +15,24 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from matcher.plan import Plan
+from connectors.contact_files import Card, CardError
+from matcher.plan import Blocklist, Plan
 from storage import account_lock, queries
 from storage import changes as feed
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
-from storage.contacts import Feed, refresh_fields
+from storage.changes import Feed
+from storage.contacts import drop_lock, lock_field, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
+from storage.forget import Forgotten
+from storage.forget import forget as forget_person
+from storage.imports import Imported, import_cards
+from storage.purge import Purged
+from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
-    contact_field_locks,
-    contacts,
     interaction_sources,
     interactions,
     sync_cursors,
@@ -222,26 +227,61 @@ class Database:
             raise ValueError(f"not a contact field: {field!r}")
         now = self._clock()
         with self._writing() as conn, conn.begin():
-            updated = conn.execute(
-                sa.update(contacts)
-                .where(contacts.c.id == contact_id)
-                .values({field: value, "updated_at": now})
-            ).rowcount
-            if not updated:
+            if not lock_field(conn, contact_id, field, value, owner, now):
                 raise LookupError(f"no contact {contact_id}")
-            lock = {"contact_id": contact_id, "field": field, "value": value, "owner": owner}
-            _drop_lock(conn, contact_id, field)
-            conn.execute(contact_field_locks.insert().values(**lock, set_at=now))
             feed.record(conn, [("contact", contact_id, "update")], now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
         """Hand a field back to capture: it is re-derived from its observations."""
         now = self._clock()
         with self._writing() as conn, conn.begin():
-            _drop_lock(conn, contact_id, field)
+            drop_lock(conn, contact_id, field)
             changed: Feed = []
             refresh_fields(conn, [(contact_id, field)], now, changed)
             feed.record(conn, changed, now)
+
+    def forget(
+        self, *, contact_id: int | None = None, addresses: Collection[str] = ()
+    ) -> Forgotten:
+        """Erase a person (``storage.forget``): a contact by id, or whoever has ``addresses``.
+
+        Raises LookupError when nothing stored matches.
+        """
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            done = forget_person(conn, now, changed, contact_id=contact_id, addresses=addresses)
+            feed.record(conn, changed, now)
+            return done
+
+    def purge(self, blocklist: Blocklist, *, apply: bool) -> Purged:
+        """Remove what ``blocklist`` would have kept out (``storage.purge``).
+
+        Without ``apply`` the same work runs and is rolled back: the counts
+        are exactly what applying would remove.
+        """
+        now = self._clock()
+        with self._writing() as conn:
+            transaction = conn.begin()
+            changed: Feed = []
+            done = purge_blocked(conn, blocklist, now, changed)
+            if apply:
+                feed.record(conn, changed, now)
+                transaction.commit()
+            else:
+                transaction.rollback()
+            return done
+
+    def import_contacts(
+        self, cards: Iterable[Card | CardError], mailboxes: Mapping[str, str]
+    ) -> Imported:
+        """Create or update contacts from a CRM's cards (``storage.imports``), in one transaction."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            done = import_cards(conn, cards, mailboxes, now, changed)
+            feed.record(conn, changed, now)
+            return done
 
     # -- change feed and reads -----------------------------------------------
 
@@ -285,11 +325,6 @@ def _stored_copies() -> sa.ScalarSelect[int]:
         .where(s.account_id == accounts.c.id)
         .scalar_subquery()
     )
-
-
-def _drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
-    t = contact_field_locks.c
-    conn.execute(sa.delete(contact_field_locks).where(t.contact_id == contact_id, t.field == field))
 
 
 def open_database(

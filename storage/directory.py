@@ -1,8 +1,9 @@
 """The matcher's read-only view of stored contacts (``matcher.plan.Directory``).
 
-Both lookups are primary-key reads in chunks: ``contact_emails.email`` and
-``address_evidence.email``, which ``apply`` keeps current, so a batch of
-thousands of addresses costs a few statements and no joins.
+Both lookups are by mailbox key (``matcher.mailboxes``), read in chunks
+through an index: ``contact_emails.mailbox`` and ``address_evidence.email``
+(its primary key, which holds the mailbox), which ``apply`` keeps current,
+so a batch of thousands of addresses costs a few statements and no joins.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Collection, Iterable, Mapping
 import sqlalchemy as sa
 
 from matcher.plan import Evidence
+from storage.addresses import owners_of
 from storage.bulk import select_in
-from storage.contacts import owners_of
+from storage.forget import forgotten_among
 from storage.schema import address_evidence
 
 
@@ -23,13 +25,17 @@ class StoredDirectory:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def contact_ids(self, emails: Collection[str]) -> Mapping[str, int]:
+    def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
         with self._engine.connect() as conn:
-            return owners_of(conn, emails)
+            return owners_of(conn, mailboxes)
 
-    def evidence(self, emails: Collection[str]) -> Mapping[str, Evidence]:
+    def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
         with self._engine.connect() as conn:
-            return stored_evidence(conn, emails)
+            return stored_evidence(conn, mailboxes)
+
+    def forgotten(self, addresses: Collection[str]) -> Collection[str]:
+        with self._engine.connect() as conn:
+            return forgotten_among(conn, addresses)
 
 
 def stored_evidence(conn: sa.Connection, emails: Iterable[str]) -> dict[str, Evidence]:

@@ -30,7 +30,7 @@ from storage.bulk import (
     upsert,
     usable_email,
 )
-from storage.contacts import Feed
+from storage.changes import Feed
 from storage.schema import interaction_participants, interactions
 
 # The columns a newer meeting version may replace.

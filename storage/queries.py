@@ -64,6 +64,17 @@ class FieldValue:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressView:
+    """One address of a contact: as written, the mailbox it matches by, and its status."""
+
+    email: str
+    mailbox: str
+    status: str  # current | former | bouncing | invalid
+    status_reason: str | None  # e.g. "bounce:5.1.1:dsn"
+    status_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ContactDetail:
     id: int
     emails: tuple[str, ...]
@@ -77,6 +88,7 @@ class ContactDetail:
     # columns of ``contacts`` (DERIVED_FIELDS) first, then every other observed
     # field (each phone label is a field of its own: "phone:mobile", ...).
     history: tuple[Observed, ...]
+    addresses: tuple[AddressView, ...] = ()  # ``emails`` with their mailbox and status
 
     def value(self, name: str) -> str | None:
         return next((f.value for f in self.fields if f.field == name), None)
@@ -266,13 +278,13 @@ def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
         for r in conn.execute(sa.select(contact_field_locks).where(lock.contact_id == contact_id))
     }
     e = contact_emails.c
-    emails = conn.execute(
-        sa.select(e.email).where(e.contact_id == contact_id).order_by(e.email)
-    ).scalars()
+    columns = (e.email, e.mailbox, e.status, e.status_reason, e.status_at)
+    query = sa.select(*columns).where(e.contact_id == contact_id).order_by(e.email)
+    addresses = tuple(AddressView(*r) for r in conn.execute(query))
     company, domains = _company(conn, row.company_id)
     return ContactDetail(
         row.id,
-        tuple(emails),
+        tuple(a.email for a in addresses),
         row.company_id,
         company,
         domains,
@@ -280,6 +292,7 @@ def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
         row.created_at,
         tuple(_current_fields(row, history, locks)),
         tuple(history),
+        addresses,
     )
 
 

@@ -112,9 +112,16 @@ class Contact(Base):
 
 
 class ContactEmail(Base):
+    """An address of a contact, as written (normalized), and the mailbox it matches by."""
+
     __tablename__ = "contact_emails"
-    email: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # normalized
+    email: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # normalized, as written
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    mailbox: Mapped[str] = mapped_column(sa.Text, index=True)  # matcher.mailboxes key
+    # current | former | bouncing | invalid, why (e.g. "bounce:5.1.1:dsn") and since when.
+    status: Mapped[str] = mapped_column(sa.Text, server_default="current")
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ContactObservation(Base):
@@ -190,16 +197,36 @@ class InteractionParticipant(Base):
     contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
     class_reason: Mapped[str] = mapped_column(sa.Text, server_default="")  # why ``klass``
     meeting_role: Mapped[str | None] = mapped_column(sa.Text)  # RFC 5545 ROLE
+    mailbox: Mapped[str] = mapped_column(sa.Text, index=True)  # matcher.mailboxes key of email
 
 
 class AddressEvidence(Base):
-    """Exchange evidence per address, kept so the Directory reads it by primary key."""
+    """Exchange evidence per mailbox (``email`` holds the mailbox key), read by primary key."""
 
     __tablename__ = "address_evidence"
     email: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     sent_to: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     received_from: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     met: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The newest hard bounce not followed by mail from the mailbox, and its reason.
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Salt(Base):
+    """A random value generated once per database, by name (``forget``: the digest salt)."""
+
+    __tablename__ = "salts"
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+
+
+class ForgottenAddress(Base):
+    """A forgotten address, kept only as a salted digest so capture never re-creates it."""
+
+    __tablename__ = "forgotten_addresses"
+    digest: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # HMAC-SHA256, hex
+    forgotten_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class IngestErrorRow(Base):
@@ -249,4 +276,6 @@ interaction_sources = table(InteractionSource)
 interaction_participants = table(InteractionParticipant)
 address_evidence = table(AddressEvidence)
 ingest_errors = table(IngestErrorRow)
+salts = table(Salt)
+forgotten_addresses = table(ForgottenAddress)
 changes = table(ChangeRow)

@@ -202,3 +202,24 @@ def test_same_new_person_in_two_messages_at_once(pg_url: str) -> None:
     ]
     assert inserts == [dora]
     db.close()
+
+
+def test_two_spellings_of_one_new_mailbox_at_once(pg_url: str) -> None:
+    db = open_database(pg_url)
+    db.ensure_account("alice", "imap")
+    key = "robertsmith@gmail.com"
+    dotted = replace(person("robert.smith@gmail.com", "from"), mailbox=key)
+    tagged = replace(person("robertsmith+crm@gmail.com", "to"), mailbox=key)
+    first, second = race(
+        db,
+        Plan("alice", (mail("one@x", dotted, provider_id="1"),)),
+        Plan("alice", (mail("two@x", tagged, provider_id="2"),)),
+    )
+    # The second waited on the mailbox's lock, then found the first one's contact.
+    assert (first.new_contacts, second.new_contacts) == (1, 0)
+    robert = contact_of(db, key)
+    detail = db.get_contact(robert)
+    assert detail is not None
+    assert detail.emails == ("robert.smith@gmail.com", "robertsmith+crm@gmail.com")
+    assert db.counts()["contacts"] == 1
+    db.close()

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from agent.policy import account_policy
 from config import (
     ArchiveAccount,
     CaldavAccount,
@@ -985,6 +986,26 @@ def test_domains_and_addresses_are_normalized() -> None:
     assert (settings.phone_region, settings.log_level) == ("GB", "DEBUG")
 
 
+def test_subaddressing_domains_reach_the_policy_normalized() -> None:
+    text = """\
+        org_domains: [OurCo.com]
+        subaddressing:
+          org_domains: true
+          domains: [Customer.EXAMPLE.]
+        accounts:
+          - {name: a, kind: archive, owner: me@ourco.com, paths: [x.mbox]}
+        """
+    settings = load_text(textwrap.dedent(text))
+    policy = account_policy(settings, settings.accounts[0])
+    assert policy.subaddress_domains == frozenset({"ourco.com", "customer.example"})
+    off = load_text(textwrap.dedent(text).replace("org_domains: true", "org_domains: false"))
+    assert account_policy(off, off.accounts[0]).subaddress_domains == {"customer.example"}
+    assert account_policy(load_text(""), settings.accounts[0]).subaddress_domains == frozenset()
+    assert problems_of("subaddressing:\n  org_domains: yes\n") == [
+        (2, "subaddressing.org_domains", 'expected a valid boolean, got "yes"')
+    ]
+
+
 def test_addresses_need_a_real_domain() -> None:
     assert problems_of(
         "blocklist:\n  addresses: [a@example.com#x.com, a@localhost, ok@example.com, '@x.org']\n"
@@ -1088,6 +1109,7 @@ def test_example_writes_every_key_and_no_inline_secret() -> None:
     assert set(raw) == set(Settings.model_fields)
     assert set(raw["creation"]) == set(CreationSettings.model_fields)
     assert set(raw["blocklist"]) == {"addresses", "domains"}
+    assert set(raw["subaddressing"]) == {"org_domains", "domains"}
     models: dict[str, type[AccountBase]] = {
         "archive": ArchiveAccount,
         "imap": ImapAccount,
