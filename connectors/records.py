@@ -44,7 +44,6 @@ PIPELINE_HEADERS: tuple[str, ...] = (
     "list-post",
     "precedence",
     "auto-submitted",
-    "x-auto-response-suppress",
     "x-autoreply",
     "x-autorespond",
     "return-path",

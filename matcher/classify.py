@@ -225,8 +225,11 @@ def sender_signal(message: Message) -> str | None:
     auto = (first.get("auto-submitted") or "").split(";", 1)[0].strip().lower()
     if auto and auto != "no":
         return f"header:auto-submitted:{auto}"
-    # Exchange and older autoresponders mark themselves with these instead.
-    for name in ("x-auto-response-suppress", "x-autoreply", "x-autorespond"):
+    # Older autoresponders mark their own replies with these instead. Not
+    # X-Auto-Response-Suppress: Outlook puts it on mail people write, to ask
+    # recipients not to auto-reply (MS-OXCMAIL 2.2.3.2.14); it says nothing
+    # about who sent the message.
+    for name in ("x-autoreply", "x-autorespond"):
         if (first.get(name) or "").strip():
             return f"header:{name}"
     # RFC 5321 section 4.5.5: a null reverse-path is a bounce or notification.

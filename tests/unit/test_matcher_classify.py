@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.records import Address
+from matcher import extract
 from matcher.classify import Perimeter, classify, domain_within, sender_signal
 from matcher.plan import AccountPolicy, Blocklist
 from tests.unit.test_matcher_extract import mail
@@ -134,7 +135,9 @@ def test_calendar_user_types(email: str, cutype: str, klass: str, reason: str) -
         ),
         ((("Auto-Submitted", "No"),), None),
         ((("Auto-Submitted", "no ; comment"),), None),
-        ((("X-Auto-Response-Suppress", "All"),), "header:x-auto-response-suppress"),
+        # Outlook asks recipients not to auto-reply: nothing about who sent it.
+        ((("X-Auto-Response-Suppress", "All"),), None),
+        ((("X-Auto-Response-Suppress", "DR, RN, NRN, OOF, AutoReply"),), None),
         ((("X-Autoreply", "yes"),), "header:x-autoreply"),
         ((("X-Autorespond", "1"),), "header:x-autorespond"),
         ((("Return-Path", "<>"),), "header:return-path:null"),
@@ -188,3 +191,19 @@ def test_perimeter_normalizes_policy_values() -> None:
 )
 def test_domain_within(domain: str, within: bool) -> None:
     assert domain_within(domain, frozenset({"a.com"})) is within
+
+
+def test_an_outlook_message_from_a_person_stays_a_person() -> None:
+    # Outlook and Exchange add X-Auto-Response-Suppress to ordinary mail a
+    # person writes; it asks *recipients* not to auto-reply (MS-OXCMAIL).
+    outlook = mail(
+        ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        ("X-Auto-Response-Suppress", "All"),
+        ("Content-Type", 'multipart/alternative; boundary="_000_DB9PR"'),
+    )
+    found = extract([outlook], AccountPolicy("acct", frozenset({"me@ourco.com"})))[0]
+    assert [(p.email, p.klass, p.reason) for p in found.participants] == [
+        ("julia.novak@contoso-mfg.example", "person", "person"),
+        ("me@ourco.com", "internal", "owner"),
+    ]
