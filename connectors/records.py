@@ -42,6 +42,8 @@ PIPELINE_HEADERS: tuple[str, ...] = (
     "list-id",
     "list-unsubscribe",
     "list-post",
+    "list-help",
+    "list-subscribe",
     "precedence",
     "auto-submitted",
     "x-autoreply",

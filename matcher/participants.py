@@ -97,13 +97,22 @@ class Found:
         """The interaction as planned; participants "pending" until ``decided`` is given.
 
         Pending drafts feed ``matcher.plan.evidence_of``, which reads only
-        emails and roles, so in-batch evidence equals what storage derives.
+        emails, roles and classes (with their reasons), so in-batch evidence
+        equals what storage derives.
         """
         participants = (
             tuple(decided)
             if decided is not None
             else tuple(
-                ParticipantPlan(p.email, p.address.name, p.role, p.klass, "skip", "pending")
+                ParticipantPlan(
+                    p.email,
+                    p.address.name,
+                    p.role,
+                    p.klass,
+                    "skip",
+                    "pending",
+                    class_reason=p.reason,
+                )
                 for p in self.participants
             )
         )

@@ -20,6 +20,7 @@ from matcher.enrich import BodyPeople, acting_person, first_readings, signed_rea
 from matcher.names import name_observations
 from matcher.participants import MAX_PARTICIPANTS, Found, FoundParticipant
 from matcher.plan import (
+    LIST_ADDRESS,
     AccountPolicy,
     Decision,
     Directory,
@@ -83,6 +84,26 @@ def _header_fields(
     if company is None:
         return names, None
     return (*names, Observation("company", company.name, COMPANY_CONFIDENCE)), company
+
+
+def known_lists(found: Found, evidence: Mapping[str, Evidence]) -> Found:
+    """``found`` with every address a mailing list named as its own made automated.
+
+    A reply to a list carries no list header: only what an earlier (or
+    another) message of the list said tells that its address is no person.
+    """
+    if not any(_listed(p, evidence) for p in found.participants):
+        return found
+    participants = tuple(
+        replace(p, klass="automated", reason=f"{LIST_ADDRESS}known") if _listed(p, evidence) else p
+        for p in found.participants
+    )
+    return replace(found, participants=participants)
+
+
+def _listed(participant: FoundParticipant, evidence: Mapping[str, Evidence]) -> bool:
+    seen = evidence.get(participant.email)
+    return seen is not None and seen.listed and participant.klass in ("person", "role")
 
 
 def batch_evidence(
@@ -185,6 +206,7 @@ def resolve(
     contacts = dict(directory.contact_ids(emails)) if emails else {}
     stored = directory.evidence(emails) if emails else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
+    found = [known_lists(f, evidence) for f in found]
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
     bodies = first_readings(found, decided, policy.phone_region, early)
     # Header addresses were looked up above; only people seen solely in bodies are new.

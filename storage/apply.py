@@ -245,13 +245,16 @@ def _store_evidence(conn: sa.Connection, plans: Iterable[InteractionPlan]) -> No
     # OR with the stored row: a concurrent writer's evidence is never lost.
     stmt = stmt.on_conflict_do_update(
         index_elements=["email"],
-        set_={c: sa.or_(t.c[c], stmt.excluded[c]) for c in ("sent_to", "received_from", "met")},
+        set_={c: sa.or_(t.c[c], stmt.excluded[c]) for c in _EVIDENCE_COLUMNS},
     )
     write_rows(conn, stmt, rows)
 
 
+_EVIDENCE_COLUMNS = ("sent_to", "received_from", "met", "listed")
+
+
 def _evidence_columns(ev: Evidence) -> dict[str, bool]:
-    return {"sent_to": ev.sent_to, "received_from": ev.received_from, "met": ev.met}
+    return {c: getattr(ev, c) for c in _EVIDENCE_COLUMNS}
 
 
 def _store_errors(

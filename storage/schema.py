@@ -195,6 +195,8 @@ class AddressEvidence(Base):
     sent_to: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     received_from: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     met: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # A mailing list named it as its own address: automated even where no list header says so.
+    listed: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class IngestErrorRow(Base):

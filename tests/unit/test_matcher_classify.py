@@ -6,7 +6,7 @@ import pytest
 
 from connectors.records import Address
 from matcher import extract
-from matcher.classify import Perimeter, classify, domain_within, sender_signal
+from matcher.classify import Perimeter, classify, domain_within, list_addresses, sender_signal
 from matcher.plan import AccountPolicy, Blocklist
 from tests.unit.test_matcher_extract import mail
 
@@ -207,3 +207,63 @@ def test_an_outlook_message_from_a_person_stays_a_person() -> None:
         ("julia.novak@contoso-mfg.example", "person", "person"),
         ("me@ourco.com", "internal", "owner"),
     ]
+
+
+# Header blocks as Google Groups, Mailman 2 and LISTSERV write them (trimmed).
+GOOGLE_GROUP = (
+    ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+    ("To", "Sales EMEA <sales-emea@contoso-mfg.example>"),
+    ("Cc", "Sam Reed <me@ourco.com>"),
+    ("List-Id", "<sales-emea.contoso-mfg.example>"),
+    (
+        "List-Help",
+        "<https://support.google.com/a/contoso-mfg.example/bin/topic.py?topic=25838>,"
+        " <mailto:sales-emea+help@contoso-mfg.example>",
+    ),
+    ("List-Subscribe", "<mailto:sales-emea+subscribe@contoso-mfg.example>"),
+)
+MAILMAN_ANNOUNCE = (
+    ("From", "Piet de Vries <piet@fleet.example>"),
+    ("To", "announce@lists.fleet.example"),
+    ("List-Id", "Fleet announcements <announce.lists.fleet.example>"),
+    ("List-Post", "NO"),  # RFC 2369 3.4: posting not allowed
+    ("List-Help", "<mailto:announce-request@lists.fleet.example?subject=help>"),
+    ("List-Subscribe", "<mailto:announce-request@lists.fleet.example?subject=subscribe>"),
+)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (GOOGLE_GROUP, {
+            "sales-emea+help@contoso-mfg.example": "list-help",
+            "sales-emea@contoso-mfg.example": "list-id",  # the first header to name it
+            "sales-emea+subscribe@contoso-mfg.example": "list-subscribe",
+        }),
+        (MAILMAN_ANNOUNCE[4:], {  # List-Help alone
+            "announce-request@lists.fleet.example": "list-help",
+            "announce@lists.fleet.example": "list-help",
+        }),
+        ((("List-Id", "<DEVEL.LISTSERV.UNI.EXAMPLE>"),), {"devel@listserv.uni.example": "list-id"}),
+        (MAILMAN_ANNOUNCE, {
+            "announce@lists.fleet.example": "list-id",
+            "announce-request@lists.fleet.example": "list-help",
+        }),
+        ((("List-Post", "<mailto:dev@lists.beta.io>"),), {"dev@lists.beta.io": "list-post"}),
+        ((("List-Id", "no angle brackets"), ("List-Post", "NO")), {}),
+    ],
+)  # fmt: skip
+def test_list_addresses_from_every_list_header(
+    headers: tuple[tuple[str, str], ...], expected: dict[str, str]
+) -> None:
+    assert list_addresses(mail(*headers)) == expected
+
+
+@pytest.mark.parametrize("headers", [GOOGLE_GROUP, MAILMAN_ANNOUNCE])
+def test_a_list_address_without_list_post_is_automated(
+    headers: tuple[tuple[str, str], ...],
+) -> None:
+    found = extract([mail(*headers)], AccountPolicy("acct", frozenset({"me@ourco.com"})))[0]
+    classes = {p.email: (p.klass, p.reason) for p in found.participants}
+    list_address = next(e for e in classes if "sales-emea@" in e or "announce@" in e)
+    assert classes[list_address] == ("automated", "list-address:list-id")

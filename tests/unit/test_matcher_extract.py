@@ -198,7 +198,8 @@ def test_list_mail_makes_the_sender_side_automated_but_not_recipients() -> None:
     )
     assert people(found) == [
         ("ann@acme.com", "from", "automated", "header:list-id"),
-        ("dev@lists.acme.com", "reply-to", "automated", "header:list-id"),
+        # The list's own address, named by List-Id: automated in any role.
+        ("dev@lists.acme.com", "reply-to", "automated", "list-address:list-id"),
         ("bob@beta.io", "cc", "person", "person"),
         ("me@ourco.com", "cc", "internal", "owner"),
     ]

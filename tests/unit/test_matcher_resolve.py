@@ -339,3 +339,45 @@ def test_machine_answers_are_no_exchange(header: tuple[str, str]) -> None:
         ("omar@acme.com", "skip", "policy:person:on_exchange:unmet"),
     ]
     assert decisions(plan)[1] == [("omar@acme.com", "skip", "class:automated"), ME_SKIPPED]
+
+
+def list_post(n: int = 1) -> Message:
+    """A post to a Google Group that sets no List-Post (a private group)."""
+    return mail(
+        ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        ("To", "Sales EMEA <sales-emea@contoso-mfg.example>"),
+        ("Cc", OWNER),
+        ("List-Id", "<sales-emea.contoso-mfg.example>"),
+        ("List-Help", "<mailto:sales-emea+help@contoso-mfg.example>"),
+        message_id=f"list{n}@contoso-mfg.example",
+    )
+
+
+def reply_to_list(n: int = 1) -> Message:
+    """The owner's answer to the list, as it sits in Sent: no list header at all."""
+    return mail(
+        ("From", f"Sam Reed <{OWNER}>"),
+        ("To", "Sales EMEA <sales-emea@contoso-mfg.example>"),
+        ("In-Reply-To", f"<list{n}@contoso-mfg.example>"),
+        message_id=f"re-list{n}@ourco.com",
+    )
+
+
+@pytest.mark.parametrize("one_batch", [True, False])
+def test_replying_to_a_list_does_not_make_the_list_a_contact(one_batch: bool) -> None:
+    directory = InMemoryDirectory()
+    batches = [[list_post(), reply_to_list()]] if one_batch else [[list_post()], [reply_to_list()]]
+    plans = []
+    for records in batches:
+        plans.append(plan_batch(records, policy("on_sent"), directory))
+        directory.absorb(plans[-1])
+    [reply] = [i for p in plans for i in p.interactions if i.identity == "msgid:re-list1@ourco.com"]
+    [the_list] = [p for p in reply.participants if p.email == "sales-emea@contoso-mfg.example"]
+    assert (the_list.klass, the_list.class_reason, the_list.decision, the_list.rule) == (
+        "automated",
+        "list-address:known",
+        "skip",
+        "class:automated",
+    )
+    assert directory.contacts == {}
+    assert directory.known["sales-emea@contoso-mfg.example"] == Evidence(listed=True, sent_to=False)

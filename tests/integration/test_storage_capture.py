@@ -1,0 +1,58 @@
+"""Real mail through the real matcher into storage: what capture keeps across batches.
+
+Each batch goes through ``matcher.plan_batch`` against the database's own
+Directory and is applied by ``Database.apply``, on SQLite and PostgreSQL, so
+what one batch leaves behind is what the next one reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sqlalchemy as sa
+
+from connectors.records import Message
+from matcher import plan_batch
+from matcher.plan import AccountPolicy
+from storage import Database
+from storage import schema as t
+from tests.integration.test_storage import db
+from tests.unit.test_matcher_resolve import list_post, reply_to_list
+
+__all__ = ["db"]  # the fixture, shared
+
+OWNER = "me@ourco.com"
+POLICY = AccountPolicy(
+    account="alice",
+    owner_addresses=frozenset({OWNER}),
+    org_domains=frozenset({"ourco.com"}),
+    phone_region="US",
+)
+
+
+def policy(person: str = "on_exchange") -> AccountPolicy:
+    return replace(POLICY, creation={**POLICY.creation, "person": person})  # type: ignore[dict-item]
+
+
+def capture(db: Database, *messages: Message, person: str = "on_exchange") -> None:
+    db.apply(plan_batch(list(messages), policy(person), db.directory()), "INBOX", None)
+
+
+def rows(db: Database, query: sa.Select) -> set[tuple[object, ...]]:  # type: ignore[type-arg]
+    with db.engine.connect() as conn:
+        return {tuple(r) for r in conn.execute(query)}
+
+
+def test_a_list_stays_automated_when_the_owner_replies_in_a_later_batch(db: Database) -> None:
+    capture(db, list_post(), person="on_sent")
+    capture(db, reply_to_list(), person="on_sent")
+    p = t.interaction_participants.c
+    the_list = "sales-emea@contoso-mfg.example"
+    assert rows(
+        db, sa.select(p.role, p.klass, p.class_reason, p.rule).where(p.email == the_list)
+    ) == {
+        ("to", "automated", "list-address:list-id", "class:automated"),
+        ("to", "automated", "list-address:known", "class:automated"),
+    }
+    assert rows(db, sa.select(t.contact_emails.c.email)) == set()
+    assert db.directory().evidence([the_list])[the_list].listed is True
