@@ -140,7 +140,9 @@ def extract(
     found: list[Found] = []
     for record in records:
         if isinstance(record, Message):
-            found.append(_mail(record, perimeter, policy, fetched_at))
+            mail = _mail(record, perimeter, policy, fetched_at)
+            if mail is not None:
+                found.append(mail)
             meetings: Iterable[Meeting] = record.meetings
         else:
             meetings = (record,)
@@ -268,10 +270,20 @@ def _direction(
     return "outbound"
 
 
+def only_blocked_outside(participants: Sequence[FoundParticipant], blocked: bool) -> bool:
+    """Whether every external party of an item was blocklisted (and left out).
+
+    Such an item is not captured at all: storing it would keep the blocked
+    correspondence (its time, subject and the owner's side) under another name.
+    """
+    return blocked and all(p.klass == "internal" for p in participants)
+
+
 def _mail_participants(
     message: Message, perimeter: Perimeter
-) -> tuple[list[FoundParticipant], Address | None]:
-    """The participants, and the origin: the first From (else Sender) even if blocked."""
+) -> tuple[list[FoundParticipant], Address | None, bool]:
+    """The participants, the origin (the first From, else Sender, even if
+    blocked), and whether a blocklisted address was left out."""
     signal = sender_signal(message)
     lists = list_addresses(message)
     found: list[FoundParticipant] = []
@@ -282,25 +294,31 @@ def _mail_participants(
     for name, value in message.headers:
         if name in _MAIL_ROLES:
             values.setdefault(name, []).append(value)
+    blocked = False
     for role in _MAIL_ROLES:
         for value in values.get(role, ()):
             for address in parse_address_list(value):
                 origin.setdefault(role, address)
-                if address.email in seen or perimeter.blocks(address.email):
+                if address.email in seen:
+                    continue
+                if perimeter.blocks(address.email):
+                    blocked = True
                     continue
                 seen.add(address.email)
                 side = signal if role in _SENDER_SIDE else None
                 kind = classify(address, perimeter, signal=side, lists=lists)
                 found.append(FoundParticipant(address, role, kind.klass, kind.reason))
                 if len(found) >= MAX_PARTICIPANTS:
-                    return found, origin.get("from", origin.get("sender"))
-    return found, origin.get("from", origin.get("sender"))
+                    return found, origin.get("from", origin.get("sender")), blocked
+    return found, origin.get("from", origin.get("sender")), blocked
 
 
 def _mail(
     message: Message, perimeter: Perimeter, policy: AccountPolicy, fetched_at: datetime | None
-) -> Found:
-    participants, origin = _mail_participants(message, perimeter)
+) -> Found | None:
+    participants, origin, blocked = _mail_participants(message, perimeter)
+    if only_blocked_outside(participants, blocked):
+        return None
     direction = _direction(origin, participants, perimeter)
     return Found(
         identity=message.identity,
@@ -324,8 +342,11 @@ def _is_room(cutype: str) -> bool:
     return cutype.upper() in ("ROOM", "RESOURCE")
 
 
-def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundParticipant]:
-    """Organizer first, then attendees; rooms and blocked addresses left out.
+def _meeting_participants(
+    meeting: Meeting, perimeter: Perimeter
+) -> tuple[list[FoundParticipant], bool]:
+    """Organizer first, then attendees; rooms and blocked addresses left out
+    (and whether a blocked one was).
 
     An organizer who is also listed as an attendee (Outlook, Google) stays
     the organizer and takes the attendee entry's PARTSTAT and ROLE.
@@ -336,9 +357,13 @@ def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundP
     seen: set[str] = set()
     entries = [(organizer, "organizer")] if organizer else []
     entries += [(a, "attendee") for a in meeting.attendees[:MAX_PARTICIPANTS]]
+    blocked = False
     for attendee, role in entries:
         email = attendee.address.email
-        if email in seen or _is_room(attendee.cutype) or perimeter.blocks(email):
+        if email in seen or _is_room(attendee.cutype):
+            continue
+        if perimeter.blocks(email):
+            blocked = True
             continue
         seen.add(email)
         as_listed = attendee if role == "attendee" else listed.get(email)
@@ -353,14 +378,16 @@ def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundP
                 meeting_role=as_listed.role.upper() if as_listed else None,
             )
         )
-    return found
+    return found, blocked
 
 
 def _meeting(meeting: Meeting, perimeter: Perimeter, policy: AccountPolicy) -> Found | None:
     method = (meeting.method or "").upper()
     if method in _PARTIAL_METHODS:
         return None
-    participants = _meeting_participants(meeting, perimeter)
+    participants, blocked = _meeting_participants(meeting, perimeter)
+    if only_blocked_outside(participants, blocked):
+        return None
     organizer = meeting.organizer
     origin = organizer.address if organizer and not _is_room(organizer.cutype) else None
     cancelled = meeting.status == "cancelled" or method == "CANCEL"

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 
 from connectors.records import Message
 from matcher import plan_batch
-from matcher.plan import AccountPolicy
+from matcher.plan import AccountPolicy, Blocklist
 from storage import Database
 from storage import schema as t
 from tests.integration.test_storage import db
+from tests.unit.test_matcher_extract import mail
 from tests.unit.test_matcher_resolve import list_post, reply_to_list
 
 __all__ = ["db"]  # the fixture, shared
@@ -56,3 +57,44 @@ def test_a_list_stays_automated_when_the_owner_replies_in_a_later_batch(db: Data
     }
     assert rows(db, sa.select(t.contact_emails.c.email)) == set()
     assert db.directory().evidence([the_list])[the_list].listed is True
+
+
+def test_nothing_blocked_is_stored_but_the_cursor_moves_past_it(db: Database) -> None:
+    blocking = replace(
+        policy("always"),
+        privacy="full",
+        blocklist=Blocklist(domains=frozenset({"competitor.example"})),
+    )
+    records = [
+        mail(
+            ("From", "Victor Crane <victor.crane@competitor.example>"),
+            ("To", "Sam Reed <me@ourco.com>"),
+            ("Subject", "Partnership idea"),
+            message_id="in@competitor.example",
+            text="Hi Sam,\n\nA referral partnership?\n\nVictor Crane\nPartnerships\n+1 202 555 0190\n",
+        ),
+        mail(
+            ("From", "Sam Reed <me@ourco.com>"),
+            ("To", "Victor Crane <victor.crane@competitor.example>"),
+            message_id="re@ourco.com",
+            text="Hi Victor, not this year.\n",
+        ),
+    ]
+    plan = plan_batch(records, blocking, db.directory())
+    db.apply(plan, "INBOX", {"uid": 2})
+    with db.engine.connect() as conn:
+        stored = {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+            for table in (
+                t.interactions,
+                t.interaction_sources,
+                t.interaction_participants,
+                t.contacts,
+                t.contact_emails,
+                t.contact_observations,
+                t.address_evidence,
+                t.companies,
+            )
+        }
+    assert set(stored.values()) == {0}, stored
+    assert db.load_cursor("alice", "INBOX") == {"uid": 2}

@@ -439,3 +439,51 @@ def test_extract_never_raises_on_random_headers(headers: list[tuple[str, str]]) 
     (found,) = extract([mail(*headers, date=None)], POLICY)
     assert found.occurred_at.tzinfo is UTC
     assert len({p.email for p in found.participants}) == len(found.participants)
+
+
+BLOCKING = AccountPolicy(
+    account="acct",
+    owner_addresses=frozenset({"me@ourco.com"}),
+    org_domains=frozenset({"ourco.com"}),
+    blocklist=Blocklist(domains=frozenset({"competitor.example"})),
+)
+
+
+def test_mail_whose_only_outside_party_is_blocklisted_is_not_captured() -> None:
+    inbound = mail(
+        ("From", "Victor Crane <victor.crane@competitor.example>"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        message_id="in@competitor.example",
+        text="Hi Sam,\n\nWould Northwind be open to a referral partnership?\n\nVictor\n",
+    )
+    reply = mail(  # the owner's answer, Cc a colleague: still only us and them
+        ("From", "Sam Reed <me@ourco.com>"),
+        ("To", "Victor Crane <victor.crane@competitor.example>"),
+        ("Cc", "Dana Kim <dana@eu.ourco.com>"),
+        message_id="re@ourco.com",
+    )
+    invite = meeting(
+        person("victor.crane@competitor.example", "Victor Crane"),
+        person("me@ourco.com", "Sam Reed", partstat="ACCEPTED"),
+        person("board-room@ourco.com", cutype="ROOM"),
+    )
+    assert extract([inbound, reply, invite], BLOCKING) == []
+
+
+def test_mail_with_another_outside_party_is_captured_without_the_blocked_one() -> None:
+    found = extract(
+        [
+            mail(
+                ("From", "Sam Reed <me@ourco.com>"),
+                ("To", "victor.crane@competitor.example, Ann Lee <ann@acme.com>"),
+            ),
+            meeting(person("me@ourco.com"), person("x@sub.competitor.example")),
+            mail(("From", "Dana Kim <dana@ourco.com>"), ("To", "me@ourco.com"), message_id="in@o"),
+        ],
+        BLOCKING,
+    )
+    assert [(f.identity, f.direction, [p.email for p in f.participants]) for f in found] == [
+        ("msgid:m1@x", "outbound", ["me@ourco.com", "ann@acme.com"]),
+        # Nothing blocked in it: purely internal mail is captured as before.
+        ("msgid:in@o", "internal", ["dana@ourco.com", "me@ourco.com"]),
+    ]
