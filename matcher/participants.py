@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 
 from connectors.base import InvalidInput, Limits
 from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
-from matcher.addresses import parse_address_list
+from matcher.addresses import display_name_text, parse_address_list
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
 from matcher.html import html_to_text
 from matcher.plan import (
@@ -370,7 +370,7 @@ def _meeting_participants(
         kind = classify(attendee.address, perimeter, cutype=attendee.cutype)
         found.append(
             FoundParticipant(
-                attendee.address,
+                _named_as_in_mail(attendee.address),
                 "organizer" if role == "organizer" else "attendee",
                 kind.klass,
                 kind.reason,
@@ -379,6 +379,14 @@ def _meeting_participants(
             )
         )
     return found, blocked
+
+
+def _named_as_in_mail(address: Address) -> Address:
+    """A calendar CN read as a mail display name is (``display_name_text``):
+    clients write "'ann@x.com'", quoted names and names with the address."""
+    if address.name is None:
+        return address
+    return Address(address.email, display_name_text(address.name), address.raw)
 
 
 def _meeting(meeting: Meeting, perimeter: Perimeter, policy: AccountPolicy) -> Found | None:

@@ -487,3 +487,55 @@ def test_mail_with_another_outside_party_is_captured_without_the_blocked_one() -
         # Nothing blocked in it: purely internal mail is captured as before.
         ("msgid:in@o", "internal", ["dana@ourco.com", "me@ourco.com"]),
     ]
+
+
+INVITATION = """BEGIN:VCALENDAR
+PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN
+VERSION:2.0
+METHOD:REQUEST
+BEGIN:VEVENT
+UID:040000008200E00074C5B7101A82E00800000000
+DTSTART:20260303T150000Z
+DTEND:20260303T160000Z
+SUMMARY:Contoso / Northwind - pricing
+ORGANIZER;CN="Novak, Julia":mailto:julia.novak@contoso-mfg.example
+ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN='ben.carter@contoso-mfg.example':mailto:ben.carter@contoso-mfg.example
+ATTENDEE;ROLE=OPT-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN="Mathieu Campbell <mathieu.campbell@contoso-mfg.example>":mailto:mathieu.campbell@contoso-mfg.example
+ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN='Sam Reed':mailto:me@ourco.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_calendar_cn_is_read_as_the_same_name_a_mail_header_gives() -> None:
+    from connectors.base import Limits, Window
+    from connectors.ical import parse_calendar
+    from matcher.resolve import contact_fields
+
+    window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    [event], errors = parse_calendar(INVITATION.encode(), SOURCE, window, Limits())
+    assert errors == []
+    from_calendar = only([event])
+    from_mail = only(
+        [
+            mail(
+                ("From", '"Novak, Julia" <julia.novak@contoso-mfg.example>'),
+                ("To", "'ben.carter@contoso-mfg.example' <ben.carter@contoso-mfg.example>"),
+                (
+                    "Cc",
+                    "Mathieu Campbell <mathieu.campbell@contoso-mfg.example>, Sam Reed <me@ourco.com>",
+                ),
+            )
+        ]
+    )
+    names = [(p.email, p.address.name) for p in from_calendar.participants]
+    assert names == [
+        ("julia.novak@contoso-mfg.example", "Novak, Julia"),
+        ("ben.carter@contoso-mfg.example", None),
+        ("mathieu.campbell@contoso-mfg.example", "Mathieu Campbell"),
+        ("me@ourco.com", "Sam Reed"),
+    ]
+    assert names == [(p.email, p.address.name) for p in from_mail.participants]
+    assert [contact_fields(p) for p in from_calendar.participants] == [
+        contact_fields(p) for p in from_mail.participants
+    ]
