@@ -263,3 +263,23 @@ def test_a_lotus_header_without_address_finds_its_author_in_the_signature() -> N
         ("phone", "+17135554693"),
         ("email", "john.smith@acme.com"),
     }
+
+
+def test_the_recipients_own_name_is_never_the_senders_signature_name() -> None:
+    # The sender's address says nothing of a name, so only the recipients tell
+    # that "Sam Reed" at the top of the block is who the reply is for.
+    reply = mail(
+        ("From", "p7@contoso-mfg.example"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        text="Sam Reed\nPO 4471 attached\n\nPeter Brandt\nBuyer\n+1 202 555 0166\n",
+    )
+    policy = AccountPolicy(
+        "acct", frozenset({"me@ourco.com"}), creation={"person": "always"}, phone_region="US"
+    )
+    plan = plan_batch([reply], policy, InMemoryDirectory())
+    [sender] = [p for p in plan.interactions[0].participants if p.role == "from"]
+    assert [(o.field, o.value) for o in sender.observations] == [
+        ("title", "Buyer"),
+        ("phone", "+12025550166"),
+        ("company", "Contoso Mfg"),
+    ]
