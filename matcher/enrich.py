@@ -68,10 +68,22 @@ def acting_person(p: ParticipantPlan) -> bool:
     return p.decision != "skip" and p.klass == "person"
 
 
+def takes_fields(p: ParticipantPlan) -> bool:
+    """A header participant whose fields are kept: a person we link or create,
+    or one the policy may create later (``matcher.resolve.pending``)."""
+    return acting_person(p) or (p.klass == "person" and pending(p.rule))
+
+
+def pending(rule: str) -> bool:
+    """A skip the creation policy may lift later ("policy:person:on_exchange:unmet")."""
+    return rule.endswith(":unmet")
+
+
 def sender_acts(found: Found, decided: Sequence[ParticipantPlan]) -> bool:
-    """The sender is a person we link or create: their own zone's fields have a home."""
+    """The sender's own zone's fields have a home: a contact now, or one the
+    policy may create when more mail arrives (storage keeps them until then)."""
     sender = found.sender
-    return sender is not None and any(p.email == sender.email and acting_person(p) for p in decided)
+    return sender is not None and any(p.email == sender.email and takes_fields(p) for p in decided)
 
 
 def may_quote_people(found: Found) -> bool:

@@ -16,7 +16,14 @@ from dataclasses import dataclass, replace
 from connectors.records import Address
 from matcher.classify import Perimeter, classify
 from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
-from matcher.enrich import BodyPeople, acting_person, first_readings, signed_readings
+from matcher.enrich import (
+    BodyPeople,
+    acting_person,
+    first_readings,
+    pending,
+    signed_readings,
+    takes_fields,
+)
 from matcher.names import name_observations
 from matcher.participants import MAX_PARTICIPANTS, Found, FoundParticipant
 from matcher.plan import (
@@ -128,7 +135,10 @@ def _planned(
     outcome = decide(participant, contact_id, evidence.get(participant.email), policy)
     observations: tuple[Observation, ...] = ()
     company = None
-    if outcome.decision != "skip" and with_header_fields:
+    # A person the policy may create later keeps the fields too: storage holds
+    # them for the address, so its contact gets them whichever mail came first.
+    keeps = outcome.decision != "skip" or (participant.klass == "person" and pending(outcome.rule))
+    if keeps and with_header_fields:
         observations, company = contact_fields(participant)
     return ParticipantPlan(
         email=participant.email,
@@ -168,7 +178,7 @@ def with_signatures(
     own = body.fields.get(sender.email, ()) if sender is not None else ()
     planned = [
         replace(p, observations=(*own, *p.observations))
-        if own and sender is not None and p.email == sender.email and acting_person(p)
+        if own and sender is not None and p.email == sender.email and takes_fields(p)
         else p
         for p in decided
     ]

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
+from storage import pending
 from storage.bulk import (
     PG_CHUNK,
     allocate_ids,
@@ -112,7 +113,10 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     domain_company = ensure_companies(conn, domains, now, feed)
     new_email = {email: email for email in creates}
     fields = derived_fields(
-        observation_rows(seats, lambda s: new_email.get(s.participant.email)).values()
+        [
+            *pending.kept_rows(conn, creates),  # what earlier mail of theirs gave
+            *observation_rows(seats, lambda s: new_email.get(s.participant.email)).values(),
+        ]
     )
     landed = _insert_contacts(conn, creates, claims, fields, domain_company, now, feed)
     owner.update(landed)
@@ -240,7 +244,9 @@ def observation_rows(
     """One observation per (contact, field, interaction): the most confident, in seat order."""
     best: dict[tuple[Any, str, int], dict[str, Any]] = {}
     for s in seats:
-        contact = contact_of(s) if s.participant.decision != "skip" else None
+        # A skip carries observations only when the policy may still create
+        # its contact; ``contact_of`` says where they go.
+        contact = contact_of(s) if s.participant.observations else None
         if contact is None:
             continue
         for ob in s.participant.observations:
@@ -289,7 +295,15 @@ def store_observations(
         p = s.participant
         return owners.links.get((s.interaction_id, p.email)) or owners.by_email.get(p.email)
 
-    rows = list(observation_rows(seats, contact_of).values())
+    def unowned(s: Seat) -> str | None:
+        p = s.participant
+        return p.email if p.decision == "skip" and p.email not in owners.by_email else None
+
+    found = observation_rows(seats, contact_of)
+    for row in pending.take_kept(conn, owners.by_email):
+        found.setdefault((row["contact_id"], row["field"], row["interaction_id"]), row)
+    pending.keep(conn, observation_rows(seats, unowned).values())
+    rows = [found[k] for k in sorted(found)]
     if not rows:
         return
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(

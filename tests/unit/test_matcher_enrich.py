@@ -72,10 +72,15 @@ def test_the_senders_signature_goes_to_the_from_participant() -> None:
     assert found[(OWNER, "to")].observations == ()  # the owner is internal: no fields
 
 
-def test_a_skipped_sender_gets_no_signature_fields() -> None:
+def test_a_sender_the_policy_may_create_later_keeps_the_signature_fields() -> None:
     found = people(plan_of(REPLY, {}))  # cold inbound mail under on_exchange
-    assert found[(PRIYA, "from")].decision == "skip"
-    assert found[(PRIYA, "from")].observations == ()
+    priya = found[(PRIYA, "from")]
+    assert (priya.decision, priya.rule) == ("skip", "policy:person:on_exchange:unmet")
+    # Kept for the address: her contact gets them if a later reply creates it.
+    assert {o.field for o in priya.observations} >= {"name", "title", "phone:office"}
+    never = plan_batch([from_priya(REPLY)], policy("never"), InMemoryDirectory())
+    skipped = people(never)[(PRIYA, "from")]
+    assert (skipped.decision, skipped.rule, skipped.observations) == ("skip", "class:person", ())
 
 
 def test_a_forwarded_author_gets_their_own_fields_as_a_quoted_participant() -> None:

@@ -257,14 +257,23 @@ def test_observations_on_create(
     assert (created.observations, created.company_domain) == (observations, company_domain)
 
 
-def test_skipped_participants_carry_no_observations() -> None:
+def test_only_participants_the_policy_may_still_create_carry_observations() -> None:
     ann = run([received("Ann Lee <ann@acme.com>")]).interactions[0].participants[0]
     assert (ann.decision, ann.observations, ann.company_domain, ann.name) == (
         "skip",
-        (),
-        None,
+        (
+            Observation("name", "Ann Lee", 0.6),
+            Observation("given_name", "Ann", 0.6),
+            Observation("family_name", "Lee", 0.6),
+            Observation("company", "Acme", 0.4),
+        ),
+        "acme.com",
         "Ann Lee",
     )
+    never = run([received("Ann Lee <ann@acme.com>")], "never").interactions[0].participants[0]
+    assert (never.decision, never.observations, never.company_domain) == ("skip", (), None)
+    sales = run([received("Acme Sales <sales@acme.com>")]).interactions[0].participants[0]
+    assert (sales.decision, sales.observations, sales.company_domain) == ("skip", (), None)
 
 
 def test_plan_batch_carries_account_errors_and_removed() -> None:
