@@ -9,8 +9,9 @@ the cost is a handful of round trips per batch, not per message.
 
 Order inside the transaction: accounts, interactions, sources, contacts and
 companies (``storage.contacts``), participants, backlinks, observations and
-derived fields, address evidence, ingest errors, removals, the cursor, and
-last the change feed rows describing all of it.
+derived fields, company names (``storage.company_names``), address
+evidence, ingest errors, removals, the cursor, and last the change feed
+rows describing all of it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from storage.bulk import (
     usable_email,
     write_rows,
 )
+from storage.company_names import name_companies
 from storage.contacts import Feed, Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
 from storage.meetings import Stored, replace_participants, upsert_interactions
@@ -77,6 +79,7 @@ def apply_plan(
     _insert_participants(conn, seats, owners, stored)
     backlink(conn, owners)
     store_observations(conn, seats, owners, now, feed)
+    name_companies(conn, feed)
     _store_evidence(conn, [ip for ip in plan.interactions if stored.has_say(ip)])
     errors = _store_errors(conn, plan, account_ids, now)
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)

@@ -98,3 +98,48 @@ def test_nothing_blocked_is_stored_but_the_cursor_moves_past_it(db: Database) ->
         }
     assert set(stored.values()) == {0}, stored
     assert db.load_cursor("alice", "INBOX") == {"uid": 2}
+
+
+def contoso(sender: str, msgid: str, signature: str = "") -> Message:
+    return mail(
+        ("From", sender),
+        ("To", f"Sam Reed <{OWNER}>"),
+        message_id=msgid,
+        text=f"Hi Sam,\n\nplease see the attached order.\n\n{signature}",
+    )
+
+
+JULIA_SIGNS = (
+    "Best regards,\nJulia Novak\nHead of Procurement\nContoso Manufacturing GmbH\n"
+    "Tel. +1 202 555 0187\n"
+)
+
+
+def company_of(db: Database, email: str) -> tuple[str | None, str | None]:
+    [summary] = db.search_contacts(email)
+    detail = db.get_contact(summary.id)
+    assert detail is not None
+    return detail.company_name, summary.company
+
+
+def test_a_company_takes_the_name_its_people_sign_with_not_the_domain_guess(
+    db: Database,
+) -> None:
+    ben = "ben.carter@contoso-mfg.example"
+    julia = "julia.novak@contoso-mfg.example"
+    capture(db, contoso(f"Ben Carter <{ben}>", "b1@contoso-mfg.example"), person="always")
+    assert company_of(db, ben) == ("Contoso Mfg", "Contoso Mfg")  # the domain guess, until...
+    after = max(c.id for c in db.changes_since(0))
+    capture(
+        db,
+        contoso(f"Julia Novak <{julia}>", "j1@contoso-mfg.example", JULIA_SIGNS),
+        person="always",
+    )
+    # ...a person at the company says what it is called: one name for both.
+    assert company_of(db, julia) == ("Contoso Manufacturing GmbH", "Contoso Manufacturing GmbH")
+    assert company_of(db, ben) == ("Contoso Manufacturing GmbH", "Contoso Manufacturing GmbH")
+    with db.engine.connect() as conn:
+        names = conn.execute(sa.select(t.companies.c.name)).scalars().all()
+    assert names == ["Contoso Manufacturing GmbH"]
+    [renamed] = [c for c in db.changes_since(after) if c.entity == "company"]
+    assert renamed.operation == "update"
