@@ -18,6 +18,7 @@ from matcher.plan import Plan
 from storage import changes as feed
 from storage import queries
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
+from storage.company_names import name_companies
 from storage.contacts import Feed, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate
@@ -173,7 +174,10 @@ class Database:
             lock = {"contact_id": contact_id, "field": field, "value": value, "owner": owner}
             _drop_lock(conn, contact_id, field)
             conn.execute(contact_field_locks.insert().values(**lock, set_at=now))
-            feed.record(conn, [("contact", contact_id, "update")], now)
+            changed: Feed = [("contact", contact_id, "update")]
+            if field == "company":  # a CRM's company name is evidence for the company's
+                name_companies(conn, changed)
+            feed.record(conn, changed, now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
         """Hand a field back to capture: it is re-derived from its observations."""
@@ -182,6 +186,8 @@ class Database:
             _drop_lock(conn, contact_id, field)
             changed: Feed = []
             refresh_fields(conn, [(contact_id, field)], now, changed)
+            if field == "company":
+                name_companies(conn, changed)
             feed.record(conn, changed, now)
 
     # -- change feed and reads -----------------------------------------------

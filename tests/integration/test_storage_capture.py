@@ -143,3 +143,13 @@ def test_a_company_takes_the_name_its_people_sign_with_not_the_domain_guess(
     assert names == ["Contoso Manufacturing GmbH"]
     [renamed] = [c for c in db.changes_since(after) if c.entity == "company"]
     assert renamed.operation == "update"
+
+
+def test_a_company_name_set_by_a_crm_names_the_company(db: Database) -> None:
+    ben = "ben.carter@contoso-mfg.example"
+    capture(db, contoso(f"Ben Carter <{ben}>", "b1@contoso-mfg.example"), person="always")
+    [summary] = db.search_contacts(ben)
+    db.set_contact_field(summary.id, "company", "Contoso Manufacturing GmbH", owner="crm")
+    assert company_of(db, ben) == ("Contoso Manufacturing GmbH", "Contoso Manufacturing GmbH")
+    db.unlock_contact_field(summary.id, "company")  # no observation gives one: the value stays
+    assert company_of(db, ben) == ("Contoso Manufacturing GmbH", "Contoso Manufacturing GmbH")
