@@ -118,9 +118,11 @@ def signature_fields(
     ("Sam Reed,") greets the reader and is no part of the signature.
     """
     if recipients:
-        # Only those the block names, so the reading stays cached per block.
+        # Only those the block names, so the reading stays cached per block;
+        # never the author, who may be among the addressees.
         text = sl.compact_name(block.text)
-        recipients = frozenset(r for r in recipients if r in text)
+        own = {sl.compact_name(n) for n in (block.author_name, author and author.name) if n}
+        recipients = frozenset(r for r in recipients if r in text and r not in own)
     return _fields_of(block.text, block.author_name, author, default_region, recipients)
 
 

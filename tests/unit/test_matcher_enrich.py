@@ -288,3 +288,19 @@ def test_the_recipients_own_name_is_never_the_senders_signature_name() -> None:
         ("phone", "+12025550166"),
         ("company", "Contoso Mfg"),
     ]
+
+
+def test_a_sender_who_copies_themselves_keeps_their_signature_name() -> None:
+    signed = mail(
+        ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        ("Cc", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        text="Sam, confirmed for Tuesday.\n\nJulia Novak\nHead of Procurement\n",
+    )
+    policy = AccountPolicy("acct", frozenset({"me@ourco.com"}), creation={"person": "always"})
+    plan = plan_batch([signed], policy, InMemoryDirectory())
+    [julia] = [p for p in plan.interactions[0].participants if p.role == "from"]
+    assert [(o.field, o.value, o.confidence) for o in julia.observations][:2] == [
+        ("name", "Julia Novak", 0.9),
+        ("title", "Head of Procurement", 0.8),
+    ]

@@ -668,3 +668,10 @@ def test_a_signature_name_that_disagrees_with_the_sender_is_not_theirs() -> None
     ]
     # An address without a name to compare with takes the signature's name.
     assert ("name", "Peter Brandt") in fields(only(text, Address.of("p7@contoso-mfg.example")))
+
+
+def test_the_authors_own_name_is_never_taken_for_a_recipients() -> None:
+    # Julia writing to a list of people that includes herself (another address).
+    text = "Sam, confirmed for Tuesday.\n\nJulia Novak\nHead of Procurement\n"
+    [found] = observations_by_author(text, False, JULIA, None, frozenset({"julianovak", "samreed"}))
+    assert fields(found) == [("name", "Julia Novak"), ("title", "Head of Procurement")]
