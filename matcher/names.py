@@ -105,9 +105,14 @@ def _surname_last(text: str) -> str:
     whole), and only when a capitalised word has three letters or more: two
     capitals are as often initials ("JP Morgan") as a surname.
     """
+    head, comma, rest = text.partition(",")
+    if comma:  # "DENIEL, Philippe": the comma already says which is the surname
+        if _caps(head) and not _caps(rest):
+            return f"{_recased(head)},{rest}"
+        return text
     tokens = text.split()
     caps = [_caps(t) for t in tokens]
-    if "," in text or all(caps) or not any(caps):
+    if all(caps) or not any(caps):
         return text
     lead = caps.index(False)
     trail = caps[::-1].index(False)
@@ -119,9 +124,14 @@ def _surname_last(text: str) -> str:
         return text
     if all(sum(c.isalpha() for c in t) < 3 for t in family):
         return text
-    surname = HumanName(" ".join(family))
-    surname.capitalize(force=True)
-    return " ".join([*given, str(surname)])
+    return " ".join([*given, _recased(" ".join(family))])
+
+
+def _recased(surname: str) -> str:
+    """ "LE GALL" -> "Le Gall", "O'NEILL" -> "O'Neill" (nameparser's rules)."""
+    human = HumanName(surname)
+    human.capitalize(force=True)
+    return str(human)
 
 
 def display_name(address: Address, company_name: str | None = None) -> str | None:

@@ -178,3 +178,9 @@ def test_names_written_surname_first_or_with_a_title(
     email: str, name: str, expected: tuple[Observation, ...]
 ) -> None:
     assert name_observations(of(email, name), "person") == expected
+
+
+def test_a_surname_in_capitals_before_a_comma_is_recased() -> None:
+    assert name_observations(of("p.deniel@x.fr", "DENIEL, Philippe"), "person") == obs(
+        "Philippe Deniel", "Philippe", "Deniel", 0.6
+    )
