@@ -34,7 +34,7 @@ from connectors.records import Address, pickled_by_fields
 from matcher.html import html_to_text
 from matcher.participants import Body, Found
 from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
-from matcher.signature_lines import addressed_names
+from matcher.signature_names import addressed_names
 from matcher.signatures import (
     AuthorSignature,
     observations_by_author,

@@ -9,7 +9,6 @@ are dropped, a missing date falls back (see ``occurred_at``).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from connectors.base import InvalidInput, Limits
 from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
 from matcher.addresses import display_name_text, parse_address_list
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
-from matcher.html import html_to_text
+from matcher.html import MAX_HTML_CHARS, html_to_text, strip_tags
 from matcher.plan import (
     AccountPolicy,
     Direction,
@@ -46,7 +45,6 @@ _MAIL_STATUS: dict[Direction, str] = {
     "internal": "internal",
     "unknown": "received",  # it reached the mailbox, and nothing says we wrote it
 }
-_MAX_HTML_CHARS = 64 * 1024
 
 
 @pickled_by_fields
@@ -198,57 +196,13 @@ def _collapse(text: str, limit: int) -> str | None:
     return head[:limit] or None
 
 
-def _cut_blocks(text: str, tag: str) -> str:
-    """Remove <tag>...</tag> blocks with plain finds: linear, unlike a lazy regex."""
-    lower = text.lower()
-    out: list[str] = []
-    pos = 0
-    while (start := lower.find(f"<{tag}", pos)) != -1:
-        out.append(text[pos:start])
-        end = lower.find(f"</{tag}", start)
-        if end == -1:
-            return "".join(out)
-        pos = lower.find(">", end)
-        pos = len(text) if pos == -1 else pos + 1
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _drop_tags(text: str) -> str:
-    """Replace tags and comments by a space with plain finds.
-
-    A regex such as ``<[^>]*>`` is quadratic on text with many "<" and no
-    ">" (64 KiB of "<" took 11 s); an unclosed tag or comment ends the text.
-    """
-    out: list[str] = []
-    pos = 0
-    while (start := text.find("<", pos)) != -1:
-        out.append(text[pos:start])
-        closer = "-->" if text.startswith("<!--", start) else ">"
-        end = text.find(closer, start + 1)
-        if end == -1:
-            return "".join(out)
-        out.append(" ")
-        pos = end + len(closer)
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def strip_tags(markup: str) -> str:
-    """Crude HTML to text, for markup the layout-aware renderer refuses."""
-    text = markup[:_MAX_HTML_CHARS]
-    for tag in ("script", "style", "head"):
-        text = _cut_blocks(text, tag)
-    return html.unescape(_drop_tags(text))
-
-
 def snippet_of(message: Message, limit: int) -> str | None:
     if not message.text or limit <= 0:
         return None
     text = message.text
     if message.text_is_html:
         try:
-            text = html_to_text(text, _MAX_HTML_CHARS)
+            text = html_to_text(text, MAX_HTML_CHARS)
         except InvalidInput:
             text = strip_tags(text)  # too deep for the renderer: tags out is enough
     return _collapse(text, limit)

@@ -19,6 +19,7 @@ import phonenumbers
 from connectors.records import Address, normalize_email
 from matcher import signature_lines as sl
 from matcher.plan import Observation
+from matcher.signature_names import agrees, compact_name
 
 # Country-code domains sold as generic names say nothing of a country.
 _VANITY_TLDS = frozenset({"AI", "AM", "CC", "CO", "FM", "GG", "IO", "LY", "ME", "NU", "TV", "WS"})
@@ -114,14 +115,14 @@ def signature_fields(
     """The fields of ``block`` attributed to ``author``.
 
     ``recipients``: compact names of whom the text is addressed to
-    (``signature_lines.addressed_names``); a line that is only one of them
+    (``signature_names.addressed_names``); a line that is only one of them
     ("Sam Reed,") greets the reader and is no part of the signature.
     """
     if recipients:
         # Only those the block names, so the reading stays cached per block;
         # never the author, who may be among the addressees.
-        text = sl.compact_name(block.text)
-        own = {sl.compact_name(n) for n in (block.author_name, author and author.name) if n}
+        text = compact_name(block.text)
+        own = {compact_name(n) for n in (block.author_name, author and author.name) if n}
         recipients = frozenset(r for r in recipients if r in text and r not in own)
     return _fields_of(block.text, block.author_name, author, default_region, recipients)
 
@@ -156,35 +157,7 @@ def _fields_of(
     reading.flush_address()
     reading.settle_title()
     return tuple(
-        o for o in reading.found if o.field != "name" or _agrees(o.value, author, author_name)
-    )
-
-
-_FIRST_LAST = re.compile(r"[a-z]{2,}[._\-][a-z]{2,}")
-
-
-def _agrees(name: str, author: Address | None, author_name: str | None) -> bool:
-    """Whether a signature's name can be the author's: it shares a word with
-    their display name or their mailbox ("novak" in jnovak@).
-
-    A name that matches neither is someone else's (an assistant's, a
-    colleague's pasted in) and must not rename the author. An author with
-    neither a display name nor a first.last mailbox gives nothing to compare.
-    """
-    display = author_name or (author.name if author is not None else None)
-    shown = {w for w in sl.folded(display or "").split() if len(w) > 1}
-    local = author.local.lower() if author is not None else ""
-    if not shown and not _FIRST_LAST.fullmatch(local):
-        return True
-    words = [w for w in sl.folded(name).split() if len(w) > 1]
-    mailbox = sl.folded(local.replace(".", " ").replace("_", " ").replace("-", " ")).replace(
-        " ", ""
-    )
-    initials = "".join(w[0] for w in words)
-    return bool(
-        shown.intersection(words)
-        or any(len(w) >= 3 and w in mailbox for w in words)
-        or (len(mailbox) > 1 and mailbox == initials)
+        o for o in reading.found if o.field != "name" or agrees(o.value, author, author_name)
     )
 
 
@@ -203,7 +176,7 @@ def _unwrapped(lines: list[str], recipients: frozenset[str] = frozenset()) -> li
     joined: list[str] = []
     for line in lines:
         line = line.strip()
-        if (not line and not joined) or (recipients and sl.compact_name(line) in recipients):
+        if (not line and not joined) or (recipients and compact_name(line) in recipients):
             continue
         if joined and line[:1].isdigit() and _AREA_CODE_END.search(joined[-1]):
             joined[-1] = f"{joined[-1]} {line}"

@@ -10,8 +10,6 @@ it was not developed on.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -332,29 +330,6 @@ def _is_remark(tokens: list[str]) -> bool:
     if len(tokens) > 1:
         return last.isalpha() and last.islower()
     return last.isalpha() and len(last) > 2 and last.lower() not in _title_or_company_words()
-
-
-def folded(text: str) -> str:
-    """Lower-case ASCII letters and spaces: "Renée Dubois," and renee.dubois compare."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if "a" <= c <= "z" or c == " ")
-
-
-def compact_name(text: str) -> str:
-    """``folded`` without spaces: how a recipient's name is recognised on a line."""
-    return "".join(folded(text).split())
-
-
-def addressed_names(people: Iterable[tuple[str, Address]]) -> frozenset[str]:
-    """The compact names of the people (role, address) a message or quoted
-    header is addressed to: their names on a line greet them, never sign."""
-    return frozenset(
-        name
-        for role, address in people
-        if role in ("to", "cc", "bcc") and address.name
-        for name in [compact_name(address.name)]
-        if len(name) > 2
-    )
 
 
 @lru_cache(maxsize=4096)  # one entry per correspondent

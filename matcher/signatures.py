@@ -23,6 +23,7 @@ from matcher import signature_lines as sl
 from matcher.html import html_to_text
 from matcher.plan import Observation, Role
 from matcher.signature_fields import SignatureBlock, signature_fields
+from matcher.signature_names import addressed_names
 from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 
 __all__ = [
@@ -62,7 +63,7 @@ def observations_by_author(
 ) -> list[AuthorSignature]:
     """Every zone's author with the observations of that zone's signature.
 
-    ``to``: compact names of the message's recipients (``sl.addressed_names``).
+    ``to``: compact names of the message's recipients (``addressed_names``).
     Raises ``InvalidInput`` only for HTML that cannot be rendered at all.
     """
     if text_is_html:
@@ -90,7 +91,7 @@ def read_zone(
     block = find_signature(zone)
     if block is None:
         return None, ()
-    recipients = to if zone.kind == "own" else sl.addressed_names(zone.people)
+    recipients = to if zone.kind == "own" else addressed_names(zone.people)
     return block, signature_fields(block, zone.author, default_region, recipients)
 
 
