@@ -132,7 +132,7 @@ def first_readings(
         elif sender_acts(f, people) or may_quote_people(f):
             known = early.get(index) if early is not None else None
             if known is None:
-                known = first_reading(f.body, f.sender, region, addressed(f))
+                known = first_reading(f, region)
             body = known
             bodies[index] = cache[f.identity] = body
     return bodies
@@ -148,22 +148,23 @@ def early_readings(found: Sequence[Found], region: str | None) -> dict[int, Body
     people the policy then skips, and the plans stay exactly the same.
     """
     return {
-        index: first_reading(f.body, f.sender, region, addressed(f))
+        index: first_reading(f, region)
         for index, f in enumerate(found)
         if f.body is not None and f.body.text and (sender_may_act(f) or may_quote_people(f))
     }
 
 
-def first_reading(
-    text: Body, sender: Address | None, region: str | None, to: frozenset[str] = frozenset()
-) -> BodyPeople:
+def first_reading(found: Found, region: str | None) -> BodyPeople:
     """One body's zones and the people they quote; its signatures only when a header names no address."""
-    body = zones_of(text, sender)
+    text = found.body
+    if text is None:
+        return BodyPeople({}, ())
+    body = zones_of(text, found.sender)
     if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
         # A header naming its author without an address (Lotus Notes):
         # only the extractor's reading of the signature finds one, and
         # it must be known before the quoted people are looked up.
-        body = read_body(text, sender, region, to)
+        body = read_body(text, found.sender, region, addressed(found))
     return body
 
 

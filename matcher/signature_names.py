@@ -9,6 +9,7 @@ compare folded to ASCII letters, so "Renée Dubois," matches renee.dubois@.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -26,6 +27,17 @@ def folded(text: str) -> str:
 
 def compact_name(text: str) -> str:
     """``folded`` without spaces: how a recipient's name is recognised on a line."""
+    # Every message's recipients are compacted; the same names recur all the time.
+    if len(text) <= _CACHED_CHARS:
+        return _compact_cached(text)
+    return "".join(folded(text).split())
+
+
+_CACHED_CHARS = 256
+
+
+@functools.lru_cache(maxsize=8192)
+def _compact_cached(text: str) -> str:
     return "".join(folded(text).split())
 
 
