@@ -102,6 +102,13 @@ def is_automated(msg: EmailMessage) -> bool:
     return str(msg["return-path"] or "").strip() == "<>"
 
 
+def only_blocked_outside(msg: EmailMessage) -> bool:
+    """Every party outside the org is blocklisted (and there is one): not captured."""
+    values = [str(v) for role in ADDRESS_FIELDS for v in msg.get_all(role, [])]
+    outside = {klass(a.lower()) for _, a in getaddresses(values)} - {"internal"}
+    return outside == {"blocked"}
+
+
 def capture_message(found: Findings, msg: EmailMessage) -> None:
     """Evidence and names one well-formed message gives its participants."""
     roles = {
@@ -149,9 +156,11 @@ def read_mail(found: Findings, archive: Path) -> None:
             continue
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
+        found.per_mailbox[box] = found.per_mailbox.get(box, 0) + 1
+        if only_blocked_outside(msg):
+            continue  # nothing blocked is stored: not even the interaction
         mid = str(msg["message-id"]).strip().strip("<>")
         found.copies[mid] = found.copies.get(mid, 0) + 1
-        found.per_mailbox[box] = found.per_mailbox.get(box, 0) + 1
         capture_message(found, msg)
         for part in msg.walk():
             payload = part.get_payload(decode=True)

@@ -255,10 +255,26 @@ def _mailboxes(text: str, max_boxes: int) -> list[_Mailbox]:
     return scan.mailboxes
 
 
-def _clean_name(text: str) -> str | None:
+# An address written inside a display name or calendar CN: Outlook's
+# "'ann@x.com'", "Ann Lee <ann@x.com>", "Ann Lee (ann@x.com)", "mailto:...".
+_INNER_ADDRESS = re.compile(
+    r"[<(\[]?\s*(?:mailto:)?[^\s<>()\[\]@,;\"']+@[^\s<>()\[\]@,;\"']+\s*[>)\]]?", re.I
+)
+_NAME_EDGES = " '\"`"
+
+
+def display_name_text(text: str) -> str | None:
+    """A display name as people read it: decoded, one line, without the
+    quotes and addresses clients wrap around it; None when nothing is left.
+
+    The one reader of names in mail headers and calendar CN parameters, so
+    the same person is named alike from a message and from an invitation.
+    """
     text = decode_encoded_words(text)
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
-    text = " ".join(text.split()).strip(" '\"`")
+    text = " ".join(text.split()).strip(_NAME_EDGES)
+    if "@" in text:
+        text = " ".join(_INNER_ADDRESS.sub(" ", text).split()).strip(_NAME_EDGES + ",;:-")
     # Longer is junk (or an attack) and would travel into storage as is.
     return text if text and len(text) <= MAX_DISPLAY_NAME_CHARS else None
 
@@ -304,11 +320,11 @@ def _read_mailbox(box: _Mailbox) -> Address | None:
 
 
 def _named(address: Address, name_tokens: list[_Token], box: _Mailbox) -> Address:
-    name = _clean_name(" ".join(t.text for t in name_tokens))
+    name = display_name_text(" ".join(t.text for t in name_tokens))
     if name is None:
         # Old style "x@y (Full Name)": the comment is the only name given.
         comments = [t.text for t in box.tokens if t.kind == "comment"]
-        name = _clean_name(" ".join(comments))
+        name = display_name_text(" ".join(comments))
     # ``address.email`` is normalized and ``name`` cleaned: no second Address.of.
     return Address(address.email, name, box.raw)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from connectors.records import Address, Message, normalize_email
 from matcher.mailboxes import mailbox_key
-from matcher.plan import AccountPolicy, ParticipantClass
+from matcher.plan import LIST_ADDRESS, AccountPolicy, ParticipantClass
 
 # Local-part tokens of machine senders. Multi-word families ("no-reply",
 # "do-not-reply", "mailer-daemon") are matched on joined neighbouring tokens,
@@ -235,8 +235,11 @@ def sender_signal(message: Message) -> str | None:
     auto = (first.get("auto-submitted") or "").split(";", 1)[0].strip().lower()
     if auto and auto != "no":
         return f"header:auto-submitted:{auto}"
-    # Exchange and older autoresponders mark themselves with these instead.
-    for name in ("x-auto-response-suppress", "x-autoreply", "x-autorespond"):
+    # Older autoresponders mark their own replies with these instead. Not
+    # X-Auto-Response-Suppress: Outlook puts it on mail people write, to ask
+    # recipients not to auto-reply (MS-OXCMAIL 2.2.3.2.14); it says nothing
+    # about who sent the message.
+    for name in ("x-autoreply", "x-autorespond"):
         if (first.get(name) or "").strip():
             return f"header:{name}"
     # RFC 5321 section 4.5.5: a null reverse-path is a bounce or notification.
@@ -246,14 +249,50 @@ def sender_signal(message: Message) -> str | None:
     return None
 
 
-def list_addresses(message: Message) -> frozenset[str]:
-    """The list's own posting address (RFC 2369 List-Post), wherever it appears.
+# Where a list names its own address: RFC 2369 List-Post is the posting
+# address itself; List-Help and List-Subscribe name the list's command
+# address ("dev-request@", "dev+subscribe@"), whose list is the part before
+# the command suffix or tag. List-Id (RFC 2919) is handled apart.
+_LIST_MAILTO_HEADERS = frozenset({"list-post", "list-help", "list-subscribe"})
+_MAILTO = re.compile(r"<\s*mailto:([^>?\s]{1,320})", re.I)
+_LIST_ID = re.compile(r"<\s*([A-Za-z0-9][A-Za-z0-9_+\-]{0,63})\.([A-Za-z0-9.\-]{1,250})\s*>")
+# Mailman, Sympa and majordomo command addresses: "<list>-request@" etc.
+_COMMAND_SUFFIX = re.compile(
+    r"-(?:request|owner|admin|bounces|join|leave|subscribe|unsubscribe|help|confirm)$"
+)
 
-    A list address in To/Cc is no person: it is where the list receives mail.
+
+def list_addresses(message: Message) -> dict[str, str]:
+    """The addresses a mailing list names as its own, each with the header that named it.
+
+    A list address in To/Cc is no person: it is where the list receives
+    mail, so it is automated wherever it appears in the message.
     """
-    raw = message.header("list-post") or ""
-    found = (normalize_email(m) for m in re.findall(r"<\s*mailto:([^>?\s]{1,320})", raw, re.I))
-    return frozenset(e for e in found if e)
+    found: dict[str, str] = {}
+    # One pass over the headers: most mail has none of these fields.
+    for name, raw in message.headers:
+        if name in _LIST_MAILTO_HEADERS:
+            for target in _MAILTO.findall(raw[:2000]):
+                for email in _list_and_command(target):
+                    found.setdefault(email, name)
+        elif name == "list-id":
+            # RFC 2919 recommends the list's address with its "@" made a dot
+            # (Mailman "dev.lists.acme.com", Google Groups "sales.acme.com").
+            ident = _LIST_ID.search(raw[:2000])
+            email = normalize_email("@".join(ident.groups())) if ident else ""
+            if email:
+                found.setdefault(email, name)
+    return found
+
+
+def _list_and_command(target: str) -> list[str]:
+    """A mailto: target and, for a command address, the list it commands."""
+    email = normalize_email(target)
+    if not email:
+        return []
+    local, _, domain = email.rpartition("@")
+    base = _COMMAND_SUFFIX.sub("", local.split("+", 1)[0])
+    return [email] if not base or base == local else [email, f"{base}@{domain}"]
 
 
 def classify(
@@ -262,7 +301,7 @@ def classify(
     *,
     signal: str | None = None,
     cutype: str | None = None,
-    lists: frozenset[str] = frozenset(),
+    lists: Mapping[str, str] | None = None,
 ) -> Classification:
     """The class of one address; ``signal`` only for the sender side of a message."""
     kind = (cutype or "").upper()
@@ -274,8 +313,8 @@ def classify(
     family, role = _local_families(address.local)
     if family:
         return Classification("automated", f"local-part:{family}")
-    if address.email in lists:
-        return Classification("automated", "header:list-post")
+    if lists and address.email in lists:
+        return Classification("automated", f"{LIST_ADDRESS}{lists[address.email]}")
     if signal:
         return Classification("automated", signal)
     if kind == "GROUP":

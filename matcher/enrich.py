@@ -34,6 +34,7 @@ from connectors.records import Address, pickled_by_fields
 from matcher.html import html_to_text
 from matcher.participants import Body, Found
 from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
+from matcher.signature_names import addressed_names
 from matcher.signatures import (
     AuthorSignature,
     observations_by_author,
@@ -67,10 +68,22 @@ def acting_person(p: ParticipantPlan) -> bool:
     return p.decision != "skip" and p.klass == "person"
 
 
+def takes_fields(p: ParticipantPlan) -> bool:
+    """A header participant whose fields are kept: a person we link or create,
+    or one the policy may create later (``matcher.resolve.pending``)."""
+    return acting_person(p) or (p.klass == "person" and pending(p.rule))
+
+
+def pending(rule: str) -> bool:
+    """A skip the creation policy may lift later ("policy:person:on_exchange:unmet")."""
+    return rule.endswith(":unmet")
+
+
 def sender_acts(found: Found, decided: Sequence[ParticipantPlan]) -> bool:
-    """The sender is a person we link or create: their own zone's fields have a home."""
+    """The sender's own zone's fields have a home: a contact now, or one the
+    policy may create when more mail arrives (storage keeps them until then)."""
     sender = found.sender
-    return sender is not None and any(p.email == sender.email and acting_person(p) for p in decided)
+    return sender is not None and any(p.email == sender.email and takes_fields(p) for p in decided)
 
 
 def may_quote_people(found: Found) -> bool:
@@ -118,7 +131,9 @@ def first_readings(
             bodies[index] = cache[f.identity]
         elif sender_acts(f, people) or may_quote_people(f):
             known = early.get(index) if early is not None else None
-            body = known if known is not None else first_reading(f.body, f.sender, region)
+            if known is None:
+                known = first_reading(f, region)
+            body = known
             bodies[index] = cache[f.identity] = body
     return bodies
 
@@ -133,20 +148,23 @@ def early_readings(found: Sequence[Found], region: str | None) -> dict[int, Body
     people the policy then skips, and the plans stay exactly the same.
     """
     return {
-        index: first_reading(f.body, f.sender, region)
+        index: first_reading(f, region)
         for index, f in enumerate(found)
         if f.body is not None and f.body.text and (sender_may_act(f) or may_quote_people(f))
     }
 
 
-def first_reading(text: Body, sender: Address | None, region: str | None) -> BodyPeople:
+def first_reading(found: Found, region: str | None) -> BodyPeople:
     """One body's zones and the people they quote; its signatures only when a header names no address."""
-    body = zones_of(text, sender)
+    text = found.body
+    if text is None:
+        return BodyPeople({}, ())
+    body = zones_of(text, found.sender)
     if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
         # A header naming its author without an address (Lotus Notes):
         # only the extractor's reading of the signature finds one, and
         # it must be known before the quoted people are looked up.
-        body = read_body(text, sender, region)
+        body = read_body(text, found.sender, region, addressed(found))
     return body
 
 
@@ -184,9 +202,15 @@ def signed_readings(
 def _signed(
     f: Found, body: BodyPeople, wanted: Callable[[Zone], bool], region: str | None
 ) -> BodyPeople:
+    to = addressed(f)
     signatures = [
         AuthorSignature(
-            zone.author, zone.author_name, index, zone.kind, zone_fields(zone, region), zone.people
+            zone.author,
+            zone.author_name,
+            index,
+            zone.kind,
+            zone_fields(zone, region, to),
+            zone.people,
         )
         for index, zone in enumerate(body.zones)
         if zone.author is not None and wanted(zone)
@@ -194,16 +218,25 @@ def _signed(
     return BodyPeople(fields_by_author(signatures, f.sender), body.quoted)
 
 
-def zone_fields(zone: Zone, region: str | None) -> tuple[Observation, ...]:
+def zone_fields(
+    zone: Zone, region: str | None, to: frozenset[str] = frozenset()
+) -> tuple[Observation, ...]:
     """The fields of the signature at the end of ``zone``, as ``observations_by_author``
     reads each zone (``matcher.signatures``)."""
-    return read_zone(zone, region)[1]
+    return read_zone(zone, region, to)[1]
 
 
-def read_body(body: Body, sender: Address | None, region: str | None) -> BodyPeople:
+def addressed(found: Found) -> frozenset[str]:
+    """Whom a message is addressed to, as ``read_zone`` recognises them."""
+    return addressed_names((p.role, p.address) for p in found.participants)
+
+
+def read_body(
+    body: Body, sender: Address | None, region: str | None, to: frozenset[str] = frozenset()
+) -> BodyPeople:
     """Run the whole signature extractor on one message; HTML it cannot render gives nothing."""
     try:
-        signatures = observations_by_author(body.text, body.is_html, sender, region)
+        signatures = observations_by_author(body.text, body.is_html, sender, region, to)
     except InvalidInput:
         return BodyPeople({}, ())
     return BodyPeople(fields_by_author(signatures, sender), quoted_people(signatures, sender))

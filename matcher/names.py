@@ -16,6 +16,7 @@ from nameparser import HumanName
 
 from connectors.records import Address
 from matcher.plan import Observation, ParticipantClass
+from matcher.signature_lines import is_title
 
 NAME_CONFIDENCE = 0.6  # a display name the person (or their admin) chose
 GUESSED_CONFIDENCE = 0.3  # "first.last" local parts: usually right, often not
@@ -76,7 +77,61 @@ def _bare(name: str) -> str:
     name = _QUALIFIER.sub(" ", name)
     name = _TAGLINE.split(name, maxsplit=1)[0]
     name = "".join(c for c in name if not unicodedata.category(c).startswith("S"))
-    return " ".join(name.split()).strip(" ,;")
+    return _without_title(" ".join(name.split()).strip(" ,;"))
+
+
+def _without_title(name: str) -> str:
+    """ "Mathieu Campbell, Directeur" -> "Mathieu Campbell".
+
+    A comma usually turns a name round ("Novak, Julia"); when what follows
+    it is a job title, it is the title Outlook directories append instead.
+    """
+    head, comma, tail = name.partition(",")
+    if comma and head.strip() and is_title(tail.strip()):
+        return head.strip()
+    return name
+
+
+def _caps(token: str) -> bool:
+    letters = [c for c in token if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _surname_last(text: str) -> str:
+    """ "DENIEL Philippe" -> "Philippe Deniel": a surname written in capitals,
+    as French and Belgian directories do, first or last, re-cased and put last.
+
+    Only beside a name in mixed case (an all-capitals name is re-cased as a
+    whole), and only when a capitalised word has three letters or more: two
+    capitals are as often initials ("JP Morgan") as a surname.
+    """
+    head, comma, rest = text.partition(",")
+    if comma:  # "DENIEL, Philippe": the comma already says which is the surname
+        if _caps(head) and not _caps(rest):
+            return f"{_recased(head)},{rest}"
+        return text
+    tokens = text.split()
+    caps = [_caps(t) for t in tokens]
+    if all(caps) or not any(caps):
+        return text
+    lead = caps.index(False)
+    trail = caps[::-1].index(False)
+    if lead and not any(caps[lead:]):
+        given, family = tokens[lead:], tokens[:lead]
+    elif trail and not any(caps[:-trail]):
+        given, family = tokens[:-trail], tokens[-trail:]
+    else:
+        return text
+    if all(sum(c.isalpha() for c in t) < 3 for t in family):
+        return text
+    return " ".join([*given, _recased(" ".join(family))])
+
+
+def _recased(surname: str) -> str:
+    """ "LE GALL" -> "Le Gall", "O'NEILL" -> "O'Neill" (nameparser's rules)."""
+    human = HumanName(surname)
+    human.capitalize(force=True)
+    return str(human)
 
 
 def display_name(address: Address, company_name: str | None = None) -> str | None:
@@ -139,6 +194,7 @@ def name_observations(
 def _names_of(address: Address, company_name: str | None) -> tuple[Observation, ...]:
     text = display_name(address, company_name)
     if text is not None:
+        text = _surname_last(text)
         human = _parsed(text)
         if human.first or human.last:
             return _observations(_written(text, human), human.first, human.last, NAME_CONFIDENCE)

@@ -9,7 +9,6 @@ are dropped, a missing date falls back (see ``occurred_at``).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +16,10 @@ from email.utils import parsedate_to_datetime
 
 from connectors.base import InvalidInput, Limits
 from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
-from matcher.addresses import parse_address_list
+from matcher.addresses import display_name_text, parse_address_list
 from matcher.bounces import failed_deliveries
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
-from matcher.html import html_to_text
+from matcher.html import MAX_HTML_CHARS, html_to_text, strip_tags
 from matcher.plan import (
     AccountPolicy,
     Bounce,
@@ -48,7 +47,6 @@ _MAIL_STATUS: dict[Direction, str] = {
     "internal": "internal",
     "unknown": "received",  # it reached the mailbox, and nothing says we wrote it
 }
-_MAX_HTML_CHARS = 64 * 1024
 
 
 @pickled_by_fields
@@ -106,8 +104,8 @@ class Found:
         """The interaction as planned; participants "pending" until ``decided`` is given.
 
         Pending drafts feed ``matcher.plan.evidence_of``, which reads emails,
-        roles, classes and meeting answers, so in-batch evidence equals what
-        storage derives.
+        roles, classes (with their reasons) and meeting answers, so in-batch
+        evidence equals what storage derives.
         """
         participants = (
             tuple(decided)
@@ -152,7 +150,9 @@ def extract(
     found: list[Found] = []
     for record in records:
         if isinstance(record, Message):
-            found.append(_mail(record, perimeter, policy, fetched_at))
+            mail = _mail(record, perimeter, policy, fetched_at)
+            if mail is not None:
+                found.append(mail)
             meetings: Iterable[Meeting] = record.meetings
         else:
             meetings = (record,)
@@ -208,57 +208,13 @@ def _collapse(text: str, limit: int) -> str | None:
     return head[:limit] or None
 
 
-def _cut_blocks(text: str, tag: str) -> str:
-    """Remove <tag>...</tag> blocks with plain finds: linear, unlike a lazy regex."""
-    lower = text.lower()
-    out: list[str] = []
-    pos = 0
-    while (start := lower.find(f"<{tag}", pos)) != -1:
-        out.append(text[pos:start])
-        end = lower.find(f"</{tag}", start)
-        if end == -1:
-            return "".join(out)
-        pos = lower.find(">", end)
-        pos = len(text) if pos == -1 else pos + 1
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _drop_tags(text: str) -> str:
-    """Replace tags and comments by a space with plain finds.
-
-    A regex such as ``<[^>]*>`` is quadratic on text with many "<" and no
-    ">" (64 KiB of "<" took 11 s); an unclosed tag or comment ends the text.
-    """
-    out: list[str] = []
-    pos = 0
-    while (start := text.find("<", pos)) != -1:
-        out.append(text[pos:start])
-        closer = "-->" if text.startswith("<!--", start) else ">"
-        end = text.find(closer, start + 1)
-        if end == -1:
-            return "".join(out)
-        out.append(" ")
-        pos = end + len(closer)
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def strip_tags(markup: str) -> str:
-    """Crude HTML to text, for markup the layout-aware renderer refuses."""
-    text = markup[:_MAX_HTML_CHARS]
-    for tag in ("script", "style", "head"):
-        text = _cut_blocks(text, tag)
-    return html.unescape(_drop_tags(text))
-
-
 def snippet_of(message: Message, limit: int) -> str | None:
     if not message.text or limit <= 0:
         return None
     text = message.text
     if message.text_is_html:
         try:
-            text = html_to_text(text, _MAX_HTML_CHARS)
+            text = html_to_text(text, MAX_HTML_CHARS)
         except InvalidInput:
             text = strip_tags(text)  # too deep for the renderer: tags out is enough
     return _collapse(text, limit)
@@ -280,10 +236,20 @@ def _direction(
     return "outbound"
 
 
+def only_blocked_outside(participants: Sequence[FoundParticipant], blocked: bool) -> bool:
+    """Whether every external party of an item was blocklisted (and left out).
+
+    Such an item is not captured at all: storing it would keep the blocked
+    correspondence (its time, subject and the owner's side) under another name.
+    """
+    return blocked and all(p.klass == "internal" for p in participants)
+
+
 def _mail_participants(
     message: Message, perimeter: Perimeter
-) -> tuple[list[FoundParticipant], Address | None]:
-    """The participants, and the origin: the first From (else Sender) even if blocked."""
+) -> tuple[list[FoundParticipant], Address | None, bool]:
+    """The participants, the origin (the first From, else Sender, even if
+    blocked), and whether a blocklisted address was left out."""
     signal = sender_signal(message)
     lists = list_addresses(message)
     found: list[FoundParticipant] = []
@@ -294,11 +260,15 @@ def _mail_participants(
     for name, value in message.headers:
         if name in _MAIL_ROLES:
             values.setdefault(name, []).append(value)
+    blocked = False
     for role in _MAIL_ROLES:
         for value in values.get(role, ()):
             for address in parse_address_list(value):
                 origin.setdefault(role, address)
-                if address.email in seen or perimeter.blocks(address.email):
+                if address.email in seen:
+                    continue
+                if perimeter.blocks(address.email):
+                    blocked = True
                     continue
                 seen.add(address.email)
                 side = signal if role in _SENDER_SIDE else None
@@ -306,14 +276,16 @@ def _mail_participants(
                 key = perimeter.mailbox(address.email)
                 found.append(FoundParticipant(address, role, kind.klass, kind.reason, mailbox=key))
                 if len(found) >= MAX_PARTICIPANTS:
-                    return found, origin.get("from", origin.get("sender"))
-    return found, origin.get("from", origin.get("sender"))
+                    return found, origin.get("from", origin.get("sender")), blocked
+    return found, origin.get("from", origin.get("sender")), blocked
 
 
 def _mail(
     message: Message, perimeter: Perimeter, policy: AccountPolicy, fetched_at: datetime | None
-) -> Found:
-    participants, origin = _mail_participants(message, perimeter)
+) -> Found | None:
+    participants, origin, blocked = _mail_participants(message, perimeter)
+    if only_blocked_outside(participants, blocked):
+        return None
     direction = _direction(origin, participants, perimeter)
     return Found(
         identity=message.identity,
@@ -347,8 +319,11 @@ def _is_room(cutype: str) -> bool:
     return cutype.upper() in ("ROOM", "RESOURCE")
 
 
-def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundParticipant]:
-    """Organizer first, then attendees; rooms and blocked addresses left out.
+def _meeting_participants(
+    meeting: Meeting, perimeter: Perimeter
+) -> tuple[list[FoundParticipant], bool]:
+    """Organizer first, then attendees; rooms and blocked addresses left out
+    (and whether a blocked one was).
 
     An organizer who is also listed as an attendee (Outlook, Google) stays
     the organizer and takes the attendee entry's PARTSTAT and ROLE.
@@ -359,16 +334,20 @@ def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundP
     seen: set[str] = set()
     entries = [(organizer, "organizer")] if organizer else []
     entries += [(a, "attendee") for a in meeting.attendees[:MAX_PARTICIPANTS]]
+    blocked = False
     for attendee, role in entries:
         email = attendee.address.email
-        if email in seen or _is_room(attendee.cutype) or perimeter.blocks(email):
+        if email in seen or _is_room(attendee.cutype):
+            continue
+        if perimeter.blocks(email):
+            blocked = True
             continue
         seen.add(email)
         as_listed = attendee if role == "attendee" else listed.get(email)
         kind = classify(attendee.address, perimeter, cutype=attendee.cutype)
         found.append(
             FoundParticipant(
-                attendee.address,
+                _named_as_in_mail(attendee.address),
                 "organizer" if role == "organizer" else "attendee",
                 kind.klass,
                 kind.reason,
@@ -377,14 +356,24 @@ def _meeting_participants(meeting: Meeting, perimeter: Perimeter) -> list[FoundP
                 mailbox=perimeter.mailbox(email),
             )
         )
-    return found
+    return found, blocked
+
+
+def _named_as_in_mail(address: Address) -> Address:
+    """A calendar CN read as a mail display name is (``display_name_text``):
+    clients write "'ann@x.com'", quoted names and names with the address."""
+    if address.name is None:
+        return address
+    return Address(address.email, display_name_text(address.name), address.raw)
 
 
 def _meeting(meeting: Meeting, perimeter: Perimeter, policy: AccountPolicy) -> Found | None:
     method = (meeting.method or "").upper()
     if method in _PARTIAL_METHODS:
         return None
-    participants = _meeting_participants(meeting, perimeter)
+    participants, blocked = _meeting_participants(meeting, perimeter)
+    if only_blocked_outside(participants, blocked):
+        return None
     organizer = meeting.organizer
     origin = organizer.address if organizer and not _is_room(organizer.cutype) else None
     cancelled = meeting.status == "cancelled" or method == "CANCEL"

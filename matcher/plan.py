@@ -100,6 +100,11 @@ class Evidence:
     sent_to: bool = False  # an owner wrote to them (outbound mail)
     received_from: bool = False  # they wrote to an owner (inbound mail)
     met: bool = False  # shared a meeting
+    listed: bool = False  # a mailing list named it as its own address: never a person
+
+
+# The class reason of a mailing list's own address ("list-address:list-id").
+LIST_ADDRESS = "list-address:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +161,11 @@ def evidence_of(interaction: InteractionPlan) -> dict[str, Evidence]:
         p.class_reason == "owner" and not took_part(p) for p in interaction.participants
     )
     for p in interaction.participants:
+        if p.class_reason.startswith(LIST_ADDRESS):
+            # Remembered, so the owner's reply to the list (which carries no
+            # list header) does not make the list a person.
+            found[p.email] = merge_evidence(found.get(p.email), Evidence(listed=True))
+            continue
         if p.klass == "automated":
             # An RFC 3834 auto-reply or a list post is not the person answering us.
             continue
@@ -215,4 +225,5 @@ def merge_evidence(a: Evidence | None, b: Evidence) -> Evidence:
         sent_to=a.sent_to or b.sent_to,
         received_from=a.received_from or b.received_from,
         met=a.met or b.met,
+        listed=a.listed or b.listed,
     )

@@ -18,10 +18,18 @@ from dataclasses import dataclass, replace
 from connectors.records import Address
 from matcher.classify import Perimeter, classify
 from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
-from matcher.enrich import BodyPeople, acting_person, first_readings, signed_readings
+from matcher.enrich import (
+    BodyPeople,
+    acting_person,
+    first_readings,
+    pending,
+    signed_readings,
+    takes_fields,
+)
 from matcher.names import name_observations
 from matcher.participants import MAX_PARTICIPANTS, Found, FoundParticipant
 from matcher.plan import (
+    LIST_ADDRESS,
     AccountPolicy,
     Decision,
     Directory,
@@ -87,6 +95,26 @@ def _header_fields(
     return (*names, Observation("company", company.name, COMPANY_CONFIDENCE)), company
 
 
+def known_lists(found: Found, evidence: Mapping[str, Evidence]) -> Found:
+    """``found`` with every address a mailing list named as its own made automated.
+
+    A reply to a list carries no list header: only what an earlier (or
+    another) message of the list said tells that its address is no person.
+    """
+    if not any(_listed(p, evidence) for p in found.participants):
+        return found
+    participants = tuple(
+        replace(p, klass="automated", reason=f"{LIST_ADDRESS}known") if _listed(p, evidence) else p
+        for p in found.participants
+    )
+    return replace(found, participants=participants)
+
+
+def _listed(participant: FoundParticipant, evidence: Mapping[str, Evidence]) -> bool:
+    seen = evidence.get(participant.email)
+    return seen is not None and seen.listed and participant.klass in ("person", "role")
+
+
 def batch_evidence(
     drafts: Sequence[InteractionPlan], stored: Mapping[str, Evidence]
 ) -> dict[str, Evidence]:
@@ -109,7 +137,10 @@ def _planned(
     outcome = decide(participant, contact_id, evidence.get(participant.key), policy)
     observations: tuple[Observation, ...] = ()
     company = None
-    if outcome.decision != "skip" and with_header_fields:
+    # A person the policy may create later keeps the fields too: storage holds
+    # them for the address, so its contact gets them whichever mail came first.
+    keeps = outcome.decision != "skip" or (participant.klass == "person" and pending(outcome.rule))
+    if keeps and with_header_fields:
         observations, company = contact_fields(participant)
     return ParticipantPlan(
         email=participant.email,
@@ -151,7 +182,7 @@ def with_signatures(
     own = body.fields.get(sender.email, ()) if sender is not None else ()
     planned = [
         replace(p, observations=(*own, *p.observations))
-        if own and sender is not None and p.email == sender.email and acting_person(p)
+        if own and sender is not None and p.email == sender.email and takes_fields(p)
         else p
         for p in decided
     ]
@@ -235,6 +266,7 @@ def resolve(
     contacts = _owners(directory, keys)
     stored = directory.evidence(sorted(set(keys.values()))) if keys else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
+    found = [known_lists(f, evidence) for f in found]
     decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
     bodies = first_readings(found, decided, policy.phone_region, early)
     # Header addresses were looked up above; only people seen solely in bodies are new.

@@ -19,6 +19,7 @@ import phonenumbers
 from connectors.records import Address, normalize_email
 from matcher import signature_lines as sl
 from matcher.plan import Observation
+from matcher.signature_names import agrees, compact_name
 
 # Country-code domains sold as generic names say nothing of a country.
 _VANITY_TLDS = frozenset({"AI", "AM", "CC", "CO", "FM", "GG", "IO", "LY", "ME", "NU", "TV", "WS"})
@@ -106,10 +107,24 @@ def region_of(author: Address | None) -> str | None:
 
 
 def signature_fields(
-    block: SignatureBlock, author: Address | None, default_region: str | None
+    block: SignatureBlock,
+    author: Address | None,
+    default_region: str | None,
+    recipients: frozenset[str] = frozenset(),
 ) -> tuple[Observation, ...]:
-    """The fields of ``block`` attributed to ``author``."""
-    return _fields_of(block.text, block.author_name, author, default_region)
+    """The fields of ``block`` attributed to ``author``.
+
+    ``recipients``: compact names of whom the text is addressed to
+    (``signature_names.addressed_names``); a line that is only one of them
+    ("Sam Reed,") greets the reader and is no part of the signature.
+    """
+    if recipients:
+        # Only those the block names, so the reading stays cached per block;
+        # never the author, who may be among the addressees.
+        text = compact_name(block.text)
+        own = {compact_name(n) for n in (block.author_name, author and author.name) if n}
+        recipients = frozenset(r for r in recipients if r in text and r not in own)
+    return _fields_of(block.text, block.author_name, author, default_region, recipients)
 
 
 # People sign every message with the same block: a thread repeats it in each
@@ -117,11 +132,15 @@ def signature_fields(
 # real mailboxes; the result is a pure function of these arguments.
 @functools.lru_cache(maxsize=4096)
 def _fields_of(
-    text: str, author_name: str | None, author: Address | None, default_region: str | None
+    text: str,
+    author_name: str | None,
+    author: Address | None,
+    default_region: str | None,
+    recipients: frozenset[str] = frozenset(),
 ) -> tuple[Observation, ...]:
     region = default_region or region_of(author)
     reading = _Reading(sl.name_tokens(author, author_name), author)
-    for position, line in enumerate(_unwrapped(text.split("\n"))):
+    for position, line in enumerate(_unwrapped(text.split("\n"), recipients)):
         if not line or sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line):
             continue
         if not (sl.is_address(line) or sl.is_country(line)):
@@ -137,7 +156,9 @@ def _fields_of(
             _read_segment(segment.strip(" \t,;:-()"), position, reading)
     reading.flush_address()
     reading.settle_title()
-    return tuple(reading.found)
+    return tuple(
+        o for o in reading.found if o.field != "name" or agrees(o.value, author, author_name)
+    )
 
 
 # Exchange encapsulates foreign addresses as "IMCEANOTES-+22Name+20...@domain"
@@ -148,12 +169,15 @@ _ENCAPSULATED = re.compile(r"^imcea|(?:\+[0-9a-f]{2}.*){2}", re.IGNORECASE)
 _AREA_CODE_END = re.compile(r"(?:\(\d{2,5}\)|\+\d{1,3})[ \t]*$")
 
 
-def _unwrapped(lines: list[str]) -> list[str]:
+def _unwrapped(lines: list[str], recipients: frozenset[str] = frozenset()) -> list[str]:
     """Stripped lines, a number split after its area code ("Tel: (713)" over
-    "853-3849") joined again."""
+    "853-3849") joined again; lines that only name a recipient, and the blank
+    lines at the top, left out."""
     joined: list[str] = []
     for line in lines:
         line = line.strip()
+        if (not line and not joined) or (recipients and compact_name(line) in recipients):
+            continue
         if joined and line[:1].isdigit() and _AREA_CODE_END.search(joined[-1]):
             joined[-1] = f"{joined[-1]} {line}"
             continue
@@ -308,10 +332,11 @@ def _extend_company(reading: _Reading, segment: str) -> None:
 
 
 def _better_name(name: tuple[str, float], reading: _Reading) -> bool:
-    """A first name alone ("Dana") gives way to the full name under it ("Dana Perino")."""
+    """A first name alone ("Dana") gives way to the full name under it ("Dana Perino"),
+    and any name to one that matches the author better."""
     current = next((o for o in reading.found if o.field == "name"), None)
-    if current is None:
-        return True
+    if current is None or name[1] > current.confidence:
+        return True  # the author's own name beats a line that merely looks like one
     return name[1] >= current.confidence and len(name[0].split()) > len(current.value.split())
 
 

@@ -124,6 +124,21 @@ def _is_footer(line: str) -> bool:
     return bool(_footer().match(line))
 
 
+_SALUTATION_WORDS = 6  # "Good morning Mr. and Mrs. Reed," at most
+
+
+def is_salutation(line: str) -> bool:
+    """``line`` greets the reader: "Hi Sam,", "Dear Mr. Reed,", "Bonjour Sam".
+
+    It names the recipient, never the author, and opens the author's text
+    rather than a signature.
+    """
+    tokens = line.strip().split()
+    if not tokens or len(tokens) > _SALUTATION_WORDS:
+        return False
+    return tokens[0].strip(",.!:;").lower() in _lexicon_set("signature_greetings.txt")
+
+
 def closing_rest(line: str) -> str | None:
     """The text after a closing phrase that starts ``line`` ("" if none), else None."""
     stripped = line.strip()
@@ -337,7 +352,21 @@ def _is_prose(stripped: str) -> bool:
         return first not in _lexicon_set("contact_labels.txt")
     if len(tokens) >= 4 and lower >= 2 and _SENTENCE_END.search(bare):
         return True  # a full stop inside the line: "Thanks.  This will help me."
+    if bare == stripped and _is_remark(tokens):
+        return True
     return len(tokens) >= 5 and bare.rstrip().endswith((".", "?", "!", ":")) and lower >= 2
+
+
+def _is_remark(tokens: list[str]) -> bool:
+    """A short reply of its own ("Looks good.", "Agreed.", "C'est bon."): a
+    sentence-final mark after a lower-case word or a lone word that is no
+    title or company ("Inc.", "Sr." end signature lines too)."""
+    if not 1 <= len(tokens) <= 6 or not tokens[-1].endswith((".", "!", "?")):
+        return False
+    last = tokens[-1].rstrip(".!?")
+    if len(tokens) > 1:
+        return last.isalpha() and last.islower()
+    return last.isalpha() and len(last) > 2 and last.lower() not in _title_or_company_words()
 
 
 @lru_cache(maxsize=4096)  # one entry per correspondent
@@ -372,8 +401,8 @@ def person_name(line: str, known: frozenset[str]) -> tuple[str, float] | None:
     for one word or for an unknown author, no title/company word; matching
     the author's name or mailbox raises the confidence.
     """
-    if has_legal_form(line):
-        return None  # "Acme Futures, Inc." is no "Name, PhD"
+    if has_legal_form(line) or is_salutation(line):
+        return None  # "Acme Futures, Inc." is no "Name, PhD"; "Hi Sam" greets Sam
     stripped = _CREDENTIAL.sub("", line.strip()).strip(" ,-")
     tokens = stripped.split()
     if not 1 <= len(tokens) <= 4 or len(stripped) > 40 or any(c.isdigit() for c in stripped):

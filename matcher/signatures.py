@@ -23,6 +23,7 @@ from matcher import signature_lines as sl
 from matcher.html import html_to_text
 from matcher.plan import Observation, Role
 from matcher.signature_fields import SignatureBlock, signature_fields
+from matcher.signature_names import addressed_names
 from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 
 __all__ = [
@@ -54,17 +55,22 @@ class AuthorSignature:
 
 
 def observations_by_author(
-    text: str, text_is_html: bool, sender: Address | None, default_region: str | None
+    text: str,
+    text_is_html: bool,
+    sender: Address | None,
+    default_region: str | None,
+    to: frozenset[str] = frozenset(),
 ) -> list[AuthorSignature]:
     """Every zone's author with the observations of that zone's signature.
 
+    ``to``: compact names of the message's recipients (``addressed_names``).
     Raises ``InvalidInput`` only for HTML that cannot be rendered at all.
     """
     if text_is_html:
         text = html_to_text(text, MAX_TEXT_CHARS, quotes=True)
     found: list[AuthorSignature] = []
     for index, zone in enumerate(split_zones(text, sender)):
-        block, observations = read_zone(zone, default_region)
+        block, observations = read_zone(zone, default_region, to)
         author = zone.author or _signed_address(observations, zone.author_name)
         found.append(
             AuthorSignature(
@@ -75,13 +81,18 @@ def observations_by_author(
 
 
 def read_zone(
-    zone: Zone, default_region: str | None
+    zone: Zone, default_region: str | None, to: frozenset[str] = frozenset()
 ) -> tuple[SignatureBlock | None, tuple[Observation, ...]]:
-    """The signature block at the end of ``zone`` and the fields it gives its author."""
+    """The signature block at the end of ``zone`` and the fields it gives its author.
+
+    ``to``: the message's recipients, for its own zone; a quoted zone's are
+    the people its inline header addresses.
+    """
     block = find_signature(zone)
     if block is None:
         return None, ()
-    return block, signature_fields(block, zone.author, default_region)
+    recipients = to if zone.kind == "own" else addressed_names(zone.people)
+    return block, signature_fields(block, zone.author, default_region, recipients)
 
 
 def _signed_address(observations: tuple[Observation, ...], name: str | None) -> Address | None:
@@ -273,7 +284,7 @@ def _block_start(lines: list[str], end: int) -> tuple[int, str]:
             return index, "delimiter"
         if line and sl.closing_rest(line) is not None:
             return index, "closing"
-        if line and (sl.is_prose(line) or taken >= MAX_BLOCK_LINES):
+        if line and (sl.is_prose(line) or sl.is_salutation(line) or taken >= MAX_BLOCK_LINES):
             return index, "prose"
         if not line and taken and _prose_above(lines, index - 1):
             return index, "prose"

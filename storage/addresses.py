@@ -137,7 +137,7 @@ def _remember_bounces(conn: sa.Connection, plans: Iterable[InteractionPlan]) -> 
         set_={"bounced_at": stmt.excluded.bounced_at, "bounce_reason": stmt.excluded.bounce_reason},
     )
     rows = [
-        {"email": k, "sent_to": False, "received_from": False, "met": False}
+        {"email": k, "sent_to": False, "received_from": False, "met": False, "listed": False}
         | {"bounced_at": at, "bounce_reason": why}
         for k, (at, why) in sorted(newest.items())
     ]

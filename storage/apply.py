@@ -9,8 +9,9 @@ the cost is a handful of round trips per batch, not per message.
 
 Order inside the transaction: accounts, interactions, sources, contacts and
 companies (``storage.contacts``), participants, backlinks, observations and
-derived fields, address evidence, ingest errors, removals, the cursor, and
-last the change feed rows describing all of it.
+derived fields, company names (``storage.company_names``), address
+evidence, ingest errors, removals, the cursor, and last the change feed
+rows describing all of it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from storage.bulk import (
     write_rows,
 )
 from storage.changes import Feed
+from storage.company_names import name_companies
 from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
 from storage.meetings import Stored, replace_participants, upsert_interactions
@@ -84,6 +86,7 @@ def apply_plan(
     _insert_participants(conn, seats, owners, stored)
     backlink(conn, owners, feed)
     store_observations(conn, seats, owners, now, feed)
+    name_companies(conn, feed)
     said = [ip for ip in plan.interactions if stored.has_say(ip)]
     _store_evidence(conn, said)
     follow_bounces(conn, said, {s.participant.key for s in seats}, feed)
@@ -255,13 +258,16 @@ def _store_evidence(conn: sa.Connection, plans: Iterable[InteractionPlan]) -> No
     # OR with the stored row: a concurrent writer's evidence is never lost.
     stmt = stmt.on_conflict_do_update(
         index_elements=["email"],
-        set_={c: sa.or_(t.c[c], stmt.excluded[c]) for c in ("sent_to", "received_from", "met")},
+        set_={c: sa.or_(t.c[c], stmt.excluded[c]) for c in _EVIDENCE_COLUMNS},
     )
     write_rows(conn, stmt, rows)
 
 
+_EVIDENCE_COLUMNS = ("sent_to", "received_from", "met", "listed")
+
+
 def _evidence_columns(ev: Evidence) -> dict[str, bool]:
-    return {"sent_to": ev.sent_to, "received_from": ev.received_from, "met": ev.met}
+    return {c: getattr(ev, c) for c in _EVIDENCE_COLUMNS}
 
 
 def _store_errors(

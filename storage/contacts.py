@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
+from storage import pending
 from storage.addresses import add_addresses, held, lock_mailboxes, owner_of_rows, owners_of
 from storage.bulk import (
     PG_CHUNK,
@@ -115,9 +116,12 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     }
     domain_company = ensure_companies(conn, domains, now, feed)
     fields = derived_fields(
-        observation_rows(
-            seats, lambda s: s.participant.key if s.participant.key in creates else None
-        ).values()
+        [
+            *pending.kept_rows(conn, creates),  # what earlier mail of theirs gave
+            *observation_rows(
+                seats, lambda s: s.participant.key if s.participant.key in creates else None
+            ).values(),
+        ]
     )
     written.update({k: p.email for k, p in creates.items()})
     landed = _insert_contacts(conn, creates, claims, written, fields, domain_company, now, feed)
@@ -331,7 +335,9 @@ def observation_rows(
     """One observation per (contact, field, interaction): the most confident, in seat order."""
     best: dict[tuple[Any, str, int], dict[str, Any]] = {}
     for s in seats:
-        contact = contact_of(s) if s.participant.decision != "skip" else None
+        # A skip carries observations only when the policy may still create
+        # its contact; ``contact_of`` says where they go.
+        contact = contact_of(s) if s.participant.observations else None
         if contact is None:
             continue
         for ob in s.participant.observations:
@@ -376,7 +382,15 @@ def store_observations(
 ) -> None:
     """Store each linked/created participant's observations, then re-derive changed contacts."""
 
-    rows = list(observation_rows(seats, owners.contact_of).values())
+    def unowned(s: Seat) -> str | None:
+        p = s.participant
+        return p.key if p.decision == "skip" and p.key not in owners.by_mailbox else None
+
+    found = observation_rows(seats, owners.contact_of)
+    for row in pending.take_kept(conn, owners.by_mailbox):
+        found.setdefault((row["contact_id"], row["field"], row["interaction_id"]), row)
+    pending.keep(conn, observation_rows(seats, unowned).values())
+    rows = [found[k] for k in sorted(found)]
     if not rows:
         return
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(

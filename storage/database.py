@@ -21,6 +21,7 @@ from storage import account_lock, queries
 from storage import changes as feed
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
+from storage.company_names import name_companies
 from storage.contacts import drop_lock, lock_field, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate, require_current
@@ -229,7 +230,10 @@ class Database:
         with self._writing() as conn, conn.begin():
             if not lock_field(conn, contact_id, field, value, owner, now):
                 raise LookupError(f"no contact {contact_id}")
-            feed.record(conn, [("contact", contact_id, "update")], now)
+            changed: Feed = [("contact", contact_id, "update")]
+            if field == "company":  # a CRM's company name is evidence for the company's
+                name_companies(conn, changed)
+            feed.record(conn, changed, now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
         """Hand a field back to capture: it is re-derived from its observations."""
@@ -238,6 +242,8 @@ class Database:
             drop_lock(conn, contact_id, field)
             changed: Feed = []
             refresh_fields(conn, [(contact_id, field)], now, changed)
+            if field == "company":
+                name_companies(conn, changed)
             feed.record(conn, changed, now)
 
     def forget(

@@ -40,5 +40,5 @@ class StoredDirectory:
 
 def stored_evidence(conn: sa.Connection, emails: Iterable[str]) -> dict[str, Evidence]:
     t = address_evidence.c
-    rows = select_in(conn, [t.email, t.sent_to, t.received_from, t.met], t.email, emails)
-    return {r.email: Evidence(r.sent_to, r.received_from, r.met) for r in rows}
+    rows = select_in(conn, [t.email, t.sent_to, t.received_from, t.met, t.listed], t.email, emails)
+    return {r.email: Evidence(r.sent_to, r.received_from, r.met, r.listed) for r in rows}

@@ -26,6 +26,7 @@ from storage.contacts import FieldKey, refresh_fields
 from storage.schema import (
     DERIVED_FIELDS,
     address_evidence,
+    address_observations,
     contact_emails,
     contact_field_locks,
     contact_observations,
@@ -73,7 +74,12 @@ def erase_interactions(
         for r in select_in(conn, [o.contact_id, o.field], o.interaction_id, ids)
     }
     for part in chunks(sorted(ids)):
-        for table in (contact_observations, interaction_participants, interaction_sources):
+        for table in (
+            contact_observations,
+            address_observations,
+            interaction_participants,
+            interaction_sources,
+        ):
             conn.execute(sa.delete(table).where(table.c.interaction_id.in_(part)))
         conn.execute(sa.delete(interactions).where(interactions.c.id.in_(part)))
     feed.extend(("interaction", i, "delete") for i in sorted(ids))
@@ -91,8 +97,10 @@ def erase_contacts(conn: sa.Connection, ids: Collection[int]) -> None:
 
 
 def erase_evidence(conn: sa.Connection, mailboxes: Collection[str]) -> None:
+    """What capture kept about the mailboxes before any contact owned them."""
     for part in chunks(sorted(mailboxes)):
-        conn.execute(sa.delete(address_evidence).where(address_evidence.c.email.in_(part)))
+        for table in (address_evidence, address_observations):
+            conn.execute(sa.delete(table).where(table.c.email.in_(part)))
 
 
 def rederive(conn: sa.Connection, lost: set[FieldKey], now: datetime, feed: Feed) -> None:

@@ -124,7 +124,18 @@ class ContactEmail(Base):
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ContactObservation(Base):
+class Observed:
+    """The columns of one value seen for a field in one interaction."""
+
+    field: Mapped[str] = mapped_column(sa.Text)
+    value: Mapped[str] = mapped_column(sa.Text)
+    confidence: Mapped[float] = mapped_column(sa.Float)
+    interaction_id: Mapped[int] = mapped_column(sa.ForeignKey("interactions.id"))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+
+
+class ContactObservation(Observed, Base):
     """Every value capture has seen for a contact field; never deleted (history)."""
 
     __tablename__ = "contact_observations"
@@ -134,12 +145,17 @@ class ContactObservation(Base):
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"))
-    field: Mapped[str] = mapped_column(sa.Text)
-    value: Mapped[str] = mapped_column(sa.Text)
-    confidence: Mapped[float] = mapped_column(sa.Float)
-    interaction_id: Mapped[int] = mapped_column(sa.ForeignKey("interactions.id"))
-    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+
+
+class AddressObservation(Observed, Base):
+    """A field value seen for an address no contact owns yet, kept for the
+    contact the creation policy may make of it later (then moved to
+    ``contact_observations``), so fields do not depend on arrival order."""
+
+    __tablename__ = "address_observations"
+    __table_args__ = (sa.UniqueConstraint("email", "field", "interaction_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(sa.Text)
 
 
 class ContactFieldLock(Base):
@@ -211,6 +227,8 @@ class AddressEvidence(Base):
     # The newest hard bounce not followed by mail from the mailbox, and its reason.
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounce_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # A mailing list named it as its own address: automated even where no list header says so.
+    listed: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class Salt(Base):
@@ -270,6 +288,7 @@ company_domains = table(CompanyDomain)
 contacts = table(Contact)
 contact_emails = table(ContactEmail)
 contact_observations = table(ContactObservation)
+address_observations = table(AddressObservation)
 contact_field_locks = table(ContactFieldLock)
 interactions = table(Interaction)
 interaction_sources = table(InteractionSource)

@@ -79,3 +79,25 @@ def policy(person_when: When = "on_exchange", **creation: When) -> AccountPolicy
         account="acct", owner_addresses=frozenset({OWNER}), org_domains=frozenset({"ourco.com"})
     )
     return replace(base, creation={**base.creation, "person": person_when, **creation})
+
+
+def list_post(n: int = 1) -> Message:
+    """A post to a Google Group that sets no List-Post (a private group)."""
+    return mail(
+        ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        ("To", "Sales EMEA <sales-emea@contoso-mfg.example>"),
+        ("Cc", OWNER),
+        ("List-Id", "<sales-emea.contoso-mfg.example>"),
+        ("List-Help", "<mailto:sales-emea+help@contoso-mfg.example>"),
+        message_id=f"list{n}@contoso-mfg.example",
+    )
+
+
+def reply_to_list(n: int = 1) -> Message:
+    """The owner's answer to the list, as it sits in Sent: no list header at all."""
+    return mail(
+        ("From", f"Sam Reed <{OWNER}>"),
+        ("To", "Sales EMEA <sales-emea@contoso-mfg.example>"),
+        ("In-Reply-To", f"<list{n}@contoso-mfg.example>"),
+        message_id=f"re-list{n}@ourco.com",
+    )

@@ -185,7 +185,7 @@ NEVER_CONTACTS: dict[str, str] = {
     "sales@acme-robotics.example": "role account: quote thread with Alice",
     "support@globex.example": "role account: firewall ticket with Bob",
     # blocklisted domain, even though the mail went both ways
-    "victor.crane@competitor.example": "blocklisted domain competitor.example",
+    "victor.crane@competitor.example": "blocklisted domain competitor.example (thread not captured)",
     # newsletters: List-Unsubscribe + Precedence: bulk, and their Reply-To
     "news@saasweekly.example": "newsletter",
     "editors@saasweekly.example": "newsletter Reply-To",
@@ -226,8 +226,11 @@ MESSAGES_PER_MAILBOX: dict[str, int] = {
     "bob/invites": 2,
 }
 EXPECTED_INTERACTIONS = ExpectedInteractions(
-    emails=181,  # 117 + 75 + 2 copies, less the 13 shared
-    email_sources=194,
+    # 117 + 75 + 2 copies, less the 13 shared, less the 3 messages of Alice's
+    # thread with Victor Crane: its only outside party is blocklisted, and
+    # nothing blocked is stored (not even the interaction or Alice's reply).
+    emails=178,
+    email_sources=191,
     # 19 events: the weekly Acme sync, the monthly pipeline review, the
     # offsite, 13 single customer meetings, the Globex review with a room, the
     # Berlin workshop and the moved Initech architecture review.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.records import Address
-from matcher.classify import Perimeter, classify, domain_within, sender_signal
+from matcher import extract
+from matcher.classify import Perimeter, classify, domain_within, list_addresses, sender_signal
 from matcher.plan import AccountPolicy, Blocklist
 from tests.builders import mail
 
@@ -134,7 +135,9 @@ def test_calendar_user_types(email: str, cutype: str, klass: str, reason: str) -
         ),
         ((("Auto-Submitted", "No"),), None),
         ((("Auto-Submitted", "no ; comment"),), None),
-        ((("X-Auto-Response-Suppress", "All"),), "header:x-auto-response-suppress"),
+        # Outlook asks recipients not to auto-reply: nothing about who sent it.
+        ((("X-Auto-Response-Suppress", "All"),), None),
+        ((("X-Auto-Response-Suppress", "DR, RN, NRN, OOF, AutoReply"),), None),
         ((("X-Autoreply", "yes"),), "header:x-autoreply"),
         ((("X-Autorespond", "1"),), "header:x-autorespond"),
         ((("Return-Path", "<>"),), "header:return-path:null"),
@@ -188,3 +191,79 @@ def test_perimeter_normalizes_policy_values() -> None:
 )
 def test_domain_within(domain: str, within: bool) -> None:
     assert domain_within(domain, frozenset({"a.com"})) is within
+
+
+def test_an_outlook_message_from_a_person_stays_a_person() -> None:
+    # Outlook and Exchange add X-Auto-Response-Suppress to ordinary mail a
+    # person writes; it asks *recipients* not to auto-reply (MS-OXCMAIL).
+    outlook = mail(
+        ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        ("X-Auto-Response-Suppress", "All"),
+        ("Content-Type", 'multipart/alternative; boundary="_000_DB9PR"'),
+    )
+    found = extract([outlook], AccountPolicy("acct", frozenset({"me@ourco.com"})))[0]
+    assert [(p.email, p.klass, p.reason) for p in found.participants] == [
+        ("julia.novak@contoso-mfg.example", "person", "person"),
+        ("me@ourco.com", "internal", "owner"),
+    ]
+
+
+# Header blocks as Google Groups, Mailman 2 and LISTSERV write them (trimmed).
+GOOGLE_GROUP = (
+    ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+    ("To", "Sales EMEA <sales-emea@contoso-mfg.example>"),
+    ("Cc", "Sam Reed <me@ourco.com>"),
+    ("List-Id", "<sales-emea.contoso-mfg.example>"),
+    (
+        "List-Help",
+        "<https://support.google.com/a/contoso-mfg.example/bin/topic.py?topic=25838>,"
+        " <mailto:sales-emea+help@contoso-mfg.example>",
+    ),
+    ("List-Subscribe", "<mailto:sales-emea+subscribe@contoso-mfg.example>"),
+)
+MAILMAN_ANNOUNCE = (
+    ("From", "Piet de Vries <piet@fleet.example>"),
+    ("To", "announce@lists.fleet.example"),
+    ("List-Id", "Fleet announcements <announce.lists.fleet.example>"),
+    ("List-Post", "NO"),  # RFC 2369 3.4: posting not allowed
+    ("List-Help", "<mailto:announce-request@lists.fleet.example?subject=help>"),
+    ("List-Subscribe", "<mailto:announce-request@lists.fleet.example?subject=subscribe>"),
+)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (GOOGLE_GROUP, {
+            "sales-emea+help@contoso-mfg.example": "list-help",
+            "sales-emea@contoso-mfg.example": "list-id",  # the first header to name it
+            "sales-emea+subscribe@contoso-mfg.example": "list-subscribe",
+        }),
+        (MAILMAN_ANNOUNCE[4:], {  # List-Help alone
+            "announce-request@lists.fleet.example": "list-help",
+            "announce@lists.fleet.example": "list-help",
+        }),
+        ((("List-Id", "<DEVEL.LISTSERV.UNI.EXAMPLE>"),), {"devel@listserv.uni.example": "list-id"}),
+        (MAILMAN_ANNOUNCE, {
+            "announce@lists.fleet.example": "list-id",
+            "announce-request@lists.fleet.example": "list-help",
+        }),
+        ((("List-Post", "<mailto:dev@lists.beta.io>"),), {"dev@lists.beta.io": "list-post"}),
+        ((("List-Id", "no angle brackets"), ("List-Post", "NO")), {}),
+    ],
+)  # fmt: skip
+def test_list_addresses_from_every_list_header(
+    headers: tuple[tuple[str, str], ...], expected: dict[str, str]
+) -> None:
+    assert list_addresses(mail(*headers)) == expected
+
+
+@pytest.mark.parametrize("headers", [GOOGLE_GROUP, MAILMAN_ANNOUNCE])
+def test_a_list_address_without_list_post_is_automated(
+    headers: tuple[tuple[str, str], ...],
+) -> None:
+    found = extract([mail(*headers)], AccountPolicy("acct", frozenset({"me@ourco.com"})))[0]
+    classes = {p.email: (p.klass, p.reason) for p in found.participants}
+    list_address = next(e for e in classes if "sales-emea@" in e or "announce@" in e)
+    assert classes[list_address] == ("automated", "list-address:list-id")

@@ -71,10 +71,15 @@ def test_the_senders_signature_goes_to_the_from_participant() -> None:
     assert found[(OWNER, "to")].observations == ()  # the owner is internal: no fields
 
 
-def test_a_skipped_sender_gets_no_signature_fields() -> None:
+def test_a_sender_the_policy_may_create_later_keeps_the_signature_fields() -> None:
     found = people(plan_of(REPLY, {}))  # cold inbound mail under on_exchange
-    assert found[(PRIYA, "from")].decision == "skip"
-    assert found[(PRIYA, "from")].observations == ()
+    priya = found[(PRIYA, "from")]
+    assert (priya.decision, priya.rule) == ("skip", "policy:person:on_exchange:unmet")
+    # Kept for the address: her contact gets them if a later reply creates it.
+    assert {o.field for o in priya.observations} >= {"name", "title", "phone:office"}
+    never = plan_batch([from_priya(REPLY)], policy("never"), InMemoryDirectory())
+    skipped = people(never)[(PRIYA, "from")]
+    assert (skipped.decision, skipped.rule, skipped.observations) == ("skip", "class:person", ())
 
 
 def test_a_forwarded_author_gets_their_own_fields_as_a_quoted_participant() -> None:
@@ -262,3 +267,39 @@ def test_a_lotus_header_without_address_finds_its_author_in_the_signature() -> N
         ("phone", "+17135554693"),
         ("email", "john.smith@acme.com"),
     }
+
+
+def test_the_recipients_own_name_is_never_the_senders_signature_name() -> None:
+    # The sender's address says nothing of a name, so only the recipients tell
+    # that "Sam Reed" at the top of the block is who the reply is for.
+    reply = mail(
+        ("From", "p7@contoso-mfg.example"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        text="Sam Reed\nPO 4471 attached\n\nPeter Brandt\nBuyer\n+1 202 555 0166\n",
+    )
+    policy = AccountPolicy(
+        "acct", frozenset({"me@ourco.com"}), creation={"person": "always"}, phone_region="US"
+    )
+    plan = plan_batch([reply], policy, InMemoryDirectory())
+    [sender] = [p for p in plan.interactions[0].participants if p.role == "from"]
+    assert [(o.field, o.value) for o in sender.observations] == [
+        ("title", "Buyer"),
+        ("phone", "+12025550166"),
+        ("company", "Contoso Mfg"),
+    ]
+
+
+def test_a_sender_who_copies_themselves_keeps_their_signature_name() -> None:
+    signed = mail(
+        ("From", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        ("Cc", "Julia Novak <julia.novak@contoso-mfg.example>"),
+        text="Sam, confirmed for Tuesday.\n\nJulia Novak\nHead of Procurement\n",
+    )
+    policy = AccountPolicy("acct", frozenset({"me@ourco.com"}), creation={"person": "always"})
+    plan = plan_batch([signed], policy, InMemoryDirectory())
+    [julia] = [p for p in plan.interactions[0].participants if p.role == "from"]
+    assert [(o.field, o.value, o.confidence) for o in julia.observations][:2] == [
+        ("name", "Julia Novak", 0.9),
+        ("title", "Head of Procurement", 0.8),
+    ]

@@ -12,7 +12,7 @@ from connectors.records import Attendee, Meeting, Message
 from matcher import extract
 from matcher.participants import NO_DATE, Found, occurred_at, strip_tags
 from matcher.plan import AccountPolicy, Blocklist
-from tests.builders import ORGANIZER, WHEN, mail, meeting, person
+from tests.builders import ORGANIZER, SOURCE, WHEN, mail, meeting, person
 
 POLICY = AccountPolicy(
     account="acct",
@@ -146,7 +146,8 @@ def test_list_mail_makes_the_sender_side_automated_but_not_recipients() -> None:
     )
     assert people(found) == [
         ("ann@acme.com", "from", "automated", "header:list-id"),
-        ("dev@lists.acme.com", "reply-to", "automated", "header:list-id"),
+        # The list's own address, named by List-Id: automated in any role.
+        ("dev@lists.acme.com", "reply-to", "automated", "list-address:list-id"),
         ("bob@beta.io", "cc", "person", "person"),
         ("me@ourco.com", "cc", "internal", "owner"),
     ]
@@ -383,3 +384,103 @@ def test_extract_never_raises_on_random_headers(headers: list[tuple[str, str]]) 
     (found,) = extract([mail(*headers, date=None)], POLICY)
     assert found.occurred_at.tzinfo is UTC
     assert len({p.email for p in found.participants}) == len(found.participants)
+
+
+BLOCKING = AccountPolicy(
+    account="acct",
+    owner_addresses=frozenset({"me@ourco.com"}),
+    org_domains=frozenset({"ourco.com"}),
+    blocklist=Blocklist(domains=frozenset({"competitor.example"})),
+)
+
+
+def test_mail_whose_only_outside_party_is_blocklisted_is_not_captured() -> None:
+    inbound = mail(
+        ("From", "Victor Crane <victor.crane@competitor.example>"),
+        ("To", "Sam Reed <me@ourco.com>"),
+        message_id="in@competitor.example",
+        text="Hi Sam,\n\nWould Northwind be open to a referral partnership?\n\nVictor\n",
+    )
+    reply = mail(  # the owner's answer, Cc a colleague: still only us and them
+        ("From", "Sam Reed <me@ourco.com>"),
+        ("To", "Victor Crane <victor.crane@competitor.example>"),
+        ("Cc", "Dana Kim <dana@eu.ourco.com>"),
+        message_id="re@ourco.com",
+    )
+    invite = meeting(
+        person("victor.crane@competitor.example", "Victor Crane"),
+        person("me@ourco.com", "Sam Reed", partstat="ACCEPTED"),
+        person("board-room@ourco.com", cutype="ROOM"),
+    )
+    assert extract([inbound, reply, invite], BLOCKING) == []
+
+
+def test_mail_with_another_outside_party_is_captured_without_the_blocked_one() -> None:
+    found = extract(
+        [
+            mail(
+                ("From", "Sam Reed <me@ourco.com>"),
+                ("To", "victor.crane@competitor.example, Ann Lee <ann@acme.com>"),
+            ),
+            meeting(person("me@ourco.com"), person("x@sub.competitor.example")),
+            mail(("From", "Dana Kim <dana@ourco.com>"), ("To", "me@ourco.com"), message_id="in@o"),
+        ],
+        BLOCKING,
+    )
+    assert [(f.identity, f.direction, [p.email for p in f.participants]) for f in found] == [
+        ("msgid:m1@x", "outbound", ["me@ourco.com", "ann@acme.com"]),
+        # Nothing blocked in it: purely internal mail is captured as before.
+        ("msgid:in@o", "internal", ["dana@ourco.com", "me@ourco.com"]),
+    ]
+
+
+INVITATION = """BEGIN:VCALENDAR
+PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN
+VERSION:2.0
+METHOD:REQUEST
+BEGIN:VEVENT
+UID:040000008200E00074C5B7101A82E00800000000
+DTSTART:20260303T150000Z
+DTEND:20260303T160000Z
+SUMMARY:Contoso / Northwind - pricing
+ORGANIZER;CN="Novak, Julia":mailto:julia.novak@contoso-mfg.example
+ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN='ben.carter@contoso-mfg.example':mailto:ben.carter@contoso-mfg.example
+ATTENDEE;ROLE=OPT-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN="Mathieu Campbell <mathieu.campbell@contoso-mfg.example>":mailto:mathieu.campbell@contoso-mfg.example
+ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN='Sam Reed':mailto:me@ourco.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_calendar_cn_is_read_as_the_same_name_a_mail_header_gives() -> None:
+    from connectors.base import Limits, Window
+    from connectors.ical import parse_calendar
+    from matcher.resolve import contact_fields
+
+    window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    [event], errors = parse_calendar(INVITATION.encode(), SOURCE, window, Limits())
+    assert errors == []
+    from_calendar = only([event])
+    from_mail = only(
+        [
+            mail(
+                ("From", '"Novak, Julia" <julia.novak@contoso-mfg.example>'),
+                ("To", "'ben.carter@contoso-mfg.example' <ben.carter@contoso-mfg.example>"),
+                (
+                    "Cc",
+                    "Mathieu Campbell <mathieu.campbell@contoso-mfg.example>, Sam Reed <me@ourco.com>",
+                ),
+            )
+        ]
+    )
+    names = [(p.email, p.address.name) for p in from_calendar.participants]
+    assert names == [
+        ("julia.novak@contoso-mfg.example", "Novak, Julia"),
+        ("ben.carter@contoso-mfg.example", None),
+        ("mathieu.campbell@contoso-mfg.example", "Mathieu Campbell"),
+        ("me@ourco.com", "Sam Reed"),
+    ]
+    assert names == [(p.email, p.address.name) for p in from_mail.participants]
+    assert [contact_fields(p) for p in from_calendar.participants] == [
+        contact_fields(p) for p in from_mail.participants
+    ]

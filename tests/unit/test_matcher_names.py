@@ -155,3 +155,32 @@ def test_registrable_domain_and_name() -> None:
     assert registrable_domain("com.au") is None
     assert company_name("xn--caf-dma.fr") == "Café"
     assert company_name("big-blue_labs.com") == "Big Blue Labs"
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "expected"),
+    [
+        # French and Belgian directories write the surname first, in capitals.
+        ("p.deniel@bretagne-ag.fr", "DENIEL Philippe", obs("Philippe Deniel", "Philippe", "Deniel", 0.6)),
+        ("y.legall@bzh.example", "LE GALL Yann", obs("Yann Le Gall", "Yann", "Le Gall", 0.6)),
+        ("p.deniel@bretagne-ag.fr", "Philippe DENIEL", obs("Philippe Deniel", "Philippe", "Deniel", 0.6)),
+        ("jm@x.fr", "DUPONT-MARTIN Jean-Marc", obs("Jean-Marc Dupont-Martin", "Jean-Marc", "Dupont-Martin", 0.6)),
+        # Two capitals are as often initials as a surname: left as written.
+        ("jp@x.com", "JP Morgan", obs("JP Morgan", "JP", "Morgan", 0.6)),
+        # A title after a comma is not the given name ("Last, First").
+        ("m.campbell@x.fr", "Mathieu Campbell, Directeur", obs("Mathieu Campbell", "Mathieu", "Campbell", 0.6)),
+        ("ann@acme.com", "Ann Lee, Head of Procurement", obs("Ann Lee", "Ann", "Lee", 0.6)),
+        ("ann@acme.com", "Lee, Ann", obs("Ann Lee", "Ann", "Lee", 0.6)),
+        ("mg@x.es", "García López, María", obs("María García López", "María", "García López", 0.6)),
+    ],
+)  # fmt: skip
+def test_names_written_surname_first_or_with_a_title(
+    email: str, name: str, expected: tuple[Observation, ...]
+) -> None:
+    assert name_observations(of(email, name), "person") == expected
+
+
+def test_a_surname_in_capitals_before_a_comma_is_recased() -> None:
+    assert name_observations(of("p.deniel@x.fr", "DENIEL, Philippe"), "person") == obs(
+        "Philippe Deniel", "Philippe", "Deniel", 0.6
+    )

@@ -16,7 +16,7 @@ from matcher.plan import (
     Plan,
     When,
 )
-from tests.builders import ORGANIZER, OWNER, mail, meeting, person, policy
+from tests.builders import ORGANIZER, OWNER, list_post, mail, meeting, person, policy, reply_to_list
 
 
 def sent(to: str, n: int = 1) -> Message:
@@ -172,7 +172,8 @@ def test_nothing_is_created_for_machines_lists_rooms_colleagues_or_blocked() -> 
     plan = plan_batch(records, blocked, InMemoryDirectory())
     created = [p.email for i in plan.interactions for p in i.participants if p.decision == "create"]
     assert created == ["ann@acme.com"]
-    assert len(plan.interactions) == 8
+    # The spouse's mail has no other outside party: not captured at all.
+    assert len(plan.interactions) == 7
     skipped = {
         (p.email, p.rule) for i in plan.interactions for p in i.participants if p.decision == "skip"
     }
@@ -246,14 +247,23 @@ def test_observations_on_create(
     assert (created.observations, created.company_domain) == (observations, company_domain)
 
 
-def test_skipped_participants_carry_no_observations() -> None:
+def test_only_participants_the_policy_may_still_create_carry_observations() -> None:
     ann = run([received("Ann Lee <ann@acme.com>")]).interactions[0].participants[0]
     assert (ann.decision, ann.observations, ann.company_domain, ann.name) == (
         "skip",
-        (),
-        None,
+        (
+            Observation("name", "Ann Lee", 0.6),
+            Observation("given_name", "Ann", 0.6),
+            Observation("family_name", "Lee", 0.6),
+            Observation("company", "Acme", 0.4),
+        ),
+        "acme.com",
         "Ann Lee",
     )
+    never = run([received("Ann Lee <ann@acme.com>")], "never").interactions[0].participants[0]
+    assert (never.decision, never.observations, never.company_domain) == ("skip", (), None)
+    sales = run([received("Acme Sales <sales@acme.com>")]).interactions[0].participants[0]
+    assert (sales.decision, sales.observations, sales.company_domain) == ("skip", (), None)
 
 
 def test_plan_batch_carries_account_errors_and_removed() -> None:
@@ -359,3 +369,23 @@ def test_machine_answers_are_no_exchange(header: tuple[str, str]) -> None:
         ("omar@acme.com", "skip", "policy:person:on_exchange:unmet"),
     ]
     assert decisions(plan)[1] == [("omar@acme.com", "skip", "class:automated"), ME_SKIPPED]
+
+
+@pytest.mark.parametrize("one_batch", [True, False])
+def test_replying_to_a_list_does_not_make_the_list_a_contact(one_batch: bool) -> None:
+    directory = InMemoryDirectory()
+    batches = [[list_post(), reply_to_list()]] if one_batch else [[list_post()], [reply_to_list()]]
+    plans = []
+    for records in batches:
+        plans.append(plan_batch(records, policy("on_sent"), directory))
+        directory.absorb(plans[-1])
+    [reply] = [i for p in plans for i in p.interactions if i.identity == "msgid:re-list1@ourco.com"]
+    [the_list] = [p for p in reply.participants if p.email == "sales-emea@contoso-mfg.example"]
+    assert (the_list.klass, the_list.class_reason, the_list.decision, the_list.rule) == (
+        "automated",
+        "list-address:known",
+        "skip",
+        "class:automated",
+    )
+    assert directory.contacts == {}
+    assert directory.known["sales-emea@contoso-mfg.example"] == Evidence(listed=True, sent_to=False)

@@ -633,3 +633,45 @@ def test_a_line_naming_the_authors_domain_counts_for_that_author_only() -> None:
     assert found.block.text == "Pat Kelly\nWatson Wyatt"
     assert fields(found) == [("name", "Pat Kelly"), ("company", "Watson Wyatt")]
     assert only(text, other).block is None
+
+
+JULIA = Address.of("julia.novak@contoso-mfg.example", "Julia Novak")
+JNOVAK = Address.of("jnovak@contoso-mfg.example")  # no display name at all
+
+
+@pytest.mark.parametrize("sender", [JULIA, JNOVAK])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi Sam,\n\nLooks good.\n\nJulia Novak\nHead of Procurement\n",
+        "Hi Sam,\nLooks good.\nJulia Novak\nHead of Procurement\n",
+        "Hi Sam,\n\nJulia Novak\nHead of Procurement\n",
+        "Dear Mr. Reed,\n\nAgreed.\n\nJulia Novak\nHead of Procurement\n",
+        "Hello Sam Reed,\n\nJulia Novak\nHead of Procurement\n",
+        "Bonjour Sam,\n\nC'est bon.\n\nJulia Novak\nHead of Procurement\n",
+    ],
+)
+def test_a_greeting_is_never_the_signature_name(text: str, sender: Address) -> None:
+    assert fields(only(text, sender)) == [
+        ("name", "Julia Novak"),
+        ("title", "Head of Procurement"),
+    ]
+
+
+def test_a_signature_name_that_disagrees_with_the_sender_is_not_theirs() -> None:
+    # An assistant's note over the boss's signature, or a colleague's name
+    # pasted in: it neither matches "Julia Novak" nor julia.novak@.
+    text = "Sam,\n\nAttached as promised.\n\nPeter Brandt\nHead of Procurement\n+1 202 555 0166\n"
+    assert fields(only(text, JULIA)) == [
+        ("title", "Head of Procurement"),
+        ("phone", "+12025550166"),
+    ]
+    # An address without a name to compare with takes the signature's name.
+    assert ("name", "Peter Brandt") in fields(only(text, Address.of("p7@contoso-mfg.example")))
+
+
+def test_the_authors_own_name_is_never_taken_for_a_recipients() -> None:
+    # Julia writing to a list of people that includes herself (another address).
+    text = "Sam, confirmed for Tuesday.\n\nJulia Novak\nHead of Procurement\n"
+    [found] = observations_by_author(text, False, JULIA, None, frozenset({"julianovak", "samreed"}))
+    assert fields(found) == [("name", "Julia Novak"), ("title", "Head of Procurement")]

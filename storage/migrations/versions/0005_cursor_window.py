@@ -6,8 +6,8 @@ compares the configured start with this one and reads the stream again
 over the wider window (upserts keep every item single). NULL: a cursor
 from before this revision, taken to cover the window configured now.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07
 """
 

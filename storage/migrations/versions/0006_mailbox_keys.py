@@ -12,8 +12,8 @@ sub-address stripping apply from the next capture on: the migration cannot
 read the configuration. Two contacts that already hold variants of one
 mailbox both keep them; lookups go to the older one.
 
-Revision ID: 0004_mailbox_keys
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07
 """
 

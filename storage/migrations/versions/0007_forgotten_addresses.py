@@ -5,8 +5,8 @@ their addresses under a salt generated once per database (``salts``), so
 old mail captured again does not re-create them, while the table cannot be
 read back as a list of addresses without the salt.
 
-Revision ID: 0005_forgotten_addresses
-Revises: 0004_mailbox_keys
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07
 """
 

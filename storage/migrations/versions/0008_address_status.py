@@ -7,8 +7,8 @@ are current. The bounce is also kept with the mailbox's evidence
 (``address_evidence.bounced_at``), so an address a contact comes to hold
 after the report was read starts out bouncing.
 
-Revision ID: 0006_address_status
-Revises: 0005_forgotten_addresses
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07
 """
 
