@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
-from typing import Any
 
 from agent.policy import account_window
 from agent.redact import redact
@@ -49,7 +48,7 @@ class Connections:
         self._open: dict[str, tuple[Connector, datetime]] = {}
         self._lock = threading.Lock()
 
-    def open(self, account: Any, now: datetime) -> Connector:
+    def open(self, account: AccountBase, now: datetime) -> Connector:
         with self._lock:
             kept = self._open.pop(account.name, None)
         if kept is not None:
@@ -64,7 +63,7 @@ class Connections:
             self._open[account.name] = (connector, now)
         return connector
 
-    def window(self, account: Any) -> Window:
+    def window(self, account: AccountBase) -> Window:
         """The window of ``account``'s kept connector (another connector must fetch the same mail)."""
         with self._lock:
             kept = self._open.get(account.name)

@@ -20,6 +20,7 @@ from typing import Any
 from agent import render
 from agent.policy import account_policy
 from config.exit_codes import EXIT_OK
+from config.settings import Settings
 from connectors.base import InvalidInput, Limits, Window
 from connectors.mbox import MboxEntry, read_mbox
 from connectors.records import IngestError, Message, Record, SourceRef
@@ -32,7 +33,9 @@ class InspectError(Exception):
     pass
 
 
-def policy_for_inspect(settings: Any, account: str | None, owners: Sequence[str]) -> AccountPolicy:
+def policy_for_inspect(
+    settings: Settings | None, account: str | None, owners: Sequence[str]
+) -> AccountPolicy:
     if settings is not None:
         accounts = [a for a in settings.accounts if account is None or a.name == account]
         if account is not None and not accounts:
