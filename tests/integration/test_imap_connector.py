@@ -9,17 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.base import Connector, CursorExpired, Limits, TransientError, Window
+from connectors.base import Connector, CursorExpired, Limits, TransientError
 from connectors.imap import ImapConnector
 from connectors.records import Batch, Cursor, Message
 from tests.contract import ConnectorContract, drain
+from tests.imap_client import connector_for
 from tests.servers.dovecot import MailUser
 from tests.servers.imap_proxy import ImapProxy
 from tests.watchdog import terminates
 
 pytestmark = pytest.mark.server
-
-WINDOW = Window(datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) + timedelta(days=90))
 
 
 def mail(
@@ -36,32 +35,6 @@ def mail(
         f"Date: Mon, 02 Nov 2026 10:{n % 60:02d}:00 +0000\r\nMessage-ID: <m{n}@northwind.example>\r\n"
         f"{extra}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}"
     ).encode()
-
-
-def connector_for(
-    user: MailUser,
-    *,
-    port: int | None = None,
-    limits: Limits | None = None,
-    timeout: float = 10,
-    window: Window = WINDOW,
-    text_bytes: int = 16_384,
-    **options: object,
-) -> ImapConnector:
-    return ImapConnector(
-        account=f"acct-{user.name}",
-        host="127.0.0.1",
-        port=port or user.port,
-        tls="none",
-        allow_plaintext=True,
-        username=user.name,
-        password_provider=lambda: user.password,
-        window=window,
-        limits=limits,
-        timeout=timeout,
-        text_bytes=text_bytes,
-        **options,  # type: ignore[arg-type]
-    )
 
 
 class ImapHarness:

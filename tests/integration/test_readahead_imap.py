@@ -12,7 +12,7 @@ import pytest
 from agent.sync import sync_once
 from storage.database import open_database
 from tests.admin_config import admin_settings
-from tests.integration.test_agent_processes import message
+from tests.imap_client import note
 from tests.servers.dovecot import MailUser
 from tests.servers.imap_proxy import ImapProxy
 
@@ -41,7 +41,7 @@ def test_a_first_sync_reads_the_account_ahead_in_one_child_on_one_session(
 ) -> None:
     when = datetime.now(UTC) - timedelta(days=3)
     for folder, first in (("INBOX", 0), ("Sent", 100)):
-        dovecot.append(folder, [message(first + n, when + timedelta(minutes=n)) for n in range(10)])
+        dovecot.append(folder, [note(first + n, when + timedelta(minutes=n)) for n in range(10)])
     settings = settings_for(tmp_path, monkeypatch, imap_proxy.port, dovecot)
     children: set[int | None] = set()
 
@@ -60,7 +60,7 @@ def test_a_first_sync_reads_the_account_ahead_in_one_child_on_one_session(
     # A later pass finds a backlog in both folders: the agent's connector
     # lists and checks them, one child reads both backlogs.
     for folder, first in (("INBOX", 50), ("Sent", 150)):
-        dovecot.append(folder, [message(first + n, when + timedelta(hours=n)) for n in range(9)])
+        dovecot.append(folder, [note(first + n, when + timedelta(hours=n)) for n in range(9)])
     imap_proxy.reset_counts()
     children.clear()
     (again,) = sync_once(settings, db, listener=seen)
