@@ -27,9 +27,11 @@ from connectors.base import Connector, Limits, Window
 log = logging.getLogger("autocapture.connections")
 
 
-def build_connector(account: AccountBase, window: Window, limits: Limits) -> Connector:
+def build_connector(
+    account: AccountBase, window: Window, limits: Limits, *, fetch_ahead: bool = True
+) -> Connector:
     """The connector for ``account``'s settings model (``agent.registry``)."""
-    return CONNECTORS.build(account, BuildContext(window, limits))
+    return CONNECTORS.build(account, BuildContext(window, limits, fetch_ahead=fetch_ahead))
 
 
 def close_quietly(connector: Connector) -> None:
@@ -40,11 +42,22 @@ def close_quietly(connector: Connector) -> None:
 
 
 class Connections:
-    """One open connector per account, rebuilt when its window is ``max_age`` old."""
+    """One open connector per account, rebuilt when its window is ``max_age`` old.
 
-    def __init__(self, limits: Limits | None = None, max_age: timedelta = timedelta(hours=6)):
+    ``fetch_ahead`` is off when the agent reads backlogs ahead in a second
+    process (agent.readahead): one reader ahead, or batches are fetched twice.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        max_age: timedelta = timedelta(hours=6),
+        *,
+        fetch_ahead: bool = True,
+    ):
         self.limits = limits or Limits()
         self.max_age = max_age
+        self.fetch_ahead = fetch_ahead
         self._open: dict[str, tuple[Connector, datetime]] = {}
         self._lock = threading.Lock()
 
@@ -58,7 +71,8 @@ class Connections:
                     self._open[account.name] = kept
                 return connector
             close_quietly(connector)
-        connector = build_connector(account, account_window(account, now), self.limits)
+        window = account_window(account, now)
+        connector = build_connector(account, window, self.limits, fetch_ahead=self.fetch_ahead)
         with self._lock:
             self._open[account.name] = (connector, now)
         return connector

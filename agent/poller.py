@@ -49,7 +49,7 @@ class Poller:
         self.stop = stop
         # Connectors stay open between passes: an idle poll is then one cheap
         # request per folder or calendar, not a login and a discovery.
-        self.connections = Connections()
+        self.connections = Connections(fetch_ahead=not settings.read_ahead)
         self.sync = sync or self._sync
         self.rng = rng or random.Random()
         self.notifier = notifier or ServiceNotifier()

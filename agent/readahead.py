@@ -169,7 +169,9 @@ class ReadAhead:
         _, _known = registered_since(0)  # the agent knew these when it forked
         connector = None
         try:
-            connector = build_connector(self.account, self.window, self.limits)
+            # This process is the backlog's one reader ahead: no thread of the
+            # connector's fetching a batch ahead besides.
+            connector = build_connector(self.account, self.window, self.limits, fetch_ahead=False)
             while (job := _next_job(jobs, parent)) is not None:
                 if job == STREAMS:
                     done = _hand_over(handover, connector.streams(), parent)

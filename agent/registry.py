@@ -46,6 +46,9 @@ class BuildContext:
     window: Window
     limits: Limits
     announce: SecretSink = register_secret  # every secret value read, for redaction
+    # A connector may fetch a backlog's next batch in a thread; off when the
+    # agent's read-ahead process owns the backlog (agent.readahead).
+    fetch_ahead: bool = True
 
 
 Factory = Callable[[A, BuildContext], Connector]
@@ -130,6 +133,7 @@ def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
         timeout=account.timeout.total_seconds(),
         window=context.window,
         limits=context.limits,
+        fetch_ahead=context.fetch_ahead,
     )
 
 

@@ -241,7 +241,7 @@ def _sync_held(
 ) -> None:
     now = now or datetime.now(UTC)
     db.ensure_account(account.name, account.kind)
-    pool = connections or Connections()
+    pool = connections or Connections(fetch_ahead=not settings.read_ahead)
     try:
         # Before any connection: a secret that cannot be read is a setup
         # mistake that no retry or reconnect will mend.
@@ -286,7 +286,7 @@ def _account_sync(
         now=now,
         window=window,
     )
-    if getattr(settings, "read_ahead", False):
+    if settings.read_ahead:
         sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
     return sync
 

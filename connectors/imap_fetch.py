@@ -332,3 +332,21 @@ class Prefetch(Generic[T]):
             raise self._error
         assert self._result is not None
         return self._result
+
+
+class Deferred(Generic[T]):
+    """The next batch of a backlog, fetched only when asked for: ``Prefetch``
+    without its thread, for when another process reads the backlog ahead
+    (agent.readahead) and a thread here would fetch the same batch again."""
+
+    failed = False
+
+    def __init__(self, key: Hashable, work: Callable[[], T]) -> None:
+        self.key = key
+        self._work = work
+
+    def join(self) -> None:
+        pass
+
+    def take(self) -> T:
+        return self._work()

@@ -323,14 +323,15 @@ def test_a_connection_dropped_mid_fetch_is_retried_without_loss_or_doubles(
     assert len(got.records) == 60
 
 
+@pytest.mark.parametrize("fetch_ahead", [True, False], ids=["thread", "on-request"])
 def test_a_connection_dropped_while_fetching_ahead_is_fetched_again(
-    dovecot: MailUser, imap_proxy: ImapProxy
+    dovecot: MailUser, imap_proxy: ImapProxy, fetch_ahead: bool
 ) -> None:
-    # With limit 20, the second batch is fetched in a thread while the first
-    # is handed over; its FETCH (the third: batch one is a structure FETCH and
-    # a text FETCH) is the one cut.
+    # With limit 20, the second batch is fetched (in a thread, or when asked
+    # for) after the first is handed over; its FETCH (the third: batch one is
+    # a structure FETCH and a text FETCH) is the one cut.
     dovecot.append("INBOX", [mail(n, body="word " * 400) for n in range(60)])
-    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"], fetch_ahead=fetch_ahead)
     imap_proxy.cut_fetch_after(5_000, skip=2)
     got = drain(made, "INBOX", None, 20)
     made.close()
@@ -340,14 +341,16 @@ def test_a_connection_dropped_while_fetching_ahead_is_fetched_again(
     assert got.batch_ends == [20, 40, 60]
 
 
+@pytest.mark.parametrize("fetch_ahead", [True, False], ids=["thread", "on-request"])
 def test_batches_fetched_ahead_are_handed_over_in_order_on_one_connection(
-    dovecot: MailUser, imap_proxy: ImapProxy
+    dovecot: MailUser, imap_proxy: ImapProxy, fetch_ahead: bool
 ) -> None:
     # The agent stores each batch before asking for the next: meanwhile the
     # next one is fetched ahead and must be the one handed over, even when it
-    # is complete long before it is asked for.
+    # is complete long before it is asked for. Without the thread, the
+    # backlog found by the one SEARCH is still followed to its end.
     dovecot.append("INBOX", [mail(n) for n in range(23)])
-    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"], fetch_ahead=fetch_ahead)
     cursor: Cursor | None = None
     seen: list[str] = []
     for _ in range(10):
@@ -364,6 +367,10 @@ def test_batches_fetched_ahead_are_handed_over_in_order_on_one_connection(
     assert seen == [f"msgid:m{n}@northwind.example" for n in range(23)]
     names = imap_proxy.command_names()
     assert names.count("LOGIN") == 1 and names.count("EXAMINE") == 1
+    assert names.count("UID SEARCH") == 1
+    assert imap_proxy.header_fetches() == [
+        list(range(n, min(n + 5, 24))) for n in (1, 6, 11, 16, 21)
+    ]
     assert cursor is not None and cursor["last_uid"] == 23
 
 
