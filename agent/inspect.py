@@ -92,8 +92,8 @@ def _occurrences(records: Sequence[Record]) -> int:
 def _records_of(
     data: bytes, path: Path, file_time: datetime, limits: Limits, window: Window
 ) -> tuple[list[Record], list[IngestError]]:
+    from connectors.archive import read_message
     from connectors.ical import parse_calendar
-    from connectors.mime import parse_message_and_errors
 
     if (
         path.suffix.lower() in (".ics", ".ical", ".ifb")
@@ -110,14 +110,11 @@ def _records_of(
         if entry.raw is None:
             failures.append(IngestError(source, "message-too-large", "over the limit"))
             continue
-        try:
-            dated = entry.dated(file_time)  # mail without a usable Date: as sync dates it
-            message, carried = parse_message_and_errors(entry.raw, source, limits, window, dated)
-        except InvalidInput as exc:
-            failures.append(IngestError(source, exc.reason, exc.detail))
-            continue
-        found.append(message)
-        failures.extend(carried)
+        # Read as the archive connector reads it; mail without a usable Date
+        # is dated as sync dates it.
+        messages, errors = read_message(entry.raw, source, limits, window, entry.dated(file_time))
+        found.extend(messages)
+        failures.extend(errors)
     return found, failures
 
 

@@ -167,13 +167,10 @@ class ArchiveConnector:
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
     def _message(self, raw: bytes, source: SourceRef, dated: Dated) -> _Read:
-        try:
-            message, errors = parse_message_and_errors(raw, source, self.limits, self.window, dated)
-        except InvalidInput as exc:
-            return _Read([], [IngestError(source, exc.reason, exc.detail[:200])])
-        if _before_window(message, self.window):
+        messages, errors = read_message(raw, source, self.limits, self.window, dated)
+        if any(_before_window(message, self.window) for message in messages):
             return _Read([], [])
-        return _Read([message], errors)
+        return _Read(list(messages), errors)
 
     # ------------------------------------------------------------ files
 
@@ -245,6 +242,18 @@ class ArchiveConnector:
         # keeps the id unique per account, as SourceRef requires.
         tag = hashlib.sha256(stream.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         return f"file:{tag}:{item.name}"
+
+
+def read_message(
+    raw: bytes, source: SourceRef, limits: Limits, window: Window, dated: Dated
+) -> tuple[list[Message], list[IngestError]]:
+    """One stored message: the Message with the errors it carries (a broken
+    invitation inside), or no Message and the one error that stopped it."""
+    try:
+        message, errors = parse_message_and_errors(raw, source, limits, window, dated)
+    except InvalidInput as exc:
+        return [], [IngestError(source, exc.reason, exc.detail[:200])]
+    return [message], list(errors)
 
 
 def _before_window(message: Message, window: Window) -> bool:
