@@ -22,7 +22,7 @@ from agent.policy import account_policy
 from config.exit_codes import EXIT_OK
 from config.settings import Settings
 from connectors.base import InvalidInput, Limits, Window
-from connectors.mbox import MboxEntry, read_mbox
+from connectors.mail.mbox import MboxEntry, read_mbox
 from connectors.records import IngestError, Message, Record, SourceRef
 from matcher.plan import AccountPolicy, Plan
 
@@ -70,8 +70,8 @@ class FileRead:
 
 
 def read_records(path: Path, limits: Limits, window: Window) -> FileRead:
+    from connectors.archive.files import read_regular
     from connectors.base import ALL_TIME
-    from connectors.local_files import read_regular
 
     # A FIFO or device would block or never end: only regular files are read.
     data, file_time = read_regular(path, limits.max_message_bytes, "file-too-large")
@@ -92,8 +92,8 @@ def _occurrences(records: Sequence[Record]) -> int:
 def _records_of(
     data: bytes, path: Path, file_time: datetime, limits: Limits, window: Window
 ) -> tuple[list[Record], list[IngestError]]:
-    from connectors.archive import read_message
-    from connectors.ical import parse_calendar
+    from connectors.archive.connector import read_message
+    from connectors.calendar.ical import parse_calendar
 
     if (
         path.suffix.lower() in (".ics", ".ical", ".ifb")

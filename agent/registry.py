@@ -100,13 +100,13 @@ def secret_source(
 
 
 def archive_connector(account: ArchiveAccount, context: BuildContext) -> Connector:
-    from connectors.archive import ArchiveConnector
+    from connectors.archive.connector import ArchiveConnector
 
     return ArchiveConnector(account.name, account.paths, context.window, context.limits)
 
 
 def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
-    from connectors.imap import ImapConnector
+    from connectors.imap.connector import ImapConnector
 
     password, token = account.password, account.oauth_token
     return ImapConnector(
@@ -138,7 +138,7 @@ def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
 
 
 def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector:
-    from connectors.caldav import CaldavConnector
+    from connectors.caldav.connector import CaldavConnector
     from connectors.http import Auth, BasicAuth, BearerAuth, HttpClient
 
     auth: Auth | None = None

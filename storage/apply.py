@@ -38,7 +38,7 @@ from storage.bulk import (
 )
 from storage.contacts import Feed, Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
-from storage.meetings import Stored, replace_participants, upsert_interactions
+from storage.interactions import Stored, replace_participants, upsert_interactions
 from storage.schema import (
     accounts,
     address_evidence,

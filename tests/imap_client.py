@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import Limits, Window
-from connectors.imap import ImapConnector
+from connectors.imap.connector import ImapConnector
 from tests.servers.dovecot import MailUser
 
 WINDOW = Window(datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) + timedelta(days=90))

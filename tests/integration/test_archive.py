@@ -11,7 +11,7 @@ import pytest
 
 from agent.connections import build_connector
 from config.settings import ArchiveAccount
-from connectors.archive import ArchiveConnector
+from connectors.archive.connector import ArchiveConnector
 from connectors.base import ConfigurationError, CursorExpired, Limits
 from connectors.records import Cursor, IngestError, Meeting, Message, Record, SourceRef
 from tests.archives import ACCOUNT, FROM_LINE, LIMITS, WINDOW, message

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.archive import ArchiveConnector
-from connectors.local_files import no_mail_reason
+from connectors.archive.connector import ArchiveConnector
+from connectors.archive.files import no_mail_reason
 from tests.archives import ACCOUNT, LIMITS, WINDOW, apple_mail_export, mbox, thunderbird_profile
 from tests.contract import drain
 

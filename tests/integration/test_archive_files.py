@@ -6,7 +6,7 @@ import os
 import socket
 from pathlib import Path
 
-from connectors.archive import ArchiveConnector
+from connectors.archive.connector import ArchiveConnector
 from connectors.records import IngestError, SourceRef
 from tests.archives import ACCOUNT, LIMITS, WINDOW, message
 from tests.contract import drain

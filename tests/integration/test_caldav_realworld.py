@@ -12,7 +12,7 @@ import pytest
 from agent.registry import CONNECTORS, BuildContext
 from config.settings import AccountBase
 from connectors.base import ConfigurationError, Connector, Limits, Window
-from connectors.caldav import CaldavConnector
+from connectors.caldav.connector import CaldavConnector
 from connectors.http import BasicAuth
 from connectors.records import SourceRef
 from tests.admin_config import admin_settings

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Connector, CursorExpired, Limits, TransientError
-from connectors.imap import ImapConnector
+from connectors.imap.connector import ImapConnector
 from connectors.records import Batch, Cursor, Message
 from tests.contract import ConnectorContract, drain
 from tests.imap_client import connector_for

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.archive import ArchiveConnector
+from connectors.archive.connector import ArchiveConnector
 from connectors.base import Limits, Window
 from connectors.records import Address, IngestError, Message
 from matcher.addresses import parse_address_list

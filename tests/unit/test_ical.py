@@ -1,4 +1,4 @@
-"""connectors.ical: calendar objects in, exact Meeting occurrences out."""
+"""connectors.calendar.ical: calendar objects in, exact Meeting occurrences out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Limits, Window
-from connectors.ical import occurrence_source, parse_calendar
+from connectors.calendar.ical import occurrence_source, parse_calendar
 from connectors.records import Address, Attendee, IngestError, Meeting, SourceRef
 from tests.calendars import BERLIN
 from tests.watchdog import terminates

@@ -1,4 +1,4 @@
-"""connectors.ical on calendars shaped as Google, Outlook, Apple and Lotus Domino write them.
+"""connectors.calendar.ical on calendars shaped as Google, Outlook, Apple and Lotus Domino write them.
 
 Expansion results are compared with the reference implementation
 (``recurring_ical_events``) run directly on the same text.
@@ -16,7 +16,7 @@ import icalendar
 import recurring_ical_events
 
 from connectors.base import Limits, Window
-from connectors.ical import parse_calendar
+from connectors.calendar.ical import parse_calendar
 from connectors.records import IngestError, SourceRef
 from tests.calendars import BERLIN, OUTLOOK_HEAD, outlook_event
 from tests.watchdog import terminates
@@ -303,7 +303,7 @@ _FRESH = """
 import json, sys
 from datetime import UTC, datetime
 from connectors.base import Limits, Window
-from connectors.ical import parse_calendar
+from connectors.calendar.ical import parse_calendar
 from connectors.records import SourceRef
 window = Window(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 meetings, _ = parse_calendar(open(sys.argv[1], "rb").read(), SourceRef("a", "s", "p"), window, Limits())
@@ -410,7 +410,7 @@ def test_each_occurrence_after_a_thisandfuture_change_keeps_its_own_identity() -
 
 
 def test_only_a_vevent_rule_makes_a_series() -> None:
-    from connectors.ical_text import is_series
+    from connectors.calendar.text import is_series
 
     single = outlook_event("one@example.com", 3, "Kick-off")
     assert not is_series(crlf(OUTLOOK_HEAD + single + "END:VCALENDAR\n"))  # VTIMEZONE RRULEs

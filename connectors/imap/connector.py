@@ -19,7 +19,7 @@ a bookmark that only moves forward cannot skip anything. (Newest-first
 would show recent contacts sooner but needs a low- and a high-water mark
 and a second pass to close the gap.)
 
-What is fetched (docs/ARCHITECTURE.md, invariant 6) is ``connectors.imap_fetch``'s business:
+What is fetched (docs/ARCHITECTURE.md, invariant 6) is ``connectors.imap.fetch``'s business:
 per chunk of UIDs, one FETCH of BODYSTRUCTURE and the pipeline's header
 fields, then one FETCH per distinct set of text/calendar sections, all
 ``BODY.PEEK`` from a read-only EXAMINE, so ``\\Seen`` is never set and
@@ -28,16 +28,16 @@ identity), so a resync after a UIDVALIDITY change finds the same copies; on
 Gmail (X-GM-EXT-1) by X-GM-MSGID, the same in every folder.
 
 With ``fetch_ahead``, while the agent stores a batch the next one of the
-same backlog is fetched ahead in a thread (``imap_fetch.Prefetch``) on the
+same backlog is fetched ahead in a thread (``imap.fetch.Prefetch``) on the
 same connection; any other use of the connection waits for it first. A
 batch fetched ahead is handed over only for exactly the cursor it follows.
 The agent turns it off when its read-ahead process (agent.readahead) owns
 the backlog: both would fetch the same batch, and a thread running while
 the agent forks that process can leave the child waiting on an import lock.
-Without it the backlog's UIDs are kept (``imap_fetch.Deferred``), so the
+Without it the backlog's UIDs are kept (``imap.fetch.Deferred``), so the
 next batch still needs no second SEARCH.
 
-Errors: TLS and login are ``connectors.imap_session``'s (a refused login is
+Errors: TLS and login are ``connectors.imap.session``'s (a refused login is
 ``AuthError``, no TLS where TLS was asked is ``ConfigurationError``); a
 dropped connection or timeout reconnects and retries the whole fetch with
 backoff (safe: nothing moves until the agent stores the returned cursor),
@@ -64,9 +64,9 @@ from connectors.base import (
     Window,
 )
 from connectors.credentials import TokenSource
-from connectors.imap_fetch import Deferred, FolderCapture, Prefetch
-from connectors.imap_parse import default_folders
-from connectors.imap_session import ImapEndpoint, TlsMode, open_session
+from connectors.imap.fetch import Deferred, FolderCapture, Prefetch
+from connectors.imap.parse import default_folders
+from connectors.imap.session import ImapEndpoint, TlsMode, open_session
 from connectors.records import Batch, Cursor, IngestError, Record
 from connectors.retry import RetryPolicy, retrying
 
