@@ -79,3 +79,7 @@ def policy(person_when: When = "on_exchange", **creation: When) -> AccountPolicy
         account="acct", owner_addresses=frozenset({OWNER}), org_domains=frozenset({"ourco.com"})
     )
     return replace(base, creation={**base.creation, "person": person_when, **creation})
+
+
+# A sender with a name, for the signature and quote tests.
+SAM = Address.of("sam.carter@northwind.example", "Sam Carter")
