@@ -96,7 +96,7 @@ def cmd_config_check(args: argparse.Namespace, path: Path) -> int:
     """Problems and warnings on stderr; without FILE, the config every other command reads."""
     from agent.registry import CONNECTORS
     from config.check import run_check
-    from connectors.local_files import no_mail_reason
+    from connectors.archive.files import no_mail_reason
 
     return run_check(args.file or path, sys.stderr, CONNECTORS.kinds(), no_mail_reason)
 
@@ -222,7 +222,7 @@ def _listing(args: argparse.Namespace, rows: list[Any], columns: list[str]) -> i
 def archive_warnings(settings: Any) -> list[str]:
     """Archive paths that hold no mail to read: a sync of them says "0 items" and
     nothing else, so status says why."""
-    from connectors.local_files import no_mail_reason
+    from connectors.archive.files import no_mail_reason
 
     return [
         f"warning: {account.name}: {p} {reason}: no mail will be read from it"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
-from typing import Any
 
 from agent.policy import account_window
 from agent.redact import redact
@@ -28,9 +27,11 @@ from connectors.base import Connector, Limits, Window
 log = logging.getLogger("autocapture.connections")
 
 
-def build_connector(account: AccountBase, window: Window, limits: Limits) -> Connector:
+def build_connector(
+    account: AccountBase, window: Window, limits: Limits, *, fetch_ahead: bool = True
+) -> Connector:
     """The connector for ``account``'s settings model (``agent.registry``)."""
-    return CONNECTORS.build(account, BuildContext(window, limits))
+    return CONNECTORS.build(account, BuildContext(window, limits, fetch_ahead=fetch_ahead))
 
 
 def close_quietly(connector: Connector) -> None:
@@ -41,15 +42,26 @@ def close_quietly(connector: Connector) -> None:
 
 
 class Connections:
-    """One open connector per account, rebuilt when its window is ``max_age`` old."""
+    """One open connector per account, rebuilt when its window is ``max_age`` old.
 
-    def __init__(self, limits: Limits | None = None, max_age: timedelta = timedelta(hours=6)):
+    ``fetch_ahead`` is off when the agent reads backlogs ahead in a second
+    process (agent.readahead): one reader ahead, or batches are fetched twice.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        max_age: timedelta = timedelta(hours=6),
+        *,
+        fetch_ahead: bool = True,
+    ):
         self.limits = limits or Limits()
         self.max_age = max_age
+        self.fetch_ahead = fetch_ahead
         self._open: dict[str, tuple[Connector, datetime]] = {}
         self._lock = threading.Lock()
 
-    def open(self, account: Any, now: datetime) -> Connector:
+    def open(self, account: AccountBase, now: datetime) -> Connector:
         with self._lock:
             kept = self._open.pop(account.name, None)
         if kept is not None:
@@ -59,12 +71,13 @@ class Connections:
                     self._open[account.name] = kept
                 return connector
             close_quietly(connector)
-        connector = build_connector(account, account_window(account, now), self.limits)
+        window = account_window(account, now)
+        connector = build_connector(account, window, self.limits, fetch_ahead=self.fetch_ahead)
         with self._lock:
             self._open[account.name] = (connector, now)
         return connector
 
-    def window(self, account: Any) -> Window:
+    def window(self, account: AccountBase) -> Window:
         """The window of ``account``'s kept connector (another connector must fetch the same mail)."""
         with self._lock:
             kept = self._open.get(account.name)

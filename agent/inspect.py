@@ -20,8 +20,9 @@ from typing import Any
 from agent import render
 from agent.policy import account_policy
 from config.exit_codes import EXIT_OK
+from config.settings import Settings
 from connectors.base import InvalidInput, Limits, Window
-from connectors.mbox import MboxEntry, read_mbox
+from connectors.mail.mbox import MboxEntry, read_mbox
 from connectors.records import IngestError, Message, Record, SourceRef
 from matcher.plan import AccountPolicy, Plan
 
@@ -32,7 +33,9 @@ class InspectError(Exception):
     pass
 
 
-def policy_for_inspect(settings: Any, account: str | None, owners: Sequence[str]) -> AccountPolicy:
+def policy_for_inspect(
+    settings: Settings | None, account: str | None, owners: Sequence[str]
+) -> AccountPolicy:
     if settings is not None:
         accounts = [a for a in settings.accounts if account is None or a.name == account]
         if account is not None and not accounts:
@@ -67,8 +70,8 @@ class FileRead:
 
 
 def read_records(path: Path, limits: Limits, window: Window) -> FileRead:
+    from connectors.archive.files import read_regular
     from connectors.base import ALL_TIME
-    from connectors.local_files import read_regular
 
     # A FIFO or device would block or never end: only regular files are read.
     data, file_time = read_regular(path, limits.max_message_bytes, "file-too-large")
@@ -89,8 +92,8 @@ def _occurrences(records: Sequence[Record]) -> int:
 def _records_of(
     data: bytes, path: Path, file_time: datetime, limits: Limits, window: Window
 ) -> tuple[list[Record], list[IngestError]]:
-    from connectors.ical import parse_calendar
-    from connectors.mime import parse_message_and_errors
+    from connectors.archive.connector import read_message
+    from connectors.calendar.ical import parse_calendar
 
     if (
         path.suffix.lower() in (".ics", ".ical", ".ifb")
@@ -107,14 +110,11 @@ def _records_of(
         if entry.raw is None:
             failures.append(IngestError(source, "message-too-large", "over the limit"))
             continue
-        try:
-            dated = entry.dated(file_time)  # mail without a usable Date: as sync dates it
-            message, carried = parse_message_and_errors(entry.raw, source, limits, window, dated)
-        except InvalidInput as exc:
-            failures.append(IngestError(source, exc.reason, exc.detail))
-            continue
-        found.append(message)
-        failures.extend(carried)
+        # Read as the archive connector reads it; mail without a usable Date
+        # is dated as sync dates it.
+        messages, errors = read_message(entry.raw, source, limits, window, entry.dated(file_time))
+        found.extend(messages)
+        failures.extend(errors)
     return found, failures
 
 

@@ -16,15 +16,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
 from agent.connections import Connections
 from agent.notify import ServiceNotifier
+from agent.store import Store
 from agent.sync import AccountReport, sync_account
+from config.settings import AccountBase, Settings
 
 log = logging.getLogger("autocapture.run")
 
-Sync = Callable[[Any, Any, Any, threading.Event], AccountReport]
+Sync = Callable[[Settings, AccountBase, Store, threading.Event], AccountReport]
 
 
 def jittered(seconds: float, rng: random.Random, spread: float = 0.1) -> float:
@@ -36,8 +37,8 @@ class Poller:
 
     def __init__(
         self,
-        settings: Any,
-        db: Any,
+        settings: Settings,
+        db: Store,
         stop: threading.Event,
         sync: Sync | None = None,
         rng: random.Random | None = None,
@@ -48,7 +49,7 @@ class Poller:
         self.stop = stop
         # Connectors stay open between passes: an idle poll is then one cheap
         # request per folder or calendar, not a login and a discovery.
-        self.connections = Connections()
+        self.connections = Connections(fetch_ahead=not settings.read_ahead)
         self.sync = sync or self._sync
         self.rng = rng or random.Random()
         self.notifier = notifier or ServiceNotifier()
@@ -57,7 +58,9 @@ class Poller:
         self.due = {name: start + self.rng.uniform(0, 2.0) for name in self.accounts}
         self.running: dict[str, Future[AccountReport]] = {}
 
-    def _sync(self, settings: Any, account: Any, db: Any, stop: threading.Event) -> AccountReport:
+    def _sync(
+        self, settings: Settings, account: AccountBase, db: Store, stop: threading.Event
+    ) -> AccountReport:
         return sync_account(settings, account, db, stop=stop, connections=self.connections)
 
     def _start_due(self, pool: ThreadPoolExecutor, now: float) -> None:

@@ -46,7 +46,8 @@ import matcher
 from agent.connections import build_connector, close_quietly
 from agent.redact import redact, register_secret, registered_since
 from agent.retry import fetch_with_retry
-from connectors.base import Limits, TransientError, Window
+from config.settings import AccountBase
+from connectors.base import Connector, Limits, TransientError, Window
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy
 
@@ -88,7 +89,7 @@ class ReadAhead:
     (it is ahead on that stream); the next request starts another.
     """
 
-    account: Any  # the account's settings (forked, never pickled: they may hold secrets)
+    account: AccountBase  # the account's settings (forked, never pickled: they may hold secrets)
     window: Window  # the kept connector's, so both fetch the same mail
     limits: Limits
     policy: AccountPolicy
@@ -168,7 +169,9 @@ class ReadAhead:
         _, _known = registered_since(0)  # the agent knew these when it forked
         connector = None
         try:
-            connector = build_connector(self.account, self.window, self.limits)
+            # This process is the backlog's one reader ahead: no thread of the
+            # connector's fetching a batch ahead besides.
+            connector = build_connector(self.account, self.window, self.limits, fetch_ahead=False)
             while (job := _next_job(jobs, parent)) is not None:
                 if job == STREAMS:
                     done = _hand_over(handover, connector.streams(), parent)
@@ -189,7 +192,7 @@ class ReadAhead:
             handover.close()
 
     def _produce(
-        self, connector: Any, stream: str, cursor: Cursor | None, handover: Any, parent: int
+        self, connector: Connector, stream: str, cursor: Cursor | None, handover: Any, parent: int
     ) -> bool:
         """Fetch, read and hand over ``stream`` to its end; False when the parent is gone."""
         while True:

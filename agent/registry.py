@@ -46,6 +46,9 @@ class BuildContext:
     window: Window
     limits: Limits
     announce: SecretSink = register_secret  # every secret value read, for redaction
+    # A connector may fetch a backlog's next batch in a thread; off when the
+    # agent's read-ahead process owns the backlog (agent.readahead).
+    fetch_ahead: bool = True
 
 
 Factory = Callable[[A, BuildContext], Connector]
@@ -97,13 +100,13 @@ def secret_source(
 
 
 def archive_connector(account: ArchiveAccount, context: BuildContext) -> Connector:
-    from connectors.archive import ArchiveConnector
+    from connectors.archive.connector import ArchiveConnector
 
     return ArchiveConnector(account.name, account.paths, context.window, context.limits)
 
 
 def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
-    from connectors.imap import ImapConnector
+    from connectors.imap.connector import ImapConnector
 
     password, token = account.password, account.oauth_token
     return ImapConnector(
@@ -130,11 +133,12 @@ def imap_connector(account: ImapAccount, context: BuildContext) -> Connector:
         timeout=account.timeout.total_seconds(),
         window=context.window,
         limits=context.limits,
+        fetch_ahead=context.fetch_ahead,
     )
 
 
 def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector:
-    from connectors.caldav import CaldavConnector
+    from connectors.caldav.connector import CaldavConnector
     from connectors.http import Auth, BasicAuth, BearerAuth, HttpClient
 
     auth: Auth | None = None

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 import matcher
 from agent.connections import Connections
@@ -45,7 +45,9 @@ from agent.policy import account_policy
 from agent.readahead import ReadAhead
 from agent.redact import redact
 from agent.retry import fetch_with_retry
+from agent.store import Store
 from config.errors import SecretUnavailable
+from config.settings import AccountBase, Settings
 from connectors.base import AuthError, Connector, ConnectorError, CursorExpired, Window
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
@@ -75,7 +77,7 @@ class AccountReport:
 class AccountSync:
     """Everything one account's pass needs; built by ``sync_account``."""
 
-    db: Any
+    db: Store
     connector: Connector
     policy: AccountPolicy
     batch_size: int
@@ -199,9 +201,9 @@ class AccountSync:
 
 
 def sync_account(
-    settings: Any,
-    account: Any,
-    db: Any,
+    settings: Settings,
+    account: AccountBase,
+    db: Store,
     *,
     now: datetime | None = None,
     stop: threading.Event | None = None,
@@ -228,9 +230,9 @@ def sync_account(
 
 
 def _sync_held(
-    settings: Any,
-    account: Any,
-    db: Any,
+    settings: Settings,
+    account: AccountBase,
+    db: Store,
     report: AccountReport,
     now: datetime | None,
     stop: threading.Event | None,
@@ -239,7 +241,7 @@ def _sync_held(
 ) -> None:
     now = now or datetime.now(UTC)
     db.ensure_account(account.name, account.kind)
-    pool = connections or Connections()
+    pool = connections or Connections(fetch_ahead=not settings.read_ahead)
     try:
         # Before any connection: a secret that cannot be read is a setup
         # mistake that no retry or reconnect will mend.
@@ -269,7 +271,7 @@ def _sync_held(
 
 
 def _account_sync(
-    settings: Any, account: Any, db: Any, pool: Connections, now: datetime
+    settings: Settings, account: AccountBase, db: Store, pool: Connections, now: datetime
 ) -> AccountSync:
     """The account's pass with its connector (from ``pool``) and read-ahead, if on."""
     policy = account_policy(settings, account)
@@ -284,22 +286,24 @@ def _account_sync(
         now=now,
         window=window,
     )
-    if getattr(settings, "read_ahead", False):
+    if settings.read_ahead:
         sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
     return sync
 
 
-def _fail(db: Any, report: AccountReport, outcome: Outcome, message: str) -> None:
+def _fail(db: Store, report: AccountReport, outcome: Outcome, message: str) -> None:
     report.outcome = outcome
     report.message = redact(message)
-    state = "needs_reauth" if outcome == "needs_reauth" else "error"
+    state: Literal["error", "needs_reauth"] = (
+        "needs_reauth" if outcome == "needs_reauth" else "error"
+    )
     db.record_failure(report.account, state, report.message)
     log.error("%s: %s", report.account, report.message)
 
 
 def sync_once(
-    settings: Any,
-    db: Any,
+    settings: Settings,
+    db: Store,
     only: str | None = None,
     *,
     stop: threading.Event | None = None,

@@ -1,4 +1,4 @@
-"""How fast connectors.mime parses mail, against the standard library's email tree.
+"""How fast connectors.mail.mime parses mail, against the standard library's email tree.
 
     .venv/bin/python bench/parse_speed.py [--messages 20000] [--distinct 1000]
 
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 
 from connectors.base import Limits
-from connectors.mime import parse_message
+from connectors.mail.mime import parse_message
 from connectors.records import SourceRef
 
 ATTACHMENT_SHARE = 0.15
@@ -108,7 +108,7 @@ def main() -> None:
         f"{opts.messages} messages ({opts.distinct} distinct, {with_attachment} with a "
         f"{ATTACHMENT_BYTES // 1024} KB attachment), {sum(map(len, raws)) / len(raws) / 1024:.0f} KB mean"
     )
-    print(f"connectors.mime.parse_message:           {ours:7.2f} s")
+    print(f"connectors.mail.mime.parse_message:           {ours:7.2f} s")
     print(f"email.message_from_bytes(policy=default): {stdlib:7.2f} s")
     print(f"ratio: {ours / stdlib:.3f}x")
 

@@ -7,7 +7,7 @@ Plans two inputs, each with a fresh ``InMemoryDirectory`` that absorbs every
 plan (as storage would between batches, so creation decisions depend on
 earlier batches exactly as in production):
 
-1. ``bench.mailgen`` mail, parsed with ``connectors.mime.parse_message``,
+1. ``bench.mailgen`` mail, parsed with ``connectors.mail.mime.parse_message``,
    planned for the generator's owner with privacy "full" (what the IMAP and
    pipeline benchmarks configure);
 2. the shipped sample archive, read with ``ArchiveConnector``, with the
@@ -41,9 +41,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.mailgen import ORG_DOMAIN, OWNER, generate_messages  # noqa: E402
-from connectors.archive import ArchiveConnector  # noqa: E402
+from connectors.archive.connector import ArchiveConnector  # noqa: E402
 from connectors.base import InvalidInput, Limits, Window  # noqa: E402
-from connectors.mime import parse_message  # noqa: E402
+from connectors.mail.mime import parse_message  # noqa: E402
 from connectors.records import IngestError, Record, SourceRef  # noqa: E402
 from matcher import InMemoryDirectory, plan_batch  # noqa: E402
 from matcher.plan import AccountPolicy, Blocklist, Plan  # noqa: E402

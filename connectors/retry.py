@@ -4,7 +4,7 @@ Three callers retry, each at its own level, with the same rules:
 
 - ``connectors.http``: one request (429, 5xx, timeouts), honouring the
   server's Retry-After;
-- ``connectors.imap``: one fetch over a dropped connection, reconnecting
+- ``connectors.imap.connector``: one fetch over a dropped connection, reconnecting
   between attempts;
 - ``agent.retry``: one late retry of a whole fetch that still failed.
 

@@ -65,7 +65,7 @@ class Findings:
 def refusal(raw: bytes) -> str | None:
     """The reason a mail parser with the default limits refuses ``raw``, if it does."""
     # A header over the size limit is read up to it, field group by field
-    # group (connectors.headers): the mail loop's 345 KiB of Received fields
+    # group (connectors.mail.headers): the mail loop's 345 KiB of Received fields
     # leave its From, To, Subject and Message-ID whole.
     end = raw.find(b"\n\n")
     head = raw if end < 0 else raw[:end]

@@ -42,7 +42,7 @@ from storage.changes import Feed
 from storage.company_names import name_companies
 from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
-from storage.meetings import Stored, replace_participants, upsert_interactions
+from storage.interactions import Stored, replace_participants, upsert_interactions
 from storage.schema import (
     accounts,
     address_evidence,

@@ -101,3 +101,7 @@ def reply_to_list(n: int = 1) -> Message:
         ("In-Reply-To", f"<list{n}@contoso-mfg.example>"),
         message_id=f"re-list{n}@ourco.com",
     )
+
+
+# A sender with a name, for the signature and quote tests.
+SAM = Address.of("sam.carter@northwind.example", "Sam Carter")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from requests.adapters import HTTPAdapter
 
 from connectors.base import Limits, Window
-from connectors.caldav import CaldavConnector
+from connectors.caldav.connector import CaldavConnector
 from connectors.http import BasicAuth, HttpClient
 from connectors.records import Batch, Cursor, Meeting
 from tests.contract import stored

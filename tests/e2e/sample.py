@@ -172,3 +172,11 @@ def captured_so_far(db: Path) -> int:
             return int(conn.execute("SELECT count(*) FROM interaction_sources").fetchone()[0])
     except sqlite3.OperationalError:  # the schema is not migrated yet
         return 0
+
+
+def demo_config(folder: Path, name: str, batch_size: int) -> Path:
+    text = demo_config_text(f"sqlite:///{folder / (name + '.db')}")
+    text = re.sub(r"(?m)^(\s*)kind: archive$", rf"\g<0>\n\g<1>batch_size: {batch_size}", text)
+    path = folder / f"{name}.yaml"
+    path.write_text(text)
+    return path

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_cli import autocapture
-from tests.e2e.test_cli_hostile_files import ARCHIVE, write_config
-from tests.integration.test_archive_exports import apple_mail_export, thunderbird_profile
+from tests.archives import apple_mail_export, thunderbird_profile
+from tests.e2e.configs import ARCHIVE, write_config
+from tests.e2e.sample import autocapture
 
 
 def test_folder_exports_are_captured_and_empty_paths_are_warned_about(tmp_path: Path) -> None:

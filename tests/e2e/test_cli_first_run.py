@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.sample import EXAMPLES, ROOT, demo_config_text
-from tests.e2e.test_cli import autocapture
+from tests.e2e.sample import EXAMPLES, ROOT, autocapture, demo_config_text
 
 
 @pytest.fixture

@@ -14,25 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.sample import ROOT
-from tests.e2e.test_cli import autocapture
+from tests.e2e.configs import ARCHIVE, write_config
+from tests.e2e.sample import ROOT, autocapture
 from tests.watchdog import HANG
-
-CONFIG = """\
-database_url: sqlite:///{db}
-org_domains: [northwind-labs.example]
-accounts:
-{accounts}
-"""
-
-ARCHIVE = """\
-  - name: {name}
-    kind: archive
-    owner: [alice@northwind-labs.example]
-    backfill: 36500d
-    privacy: full
-    paths: [{path}]
-"""
 
 IMAP = """\
   - name: stalled
@@ -54,12 +38,6 @@ def mail(n: int) -> bytes:
         f"Subject: Quote {n}\r\nDate: Tue, 03 Mar 2026 10:15:00 +0100\r\n"
         f"Message-ID: <quote-{n}@globex.example>\r\n\r\nHello Alice,\r\n"
     ).encode()
-
-
-def write_config(tmp_path: Path, accounts: str) -> Path:
-    config = tmp_path / "autocapture.yaml"
-    config.write_text(CONFIG.format(db=tmp_path / "capture.db", accounts=accounts))
-    return config
 
 
 def test_fifo_and_escaping_link_beside_mail_are_one_error_each(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import signal
 import time
 from pathlib import Path
 
-from tests.e2e.test_cli import autocapture
-from tests.e2e.test_crash_recovery import captured_so_far, start_sync, write_config
+from tests.e2e.processes import start_sync
+from tests.e2e.sample import autocapture, captured_so_far, demo_config
 
 
 def only_alice(config: Path) -> None:
@@ -25,7 +25,7 @@ def only_alice(config: Path) -> None:
 def test_a_second_sync_of_a_busy_account_says_so_and_a_killed_holder_releases_it(
     tmp_path: Path,
 ) -> None:
-    config = write_config(tmp_path, "shared", batch_size=2)
+    config = demo_config(tmp_path, "shared", batch_size=2)
     only_alice(config)
     db = tmp_path / "shared.db"
     first = start_sync(config)

@@ -11,7 +11,6 @@ must leave by itself.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -22,15 +21,7 @@ from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
 from tests.e2e.processes import children, kill_once_captured, start_sync, wait_gone
-from tests.e2e.sample import ROOT, captured_so_far, demo_config_text, snapshot
-
-
-def write_config(folder: Path, name: str, batch_size: int) -> Path:
-    text = demo_config_text(f"sqlite:///{folder / (name + '.db')}")
-    text = re.sub(r"(?m)^(\s*)kind: archive$", rf"\g<0>\n\g<1>batch_size: {batch_size}", text)
-    path = folder / f"{name}.yaml"
-    path.write_text(text)
-    return path
+from tests.e2e.sample import ROOT, captured_so_far, demo_config, snapshot
 
 
 def kill_after(config: Path, db: Path, sources: int, deadline: float = 120.0) -> tuple[int, int]:
@@ -47,12 +38,12 @@ def kill_after(config: Path, db: Path, sources: int, deadline: float = 120.0) ->
 
 
 def test_sigkill_mid_capture_then_restart_equals_uninterrupted_run(tmp_path: Path) -> None:
-    reference = write_config(tmp_path, "reference", batch_size=4)
+    reference = demo_config(tmp_path, "reference", batch_size=4)
     settings = load(reference)
     sync_once(settings, open_database(settings.database_url))
     expected = snapshot(open_database(settings.database_url).engine)
 
-    victim = write_config(tmp_path, "victim", batch_size=4)
+    victim = demo_config(tmp_path, "victim", batch_size=4)
     victim_db = tmp_path / "victim.db"
     kills = [kill_after(victim, victim_db, n) for n in (10, 80, 170)]
     # Really killed mid-capture (not finished), and mid read-ahead at least once.
@@ -73,7 +64,7 @@ def test_sigterm_mid_read_ahead_stops_the_agent_and_its_child(tmp_path: Path) ->
     must not keep it (it would then ignore the agent's terminate and be
     waited for forever): the agent stops after the batch in hand, and the
     child is gone with it."""
-    config = write_config(tmp_path, "stopped", batch_size=2)
+    config = demo_config(tmp_path, "stopped", batch_size=2)
     db = tmp_path / "stopped.db"
     proc = subprocess.Popen(
         [sys.executable, "-m", "agent.cli", "--config", str(config), "sync"],

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_cli import autocapture
+from tests.e2e.sample import autocapture
 from tests.watchdog import HANG
 
 

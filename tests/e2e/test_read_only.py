@@ -25,9 +25,8 @@ from alembic.config import Config
 
 from storage import open_database
 from storage.engine import MIGRATIONS, WRITE, create_engine
-from tests.e2e.sample import ROOT
-from tests.e2e.test_cli import autocapture
-from tests.e2e.test_status import archive_config, email
+from tests.e2e.configs import archive_config, email
+from tests.e2e.sample import ROOT, autocapture
 
 NOBODY = pwd.getpwnam("nobody")
 

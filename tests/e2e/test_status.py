@@ -7,18 +7,8 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.e2e.test_cli import autocapture
-
-OWNER = "alice@northwind-labs.example"
-
-
-def email(when: datetime, n: int) -> bytes:
-    return (
-        f"From: Ann Lee <ann@initech.example>\r\nTo: Alice <{OWNER}>\r\n"
-        f"Subject: Pilot {n}\r\nDate: {when.strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
-        f"Message-ID: <status-{n}@initech.example>\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n\r\nShall we start?\r\n"
-    ).encode()
+from tests.e2e.configs import OWNER, archive_config, email
+from tests.e2e.sample import autocapture
 
 
 def meeting(start: datetime) -> bytes:
@@ -32,21 +22,6 @@ def meeting(start: datetime) -> bytes:
         "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@initech.example\r\n"
         "END:VEVENT\r\nEND:VCALENDAR\r\n"
     ).encode()
-
-
-def archive_config(tmp_path: Path, archive: Path, backfill: str = "365d") -> Path:
-    config = tmp_path / "autocapture.yaml"
-    config.write_text(
-        f"database_url: sqlite:///{tmp_path / 'status.db'}\n"
-        "org_domains: [northwind-labs.example]\n"
-        "accounts:\n"
-        "  - name: alice\n"
-        "    kind: archive\n"
-        f"    owner: [{OWNER}]\n"
-        f"    paths: [{archive}]\n"
-        f"    backfill: {backfill}\n"
-    )
-    return config
 
 
 def status(config: Path) -> dict[str, object]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.processes import children, running
+from tests.imap_client import note
 from tests.servers.dovecot import MailUser
 from tests.servers.imap_proxy import ImapProxy
 
@@ -24,15 +25,6 @@ pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG = 60.0  # seconds: only a hang fails, never a slow machine
-
-
-def message(n: int, when: datetime) -> bytes:
-    date = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
-    return (
-        f"From: Ann Lee <ann@northwind.example>\r\nTo: dana@acme.example\r\n"
-        f"Subject: Note {n}\r\nDate: {date}\r\nMessage-ID: <p{n}@test.example>\r\n"
-        f"Content-Type: text/plain; charset=utf-8\r\n\r\nNote {n}.\r\n"
-    ).encode()
 
 
 def imap_config(folder: Path, port: int, user: MailUser, extra: str = "") -> Path:
@@ -80,7 +72,7 @@ def test_a_read_ahead_child_stuck_on_a_silent_server_dies_with_its_killed_agent(
     dovecot: MailUser, imap_proxy: ImapProxy, tmp_path: Path
 ) -> None:
     when = datetime.now(UTC) - timedelta(days=3)
-    dovecot.append("INBOX", [message(n, when + timedelta(minutes=n)) for n in range(40)])
+    dovecot.append("INBOX", [note(n, when + timedelta(minutes=n)) for n in range(40)])
     agent = start_cli(imap_config(tmp_path, imap_proxy.port, dovecot), dovecot, "sync")
     found: set[int] = set()
     try:

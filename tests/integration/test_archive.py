@@ -11,24 +11,13 @@ import pytest
 
 from agent.connections import build_connector
 from config.settings import ArchiveAccount
-from connectors.archive import ArchiveConnector
-from connectors.base import ConfigurationError, CursorExpired, Limits, Window
+from connectors.archive.connector import ArchiveConnector
+from connectors.base import ConfigurationError, CursorExpired, Limits
 from connectors.records import Cursor, IngestError, Meeting, Message, Record, SourceRef
+from tests.archives import ACCOUNT, FROM_LINE, LIMITS, WINDOW, message
 from tests.contract import ConnectorContract, drain
 
-WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
-LIMITS = Limits()
-ACCOUNT = "ann@example.com"
-FROM_LINE = b"From MAILER-DAEMON Tue Mar  3 10:15:00 2026\n"
 GARBAGE = bytes(range(256)).replace(b"\n", b"") * 4
-
-
-def message(n: int, date: str = "Tue, 03 Mar 2026 10:15:00 +0000", body: str = "") -> bytes:
-    return (
-        f"From: Sender {n} <s{n}@example.org>\nTo: Ann <ann@example.com>\n"
-        f"Subject: item {n}\nDate: {date}\nMessage-ID: <m{n}@example.org>\n\n"
-        f"Hello {n}\n{body}"
-    ).encode()
 
 
 def ics(uid: str, *extra: str, start: str = "20260310T140000Z") -> bytes:

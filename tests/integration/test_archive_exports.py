@@ -4,42 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.archive import ArchiveConnector
-from connectors.local_files import no_mail_reason
+from connectors.archive.connector import ArchiveConnector
+from connectors.archive.files import no_mail_reason
+from tests.archives import ACCOUNT, LIMITS, WINDOW, apple_mail_export, mbox, thunderbird_profile
 from tests.contract import drain
-from tests.integration.test_archive import ACCOUNT, FROM_LINE, LIMITS, WINDOW, message
-
-PLIST = b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict/></plist>\n'
-
-
-def mbox(*numbers: int) -> bytes:
-    return b"".join(FROM_LINE + message(n) + b"\n" for n in numbers)
-
-
-def apple_mail_export(root: Path) -> Path:
-    """File > Export Mailbox in Apple Mail: one Name.mbox folder per mailbox."""
-    export = root / "Mail export"
-    for folder, numbers in (("Inbox.mbox", (1, 2)), ("Clients/Acme.mbox", (3,))):
-        box = export / folder
-        box.mkdir(parents=True)
-        (box / "mbox").write_bytes(mbox(*numbers))
-        (box / "Info.plist").write_bytes(PLIST)
-        (box / "table_of_contents").write_bytes(b"\x00\x00\x00\x03toc")
-    return export
-
-
-def thunderbird_profile(root: Path) -> Path:
-    """A profile's "Local Folders": extensionless mbox files with .msf indexes beside."""
-    folders = root / "profile.default" / "Mail" / "Local Folders"
-    (folders / "Inbox.sbd").mkdir(parents=True)
-    (folders / "Inbox").write_bytes(mbox(4, 5))
-    (folders / "Sent").write_bytes(mbox(6))
-    (folders / "Inbox.sbd" / "Acme").write_bytes(mbox(7))
-    for index in ("Inbox.msf", "Sent.msf", "Inbox.sbd/Acme.msf"):
-        (folders / index).write_bytes(b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
-    (folders / "msgFilterRules.dat").write_text('version="9"\nlogging="no"\n')
-    (folders / "popstate.dat").write_text("# POP3 State File\n")
-    return folders
 
 
 def capture(path: Path) -> dict[str, list[str]]:

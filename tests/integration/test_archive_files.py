@@ -6,10 +6,10 @@ import os
 import socket
 from pathlib import Path
 
-from connectors.archive import ArchiveConnector
+from connectors.archive.connector import ArchiveConnector
 from connectors.records import IngestError, SourceRef
+from tests.archives import ACCOUNT, LIMITS, WINDOW, message
 from tests.contract import drain
-from tests.integration.test_archive import ACCOUNT, LIMITS, WINDOW, message
 from tests.watchdog import terminates
 
 SECRET = "root:$6$secret-hash-that-must-never-be-stored:19000:0:99999:7:::\n"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, Window
-from connectors.caldav import CaldavConnector
+from connectors.caldav.connector import CaldavConnector
 from connectors.http import BasicAuth, HttpClient
 from connectors.records import SourceRef
 from tests.caldav_client import WINDOW, CountingAdapter, by_identity, connect, fetch_all, meetings

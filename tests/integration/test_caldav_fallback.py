@@ -14,10 +14,10 @@ from agent.connections import build_connector
 from config.settings import CaldavAccount
 from config.values import Secret
 from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, TransientError
-from connectors.caldav import CaldavConnector
+from connectors.caldav.connector import CaldavConnector
+from connectors.caldav.webdav import parse_multistatus
 from connectors.http import BasicAuth, HttpClient
 from connectors.retry import RetryPolicy
-from connectors.webdav import parse_multistatus
 from tests.caldav_client import WINDOW, fetch_all, meetings
 from tests.contract import drain
 from tests.servers.radicale import CalendarUser, DavProxy, TlsProxy, ics_event

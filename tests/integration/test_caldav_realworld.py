@@ -12,13 +12,13 @@ import pytest
 from agent.registry import CONNECTORS, BuildContext
 from config.settings import AccountBase
 from connectors.base import ConfigurationError, Connector, Limits, Window
-from connectors.caldav import CaldavConnector
+from connectors.caldav.connector import CaldavConnector
 from connectors.http import BasicAuth
 from connectors.records import SourceRef
 from tests.admin_config import admin_settings
-from tests.integration.test_caldav import CountingAdapter, connect, fetch_all, meetings
+from tests.caldav_client import CountingAdapter, connect, fetch_all, meetings
+from tests.calendars import OUTLOOK_HEAD, outlook_event
 from tests.servers.radicale import CalendarUser, TlsProxy
-from tests.unit.test_ical_realworld import OUTLOOK_HEAD, outlook_event
 
 pytestmark = pytest.mark.server
 

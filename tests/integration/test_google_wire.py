@@ -1,4 +1,4 @@
-"""connectors.google_wire against the loopback Google fake, through the real client."""
+"""connectors.google.wire against the loopback Google fake, through the real client."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from google.oauth2 import credentials as user_credentials
 
 from bench.mailgen import generate_mail
 from connectors.base import AuthError, ConnectorError, CursorExpired, Limits, TransientError
-from connectors.gmail_parse import parse_gmail_message
-from connectors.google_wire import (
+from connectors.google.gmail_parse import parse_gmail_message
+from connectors.google.wire import (
     build_service,
     current_history_id,
     get_messages,
@@ -19,7 +19,7 @@ from connectors.google_wire import (
     list_events,
     list_messages,
 )
-from connectors.mime import parse_message_and_errors
+from connectors.mail.mime import parse_message_and_errors
 from tests.google_clients import DANA, user_creds
 from tests.servers.google_api import GoogleApiFake
 

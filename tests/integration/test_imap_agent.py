@@ -9,7 +9,6 @@ password marks only that account ``needs_reauth``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,55 +16,12 @@ import pytest
 
 from agent.connections import Connections
 from agent.sync import sync_once
-from config.settings import Settings
 from storage.database import Database, open_database
-from tests.admin_config import admin_settings
+from tests.imap_mailbox import MAILBOX, REP, contacts, load, mail, settings_for
 from tests.servers.dovecot import DovecotServer, MailUser, new_user
 from tests.servers.imap_proxy import ImapProxy
 
 pytestmark = pytest.mark.server
-
-REP = "dana@acme.example"
-WHEN = datetime.now(UTC) - timedelta(days=2)
-
-
-def mail(n: int, sender: str, to: str, subject: str, body: str, extra: str = "") -> bytes:
-    date = (WHEN + timedelta(minutes=n)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    return (
-        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\n"
-        f"Message-ID: <m{n}@test.example>\r\n{extra}"
-        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
-    ).encode()
-
-
-ANN_SIGNATURE = "Thanks,\r\nAnn\r\n\r\n--\r\nAnn Lee\r\nCTO, Northwind Traders\r\n"
-# An exchange with Ann (both ways), a newsletter, a notification, a colleague.
-MAILBOX = {
-    "INBOX": [
-        mail(
-            1,
-            "Ann Lee <ann@northwind.example>",
-            REP,
-            "Pilot",
-            "Can we start?\r\n\r\n" + ANN_SIGNATURE,
-        ),
-        mail(
-            2,
-            "SaaS Weekly <news@saasweekly.example>",
-            REP,
-            "Issue 12",
-            "Stories.\r\n",
-            "List-Id: <list.saasweekly.example>\r\nPrecedence: bulk\r\n",
-        ),
-        mail(3, "GitHub <noreply@github.example>", REP, "New comment", "A comment.\r\n"),
-        mail(4, "Bob Kim <bob@acme.example>", REP, "Lunch?", "Noon?\r\n"),
-    ],
-    "Sent": [
-        mail(
-            5, f"Dana <{REP}>", "Ann Lee <ann@northwind.example>", "Re: Pilot", "Yes, Monday.\r\n"
-        ),
-    ],
-}
 
 
 @pytest.fixture
@@ -75,29 +31,6 @@ def db(sqlite_url: str) -> Iterator[Database]:
         yield database
     finally:
         database.close()
-
-
-def settings_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[MailUser, str]]
-) -> Settings:
-    fields = {
-        "kind": "imap",
-        "owner": REP,
-        "host": "127.0.0.1",
-        "tls": "none",
-        "allow_plaintext": "true",
-        "backfill": "30d",
-        "batch_size": 2,
-    }
-    return admin_settings(
-        tmp_path,
-        monkeypatch,
-        "acme.example",
-        {
-            name: {**fields, "port": user.port, "username": user.name, "password": password}
-            for name, (user, password) in accounts.items()
-        },
-    )
 
 
 def interactions(db: Database) -> dict[str, tuple[str, list[tuple[str, str]], list[str]]]:
@@ -111,15 +44,6 @@ def interactions(db: Database) -> dict[str, tuple[str, list[tuple[str, str]], li
             sorted(s.provider_id for s in view.sources),
         )
     return found
-
-
-def contacts(db: Database) -> list[tuple[tuple[str, ...], str | None]]:
-    return sorted((c.emails, c.name) for c in db.list_contacts(limit=1000))
-
-
-def load(user: MailUser) -> None:
-    for folder, messages in MAILBOX.items():
-        user.append(folder, messages)
 
 
 def test_a_loaded_mailbox_gives_exact_contacts_and_interactions_and_a_poll_adds_only_new_mail(

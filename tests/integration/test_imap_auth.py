@@ -16,7 +16,7 @@ from agent.sync import sync_once
 from config.errors import ConfigError
 from connectors.base import AuthError, ConfigurationError
 from connectors.credentials import ReadSecret, TokenSource
-from connectors.imap import ImapConnector, TlsMode
+from connectors.imap.connector import ImapConnector, TlsMode
 from storage import open_database
 from tests.admin_config import admin_settings
 from tests.servers.dovecot import DovecotServer, MailUser, new_user

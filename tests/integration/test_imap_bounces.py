@@ -9,7 +9,7 @@ import pytest
 
 from agent.sync import sync_once
 from storage.database import Database
-from tests.integration.test_imap_agent import MAILBOX, REP, WHEN, contacts, load, settings_for
+from tests.imap_mailbox import MAILBOX, REP, WHEN, contacts, load, settings_for
 from tests.servers.dovecot import MailUser
 
 pytestmark = pytest.mark.server

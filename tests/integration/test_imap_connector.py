@@ -9,17 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.base import Connector, CursorExpired, Limits, TransientError, Window
-from connectors.imap import ImapConnector
+from connectors.base import Connector, CursorExpired, Limits, TransientError
+from connectors.imap.connector import ImapConnector
 from connectors.records import Batch, Cursor, Message
 from tests.contract import ConnectorContract, drain
+from tests.imap_client import connector_for
 from tests.servers.dovecot import MailUser
 from tests.servers.imap_proxy import ImapProxy
 from tests.watchdog import terminates
 
 pytestmark = pytest.mark.server
-
-WINDOW = Window(datetime.now(UTC) - timedelta(days=30), datetime.now(UTC) + timedelta(days=90))
 
 
 def mail(
@@ -36,32 +35,6 @@ def mail(
         f"Date: Mon, 02 Nov 2026 10:{n % 60:02d}:00 +0000\r\nMessage-ID: <m{n}@northwind.example>\r\n"
         f"{extra}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}"
     ).encode()
-
-
-def connector_for(
-    user: MailUser,
-    *,
-    port: int | None = None,
-    limits: Limits | None = None,
-    timeout: float = 10,
-    window: Window = WINDOW,
-    text_bytes: int = 16_384,
-    **options: object,
-) -> ImapConnector:
-    return ImapConnector(
-        account=f"acct-{user.name}",
-        host="127.0.0.1",
-        port=port or user.port,
-        tls="none",
-        allow_plaintext=True,
-        username=user.name,
-        password_provider=lambda: user.password,
-        window=window,
-        limits=limits,
-        timeout=timeout,
-        text_bytes=text_bytes,
-        **options,  # type: ignore[arg-type]
-    )
 
 
 class ImapHarness:
@@ -350,14 +323,15 @@ def test_a_connection_dropped_mid_fetch_is_retried_without_loss_or_doubles(
     assert len(got.records) == 60
 
 
+@pytest.mark.parametrize("fetch_ahead", [True, False], ids=["thread", "on-request"])
 def test_a_connection_dropped_while_fetching_ahead_is_fetched_again(
-    dovecot: MailUser, imap_proxy: ImapProxy
+    dovecot: MailUser, imap_proxy: ImapProxy, fetch_ahead: bool
 ) -> None:
-    # With limit 20, the second batch is fetched in a thread while the first
-    # is handed over; its FETCH (the third: batch one is a structure FETCH and
-    # a text FETCH) is the one cut.
+    # With limit 20, the second batch is fetched (in a thread, or when asked
+    # for) after the first is handed over; its FETCH (the third: batch one is
+    # a structure FETCH and a text FETCH) is the one cut.
     dovecot.append("INBOX", [mail(n, body="word " * 400) for n in range(60)])
-    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"], fetch_ahead=fetch_ahead)
     imap_proxy.cut_fetch_after(5_000, skip=2)
     got = drain(made, "INBOX", None, 20)
     made.close()
@@ -367,14 +341,16 @@ def test_a_connection_dropped_while_fetching_ahead_is_fetched_again(
     assert got.batch_ends == [20, 40, 60]
 
 
+@pytest.mark.parametrize("fetch_ahead", [True, False], ids=["thread", "on-request"])
 def test_batches_fetched_ahead_are_handed_over_in_order_on_one_connection(
-    dovecot: MailUser, imap_proxy: ImapProxy
+    dovecot: MailUser, imap_proxy: ImapProxy, fetch_ahead: bool
 ) -> None:
     # The agent stores each batch before asking for the next: meanwhile the
     # next one is fetched ahead and must be the one handed over, even when it
-    # is complete long before it is asked for.
+    # is complete long before it is asked for. Without the thread, the
+    # backlog found by the one SEARCH is still followed to its end.
     dovecot.append("INBOX", [mail(n) for n in range(23)])
-    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"])
+    made = connector_for(dovecot, port=imap_proxy.port, folders=["INBOX"], fetch_ahead=fetch_ahead)
     cursor: Cursor | None = None
     seen: list[str] = []
     for _ in range(10):
@@ -391,6 +367,10 @@ def test_batches_fetched_ahead_are_handed_over_in_order_on_one_connection(
     assert seen == [f"msgid:m{n}@northwind.example" for n in range(23)]
     names = imap_proxy.command_names()
     assert names.count("LOGIN") == 1 and names.count("EXAMINE") == 1
+    assert names.count("UID SEARCH") == 1
+    assert imap_proxy.header_fetches() == [
+        list(range(n, min(n + 5, 24))) for n in (1, 6, 11, 16, 21)
+    ]
     assert cursor is not None and cursor["last_uid"] == 23
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.archive import ArchiveConnector
+from connectors.archive.connector import ArchiveConnector
 from connectors.base import Limits, Window
 from connectors.records import Address, IngestError, Message
 from matcher.addresses import parse_address_list
 from tests.contract import drain
-from tests.integration.test_imap_connector import connector_for
+from tests.imap_client import connector_for
 from tests.servers.dovecot import MailUser
 
 pytestmark = pytest.mark.server

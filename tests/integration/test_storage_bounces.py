@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from connectors.base import Limits
-from connectors.mime import parse_message
+from connectors.mail.mime import parse_message
 from connectors.records import Message, SourceRef
 from matcher import plan_batch
 from storage import Database

@@ -25,6 +25,7 @@ class ImapProxy:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.commands: list[str] = []
+        self.fetched: list[str] = []  # the UID set and items of each UID FETCH, in order
         self.cuts = 0
         self._cut_after: int | None = None
         self._skip = 0
@@ -57,6 +58,14 @@ class ImapProxy:
     def reset_counts(self) -> None:
         with self._lock:
             self.commands.clear()
+            self.fetched.clear()
+
+    def header_fetches(self) -> list[list[int]]:
+        """The UIDs of each UID FETCH of BODYSTRUCTURE: one per batch chunk a
+        connector captures, so a UID listed twice was fetched twice."""
+        with self._lock:
+            fetched = list(self.fetched)
+        return [uids_of(line.split()[0]) for line in fetched if "BODYSTRUCTURE" in line.upper()]
 
     def command_names(self) -> list[str]:
         with self._lock:
@@ -89,6 +98,8 @@ class ImapProxy:
             name = "UID " + words[2].decode("ascii", "replace").upper()
         with self._lock:
             self.commands.append(name)
+            if name == "UID FETCH":  # no credential is ever on this line
+                self.fetched.append(b" ".join(words[3:]).decode("ascii", "replace"))
             if not name.endswith("FETCH") or self._cut_after is None:
                 return False
             self._skip -= 1
@@ -100,6 +111,15 @@ class ImapProxy:
             if n is not None:
                 self.cuts += 1
             return n
+
+
+def uids_of(uid_set: str) -> list[int]:
+    """``1:3,7`` -> [1, 2, 3, 7] (RFC 3501 sequence-set, without ``*``)."""
+    uids: list[int] = []
+    for part in uid_set.split(","):
+        first, _, last = part.partition(":")
+        uids.extend(range(int(first), int(last or first) + 1))
+    return uids
 
 
 class _ProxySession:

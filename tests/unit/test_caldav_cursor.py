@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connectors.base import CursorExpired, Window
-from connectors.caldav_state import CalendarCursor, copy_id, in_window, stamp
+from connectors.caldav.state import CalendarCursor, copy_id, in_window, stamp
 from connectors.records import Cursor
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.base import InvalidInput
-from connectors.webdav import (
+from connectors.caldav.webdav import (
     CALDAV,
     DAV,
     calendar_data,

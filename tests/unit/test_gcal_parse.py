@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.base import InvalidInput, Limits, Window
-from connectors.gcal_parse import event_source, is_tombstone, parse_event
-from connectors.ical import parse_calendar
+from connectors.calendar.ical import parse_calendar
+from connectors.google.gcal_parse import event_source, is_tombstone, parse_event
 from connectors.records import Address, Attendee, SourceRef
 from tests.servers.radicale import ics_event
 

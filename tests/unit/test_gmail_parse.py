@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from bench.mailgen import generate_mail
 from connectors.base import InvalidInput, Limits
-from connectors.gmail_parse import gmail_source, parse_gmail_message
-from connectors.mime import parse_message_and_errors
+from connectors.google.gmail_parse import gmail_source, parse_gmail_message
+from connectors.mail.mime import parse_message_and_errors
 from connectors.records import SourceRef
 from tests.servers.google_gmail import Mailbox
 

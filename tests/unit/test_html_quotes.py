@@ -12,8 +12,8 @@ import pytest
 from connectors.records import Address
 from matcher.html import html_to_text
 from matcher.signatures import AuthorSignature, observations_by_author
+from tests.builders import SAM
 
-SAM = Address.of("sam.carter@northwind.example", "Sam Carter")
 JANE = Address.of("jane.roe@acme-widgets.com", "Jane Roe")
 
 

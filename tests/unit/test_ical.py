@@ -1,4 +1,4 @@
-"""connectors.ical: calendar objects in, exact Meeting occurrences out."""
+"""connectors.calendar.ical: calendar objects in, exact Meeting occurrences out."""
 
 from __future__ import annotations
 
@@ -8,30 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Limits, Window
-from connectors.ical import occurrence_source, parse_calendar
+from connectors.calendar.ical import occurrence_source, parse_calendar
 from connectors.records import Address, Attendee, IngestError, Meeting, SourceRef
+from tests.calendars import BERLIN
 from tests.watchdog import terminates
 
 SRC = SourceRef("ann@example.com", "work", "/cal/ann/work/w1.ics")
 LIMITS = Limits()
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
-
-BERLIN = """BEGIN:VTIMEZONE
-TZID:Europe/Berlin
-BEGIN:STANDARD
-DTSTART:19701025T030000
-RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-END:STANDARD
-BEGIN:DAYLIGHT
-DTSTART:19700329T020000
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-END:DAYLIGHT
-END:VTIMEZONE
-"""
 
 
 def calendar(*events: str, method: str | None = None, tz: bool = True) -> bytes:

@@ -1,4 +1,4 @@
-"""connectors.ical on calendars shaped as Google, Outlook, Apple and Lotus Domino write them.
+"""connectors.calendar.ical on calendars shaped as Google, Outlook, Apple and Lotus Domino write them.
 
 Expansion results are compared with the reference implementation
 (``recurring_ical_events``) run directly on the same text.
@@ -16,9 +16,9 @@ import icalendar
 import recurring_ical_events
 
 from connectors.base import Limits, Window
-from connectors.ical import parse_calendar
+from connectors.calendar.ical import parse_calendar
 from connectors.records import IngestError, SourceRef
-from tests.unit.test_ical import BERLIN
+from tests.calendars import BERLIN, OUTLOOK_HEAD, outlook_event
 from tests.watchdog import terminates
 
 SRC = SourceRef("ann@example.com", "takeout", "calendar.ics")
@@ -135,52 +135,6 @@ def test_a_rule_hidden_behind_a_hundred_thousand_exdates_is_an_error() -> None:
 
 
 # --- one bad component costs only itself ---------------------------------------------------
-
-OUTLOOK_HEAD = """BEGIN:VCALENDAR
-PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN
-VERSION:2.0
-METHOD:PUBLISH
-X-MS-OLK-FORCEINSPECTOROPEN:TRUE
-BEGIN:VTIMEZONE
-TZID:W. Europe Standard Time
-BEGIN:STANDARD
-DTSTART:16011028T030000
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-END:STANDARD
-BEGIN:DAYLIGHT
-DTSTART:16010325T020000
-RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-END:DAYLIGHT
-END:VTIMEZONE
-"""
-
-
-def outlook_event(
-    uid: str | None, day: int, summary: str, *extra: str, stamp: str = "0115", month: str = "202602"
-) -> str:
-    lines = [
-        "BEGIN:VEVENT",
-        "CLASS:PUBLIC",
-        "CREATED:20260110T090000Z",
-        f'DTEND;TZID="W. Europe Standard Time":{month}{day:02d}T110000',
-        f"DTSTAMP:2026{stamp}T090000Z",
-        f'DTSTART;TZID="W. Europe Standard Time":{month}{day:02d}T100000',
-        'ORGANIZER;CN="Ann Lee":mailto:ann@example.com',
-        'ATTENDEE;CN="Bob Stone";RSVP=TRUE:mailto:bob@example.org',
-        "PRIORITY:5",
-        "SEQUENCE:0",
-        f"SUMMARY;LANGUAGE=en-us:{summary}",
-        "TRANSP:OPAQUE",
-        *([f"UID:{uid}"] if uid else []),
-        "X-MICROSOFT-CDO-BUSYSTATUS:BUSY",
-        *extra,
-        "END:VEVENT",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 GREGORIAN = "RRULE:RSCALE=GREGORIAN;FREQ=MONTHLY;BYMONTHDAY=11;COUNT=3"
@@ -349,7 +303,7 @@ _FRESH = """
 import json, sys
 from datetime import UTC, datetime
 from connectors.base import Limits, Window
-from connectors.ical import parse_calendar
+from connectors.calendar.ical import parse_calendar
 from connectors.records import SourceRef
 window = Window(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 meetings, _ = parse_calendar(open(sys.argv[1], "rb").read(), SourceRef("a", "s", "p"), window, Limits())
@@ -456,7 +410,7 @@ def test_each_occurrence_after_a_thisandfuture_change_keeps_its_own_identity() -
 
 
 def test_only_a_vevent_rule_makes_a_series() -> None:
-    from connectors.ical_text import is_series
+    from connectors.calendar.text import is_series
 
     single = outlook_event("one@example.com", 3, "Kick-off")
     assert not is_series(crlf(OUTLOOK_HEAD + single + "END:VCALENDAR\n"))  # VTIMEZONE RRULEs

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from connectors.base import InvalidInput, TransientError
-from connectors.imap_fetch import HEADER_SECTIONS, FolderCapture, uid_fetch
+from connectors.imap.fetch import HEADER_SECTIONS, FolderCapture, uid_fetch
 
 
 class Replay:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.base import InvalidInput, Limits
-from connectors.imap_parse import BodyPart, default_folders, parse_fetch, plan_body, uid_set
+from connectors.imap.parse import BodyPart, default_folders, parse_fetch, plan_body, uid_set
 
 HEADER_ITEM = b"BODY[HEADER.FIELDS (FROM TO SUBJECT MESSAGE-ID)]<0>"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Limits
-from connectors.gmail_parse import parse_gmail_message
-from connectors.mime import parse_message
+from connectors.google.gmail_parse import parse_gmail_message
+from connectors.mail.mime import parse_message
 from connectors.records import Message, SourceRef
 from matcher import InMemoryDirectory, plan_batch
 from matcher.bounces import FailedDelivery, failed_deliveries, is_delivery_report

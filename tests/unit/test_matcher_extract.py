@@ -454,7 +454,7 @@ END:VCALENDAR
 
 def test_a_calendar_cn_is_read_as_the_same_name_a_mail_header_gives() -> None:
     from connectors.base import Limits, Window
-    from connectors.ical import parse_calendar
+    from connectors.calendar.ical import parse_calendar
     from matcher.resolve import contact_fields
 
     window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))

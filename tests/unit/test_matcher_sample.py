@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.archive import ArchiveConnector
+from connectors.archive.connector import ArchiveConnector
 from connectors.base import Limits, Window
 from matcher import InMemoryDirectory, plan_batch
 from matcher.plan import AccountPolicy, Blocklist, Plan, When

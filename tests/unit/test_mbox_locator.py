@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from connectors.mbox import read_mbox
+from connectors.mail.mbox import read_mbox
 
 MBOX = (
     b"From a@x Mon Jul 13 03:12:09 2026\n"

@@ -1,4 +1,4 @@
-"""connectors.mime: real-world shaped messages in, exact Message fields out."""
+"""connectors.mail.mime: real-world shaped messages in, exact Message fields out."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.base import InvalidInput, Limits, Window
-from connectors.headers import FIELD_GROUPS, HeaderRead, read_groups
-from connectors.mime import (
+from connectors.mail.headers import FIELD_GROUPS, HeaderRead, read_groups
+from connectors.mail.mime import (
     CalendarPart,
     calendar_cap,
     carried_meetings,
@@ -145,7 +145,7 @@ def test_subject_and_first_text(raw: bytes, subject: str, text: str, is_html: bo
 
 def test_header_fields_are_the_pipeline_ones_unfolded_and_still_encoded() -> None:
     m = parse_message(msg(PLAIN, crlf=True), SRC, LIMITS)
-    # Recipients are read as a group of their own (connectors.headers), after the rest.
+    # Recipients are read as a group of their own (connectors.mail.headers), after the rest.
     assert m.headers == (
         ("from", "=?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.de>"),
         ("date", "Tue, 03 Mar 2026 10:15:00 +0100"),

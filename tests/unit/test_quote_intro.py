@@ -7,7 +7,7 @@ import pytest
 from connectors.records import Address
 from matcher.signatures import observations_by_author
 from matcher.zones import split_zones
-from tests.unit.test_html_quotes import SAM
+from tests.builders import SAM
 
 JAN = Address.of("jan.hoydahl@cominvent.example", "Jan Hoydahl")
 

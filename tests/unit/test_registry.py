@@ -18,8 +18,8 @@ from config.loader import load_text
 from config.settings import ACCOUNT_MODELS, CaldavAccount, ImapAccount
 from config.values import Secret
 from connectors.base import ConfigurationError, Limits, Window
-from connectors.caldav import CaldavConnector
-from connectors.imap import ImapConnector
+from connectors.caldav.connector import CaldavConnector
+from connectors.imap.connector import ImapConnector
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=30), NOW + timedelta(days=30))

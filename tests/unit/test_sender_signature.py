@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from connectors.records import Address
 from matcher.sender_signature import SenderReading, SenderSignature, read_own_zone
 from matcher.zones import split_zones
+from tests.builders import SAM
 
-SAM = Address.of("sam.carter@northwind.example", "Sam Carter")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 # No delimiter, no closing phrase: five lines under the sender's text.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from connectors.base import ALL_TIME, Limits
-from connectors.mime import parse_message_and_errors
+from connectors.mail.mime import parse_message_and_errors
 from connectors.records import SourceRef
 
 INVITE = """\

@@ -6,7 +6,7 @@ Each configured path is one stream. Sync state machine per stream::
     caught up  --fetch--> only what is new or changed since the cursor
     file rewritten / folder replaced --> CursorExpired (agent re-reads; upserts dedupe)
 
-mbox (``connectors.mbox``): the cursor is a byte offset plus digests that
+mbox (``connectors.mail.mbox``): the cursor is a byte offset plus digests that
 detect a rewrite. Folders, Maildirs and single files: the cursor is a
 watermark over files ordered by (key, relative path), where key is
 max(mtime, ctime) in ns, plus the paths already read at the watermark's key
@@ -21,7 +21,7 @@ The mbox files of a folder export inside a configured folder (Apple Mail's
 ``Name.mbox/mbox``, Thunderbird's folder files, unpacked ``*.mbox``) are
 streams of their own, listed after the folder. Only regular files inside
 the configured path are read; what else lies there (FIFOs, devices, links
-out of it) is an ingest error (``connectors.local_files``).
+out of it) is an ingest error (``connectors.archive.files``).
 
 Items dated before ``window.since`` are skipped silently: they lie outside
 the backfill window and are not errors. Meetings are limited to the window
@@ -37,10 +37,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
-from connectors.dates import Dated
-from connectors.ical import parse_calendar
-from connectors.local_files import (
+from connectors.archive.files import (
     CALENDAR_SUFFIXES,
     MESSAGE_SUFFIXES,
     entry,
@@ -50,8 +47,11 @@ from connectors.local_files import (
     problem_detail,
     read_regular,
 )
-from connectors.mbox import check_mbox_cursor, mbox_cursor, read_mbox
-from connectors.mime import parse_message_and_errors
+from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
+from connectors.calendar.ical import parse_calendar
+from connectors.mail.dates import Dated
+from connectors.mail.mbox import check_mbox_cursor, mbox_cursor, read_mbox
+from connectors.mail.mime import parse_message_and_errors
 from connectors.records import Batch, Cursor, IngestError, Message, Record, SourceRef
 
 # Items examined per batch beyond ``limit`` records: a stretch of old or
@@ -167,13 +167,10 @@ class ArchiveConnector:
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
     def _message(self, raw: bytes, source: SourceRef, dated: Dated) -> _Read:
-        try:
-            message, errors = parse_message_and_errors(raw, source, self.limits, self.window, dated)
-        except InvalidInput as exc:
-            return _Read([], [IngestError(source, exc.reason, exc.detail[:200])])
-        if _before_window(message, self.window):
+        messages, errors = read_message(raw, source, self.limits, self.window, dated)
+        if any(_before_window(message, self.window) for message in messages):
             return _Read([], [])
-        return _Read([message], errors)
+        return _Read(list(messages), errors)
 
     # ------------------------------------------------------------ files
 
@@ -245,6 +242,18 @@ class ArchiveConnector:
         # keeps the id unique per account, as SourceRef requires.
         tag = hashlib.sha256(stream.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         return f"file:{tag}:{item.name}"
+
+
+def read_message(
+    raw: bytes, source: SourceRef, limits: Limits, window: Window, dated: Dated
+) -> tuple[list[Message], list[IngestError]]:
+    """One stored message: the Message with the errors it carries (a broken
+    invitation inside), or no Message and the one error that stopped it."""
+    try:
+        message, errors = parse_message_and_errors(raw, source, limits, window, dated)
+    except InvalidInput as exc:
+        return [], [IngestError(source, exc.reason, exc.detail[:200])]
+    return [message], list(errors)
 
 
 def _before_window(message: Message, window: Window) -> bool:

@@ -175,7 +175,7 @@ _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 def plan_body(structure: Any, limits: Limits) -> BodyPlan:
     """Which parts of a message to fetch, from its BODYSTRUCTURE (RFC 3501 7.4.2).
 
-    Like ``connectors.mime``'s walk: attachments never provide the text, and
+    Like ``connectors.mail.mime``'s walk: attachments never provide the text, and
     ``message/rfc822`` parts are not entered (a forwarded message's text and
     invitations belong to someone else's exchange). Structure beyond
     ``max_mime_depth`` or ``max_mime_parts`` is not entered either: the

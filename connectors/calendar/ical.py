@@ -20,7 +20,7 @@ Decisions:
   and its first attendees are real and worth capturing.
 - Expansion keeps the ``max_occurrences`` per UID nearest the present and
   reports the rest as "too-many-occurrences"; it is bounded before it starts
-  (``connectors.recurrence``): rules too dense to expand are refused as
+  (``connectors.calendar.recurrence``): rules too dense to expand are refused as
   "recurrence-too-long".
 - A VEVENT without UID gets one derived from its start, organizer and
   summary (``derived_uid``); an empty ``RRULE:`` is a single event.
@@ -35,7 +35,8 @@ from typing import Any, TypeVar
 import icalendar
 
 from connectors.base import Limits, Window
-from connectors.ical_text import (
+from connectors.calendar.recurrence import BadEvent, Expansion, as_utc, expansion_span, occurrences
+from connectors.calendar.text import (
     calendar_head,
     private_zone_ids,
     unfold,
@@ -52,7 +53,6 @@ from connectors.records import (
     SourceRef,
     recurrence_key,
 )
-from connectors.recurrence import BadEvent, Expansion, as_utc, expansion_span, occurrences
 
 # Properties without which an occurrence cannot be placed in time.
 _ESSENTIAL = frozenset(
@@ -334,7 +334,7 @@ def occurrence_source(source: SourceRef, uid: str, recurrence_id: datetime | Non
     A calendar object expands to many occurrences, and an archive .ics file
     or a mail invitation may hold many UIDs, so the object's id alone would
     fold them into one copy. (CalDAV, with one UID per object by RFC 4791
-    section 4.1, renames copies to ``path#RECURRENCE-ID``: see caldav_state.)
+    section 4.1, renames copies to ``path#RECURRENCE-ID``: see connectors.caldav.state.)
     """
     key = f"{source.provider_id}#{uid}|{recurrence_key(recurrence_id)}"
     return SourceRef(source.account, source.stream, key)

@@ -1,7 +1,7 @@
 """Google Calendar API events (``events.list`` with ``singleEvents=true``) -> ``Meeting``.
 
 Pure: one event resource in, one record out, in the same terms
-``connectors.ical`` gives the same meeting read from CalDAV, an archive or
+``connectors.calendar.ical`` gives the same meeting read from CalDAV, an archive or
 a mail invitation, so both paths land on one interaction:
 
 - identity: ``iCalUID`` is the iCalendar UID (Google keeps an imported or
@@ -34,8 +34,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.base import InvalidInput, Limits
+from connectors.calendar.recurrence import as_utc
 from connectors.records import Address, Attendee, Meeting, MeetingStatus, SourceRef
-from connectors.recurrence import as_utc
 
 _STATUS: dict[str, MeetingStatus] = {
     "confirmed": "confirmed",

@@ -30,9 +30,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from connectors.base import ALL_TIME, InvalidInput, Limits, Window
-from connectors.charsets import decode_body, decode_words
-from connectors.dates import Dated, message_date
-from connectors.headers import (
+
+# Imported with this module, not on first use: the agent forks its read-ahead
+# process, and a child forked while any thread is inside its first import of
+# a module waits for that import lock forever. (With read-ahead on, the
+# agent's connectors run no thread of their own; this keeps it true anyway.)
+from connectors.calendar.ical import parse_calendar
+from connectors.mail.charsets import decode_body, decode_words
+from connectors.mail.dates import Dated, message_date
+from connectors.mail.headers import (
     FIELD_LINE,
     HeaderRead,
     address_notes,
@@ -41,11 +47,6 @@ from connectors.headers import (
     read_groups,
     read_stored_header,
 )
-
-# Imported with this module, not on first use: the agent forks its read-ahead
-# process while a connector thread may be parsing, and a child forked during
-# that thread's first import of a module waits for its import lock forever.
-from connectors.ical import parse_calendar
 from connectors.records import (
     PIPELINE_HEADERS,
     IngestError,
@@ -55,7 +56,7 @@ from connectors.records import (
     normalize_message_id,
 )
 
-# decode_body and decode_words live in connectors.charsets; they are part of
+# decode_body and decode_words live in connectors.mail.charsets; they are part of
 # this module's interface because the IMAP connector decodes fetched parts.
 __all__ = [
     "CalendarPart",

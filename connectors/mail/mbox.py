@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from connectors.base import CursorExpired
-from connectors.dates import Dated, mail_date
+from connectors.mail.dates import Dated, mail_date
 
 CHUNK = 1 << 20
 HEAD_BYTES = 4096

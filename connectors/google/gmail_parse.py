@@ -1,7 +1,7 @@
 """Gmail API message resources (``users.messages.get``, ``format=full``) -> ``Message``.
 
 Pure: the resource as JSON in, a record out; the same helpers the IMAP and
-archive paths use (``connectors.mime``: header selection, ids, date,
+archive paths use (``connectors.mail.mime``: header selection, ids, date,
 subject, carried invitations) make the record, so one message reads the same
 whichever way it arrived.
 
@@ -44,10 +44,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import InvalidInput, Limits, Window
-from connectors.charsets import decode_body
-from connectors.dates import Dated
-from connectors.headers import FIELD_GROUPS, HeaderRead
-from connectors.mime import CalendarPart, calendar_cap, carried_meetings, message_from_parts
+from connectors.mail.charsets import decode_body
+from connectors.mail.dates import Dated
+from connectors.mail.headers import FIELD_GROUPS, HeaderRead
+from connectors.mail.mime import CalendarPart, calendar_cap, carried_meetings, message_from_parts
 from connectors.records import PIPELINE_HEADERS, IngestError, Message, SourceRef
 
 _PIPELINE = frozenset(PIPELINE_HEADERS)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from connectors.charsets import header_text
+from connectors.mail.charsets import header_text
 from connectors.records import PIPELINE_HEADERS
 
 RECIPIENT_FIELDS: tuple[str, ...] = ("to", "cc", "bcc")

@@ -19,7 +19,7 @@ a bookmark that only moves forward cannot skip anything. (Newest-first
 would show recent contacts sooner but needs a low- and a high-water mark
 and a second pass to close the gap.)
 
-What is fetched (docs/ARCHITECTURE.md, invariant 6) is ``connectors.imap_fetch``'s business:
+What is fetched (docs/ARCHITECTURE.md, invariant 6) is ``connectors.imap.fetch``'s business:
 per chunk of UIDs, one FETCH of BODYSTRUCTURE and the pipeline's header
 fields, then one FETCH per distinct set of text/calendar sections, all
 ``BODY.PEEK`` from a read-only EXAMINE, so ``\\Seen`` is never set and
@@ -27,12 +27,17 @@ attachments are never downloaded. A copy is named (folder, message
 identity), so a resync after a UIDVALIDITY change finds the same copies; on
 Gmail (X-GM-EXT-1) by X-GM-MSGID, the same in every folder.
 
-While the agent stores a batch, the next one of the same backlog is fetched
-ahead in a thread (``imap_fetch.Prefetch``) on the same connection; any
-other use of the connection waits for it first. A batch fetched ahead is
-handed over only for exactly the cursor it follows.
+With ``fetch_ahead``, while the agent stores a batch the next one of the
+same backlog is fetched ahead in a thread (``imap.fetch.Prefetch``) on the
+same connection; any other use of the connection waits for it first. A
+batch fetched ahead is handed over only for exactly the cursor it follows.
+The agent turns it off when its read-ahead process (agent.readahead) owns
+the backlog: both would fetch the same batch, and a thread running while
+the agent forks that process can leave the child waiting on an import lock.
+Without it the backlog's UIDs are kept (``imap.fetch.Deferred``), so the
+next batch still needs no second SEARCH.
 
-Errors: TLS and login are ``connectors.imap_session``'s (a refused login is
+Errors: TLS and login are ``connectors.imap.session``'s (a refused login is
 ``AuthError``, no TLS where TLS was asked is ``ConfigurationError``); a
 dropped connection or timeout reconnects and retries the whole fetch with
 backoff (safe: nothing moves until the agent stores the returned cursor),
@@ -59,9 +64,9 @@ from connectors.base import (
     Window,
 )
 from connectors.credentials import TokenSource
-from connectors.imap_fetch import FolderCapture, Prefetch
-from connectors.imap_parse import default_folders
-from connectors.imap_session import ImapEndpoint, TlsMode, open_session
+from connectors.imap.fetch import Deferred, FolderCapture, Prefetch
+from connectors.imap.parse import default_folders
+from connectors.imap.session import ImapEndpoint, TlsMode, open_session
 from connectors.records import Batch, Cursor, IngestError, Record
 from connectors.retry import RetryPolicy, retrying
 
@@ -115,6 +120,10 @@ class _Backlog:
     uids: list[int]
 
 
+# The backlog's next batch: fetching in a thread, or waiting to be asked for.
+_Ahead = Prefetch[tuple[Batch, _Backlog | None]] | Deferred[tuple[Batch, _Backlog | None]]
+
+
 class ImapConnector:
     kind = "imap"
 
@@ -138,6 +147,7 @@ class ImapConnector:
         limits: Limits | None = None,
         chunk_size: int = 500,
         attempts: int = 3,
+        fetch_ahead: bool = True,
     ) -> None:
         if password_provider is None and token_source is None:
             raise ConfigurationError(f"IMAP account {account!r}: no password and no OAuth token")
@@ -163,9 +173,10 @@ class ImapConnector:
         self.window = window
         self.chunk_size = chunk_size
         self.attempts = attempts
+        self.fetch_ahead = fetch_ahead
         self._client: IMAPClient | None = None
         self._selected: str | None = None
-        self._prefetch: Prefetch[tuple[Batch, _Backlog | None]] | None = None
+        self._prefetch: _Ahead | None = None
         self._gmail = False
         self._condstore = False  # ENABLE CONDSTORE sent on this connection
 
@@ -192,8 +203,8 @@ class ImapConnector:
         wanted = (stream, state.uidvalidity, state.last_uid, limit) if state else None
         # One that failed has dropped its connection (``_settle``): fetch afresh.
         if ahead is not None and ahead.key == wanted and self._client is not None:
-            batch, following = ahead.take()
-            return self._hand_over(self._client, batch, following, limit)
+            client, batch_ahead = self._client, ahead
+            return self._retrying(lambda: self._take(client, batch_ahead, stream, state, limit))
         return self._retrying(lambda: self._fetch_once(stream, state, limit))
 
     def close(self) -> None:
@@ -280,12 +291,27 @@ class ImapConnector:
         )
         return self._hand_over(client, *self._next_batch(client, backlog, limit), limit)
 
+    def _take(
+        self,
+        client: IMAPClient,
+        ahead: _Ahead,
+        stream: str,
+        state: ImapCursor | None,
+        limit: int,
+    ) -> Batch:
+        """The batch ``ahead`` holds; fetched afresh once its connection dropped."""
+        if self._client is not client:  # reconnected by a retry: the backlog's session is gone
+            return self._fetch_once(stream, state, limit)
+        batch, following = ahead.take()
+        return self._hand_over(client, batch, following, limit)
+
     def _hand_over(
         self, client: IMAPClient, batch: Batch, following: _Backlog | None, limit: int
     ) -> Batch:
-        """Returns ``batch`` and starts fetching the one after it, if any, ahead."""
+        """Returns ``batch``; the one after it, if any, is fetched ahead or kept for later."""
         if following is not None:
-            self._prefetch = Prefetch(
+            kind = Prefetch if self.fetch_ahead else Deferred
+            self._prefetch = kind(
                 (following.stream, following.uidvalidity, following.last_uid, limit),
                 lambda: self._next_batch(client, following, limit),
             )
@@ -309,7 +335,7 @@ class ImapConnector:
         cursor = ImapCursor(backlog.uidvalidity, last, backlog.highestmodseq)
         return Batch(records, errors, cursor.to_cursor(), has_more=bool(rest)), following
 
-    def _settle(self) -> Prefetch[tuple[Batch, _Backlog | None]] | None:
+    def _settle(self) -> _Ahead | None:
         """Waits for a fetch running ahead, so the connection is ours again."""
         ahead, self._prefetch = self._prefetch, None
         if ahead is not None:

@@ -24,7 +24,7 @@ from functools import cache
 
 import icalendar
 
-from connectors.recurrence import BadEvent, rule_spacing
+from connectors.calendar.recurrence import BadEvent, rule_spacing
 
 # Transitions icalendar may compute for one observance rule. Real zones have
 # one or two a year; an Outlook zone starting in 1601 with a monthly-bounded

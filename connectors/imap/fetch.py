@@ -1,9 +1,9 @@
 """The IMAP connector's capture of a list of UIDs: FETCH on the wire, Messages out.
 
-Per chunk of UIDs (``connectors.imap`` explains the state around it):
+Per chunk of UIDs (``connectors.imap.connector`` explains the state around it):
 
 1. one ``UID FETCH`` of RFC822.SIZE, INTERNALDATE, BODYSTRUCTURE and the
-   pipeline's header fields in two groups (``connectors.headers``), each
+   pipeline's header fields in two groups (``connectors.mail.headers``), each
    partial-fetched to ``max_header_bytes`` + 1 so a hostile header costs a
    bounded read and is cut exactly where a stored copy would be;
 2. one ``UID FETCH`` per distinct set of sections the chunk's BODYSTRUCTUREs
@@ -18,7 +18,7 @@ of the capture time, and imaplib's per-line bookkeeping (untagged-response
 lists, debug logging) cost more than reading the socket. ``uid_fetch`` sends
 and reads through imaplib's documented ``send``/``readline``/``read`` on the
 connection imapclient opened, so TLS, timeouts and login stay theirs, and
-hands the lines to ``imap_parse.parse_fetch``.
+hands the lines to ``imap.parse.parse_fetch``.
 
 A dropped connection surfaces as ``imaplib.IMAP4.abort`` (or ``OSError``),
 which the connector answers by reconnecting and fetching again.
@@ -37,10 +37,10 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from connectors.base import InvalidInput, Limits, TransientError, Window
-from connectors.dates import Dated
-from connectors.headers import FIELD_GROUPS, read_groups
-from connectors.imap_parse import BodyPart, BodyPlan, FetchItems, parse_fetch, plan_body, uid_set
-from connectors.mime import (
+from connectors.imap.parse import BodyPart, BodyPlan, FetchItems, parse_fetch, plan_body, uid_set
+from connectors.mail.dates import Dated
+from connectors.mail.headers import FIELD_GROUPS, read_groups
+from connectors.mail.mime import (
     CalendarPart,
     calendar_cap,
     carried_meetings,
@@ -332,3 +332,21 @@ class Prefetch(Generic[T]):
             raise self._error
         assert self._result is not None
         return self._result
+
+
+class Deferred(Generic[T]):
+    """The next batch of a backlog, fetched only when asked for: ``Prefetch``
+    without its thread, for when another process reads the backlog ahead
+    (agent.readahead) and a thread here would fetch the same batch again."""
+
+    failed = False
+
+    def __init__(self, key: Hashable, work: Callable[[], T]) -> None:
+        self.key = key
+        self._work = work
+
+    def join(self) -> None:
+        pass
+
+    def take(self) -> T:
+        return self._work()

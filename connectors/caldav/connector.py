@@ -18,11 +18,11 @@ cursor (``CalendarCursor``) carries everything needed to resume::
 
 A poll with no changes is therefore one REPORT (or one PROPFIND) per calendar.
 The calendars themselves are discovered (3 PROPFIND) once a day: the listing
-(``caldav_state.Discovery``) travels in every calendar's cursor and the agent
+(``caldav.state.Discovery``) travels in every calendar's cursor and the agent
 hands the stored cursors back (``resume``) before asking for ``streams``; a
 calendar answering 404/410 expires the cursors, and the resync lists again.
 
-Source refs, the series memory and the cursor's size: ``connectors.caldav_state``.
+Source refs, the series memory and the cursor's size: ``connectors.caldav.state``.
 
 When the look-ahead end moves on by more than ``REEXPAND_AFTER`` since the
 series were last expanded, their objects are fetched again so new
@@ -43,7 +43,7 @@ from connectors.base import (
     Limits,
     Window,
 )
-from connectors.caldav_state import (
+from connectors.caldav.state import (
     CalendarCursor,
     Discovery,
     copy_id,
@@ -53,15 +53,7 @@ from connectors.caldav_state import (
     occurrence_key,
     stamp,
 )
-from connectors.http import (
-    Auth,
-    HttpClient,
-    describe,
-)
-from connectors.ical import parse_calendar
-from connectors.ical_text import is_series
-from connectors.records import Batch, Cursor, IngestError, Meeting, Record, SourceRef
-from connectors.webdav import (
+from connectors.caldav.webdav import (
     GONE,
     Multistatus,
     discover_calendars,
@@ -74,6 +66,14 @@ from connectors.webdav import (
     read_multistatus,
     sync_report,
 )
+from connectors.calendar.ical import parse_calendar
+from connectors.calendar.text import is_series
+from connectors.http import (
+    Auth,
+    HttpClient,
+    describe,
+)
+from connectors.records import Batch, Cursor, IngestError, Meeting, Record, SourceRef
 
 KIND = "caldav"
 MULTIGET_CHUNK = 50  # objects per calendar-multiget; halved while a response is too large

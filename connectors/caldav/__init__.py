@@ -1,0 +1,1 @@
+"""CalDAV: the connector, its sync state and the WebDAV requests it makes."""

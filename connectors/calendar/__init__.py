@@ -1,0 +1,1 @@
+"""iCalendar parsing every calendar source shares: VEVENTs, text values, recurrence."""

@@ -1,0 +1,1 @@
+"""Google payloads (Gmail, Google Calendar) to records, and the batch wire format."""

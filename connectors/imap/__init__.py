@@ -1,0 +1,1 @@
+"""IMAP: the connector, its session (login, TLS), fetching and response parsing."""

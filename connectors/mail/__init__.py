@@ -1,0 +1,1 @@
+"""Mail parsing every mail source shares: MIME, mbox, header fields, charsets, dates."""

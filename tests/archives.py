@@ -1,0 +1,60 @@
+"""Archives as mail programs leave them on disk: mbox lines, exports, profiles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.base import Limits, Window
+
+WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+
+
+LIMITS = Limits()
+
+
+ACCOUNT = "ann@example.com"
+
+
+FROM_LINE = b"From MAILER-DAEMON Tue Mar  3 10:15:00 2026\n"
+
+
+def message(n: int, date: str = "Tue, 03 Mar 2026 10:15:00 +0000", body: str = "") -> bytes:
+    return (
+        f"From: Sender {n} <s{n}@example.org>\nTo: Ann <ann@example.com>\n"
+        f"Subject: item {n}\nDate: {date}\nMessage-ID: <m{n}@example.org>\n\n"
+        f"Hello {n}\n{body}"
+    ).encode()
+
+
+PLIST = b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict/></plist>\n'
+
+
+def mbox(*numbers: int) -> bytes:
+    return b"".join(FROM_LINE + message(n) + b"\n" for n in numbers)
+
+
+def apple_mail_export(root: Path) -> Path:
+    """File > Export Mailbox in Apple Mail: one Name.mbox folder per mailbox."""
+    export = root / "Mail export"
+    for folder, numbers in (("Inbox.mbox", (1, 2)), ("Clients/Acme.mbox", (3,))):
+        box = export / folder
+        box.mkdir(parents=True)
+        (box / "mbox").write_bytes(mbox(*numbers))
+        (box / "Info.plist").write_bytes(PLIST)
+        (box / "table_of_contents").write_bytes(b"\x00\x00\x00\x03toc")
+    return export
+
+
+def thunderbird_profile(root: Path) -> Path:
+    """A profile's "Local Folders": extensionless mbox files with .msf indexes beside."""
+    folders = root / "profile.default" / "Mail" / "Local Folders"
+    (folders / "Inbox.sbd").mkdir(parents=True)
+    (folders / "Inbox").write_bytes(mbox(4, 5))
+    (folders / "Sent").write_bytes(mbox(6))
+    (folders / "Inbox.sbd" / "Acme").write_bytes(mbox(7))
+    for index in ("Inbox.msf", "Sent.msf", "Inbox.sbd/Acme.msf"):
+        (folders / index).write_bytes(b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+    (folders / "msgFilterRules.dat").write_text('version="9"\nlogging="no"\n')
+    (folders / "popstate.dat").write_text("# POP3 State File\n")
+    return folders
