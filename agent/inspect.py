@@ -187,9 +187,9 @@ def signature_report(records: Sequence[Record], region: str | None = None) -> li
 
 def _zones_of(message: Any, region: str | None) -> list[dict[str, Any]]:
     from matcher.addresses import parse_address_list
-    from matcher.html import html_to_text
-    from matcher.signatures import observations_by_author
-    from matcher.zones import MAX_TEXT_CHARS, split_zones
+    from matcher.body.html import html_to_text
+    from matcher.body.signatures import observations_by_author
+    from matcher.body.zones import MAX_TEXT_CHARS, split_zones
 
     senders = parse_address_list(message.header("from") or "")
     sender = senders[0] if senders else None

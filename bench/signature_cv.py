@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from connectors.records import Address
-from matcher.signatures import AuthorSignature, observations_by_author
+from matcher.body.signatures import AuthorSignature, observations_by_author
 
 T = TypeVar("T")
 

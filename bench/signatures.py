@@ -66,8 +66,8 @@ if str(ROOT) not in sys.path:  # this checkout's packages, not an installed copy
 
 from bench import signature_cv as cv  # noqa: E402
 from connectors.records import Address  # noqa: E402
-from matcher.signatures import AuthorSignature  # noqa: E402
-from matcher.zone_headers import parse_person  # noqa: E402
+from matcher.body.signatures import AuthorSignature  # noqa: E402
+from matcher.body.zone_headers import parse_person  # noqa: E402
 
 FIELDS = ("name", "position", "organisation", "phone", "fax", "mail", "address")
 _OURS = {

@@ -5,7 +5,7 @@ message), and most mail has nobody its fields could go to: newsletters,
 notifications, strangers the policy skips, and the quoted half of every
 reply. So ``resolve`` decides the header participants first, then:
 
-1. ``first_readings`` splits into zones (``matcher.zones``, a third of the
+1. ``first_readings`` splits into zones (``matcher.body.zones``, a third of the
    cost) only the bodies that may matter: the sender is a person we link or
    create, or the mail is conversation that may quote a known contact;
 2. after one directory lookup of the quoted people, ``signed_readings``
@@ -31,16 +31,16 @@ from typing import Protocol
 
 from connectors.base import InvalidInput
 from connectors.records import Address, pickled_by_fields
-from matcher.html import html_to_text
-from matcher.participants import Body, Found
-from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
-from matcher.signature_names import addressed_names
-from matcher.signatures import (
+from matcher.body.html import html_to_text
+from matcher.body.signature_names import addressed_names
+from matcher.body.signatures import (
     AuthorSignature,
     observations_by_author,
     read_zone,
 )
-from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
+from matcher.body.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
+from matcher.participants import Body, Found
+from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
 
 
 @pickled_by_fields
@@ -222,7 +222,7 @@ def zone_fields(
     zone: Zone, region: str | None, to: frozenset[str] = frozenset()
 ) -> tuple[Observation, ...]:
     """The fields of the signature at the end of ``zone``, as ``observations_by_author``
-    reads each zone (``matcher.signatures``)."""
+    reads each zone (``matcher.body.signatures``)."""
     return read_zone(zone, region, to)[1]
 
 

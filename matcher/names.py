@@ -15,8 +15,8 @@ import unicodedata
 from nameparser import HumanName
 
 from connectors.records import Address
+from matcher.body.signature_lines import is_title
 from matcher.plan import Observation, ParticipantClass
-from matcher.signature_lines import is_title
 
 NAME_CONFIDENCE = 0.6  # a display name the person (or their admin) chose
 GUESSED_CONFIDENCE = 0.3  # "first.last" local parts: usually right, often not

@@ -17,9 +17,9 @@ from email.utils import parsedate_to_datetime
 from connectors.base import InvalidInput, Limits
 from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
 from matcher.addresses import display_name_text, parse_address_list
+from matcher.body.html import MAX_HTML_CHARS, html_to_text, strip_tags
 from matcher.bounces import failed_deliveries
 from matcher.classify import Perimeter, classify, list_addresses, sender_signal
-from matcher.html import MAX_HTML_CHARS, html_to_text, strip_tags
 from matcher.plan import (
     AccountPolicy,
     Bounce,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.records import Address
-from matcher.html import html_to_text
-from matcher.signatures import AuthorSignature, observations_by_author
+from matcher.body.html import html_to_text
+from matcher.body.signatures import AuthorSignature, observations_by_author
 from tests.builders import SAM
 
 JANE = Address.of("jane.roe@acme-widgets.com", "Jane Roe")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.records import Address
-from matcher.signatures import observations_by_author
-from matcher.zones import split_zones
+from matcher.body.signatures import observations_by_author
+from matcher.body.zones import split_zones
 from tests.builders import SAM
 
 JAN = Address.of("jan.hoydahl@cominvent.example", "Jan Hoydahl")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from matcher.sender_signature import SenderReading, SenderSignature, read_own_zone
-from matcher.zones import split_zones
+from matcher.body.sender_signature import SenderReading, SenderSignature, read_own_zone
+from matcher.body.zones import split_zones
 from tests.builders import SAM
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

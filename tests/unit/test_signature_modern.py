@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from connectors.records import Address
-from matcher.signature_lines import has_phone, is_form_line
-from matcher.signatures import observations_by_author
+from matcher.body.signature_lines import has_phone, is_form_line
+from matcher.body.signatures import observations_by_author
 
 JOEL = Address.of("joelsolr@gmail.com", "Joel Bernstein")
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from connectors.records import Address
-from matcher.html import html_to_text
-from matcher.plan import Observation
-from matcher.signatures import (
+from matcher.body.html import html_to_text
+from matcher.body.signatures import (
     AuthorSignature,
     SignatureBlock,
     find_signature,
     observations_by_author,
     signature_fields,
 )
-from matcher.zones import split_zones
+from matcher.body.zones import split_zones
+from matcher.plan import Observation
 from tests.watchdog import terminates
 
 ANN = Address.of("ann.lee@example.org", "Ann Lee")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.records import Address
-from matcher.zones import MAX_ZONES, Zone, split_zones
+from matcher.body.zones import MAX_ZONES, Zone, split_zones
 from tests.watchdog import terminates
 
 SENDER = Address.of("ann.lee@example.org", "Ann Lee")

@@ -18,7 +18,7 @@ from inscriptis.model.config import ParserConfig
 from lxml.etree import LxmlError
 
 from connectors.base import InvalidInput
-from matcher.html_quotes import config_with_quotes, has_quote_markup, render_with_quotes
+from matcher.body.html_quotes import config_with_quotes, has_quote_markup, render_with_quotes
 
 # What snippets render of an HTML-only body (``matcher.participants.snippet_of``).
 MAX_HTML_CHARS = 64 * 1024
@@ -37,7 +37,7 @@ def html_to_text(html: str, limit: int, quotes: bool = False) -> str:
     """The text of ``html``, reading at most ``limit`` characters of it.
 
     With ``quotes``, quoted mail is marked with ">" per level as the markup
-    shows it (``matcher.html_quotes``), for splitting into zones; a snippet
+    shows it (``matcher.body.html_quotes``), for splitting into zones; a snippet
     wants the text without.
 
     Mail is cut at ``limit`` before parsing (a truncated tag is harmless to

@@ -1,6 +1,6 @@
 """An attribution in no known language: "DATE NAME <addr>:" right above a quote.
 
-``matcher.zone_headers`` knows "On DATE, NAME wrote:" in five languages, but
+``matcher.body.zone_headers`` knows "On DATE, NAME wrote:" in five languages, but
 clients write it in every language the sender uses ("Il giorno ... ha
 scritto:", "W dniu ... pisze:") and older Gmail wrote only
 "2017-03-16 21:51 GMT+01:00 NAME <addr>:". What they share is the shape: a
@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from connectors.records import Address
-from matcher.signature_lines import EMAIL
+from matcher.body.signature_lines import EMAIL
 
 MAX_INTRO_CHARS = 300
 _BLANKS_BELOW = 2  # blank lines allowed between the introduction and its quote

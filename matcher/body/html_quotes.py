@@ -4,7 +4,7 @@ Rendered to text, an HTML reply's quote is indistinguishable from the
 sender's own lines: a quote with no attribution line, or the sender's answer
 and signature below a quote, would be read as one author's text. The markup
 still says which part is quoted, so each quoted line gets one ">" per level
-and ``matcher.zones`` splits the text as it splits plain-text replies.
+and ``matcher.body.zones`` splits the text as it splits plain-text replies.
 
 What marks a quote:
 

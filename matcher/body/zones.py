@@ -25,9 +25,9 @@ from operator import add
 from typing import NamedTuple
 
 from connectors.records import Address, pickled_by_fields
+from matcher.body.zone_headers import Header, find_headers
+from matcher.body.zone_headers import ZoneKind as ZoneKind  # part of a Zone's interface
 from matcher.plan import Role
-from matcher.zone_headers import Header, find_headers
-from matcher.zone_headers import ZoneKind as ZoneKind  # part of a Zone's interface
 
 MAX_TEXT_CHARS = 256 * 1024  # four times the pipeline's 64 KiB text cap
 MAX_ZONES = 40  # past this, the rest of the thread stays in the last zone

@@ -1,9 +1,9 @@
 """Signature blocks per zone, and the contact fields each author gives away.
 
 ``observations_by_author`` is the one call the pipeline makes: it splits a
-body into zones (``matcher.zones``), finds the signature at the end of each
+body into zones (``matcher.body.zones``), finds the signature at the end of each
 zone's text and turns its lines into ``Observation`` values attributed to the
-zone's author (``matcher.signature_fields``).
+zone's author (``matcher.body.signature_fields``).
 
 A block is the run of lines at the end of a zone, after client footers and
 disclaimers are set aside, that starts below a "-- " delimiter, a closing
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from connectors.records import Address
-from matcher import signature_lines as sl
-from matcher.html import html_to_text
+from matcher.body import signature_lines as sl
+from matcher.body.html import html_to_text
+from matcher.body.signature_fields import SignatureBlock, signature_fields
+from matcher.body.signature_names import addressed_names
+from matcher.body.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 from matcher.plan import Observation, Role
-from matcher.signature_fields import SignatureBlock, signature_fields
-from matcher.signature_names import addressed_names
-from matcher.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 
 __all__ = [
     "AuthorSignature",

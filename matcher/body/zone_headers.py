@@ -1,6 +1,6 @@
 """Inline reply and forward headers inside a body, and the people they name.
 
-``find_headers`` reads the lines ``matcher.zones`` prepared (quote prefixes
+``find_headers`` reads the lines ``matcher.body.zones`` prepared (quote prefixes
 already removed) and returns each header's line span, its kind and author.
 Lexicons cover English, German, French, Spanish and Dutch clients.
 """
@@ -15,11 +15,11 @@ from itertools import compress
 from typing import Literal
 
 from connectors.records import Address
+from matcher.body.quote_intro import intro_at
+from matcher.body.signature_lines import EMAIL
 from matcher.plan import Role
-from matcher.quote_intro import intro_at
-from matcher.signature_lines import EMAIL
 
-# Whose text a zone holds. Defined here, below ``matcher.zones``, because a
+# Whose text a zone holds. Defined here, below ``matcher.body.zones``, because a
 # header found here already says which zone it opens; zones re-exports it.
 ZoneKind = Literal["own", "reply", "forward"]
 HeaderStyle = Literal["separator", "wrote", "fields"]

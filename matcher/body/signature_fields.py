@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from connectors.records import Address, normalize_email
-from matcher import signature_lines as sl
+from matcher.body import signature_lines as sl
+from matcher.body.signature_names import agrees, compact_name
 from matcher.plan import Observation
-from matcher.signature_names import agrees, compact_name
 
 # Country-code domains sold as generic names say nothing of a country.
 _VANITY_TLDS = frozenset({"AI", "AM", "CC", "CO", "FM", "GG", "IO", "LY", "ME", "NU", "TV", "WS"})

@@ -25,11 +25,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from connectors.records import Address
-from matcher import signature_lines as sl
+from matcher.body import signature_lines as sl
+from matcher.body.signature_fields import SignatureBlock, signature_fields
+from matcher.body.signatures import MAX_BLOCK_LINES, _content_end, find_signature
+from matcher.body.zones import Zone
 from matcher.plan import Observation
-from matcher.signature_fields import SignatureBlock, signature_fields
-from matcher.signatures import MAX_BLOCK_LINES, _content_end, find_signature
-from matcher.zones import Zone
 
 MIN_REPEATS = 2  # messages, this one included, a line must end to be part of the block
 MAX_KNOWN_LINES = 64  # per sender; the least recently seen lines go first
