@@ -1,0 +1,134 @@
+"""The Gmail connector through the real google-api-python-client against the loopback fake:
+the shared contract for the mail stream and a calendar stream, and what the wire costs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from connectors.base import Connector, Limits, Window
+from connectors.credentials import ReadSecret
+from connectors.gmail import GmailConnector, from_settings
+from connectors.google_session import QuotaPace
+from connectors.records import Cursor
+from tests.contract import ConnectorContract
+from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, DANA, GMAIL_SCOPE
+from tests.servers.google_api import GoogleApiFake
+
+WINDOW = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
+LIMITS = Limits(max_header_bytes=8192)
+CLIENT_SECRET = "GOCSPX-contract-secret"
+
+
+def mail(n: int, sender: str = "Ann Lee <ann@customer.example>") -> bytes:
+    return (
+        f"From: {sender}\r\nTo: Dana <{DANA}>\r\nSubject: Note {n}\r\n"
+        f"Date: Mon, {n % 27 + 2:02d} Nov 2026 09:{n % 60:02d}:00 +0000\r\n"
+        f"Message-ID: <c{n}@customer.example>\r\n\r\nBody {n}\r\n"
+    ).encode()
+
+
+def connector_on(
+    fake: GoogleApiFake, user: str = DANA, refresh: str | None = None, **options: Any
+) -> GmailConnector:
+    fake.auth.add_client(CLIENT_ID, CLIENT_SECRET)
+    token = refresh or fake.auth.add_refresh_token(user, (GMAIL_SCOPE, CALENDAR_SCOPE))
+    options.setdefault("pace", QuotaPace(10_000.0, 10_000.0))
+    return from_settings(
+        "dana-gmail",
+        CLIENT_ID,
+        ReadSecret(lambda: CLIENT_SECRET),
+        ReadSecret(lambda: token),
+        fake.auth.token_uri,
+        lambda value: None,
+        WINDOW,
+        LIMITS,
+        api_root=fake.url,
+        calendar_api_root=fake.url,
+        **options,
+    )
+
+
+class MailHarness:
+    stream = "mail"
+
+    def __init__(self, fake: GoogleApiFake) -> None:
+        self.fake = fake
+        self.box = fake.user(DANA).mailbox
+        self.ids: dict[int, str] = {}
+
+    def make_connector(self) -> Connector:
+        return connector_on(self.fake, calendar=False)
+
+    def add_item(self, n: int) -> str:
+        self.ids[n] = self.box.add(mail(n))
+        return f"msgid:c{n}@customer.example"
+
+    def add_bad_item(self) -> str:
+        self.box.add(mail(99).replace(b"Subject:", b"X-Filler: " + b"x" * 9000 + b"\r\nSubject:"))
+        return "header-too-large"
+
+    def remove_item(self, n: int) -> None:
+        self.box.delete(self.ids[n])
+
+    def expire_cursor(self, cursor: Cursor) -> Cursor:
+        self.box.expire_history()
+        return cursor
+
+
+class CalendarHarness:
+    stream = f"calendar:{DANA}"
+
+    def __init__(self, fake: GoogleApiFake) -> None:
+        self.fake = fake
+        self.calendars = fake.user(DANA).calendars
+        self.ids: dict[int, str] = {}
+
+    def make_connector(self) -> Connector:
+        return connector_on(self.fake)
+
+    def add_item(self, n: int) -> str:
+        start = f"2026-12-{n % 27 + 1:02d}T{n % 20 + 1:02d}:00:00+01:00"
+        end = f"2026-12-{n % 27 + 1:02d}T{n % 20 + 1:02d}:30:00+01:00"
+        event = self.calendars.put(
+            {
+                "summary": f"Item {n}",
+                "iCalUID": f"item{n}@contract",
+                "start": {"dateTime": start, "timeZone": "Europe/Berlin"},
+                "end": {"dateTime": end, "timeZone": "Europe/Berlin"},
+                "attendees": [{"email": "ann@customer.example", "responseStatus": "accepted"}],
+            }
+        )
+        self.ids[n] = event["id"]
+        return f"ical:item{n}@contract|"
+
+    def add_bad_item(self) -> str:
+        # A time without its offset: RFC 3339, which the API promises, requires one.
+        self.calendars.put(
+            {
+                "start": {"dateTime": "2026-12-09T10:00:00"},
+                "end": {"dateTime": "2026-12-09T11:00:00"},
+            }
+        )
+        return "bad-event"
+
+    def remove_item(self, n: int) -> None:
+        self.calendars.cancel(self.ids[n])
+
+    def expire_cursor(self, cursor: Cursor) -> Cursor:
+        self.calendars.expire_sync_tokens()
+        return cursor
+
+
+class TestGmailMailContract(ConnectorContract):
+    @pytest.fixture
+    def harness(self, google_api: GoogleApiFake) -> MailHarness:
+        return MailHarness(google_api)
+
+
+class TestGoogleCalendarContract(ConnectorContract):
+    @pytest.fixture
+    def harness(self, google_api: GoogleApiFake) -> CalendarHarness:
+        return CalendarHarness(google_api)
