@@ -195,3 +195,138 @@ def test_a_loaded_account_gives_exact_contacts_and_interactions_and_an_idle_poll
         ]
     finally:
         connections.close_all()
+
+
+def test_new_deleted_trashed_and_modified_items_are_reflected_once(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = load(google_api)
+    settings = settings_for(tmp_path, monkeypatch, google_api, {"dana": grant(google_api)})
+    sync_once(settings, db)
+    box = google_api.user(DANA).mailbox
+    calendars = google_api.user(DANA).calendars
+    box.add(mail(8, "Ann Lee <ann@customer.example>", DANA, "Contract", ("INBOX",))[0])
+    box.delete(ids["g1@mail.example"])
+    box.relabel(ids["g3@mail.example"], add=("TRASH",), remove=("INBOX",))
+    box.relabel(ids["g7@mail.example"], remove=("UNREAD",))  # read: no change to capture
+    [review] = [s.event for s in calendars.calendars[DANA].events.values()]
+    calendars.put({**review, "summary": "Review, moved", "sequence": 1})
+    later = calendars.put(
+        event("later@acme", SOON + timedelta(days=1), "Later", "dan@customer.example")
+    )
+    google_api.log.clear()
+    [second] = sync_once(settings, db)
+    assert (second.outcome, second.records) == ("ok", 3)
+    gets = sorted(r.path.rsplit("/", 1)[1] for r in google_api.requests("/messages/[0-9a-f]+$"))
+    assert gets == sorted(
+        [box.messages[i].id for i in box.messages if box.messages[i].raw.find(b"g8@") > 0]
+    )
+    rows = interactions(db)
+    assert rows["msgid:g1@mail.example"] == (
+        "removed",
+        ["ann@customer.example", DANA],
+        [("dana", True)],
+    )
+    assert rows["msgid:g3@mail.example"][0] == "removed"
+    assert rows["msgid:g8@mail.example"] == (
+        "received",
+        ["ann@customer.example", DANA],
+        [("dana", False)],
+    )
+    assert rows["ical:later@acme|"][0] == "confirmed"
+    views = {v.identity: v for v in db.list_interactions(limit=100)}
+    assert (views["ical:review@acme|"].subject, views["ical:review@acme|"].sequence) == (
+        "Review, moved",
+        1,
+    )
+    calendars.cancel(later["id"])
+    [third] = sync_once(settings, db)
+    assert (third.outcome, third.records) == ("ok", 0)
+    assert interactions(db)["ical:later@acme|"] == (
+        "removed",
+        ["dan@customer.example", DANA],
+        [("dana", True)],
+    )
+    assert len(interactions(db)) == len(LOADED) + 2
+
+
+def test_an_expired_history_id_and_sync_token_resync_without_duplicates(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(google_api)
+    settings = settings_for(tmp_path, monkeypatch, google_api, {"dana": grant(google_api)})
+    sync_once(settings, db)
+    before = contacts(db)
+    google_api.user(DANA).mailbox.add(
+        mail(9, "Bob Stone <bob@partner.example>", DANA, "Again", ("INBOX",))[0]
+    )
+    google_api.user(DANA).mailbox.expire_history()
+    google_api.user(DANA).calendars.expire_sync_tokens()
+    [second] = sync_once(settings, db)
+    assert (second.outcome, second.resynced) == ("ok", True)
+    expected = dict(LOADED)
+    expected["msgid:g9@mail.example"] = (
+        "received",
+        ["bob@partner.example", DANA],
+        [("dana", False)],
+    )
+    assert interactions(db) == expected
+    assert contacts(db) == before
+    [third] = sync_once(settings, db)
+    assert (third.outcome, third.resynced, third.records) == ("ok", False, 0)
+
+
+def test_a_429_storm_and_a_500_storm_lose_and_double_nothing(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(google_api)
+    settings = settings_for(tmp_path, monkeypatch, google_api, {"dana": grant(google_api)})
+    google_api.faults.add("429", count=3, path="/messages/", in_batch=True, retry_after=1)
+    google_api.faults.add("500", count=2, path="/messages$", in_batch=False)
+    google_api.faults.add("403", count=2, path="/events$")
+    google_api.faults.add("500", count=2, path="^/batch")
+    [first] = sync_once(settings, db)
+    assert first.outcome == "ok"
+    assert google_api.faults.pending == []
+    assert interactions(db) == LOADED
+    # Parts that drew a 429 were asked again alone; no message beyond the five captured.
+    asked = Counter(r.path.rsplit("/", 1)[1] for r in google_api.requests("/messages/[0-9a-f]+$"))
+    assert len(asked) == 5 and sum(asked.values()) > 5
+    assert len(contacts(db)) == 3
+
+
+def test_invalid_grant_marks_only_that_account_needs_reauth(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(google_api)
+    revoked = grant(google_api)
+    google_api.auth.revoke(revoked)
+    archive = tmp_path / "takeout.mbox"
+    archive.write_bytes(
+        b"From MAILER-DAEMON Mon Nov  2 09:00:00 2026\n"
+        + MAILBOX[0][0].replace(b"\r\n", b"\n")
+        + b"\n"
+    )
+    extra = (
+        "  - name: takeout\n    kind: archive\n    owner: dana@acme.example\n"
+        f"    paths: [{archive}]\n"
+    )
+    settings = settings_for(
+        tmp_path, monkeypatch, google_api, {"dana": grant(google_api), "dana-old": revoked}, extra
+    )
+    reports = {r.account: r for r in sync_once(settings, db)}
+    assert {n: r.outcome for n, r in reports.items()} == {
+        "dana": "ok",
+        "dana-old": "needs_reauth",
+        "takeout": "ok",
+    }
+    assert reports["dana-old"].message == (
+        "credentials refused: Google refused the credentials (invalid_grant); run "
+        "`autocapture auth google dana-old` to grant access again; sign in again"
+    )
+    assert {s.name: s.state for s in db.account_status()} == {
+        "dana": "ok",
+        "dana-old": "needs_reauth",
+        "takeout": "ok",
+    }
+    assert interactions(db)["msgid:g1@mail.example"][2] == [("dana", False), ("takeout", False)]

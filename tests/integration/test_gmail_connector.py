@@ -3,17 +3,18 @@ the shared contract for the mail stream and a calendar stream, and what the wire
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from connectors.base import Connector, Limits, Window
+from connectors.base import AuthError, Connector, Limits, Window
 from connectors.credentials import ReadSecret
 from connectors.gmail import GmailConnector, from_settings
 from connectors.google_session import QuotaPace
 from connectors.records import Cursor
-from tests.contract import ConnectorContract
+from tests.contract import ConnectorContract, drain
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, DANA, GMAIL_SCOPE
 from tests.servers.google_api import GoogleApiFake
 
@@ -132,3 +133,50 @@ class TestGoogleCalendarContract(ConnectorContract):
     @pytest.fixture
     def harness(self, google_api: GoogleApiFake) -> CalendarHarness:
         return CalendarHarness(google_api)
+
+
+def test_only_the_parts_of_a_batch_that_failed_are_asked_again(google_api: GoogleApiFake) -> None:
+    box = google_api.user(DANA).mailbox
+    ids = [box.add(mail(n)) for n in range(60)]
+    google_api.faults.add("429", path=ids[7], in_batch=True, retry_after=1)
+    google_api.faults.add("500", path=ids[42], in_batch=True)
+    connector = connector_on(google_api, calendar=False)
+    got = drain(connector, "mail", None, 500)
+    assert sorted(r.identity for r in got.records) == sorted(
+        f"msgid:c{n}@customer.example" for n in range(60)
+    )
+    asked = Counter(
+        r.path.rsplit("/", 1)[1] for r in google_api.requests("/messages/", in_batch=True)
+    )
+    assert {i: n for i, n in asked.items() if n != 1} == {ids[7]: 2, ids[42]: 2}
+    assert len(asked) == 60
+    # One listing; the newest 50 (both failures among them), their two failed parts
+    # alone, then the last 10.
+    assert [r.path for r in google_api.requests("^/(batch|gmail)", in_batch=False)] == [
+        "/gmail/v1/users/me/profile",
+        "/gmail/v1/users/me/messages",
+        "/batch",
+        "/batch",
+        "/batch",
+    ]
+    sizes: list[int] = []
+    for r in google_api.log:
+        if r.path == "/batch":
+            sizes.append(0)
+        elif r.in_batch:
+            sizes[-1] += 1
+    assert sizes == [50, 2, 10]
+
+
+def test_a_revoked_grant_is_an_auth_error_naming_the_command_that_mends_it(
+    google_api: GoogleApiFake,
+) -> None:
+    token = google_api.auth.add_refresh_token(DANA)
+    google_api.auth.revoke(token)
+    connector = connector_on(google_api, refresh=token)
+    with pytest.raises(AuthError) as caught:
+        connector.fetch("mail", None, 10)
+    assert str(caught.value) == (
+        "Google refused the credentials (invalid_grant); "
+        "run `autocapture auth google dana-gmail` to grant access again"
+    )

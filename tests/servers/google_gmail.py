@@ -149,8 +149,9 @@ class Mailbox:
         return label_id
 
     def expire_history(self) -> None:
-        """Forget all history so far: every history id issued until now becomes 404."""
-        self.oldest_history = self.history_id + 1
+        """Forget all history so far: every history id issued until now becomes 404. The
+        mailbox moves to a new history id, which getProfile hands out and history accepts."""
+        self.oldest_history = self._next_history()
         self.history.clear()
 
     # ------------------------------------------------------------ API handlers
