@@ -3,6 +3,7 @@ the real google-api-python-client: config -> connector -> matcher -> storage."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from agent.connections import Connections
+from agent.redact import redact
 from agent.sync import sync_once
 from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database, open_database
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
 from tests.servers.google_api import GoogleApiFake
+from tests.servers.radicale import CalendarUser, ics_event
 
 DANA = "dana@acme.example"
 CLIENT_SECRET = "GOCSPX-agent-0f3c9a7d21"
@@ -330,3 +334,93 @@ def test_invalid_grant_marks_only_that_account_needs_reauth(
         "takeout": "ok",
     }
     assert interactions(db)["msgid:g1@mail.example"][2] == [("dana", False), ("takeout", False)]
+
+
+def text_in_every_column(db: Database) -> str:
+    """Every text value of every row of every table, one string."""
+    values: list[str] = []
+    meta = sa.MetaData()
+    meta.reflect(db.engine)
+    with db.engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                values += [str(v) for v in row if isinstance(v, str | bytes)]
+    return "\n".join(values)
+
+
+def test_no_token_or_secret_reaches_a_log_line_an_error_or_a_column(
+    google_api: GoogleApiFake,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    load(google_api)
+    good, revoked = grant(google_api), grant(google_api)
+    google_api.auth.revoke(revoked)
+    settings = settings_for(tmp_path, monkeypatch, google_api, {"dana": good, "dana-old": revoked})
+    connections = Connections()
+    try:
+        sync_once(settings, db, connections=connections)
+        first_tokens = list(google_api.auth.access_tokens)
+        google_api.auth.revoke_access_tokens()  # the kept connector's token: refreshed on a 401
+        [ok, failed] = sync_once(settings, db, connections=connections)
+        assert (ok.outcome, failed.outcome) == ("ok", "needs_reauth")
+        google_api.faults.add("500", count=8, path="/history$")  # retries run out: an error
+        [broken, failed] = sync_once(settings, db, connections=connections)
+    finally:
+        connections.close_all()
+    assert (broken.outcome, failed.outcome) == ("error", "needs_reauth")
+    assert "Google answered 500" in broken.message
+    access = first_tokens + list(google_api.auth.access_tokens)
+    assert len(access) >= 2  # one before the 401, one refreshed after it
+    secrets = [CLIENT_SECRET, good, revoked, *access]
+    assert all(redact(s) == "***" for s in [CLIENT_SECRET, good, *access])
+    stored = text_in_every_column(db)
+    shown = caplog.text + broken.message + failed.message
+    assert [s for s in secrets if s in stored or s in shown] == []
+    assert "dana-old" in stored and "invalid_grant" in stored  # the columns were read
+
+
+@pytest.mark.server
+def test_a_meeting_in_google_calendar_and_as_a_caldav_copy_is_one_interaction_two_sources(
+    google_api: GoogleApiFake,
+    radicale: CalendarUser,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    load(google_api)
+    radicale.make_calendar("work")
+    radicale.put(
+        "work",
+        "review.ics",
+        ics_event(
+            "review@acme",
+            SOON.strftime("%Y%m%dT%H%M%SZ"),
+            end=(SOON + timedelta(hours=1)).strftime("%Y%m%dT%H%M%SZ"),
+            summary="Review",
+            organizer=f";CN=Dana:mailto:{DANA}",
+            attendees=(
+                f";PARTSTAT=ACCEPTED:mailto:{DANA}",
+                ";PARTSTAT=ACCEPTED:mailto:ann@customer.example",
+                ";PARTSTAT=ACCEPTED:mailto:cleo@customer.example",
+            ),
+        ),
+    )
+    monkeypatch.setenv("TEST_DAV_PASSWORD", radicale.password)
+    extra = (
+        "  - name: dana-dav\n    kind: caldav\n    allow_plaintext: true\n"
+        f"    url: {radicale.url}\n    username: {radicale.name}\n"
+        "    password: ${TEST_DAV_PASSWORD}\n    backfill: 60d\n    lookahead: 30d\n"
+    )
+    settings = settings_for(tmp_path, monkeypatch, google_api, {"dana": grant(google_api)}, extra)
+    reports = sync_once(settings, db)
+    assert [(r.account, r.outcome) for r in reports] == [("dana", "ok"), ("dana-dav", "ok")]
+    assert interactions(db)["ical:review@acme|"] == (
+        "confirmed",
+        ["ann@customer.example", "cleo@customer.example", DANA],
+        [("dana", False), ("dana-dav", False)],
+    )
+    assert len(interactions(db)) == len(LOADED)
