@@ -180,3 +180,45 @@ def test_a_revoked_grant_is_an_auth_error_naming_the_command_that_mends_it(
         "Google refused the credentials (invalid_grant); "
         "run `autocapture auth google dana-gmail` to grant access again"
     )
+
+
+def test_a_meeting_the_look_ahead_reaches_later_is_read_though_it_never_changed(
+    google_api: GoogleApiFake,
+) -> None:
+    harness = CalendarHarness(google_api)
+    harness.add_item(0)  # 2026-12-01
+    beyond = harness.calendars.put(
+        {
+            "iCalUID": "beyond@contract",
+            "start": {"dateTime": "2027-03-10T10:00:00+00:00"},
+            "end": {"dateTime": "2027-03-10T11:00:00+00:00"},
+        }
+    )
+    first = drain(harness.make_connector(), harness.stream, None, 10)
+    assert first.identities == ["ical:item0@contract|"]
+    google_api.log.clear()
+    later = Window(WINDOW.since, datetime(2027, 4, 1, tzinfo=UTC))
+    # The agent rebuilds its connector as the clock moves: the look-ahead now ends a month on.
+    wider = from_settings(
+        "dana-gmail",
+        CLIENT_ID,
+        ReadSecret(lambda: CLIENT_SECRET),
+        ReadSecret(lambda: google_api.auth.add_refresh_token(DANA)),
+        google_api.auth.token_uri,
+        lambda value: None,
+        later,
+        LIMITS,
+        api_root=google_api.url,
+        calendar_api_root=google_api.url,
+    )
+    second = drain(wider, harness.stream, first.cursor, 10)
+    assert second.identities == ["ical:beyond@contract|"]
+    assert beyond["id"] in second.records[0].source.provider_id
+    listed = [r.query for r in google_api.requests("/events$")]
+    assert [sorted(q) for q in listed] == [
+        ["alt", "maxResults", "singleEvents", "timeMax", "timeMin"],
+    ]
+    assert listed[0]["timeMin"] == ["2027-03-01T00:00:00Z"]
+    third = drain(wider, harness.stream, second.cursor, 10)
+    assert third.records == []
+    assert "syncToken" in google_api.requests("/events$")[-1].query
