@@ -10,15 +10,19 @@ connector (the agent restarted, a read-ahead child) resumes any of them.
 Calls go through ``connectors.google_wire`` (errors mapped to the
 connector's tree), each paced in Gmail quota units and retried on
 ``TransientError`` honouring Retry-After (``connectors.google_session``).
-A refused grant is ``AuthError`` with the command that mends it.
+A refused grant is ``AuthError`` with the command that mends it. The
+calendar listing travels in every calendar cursor (``resume``), so a run
+that starts a fresh connector lists the calendars at most once a day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from connectors.base import AuthError, ConfigurationError, Limits, Window
+from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, Window
 from connectors.credentials import SecretSink, TokenSource
 from connectors.gmail_calendar import PREFIX, CalendarStream, chosen_calendars
 from connectors.gmail_mail import STREAM, MailStream
@@ -28,6 +32,7 @@ from connectors.records import Batch, Cursor
 from connectors.retry import RetryPolicy
 
 KIND = "gmail"
+RELIST_AFTER = timedelta(days=1)  # a calendar added meanwhile is found within a day
 T = TypeVar("T")
 
 
@@ -60,7 +65,24 @@ class GmailConnector:
         )
         self._wanted = list(calendars) if calendars is not None else None
         self._calendars: list[str] | None = None
+        self._listed = ""
         self.window, self.limits = window, limits
+
+    def resume(self, cursors: Mapping[str, Cursor]) -> None:
+        """Take the calendar listing a calendar cursor keeps, if under a day old, so that
+        ``streams`` asks nothing (the agent calls this before ``streams``)."""
+        present = self.window.present
+        for stream, cursor in cursors.items():
+            listed, ids = cursor.get("listed"), cursor.get("calendars")
+            if not stream.startswith(PREFIX) or not isinstance(ids, list):
+                continue
+            try:
+                age = present - datetime.fromisoformat(str(listed))
+            except ValueError:
+                continue
+            if timedelta(0) <= age < RELIST_AFTER:
+                self._calendars, self._listed = [str(i) for i in ids], str(listed)
+                return
 
     def streams(self) -> list[str]:
         return [STREAM, *(PREFIX + c for c in self._calendar_ids())]
@@ -72,6 +94,7 @@ class GmailConnector:
             api = self._calendar_api
             entries = self._guarded(lambda: call(self.policy, lambda: list_calendars(api)))
             self._calendars = chosen_calendars(entries, self._wanted)
+            self._listed = self.window.present.isoformat()
         return self._calendars
 
     def fetch(self, stream: str, cursor: Cursor | None, limit: int) -> Batch:
@@ -82,7 +105,15 @@ class GmailConnector:
             calendars = CalendarStream(
                 self.name, self._calendar_api, self.window, self.limits, self.policy
             )
-            return self._guarded(lambda: calendars.fetch(stream, cursor, limit))
+            try:
+                batch = self._guarded(lambda: calendars.fetch(stream, cursor, limit))
+            except CursorExpired:
+                self._calendars = None  # a calendar may be gone: the resync lists them again
+                raise
+            # Every calendar cursor keeps the listing: a later run starts from it.
+            self._calendar_ids()
+            kept = {"calendars": self._calendars, "listed": self._listed}
+            return replace(batch, next_cursor={**batch.next_cursor, **kept})
         raise ConfigurationError(f"account {self.name!r}: no stream {stream!r}")
 
     def _guarded(self, run: Callable[[], T]) -> T:

@@ -81,6 +81,8 @@ class CalendarStream:
         calendar_id = stream.removeprefix(PREFIX)
         until = _stamp(self.window.until)
         state: dict[str, Any] = dict(cursor) if cursor is not None else {}
+        for kept in ("calendars", "listed"):  # the connector's, not this calendar's
+            state.pop(kept, None)
         if cursor is None:
             state = {"range": [_stamp(self.window.since), until]}
         elif state.get("range") is None and state.get("page") is None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from agent.connections import Connections
 from agent.redact import redact
-from agent.sync import sync_once
+from agent.sync import sync_account, sync_once
 from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database, open_database
@@ -424,3 +424,26 @@ def test_a_meeting_in_google_calendar_and_as_a_caldav_copy_is_one_interaction_tw
         [("dana", False), ("dana-dav", False)],
     )
     assert len(interactions(db)) == len(LOADED)
+
+
+def test_a_later_run_reuses_the_calendar_listing_kept_with_the_cursors(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(google_api)
+    settings = settings_for(tmp_path, monkeypatch, google_api, {"dana": grant(google_api)})
+    [account] = settings.accounts
+
+    def run_at(when: datetime) -> list[str]:
+        """One `autocapture sync` (a connector of its own): what the fake was asked."""
+        google_api.log.clear()
+        assert sync_account(settings, account, db, now=when).outcome == "ok"
+        return sorted(r.path for r in google_api.log)
+
+    run_at(NOW)
+    events = "/calendar/v3/calendars/dana%40acme.example/events"
+    assert run_at(NOW + timedelta(hours=1)) == [events, "/gmail/v1/users/me/history", "/token"]
+    google_api.user(DANA).calendars.add_calendar("team@acme.example", "Team")
+    later = run_at(NOW + timedelta(days=1, hours=2))
+    assert "/calendar/v3/users/me/calendarList" in later
+    assert "/calendar/v3/calendars/team%40acme.example/events" in later
+    assert interactions(db) == LOADED
