@@ -66,6 +66,10 @@ def build_service(
 def connector_error(exc: BaseException, cursor_stream: str | None = None) -> ConnectorError:
     """The connector's error for what the client raised; ``cursor_stream`` names the
     stream whose cursor a 404 (Gmail history) or 410 (Calendar sync) invalidates."""
+    if isinstance(exc, RefreshError) and getattr(exc, "retryable", False):
+        # google-auth marks 5xx, 408 and 429 from the token endpoint retryable (after
+        # its own three tries): an outage, not a refused grant.
+        return TransientError("Google's token endpoint is unavailable")
     if isinstance(exc, RefreshError):
         # args[0] is "invalid_grant: Token has been expired or revoked." and the like.
         reason = str(exc.args[0]).split(":", 1)[0] if exc.args else "refresh failed"

@@ -222,3 +222,16 @@ def test_a_meeting_the_look_ahead_reaches_later_is_read_though_it_never_changed(
     third = drain(wider, harness.stream, second.cursor, 10)
     assert third.records == []
     assert "syncToken" in google_api.requests("/events$")[-1].query
+
+
+def test_a_token_endpoint_outage_is_transient_not_a_refused_grant(
+    google_api: GoogleApiFake,
+) -> None:
+    # google-auth tries the token endpoint three times itself; the third 500 reaches the
+    # connector, whose retry then gets a token.
+    google_api.faults.add("500", count=3, path="^/token$")
+    box = google_api.user(DANA).mailbox
+    box.add(mail(1))
+    got = drain(connector_on(google_api, calendar=False), "mail", None, 10)
+    assert got.identities == ["msgid:c1@customer.example"]
+    assert len(google_api.requests("^/token$")) == 4
