@@ -125,7 +125,10 @@ class GmailConnector:
             ) from None
 
     def close(self) -> None:
-        """Nothing to close: each request opens and reuses httplib2 connections itself."""
+        # httplib2 keeps its sockets open until told (httplib2 issue 148).
+        self.mail.gmail.close()
+        if self._calendar_api is not None:
+            self._calendar_api.close()
 
 
 def from_settings(
