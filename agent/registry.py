@@ -6,8 +6,7 @@ factory reads against the model that declares it, and a factory never
 supplies a default of its own: defaults live in ``config.settings`` only.
 Connectors never import ``config``; this module is where the two meet.
 
-A kind that ``config`` knows but no factory serves yet (``gmail``,
-``microsoft``) is refused by ``autocapture config check`` and, should it
+A kind that ``config`` knows but no factory serves yet (``microsoft``) is refused by ``autocapture config check`` and, should it
 reach a sync, fails that account with a ``ConfigurationError`` saying so.
 
 Secrets are resolved at the time of use through ``connectors.credentials``
@@ -30,6 +29,7 @@ from config.settings import (
     AccountBase,
     ArchiveAccount,
     CaldavAccount,
+    GmailAccount,
     ImapAccount,
 )
 from config.values import Secret
@@ -170,7 +170,31 @@ def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector
     )
 
 
+def gmail_connector(account: GmailAccount, context: BuildContext) -> Connector:
+    from connectors.google.gmail import from_settings
+    from connectors.google.session import QuotaPace
+
+    return from_settings(
+        account.name,
+        account.client_id,
+        secret_source(account, "client_secret", account.client_secret, context.announce),
+        secret_source(account, "refresh_token", account.refresh_token, context.announce),
+        account.token_uri,
+        context.announce,
+        context.window,
+        context.limits,
+        api_root=account.api_root,
+        calendar_api_root=account.calendar_api_root,
+        calendar=account.calendar,
+        calendars=list(account.calendars) if account.calendars is not None else None,
+        skip_labels=list(account.skip_labels),
+        pace=QuotaPace(float(account.quota_units_per_second)),
+        timeout=account.timeout.total_seconds(),
+    )
+
+
 CONNECTORS = ConnectorRegistry()
 CONNECTORS.register(ArchiveAccount, archive_connector)
 CONNECTORS.register(ImapAccount, imap_connector)
 CONNECTORS.register(CaldavAccount, caldav_connector)
+CONNECTORS.register(GmailAccount, gmail_connector)

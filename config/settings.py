@@ -320,7 +320,16 @@ class GmailAccount(RemoteAccount):
     token_uri: ServiceUrl = "https://oauth2.googleapis.com/token"
     api_root: ServiceUrl = "https://gmail.googleapis.com/"
     calendar_api_root: ServiceUrl = "https://www.googleapis.com/"
-    calendar: Flag = True  # also sync the primary calendar
+    calendar: Flag = True  # also sync calendars
+    # None: the primary calendar and the others the user owns and shows; a
+    # list names them (calendar id or summary), e.g. a team calendar.
+    calendars: Names | None = None
+    # Mail under these labels is not captured (SPAM and TRASH never are):
+    # system labels by id (DRAFT, CHAT, CATEGORY_PROMOTIONS), user labels by name.
+    skip_labels: Names = ("DRAFT", "CHAT")
+    # Gmail meters each user in quota units (messages.get 5, history.list 2);
+    # Google documents 6,000 per user per minute, so 90 a second stays below.
+    quota_units_per_second: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 90
 
 
 class MicrosoftAccount(RemoteAccount):

@@ -66,6 +66,10 @@ def build_service(
 def connector_error(exc: BaseException, cursor_stream: str | None = None) -> ConnectorError:
     """The connector's error for what the client raised; ``cursor_stream`` names the
     stream whose cursor a 404 (Gmail history) or 410 (Calendar sync) invalidates."""
+    if isinstance(exc, RefreshError) and getattr(exc, "retryable", False):
+        # google-auth marks 5xx, 408 and 429 from the token endpoint retryable (after
+        # its own three tries): an outage, not a refused grant.
+        return TransientError("Google's token endpoint is unavailable")
     if isinstance(exc, RefreshError):
         # args[0] is "invalid_grant: Token has been expired or revoked." and the like.
         reason = str(exc.args[0]).split(":", 1)[0] if exc.args else "refresh failed"
@@ -217,13 +221,31 @@ def history_since(
     )
 
 
+def history_records(
+    gmail: Resource, start_history_id: str, stream: str, page_token: str | None = None
+) -> tuple[list[dict[str, Any]], str, str | None]:
+    """One page of raw history records after ``start_history_id`` (additions, deletions and
+    label changes), the mailbox's history id and the next page's token; ``CursorExpired``
+    once Gmail no longer keeps history that old."""
+    args: dict[str, Any] = {
+        "userId": "me",
+        "startHistoryId": start_history_id,
+        "historyTypes": ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"],
+        "maxResults": 500,
+    }
+    if page_token:
+        args["pageToken"] = page_token
+    page = _execute(gmail.users().history().list(**args), cursor_stream=stream)
+    return list(page.get("history", [])), str(page["historyId"]), page.get("nextPageToken")
+
+
 # ---------------------------------------------------------------- Calendar
 
 
 def list_calendars(calendar: Resource) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     request = calendar.calendarList().list(
-        fields="items(id,summary,primary,accessRole),nextPageToken"
+        fields="items(id,summary,primary,accessRole,selected),nextPageToken"
     )
     while request is not None:
         page = _execute(request)

@@ -33,6 +33,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,6 +73,7 @@ class LoggedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     in_batch: bool
+    at: float = field(default_factory=time.monotonic)  # when it arrived, for pace figures
 
 
 @dataclass

@@ -69,6 +69,8 @@ class Calendar:
     summary: str
     time_zone: str = "Europe/Berlin"
     primary: bool = False
+    access_role: str = "owner"  # reader: a subscribed or shared calendar
+    selected: bool = True  # shown in the user's list
     events: dict[str, Stored] = field(default_factory=dict)
 
 
@@ -91,8 +93,12 @@ class Calendars:
 
     # ------------------------------------------------------------ state changes
 
-    def add_calendar(self, calendar_id: str, summary: str) -> Calendar:
-        self.calendars[calendar_id] = Calendar(calendar_id, summary)
+    def add_calendar(
+        self, calendar_id: str, summary: str, access_role: str = "owner", selected: bool = True
+    ) -> Calendar:
+        self.calendars[calendar_id] = Calendar(
+            calendar_id, summary, access_role=access_role, selected=selected
+        )
         return self.calendars[calendar_id]
 
     def put(self, event: Mapping[str, Any], calendar_id: str = "primary") -> dict[str, Any]:
@@ -138,8 +144,9 @@ class Calendars:
                 "id": c.id,
                 "summary": c.summary,
                 "timeZone": c.time_zone,
-                "accessRole": "owner",
+                "accessRole": c.access_role,
                 **({"primary": True} if c.primary else {}),
+                **({"selected": True} if c.selected else {}),
             }
             for c in self.calendars.values()
         ]

@@ -16,7 +16,8 @@ Gmail presents them:
   counts on ``id + 1`` fails here as it would against Gmail.
 - ``messages.list`` is newest first; ``q`` understands ``after:``/``before:``
   (epoch seconds, or a date read as midnight US Pacific as Gmail documents),
-  ``in:``/``label:``. Any other term is refused with 400 rather than
+  ``in:``/``label:`` (``drafts`` and ``chats`` as Gmail names them), each
+  negated by ``-``. Any other term is refused with 400 rather than
   silently matched: a test must not rely on search the fake lacks.
 - ``history.list`` with a ``startHistoryId`` older than the kept history is
   404, as Gmail answers once history has expired (``expire_history``).
@@ -148,8 +149,9 @@ class Mailbox:
         return label_id
 
     def expire_history(self) -> None:
-        """Forget all history so far: every history id issued until now becomes 404."""
-        self.oldest_history = self.history_id + 1
+        """Forget all history so far: every history id issued until now becomes 404. The
+        mailbox moves to a new history id, which getProfile hands out and history accepts."""
+        self.oldest_history = self._next_history()
         self.history.clear()
 
     # ------------------------------------------------------------ API handlers
@@ -302,6 +304,10 @@ def _search(q: str, mailbox: Mailbox) -> Any:
     for term in q.split():
         key, _, value = term.partition(":")
         key = key.lower()
+        if key in ("-in", "-label") and value:  # Gmail's "-" excludes a term
+            label = _label_id(value, mailbox)
+            tests.append(lambda m, x=label: x not in m.labels)
+            continue
         if key in ("after", "before") and value:
             bound = _search_time(value)
             tests.append(
@@ -329,7 +335,7 @@ def _search_time(value: str) -> int:
 
 
 def _label_id(value: str, mailbox: Mailbox) -> str:
-    upper = value.upper()
+    upper = {"DRAFTS": "DRAFT", "CHATS": "CHAT"}.get(value.upper(), value.upper())
     if upper in SYSTEM_LABELS:
         return upper
     return next((k for k, v in mailbox.user_labels.items() if v.lower() == value.lower()), value)

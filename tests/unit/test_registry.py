@@ -15,22 +15,32 @@ from agent.connections import build_connector
 from agent.redact import redact
 from agent.registry import CONNECTORS, BuildContext
 from config.loader import load_text
-from config.settings import ACCOUNT_MODELS, CaldavAccount, ImapAccount
+from config.settings import ACCOUNT_MODELS, CaldavAccount, GmailAccount, ImapAccount
 from config.values import Secret
 from connectors.base import ConfigurationError, Limits, Window
 from connectors.caldav.connector import CaldavConnector
+from connectors.google.gmail import GmailConnector
 from connectors.imap.connector import ImapConnector
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=30), NOW + timedelta(days=30))
 
-GMAIL = """\
+MICROSOFT = """\
     accounts:
       - name: ann-imap
         kind: imap
         owner: ann@acme.example
         host: imap.acme.example
         password: ${ANN_IMAP_PASSWORD}
+      - name: bob-m365
+        kind: microsoft
+        owner: bob@acme.example
+        tenant: acme.example
+        client_id: 00000000-1111-2222-3333-444444444444
+        client_secret: ${BOB_M365_CLIENT_SECRET}
+"""
+GMAIL = """\
+    accounts:
       - name: bob-gmail
         kind: gmail
         owner: bob@acme.example
@@ -48,19 +58,19 @@ def config_check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_the_kinds_with_a_connector() -> None:
-    assert CONNECTORS.kinds() == {"archive", "imap", "caldav"}
+    assert CONNECTORS.kinds() == {"archive", "imap", "caldav", "gmail"}
 
 
 def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("ANN_IMAP_PASSWORD", "BOB_GOOGLE_CLIENT_SECRET", "BOB_GOOGLE_REFRESH_TOKEN"):
+    for name in ("ANN_IMAP_PASSWORD", "BOB_M365_CLIENT_SECRET"):
         monkeypatch.setenv(name, "x")
-    status, err = config_check(tmp_path, GMAIL, capsys)
+    status, err = config_check(tmp_path, MICROSOFT, capsys)
     assert status == 2
     assert err.splitlines() == [
-        'FILE:8 accounts[1].kind: account kind "gmail" has no connector in this version '
-        "(available: archive, caldav, imap); set enabled: false until it has",
+        'FILE:8 accounts[1].kind: account kind "microsoft" has no connector in this version '
+        "(available: archive, caldav, gmail, imap); set enabled: false until it has",
         "1 problem in FILE",
     ]
 
@@ -69,24 +79,23 @@ def test_a_disabled_account_of_such_a_kind_is_only_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANN_IMAP_PASSWORD", "x")
-    monkeypatch.setenv("BOB_GOOGLE_CLIENT_SECRET", "x")
-    monkeypatch.setenv("BOB_GOOGLE_REFRESH_TOKEN", "x")
-    status, err = config_check(tmp_path, GMAIL + "        enabled: false\n", capsys)
+    monkeypatch.setenv("BOB_M365_CLIENT_SECRET", "x")
+    status, err = config_check(tmp_path, MICROSOFT + "        enabled: false\n", capsys)
     assert status == 0
     assert err.splitlines() == [
-        'FILE:8 accounts[1].kind: warning: account kind "gmail" has no connector in this '
-        "version (available: archive, caldav, imap)",
+        'FILE:8 accounts[1].kind: warning: account kind "microsoft" has no connector in this '
+        "version (available: archive, caldav, gmail, imap)",
         "FILE: OK, 2 accounts",
     ]
 
 
 def test_a_sync_of_such_a_kind_fails_that_account_saying_so() -> None:
-    account = load_text(textwrap.dedent(GMAIL)).accounts[1]
+    account = load_text(textwrap.dedent(MICROSOFT)).accounts[1]
     with pytest.raises(ConfigurationError) as caught:
         build_connector(account, WINDOW, Limits())
     assert str(caught.value) == (
-        "account 'bob-gmail': kind 'gmail' has no connector in this version "
-        "(available: archive, caldav, imap)"
+        "account 'bob-m365': kind 'microsoft' has no connector in this version "
+        "(available: archive, caldav, gmail, imap)"
     )
 
 
@@ -137,3 +146,18 @@ def test_factories_take_every_value_from_the_settings_defaults() -> None:
     mail = CONNECTORS.build(imap, BuildContext(WINDOW, Limits()))
     assert isinstance(mail, ImapConnector)
     assert (mail.endpoint.timeout, mail.endpoint.port, mail.text_bytes) == (60.0, 993, 16_384)
+
+
+def test_the_gmail_factory_takes_its_values_from_the_settings() -> None:
+    account = GmailAccount(
+        name="bob-gmail",
+        kind="gmail",
+        owner=("bob@acme.example",),
+        client_id="1234.apps.googleusercontent.com",
+        client_secret=Secret("env", "CS"),
+        refresh_token=Secret("env", "RT"),
+    )
+    connector = CONNECTORS.build(account, BuildContext(WINDOW, Limits()))
+    assert isinstance(connector, GmailConnector)
+    assert (connector.pace.rate, connector.mail.skip_names) == (90.0, ("DRAFT", "CHAT"))
+    assert connector.mail.gmail._baseUrl == "https://gmail.googleapis.com/"
