@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.servers.fake_http",
     "tests.servers.google_api",
     "tests.servers.microsoft_identity",
+    "tests.servers.microsoft_graph",
 ]
