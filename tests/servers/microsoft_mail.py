@@ -123,6 +123,7 @@ class Mailbox:
     messages: dict[str, Stored] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _threads: dict[str, str] = field(default_factory=dict)  # Message-ID -> conversation id
 
     def __post_init__(self) -> None:
@@ -175,10 +176,8 @@ class Mailbox:
         self._change(self.messages.pop(message_id), removed=True)
 
     def _new_id(self) -> str:
-        n = len(self.changes) + len(self.messages) + 1
-        digest = hashlib.sha256(f"{self.address}#{n}#{len(self.changes)}".encode()).digest()
-        token = digest.hex()[:48]
-        return f"AAMkAGI2TG93AGAAA{token}AAA="
+        digest = hashlib.sha256(f"{self.address}#{next(self._ids)}".encode()).hexdigest()
+        return f"AAMkAGI2TG93AGAAA{digest[:48]}AAA="
 
     def _change(self, stored: Stored, removed: bool) -> None:
         self.changes.append(Change(next(self._seq), stored.folder, stored.id, removed))
