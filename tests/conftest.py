@@ -5,4 +5,6 @@ pytest_plugins = [
     "tests.servers.radicale",
     "tests.servers.fake_http",
     "tests.servers.google_api",
+    "tests.servers.microsoft_identity",
+    "tests.servers.microsoft_graph",
 ]
