@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from connectors.base import InvalidInput, Limits, Window
 from connectors.calendar.ical import parse_calendar
 from connectors.google.gcal_parse import event_source, is_tombstone, parse_event
-from connectors.records import Address, Attendee, SourceRef
+from connectors.records import SourceRef
+from tests.api_values import JSON_VALUE, attendee
 from tests.servers.radicale import ics_event
 
 LIMITS = Limits()
@@ -65,14 +66,6 @@ RECORDED: dict[str, Any] = {
     "reminders": {"useDefault": True},
     "eventType": "default",
 }
-
-
-def attendee(
-    email: str, name: str | None, partstat: str, role: str = "REQ-PARTICIPANT"
-) -> Attendee:
-    address = Address.of(email, name, raw=f"mailto:{email}")
-    assert address is not None
-    return Attendee(address, role=role, partstat=partstat)
 
 
 def test_recorded_instance_of_a_moved_occurrence() -> None:
@@ -240,13 +233,6 @@ def test_garbage_fields_do_not_cost_the_meeting() -> None:
         parse_event(["not", "an", "event"], "a", "primary", LIMITS)
 
 
-_VALUE = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=25),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
-    ),
-    max_leaves=15,
-)
 _KEYS = st.sampled_from(
     [
         "id",
@@ -266,7 +252,7 @@ _KEYS = st.sampled_from(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(_KEYS, _VALUE, max_size=8))
+@given(st.dictionaries(_KEYS, JSON_VALUE, max_size=8))
 def test_hostile_events_give_a_meeting_or_invalid_input(change: dict[str, Any]) -> None:
     try:
         meeting = parse_event({**RECORDED, **change}, "a", "primary", LIMITS)

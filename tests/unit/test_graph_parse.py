@@ -13,20 +13,20 @@ from hypothesis import strategies as st
 
 from bench.mailgen import generate_mail
 from connectors.base import InvalidInput, Limits, Window
-from connectors.graph_event import ical_uid
-from connectors.graph_parse import (
+from connectors.calendar.ical import parse_calendar
+from connectors.mail.mime import calendar_source, parse_message_and_errors
+from connectors.microsoft.graph_event import ical_uid
+from connectors.microsoft.graph_parse import (
     graph_source,
     is_removed,
     parse_graph_event,
     parse_graph_message,
 )
-from connectors.ical import parse_calendar
-from connectors.mime import calendar_source, parse_message_and_errors
 from connectors.records import SourceRef
+from tests.api_values import JSON_VALUE as _JSON
+from tests.api_values import attendee
 from tests.servers.microsoft_mail import Mailbox, message_view
 from tests.servers.radicale import ics_event
-from tests.unit.test_gcal_parse import _VALUE as _JSON  # one hostile-JSON strategy for all
-from tests.unit.test_gcal_parse import attendee
 
 LIMITS = Limits()
 MSG_ID = "AAMkAGI2TG93AGAAAfa5c0e1b3d2a4f6e8c7b9a0d1e2f3a4b5c6d7e8f9a0b1c2AAA="

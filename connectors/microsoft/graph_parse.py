@@ -6,14 +6,14 @@ way it arrived.
 
 Messages. The header fields come from ``internetMessageHeaders`` when the
 request selected them: they are written back into a header block and read
-by ``connectors.headers`` exactly as a stored message's header is (same
+by ``connectors.mail.headers`` exactly as a stored message's header is (same
 groups, same caps, same notes). Exchange keeps no Bcc field in a sent
 item's headers, and a listing without ``internetMessageHeaders`` has none
 at all, so any address, subject, Message-ID or date field the block lacks
 is written from the resource's own properties (``from``, ``sender``,
 ``toRecipients``, ``ccRecipients``, ``bccRecipients``, ``replyTo``,
 ``subject``, ``internetMessageId``, ``sentDateTime``). Ids, thread key and
-date then come from ``connectors.mime.message_from_parts``;
+date then come from ``connectors.mail.mime.message_from_parts``;
 ``receivedDateTime`` is the fallback date, as INTERNALDATE is for IMAP.
 The text is ``body.content`` (ask for ``outlook.body-content-type="text"``;
 an HTML body is kept as HTML and flagged), its first ``max_text_bytes``.
@@ -32,7 +32,7 @@ Events, as ``calendarView/delta`` lists instances:
   ``vCal-Uid``, an invitation Exchange received from another system) is
   that UID. Any other value is taken as the UID itself. An ``occurrence``
   or ``exception`` takes its ``originalStart`` (UTC) as RECURRENCE-ID,
-  exactly as ``connectors.ical`` names each occurrence of a series.
+  exactly as ``connectors.calendar.ical`` names each occurrence of a series.
 - times: ``{dateTime, timeZone}`` with an IANA or Windows zone name (Graph
   answers in UTC unless asked otherwise); ``isAllDay`` gives the date at
   00:00 UTC with ``all_day``, as ``ical`` reads a DATE.
@@ -53,11 +53,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import InvalidInput, Limits
-from connectors.charsets import decode_body
-from connectors.dates import Dated
-from connectors.graph_event import event_source, parse_graph_event
-from connectors.headers import read_stored_header
-from connectors.mime import calendar_source, message_from_parts
+from connectors.mail.charsets import decode_body
+from connectors.mail.dates import Dated
+from connectors.mail.headers import read_stored_header
+from connectors.mail.mime import calendar_source, message_from_parts
+from connectors.microsoft.graph_event import event_source, parse_graph_event
 from connectors.records import IngestError, Meeting, Message, SourceRef
 
 # Graph ids are URL-safe base64 of an EntryID (about 150 characters); 1 KiB
@@ -242,6 +242,6 @@ def _carried(
     except InvalidInput as error:
         return [], [IngestError(carried, error.reason, error.detail)]
     method = _METHODS.get(kind)
-    # As connectors.ical reads an iTIP CANCEL: the meeting it names is cancelled.
+    # As connectors.calendar.ical reads an iTIP CANCEL: the meeting it names is cancelled.
     status = "cancelled" if method == "CANCEL" else meeting.status
     return [replace(meeting, method=method, source=carried, status=status)], []

@@ -1,4 +1,4 @@
-"""Graph ``event`` instances -> ``Meeting`` (see ``connectors.graph_parse`` for the rules).
+"""Graph ``event`` instances -> ``Meeting`` (see ``connectors.microsoft.graph_parse`` for the rules).
 
 Kept apart from the message parser because the identity work here (reading
 Exchange's encoded global object id) has nothing to do with mail.
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from connectors.base import InvalidInput, Limits
+from connectors.calendar.recurrence import as_utc
 from connectors.records import Address, Attendee, Meeting, SourceRef
-from connectors.recurrence import as_utc
 
 # MS-OXOCAL 2.2.1.27: every encoded global object id starts with these 16 bytes.
 _GOID_PREFIX = bytes.fromhex("040000008200E00074C5B7101A82E008")
