@@ -114,7 +114,16 @@ def read_groups(blocks: Sequence[tuple[tuple[str, ...], bytes]], limit: int) -> 
 
 def read_stored_header(head: bytes, limit: int) -> HeaderRead:
     """``read_groups`` for a header block as stored (a file, an mbox message)."""
+    if len(head) <= limit:
+        # No group can pass the limit: one scan gives the same fields, put in
+        # group order (a stable sort keeps message order within a group).
+        fields, _ = header_fields(head, _ALL_FIELDS)
+        return HeaderRead(tuple(sorted(fields, key=lambda field: _GROUP_OF[field[0]])))
     return read_groups([(names, field_block(head, names)) for names in FIELD_GROUPS], limit)
+
+
+_GROUP_OF = {name: i for i, group in enumerate(FIELD_GROUPS) for name in group}
+_ALL_FIELDS = frozenset(_GROUP_OF)
 
 
 def _cut(block: bytes, limit: int) -> bytes:
