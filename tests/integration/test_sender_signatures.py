@@ -32,7 +32,8 @@ POLICY = AccountPolicy(
     phone_region="US",
 )
 PROMOTED = [BLOCK[0], "Director of Procurement", *BLOCK[2:]]
-ONE_OFF = [*BLOCK[:2], "Acting Chair, Safety Committee", *BLOCK[2:]]
+# Right under the name, where a single message's reading takes it as the title.
+ONE_OFF = [BLOCK[0], "Acting Chair, Safety Committee", *BLOCK[1:]]
 
 
 def from_sam(n: int, block: list[str]) -> Message:
