@@ -66,11 +66,18 @@ def normalized(line: str) -> str:
 
 def observe(model: SenderSignature, zone: Zone, when: datetime) -> SenderSignature:
     """``model`` with the last lines of the sender's own ``zone`` counted;
-    unchanged when a message as new was counted already (a replay)."""
+    unchanged when a message as new was counted already (a replay).
+
+    Prose and closing phrases are left out: ``recurring_block`` stops at
+    them, and counting each message's last sentences would fill the model
+    (which storage reads and writes with every batch) with lines seen once.
+    """
     if model.latest is not None and when <= model.latest:
         return model
     lines = zone.text.split("\n")
-    tail = {normalized(x) for x in lines[: content_end(lines)][-TAIL_LINES:] if x.strip()}
+    tail = {
+        normalized(x) for x in lines[: content_end(lines)][-TAIL_LINES:] if _may_sign(x.strip())
+    }
     known = {k.text: k for k in model.lines}
     for text in tail:
         old = known.get(text)
@@ -93,6 +100,13 @@ class Run:
     # A closing phrase or a "-- " right above it: the sender marked the block
     # themselves, so its new lines (a new title, a new phone) are theirs at once.
     marked: bool
+
+
+def _may_sign(line: str) -> bool:
+    """Whether ``line`` could belong to a signature block (``recurring_block``'s stops)."""
+    return bool(line) and not (
+        sl.is_prose(line) or sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line)
+    )
 
 
 def recurring_block(model: SenderSignature, zone: Zone, when: datetime) -> Run | None:
