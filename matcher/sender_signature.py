@@ -39,15 +39,14 @@ MAX_GAP = 1  # unconfirmed lines in a row allowed inside a confirmed block
 CONFIRMED = 0.95  # the block's confidence when repetition confirms it
 
 
-def repeats(model: SenderSignature, line: str, when: datetime) -> bool:
-    """Whether ``line`` ended the sender's own text in a message dated before ``when``.
+def earlier_lines(model: SenderSignature, when: datetime) -> frozenset[str]:
+    """The lines that ended the sender's own text in a message dated before ``when``.
 
     By date rather than by count, so mail read again (a replayed batch, an
     old message arriving late) is read as its earlier mail alone confirms it,
     as when it was first read, however much the model learned since.
     """
-    key = normalized(line)
-    return any(k.text == key and k.first < when for k in model.lines)
+    return frozenset(k.text for k in model.lines if k.first < when)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +63,9 @@ def normalized(line: str) -> str:
     return " ".join(line.split()).casefold()
 
 
-def observe(model: SenderSignature, zone: Zone, when: datetime) -> SenderSignature:
-    """``model`` with the last lines of the sender's own ``zone`` counted;
+def observe(model: SenderSignature, lines: list[str], end: int, when: datetime) -> SenderSignature:
+    """``model`` with the last lines of the sender's own text (``lines`` up to
+    ``end``, ``content_end``) counted;
     unchanged when a message as new was counted already (a replay).
 
     Prose and closing phrases are left out: ``recurring_block`` stops at
@@ -74,10 +74,7 @@ def observe(model: SenderSignature, zone: Zone, when: datetime) -> SenderSignatu
     """
     if model.latest is not None and when <= model.latest:
         return model
-    lines = zone.text.split("\n")
-    tail = {
-        normalized(x) for x in lines[: content_end(lines)][-TAIL_LINES:] if _may_sign(x.strip())
-    }
+    tail = {normalized(x) for x in lines[max(0, end - TAIL_LINES) : end] if _may_sign(x.strip())}
     known = {k.text: k for k in model.lines}
     for text in tail:
         old = known.get(text)
@@ -86,7 +83,8 @@ def observe(model: SenderSignature, zone: Zone, when: datetime) -> SenderSignatu
             if old is not None
             else KnownLine(text, 1, when, when)
         )
-    kept = sorted(known.values(), key=lambda k: (k.last, k.seen), reverse=True)
+    # Ties broken by text: the set above iterates in hash order, which varies by process.
+    kept = sorted(known.values(), key=lambda k: (k.last, k.seen, k.text), reverse=True)
     return SenderSignature(tuple(kept[:MAX_KNOWN_LINES]), model.messages + 1, when)
 
 
@@ -109,10 +107,12 @@ def _may_sign(line: str) -> bool:
     )
 
 
-def recurring_block(model: SenderSignature, zone: Zone, when: datetime) -> Run | None:
-    """The run at the end of ``zone`` that the sender's earlier mail confirms, or None."""
-    lines = zone.text.split("\n")
-    end = content_end(lines)
+def recurring_block(lines: list[str], end: int, earlier: frozenset[str]) -> Run | None:
+    """The run at the end of the own text (``lines`` up to ``end``) that the
+    sender's ``earlier`` lines confirm, or None."""
+    if not earlier:
+        return None  # a sender's first message: nothing to confirm it
+    confirmed: set[int] = set()
     first = last = None
     held: list[int] = []
     gap: list[int] = []
@@ -127,7 +127,8 @@ def recurring_block(model: SenderSignature, zone: Zone, when: datetime) -> Run |
             break
         if sl.is_prose(line):
             break  # stock sentences recur too
-        if repeats(model, line, when):
+        if normalized(line) in earlier:
+            confirmed.add(index)
             first, last = index, last if last is not None else index
             held += gap
             gap = []
@@ -139,7 +140,7 @@ def recurring_block(model: SenderSignature, zone: Zone, when: datetime) -> Run |
                 break
     if first is None or last is None:
         return None
-    if sum(1 for i in range(first, last + 1) if repeats(model, lines[i], when)) < MIN_REPEATS:
+    if len(confirmed) < MIN_REPEATS:
         return None
     if marked:
         return Run(min([first, *gap]), max([last, *below]) + 1, frozenset(held + gap + below), True)
@@ -161,12 +162,13 @@ def read_own_zone(
     Unconfirmed lines of an unmarked block are held back; fields read only
     from unconfirmed lines keep a single message's confidence.
     """
-    run = recurring_block(model, zone, when)
-    updated = observe(model, zone, when)
+    lines = zone.text.split("\n")
+    end = content_end(lines)
+    run = recurring_block(lines, end, earlier_lines(model, when))
+    updated = observe(model, lines, end, when)
     if run is None:
         block, fields = read_zone(zone, default_region, to)
         return SenderReading(updated, block, fields, False)
-    lines = zone.text.split("\n")
     start_at = sum(len(x) + 1 for x in lines[: run.first])
     whole = "\n".join(lines[run.first : run.end])
     block = SignatureBlock(
