@@ -74,8 +74,13 @@ def observe(model: SenderSignature, lines: list[str], end: int, when: datetime) 
     """
     if model.latest is not None and when <= model.latest:
         return model
-    tail = {normalized(x) for x in lines[max(0, end - TAIL_LINES) : end] if _may_sign(x.strip())}
     known = {k.text: k for k in model.lines}
+    tail = set()
+    for line in lines[max(0, end - TAIL_LINES) : end]:
+        text = normalized(line)
+        # A line the model holds passed ``_may_sign`` when it was first counted.
+        if text and (text in known or _may_sign(line.strip())):
+            tail.add(text)
     for text in tail:
         old = known.get(text)
         known[text] = (
