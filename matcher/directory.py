@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from matcher.plan import Evidence, Plan, evidence_of, merge_evidence
+from matcher.plan import Evidence, Plan, SenderSignature, evidence_of, merge_evidence
 
 
 @dataclass(slots=True)
@@ -20,6 +20,7 @@ class InMemoryDirectory:
     contacts: dict[str, int] = field(default_factory=dict)  # by mailbox key
     known: dict[str, Evidence] = field(default_factory=dict)  # by mailbox key
     erased: set[str] = field(default_factory=set)  # forgotten spellings and mailbox keys
+    signatures: dict[str, SenderSignature] = field(default_factory=dict)  # by mailbox key
 
     def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
         return {e: self.contacts[e] for e in mailboxes if e in self.contacts}
@@ -30,8 +31,12 @@ class InMemoryDirectory:
     def forgotten(self, addresses: Collection[str]) -> Collection[str]:
         return {a for a in addresses if a in self.erased}
 
+    def sender_signatures(self, mailboxes: Collection[str]) -> Mapping[str, SenderSignature]:
+        return {m: self.signatures[m] for m in mailboxes if m in self.signatures}
+
     def absorb(self, plan: Plan) -> None:
-        """Record a plan as storage would: ensure created contacts, keep evidence."""
+        """Record a plan as storage would: ensure created contacts, keep evidence and models."""
+        self.signatures.update(plan.sender_signatures)
         for interaction in plan.interactions:
             for email, seen in evidence_of(interaction).items():
                 self.known[email] = merge_evidence(self.known.get(email), seen)

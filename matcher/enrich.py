@@ -32,6 +32,7 @@ from typing import Protocol
 from connectors.base import InvalidInput
 from connectors.records import Address, pickled_by_fields
 from matcher.body.html import html_to_text
+from matcher.body.sender_signature import read_own_zone
 from matcher.body.signature_names import addressed_names
 from matcher.body.signatures import (
     AuthorSignature,
@@ -40,7 +41,7 @@ from matcher.body.signatures import (
 )
 from matcher.body.zones import MAX_TEXT_CHARS, Zone, ZoneKind, split_zones
 from matcher.participants import Body, Found
-from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role
+from matcher.plan import AccountPolicy, Observation, ParticipantPlan, Role, SenderSignature
 
 
 @pickled_by_fields
@@ -168,18 +169,42 @@ def first_reading(found: Found, region: str | None) -> BodyPeople:
     return body
 
 
+def own_senders(
+    found: Sequence[Found],
+    decided: Sequence[Sequence[ParticipantPlan]],
+    bodies: Mapping[int, BodyPeople],
+) -> dict[int, str]:
+    """The mailbox key of each body's sender whose own zone ``signed_readings`` reads."""
+    senders: dict[int, str] = {}
+    for index, body in bodies.items():
+        f = found[index]
+        if body.zones and f.sender is not None and sender_acts(f, decided[index]):
+            email = f.sender.email
+            senders[index] = next((p.key for p in f.participants if p.email == email), email)
+    return senders
+
+
 def signed_readings(
     found: Sequence[Found],
     decided: Sequence[Sequence[ParticipantPlan]],
     bodies: Mapping[int, BodyPeople],
     contacts: Mapping[str, int],
     policy: AccountPolicy,
-) -> dict[int, BodyPeople]:
-    """Each body with the signature fields of the zones whose author can take them."""
+    models: Mapping[str, SenderSignature] | None = None,
+) -> tuple[dict[int, BodyPeople], dict[str, SenderSignature]]:
+    """Each body with the signature fields of the zones whose author can take them,
+    and the senders' signature models (``models``, by mailbox key) updated by them.
+
+    Bodies are read in date order, so a batch of thirty messages teaches a
+    sender's model what thirty batches of one would.
+    """
     creatable = policy.creation.get("quoted", "never") != "never"
+    senders = own_senders(found, decided, bodies)
+    learned = dict(models or {})
     cache: dict[str, BodyPeople] = {}
     signed: dict[int, BodyPeople] = {}
-    for index, body in bodies.items():
+    for index in sorted(bodies, key=lambda i: (found[i].occurred_at, found[i].identity)):
+        body = bodies[index]
         f = found[index]
         if not body.zones:  # read whole already, or nothing to read
             signed[index] = body
@@ -194,28 +219,39 @@ def signed_readings(
                 email = zone.author.email if zone.author is not None else ""
                 return email not in listed and (email in contacts or creatable)
 
-            cache[f.identity] = _signed(f, body, wanted, policy.phone_region)
+            key = senders.get(index)
+            model = learned.get(key, SenderSignature()) if key is not None else None
+            cache[f.identity], model = _signed(f, body, wanted, policy.phone_region, model)
+            if key is not None and model is not None:
+                learned[key] = model
         signed[index] = cache[f.identity]
-    return signed
+    return dict(sorted(signed.items())), learned
 
 
 def _signed(
-    f: Found, body: BodyPeople, wanted: Callable[[Zone], bool], region: str | None
-) -> BodyPeople:
+    f: Found,
+    body: BodyPeople,
+    wanted: Callable[[Zone], bool],
+    region: str | None,
+    model: SenderSignature | None,
+) -> tuple[BodyPeople, SenderSignature | None]:
+    """The body's fields by author; the sender's from their last own zone, read
+    with their ``model`` (then updated) when the sender's fields are wanted."""
     to = addressed(f)
-    signatures = [
-        AuthorSignature(
-            zone.author,
-            zone.author_name,
-            index,
-            zone.kind,
-            zone_fields(zone, region, to),
-            zone.people,
+    own = max((i for i, z in enumerate(body.zones) if z.kind == "own"), default=None)
+    signatures = []
+    for index, zone in enumerate(body.zones):
+        if zone.author is None or not wanted(zone):
+            continue
+        if index == own and model is not None:
+            reading = read_own_zone(model, zone, zone.author, f.occurred_at, region, to)
+            model, fields = reading.model, reading.observations
+        else:
+            fields = zone_fields(zone, region, to)
+        signatures.append(
+            AuthorSignature(zone.author, zone.author_name, index, zone.kind, fields, zone.people)
         )
-        for index, zone in enumerate(body.zones)
-        if zone.author is not None and wanted(zone)
-    ]
-    return BodyPeople(fields_by_author(signatures, f.sender), body.quoted)
+    return BodyPeople(fields_by_author(signatures, f.sender), body.quoted), model
 
 
 def zone_fields(

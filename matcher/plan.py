@@ -86,11 +86,35 @@ class InteractionPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownLine:
+    """A line seen at the end of a sender's own text (``matcher.body.sender_signature``)."""
+
+    text: str  # normalized: whitespace collapsed, case folded
+    seen: int  # messages whose own text ended with it
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSignature:
+    """What one sender's own mail has shown so far; storage keeps one per mailbox."""
+
+    lines: tuple[KnownLine, ...] = ()
+    messages: int = 0
+    # The newest message learned from: mail dated at or before it (a replayed
+    # batch, an old message arriving late) is read but never counted again.
+    latest: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     account: str
     interactions: tuple[InteractionPlan, ...] = ()
     errors: tuple[IngestError, ...] = ()
     removed: tuple[SourceRef, ...] = ()  # copies deleted at the source
+    # Each sender's signature model after this batch, by mailbox key; storage
+    # writes them with the batch, so the next batch reads what this one learned.
+    sender_signatures: Mapping[str, SenderSignature] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +169,10 @@ class Directory(Protocol):
 
     def forgotten(self, addresses: Collection[str]) -> Collection[str]:
         """Those of ``addresses`` (spellings or mailbox keys) whose person was forgotten."""
+        ...
+
+    def sender_signatures(self, mailboxes: Collection[str]) -> Mapping[str, SenderSignature]:
+        """The stored signature model of each of ``mailboxes`` that has one."""
         ...
 
 

@@ -22,6 +22,7 @@ from matcher.enrich import (
     BodyPeople,
     acting_person,
     first_readings,
+    own_senders,
     pending,
     signed_readings,
     takes_fields,
@@ -283,7 +284,9 @@ def resolve(
         contacts.update(_owners(directory, quoted))
         if policy.creation.get("quoted", "never") not in ("never", "always"):
             evidence.update(directory.evidence(sorted(set(quoted.values()))))
-    bodies = signed_readings(found, decided, bodies, contacts, policy)
+    senders = sorted(set(own_senders(found, decided, bodies).values()))
+    models = directory.sender_signatures(senders) if senders else {}
+    bodies, learned = signed_readings(found, decided, bodies, contacts, policy, models)
     interactions = tuple(
         f.draft(
             with_signatures(people, f.sender, bodies[i], contacts, evidence, policy, erased)
@@ -292,4 +295,5 @@ def resolve(
         )
         for i, (f, people) in enumerate(zip(found, decided, strict=True))
     )
-    return Plan(account=policy.account, interactions=interactions)
+    changed = {k: m for k, m in learned.items() if models.get(k) != m}
+    return Plan(account=policy.account, interactions=interactions, sender_signatures=changed)

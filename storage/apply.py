@@ -52,6 +52,7 @@ from storage.schema import (
     interactions,
     sync_cursors,
 )
+from storage.sender_signatures import store_signatures
 
 MAX_DETAIL_CHARS = 2000
 
@@ -90,6 +91,7 @@ def apply_plan(
     said = [ip for ip in plan.interactions if stored.has_say(ip)]
     _store_evidence(conn, said)
     follow_bounces(conn, said, {s.participant.key for s in seats}, feed)
+    store_signatures(conn, plan.sender_signatures, now)
     errors = _store_errors(conn, plan, account_ids, now)
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
     if cursor is not None:

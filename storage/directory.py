@@ -1,9 +1,10 @@
 """The matcher's read-only view of stored contacts (``matcher.plan.Directory``).
 
-Both lookups are by mailbox key (``matcher.mailboxes``), read in chunks
-through an index: ``contact_emails.mailbox`` and ``address_evidence.email``
-(its primary key, which holds the mailbox), which ``apply`` keeps current,
-so a batch of thousands of addresses costs a few statements and no joins.
+The lookups are by mailbox key (``matcher.mailboxes``), read in chunks
+through an index: ``contact_emails.mailbox``, ``address_evidence.email``
+(its primary key, which holds the mailbox) and ``sender_signatures.mailbox``,
+which ``apply`` keeps current, so a batch of thousands of addresses costs a
+few statements and no joins.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Collection, Iterable, Mapping
 
 import sqlalchemy as sa
 
-from matcher.plan import Evidence
+from matcher.plan import Evidence, SenderSignature
 from storage.addresses import owners_of
 from storage.bulk import select_in
 from storage.forget import forgotten_among
 from storage.schema import address_evidence
+from storage.sender_signatures import stored_signatures
 
 
 class StoredDirectory:
@@ -36,6 +38,10 @@ class StoredDirectory:
     def forgotten(self, addresses: Collection[str]) -> Collection[str]:
         with self._engine.connect() as conn:
             return forgotten_among(conn, addresses)
+
+    def sender_signatures(self, mailboxes: Collection[str]) -> Mapping[str, SenderSignature]:
+        with self._engine.connect() as conn:
+            return stored_signatures(conn, mailboxes)
 
 
 def stored_evidence(conn: sa.Connection, emails: Iterable[str]) -> dict[str, Evidence]:

@@ -34,6 +34,7 @@ from storage.schema import (
     interaction_participants,
     interaction_sources,
     interactions,
+    sender_signatures,
 )
 
 
@@ -97,10 +98,13 @@ def erase_contacts(conn: sa.Connection, ids: Collection[int]) -> None:
 
 
 def erase_evidence(conn: sa.Connection, mailboxes: Collection[str]) -> None:
-    """What capture kept about the mailboxes before any contact owned them."""
+    """What capture kept about the mailboxes apart from contacts: evidence,
+    observations held for a contact to come, and their signature models."""
     for part in chunks(sorted(mailboxes)):
         for table in (address_evidence, address_observations):
             conn.execute(sa.delete(table).where(table.c.email.in_(part)))
+        signatures = sender_signatures
+        conn.execute(sa.delete(signatures).where(signatures.c.mailbox.in_(part)))
 
 
 def rederive(conn: sa.Connection, lost: set[FieldKey], now: datetime, feed: Feed) -> None:

@@ -239,6 +239,17 @@ class Salt(Base):
     value: Mapped[str] = mapped_column(sa.Text)
 
 
+class SenderSignatureRow(Base):
+    """A sender's signature model (``matcher.plan.SenderSignature``) per mailbox key."""
+
+    __tablename__ = "sender_signatures"
+    mailbox: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    model: Mapped[str] = mapped_column(sa.Text)  # JSON, ``storage.sender_signatures``
+    # The newest message the model learned from: an older model never replaces it.
+    learned_through: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ForgottenAddress(Base):
     """A forgotten address, kept only as a salted digest so capture never re-creates it."""
 
@@ -297,4 +308,5 @@ address_evidence = table(AddressEvidence)
 ingest_errors = table(IngestErrorRow)
 salts = table(Salt)
 forgotten_addresses = table(ForgottenAddress)
+sender_signatures = table(SenderSignatureRow)
 changes = table(ChangeRow)

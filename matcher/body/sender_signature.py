@@ -21,41 +21,32 @@ Pure: the model is a value, updated and returned; the caller stores it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from connectors.records import Address
 from matcher.body import signature_lines as sl
 from matcher.body.signature_fields import SignatureBlock, signature_fields
-from matcher.body.signatures import MAX_BLOCK_LINES, _content_end, find_signature
+from matcher.body.signatures import MAX_BLOCK_LINES, content_end, read_zone
 from matcher.body.zones import Zone
-from matcher.plan import Observation
+from matcher.plan import KnownLine, Observation, SenderSignature
 
-MIN_REPEATS = 2  # messages, this one included, a line must end to be part of the block
+MIN_REPEATS = 2  # confirmed lines (each ended an earlier message too) a block needs at least
 MAX_KNOWN_LINES = 64  # per sender; the least recently seen lines go first
 TAIL_LINES = MAX_BLOCK_LINES + 2  # lines read at the end of each own zone
 MAX_GAP = 1  # unconfirmed lines in a row allowed inside a confirmed block
 CONFIRMED = 0.95  # the block's confidence when repetition confirms it
 
 
-@dataclass(frozen=True, slots=True)
-class KnownLine:
-    text: str  # normalized: whitespace collapsed, case folded
-    seen: int  # messages whose own text ended with it
-    first: datetime
-    last: datetime
+def earlier_lines(model: SenderSignature, when: datetime) -> frozenset[str]:
+    """The lines that ended the sender's own text in a message dated before ``when``.
 
-
-@dataclass(frozen=True, slots=True)
-class SenderSignature:
-    """What one sender's own mail has shown so far."""
-
-    lines: tuple[KnownLine, ...] = ()
-    messages: int = 0
-
-    def repeats(self, line: str) -> bool:
-        key = normalized(line)
-        return any(k.text == key and k.seen >= MIN_REPEATS - 1 for k in self.lines)
+    By date rather than by count, so mail read again (a replayed batch, an
+    old message arriving late) is read as its earlier mail alone confirms it,
+    as when it was first read, however much the model learned since.
+    """
+    return frozenset(k.text for k in model.lines if k.first < when)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +63,24 @@ def normalized(line: str) -> str:
     return " ".join(line.split()).casefold()
 
 
-def observe(model: SenderSignature, zone: Zone, when: datetime) -> SenderSignature:
-    """``model`` with the last lines of the sender's own ``zone`` counted."""
-    lines = zone.text.split("\n")
-    tail = {normalized(x) for x in lines[: _content_end(lines)][-TAIL_LINES:] if x.strip()}
+def observe(model: SenderSignature, lines: list[str], end: int, when: datetime) -> SenderSignature:
+    """``model`` with the last lines of the sender's own text (``lines`` up to
+    ``end``, ``content_end``) counted;
+    unchanged when a message as new was counted already (a replay).
+
+    Prose and closing phrases are left out: ``recurring_block`` stops at
+    them, and counting each message's last sentences would fill the model
+    (which storage reads and writes with every batch) with lines seen once.
+    """
+    if model.latest is not None and when <= model.latest:
+        return model
     known = {k.text: k for k in model.lines}
+    tail = set()
+    for line in lines[max(0, end - TAIL_LINES) : end]:
+        text = normalized(line)
+        # A line the model holds passed ``_may_sign`` when it was first counted.
+        if text and (text in known or _may_sign(line.strip())):
+            tail.add(text)
     for text in tail:
         old = known.get(text)
         known[text] = (
@@ -84,37 +88,68 @@ def observe(model: SenderSignature, zone: Zone, when: datetime) -> SenderSignatu
             if old is not None
             else KnownLine(text, 1, when, when)
         )
-    kept = sorted(known.values(), key=lambda k: (k.last, k.seen), reverse=True)
-    return SenderSignature(tuple(kept[:MAX_KNOWN_LINES]), model.messages + 1)
+    # Ties broken by text: the set above iterates in hash order, which varies by process.
+    kept = sorted(known.values(), key=lambda k: (k.last, k.seen, k.text), reverse=True)
+    return SenderSignature(tuple(kept[:MAX_KNOWN_LINES]), model.messages + 1, when)
 
 
-def recurring_block(model: SenderSignature, zone: Zone) -> tuple[int, int, list[int]] | None:
-    """(first line, end line, lines held back) of the run at the end of
-    ``zone`` that the sender's earlier mail confirms, or None."""
-    lines = zone.text.split("\n")
-    end = _content_end(lines)
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The lines at the end of an own zone that the sender's earlier mail confirms."""
+
+    first: int  # index of its first line
+    end: int  # index past its last line
+    unconfirmed: frozenset[int]  # lines inside it no earlier message ended with
+    # A closing phrase or a "-- " right above it: the sender marked the block
+    # themselves, so its new lines (a new title, a new phone) are theirs at once.
+    marked: bool
+
+
+def _may_sign(line: str) -> bool:
+    """Whether ``line`` could belong to a signature block (``recurring_block``'s stops)."""
+    return bool(line) and not (
+        sl.is_prose(line) or sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line)
+    )
+
+
+def recurring_block(lines: list[str], end: int, earlier: frozenset[str]) -> Run | None:
+    """The run at the end of the own text (``lines`` up to ``end``) that the
+    sender's ``earlier`` lines confirm, or None."""
+    if not earlier:
+        return None  # a sender's first message: nothing to confirm it
+    confirmed: set[int] = set()
     first = last = None
     held: list[int] = []
     gap: list[int] = []
+    below: list[int] = []
+    marked = False
     for index in range(end - 1, max(0, end - TAIL_LINES) - 1, -1):
-        if not lines[index].strip():
-            continue
         line = lines[index].strip()
-        if sl.closing_rest(line) is not None or sl.is_prose(line):
-            break  # "Best regards," and stock sentences recur too, above the block
-        if model.repeats(lines[index]):
+        if not line:
+            continue
+        if sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line):
+            marked = True  # "Best regards," recurs too, above the block
+            break
+        if sl.is_prose(line):
+            break  # stock sentences recur too
+        if normalized(line) in earlier:
+            confirmed.add(index)
             first, last = index, last if last is not None else index
             held += gap
             gap = []
-        elif last is not None:
+        elif last is None:
+            below.append(index)
+        else:
             gap.append(index)
             if len(gap) > MAX_GAP:
                 break
     if first is None or last is None:
         return None
-    if sum(1 for i in range(first, last + 1) if model.repeats(lines[i])) < MIN_REPEATS:
+    if len(confirmed) < MIN_REPEATS:
         return None
-    return first, last + 1, held
+    if marked:
+        return Run(min([first, *gap]), max([last, *below]) + 1, frozenset(held + gap + below), True)
+    return Run(first, last + 1, frozenset(held), False)
 
 
 def read_own_zone(
@@ -123,29 +158,44 @@ def read_own_zone(
     author: Address | None,
     when: datetime,
     default_region: str | None,
+    to: frozenset[str] = frozenset(),
 ) -> SenderReading:
     """The sender's block in ``zone`` and its fields, by their history when it
     confirms one, else by this message's evidence alone; the model learns
-    from the message either way."""
-    found = recurring_block(model, zone)
-    updated = observe(model, zone, when)
-    if found is None:
-        block = find_signature(zone)
-        fields = signature_fields(block, author, default_region) if block else ()
-        return SenderReading(updated, block, fields, False)
-    first, end, held = found
+    from the message either way.
+
+    Unconfirmed lines of an unmarked block are held back; fields read only
+    from unconfirmed lines keep a single message's confidence.
+    """
     lines = zone.text.split("\n")
-    text = "\n".join(lines[i].rstrip() for i in range(first, end) if i not in held)
-    start_at = sum(len(x) + 1 for x in lines[:first])
+    end = content_end(lines)
+    run = recurring_block(lines, end, earlier_lines(model, when))
+    updated = observe(model, lines, end, when)
+    if run is None:
+        block, fields = read_zone(zone, default_region, to)
+        return SenderReading(updated, block, fields, False)
+    start_at = sum(len(x) + 1 for x in lines[: run.first])
+    whole = "\n".join(lines[run.first : run.end])
     block = SignatureBlock(
-        text="\n".join(x.rstrip() for x in lines[first:end]),
+        text="\n".join(x.rstrip() for x in lines[run.first : run.end]),
         start=zone.input_offset(start_at),
-        end=zone.input_offset(start_at + len("\n".join(lines[first:end]))),
+        end=zone.input_offset(start_at + len(whole)),
         confidence=CONFIRMED,
         author_name=zone.author_name or (author.name if author else None),
     )
-    confirmed = SignatureBlock(text, block.start, block.end, CONFIRMED, block.author_name)
-    fields = signature_fields(confirmed, author, default_region)
-    surer = tuple(replace(o, confidence=round(o.confidence + (1 - o.confidence) / 2, 2))
-                  for o in fields)  # fmt: skip
+
+    def fields_of(indexes: Iterable[int]) -> tuple[Observation, ...]:
+        text = "\n".join(lines[i].rstrip() for i in indexes)
+        return signature_fields(replace(block, text=text), author, default_region, to)
+
+    confirmed = [i for i in range(run.first, run.end) if i not in run.unconfirmed]
+    sure = fields_of(confirmed)
+    fields = fields_of(range(run.first, run.end)) if run.marked and run.unconfirmed else sure
+    repeated = {(o.field, o.value) for o in sure}
+    surer = tuple(
+        replace(o, confidence=round(o.confidence + (1 - o.confidence) / 2, 2))
+        if (o.field, o.value) in repeated
+        else o
+        for o in fields
+    )
     return SenderReading(updated, block, surer, True)

@@ -165,7 +165,7 @@ def _candidate_ends(lines: list[str]) -> list[int]:
     rule line near it (a signature boxed in "*****" rules, a tagline below)
     or above a "--" that opens a mailing list's footer (Nabble's "View this
     message in context")."""
-    end = _content_end(lines)
+    end = content_end(lines)
     ends = [end]
     for index in range(end - 1, max(0, end - MAX_BLOCK_LINES) - 1, -1):
         line = lines[index].strip()
@@ -191,7 +191,7 @@ def _line_offset(lines: list[str], index: int) -> int:
     return sum(map(len, lines[:index])) + index  # each line ends in one "\n"
 
 
-def _content_end(lines: list[str]) -> int:
+def content_end(lines: list[str]) -> int:
     """Index past the last line of the author's own text: footers, legal notices,
     attachment notes and rules at the bottom are set aside.
 

@@ -75,10 +75,11 @@ def test_contacts_show_prints_the_title_with_where_and_when(demo_config: Path) -
     lines = shown.stdout.splitlines()
     at = lines.index("  title          CTO")
     provenance = lines[at + 1].strip()
-    # His last signed message, and the span of the five that carry his title.
+    # His last signed message, and the span of the five that carry his title;
+    # his earlier mail ended with the same block, so repetition confirms it.
     assert re.fullmatch(
         r'seen 2026-06-05 in "RE: Acme Robotics - order form and MSA redlines" '
-        r"\(interaction \d+, alice\), confidence 0\.80; 5 times since 2026-02-11",
+        r"\(interaction \d+, alice\), confidence 0\.90; 5 times since 2026-02-11",
         provenance,
     ), provenance
     assert "  phone          +12025550146" in lines  # his signature gives no label

@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from matcher.body.sender_signature import SenderReading, SenderSignature, read_own_zone
+from matcher.body.sender_signature import SenderReading, read_own_zone
 from matcher.body.zones import split_zones
-from tests.builders import SAM
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-# No delimiter, no closing phrase: five lines under the sender's text.
-BLOCK = [
-    "Sam Carter",
-    "Head of Procurement",
-    "Northwind Traders",
-    "350 Mission Street, San Francisco, CA 94105",
-    "+1 415 555 0134",
-]
-PROSE = [
-    "Thursday works for us, I will bring the revised quote.",
-    "The pallets left the warehouse this morning and should arrive on Monday.",
-    "Could you send the signed order form back by Friday?",
-    "We have approved the second supplier, details in the attachment.",
-    "Please use the new delivery address from next month on.",
-]
-
-
-def message(n: int, block: list[str]) -> str:
-    """Message ``n`` of the history; the reply position varies with ``n``."""
-    own = f"{PROSE[n % len(PROSE)]}\nRef {1000 + n}.\n\n" + "\n".join(block) + "\n"
-    quoted = f"> Hi Sam, question number {n} about order {2000 + n}?\n> Thanks, Jane\n"
-    match n % 4:
-        case 0:  # top-posted reply with an attribution line
-            return f"{own}\nOn Mon, Mar 2, 2026 at 9:00 AM Jane Roe <jane@acme.example> wrote:\n{quoted}"
-        case 1:  # new mail
-            return own
-        case 2:  # bottom-posted under an anonymous quote
-            return f"{quoted}\n{own}"
-        case _:  # Outlook-style header, no quote markers
-            return (
-                f"{own}\n-----Original Message-----\nFrom: Jane Roe <jane@acme.example>\n"
-                f"Sent: Monday, March 2, 2026 9:00 AM\nTo: Sam Carter <{SAM.email}>\n"
-                f"Subject: Order {2000 + n}\n\nHi Sam, question {n}?\nJane\n"
-            )
+from matcher.plan import SenderSignature
+from tests.signature_history import BLOCK, SAM, START, message
 
 
 def history(blocks: list[list[str]]) -> list[SenderReading]:
@@ -97,3 +61,29 @@ def test_a_one_off_line_that_looks_like_a_title_is_not_taken() -> None:
     taken = {o.value for r in readings for o in r.observations}
     assert not any("Safety Committee" in value for value in taken)
     assert all(titles(r) == ["Head of Procurement"] for r in readings[2:])
+
+
+def closed(n: int, block: list[str]) -> str:
+    """Message ``n`` with the block under a closing phrase the sender typed."""
+    return message(n, block).replace("\n\n" + block[0], "\n\nBest regards,\n" + block[0], 1)
+
+
+def test_a_new_title_under_a_closing_phrase_is_taken_at_once() -> None:
+    promoted = [BLOCK[0], "Director of Procurement", *BLOCK[2:]]
+    model = SenderSignature()
+    readings = []
+    for n, block in enumerate([BLOCK] * 3 + [promoted]):
+        [*_, zone] = [z for z in split_zones(closed(n, block), SAM) if z.kind == "own"]
+        reading = read_own_zone(model, zone, SAM, START + timedelta(days=n), "US")
+        model = reading.model
+        readings.append(reading)
+    # The sender marked the block: its new line is theirs on first sight, at a
+    # single message's confidence; the lines their earlier mail confirms are surer.
+    assert readings[3].confirmed
+    assert [(o.field, o.value, o.confidence) for o in readings[3].observations] == [
+        ("name", "Sam Carter", 0.95),
+        ("title", "Director of Procurement", 0.8),
+        ("company", "Northwind Traders", 0.9),
+        ("address", "350 Mission Street, San Francisco, CA 94105", 0.75),
+        ("phone", "+14155550134", 0.9),
+    ]
