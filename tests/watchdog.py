@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -37,3 +38,13 @@ def terminates(seconds: float = HANG) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def wait_until(condition: Callable[[], object], what: str, seconds: float = HANG) -> None:
+    """Poll ``condition`` until it holds; a hang guard, not a timing check: it fails
+    only when nothing happened for ``seconds``, however slow the machine."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise Hung(f"still waiting after {seconds:.0f} s: {what}")
+        time.sleep(0.01)  # polling state another process writes

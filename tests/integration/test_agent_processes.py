@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,11 +19,11 @@ from tests.e2e.processes import children, running
 from tests.imap_client import note
 from tests.servers.dovecot import MailUser
 from tests.servers.imap_proxy import ImapProxy
+from tests.watchdog import HANG, wait_until
 
 pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parents[2]
-HANG = 60.0  # seconds: only a hang fails, never a slow machine
 
 
 def imap_config(folder: Path, port: int, user: MailUser, extra: str = "") -> Path:
@@ -61,13 +60,6 @@ def start_cli(config: Path, user: MailUser, *args: str) -> subprocess.Popen[str]
     )
 
 
-def wait_for(condition: object, what: str) -> None:
-    deadline = time.monotonic() + HANG
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"still waiting after {HANG:.0f} s: {what}"
-        time.sleep(0.01)
-
-
 def test_a_read_ahead_child_stuck_on_a_silent_server_dies_with_its_killed_agent(
     dovecot: MailUser, imap_proxy: ImapProxy, tmp_path: Path
 ) -> None:
@@ -81,14 +73,14 @@ def test_a_read_ahead_child_stuck_on_a_silent_server_dies_with_its_killed_agent(
             found.update(children(agent.pid))
             return bool(found) or agent.poll() is not None
 
-        wait_for(child_started, "a read-ahead child")
+        wait_until(child_started, "a read-ahead child")
         assert found, agent.communicate()
         # The server goes silent: the child now waits on its socket (for an
         # hour, the account's timeout), not on its parent.
         imap_proxy.stall()
         agent.send_signal(signal.SIGKILL)
         agent.wait(timeout=HANG)
-        wait_for(lambda: not any(running(pid) for pid in found), "the orphaned child to exit")
+        wait_until(lambda: not any(running(pid) for pid in found), "the orphaned child to exit")
     finally:
         if agent.poll() is None:
             agent.kill()
