@@ -84,13 +84,17 @@ def observe(model: SenderSignature, lines: list[str], end: int, when: datetime) 
     for text in tail:
         old = known.get(text)
         known[text] = (
-            replace(old, seen=old.seen + 1, last=max(old.last, when))
+            KnownLine(text, old.seen + 1, old.first, max(old.last, when))
             if old is not None
             else KnownLine(text, 1, when, when)
         )
     # Ties broken by text: the set above iterates in hash order, which varies by process.
-    kept = sorted(known.values(), key=lambda k: (k.last, k.seen, k.text), reverse=True)
+    kept = sorted(known.values(), key=_recency, reverse=True)
     return SenderSignature(tuple(kept[:MAX_KNOWN_LINES]), model.messages + 1, when)
+
+
+def _recency(line: KnownLine) -> tuple[datetime, int, str]:
+    return line.last, line.seen, line.text
 
 
 @dataclass(frozen=True, slots=True)
