@@ -34,7 +34,13 @@ from config.settings import (
 )
 from config.values import Secret
 from connectors.base import ConfigurationError, Connector, Limits, Window
-from connectors.credentials import ReadSecret, SecretSink, StoredSecret
+from connectors.credentials import (
+    ReadSecret,
+    SecretSink,
+    StoredSecret,
+    StoredToken,
+    TokenSource,
+)
 
 A = TypeVar("A", bound=AccountBase)
 
@@ -182,6 +188,14 @@ def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector
     )
 
 
+def refresh_source(account: GmailAccount, context: BuildContext) -> TokenSource:
+    """The refresh token from the settings, else the one `autocapture auth google` stored."""
+    if account.refresh_token is not None:
+        return secret_source(account, "refresh_token", account.refresh_token, context.announce)
+    stored = stored_secret(account, "refresh_token", context)
+    return StoredToken(stored, "refresh token", context.announce)
+
+
 def gmail_connector(account: GmailAccount, context: BuildContext) -> Connector:
     from connectors.google.gmail import from_settings
     from connectors.google.session import QuotaPace
@@ -190,7 +204,7 @@ def gmail_connector(account: GmailAccount, context: BuildContext) -> Connector:
         account.name,
         account.client_id,
         secret_source(account, "client_secret", account.client_secret, context.announce),
-        secret_source(account, "refresh_token", account.refresh_token, context.announce),
+        refresh_source(account, context),
         account.token_uri,
         context.announce,
         context.window,

@@ -321,7 +321,9 @@ class GmailAccount(RemoteAccount):
     owner: OwnerAddresses
     client_id: Text
     client_secret: Secret
-    refresh_token: Secret
+    # None: the one `autocapture auth google NAME` stored, encrypted, in the database.
+    refresh_token: Secret | None = None
+    auth_uri: ServiceUrl = "https://accounts.google.com/o/oauth2/auth"  # the consent page
     token_uri: ServiceUrl = "https://oauth2.googleapis.com/token"
     api_root: ServiceUrl = "https://gmail.googleapis.com/"
     calendar_api_root: ServiceUrl = "https://www.googleapis.com/"

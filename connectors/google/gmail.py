@@ -54,8 +54,12 @@ class GmailConnector:
         pace: QuotaPace | None = None,
         policy: RetryPolicy | None = None,
         timeout: float = 60.0,
+        remedy: str | None = None,
     ) -> None:
         self.name = name
+        # What mends a refused grant: the rep signs in again, unless the
+        # settings say otherwise (a service account: its admin must act).
+        self.remedy = remedy or f"run `autocapture auth google {name}` to grant access again"
         self.policy = policy or RetryPolicy()
         self.pace = pace or QuotaPace()
         gmail = build_service("gmail", credentials, api_root, timeout)
@@ -120,9 +124,7 @@ class GmailConnector:
         try:
             return run()
         except AuthError as exc:
-            raise AuthError(
-                f"{exc}; run `autocapture auth google {self.name}` to grant access again"
-            ) from None
+            raise AuthError(exc.reason, exc.remedy or self.remedy) from None
 
     def close(self) -> None:
         # httplib2 keeps its sockets open until told (httplib2 issue 148).

@@ -1,6 +1,9 @@
 """The OAuth side of the Google fake: the token endpoint and the bearer check on API calls.
 
-Two grants, as Google's token endpoint answers them (RFC 6749 / RFC 7523):
+Three grants, as Google's token endpoint answers them (RFC 6749 / RFC 7523):
+
+- ``authorization_code``: the installed-app flow's second leg, with PKCE
+  (``tests.servers.google_consent``, which also serves the consent page);
 
 - ``refresh_token``: the client must be registered (else 401
   ``invalid_client``); a revoked or unknown refresh token is 400
@@ -28,6 +31,7 @@ from urllib.parse import parse_qs
 from google.auth import exceptions as auth_exceptions
 from google.auth import jwt
 
+from tests.servers.google_consent import ConsentScreen, client_of
 from tests.servers.google_discovery import ApiError
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -48,6 +52,10 @@ class TokenAuthority:
     service_accounts: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     access_tokens: dict[str, Grant] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # grant types, in order
+    consent: ConsentScreen = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.consent = ConsentScreen(self.clients)
 
     def add_client(self, client_id: str, secret: str) -> None:
         self.clients[client_id] = secret
@@ -74,9 +82,11 @@ class TokenAuthority:
 
     # ------------------------------------------------------------ the endpoint
 
-    def token(self, body: bytes) -> tuple[int, dict[str, Any]]:
+    def token(self, body: bytes, authorization: str | None = None) -> tuple[int, dict[str, Any]]:
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         kind = form.get("grant_type", "")
+        if kind == "authorization_code":
+            return self._redeem(form, authorization)
         if kind == "refresh_token":
             return self._refresh(form)
         if kind == JWT_BEARER:
@@ -93,6 +103,23 @@ class TokenAuthority:
         if grant.scopes:
             answer["scope"] = " ".join(grant.scopes)
         return answer
+
+    def _redeem(
+        self, form: dict[str, str], authorization: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        client, secret = client_of(form, authorization)
+        if client not in self.clients or self.clients[client] != secret:
+            return 401, {"error": "invalid_client", "error_description": "Unauthorized"}
+        code = self.consent.exchange(form, client)
+        if isinstance(code, tuple):
+            return code
+        grant = Grant(code.user, code.scopes)
+        answer = self._issue("authorization_code", grant)
+        if code.offline:
+            token = "1//0g" + secrets.token_urlsafe(24)
+            self.refresh_tokens[token] = grant
+            answer["refresh_token"] = token
+        return 200, answer
 
     def _refresh(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         client = form.get("client_id", "")

@@ -356,7 +356,6 @@ def test_example_writes_every_key_and_no_inline_secret() -> None:
             "client_secret",
             f"file:{Path.home()}/.config/autocapture/google-client-secret",
         ),
-        ("bob-gmail", "refresh_token", "${BOB_GOOGLE_REFRESH_TOKEN}"),
         ("carol-m365", "client_secret", "${M365_CLIENT_SECRET}"),
         ("team-calendar", "password", "${CALDAV_PASSWORD}"),
     ]
