@@ -58,6 +58,13 @@ def cmd_auth(args: argparse.Namespace, path: Path) -> int:
 
     settings = load_settings(path)
     account = gmail_account(settings, args.account)
+    if account.client_id is None or account.client_secret is None:
+        raise CommandError(
+            f"account {account.name!r} acts for {account.subject} through a service account "
+            "(service_account_key): nobody signs in; the Google Workspace admin grants its "
+            "client ID domain-wide delegation in the Admin console",
+            EXIT_CONFIG,
+        )
     register_account_secrets(settings)
     try:
         secret = account.client_secret.resolve()

@@ -29,13 +29,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from connectors.base import AuthError, TransientError
+from connectors.google.session import read_only_scopes
 
-GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
-CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
-
-
-def read_only_scopes(calendar: bool) -> list[str]:
-    return [GMAIL_READONLY, CALENDAR_READONLY] if calendar else [GMAIL_READONLY]
+__all__ = ["Client", "Granted", "installed_app_grant", "read_only_scopes"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ def write_config(folder: Path, fake: GoogleApiFake) -> Path:
         f"    api_root: {fake.url}\n    calendar_api_root: {fake.url}\n"
         "    backfill: 60d\n    lookahead: 30d\n    quota_units_per_second: 5000\n"
         f"  - name: takeout\n    kind: archive\n    owner: {DANA}\n    paths: [{folder}]\n"
+        f"  - name: delegated\n    kind: gmail\n    owner: {DANA}\n    enabled: false\n"
+        f"    service_account_key: file:{folder / 'sa.json'}\n"
     )
     return path
 
@@ -124,7 +126,7 @@ def test_a_rep_grants_access_in_the_browser_and_a_sync_captures_with_the_stored_
     settings = load(config)
     db = open_database(settings.database_url)
     try:
-        [report, _] = sync_once(settings, db)
+        [report, _] = sync_once(settings, db)  # dana, takeout (delegated is disabled)
         assert (report.account, report.outcome) == ("dana", "ok")
         assert interactions(db) == LOADED
         assert contacts(db) == CONTACTS
@@ -167,7 +169,12 @@ def test_auth_google_refuses_an_account_that_is_not_gmail(
     config, _ = setup
     assert main(["--config", str(config), "auth", "google", "takeout"]) == 2
     assert main(["--config", str(config), "auth", "google", "nobody"]) == 2
-    assert capsys.readouterr().err == (
+    assert main(["--config", str(config), "auth", "google", "delegated"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
         "autocapture: account 'takeout' is of kind 'archive'; `auth google` signs in gmail "
-        "accounts\nautocapture: no account named 'nobody' in the configuration\n"
-    )
+        "accounts",
+        "autocapture: no account named 'nobody' in the configuration",
+        f"autocapture: account 'delegated' acts for {DANA} through a service account "
+        "(service_account_key): nobody signs in; the Google Workspace admin grants its "
+        "client ID domain-wide delegation in the Admin console",
+    ]

@@ -12,8 +12,10 @@ Three grants, as Google's token endpoint answers them (RFC 6749 / RFC 7523):
 - ``urn:ietf:params:oauth:grant-type:jwt-bearer``: a service account's
   RS256 assertion, verified with the account's public key (google-auth's
   own verifier) for signature, ``aud`` = Google's token endpoint (google-auth
-  names it whatever ``token_uri`` is), ``iss`` = the account and a ``scope``; ``sub`` (domain-wide delegation) must be a user
-  the account was granted, else 401 ``unauthorized_client``.
+  names it whatever ``token_uri`` is), ``iss`` = the account and a ``scope``;
+  ``sub`` (domain-wide delegation) must be a user the account was granted
+  and every scope one its client ID was granted, else 401
+  ``unauthorized_client``.
 
 Access tokens are random and checked on every API call: missing is 401
 "Login Required", unknown or expired is 401 "Invalid Credentials"
@@ -35,6 +37,8 @@ from tests.servers.google_consent import ConsentScreen, client_of
 from tests.servers.google_discovery import ApiError
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 
 
@@ -50,6 +54,8 @@ class TokenAuthority:
     clients: dict[str, str] = field(default_factory=dict)  # client_id -> secret
     refresh_tokens: dict[str, Grant] = field(default_factory=dict)
     service_accounts: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    delegated_scopes: dict[str, frozenset[str]] = field(default_factory=dict)
+    assertions: list[dict[str, Any]] = field(default_factory=list)  # verified JWT claims
     access_tokens: dict[str, Grant] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # grant types, in order
     consent: ConsentScreen = field(init=False)
@@ -68,9 +74,17 @@ class TokenAuthority:
     def revoke(self, refresh_token: str) -> None:
         self.refresh_tokens.pop(refresh_token, None)
 
-    def add_service_account(self, email: str, public_key_pem: str, users: set[str]) -> None:
-        """An account allowed to act for ``users`` (the admin console's delegation list)."""
+    def add_service_account(
+        self,
+        email: str,
+        public_key_pem: str,
+        users: set[str],
+        scopes: tuple[str, ...] = (GMAIL_READONLY, CALENDAR_READONLY),
+    ) -> None:
+        """An account allowed to act for ``users`` with ``scopes`` (the Admin console's
+        domain-wide delegation entry for its client ID)."""
         self.service_accounts[email] = (public_key_pem, frozenset(users))
+        self.delegated_scopes[email] = frozenset(scopes)
 
     def grant_access(self, user: str, scopes: tuple[str, ...] = ()) -> str:
         token = "ya29.fake-" + secrets.token_urlsafe(24)
@@ -148,9 +162,11 @@ class TokenAuthority:
             )
         except (ValueError, auth_exceptions.GoogleAuthError):
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        self.assertions.append(dict(claims))
         scopes = tuple(str(claims.get("scope", "")).split())
         subject = claims.get("sub")
-        if not scopes or subject not in users:
+        allowed = self.delegated_scopes.get(str(claims.get("iss")), frozenset())
+        if not scopes or subject not in users or not set(scopes) <= allowed:
             return 401, {
                 "error": "unauthorized_client",
                 "error_description": "Client is unauthorized to retrieve access tokens using "
