@@ -244,6 +244,28 @@ def test_invalid_grant_marks_only_that_account_needs_reauth(
     assert interactions(db)["msgid:g1@mail.example"][2] == [("dana", False), ("takeout", False)]
 
 
+def test_a_401_after_the_refresh_marks_only_that_account_needs_reauth_with_the_command(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(google_api)
+    load(google_api, "erin@acme.example")
+    google_api.auth.refused_users.add("erin@acme.example")
+    erin = google_api.auth.add_refresh_token("erin@acme.example", (GMAIL_SCOPE, CALENDAR_SCOPE))
+    settings = settings_for(
+        tmp_path, monkeypatch, google_api, {"dana": grant(google_api), "erin": erin}
+    )
+    [dana, refused] = sync_once(settings, db)
+    assert (dana.outcome, refused.outcome) == ("ok", "needs_reauth")
+    assert refused.message == (
+        "credentials refused: Google refused the request (401); run "
+        "`autocapture auth google erin` to grant access again"
+    )
+    # Dana's one grant, then Erin's first token and the client's refreshes after each 401.
+    assert google_api.auth.issued == ["refresh_token"] * 4
+    assert interactions(db) == LOADED
+    assert {s.name: s.state for s in db.account_status()} == {"dana": "ok", "erin": "needs_reauth"}
+
+
 def test_no_token_or_secret_reaches_a_log_line_an_error_or_a_column(
     google_api: GoogleApiFake,
     db: Database,

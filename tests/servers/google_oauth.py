@@ -56,6 +56,9 @@ class TokenAuthority:
     service_accounts: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     delegated_scopes: dict[str, frozenset[str]] = field(default_factory=dict)
     assertions: list[dict[str, Any]] = field(default_factory=list)  # verified JWT claims
+    # Users whose access tokens the API refuses though the token endpoint still
+    # mints them: consent revoked between a refresh and the call that uses it.
+    refused_users: set[str] = field(default_factory=set)
     access_tokens: dict[str, Grant] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # grant types, in order
     consent: ConsentScreen = field(init=False)
@@ -188,7 +191,7 @@ class TokenAuthority:
                 headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
             )
         grant = self.access_tokens.get(authorization[len("Bearer ") :].strip())
-        if grant is None:
+        if grant is None or grant.user in self.refused_users:
             raise ApiError(
                 401,
                 "Invalid Credentials",
