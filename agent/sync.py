@@ -258,7 +258,8 @@ def _sync_held(
             if sync.ahead is not None:
                 sync.ahead.close()
     except AuthError as exc:
-        _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
+        remedy = "" if exc.remedy else "; sign in again"  # the connector named the remedy
+        _fail(db, report, "needs_reauth", f"credentials refused: {exc}{remedy}")
     except (ConnectorError, StorageError, SecretUnavailable) as exc:  # typed, made to be shown
         _fail(db, report, "error", str(exc))
     except Exception as exc:  # an account's bug must not stop the other accounts
