@@ -1,0 +1,160 @@
+"""Four ``autocapture run`` workers share 1,000 accounts on one PostgreSQL database.
+
+Every account is a ``plugin`` account served by ``tests.recording_connector``:
+two messages, one per fetch, each fetch written down with the pid that made
+it and when it started and ended. Half-way through, one worker is killed
+with SIGKILL; its leases expire and the other three take its accounts over.
+Then every account must be captured once, and no account may ever have been
+fetched by two processes at overlapping times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage import open_database
+from storage.schema import accounts, changes, interaction_sources, interactions
+from tests.recording_connector import Fetch, read_fetches
+from tests.watchdog import HANG, wait_until
+
+pytestmark = pytest.mark.server
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNTS = 1000
+ITEMS = 1  # per account
+WORKERS = 4
+
+
+def shared_config(folder: Path, database_url: str, log_dir: Path) -> Path:
+    lines = [
+        f"database_url: {database_url}",
+        "org_domains: [acme.example]",
+        "read_ahead: false",  # a child process per first sync would only cost here
+        "workers: 4",
+        "lease_ttl: 6s",
+        "accounts:",
+    ]
+    for n in range(ACCOUNTS):
+        lines += [
+            f"  - name: rep{n:04d}",
+            "    kind: plugin",
+            "    factory: tests.recording_connector:connector",
+            "    owner: rep@acme.example",
+            "    batch_size: 1",
+            "    poll_interval: 1h",
+            f"    options: {{items: {ITEMS}, log_dir: '{log_dir}', pause: 0.002}}",
+        ]
+    path = folder / "shared.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def start_run(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "agent.cli", "--config", str(config), "run"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+
+
+def overlaps(fetches: list[Fetch], killed: int, killed_at: float) -> list[tuple[Fetch, Fetch]]:
+    """Pairs of one account's fetches that ran at the same time; a fetch the
+    kill cut short lasted until the kill."""
+    by_account: dict[str, list[Fetch]] = defaultdict(list)
+    for f in fetches:
+        by_account[f.account].append(f)
+    found = []
+    for done in by_account.values():
+        done.sort(key=lambda f: f.start)
+        for first, then in itertools.pairwise(done):
+            end = first.end if first.end is not None else killed_at
+            assert first.end is not None or first.pid == killed, first
+            if end > then.start:
+                found.append((first, then))
+    return found
+
+
+def test_four_workers_share_1000_accounts_and_survive_a_killed_one(
+    pg_url: str, tmp_path: Path
+) -> None:
+    log_dir = tmp_path / "fetches"
+    log_dir.mkdir()
+    config = shared_config(tmp_path, pg_url, log_dir)
+    db = open_database(pg_url)  # migrated once, before the workers race to it
+
+    def stored() -> int:
+        time.sleep(0.2)  # a count is no free query: ask five times a second, not a hundred
+        with db.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(interaction_sources)
+                ).scalar_one()
+            )
+
+    workers = [start_run(config, tmp_path / f"worker{n}.log") for n in range(WORKERS)]
+    try:
+        wait_until(lambda: stored() >= ACCOUNTS * ITEMS // 2, "half of the items", seconds=HANG * 2)
+        victim = workers[0]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=HANG)
+        killed_at = time.time()
+        wait_until(lambda: stored() == ACCOUNTS * ITEMS, "every item", seconds=HANG * 2)
+        for worker in workers[1:]:
+            worker.send_signal(signal.SIGTERM)
+        codes = [worker.wait(timeout=HANG) for worker in workers[1:]]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    logs = [(tmp_path / f"worker{n}.log").read_text() for n in range(WORKERS)]
+    assert codes == [0, 0, 0], logs[1:]
+
+    with db.engine.connect() as conn:
+        per_account = dict(
+            conn.execute(
+                sa.select(accounts.c.name, sa.func.count(interaction_sources.c.id))
+                .join(interaction_sources, interaction_sources.c.account_id == accounts.c.id)
+                .group_by(accounts.c.name)
+            ).all()
+        )
+        identities = conn.execute(sa.select(interactions.c.identity)).scalars().all()
+        inserted = conn.execute(
+            sa.select(changes.c.entity, sa.func.count())
+            .where(changes.c.operation == "insert")
+            .group_by(changes.c.entity)
+        ).all()
+    assert per_account == {f"rep{n:04d}": ITEMS for n in range(ACCOUNTS)}
+    assert sorted(identities) == sorted(
+        f"msgid:{n}.rep{a:04d}@acme.example" for a in range(ACCOUNTS) for n in range(ITEMS)
+    )
+    assert inserted == [("interaction", ACCOUNTS * ITEMS)]  # each written once, never again
+
+    fetches = read_fetches(log_dir)
+    assert overlaps(fetches, victim.pid, killed_at) == []
+    pids = {f.pid for f in fetches}
+    assert pids == {w.pid for w in workers}
+    worked = {pid: {f.account for f in fetches if f.pid == pid} for pid in pids}
+    # Every worker had its share; the killed one's unfinished accounts went on elsewhere.
+    assert all(len(names) >= ACCOUNTS // (WORKERS * 4) for names in worked.values()), {
+        pid: len(names) for pid, names in worked.items()
+    }
+    taken_over = {f.account for f in fetches if f.pid != victim.pid} & worked[victim.pid]
+    assert taken_over
+    holders = db.leases().holdings()
+    assert [h.account for h in holders] == [f"rep{n:04d}" for n in range(ACCOUNTS)]
+    assert {h.worker for h in holders} == {None}  # a clean exit releases at once
+    db.close()
