@@ -207,6 +207,13 @@ class LeasedPoller(Poller):
                 self.valid_until = sent + self.ttl * 2 / 3
             for lease in claimed:
                 self._adopt(lease, now)
+            if claimed:
+                log.info(
+                    "worker %s: claimed %d accounts, holds %d",
+                    self.worker,
+                    len(claimed),
+                    len(self.held),
+                )
         elif len(self.held) > share:
             spare = [name for name in self.held if name not in self.running]
             handed = spare[: len(self.held) - share]

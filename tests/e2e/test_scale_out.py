@@ -11,19 +11,29 @@ fetched by two processes at overlapping times.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from storage import open_database
-from storage.schema import accounts, changes, interaction_sources, interactions
+from storage import Database, open_database
+from storage.schema import (
+    account_leases,
+    accounts,
+    changes,
+    interaction_sources,
+    interactions,
+)
+from tests.e2e.sample import autocapture
 from tests.recording_connector import Fetch, read_fetches
 from tests.watchdog import HANG, wait_until
 
@@ -35,7 +45,7 @@ ITEMS = 1  # per account
 WORKERS = 4
 
 
-def shared_config(folder: Path, database_url: str, log_dir: Path) -> Path:
+def shared_config(folder: Path, database_url: str, log_dir: Path, count: int = ACCOUNTS) -> Path:
     lines = [
         f"database_url: {database_url}",
         "org_domains: [acme.example]",
@@ -44,7 +54,7 @@ def shared_config(folder: Path, database_url: str, log_dir: Path) -> Path:
         "lease_ttl: 6s",
         "accounts:",
     ]
-    for n in range(ACCOUNTS):
+    for n in range(count):
         lines += [
             f"  - name: rep{n:04d}",
             "    kind: plugin",
@@ -68,6 +78,20 @@ def start_run(config: Path, log: Path) -> subprocess.Popen[bytes]:
             stdout=subprocess.DEVNULL,
             stderr=err,
         )
+
+
+def unfinished(db: Database, pid: int) -> set[str]:
+    """Accounts whose lease names the worker of ``pid`` and that hold no item yet."""
+    captured = (
+        sa.select(accounts.c.name)
+        .join(interaction_sources, interaction_sources.c.account_id == accounts.c.id)
+        .distinct()
+    )
+    held = sa.select(account_leases.c.account).where(
+        account_leases.c.worker.like(f"%:{pid}:%"), account_leases.c.account.not_in(captured)
+    )
+    with db.engine.connect() as conn:
+        return set(conn.execute(held).scalars())
 
 
 def overlaps(fetches: list[Fetch], killed: int, killed_at: float) -> list[tuple[Fetch, Fetch]]:
@@ -111,6 +135,7 @@ def test_four_workers_share_1000_accounts_and_survive_a_killed_one(
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=HANG)
         killed_at = time.time()
+        orphans = unfinished(db, victim.pid)
         wait_until(lambda: stored() == ACCOUNTS * ITEMS, "every item", seconds=HANG * 2)
         for worker in workers[1:]:
             worker.send_signal(signal.SIGTERM)
@@ -152,9 +177,81 @@ def test_four_workers_share_1000_accounts_and_survive_a_killed_one(
     assert all(len(names) >= ACCOUNTS // (WORKERS * 4) for names in worked.values()), {
         pid: len(names) for pid, names in worked.items()
     }
-    taken_over = {f.account for f in fetches if f.pid != victim.pid} & worked[victim.pid]
-    assert taken_over
+    assert orphans  # the kill left accounts half-way: leased to the dead worker, not captured
+    survivors = set().union(*(worked[w.pid] for w in workers[1:]))
+    assert orphans <= survivors
     holders = db.leases().holdings()
     assert [h.account for h in holders] == [f"rep{n:04d}" for n in range(ACCOUNTS)]
     assert {h.worker for h in holders} == {None}  # a clean exit releases at once
+    db.close()
+
+
+def test_status_shows_which_worker_holds_which_account_until_when(
+    pg_url: str, tmp_path: Path
+) -> None:
+    log_dir = tmp_path / "fetches"
+    log_dir.mkdir()
+    config = shared_config(tmp_path, pg_url, log_dir, count=3)
+    db = open_database(pg_url)
+    worker = start_run(config, tmp_path / "worker.log")
+    try:
+        wait_until(lambda: held_by(db, worker.pid) == 3, "the worker to hold every account")
+        before = datetime.now(UTC)
+        shown = autocapture("--config", str(config), "status", "--json")
+        read = datetime.now(UTC)
+        table = autocapture("--config", str(config), "status")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=HANG) == 0
+    assert shown.returncode == 0, shown.stderr
+    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert [r["name"] for r in rows] == ["rep0000", "rep0001", "rep0002"]
+    (holder,) = {r["worker"] for r in rows}
+    host, pid, tag = holder.split(":")
+    assert (host, int(pid), len(tag)) == (socket.gethostname(), worker.pid, 6)
+    for r in rows:  # each renewal sets the database's now + lease_ttl (6s)
+        assert before < datetime.fromisoformat(r["lease_until"]) <= read + timedelta(seconds=6)
+    header, *lines = table.stdout.splitlines()
+    assert header.split()[:5] == ["NAME", "KIND", "STATE", "WORKER", "LEASE"]
+    assert [line.split()[3] for line in lines[:3]] == [holder] * 3
+    assert all(line.split()[4] == "for" for line in lines[:3])
+    after = autocapture("--config", str(config), "status", "--json")
+    released = [json.loads(line) for line in after.stdout.splitlines()]
+    assert [(r["worker"], r["lease_until"]) for r in released] == [(None, None)] * 3
+    assert "WORKER" not in autocapture("--config", str(config), "status").stdout
+    db.close()
+
+
+def held_by(db: Database, pid: int) -> int:
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(account_leases.c.worker.like(f"%:{pid}:%"))
+            ).scalar_one()
+        )
+
+
+def test_a_worker_that_starts_later_gets_its_fair_share_from_the_first(
+    pg_url: str, tmp_path: Path
+) -> None:
+    log_dir = tmp_path / "fetches"
+    log_dir.mkdir()
+    config = shared_config(tmp_path, pg_url, log_dir, count=20)
+    db = open_database(pg_url)
+    first = start_run(config, tmp_path / "first.log")
+    second = None
+    try:
+        wait_until(lambda: held_by(db, first.pid) == 20, "the first worker to hold all 20")
+        second = start_run(config, tmp_path / "second.log")
+        wait_until(
+            lambda: (held_by(db, first.pid), held_by(db, second.pid)) == (10, 10),
+            "the two workers to hold 10 accounts each",
+        )
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                assert worker.wait(timeout=HANG) == 0
+    fetched = {f.account for f in read_fetches(log_dir)}
+    assert fetched == {f"rep{n:04d}" for n in range(20)}
     db.close()
