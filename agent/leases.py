@@ -225,6 +225,7 @@ class LeasedPoller(Poller):
 
     def _adopt(self, lease: Lease, now: float) -> None:
         self.held[lease.account] = Held(lease, AccountStop(self.stop))
+        self.idle.discard(lease.account)  # back before its connector was closed: keep it
         self.due[lease.account] = now + self.rng.uniform(0, CLAIM_EVERY)
 
     def _let_go(self, name: str) -> None:
