@@ -1,8 +1,8 @@
 """Four ``autocapture run`` workers share 1,000 accounts on one PostgreSQL database.
 
 Every account is a ``plugin`` account served by ``tests.recording_connector``:
-two messages, one per fetch, each fetch written down with the pid that made
-it and when it started and ended. Half-way through, one worker is killed
+one message or three, one per fetch, each fetch written down with the pid
+that made it and when it started and ended. Half-way through, one worker is killed
 with SIGKILL; its leases expire and the other three take its accounts over.
 Then every account must be captured once, and no account may ever have been
 fetched by two processes at overlapping times.
