@@ -78,10 +78,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    sub.add_parser("run", help="poll every account on its interval until stopped")
+    sub.add_parser(
+        "run",
+        help="poll every account on its interval until stopped",
+        description=(
+            "Poll every enabled account on its interval until SIGTERM or Ctrl-C; the batch "
+            "in hand is committed first. SQLite: one `run` per database. PostgreSQL: start "
+            "as many as you like, on any machines; they share the accounts by leases (each "
+            "account worked by one at a time, taken over lease_ttl after its worker died)."
+        ),
+    )
     p = sub.add_parser("sync", help="one pass over every account (or one), then exit")
     p.add_argument("--account", help="only this account")
-    p = sub.add_parser("status", help="per account: state, last success, items, last error, lag")
+    p = sub.add_parser(
+        "status",
+        help="per account: state, last success, items, last error, lag; the worker holding it",
+    )
     _add_json(p)
 
     contacts = sub.add_parser("contacts", help="list, show or search captured contacts")

@@ -50,6 +50,9 @@ def load_settings(path: Path) -> Any:
     return settings
 
 
+DESCRIBED_ACCOUNTS = 20
+
+
 def describe(settings: Any, detailed: bool = False) -> str:
     """The enabled accounts and the database, for a log line: no secret can be in it."""
     from sqlalchemy.engine import make_url
@@ -63,8 +66,11 @@ def describe(settings: Any, detailed: bool = False) -> str:
         text += f" ({len(settings.accounts) - len(enabled)} disabled)"
     if detailed and enabled:
         text += ": " + ", ".join(
-            f"{a.name} ({a.kind}, every {format_duration(a.poll_interval)})" for a in enabled
+            f"{a.name} ({a.kind}, every {format_duration(a.poll_interval)})"
+            for a in enabled[:DESCRIBED_ACCOUNTS]
         )
+        if len(enabled) > DESCRIBED_ACCOUNTS:  # a team's 1,000 accounts are no log line
+            text += f" and {len(enabled) - DESCRIBED_ACCOUNTS} more"
     return text
 
 
@@ -139,16 +145,19 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
 
 def cmd_run(args: argparse.Namespace, path: Path) -> int:
+    from agent.leases import LeasedPoller
     from agent.poller import Poller
 
     settings = load_settings(path)
     register_account_secrets(settings)
     db = open_db(settings)
+    # PostgreSQL: any number of workers share the accounts by leases.
+    shared = db.engine.url.get_backend_name() == "postgresql"
     with single_run(db):
         heap.settle()
         logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
         with stop_on_signals() as stop:
-            Poller(settings, db, stop).run()
+            (LeasedPoller if shared else Poller)(settings, db, stop).run()
     return EXIT_OK
 
 
@@ -239,10 +248,16 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
         print(warning, file=sys.stderr)
     db = open_db(settings, read_only=True)
     rows = db.account_status()
+    leases = {h.account: h for h in db.leases().holdings()}
     now = datetime.now(UTC)
     if args.json:
         starts = {a.name: (now - a.backfill).date() for a in settings.accounts}
-        render.json_lines([{**render.plain(r), "backfill_from": starts.get(r.name)} for r in rows])
+        render.json_lines(
+            [
+                {**render.plain(r), "backfill_from": starts.get(r.name), **_lease(leases, r.name)}
+                for r in rows
+            ]
+        )
         return EXIT_OK
     table = [
         {
@@ -250,6 +265,8 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
             "last_success": _ago(now, r.last_success_at),
             "newest_item": _ago(now, r.newest_interaction_at),
             "last_error": _ago(now, r.last_error_at),
+            "worker": _lease(leases, r.name)["worker"],
+            "lease": _ahead(now, _lease(leases, r.name)["lease_until"]),
         }
         for r in rows
     ]
@@ -263,6 +280,8 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
         "last_error",
         "message",
     ]
+    if any(h.worker for h in leases.values()):  # `run` workers share a PostgreSQL database
+        cols[3:3] = ["worker", "lease"]
     render.table(table, cols, max_width=80)
     for note in window_notes(settings.accounts, db.window_starts(), now):
         print(note)
@@ -291,6 +310,21 @@ def window_notes(accounts: Any, covered: dict[str, datetime], now: datetime) -> 
             tail = f"older {_OLDER.get(account.kind, 'mail and meetings are')} not captured"
         notes.append(f"{account.name}: backfill window starts {start.date()}; {tail}")
     return notes
+
+
+def _lease(leases: dict[str, Any], account: str) -> dict[str, Any]:
+    """Which ``run`` worker holds the account's lease, and until when (None: nobody)."""
+    held = leases.get(account)
+    if held is None or held.worker is None:
+        return {"worker": None, "lease_until": None}
+    return {"worker": held.worker, "lease_until": held.expires_at}
+
+
+def _ahead(now: datetime, when: datetime | None) -> str | None:
+    """A lease's end as people read it: "for 42s"."""
+    if when is None:
+        return None
+    return f"for {max(0, int((when - now).total_seconds()))}s"
 
 
 def _ago(now: datetime, when: datetime | None) -> str | None:

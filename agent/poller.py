@@ -66,13 +66,19 @@ class Poller:
     ) -> AccountReport:
         return sync_account(settings, account, db, stop=stop, connections=self.connections)
 
+    def pass_for(self, name: str) -> tuple[Store, threading.Event]:
+        """The store and stop request a pass of ``name`` gets (``agent.leases`` fences both)."""
+        return self.db, self.stop
+
+    def tend(self, now: float) -> None:
+        """Each tick, before due passes start: which accounts are this poller's to run."""
+
     def _start_due(self, pool: ThreadPoolExecutor, now: float) -> None:
         for name, when in self.due.items():
             if when <= now and name not in self.running:
                 account = self.accounts[name]
-                self.running[name] = pool.submit(
-                    self.sync, self.settings, account, self.db, self.stop
-                )
+                db, stop = self.pass_for(name)
+                self.running[name] = pool.submit(self.sync, self.settings, account, db, stop)
 
     def _reap(self, now: float) -> None:
         for name, future in list(self.running.items()):
@@ -105,6 +111,7 @@ class Poller:
             while not self.stop.is_set():
                 now = time.monotonic()
                 self._reap(now)
+                self.tend(now)
                 self._start_due(pool, now)
                 # The watchdog sees the scheduler alive; a stuck server call
                 # is bounded by the connectors' own timeouts, not by this.

@@ -18,6 +18,7 @@ tree's way of saying "the admin must fix the settings".
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from config.settings import (
     CaldavAccount,
     GmailAccount,
     ImapAccount,
+    PluginAccount,
 )
 from config.values import Secret
 from connectors.base import ConfigurationError, Connector, Limits, Window
@@ -238,8 +240,23 @@ def gmail_connector(account: GmailAccount, context: BuildContext) -> Connector:
     )
 
 
+def plugin_connector(account: PluginAccount, context: BuildContext) -> Connector:
+    """The connector a ``plugin`` account's ``factory`` ("module:function") builds."""
+    module_name, _, attribute = account.factory.partition(":")
+    try:
+        make = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"account {account.name!r}: cannot load the factory {account.factory!r} "
+            f"({type(exc).__name__})"
+        ) from None
+    connector: Connector = make(account.name, dict(account.options), context.window, context.limits)
+    return connector
+
+
 CONNECTORS = ConnectorRegistry()
 CONNECTORS.register(ArchiveAccount, archive_connector)
 CONNECTORS.register(ImapAccount, imap_connector)
 CONNECTORS.register(CaldavAccount, caldav_connector)
 CONNECTORS.register(GmailAccount, gmail_connector)
+CONNECTORS.register(PluginAccount, plugin_connector)

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import phonenumbers
 import platformdirs
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -45,6 +46,7 @@ from config.values import (
     PositiveDuration,
     Secret,
     ServiceUrl,
+    format_duration,
     invalid,
     one_or_many,
     shown,
@@ -400,17 +402,45 @@ class MicrosoftAccount(RemoteAccount):
     _user = field_validator("user", mode="before")(_first_owner)
 
 
+# "package.module:callable", each part a Python identifier path.
+_FACTORY = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+OptionValue = (
+    Annotated[str, Strict()] | Annotated[int, Strict()] | Annotated[float, Strict()] | Flag
+)
+
+
+def _factory_path(value: object) -> object:
+    if isinstance(value, str) and _FACTORY.fullmatch(value.strip()):
+        return value.strip()
+    raise invalid("factory", f'expected "package.module:function", got {shown(value)}')
+
+
+class PluginAccount(AccountBase):
+    """A connector this package does not ship, loaded from ``factory`` ("module:function").
+
+    The function is called as ``factory(name, options, window, limits)`` and
+    returns a ``connectors.base.Connector``; ``options`` are handed to it
+    as given. The module is imported by the agent, like its own code: only
+    an admin who may install code on the machine should write this key.
+    """
+
+    kind: Literal["plugin"]
+    factory: Annotated[str, BeforeValidator(_factory_path)]
+    options: dict[str, OptionValue] = Field(default_factory=dict)
+
+
 ACCOUNT_MODELS: dict[str, type[AccountBase]] = {
     "archive": ArchiveAccount,
     "imap": ImapAccount,
     "gmail": GmailAccount,
     "microsoft": MicrosoftAccount,
     "caldav": CaldavAccount,
+    "plugin": PluginAccount,
 }
 ACCOUNT_KINDS = tuple(ACCOUNT_MODELS)
 
 AccountSettings = Annotated[
-    ArchiveAccount | ImapAccount | GmailAccount | MicrosoftAccount | CaldavAccount,
+    ArchiveAccount | ImapAccount | GmailAccount | MicrosoftAccount | CaldavAccount | PluginAccount,
     Field(discriminator="kind"),
 ]
 
@@ -448,6 +478,14 @@ def _phone_region(value: object) -> object:
     )
 
 
+def _lease_ttl(ttl: timedelta) -> timedelta:
+    if ttl < timedelta(seconds=3):
+        # Renewed every third of it; less than a second apart, a busy
+        # database would let live workers' leases lapse.
+        raise invalid("lease_ttl", f"expected at least 3s, got {format_duration(ttl)}")
+    return ttl
+
+
 def _log_level(value: object) -> object:
     return value.upper() if isinstance(value, str) else value
 
@@ -461,6 +499,9 @@ class Settings(FrozenSettings):
     blocklist: BlocklistSettings = BlocklistSettings()
     subaddressing: SubaddressSettings = SubaddressSettings()
     workers: Annotated[int, Strict(), Field(ge=1, le=64)] = 4
+    # ``run`` on PostgreSQL: how long an account stays with a worker that
+    # stopped renewing its lease (it died) before another takes it over.
+    lease_ttl: Annotated[PositiveDuration, AfterValidator(_lease_ttl)] = timedelta(seconds=60)
     # A backlog's next batches are fetched and read in a second process while
     # one is stored (agent.readahead): about twice as fast on two cores.
     read_ahead: Annotated[bool, Strict()] = True

@@ -29,6 +29,7 @@ from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
 from storage.imports import Imported, import_cards
+from storage.leases import Lease, LeaseTable, fence
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
 from storage.schema import (
@@ -84,15 +85,20 @@ class Database:
         stream: str,
         cursor: Mapping[str, Any] | None,
         window_since: datetime | None = None,
+        lease: Lease | None = None,
     ) -> ApplyResult:
         """Write ``plan`` and move the (account, stream) cursor in ONE transaction.
 
         ``window_since`` is the backfill window start the cursor covers, kept
-        beside it. Raises ``StorageError`` (nothing written, cursor unmoved)
-        when the database refuses the batch.
+        beside it. With ``lease`` (a ``run`` worker on PostgreSQL) the batch
+        commits only while the lease holds (``storage.leases.fence``). Raises
+        ``StorageError`` (nothing written, cursor unmoved) when the database
+        refuses the batch, ``LeaseLost`` when the account was taken over.
         """
         try:
             with self._writing() as conn, conn.begin():
+                if lease is not None:
+                    fence(conn, lease)
                 return apply_plan(conn, plan, stream, cursor, self._clock(), window_since)
         except sa.exc.DBAPIError as exc:
             raise described(exc) from None  # the original quotes mail content
@@ -146,6 +152,10 @@ class Database:
         """Hold ``account`` for one sync pass across processes; ``AccountBusy`` if taken."""
         return account_lock.hold(self.engine, account)
 
+    def leases(self) -> LeaseTable:
+        """The account leases of ``run`` workers sharing a PostgreSQL database."""
+        return LeaseTable(self.engine)
+
     def load_cursors(self, account: str) -> dict[str, dict[str, Any]]:
         """{stream: cursor} of every stream of ``account`` that has one."""
         query = (
@@ -157,10 +167,12 @@ class Database:
             rows = conn.execute(query).all()
         return {stream: dict(cursor) for stream, cursor in rows if cursor is not None}
 
-    def reset_cursors(self, account: str) -> None:
+    def reset_cursors(self, account: str, lease: Lease | None = None) -> None:
         """Forget every cursor of ``account`` (after CursorExpired); captured data stays."""
         ids = sa.select(accounts.c.id).where(accounts.c.name == account).scalar_subquery()
         with self._writing() as conn, conn.begin():
+            if lease is not None:
+                fence(conn, lease)
             conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.account_id == ids))
 
     # -- accounts ----------------------------------------------------------

@@ -285,6 +285,29 @@ class StoredToken(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class AccountLease(Base):
+    """Which ``run`` worker works an account, on PostgreSQL (``storage.leases``)."""
+
+    __tablename__ = "account_leases"
+    account: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the configured name
+    worker: Mapped[str | None] = mapped_column(sa.Text, index=True)  # None: free
+    # Raised by every claim: a commit must show the epoch it was claimed
+    # under, so a worker that lost the account and got it back cannot reuse
+    # a fence from before.
+    epoch: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LeaseWorker(Base):
+    """A live ``run`` worker: the fair share of accounts is theirs divided by these."""
+
+    __tablename__ = "lease_workers"
+    worker: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # host:pid:random
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ChangeRow(Base):
     """The change feed; see ``storage.changes`` for why ``xact_id`` exists."""
 
@@ -322,4 +345,6 @@ salts = table(Salt)
 forgotten_addresses = table(ForgottenAddress)
 sender_signatures = table(SenderSignatureRow)
 stored_tokens = table(StoredToken)
+account_leases = table(AccountLease)
+lease_workers = table(LeaseWorker)
 changes = table(ChangeRow)

@@ -26,7 +26,7 @@ from config import (
     load_text,
     review,
 )
-from config.settings import AccountBase
+from config.settings import AccountBase, PluginAccount
 from matcher.plan import AccountPolicy
 from tests.config_text import EXAMPLE, imap_with_password, problems_of, write
 
@@ -324,6 +324,7 @@ def test_example_loads_cleanly() -> None:
         ("bob-gmail", "gmail"),
         ("carol-m365", "microsoft"),
         ("team-calendar", "caldav"),
+        ("crm-export", "plugin"),
     ]
 
 
@@ -339,6 +340,7 @@ def test_example_writes_every_key_and_no_inline_secret() -> None:
         "gmail": GmailAccount,
         "microsoft": MicrosoftAccount,
         "caldav": CaldavAccount,
+        "plugin": PluginAccount,
     }
     assert sorted(a["kind"] for a in raw["accounts"]) == sorted(models)
     for account in raw["accounts"]:
@@ -400,3 +402,52 @@ def test_gmail_signs_in_with_an_oauth_client_or_a_service_account_never_both() -
     assert [p[1:] for p in problems_of(lost)] == [
         ("accounts[0].impersonate", "impersonate needs service_account_key")
     ]
+
+
+# --- plugin accounts and lease_ttl ---------------------------------------------------------------
+
+
+def test_a_plugin_account_names_its_factory_and_hands_its_options_over() -> None:
+    settings = load_text(
+        textwrap.dedent(
+            """\
+            accounts:
+              - name: crm
+                kind: plugin
+                factory: acme_connectors.crm:connector
+                options: {page_size: 200, base_url: "https://crm.example.com", live: true}
+            """
+        )
+    )
+    (account,) = settings.accounts
+    assert isinstance(account, PluginAccount)
+    assert account.factory == "acme_connectors.crm:connector"
+    assert account.options == {
+        "page_size": 200,
+        "base_url": "https://crm.example.com",
+        "live": True,
+    }
+
+
+def test_a_factory_that_is_no_module_path_and_a_short_lease_are_refused() -> None:
+    text = textwrap.dedent(
+        """\
+        lease_ttl: 2s
+        accounts:
+          - name: crm
+            kind: plugin
+            factory: acme_connectors/crm.py
+        """
+    )
+    assert problems_of(text) == [
+        (1, "lease_ttl", "expected at least 3s, got 2s"),
+        (
+            5,
+            "accounts[0].factory",
+            'expected "package.module:function", got "acme_connectors/crm.py"',
+        ),
+    ]
+
+
+def test_lease_ttl_defaults_to_a_minute() -> None:
+    assert load_text("").lease_ttl == timedelta(seconds=60)

@@ -201,12 +201,12 @@ def test_account_kind_mistakes_point_at_kind() -> None:
             3,
             "accounts[0].kind",
             'unknown account kind "exchange"; expected one of archive, '
-            "imap, gmail, microsoft, caldav",
+            "imap, gmail, microsoft, caldav, plugin",
         ),
         (
             4,
             "accounts[1].kind",
-            "missing required key (one of archive, imap, gmail, microsoft, caldav)",
+            "missing required key (one of archive, imap, gmail, microsoft, caldav, plugin)",
         ),
         (5, "accounts[2]", 'expected a mapping (key: value), got "just text"'),
     ]

@@ -58,7 +58,7 @@ def config_check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_the_kinds_with_a_connector() -> None:
-    assert CONNECTORS.kinds() == {"archive", "imap", "caldav", "gmail"}
+    assert CONNECTORS.kinds() == {"archive", "imap", "caldav", "gmail", "plugin"}
 
 
 def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
@@ -70,7 +70,7 @@ def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
     assert status == 2
     assert err.splitlines() == [
         'FILE:8 accounts[1].kind: account kind "microsoft" has no connector in this version '
-        "(available: archive, caldav, gmail, imap); set enabled: false until it has",
+        "(available: archive, caldav, gmail, imap, plugin); set enabled: false until it has",
         "1 problem in FILE",
     ]
 
@@ -84,7 +84,7 @@ def test_a_disabled_account_of_such_a_kind_is_only_a_warning(
     assert status == 0
     assert err.splitlines() == [
         'FILE:8 accounts[1].kind: warning: account kind "microsoft" has no connector in this '
-        "version (available: archive, caldav, gmail, imap)",
+        "version (available: archive, caldav, gmail, imap, plugin)",
         "FILE: OK, 2 accounts",
     ]
 
@@ -95,7 +95,7 @@ def test_a_sync_of_such_a_kind_fails_that_account_saying_so() -> None:
         build_connector(account, WINDOW, Limits())
     assert str(caught.value) == (
         "account 'bob-m365': kind 'microsoft' has no connector in this version "
-        "(available: archive, caldav, gmail, imap)"
+        "(available: archive, caldav, gmail, imap, plugin)"
     )
 
 
@@ -112,7 +112,7 @@ def secret_fields(model: type) -> set[str]:
 def test_secret_keys_come_from_the_settings_models(kind: str) -> None:
     model = ACCOUNT_MODELS[kind]
     fields = secret_fields(model)
-    assert kind == "archive" or fields  # every remote kind has a credential
+    assert kind in ("archive", "plugin") or fields  # every remote kind has a credential
     sample = {name: Secret("env", f"V_{name.upper()}") for name in fields}
     unset = dict.fromkeys(model.model_fields)  # an unvalidated model: every other key None
     account = model.model_construct(**{**unset, "name": "a", "kind": kind, **sample})
@@ -161,3 +161,53 @@ def test_the_gmail_factory_takes_its_values_from_the_settings() -> None:
     assert isinstance(connector, GmailConnector)
     assert (connector.pace.rate, connector.mail.skip_names) == (90.0, ("DRAFT", "CHAT"))
     assert connector.mail.gmail._baseUrl == "https://gmail.googleapis.com/"
+
+
+def test_a_plugin_account_gets_the_connector_its_factory_builds(tmp_path: Path) -> None:
+    from tests.recording_connector import RecordingConnector
+
+    settings = load_text(
+        textwrap.dedent(
+            f"""\
+            accounts:
+              - name: crm
+                kind: plugin
+                factory: tests.recording_connector:connector
+                options: {{items: 3, log_dir: "{tmp_path}"}}
+            """
+        )
+    )
+    connector = CONNECTORS.build(settings.accounts[0], BuildContext(WINDOW, Limits()))
+    assert isinstance(connector, RecordingConnector)
+    assert (connector.account, connector.items) == ("crm", 3)
+    batch = connector.fetch("INBOX", None, 2)
+    assert [m.message_id for m in batch.records] == ["0.crm@acme.example", "1.crm@acme.example"]
+    assert (batch.next_cursor, batch.has_more) == ({"next": 2}, True)
+    connector.close()
+
+
+def test_a_plugin_factory_that_cannot_be_loaded_fails_its_account_saying_which() -> None:
+    settings = load_text(
+        textwrap.dedent(
+            """\
+            accounts:
+              - name: crm
+                kind: plugin
+                factory: tests.no_such_module:connector
+              - name: erp
+                kind: plugin
+                factory: tests.recording_connector:no_such_function
+            """
+        )
+    )
+    messages = []
+    for account in settings.accounts:
+        with pytest.raises(ConfigurationError) as caught:
+            CONNECTORS.build(account, BuildContext(WINDOW, Limits()))
+        messages.append(str(caught.value))
+    assert messages == [
+        "account 'crm': cannot load the factory 'tests.no_such_module:connector' "
+        "(ModuleNotFoundError)",
+        "account 'erp': cannot load the factory 'tests.recording_connector:no_such_function' "
+        "(AttributeError)",
+    ]
