@@ -6,8 +6,9 @@ factory reads against the model that declares it, and a factory never
 supplies a default of its own: defaults live in ``config.settings`` only.
 Connectors never import ``config``; this module is where the two meet.
 
-A kind that ``config`` knows but no factory serves yet (``microsoft``) is refused by ``autocapture config check`` and, should it
-reach a sync, fails that account with a ``ConfigurationError`` saying so.
+A kind that ``config`` knows but no factory serves is refused by
+``autocapture config check`` and, should it reach a sync, fails that account
+with a ``ConfigurationError`` saying so.
 
 Secrets are resolved at the time of use through ``connectors.credentials``
 sources built here: every value read is registered for redaction, and a
@@ -31,6 +32,7 @@ from config.settings import (
     CaldavAccount,
     GmailAccount,
     ImapAccount,
+    MicrosoftAccount,
 )
 from config.values import Secret
 from connectors.base import ConfigurationError, Connector, Limits, Window
@@ -193,8 +195,65 @@ def gmail_connector(account: GmailAccount, context: BuildContext) -> Connector:
     )
 
 
+def microsoft_connector(account: MicrosoftAccount, context: BuildContext) -> Connector:
+    from connectors.http import HttpClient
+    from connectors.microsoft.connector import MicrosoftConnector
+    from connectors.microsoft.identity import AppTokens
+
+    verify: bool | str = str(account.ca_file) if account.ca_file is not None else True
+    client = HttpClient(verify=verify, timeout=account.timeout.total_seconds())
+    client.use_bearer(
+        AppTokens(
+            account.name,
+            account.tenant,
+            account.client_id,
+            _app_credential(account, context.announce),
+            authority_host=account.authority,
+            graph_root=account.graph_root,
+            session=client.session,
+            announce=context.announce,
+        )
+    )
+    return MicrosoftConnector(
+        account.name,
+        client,
+        graph_root=account.graph_root,
+        user=account.user,
+        window=context.window,
+        limits=context.limits,
+        folders=account.folders,
+        calendars=account.calendars if account.calendar else (),
+        reauth="check the app's client secret or certificate in Entra ID and the admin "
+        f"consent to Mail.Read and Calendars.Read, then run `autocapture sync --account {account.name}`",
+    )
+
+
+def _app_credential(
+    account: MicrosoftAccount, announce: SecretSink
+) -> Callable[[], str | dict[str, str]]:
+    """The client credential msal takes, read when the token source first needs it."""
+    certificate, key = account.certificate, account.certificate_key
+    if certificate is not None and key is not None:
+        source = secret_source(account, "certificate_key", key, announce)
+
+        def with_certificate() -> dict[str, str]:
+            try:
+                public = certificate.read_text()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"account {account.name!r}: certificate {str(certificate)!r} is "
+                    f"unreadable: {exc.strerror}"
+                ) from None
+            return {"private_key": source.token(), "public_certificate": public}
+
+        return with_certificate
+    assert account.client_secret is not None  # the settings require one of the two
+    return secret_source(account, "client_secret", account.client_secret, announce).token
+
+
 CONNECTORS = ConnectorRegistry()
 CONNECTORS.register(ArchiveAccount, archive_connector)
 CONNECTORS.register(ImapAccount, imap_connector)
 CONNECTORS.register(CaldavAccount, caldav_connector)
 CONNECTORS.register(GmailAccount, gmail_connector)
+CONNECTORS.register(MicrosoftAccount, microsoft_connector)

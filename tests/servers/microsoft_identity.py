@@ -229,7 +229,9 @@ class IdentityPlatform:
         if refusal is not None:
             return refusal
         scopes = tuple(form.get("scope", "").split())
-        if scopes != (GRAPH_DEFAULT_SCOPE,):
+        # This server is also the Graph of its "cloud", as graph.microsoft.us is
+        # for login.microsoftonline.us: its own origin is a Graph resource too.
+        if scopes not in ((GRAPH_DEFAULT_SCOPE,), (f"{self.server.url}/.default",)):
             # Application permissions are all-or-nothing: only "{resource}/.default".
             return _error(
                 400,

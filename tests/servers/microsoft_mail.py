@@ -106,6 +106,9 @@ class Stored:
     received: datetime
     is_draft: bool = False
     event_id: str | None = None  # the calendar event an invitation belongs to
+    # Properties this item shows in place of the ones built from its bytes: a
+    # store item Exchange serves damaged (a test of the client's refusals).
+    damage: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ class Mailbox:
         folder: str = "inbox",
         received: datetime | None = None,
         event_id: str | None = None,
+        damage: dict[str, Any] | None = None,
     ) -> str:
         """Deliver ``raw`` into ``folder``; ``received`` defaults to the Date field."""
         parsed = email.message_from_bytes(raw)
@@ -153,7 +157,7 @@ class Mailbox:
             received = email.utils.parsedate_to_datetime(parsed["Date"]).astimezone(UTC)
         folder_id = self.folder_id(folder)
         assert folder_id is not None, f"no folder {folder}"
-        stored = Stored(self._new_id(), folder_id, raw, received, event_id=event_id)
+        stored = Stored(self._new_id(), folder_id, raw, received, event_id=event_id, damage=damage)
         self.messages[stored.id] = stored
         self._change(stored, removed=False)
         return stored.id
@@ -210,6 +214,7 @@ def message_view(
     assert isinstance(parsed, email.message.EmailMessage)
     full = _full(stored, parsed, mailbox, text_body)
     wanted = select if select is not None else MESSAGE_PROPERTIES - {"internetMessageHeaders"}
+    full.update(stored.damage or {})
     view = {k: v for k, v in full.items() if k in wanted or k.startswith("@odata")}
     if "meetingMessageType" not in full:
         view.pop("meetingMessageType", None)
