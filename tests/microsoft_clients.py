@@ -77,3 +77,35 @@ def register(graph: Graph, user: str = DANA) -> None:
 def window_around(now: datetime | None = None) -> Window:
     present = now or datetime.now(UTC)
     return Window(present - timedelta(days=60), present + timedelta(days=30), present)
+
+
+def graph_time(moment: datetime) -> dict[str, str]:
+    """A dateTimeTimeZone as Graph answers without an outlook.timezone preference."""
+    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
+
+
+def graph_event(
+    event_id: str,
+    uid: str,
+    start: datetime,
+    subject: str,
+    organizer: str,
+    attendees: Iterable[tuple[str, str, str]],
+    **extra: Any,
+) -> dict[str, Any]:
+    """One single-instance event; ``attendees`` as (address, type, response)."""
+    return {
+        "id": event_id,
+        "iCalUId": uid,
+        "type": "singleInstance",
+        "subject": subject,
+        "isCancelled": False,
+        "start": graph_time(start),
+        "end": graph_time(start + timedelta(minutes=30)),
+        "organizer": {"emailAddress": {"name": organizer, "address": organizer}},
+        "attendees": [
+            {"type": kind, "status": {"response": response}, "emailAddress": {"address": address}}
+            for address, kind, response in attendees
+        ],
+        **extra,
+    }

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from agent.connections import Connections
 from agent.redact import redact
@@ -22,6 +21,7 @@ from storage.database import Database, open_database
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
 from tests.servers.google_api import GoogleApiFake
 from tests.servers.radicale import CalendarUser, ics_event
+from tests.stored import contacts, interactions, text_in_every_column
 
 DANA = "dana@acme.example"
 CLIENT_SECRET = "GOCSPX-agent-0f3c9a7d21"
@@ -134,23 +134,6 @@ def settings_for(
             "    quota_units_per_second: 5000",
         ]
     return load_text("\n".join(lines) + "\n" + extra, base_dir=tmp_path)
-
-
-def interactions(db: Database) -> dict[str, tuple[str, list[str], list[tuple[str, bool]]]]:
-    """identity -> (status, participant emails, [(account, removed)] of its sources)."""
-    found = {}
-    for view in db.list_interactions(limit=1000):
-        assert view.identity not in found, f"{view.identity} stored twice"
-        found[view.identity] = (
-            view.status,
-            sorted({p.email for p in view.participants}),
-            sorted((s.account, s.removed) for s in view.sources),
-        )
-    return found
-
-
-def contacts(db: Database) -> list[tuple[tuple[str, ...], str | None]]:
-    return sorted((c.emails, c.name) for c in db.list_contacts(limit=1000))
 
 
 LOADED = {
@@ -334,18 +317,6 @@ def test_invalid_grant_marks_only_that_account_needs_reauth(
         "takeout": "ok",
     }
     assert interactions(db)["msgid:g1@mail.example"][2] == [("dana", False), ("takeout", False)]
-
-
-def text_in_every_column(db: Database) -> str:
-    """Every text value of every row of every table, one string."""
-    values: list[str] = []
-    meta = sa.MetaData()
-    meta.reflect(db.engine)
-    with db.engine.connect() as conn:
-        for table in meta.sorted_tables:
-            for row in conn.execute(sa.select(table)):
-                values += [str(v) for v in row if isinstance(v, str | bytes)]
-    return "\n".join(values)
 
 
 def test_no_token_or_secret_reaches_a_log_line_an_error_or_a_column(

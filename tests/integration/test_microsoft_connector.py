@@ -11,7 +11,7 @@ import pytest
 from connectors.base import Connector, Limits, Window
 from connectors.records import Cursor
 from tests.contract import ConnectorContract
-from tests.microsoft_clients import CLIENT_SECRET, DANA, connector_on, register
+from tests.microsoft_clients import CLIENT_SECRET, DANA, connector_on, graph_event, register
 from tests.servers.microsoft_graph import Graph
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -27,29 +27,12 @@ def mail(n: int, sender: str = "Ann Lee <ann@customer.example>") -> bytes:
     ).encode()
 
 
-def event(n: int, **extra: Any) -> dict[str, Any]:
+def event(n: int) -> dict[str, Any]:
     start = datetime(2026, 12, n % 27 + 1, n % 20 + 1, tzinfo=UTC)
-    return {
-        "id": f"AAMkAGevent{n:04d}AAA=",
-        "iCalUId": f"item{n}@contract",
-        "type": "singleInstance",
-        "subject": f"Item {n}",
-        "isCancelled": False,
-        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
-        "end": {
-            "dateTime": (start + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S.0000000"),
-            "timeZone": "UTC",
-        },
-        "organizer": {"emailAddress": {"name": "Dana", "address": DANA}},
-        "attendees": [
-            {
-                "type": "required",
-                "status": {"response": "accepted"},
-                "emailAddress": {"name": "Ann Lee", "address": "ann@customer.example"},
-            }
-        ],
-        **extra,
-    }
+    guests = [("ann@customer.example", "required", "accepted")]
+    return graph_event(
+        f"AAMkAGevent{n:04d}AAA=", f"item{n}@contract", start, f"Item {n}", DANA, guests
+    )
 
 
 @pytest.fixture

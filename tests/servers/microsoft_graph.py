@@ -261,7 +261,7 @@ class Graph:
         user = self._user(request, "Mail.Read")
         refuse_unknown(request, frozenset({"$select", "$expand"}))
         mailbox = self.mailboxes[user]
-        stored = mailbox.messages.get(request.params["id"])
+        stored = mailbox.messages.get(unquote(request.params["id"]))  # ids end in "=", sent as %3D
         if stored is None:
             raise GraphError(
                 404, "ErrorItemNotFound", "The specified object was not found in the store."
