@@ -50,8 +50,8 @@ class CalendarStream:
 
     def fetch(self, stream: str, calendar: str, cursor: Cursor | None, limit: int) -> Batch:
         start = cursor or {"link": self._first_link(calendar)}
-        prefer = (f"odata.maxpagesize={min(limit, MAX_PAGE)}",)
-        return delta_batch(self.wire, stream, start, limit, prefer, partial(self._read, stream))
+        read = partial(self._read, stream)
+        return delta_batch(self.wire, stream, start, limit, min(limit, MAX_PAGE), (), read)
 
     def _first_link(self, calendar: str) -> str:
         query = urlencode(

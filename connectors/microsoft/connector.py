@@ -62,7 +62,7 @@ class MicrosoftConnector:
         user_path = f"/users/{quote(user, safe='@')}"
         self.folders = list(folders)
         self.calendars = list(calendars or ())
-        self.folder_ids = FolderIds(self.wire, user_path)
+        self.folder_ids = FolderIds(name, self.wire, user_path)
         self.mail = MailFolderStream(name, self.wire, window, limits, user_path)
         self.calendar = CalendarStream(name, self.wire, window, limits, user_path)
 

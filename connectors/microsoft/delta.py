@@ -2,7 +2,9 @@
 
 A cursor is ``{"link": url}`` (an ``@odata.nextLink`` mid-round, the
 ``@odata.deltaLink`` once caught up) plus ``"skip": k`` when a page held
-more than the batch's room and its first k items are committed already.
+more than the batch's room and its first k items are committed already
+(only when Graph sent more than asked: a batch takes whole pages, because
+a round asked again may list its changes in another order).
 Graph's links are self-contained (the state is in their tokens), so a
 fresh connector resumes any cursor. A 410 is an expired token:
 ``CursorExpired``, and the agent resyncs the window.
@@ -38,11 +40,19 @@ def delta_batch(
     stream: str,
     start: Cursor,
     limit: int,
+    page_size: int,
     prefer: Sequence[str],
     read: Reader,
 ) -> Batch:
-    """At most ``limit`` items from the delta round at ``start``, read by ``read``."""
+    """At most ``limit`` items from the delta round at ``start``, read by ``read``.
+
+    Pages are asked for at ``page_size`` (at most ``limit``) and read whole;
+    another page is read only while a whole one still fits. A page longer
+    than asked (Graph treats ``odata.maxpagesize`` as a wish) is read in
+    parts, the cursor then saying how many of its items are done.
+    """
     link, skip = str(start["link"]), int(start.get("skip", 0))
+    prefer = (f"odata.maxpagesize={page_size}", *prefer)
     out = Collected()
     taken = 0
     while True:
@@ -62,7 +72,7 @@ def delta_batch(
                 raise CursorExpired(stream, "delta page without a link")
             return out.batch({"link": done}, False)
         link, skip = following, 0
-        if taken >= limit:
+        if limit - taken < page_size:
             return out.batch({"link": link}, True)
 
 

@@ -49,8 +49,8 @@ _PAGE = 100
 
 
 class FolderIds:
-    def __init__(self, wire: GraphWire, user_path: str) -> None:
-        self.wire, self.user_path = wire, user_path
+    def __init__(self, account: str, wire: GraphWire, user_path: str) -> None:
+        self.account, self.wire, self.user_path = account, wire, user_path
         self._known: dict[str, str] = {}
 
     def resolve(self, name: str) -> str:
@@ -74,12 +74,12 @@ class FolderIds:
             )
             if not isinstance(found, str):
                 raise ConfigurationError(
-                    f"mail folder {path!r}: no folder {part!r} in "
+                    f"account {self.account!r}: mail folder {path!r}: no folder {part!r} in "
                     f"{'/'.join(parts[:depth]) or 'the top of the mailbox'}"
                 )
             current = found
         if current is None:
-            raise ConfigurationError(f"mail folder {path!r}: an empty path")
+            raise ConfigurationError(f"account {self.account!r}: mail folder {path!r} is empty")
         return current
 
     def _children(self, parent: str | None) -> Iterator[dict[str, Any]]:

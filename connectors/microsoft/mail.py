@@ -70,8 +70,10 @@ class MailFolderStream:
 
     def fetch(self, stream: str, folder: str, cursor: Cursor | None, limit: int) -> Batch:
         start = cursor or {"link": self._first_link(folder)}
-        prefer = (f"odata.maxpagesize={min(limit, MAX_PAGE)}", TEXT_BODY)
-        return delta_batch(self.wire, stream, start, limit, prefer, partial(self._read, stream))
+        read = partial(self._read, stream)
+        return delta_batch(
+            self.wire, stream, start, limit, min(limit, MAX_PAGE), (TEXT_BODY,), read
+        )
 
     def _first_link(self, folder: str) -> str:
         since = self.window.since.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -413,3 +413,22 @@ def test_no_token_secret_or_certificate_key_reaches_a_log_line_an_error_or_a_col
     shown = caplog.text + "".join(r.message for r in [*reports.values(), *broken.values()])
     assert [s for s in secrets if s in stored or s in shown] == []
     assert "sam" in stored and "invalid_client" in stored  # the columns were read
+
+
+def test_a_failing_account_is_never_spun_on(graph: Graph, db: Database) -> None:
+    load(graph)
+    settings = settings_for(graph)
+    # Throttled for an hour: not slept through (a worker would block), not retried.
+    graph.server.fail(throttled(3600), times=1, path=DELTA)
+    [throttled_pass] = sync_once(settings, db)
+    assert throttled_pass.outcome == "error"
+    assert "HTTP 429" in throttled_pass.message
+    asked = [r for r in graph.server.log if r.path.startswith("/v1.0/")]
+    assert len(asked) == 1  # the first delta; the pass stops at the account's first failure
+    graph.server.log.clear()
+    # Down for good: a bounded number of tries, then the account waits for its next poll.
+    graph.server.fail(unavailable(), times=100, path=DELTA)
+    [down] = sync_once(settings, db)
+    assert down.outcome == "error" and "HTTP 503" in down.message
+    assert len([r for r in graph.server.log if r.path.startswith("/v1.0/")]) == 8
+    assert interactions(db) == {}

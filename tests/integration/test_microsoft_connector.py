@@ -3,14 +3,15 @@ fakes: the shared contract for a mail folder and the primary calendar, and what 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from connectors.base import Connector, Limits, Window
+from connectors.base import ConfigurationError, Connector, Limits, Window
 from connectors.records import Cursor
-from tests.contract import ConnectorContract
+from tests.contract import ConnectorContract, drain
 from tests.microsoft_clients import CLIENT_SECRET, DANA, connector_on, graph_event, register
 from tests.servers.microsoft_graph import Graph
 
@@ -107,3 +108,76 @@ class TestMicrosoftCalendarContract(ConnectorContract):
     @pytest.fixture
     def harness(self, graph: Graph) -> CalendarHarness:
         return CalendarHarness(graph)
+
+
+def test_a_page_longer_than_asked_is_read_in_parts_and_resumes_exactly(graph: Graph) -> None:
+    graph.page_size = 5  # more than the batch of 2 the connector asks for
+    box = graph.mailboxes[DANA]
+    expected = sorted(f"msgid:c{n}@customer.example" for n in range(7) if box.add(mail(n)))
+    first = drain(connector_on(graph, WINDOW, LIMITS, calendar="false"), "mail:inbox", None, 2)
+    assert first.identities == expected
+    assert [len(c) for c in first.cursors].count(2) >= 2  # {"link", "skip"} mid-page
+    for k, cursor in enumerate(first.cursors):
+        again = drain(
+            connector_on(graph, WINDOW, LIMITS, calendar="false"), "mail:inbox", cursor, 2
+        )
+        seen = [r.identity for r in first.records[: first.batch_ends[k]]]
+        assert sorted(seen + again.identities) == expected, f"resuming from cursor {k}"
+
+
+def test_folders_by_path_and_calendars_by_id_are_streams_of_their_own(graph: Graph) -> None:
+    box = graph.mailboxes[DANA]
+    customers = box.add_folder("Customers")  # under Inbox
+    key = box.add_folder("Key accounts", customers)
+    box.add_folder("Customers", None)  # the same name at the top: not the one meant
+    box.add(mail(1), customers)
+    box.add(mail(2), key)
+    box.add(mail(3))  # Inbox itself: not chosen
+    team = graph.add_calendar(DANA, "AAMkAGteamcalendar=")
+    team.put(event(4))
+    graph.calendars[DANA].put(event(5))
+    connector = connector_on(
+        graph,
+        WINDOW,
+        LIMITS,
+        folders="[inbox/customers, Inbox/Customers/Key accounts]",
+        calendars="[AAMkAGteamcalendar=]",
+    )
+    try:
+        assert connector.streams() == [
+            "mail:inbox/customers",
+            "mail:Inbox/Customers/Key accounts",
+            "calendar:AAMkAGteamcalendar=",
+        ]
+        got = {s: drain(connector, s, None, 10).identities for s in connector.streams()}
+    finally:
+        connector.close()
+    assert got == {
+        "mail:inbox/customers": ["msgid:c1@customer.example"],
+        "mail:Inbox/Customers/Key accounts": ["msgid:c2@customer.example"],
+        "calendar:AAMkAGteamcalendar=": ["ical:item4@contract|"],
+    }
+    missing = connector_on(graph, WINDOW, LIMITS, folders="[Inbox/Suppliers]", calendar="false")
+    with pytest.raises(ConfigurationError) as caught:
+        missing.fetch("mail:Inbox/Suppliers", None, 10)
+    missing.close()
+    assert str(caught.value) == (
+        "account 'dana-m365': mail folder 'Inbox/Suppliers': no folder 'Suppliers' in Inbox"
+    )
+
+
+def test_at_most_four_requests_are_in_flight_per_mailbox(graph: Graph) -> None:
+    # Eight connectors on one mailbox (accounts, threads of a poller) polling at once:
+    # Exchange would throttle the fifth concurrent request; the connector never sends it.
+    graph.mailboxes[DANA].add(mail(1))
+    graph.work_seconds = 0.3
+    connectors = [connector_on(graph, WINDOW, LIMITS, calendar="false") for _ in range(8)]
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            batches = list(pool.map(lambda c: c.fetch("mail:inbox", None, 10), connectors))
+    finally:
+        for connector in connectors:
+            connector.close()
+    assert [len(b.records) for b in batches] == [1] * 8
+    assert graph.peak_in_flight[DANA] == 4  # four at a time, and no more
+    assert [r for r in graph.server.log if r.path.startswith("/v1.0/")].__len__() == 8

@@ -27,7 +27,10 @@ Pages link by ``@odata.nextLink`` (``$skiptoken``), the last carries
 ``@odata.deltaLink`` (``$deltatoken``); ``Prefer: odata.maxpagesize=N``
 sets the page size (default 10), ``Prefer: outlook.body-content-type="text"``
 the body type, and the answer says what it applied in ``Preference-Applied``.
-``expire_delta_tokens`` makes every token issued so far 410 Gone
+A fifth concurrent request to one mailbox is 429 ``ApplicationThrottled``
+(``MailboxConcurrency``), as Exchange Online answers; ``work_seconds``
+keeps each answer busy so that tests can make requests overlap, and
+``peak_in_flight`` says how many did. ``expire_delta_tokens`` makes every token issued so far 410 Gone
 (``syncStateNotFound``). Unknown query options and unknown ``$select``
 properties are 400. A missing, unknown or expired bearer token is 401
 ``InvalidAuthenticationToken``; a delegated token opens only its own user's
@@ -44,6 +47,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -55,6 +60,7 @@ import pytest
 from tests.servers.fake_http import FakeHttpServer, Fault, Request, Response
 from tests.servers.microsoft_calendar import Calendar, in_window
 from tests.servers.microsoft_graph_wire import (
+    MAILBOX_CONCURRENCY,
     GraphError,
     allowed,
     applied,
@@ -68,6 +74,7 @@ from tests.servers.microsoft_graph_wire import (
     refuse_unknown,
     removed,
     select,
+    throttled,
     utc,
 )
 from tests.servers.microsoft_identity import IdentityPlatform
@@ -88,6 +95,7 @@ class DeltaRound:
     select: frozenset[str] | None = None
     received_from: tuple[str, datetime] | None = None  # ("ge" | "gt", moment)
     window: tuple[datetime, datetime] | None = None
+    calendar: str | None = None  # None: the default calendar
     pending: list[tuple[str, bool]] = field(default_factory=list)  # (id, removed) of this round
     upto: int = 0
     offset: int = 0
@@ -99,14 +107,27 @@ class Graph:
     identity: IdentityPlatform
     mailboxes: dict[str, Mailbox] = field(default_factory=dict)  # by upn
     calendars: dict[str, Calendar] = field(default_factory=dict)  # by upn
+    other_calendars: dict[tuple[str, str], Calendar] = field(default_factory=dict)  # (upn, id)
     rounds: dict[str, DeltaRound] = field(default_factory=dict)  # token -> round
     gone: set[str] = field(default_factory=set)  # expired tokens
+    # Pages of this size whatever the client prefers: Graph treats
+    # odata.maxpagesize as a wish and may answer with more.
+    page_size: int | None = None
+    work_seconds: float = 0.0  # how long each answer keeps its mailbox busy
+    in_flight: dict[str, int] = field(default_factory=dict)  # by mailbox (upn or "me")
+    peak_in_flight: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         for who in ("/v1.0/users/{user}", "/v1.0/me"):
             self.server.route("GET", who + "/mailFolders/{folder}/messages/delta", self._mail_delta)
             self.server.route("GET", who + "/{keyed}/messages/delta", self._mail_delta)
             self.server.route("GET", who + "/calendarView/delta", self._event_delta)
+            self.server.route(
+                "GET", who + "/calendars/{calendar}/calendarView/delta", self._event_delta
+            )
+            self.server.route("GET", who + "/mailFolders", self._folders)
+            self.server.route("GET", who + "/mailFolders/{folder}/childFolders", self._folders)
             self.server.route("GET", who + "/messages/{id}", self._message)
         self.server.route("POST", "/v1.0/$batch", self._batch)
 
@@ -120,6 +141,10 @@ class Graph:
         self.identity.add_user(upn)
         self.calendars[upn] = Calendar()
         return self.mailboxes.setdefault(upn, Mailbox(upn))
+
+    def add_calendar(self, upn: str, calendar_id: str) -> Calendar:
+        """Another calendar of the user's (a shared team calendar, say), by its id."""
+        return self.other_calendars.setdefault((upn, calendar_id), Calendar())
 
     def expire_delta_tokens(self) -> None:
         self.gone |= set(self.rounds)
@@ -137,10 +162,23 @@ class Graph:
         return self._answer(request, self._get_message)
 
     def _answer(self, request: Request, handler: Any) -> Response:
+        mailbox = unquote(request.params.get("user", "me")).lower()
+        with self._lock:
+            self.in_flight[mailbox] = self.in_flight.get(mailbox, 0) + 1
+            crowded = self.in_flight[mailbox] > MAILBOX_CONCURRENCY
+            self.peak_in_flight[mailbox] = max(
+                self.peak_in_flight.get(mailbox, 0), self.in_flight[mailbox]
+            )
         try:
+            if crowded:  # Exchange: at most four concurrent requests per app and mailbox
+                return throttled(1).response or Response(429)
+            time.sleep(self.work_seconds)
             body, headers = handler(request)
         except GraphError as error:
             return graph_error(error.status, error.code, error.message, error.headers)
+        finally:
+            with self._lock:
+                self.in_flight[mailbox] -= 1
         return Response.json(body, headers=headers)
 
     def _user(self, request: Request, scope: str) -> str:
@@ -228,8 +266,9 @@ class Graph:
                     "This request requires a time window specified by the query string parameters "
                     "StartDateTime and EndDateTime.",
                 )
-            state = DeltaRound(user, None, 0, window=(utc(start), utc(end)))
-        calendar = self.calendars[user]
+            calendar_id = unquote(request.params.get("calendar", "")) or None
+            state = DeltaRound(user, None, 0, window=(utc(start), utc(end)), calendar=calendar_id)
+        calendar = self._calendar(state)
         page = self._page(request, state, self._event_pending)
         views = [
             removed("event", i)
@@ -240,7 +279,7 @@ class Graph:
         return self._linked(request, "event", views, page), {}
 
     def _event_pending(self, state: DeltaRound) -> tuple[list[tuple[str, bool]], int]:
-        calendar = self.calendars[state.user]
+        calendar = self._calendar(state)
         assert state.window is not None
         start, end = state.window
         if state.since == 0:
@@ -256,6 +295,35 @@ class Graph:
                 last.pop(change.id, None)
                 last[change.id] = change.removed
         return list(last.items()), calendar.last_seq
+
+    def _calendar(self, state: DeltaRound) -> Calendar:
+        if state.calendar is None:
+            return self.calendars[state.user]
+        found = self.other_calendars.get((state.user, state.calendar))
+        if found is None:
+            raise GraphError(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        return found
+
+    def _folders(self, request: Request) -> Response:
+        return self._answer(request, self._folder_page)
+
+    def _folder_page(self, request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+        user = self._user(request, "Mail.Read")
+        refuse_unknown(request, frozenset({"$select", "$top"}))
+        mailbox = self.mailboxes[user]
+        parent = request.params.get("folder")
+        parent_id = mailbox.folder_id(unquote(parent)) if parent else None
+        if parent and parent_id is None:
+            raise GraphError(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        views = [
+            {"id": i, "displayName": mailbox.display_name(i), "parentFolderId": parent_id}
+            for i in mailbox.children(parent_id)
+        ]
+        return {"value": views}, {}
 
     def _get_message(self, request: Request) -> tuple[dict[str, Any], dict[str, str]]:
         user = self._user(request, "Mail.Read")
@@ -292,14 +360,17 @@ class Graph:
         return state
 
     def _page(self, request: Request, state: DeltaRound, pending: Any) -> dict[str, Any]:
-        if state.offset == 0 and not state.pending:
+        if state.offset == 0:
+            # A round's first page: the changes as they are now. A deltaLink may be
+            # followed more than once and reports what changed since it each time.
+            state = replace(state)
             state.pending, state.upto = pending(state)
-        size = page_size(request)
+        size = self.page_size or page_size(request)
         part = state.pending[state.offset : state.offset + size]
         if state.offset + size < len(state.pending):
             nxt = replace(state, offset=state.offset + size)
             return {"value": part, "$skiptoken": self._keep(nxt)}
-        after = DeltaRound(state.user, state.folder, state.upto, state.select, None, state.window)
+        after = replace(state, since=state.upto, received_from=None, pending=[], offset=0)
         return {"value": part, "$deltatoken": self._keep(after)}
 
     def _keep(self, state: DeltaRound) -> str:

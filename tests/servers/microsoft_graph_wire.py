@@ -17,6 +17,7 @@ from tests.servers.fake_http import Fault, Request, Response
 from tests.servers.microsoft_identity import Principal
 from tests.servers.microsoft_mail import MESSAGE_PROPERTIES
 
+MAILBOX_CONCURRENCY = 4  # concurrent requests per app and mailbox Exchange Online serves
 MAX_BATCH = 20  # "JSON batch requests are currently limited to 20 individual requests"
 DEFAULT_PAGE = 10
 _FILTER = re.compile(r"receivedDateTime\s+(ge|gt)\s+(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
@@ -71,7 +72,7 @@ def refuse_unknown(request: Request, allowed: frozenset[str]) -> None:
 
 def folder_param(request: Request) -> str:
     if "folder" in request.params:
-        return request.params["folder"]
+        return unquote(request.params["folder"])
     match = _KEYED_FOLDER.fullmatch(unquote(request.params.get("keyed", "")))
     if match is None:
         raise GraphError(

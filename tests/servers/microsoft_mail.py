@@ -123,6 +123,8 @@ class Change:
 class Mailbox:
     address: str
     folders: dict[str, str] = field(default_factory=dict)  # folder id -> well-known name
+    # Folders the user made: id -> (display name, parent id; None at the top).
+    user_folders: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     messages: dict[str, Stored] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -136,9 +138,27 @@ class Mailbox:
 
     # ------------------------------------------------------------ state changes
 
+    def add_folder(self, display_name: str, parent: str | None = "inbox") -> str:
+        """A folder the user made, under ``parent`` (a well-known name or id; None: the top)."""
+        parent_id = self.folder_id(parent) if parent is not None else None
+        digest = hashlib.sha256(f"{self.address}/{parent_id}/{display_name}".encode()).hexdigest()
+        folder_id = "AAMkAGI2TG93AAE" + digest[:40] + "AAA="
+        self.user_folders[folder_id] = (display_name, parent_id)
+        return folder_id
+
+    def children(self, parent_id: str | None) -> list[str]:
+        """Folder ids under ``parent_id`` (None: the top of the mailbox, as /mailFolders lists)."""
+        top = list(self.folders) if parent_id is None else []
+        return top + [i for i, (_, p) in self.user_folders.items() if p == parent_id]
+
+    def display_name(self, folder_id: str) -> str:
+        if folder_id in self.folders:
+            return DISPLAY_NAMES[self.folders[folder_id]]
+        return self.user_folders[folder_id][0]
+
     def folder_id(self, name_or_id: str) -> str | None:
         """A folder's id from its well-known name (any case) or its id."""
-        if name_or_id in self.folders:
+        if name_or_id in self.folders or name_or_id in self.user_folders:
             return name_or_id
         wanted = name_or_id.lower()
         return next((k for k, v in self.folders.items() if v == wanted), None)
