@@ -21,6 +21,7 @@ from agent.connections import Connections
 from agent.notify import ServiceNotifier
 from agent.store import Store
 from agent.sync import AccountReport, sync_account
+from agent.tokens import StoredTokens
 from config.settings import AccountBase, Settings
 
 log = logging.getLogger("autocapture.run")
@@ -49,7 +50,9 @@ class Poller:
         self.stop = stop
         # Connectors stay open between passes: an idle poll is then one cheap
         # request per folder or calendar, not a login and a discovery.
-        self.connections = Connections(fetch_ahead=not settings.read_ahead)
+        self.connections = Connections(
+            fetch_ahead=not settings.read_ahead, tokens=StoredTokens.of(settings)
+        )
         self.sync = sync or self._sync
         self.rng = rng or random.Random()
         self.notifier = notifier or ServiceNotifier()

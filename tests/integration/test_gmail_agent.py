@@ -19,6 +19,7 @@ from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database, open_database
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
+from tests.plans import text_in_every_column
 from tests.servers.google_api import GoogleApiFake
 from tests.servers.radicale import CalendarUser, ics_event
 from tests.stored import contacts, interactions, text_in_every_column
