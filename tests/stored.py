@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from storage.database import Database
 
 
@@ -22,15 +20,3 @@ def interactions(db: Database) -> dict[str, tuple[str, list[str], list[tuple[str
 
 def contacts(db: Database) -> list[tuple[tuple[str, ...], str | None]]:
     return sorted((c.emails, c.name) for c in db.list_contacts(limit=1000))
-
-
-def text_in_every_column(db: Database) -> str:
-    """Every text value of every row of every table, one string (for planted-secret tests)."""
-    values: list[str] = []
-    meta = sa.MetaData()
-    meta.reflect(db.engine)
-    with db.engine.connect() as conn:
-        for table in meta.sorted_tables:
-            for row in conn.execute(sa.select(table)):
-                values += [str(v) for v in row if isinstance(v, str | bytes)]
-    return "\n".join(values)

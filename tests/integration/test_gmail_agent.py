@@ -22,7 +22,7 @@ from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
 from tests.plans import text_in_every_column
 from tests.servers.google_api import GoogleApiFake
 from tests.servers.radicale import CalendarUser, ics_event
-from tests.stored import contacts, interactions, text_in_every_column
+from tests.stored import contacts, interactions
 
 DANA = "dana@acme.example"
 CLIENT_SECRET = "GOCSPX-agent-0f3c9a7d21"

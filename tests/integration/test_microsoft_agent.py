@@ -25,10 +25,11 @@ from tests.microsoft_clients import (
     register,
     settings_text,
 )
+from tests.plans import text_in_every_column
 from tests.servers.fake_http import Fault
 from tests.servers.microsoft_graph import Graph
 from tests.servers.microsoft_graph_wire import throttled, unavailable
-from tests.stored import contacts, interactions, text_in_every_column
+from tests.stored import contacts, interactions
 
 NOW = datetime.now(UTC)
 SOON = (NOW + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
