@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from agent import commands, logs
+from agent import auth, commands, logs
 from config.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
@@ -31,6 +31,7 @@ examples:
   autocapture run                       poll every account until SIGTERM/Ctrl-C
   autocapture contacts search acme      find contacts by name, email or company
   autocapture inspect invite.eml        what would be captured from one file, and why
+  autocapture auth microsoft dana       sign in once to a rep's own Microsoft 365 mailbox
 """
 
 
@@ -152,6 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_day, help="meetings up to this day (default: 2 years ahead)")
     _add_json(p)
 
+    p = sub.add_parser(
+        "auth",
+        help="grant access to your own mailbox once (device-code sign-in, read-only)",
+        description="Sign in as the account's user on any device (the command prints a URL "
+        "and a code; it works on a headless server) and consent to read-only access; the "
+        "tokens are kept encrypted in the database. Run it again after `status` says "
+        "needs_reauth.",
+    )
+    p.add_argument("provider", choices=("microsoft",), help="whose sign-in")
+    p.add_argument("account", help="the account's name in the configuration")
+
     cfg = sub.add_parser("config", help="configuration tools")
     cfgsub = cfg.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = cfgsub.add_parser("check", help="report every problem in a config file (exit 2 if any)")
@@ -209,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose, args.log_file, args.log_format)
     try:
-        return commands.dispatch(args, config_path(args))
+        return commands.dispatch(args, config_path(args), {"auth": auth.cmd_auth})
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `autocapture contacts list | head`

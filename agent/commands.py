@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -526,9 +526,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 }
 
 
-def dispatch(args: argparse.Namespace, path: Path) -> int:
+def dispatch(
+    args: argparse.Namespace,
+    path: Path,
+    more: Mapping[str, Callable[[argparse.Namespace, Path], int]] | None = None,
+) -> int:
+    """Run the command; ``more`` adds commands from modules that build on this one."""
     try:
-        return COMMANDS[args.command](args, path)
+        return {**COMMANDS, **(more or {})}[args.command](args, path)
     except CommandError as exc:
         prefix = "autocapture: " if exc.prefix else ""
         print(prefix + redact(str(exc)), file=sys.stderr)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.redact import register_secret
 from config.errors import SecretUnavailable
@@ -36,7 +36,12 @@ from config.settings import (
 )
 from config.values import Secret
 from connectors.base import ConfigurationError, Connector, Limits, Window
-from connectors.credentials import ReadSecret, SecretSink, StoredSecret
+from connectors.credentials import ReadSecret, SecretSink, StoredSecret, TokenSource
+
+if TYPE_CHECKING:  # the HTTP stack loads only for a kind that needs it
+    import requests
+
+    from connectors.http import HttpClient
 
 A = TypeVar("A", bound=AccountBase)
 
@@ -208,24 +213,18 @@ def gmail_connector(account: GmailAccount, context: BuildContext) -> Connector:
 
 
 def microsoft_connector(account: MicrosoftAccount, context: BuildContext) -> Connector:
-    from connectors.http import HttpClient
     from connectors.microsoft.connector import MicrosoftConnector
-    from connectors.microsoft.identity import AppTokens
 
-    verify: bool | str = str(account.ca_file) if account.ca_file is not None else True
-    client = HttpClient(verify=verify, timeout=account.timeout.total_seconds())
-    client.use_bearer(
-        AppTokens(
-            account.name,
-            account.tenant,
-            account.client_id,
-            _app_credential(account, context.announce),
-            authority_host=account.authority,
-            graph_root=account.graph_root,
-            session=client.session,
-            announce=context.announce,
+    client = microsoft_client(account)
+    if account.auth == "delegated":
+        client.use_bearer(_delegated_tokens(account, context, client.session))
+        reauth = f"run `autocapture auth microsoft {account.name}` to sign in again"
+    else:
+        client.use_bearer(_app_tokens(account, context, client.session))
+        reauth = (
+            "check the app's client secret or certificate in Entra ID and the admin consent "
+            f"to Mail.Read and Calendars.Read, then run `autocapture sync --account {account.name}`"
         )
-    )
     return MicrosoftConnector(
         account.name,
         client,
@@ -235,8 +234,50 @@ def microsoft_connector(account: MicrosoftAccount, context: BuildContext) -> Con
         limits=context.limits,
         folders=account.folders,
         calendars=account.calendars if account.calendar else (),
-        reauth="check the app's client secret or certificate in Entra ID and the admin "
-        f"consent to Mail.Read and Calendars.Read, then run `autocapture sync --account {account.name}`",
+        reauth=reauth,
+    )
+
+
+def microsoft_client(account: MicrosoftAccount) -> HttpClient:
+    """The account's one HTTP client: Graph and, through its session, msal."""
+    from connectors.http import HttpClient
+
+    verify: bool | str = str(account.ca_file) if account.ca_file is not None else True
+    return HttpClient(verify=verify, timeout=account.timeout.total_seconds())
+
+
+def _app_tokens(
+    account: MicrosoftAccount, context: BuildContext, session: requests.Session
+) -> TokenSource:
+    from connectors.microsoft.identity import AppTokens
+
+    return AppTokens(
+        account.name,
+        account.tenant,
+        account.client_id,
+        _app_credential(account, context.announce),
+        authority_host=account.authority,
+        graph_root=account.graph_root,
+        session=session,
+        announce=context.announce,
+    )
+
+
+def _delegated_tokens(
+    account: MicrosoftAccount, context: BuildContext, session: requests.Session
+) -> TokenSource:
+    from connectors.microsoft.delegated import CACHE_NAME, DelegatedTokens
+
+    return DelegatedTokens(
+        account.name,
+        account.tenant,
+        account.client_id,
+        stored_secret(account, CACHE_NAME, context),
+        user=account.user,
+        authority_host=account.authority,
+        graph_root=account.graph_root,
+        session=session,
+        announce=context.announce,
     )
 
 

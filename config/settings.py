@@ -338,12 +338,17 @@ class GmailAccount(RemoteAccount):
 
 
 class MicrosoftAccount(RemoteAccount):
-    """Microsoft 365 mail and calendar through Graph (app-only client credentials)."""
+    """Microsoft 365 mail and calendar through Graph: app-only client credentials, or a
+    rep's delegated consent given once with ``autocapture auth microsoft ACCOUNT``."""
 
     kind: Literal["microsoft"]
     owner: OwnerAddresses
     tenant: Text  # the directory (tenant) id or a verified domain of it
     client_id: Text  # the app registration's application (client) id
+    # app: the app's own permissions (an admin's tenant-wide capture), with a
+    # client secret or a certificate. delegated: the rep's read-only consent,
+    # tokens kept encrypted in the database (no secret in this file).
+    auth: Literal["app", "delegated"] = "app"
     client_secret: Secret | None = None
     # A certificate instead of a secret (Microsoft's recommendation): the
     # public certificate uploaded to the app registration (PEM, relative to
@@ -382,6 +387,14 @@ class MicrosoftAccount(RemoteAccount):
     def _secret_or_certificate(cls, key: Secret | None, info: ValidationInfo) -> Secret | None:
         if "certificate" in info.data and (key is None) != (info.data["certificate"] is None):
             raise invalid("credentials", "certificate and certificate_key go together")
+        if info.data.get("auth") == "delegated":
+            if key is not None or info.data.get("client_secret") is not None:
+                raise invalid(
+                    "credentials",
+                    "auth: delegated uses the rep's own sign-in "
+                    "(autocapture auth microsoft ACCOUNT), no client_secret or certificate",
+                )
+            return None
         return _one_credential(key, "client_secret", info, required=True)
 
 

@@ -61,7 +61,9 @@ def unavailable() -> Fault:
 def allowed(principal: Principal, upn: str, scope: str) -> bool:
     if principal.user is None:
         return True  # application permissions reach every mailbox in the tenant
-    return principal.user == upn and scope in principal.scopes
+    # "https://graph.microsoft.com/Mail.Read" and "Mail.Read" are one permission.
+    granted = {s.rsplit("/", 1)[-1] for s in principal.scopes}
+    return principal.user == upn and scope in granted
 
 
 def refuse_unknown(request: Request, allowed: frozenset[str]) -> None:

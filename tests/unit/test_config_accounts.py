@@ -408,3 +408,17 @@ def test_microsoft_takes_a_secret_or_a_certificate_with_its_key(tmp_path: Path) 
     assert problems_of(microsoft_with("client_secret: ${S}", "certificate: nowhere.crt")) == [
         (8, "accounts[0].certificate", f"no certificate at '{Path.cwd() / 'nowhere.crt'}'")
     ]
+
+
+def test_a_delegated_microsoft_account_takes_no_secret() -> None:
+    [rep] = load_text(textwrap.dedent(microsoft_with("auth: delegated"))).accounts
+    assert isinstance(rep, MicrosoftAccount)
+    assert (rep.auth, rep.client_secret, rep.certificate_key) == ("delegated", None, None)
+    assert problems_of(microsoft_with("auth: delegated", "client_secret: ${S}")) == [
+        (
+            2,
+            "accounts[0].certificate_key",
+            "auth: delegated uses the rep's own sign-in (autocapture auth microsoft ACCOUNT), "
+            "no client_secret or certificate",
+        )
+    ]
