@@ -12,9 +12,12 @@ State machine (the cursor carries all of it, as for mail)::
                isCancelled -> status cancelled); a deleted one as @removed
     410 Gone   -> CursorExpired -> the agent resyncs the window
 
-The window is fixed in the delta token: the agent rebuilds its connectors
-every six hours and a resync moves the window; meetings that have left it
-stay stored. Graph refuses ``$select`` on this delta, so events come whole.
+The window is fixed in the delta token, and the cursor keeps its end
+(``until``): once the agent's window (rebuilt every six hours) ends a day
+or more later, the drained round is followed at once by a new first round
+over the present window, so meetings booked further ahead keep coming in
+(the relisting writes nothing new: upserts). Meetings that have left the
+window stay stored. Graph refuses ``$select`` on this delta, so events come whole.
 Rooms and equipment (``resource`` attendees) never become participants, and
 the meeting identity is ``iCalUId`` (read as the UID the invitations carry)
 plus the original start of an occurrence (``connectors.microsoft.graph_event``).
@@ -23,7 +26,8 @@ plus the original start of an occurrence (``connectors.microsoft.graph_event``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -37,6 +41,7 @@ from connectors.records import Batch, Cursor, IngestError, SourceRef
 PREFIX = "calendar:"
 PRIMARY = "primary"
 MAX_PAGE = 200
+RENEW_AFTER = timedelta(days=1)
 _SILENT = frozenset({"unexpanded-series"})  # not a meeting, and not an error either
 
 
@@ -50,8 +55,26 @@ class CalendarStream:
 
     def fetch(self, stream: str, calendar: str, cursor: Cursor | None, limit: int) -> Batch:
         start = cursor or {"link": self._first_link(calendar)}
+        until = str(start.get("until") or self._until())
         read = partial(self._read, stream)
-        return delta_batch(self.wire, stream, start, limit, min(limit, MAX_PAGE), (), read)
+        batch = delta_batch(self.wire, stream, start, limit, min(limit, MAX_PAGE), (), read)
+        following: Cursor = {**batch.next_cursor, "until": until}
+        if not batch.has_more and self._moved_on(until):
+            # The round is drained (removals included): a new one over today's window.
+            following = {"link": self._first_link(calendar), "until": self._until()}
+            return replace(batch, next_cursor=following, has_more=True)
+        return replace(batch, next_cursor=following)
+
+    def _until(self) -> str:
+        return self.window.until.isoformat()
+
+    def _moved_on(self, until: str) -> bool:
+        """Whether the window's end moved a day or more past the one the round lists."""
+        try:
+            listed = datetime.fromisoformat(until)
+        except ValueError:
+            return True
+        return self.window.until - listed >= RENEW_AFTER
 
     def _first_link(self, calendar: str) -> str:
         query = urlencode(

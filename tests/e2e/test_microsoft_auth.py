@@ -140,6 +140,12 @@ def test_device_code_sign_in_then_sync_from_the_encrypted_cache_then_revoked(
     assert again.returncode == 0, again.stderr
     db = open_database(settings.database_url)
     assert [r.outcome for r in sync_once(settings, db)] == ["ok", "ok"]
+    # Dana's user is disabled: the same, with Entra's reason.
+    graph.identity.disable_user(DANA)
+    graph.identity.expire_access_tokens()
+    reports = {r.account: r for r in sync_once(settings, db)}
+    assert {n: r.outcome for n, r in reports.items()} == {"dana": "needs_reauth", "sam": "ok"}
+    assert "(invalid_grant, AADSTS50057)" in reports["dana"].message
     db.close()
 
 

@@ -12,7 +12,14 @@ import pytest
 from connectors.base import ConfigurationError, Connector, Limits, Window
 from connectors.records import Cursor
 from tests.contract import ConnectorContract, drain
-from tests.microsoft_clients import CLIENT_SECRET, DANA, connector_on, graph_event, register
+from tests.microsoft_clients import (
+    CLIENT_SECRET,
+    DANA,
+    connector_on,
+    graph_event,
+    graph_time,
+    register,
+)
 from tests.servers.microsoft_graph import Graph
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -181,3 +188,81 @@ def test_at_most_four_requests_are_in_flight_per_mailbox(graph: Graph) -> None:
     assert [len(b.records) for b in batches] == [1] * 8
     assert graph.peak_in_flight[DANA] == 4  # four at a time, and no more
     assert [r for r in graph.server.log if r.path.startswith("/v1.0/")].__len__() == 8
+
+
+SERIES = (
+    "040000008200E00074C5B7101A82E008{date}80F1D2C3B4A5D9010000000000000000"
+    "10000000" + "11223344556677889900AABBCCDDEEFF"
+)
+
+
+def occurrence(day: int, kind: str, **extra: Any) -> dict[str, Any]:
+    """An instance of a weekly series as calendarView lists it: its own id and iCalUId
+    (the instance date in bytes 16-19), its original start."""
+    original = datetime(2026, 12, day, 9, tzinfo=UTC)
+    goid = SERIES.format(date=f"{2026:04X}{12:02X}{day:02X}")
+    guests = [("ann@customer.example", "required", "accepted")]
+    base = graph_event(f"AAMkAGocc{day:02d}=", goid, original, "Weekly", DANA, guests)
+    return {
+        **base,
+        "type": kind,
+        "seriesMasterId": "AAMkAGmaster=",
+        "originalStart": original.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **extra,
+    }
+
+
+def test_each_occurrence_of_a_series_is_one_meeting_by_uid_and_original_start(
+    graph: Graph,
+) -> None:
+    calendar = graph.calendars[DANA]
+    calendar.put({**occurrence(1, "occurrence"), "id": "AAMkAGmaster=", "type": "seriesMaster"})
+    calendar.put(occurrence(1, "occurrence"))
+    moved = datetime(2026, 12, 9, 15, tzinfo=UTC)  # the 8th's meeting moved to the 9th
+    calendar.put(occurrence(8, "exception", start=graph_time(moved), subject="Weekly, moved"))
+    calendar.put(occurrence(15, "occurrence", isCancelled=True))
+    connector = connector_on(graph, WINDOW, LIMITS, folders="[]")
+    try:
+        got = drain(connector, "calendar:primary", None, 10)
+    finally:
+        connector.close()
+    uid = SERIES.format(date="00000000")
+    assert {m.identity: (m.start, m.status, m.summary) for m in got.records} == {
+        f"ical:{uid}|20261201T090000Z": (
+            datetime(2026, 12, 1, 9, tzinfo=UTC),
+            "confirmed",
+            "Weekly",
+        ),
+        f"ical:{uid}|20261208T090000Z": (moved, "confirmed", "Weekly, moved"),
+        f"ical:{uid}|20261215T090000Z": (
+            datetime(2026, 12, 15, 9, tzinfo=UTC),
+            "cancelled",
+            "Weekly",
+        ),
+    }
+    assert got.errors == []  # calendarView lists no series master: nothing to refuse
+
+
+def test_a_window_moved_on_starts_a_new_round_that_sees_meetings_booked_further_ahead(
+    graph: Graph,
+) -> None:
+    calendar = graph.calendars[DANA]
+    calendar.put(event(1))
+    first = connector_on(graph, WINDOW, LIMITS, folders="[]")
+    start = drain(first, "calendar:primary", None, 10)
+    first.close()
+    assert start.identities == ["ical:item1@contract|"]
+    later = Window(WINDOW.since + timedelta(days=3), WINDOW.until + timedelta(days=3), NOW)
+    far = WINDOW.until + timedelta(days=1)  # beyond the first window's end
+    guests = [("bo@customer.example", "required", "none")]
+    calendar.put(graph_event("AAMkAGfar=", "far@contract", far, "Far", DANA, guests))
+    moved_on = connector_on(graph, later, LIMITS, folders="[]")
+    try:
+        renewed = drain(moved_on, "calendar:primary", start.cursor, 10)
+        again = drain(moved_on, "calendar:primary", renewed.cursor, 10)
+    finally:
+        moved_on.close()
+    # The old round drained, then today's window listed whole: the far meeting comes in.
+    assert renewed.identities == ["ical:far@contract|", "ical:item1@contract|"]
+    assert renewed.cursor is not None and renewed.cursor["until"] == later.until.isoformat()
+    assert again.records == [] and again.removed == []
