@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ from bench.mailgen import OWNER, generate_mail  # noqa: E402
 from tests.servers.fake_http import FakeHttpServer, Request  # noqa: E402
 from tests.servers.microsoft_graph import Graph  # noqa: E402
 from tests.servers.microsoft_identity import IdentityPlatform  # noqa: E402
+from tests.servers.microsoft_mail import message_view  # noqa: E402
 from tests.servers.tls import loopback_tls  # noqa: E402
 
 CLIENT_ID = "5d0c8a3e-7f21-4b6a-9c4e-2a1b3c4d5e6f"
@@ -60,6 +62,12 @@ def main() -> None:
         box = graph.add_user(OWNER)
         for mail in generate_mail(args.messages, args.seed):
             box.add(mail.raw, "inbox" if mail.folder == "INBOX" else "sentitems")
+        # The fake parses each message into Graph's view once and keeps it; doing that
+        # before the capture keeps the fake's own cost out of messages/s.
+        rendering = time.monotonic()
+        for stored in box.messages.values():
+            message_view(stored, box, None, text_body=True)
+        rendered = time.monotonic() - rendering
         config = Path(folder) / "bench.yaml"
         config.write_text(
             f"database_url: sqlite:///{folder}/bench.db\norg_domains: [acme-corp.example]\n"
@@ -81,6 +89,7 @@ def main() -> None:
         server.close()
     n = args.messages
     print(f"messages: {n}, batch size {args.batch_size}")
+    print(f"(the fake rendered them as Graph resources in {rendered:.1f} s, not timed)")
     print(f"capture: {seconds:.1f} s, {n / seconds:.0f} messages/s")
     print(
         f"HTTP requests: {len(requests)} ({batches} $batch, {tokens} token), "
