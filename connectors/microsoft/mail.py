@@ -56,10 +56,6 @@ EXPAND_EVENT = "microsoft.graph.eventMessage/event"
 _EVENT_MESSAGE = "#microsoft.graph.eventMessage"
 
 
-def folder_stream(folder: str) -> str:
-    return PREFIX + folder
-
-
 @dataclass
 class MailFolderStream:
     account: str

@@ -17,6 +17,7 @@ from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database
 from tests.microsoft_clients import (
+    CLIENT_ID,
     CLIENT_SECRET,
     DANA,
     account_yaml,
@@ -433,3 +434,20 @@ def test_a_failing_account_is_never_spun_on(graph: Graph, db: Database) -> None:
     assert down.outcome == "error" and "HTTP 503" in down.message
     assert len([r for r in graph.server.log if r.path.startswith("/v1.0/")]) == 8
     assert interactions(db) == {}
+
+
+def test_a_mailbox_outside_the_apps_scope_is_an_error_not_a_sign_in(
+    graph: Graph, db: Database
+) -> None:
+    load(graph)
+    graph.add_user("ceo@acme.example")
+    graph.app_scopes[CLIENT_ID] = {DANA}  # an admin scoped the app to the sales mailboxes
+    settings = settings_for(
+        graph, account_yaml(graph, "dana"), account_yaml(graph, "ceo", "ceo@acme.example")
+    )
+    reports = {r.account: r for r in sync_once(settings, db)}
+    assert {n: r.outcome for n, r in reports.items()} == {"dana": "ok", "ceo": "error"}
+    assert reports["ceo"].message.endswith(
+        "mail:inbox delta: access forbidden (HTTP 403); the account lacks permission for it"
+    )
+    assert {s.name: s.state for s in db.account_status()} == {"dana": "ok", "ceo": "error"}

@@ -113,6 +113,9 @@ class Graph:
     # Pages of this size whatever the client prefers: Graph treats
     # odata.maxpagesize as a wish and may answer with more.
     page_size: int | None = None
+    # RBAC for Applications (or an application access policy): client id -> the
+    # mailboxes its app-only tokens may open; an app not listed opens every one.
+    app_scopes: dict[str, set[str]] = field(default_factory=dict)
     work_seconds: float = 0.0  # how long each answer keeps its mailbox busy
     in_flight: dict[str, int] = field(default_factory=dict)  # by mailbox (upn or "me")
     peak_in_flight: dict[str, int] = field(default_factory=dict)
@@ -208,7 +211,10 @@ class Graph:
         )
         if upn is None or upn not in self.mailboxes:
             raise GraphError(404, "ErrorInvalidUser", f"The requested user '{wanted}' is invalid.")
-        if not allowed(principal, upn, scope):
+        scoped = self.app_scopes.get(principal.client_id)
+        if not allowed(principal, upn, scope) or (
+            principal.user is None and scoped is not None and upn not in scoped
+        ):
             raise GraphError(
                 403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
             )
