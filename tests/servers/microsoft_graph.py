@@ -45,7 +45,6 @@ becomes a 503 item (a batch cannot drop one item's connection).
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
@@ -53,18 +52,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode
 
 import pytest
 
-from tests.servers.fake_http import FakeHttpServer, Fault, Request, Response
+from tests.servers.fake_http import FakeHttpServer, Request, Response
 from tests.servers.microsoft_calendar import Calendar, in_window
 from tests.servers.microsoft_graph_wire import (
     MAILBOX_CONCURRENCY,
     GraphError,
     allowed,
+    answer_batch,
     applied,
-    batch_items,
     folder_param,
     graph_error,
     page_size,
@@ -132,7 +131,7 @@ class Graph:
             self.server.route("GET", who + "/mailFolders", self._folders)
             self.server.route("GET", who + "/mailFolders/{folder}/childFolders", self._folders)
             self.server.route("GET", who + "/messages/{id}", self._message)
-        self.server.route("POST", "/v1.0/$batch", self._batch)
+        self.server.route("POST", "/v1.0/$batch", lambda r: answer_batch(self.server, r))
 
     @property
     def root(self) -> str:
@@ -394,41 +393,6 @@ class Graph:
             "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#Collection({kind})",
             "value": views,
             link: url,
-        }
-
-    # ------------------------------------------------------------ $batch
-
-    def _batch(self, request: Request) -> Response:
-        try:
-            items = batch_items(request)
-        except GraphError as error:
-            return graph_error(error.status, error.code, error.message)
-        answers = [self._batch_item(request, item) for item in items]
-        return Response.json({"responses": list(reversed(answers))})
-
-    def _batch_item(self, outer: Request, item: Mapping[str, Any]) -> dict[str, Any]:
-        url = urlsplit(str(item["url"]))
-        headers = {k.lower(): str(v) for k, v in dict(item.get("headers") or {}).items()}
-        headers["authorization"] = outer.header("authorization") or ""
-        headers["graph-batch-id"] = str(item["id"])
-        inner = Request(
-            method=str(item["method"]).upper(),
-            path="/v1.0" + url.path,
-            query=parse_qs(url.query, keep_blank_values=True),
-            headers=headers,
-            body=json.dumps(item["body"]).encode() if "body" in item else b"",
-        )
-        answer = self.server.respond(inner)
-        if isinstance(answer, Fault):
-            answer = answer.response or graph_error(
-                503, "ServiceUnavailable", "Service Unavailable"
-            )
-        body = json.loads(answer.body) if answer.body else None
-        return {
-            "id": item["id"],
-            "status": answer.status,
-            "headers": dict(answer.headers),
-            "body": body,
         }
 
 
