@@ -177,7 +177,7 @@ def test_at_most_four_requests_are_in_flight_per_mailbox(graph: Graph) -> None:
     # Eight connectors on one mailbox (accounts, threads of a poller) polling at once:
     # Exchange would throttle the fifth concurrent request; the connector never sends it.
     graph.mailboxes[DANA].add(mail(1))
-    graph.work_seconds = 0.3
+    graph.hold_until = 5  # each answer waits for a fifth request in flight (or 2 s)
     connectors = [connector_on(graph, WINDOW, LIMITS, calendar="false") for _ in range(8)]
     try:
         with ThreadPoolExecutor(8) as pool:
@@ -186,7 +186,7 @@ def test_at_most_four_requests_are_in_flight_per_mailbox(graph: Graph) -> None:
         for connector in connectors:
             connector.close()
     assert [len(b.records) for b in batches] == [1] * 8
-    assert graph.peak_in_flight[DANA] == 4  # four at a time, and no more
+    assert graph.peak_in_flight[DANA] <= 4  # never the fifth that would release them
     assert [r for r in graph.server.log if r.path.startswith("/v1.0/")].__len__() == 8
 
 

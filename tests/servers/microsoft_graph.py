@@ -28,8 +28,8 @@ Pages link by ``@odata.nextLink`` (``$skiptoken``), the last carries
 sets the page size (default 10), ``Prefer: outlook.body-content-type="text"``
 the body type, and the answer says what it applied in ``Preference-Applied``.
 A fifth concurrent request to one mailbox is 429 ``ApplicationThrottled``
-(``MailboxConcurrency``), as Exchange Online answers; ``work_seconds``
-keeps each answer busy so that tests can make requests overlap, and
+(``MailboxConcurrency``), as Exchange Online answers; ``hold_until``
+keeps answers waiting so that tests can make requests overlap, and
 ``peak_in_flight`` says how many did. ``expire_delta_tokens`` makes every token issued so far 410 Gone
 (``syncStateNotFound``). Unknown query options and unknown ``$select``
 properties are 400. A missing, unknown or expired bearer token is 401
@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -115,10 +114,13 @@ class Graph:
     # RBAC for Applications (or an application access policy): client id -> the
     # mailboxes its app-only tokens may open; an app not listed opens every one.
     app_scopes: dict[str, set[str]] = field(default_factory=dict)
-    work_seconds: float = 0.0  # how long each answer keeps its mailbox busy
+    # Answers wait until this many requests to their mailbox are in flight, or
+    # hold_seconds passed (0: never wait): makes concurrent requests overlap.
+    hold_until: int = 0
+    hold_seconds: float = 2.0
     in_flight: dict[str, int] = field(default_factory=dict)  # by mailbox (upn or "me")
     peak_in_flight: dict[str, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _busy: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
         for who in ("/v1.0/users/{user}", "/v1.0/me"):
@@ -165,21 +167,25 @@ class Graph:
 
     def _answer(self, request: Request, handler: Any) -> Response:
         mailbox = unquote(request.params.get("user", "me")).lower()
-        with self._lock:
+        with self._busy:
             self.in_flight[mailbox] = self.in_flight.get(mailbox, 0) + 1
             crowded = self.in_flight[mailbox] > MAILBOX_CONCURRENCY
             self.peak_in_flight[mailbox] = max(
                 self.peak_in_flight.get(mailbox, 0), self.in_flight[mailbox]
             )
+            self._busy.notify_all()
+            if self.hold_until and not crowded:
+                self._busy.wait_for(
+                    lambda: self.in_flight[mailbox] >= self.hold_until, self.hold_seconds
+                )
         try:
             if crowded:  # Exchange: at most four concurrent requests per app and mailbox
                 return throttled(1).response or Response(429)
-            time.sleep(self.work_seconds)
             body, headers = handler(request)
         except GraphError as error:
             return graph_error(error.status, error.code, error.message, error.headers)
         finally:
-            with self._lock:
+            with self._busy:
                 self.in_flight[mailbox] -= 1
         return Response.json(body, headers=headers)
 
