@@ -1,10 +1,17 @@
-"""``autocapture auth google ACCOUNT``: a rep grants read-only access once; the refresh
-token is kept encrypted in the database (``agent.tokens``), where every agent process
-sharing it finds the grant.
+"""``autocapture auth PROVIDER ACCOUNT``: a rep grants read-only access to their own
+mailbox once; what the provider hands back is kept encrypted in the database
+(``agent.tokens``), where every agent process sharing it finds the grant.
 
-Everything that can fail without the rep is checked before the browser
-opens: the account is a Gmail account signing in with an OAuth client, its
-client secret is readable, the database opens and the token key works.
+Google: the installed-app flow. Everything that can fail without the rep is
+checked before the browser opens: the account is a Gmail account signing in
+with an OAuth client, its client secret is readable, the database opens and
+the token key works; the refresh token is stored.
+
+Microsoft: the device-code flow (``connectors.microsoft.delegated.sign_in``)
+prints a URL and a code; the rep signs in on any device, consents to
+read-only access, and msal's token cache is stored. Running it again
+replaces it (after a password reset or a revoked consent, which mark the
+account ``needs_reauth``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import argparse
 import webbrowser
 from pathlib import Path
+from typing import Any
 
 from agent.commands import CommandError, load_settings, open_db, register_account_secrets
 from agent.redact import redact, register_secret
@@ -54,6 +62,12 @@ def gmail_account(settings: Settings, name: str) -> GmailAccount:
 
 
 def cmd_auth(args: argparse.Namespace, path: Path) -> int:
+    if args.provider == "microsoft":
+        return cmd_auth_microsoft(args, path)
+    return cmd_auth_google(args, path)
+
+
+def cmd_auth_google(args: argparse.Namespace, path: Path) -> int:
     from connectors.google.consent import Client, installed_app_grant, read_only_scopes
 
     settings = load_settings(path)
@@ -109,4 +123,54 @@ def cmd_auth(args: argparse.Namespace, path: Path) -> int:
             f"note: the configuration gives {account.name} refresh_token: "
             f"{account.refresh_token}, which is used instead; remove it to use the stored one"
         )
+    return EXIT_OK
+
+
+def cmd_auth_microsoft(args: argparse.Namespace, path: Path) -> int:
+    settings = load_settings(path)
+    account = next((a for a in settings.accounts if a.name == args.account), None)
+    if account is None:
+        raise CommandError(f"no account named {args.account!r} in the configuration", EXIT_CONFIG)
+    if account.kind != args.provider:
+        raise CommandError(
+            f"account {account.name!r} is kind {account.kind}, not {args.provider}", EXIT_CONFIG
+        )
+    return sign_in_microsoft(settings, account)
+
+
+def sign_in_microsoft(settings: Any, account: Any) -> int:
+    from agent.registry import microsoft_client
+    from connectors.microsoft.delegated import CACHE_NAME, sign_in
+
+    if account.auth != "delegated":
+        raise CommandError(
+            f"account {account.name!r} reads the mailbox with the app's own permissions "
+            "(auth: app), so nobody signs in; set auth: delegated for a rep's own sign-in",
+            EXIT_CONFIG,
+        )
+    register_account_secrets(settings)
+    open_db(settings).close()  # the token store's table exists once the schema is current
+    tokens = StoredTokens.of(settings)
+    client = microsoft_client(account)
+    try:
+        who = sign_in(
+            account.client_id,
+            account.tenant,
+            account.user,
+            tokens.secret(account.name, CACHE_NAME),
+            authority_host=account.authority,
+            graph_root=account.graph_root,
+            session=client.session,
+            show=lambda text: print(text, flush=True),
+        )
+    except ConnectorError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        client.close()
+        tokens.close()
+    print(
+        f"{account.name}: signed in as {who}: read-only access to mail and calendars, "
+        f"kept encrypted in the database. `autocapture sync --account {account.name}` "
+        "captures now."
+    )
     return EXIT_OK

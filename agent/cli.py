@@ -32,6 +32,7 @@ examples:
   autocapture contacts search acme      find contacts by name, email or company
   autocapture inspect invite.eml        what would be captured from one file, and why
   autocapture auth google ann-gmail     grant read-only access to a gmail account (once)
+  autocapture auth microsoft dana       sign in once to a rep's own Microsoft 365 mailbox
 """
 
 
@@ -221,6 +222,17 @@ def _add_auth(sub: Any) -> None:
         default=600.0,
         help="seconds to wait for the browser to come back (default 600)",
     )
+    p = asub.add_parser(
+        "microsoft",
+        help="a microsoft account with auth: delegated: device-code sign-in, read-only scopes",
+        description=(
+            "Sign in as the account's user on any device (the command prints a URL and a "
+            "code; it works on a headless server) and consent to read-only access to mail "
+            "and calendars (Mail.Read, Calendars.Read, offline_access); msal's token cache "
+            "is kept encrypted in the database. Run it again after `status` says needs_reauth."
+        ),
+    )
+    p.add_argument("account", help="the account's name in the configuration")
 
 
 def _add_service(sub: Any) -> None:

@@ -6,8 +6,9 @@ factory reads against the model that declares it, and a factory never
 supplies a default of its own: defaults live in ``config.settings`` only.
 Connectors never import ``config``; this module is where the two meet.
 
-A kind that ``config`` knows but no factory serves yet (``microsoft``) is refused by ``autocapture config check`` and, should it
-reach a sync, fails that account with a ``ConfigurationError`` saying so.
+A kind that ``config`` knows but no factory serves is refused by
+``autocapture config check`` and, should it reach a sync, fails that account
+with a ``ConfigurationError`` saying so.
 
 Secrets are resolved at the time of use through ``connectors.credentials``
 sources built here: every value read is registered for redaction, and a
@@ -21,7 +22,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.redact import register_secret
 from config.errors import SecretUnavailable
@@ -32,6 +33,7 @@ from config.settings import (
     CaldavAccount,
     GmailAccount,
     ImapAccount,
+    MicrosoftAccount,
     PluginAccount,
 )
 from config.values import Secret
@@ -43,6 +45,11 @@ from connectors.credentials import (
     StoredToken,
     TokenSource,
 )
+
+if TYPE_CHECKING:  # the HTTP stack loads only for a kind that needs it
+    import requests
+
+    from connectors.http import HttpClient
 
 A = TypeVar("A", bound=AccountBase)
 
@@ -254,9 +261,102 @@ def plugin_connector(account: PluginAccount, context: BuildContext) -> Connector
     return connector
 
 
+def microsoft_connector(account: MicrosoftAccount, context: BuildContext) -> Connector:
+    from connectors.microsoft.connector import MicrosoftConnector
+
+    client = microsoft_client(account)
+    if account.auth == "delegated":
+        client.use_bearer(_delegated_tokens(account, context, client.session))
+        reauth = f"run `autocapture auth microsoft {account.name}` to sign in again"
+    else:
+        client.use_bearer(_app_tokens(account, context, client.session))
+        reauth = (
+            "check the app's client secret or certificate in Entra ID and the admin consent "
+            f"to Mail.Read and Calendars.Read, then run `autocapture sync --account {account.name}`"
+        )
+    return MicrosoftConnector(
+        account.name,
+        client,
+        graph_root=account.graph_root,
+        user=account.user,
+        window=context.window,
+        limits=context.limits,
+        folders=account.folders,
+        calendars=account.calendars if account.calendar else (),
+        reauth=reauth,
+    )
+
+
+def microsoft_client(account: MicrosoftAccount) -> HttpClient:
+    """The account's one HTTP client: Graph and, through its session, msal."""
+    from connectors.http import HttpClient
+
+    verify: bool | str = str(account.ca_file) if account.ca_file is not None else True
+    return HttpClient(verify=verify, timeout=account.timeout.total_seconds())
+
+
+def _app_tokens(
+    account: MicrosoftAccount, context: BuildContext, session: requests.Session
+) -> TokenSource:
+    from connectors.microsoft.identity import AppTokens
+
+    return AppTokens(
+        account.name,
+        account.tenant,
+        account.client_id,
+        _app_credential(account, context.announce),
+        authority_host=account.authority,
+        graph_root=account.graph_root,
+        session=session,
+        announce=context.announce,
+    )
+
+
+def _delegated_tokens(
+    account: MicrosoftAccount, context: BuildContext, session: requests.Session
+) -> TokenSource:
+    from connectors.microsoft.delegated import CACHE_NAME, DelegatedTokens
+
+    return DelegatedTokens(
+        account.name,
+        account.tenant,
+        account.client_id,
+        stored_secret(account, CACHE_NAME, context),
+        user=account.user,
+        authority_host=account.authority,
+        graph_root=account.graph_root,
+        session=session,
+        announce=context.announce,
+    )
+
+
+def _app_credential(
+    account: MicrosoftAccount, announce: SecretSink
+) -> Callable[[], str | dict[str, str]]:
+    """The client credential msal takes, read when the token source first needs it."""
+    certificate, key = account.certificate, account.certificate_key
+    if certificate is not None and key is not None:
+        source = secret_source(account, "certificate_key", key, announce)
+
+        def with_certificate() -> dict[str, str]:
+            try:
+                public = certificate.read_text()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"account {account.name!r}: certificate {str(certificate)!r} is "
+                    f"unreadable: {exc.strerror}"
+                ) from None
+            return {"private_key": source.token(), "public_certificate": public}
+
+        return with_certificate
+    assert account.client_secret is not None  # the settings require one of the two
+    return secret_source(account, "client_secret", account.client_secret, announce).token
+
+
 CONNECTORS = ConnectorRegistry()
 CONNECTORS.register(ArchiveAccount, archive_connector)
 CONNECTORS.register(ImapAccount, imap_connector)
 CONNECTORS.register(CaldavAccount, caldav_connector)
 CONNECTORS.register(GmailAccount, gmail_connector)
 CONNECTORS.register(PluginAccount, plugin_connector)
+CONNECTORS.register(MicrosoftAccount, microsoft_connector)

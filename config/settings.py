@@ -387,19 +387,64 @@ class GmailAccount(RemoteAccount):
 
 
 class MicrosoftAccount(RemoteAccount):
-    """Microsoft 365 mail and calendar through Graph (app-only client credentials)."""
+    """Microsoft 365 mail and calendar through Graph: app-only client credentials, or a
+    rep's delegated consent given once with ``autocapture auth microsoft ACCOUNT``."""
 
     kind: Literal["microsoft"]
     owner: OwnerAddresses
-    tenant: Text
-    client_id: Text
-    client_secret: Secret
+    tenant: Text  # the directory (tenant) id or a verified domain of it
+    client_id: Text  # the app registration's application (client) id
+    # app: the app's own permissions (an admin's tenant-wide capture), with a
+    # client secret or a certificate. delegated: the rep's read-only consent,
+    # tokens kept encrypted in the database (no secret in this file).
+    auth: Literal["app", "delegated"] = "app"
+    client_secret: Secret | None = None
+    # A certificate instead of a secret (Microsoft's recommendation): the
+    # public certificate uploaded to the app registration (PEM, relative to
+    # the YAML file) and its private key (PEM), a secret reference.
+    certificate: Path | None = None
+    certificate_key: Secret | None = Field(None, validate_default=True)
+    # The national cloud's hosts (US Government: login.microsoftonline.us and
+    # graph.microsoft.us; China: login.chinacloudapi.cn and
+    # microsoftgraph.chinacloudapi.cn).
     authority: ServiceUrl = "https://login.microsoftonline.com"
     graph_root: ServiceUrl = "https://graph.microsoft.com"
+    # A CA bundle (PEM) to trust instead of the system's: a TLS-inspecting proxy's CA.
+    ca_file: Path | None = None
     user: Text = Field(None, validate_default=True)  # user id or UPN; default: first owner
-    calendar: Flag = True
+    # Mail folders by well-known name (inbox, sentitems, archive, ...) or path
+    # of display names from the top of the mailbox ("Inbox/Customers").
+    folders: Names = ("inbox", "sentitems")
+    calendar: Flag = True  # also sync calendars
+    calendars: Names = ("primary",)  # "primary" or calendar ids
 
     _user = field_validator("user", mode="before")(_first_owner)
+    _ca_file = field_validator("ca_file", mode="after")(readable_ca_file)
+
+    @field_validator("certificate", mode="after")
+    @classmethod
+    def _certificate_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is None:
+            return None
+        path = anchored(path, info)
+        if not path.is_file():
+            raise invalid("certificate", f"no certificate at {str(path)!r}")
+        return path
+
+    @field_validator("certificate_key", mode="after")
+    @classmethod
+    def _secret_or_certificate(cls, key: Secret | None, info: ValidationInfo) -> Secret | None:
+        if "certificate" in info.data and (key is None) != (info.data["certificate"] is None):
+            raise invalid("credentials", "certificate and certificate_key go together")
+        if info.data.get("auth") == "delegated":
+            if key is not None or info.data.get("client_secret") is not None:
+                raise invalid(
+                    "credentials",
+                    "auth: delegated uses the rep's own sign-in "
+                    "(autocapture auth microsoft ACCOUNT), no client_secret or certificate",
+                )
+            return None
+        return _one_credential(key, "client_secret", info, required=True)
 
 
 # "package.module:callable", each part a Python identifier path.

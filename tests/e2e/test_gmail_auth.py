@@ -20,11 +20,12 @@ from agent.sync import sync_once
 from config.loader import load
 from storage import Database, open_database
 from tests.e2e.sample import ROOT
-from tests.gmail_sample import CONTACTS, DANA, LOADED, contacts, interactions
+from tests.gmail_sample import CONTACTS, DANA, LOADED
 from tests.gmail_sample import load as load_mailbox
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
 from tests.plans import text_in_every_column
 from tests.servers.google_api import GoogleApiFake
+from tests.stored import contacts, interactions
 from tests.watchdog import terminates
 
 CLIENT_SECRET = "GOCSPX-auth-8d1f04c2e7"

@@ -24,9 +24,7 @@ from tests.gmail_sample import (
     MAILBOX,
     NOW,
     SOON,
-    contacts,
     event,
-    interactions,
     load,
     mail,
 )
@@ -34,6 +32,7 @@ from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
 from tests.plans import text_in_every_column
 from tests.servers.google_api import GoogleApiFake
 from tests.servers.radicale import CalendarUser, ics_event
+from tests.stored import contacts, interactions
 
 CLIENT_SECRET = "GOCSPX-agent-0f3c9a7d21"
 

@@ -15,7 +15,7 @@ from agent.sync import sync_once
 from config.loader import load_text
 from config.settings import Settings
 from storage import Database, open_database
-from tests.gmail_sample import CONTACTS, DANA, LOADED, contacts, interactions, load, mail
+from tests.gmail_sample import CONTACTS, DANA, LOADED, load, mail
 from tests.google_clients import (
     CALENDAR_SCOPE,
     GMAIL_SCOPE,
@@ -25,6 +25,7 @@ from tests.google_clients import (
 from tests.plans import text_in_every_column
 from tests.servers.google_api import GoogleApiFake
 from tests.servers.google_oauth import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER
+from tests.stored import contacts, interactions
 
 ERIN = "erin@acme.example"
 

@@ -451,3 +451,65 @@ def test_a_factory_that_is_no_module_path_and_a_short_lease_are_refused() -> Non
 
 def test_lease_ttl_defaults_to_a_minute() -> None:
     assert load_text("").lease_ttl == timedelta(seconds=60)
+
+
+# --- microsoft ---------------------------------------------------------------------------------
+
+
+def microsoft_with(*lines: str) -> str:
+    keys = "".join(f"        {line}\n" for line in lines)
+    return (
+        "accounts:\n"
+        "      - name: carol\n"
+        "        kind: microsoft\n"
+        "        owner: carol@acme.example\n"
+        "        tenant: acme.example\n"
+        "        client_id: 11111111-1111-1111-1111-111111111111\n" + keys
+    )
+
+
+def test_microsoft_takes_a_secret_or_a_certificate_with_its_key(tmp_path: Path) -> None:
+    cert = tmp_path / "app.crt"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    [by_secret] = load_text(textwrap.dedent(microsoft_with("client_secret: ${S}"))).accounts
+    assert isinstance(by_secret, MicrosoftAccount)
+    assert (by_secret.user, by_secret.folders, by_secret.calendars) == (
+        "carol@acme.example",
+        ("inbox", "sentitems"),
+        ("primary",),
+    )
+    text = microsoft_with(f"certificate: {cert}", "certificate_key: file:~/app.key")
+    [by_cert] = load_text(textwrap.dedent(text), base_dir=tmp_path).accounts
+    assert isinstance(by_cert, MicrosoftAccount)
+    assert (by_cert.certificate, by_cert.client_secret) == (cert, None)
+    assert problems_of(microsoft_with()) == [
+        (
+            2,
+            "accounts[0].certificate_key",
+            "give certificate_key or client_secret, one of them is required",
+        )
+    ]
+    both = microsoft_with("client_secret: ${S}", f"certificate: {cert}", "certificate_key: ${K}")
+    assert problems_of(both) == [
+        (9, "accounts[0].certificate_key", "give certificate_key or client_secret, not both")
+    ]
+    assert problems_of(microsoft_with("certificate_key: ${K}")) == [
+        (7, "accounts[0].certificate_key", "certificate and certificate_key go together")
+    ]
+    assert problems_of(microsoft_with("client_secret: ${S}", "certificate: nowhere.crt")) == [
+        (8, "accounts[0].certificate", f"no certificate at '{Path.cwd() / 'nowhere.crt'}'")
+    ]
+
+
+def test_a_delegated_microsoft_account_takes_no_secret() -> None:
+    [rep] = load_text(textwrap.dedent(microsoft_with("auth: delegated"))).accounts
+    assert isinstance(rep, MicrosoftAccount)
+    assert (rep.auth, rep.client_secret, rep.certificate_key) == ("delegated", None, None)
+    assert problems_of(microsoft_with("auth: delegated", "client_secret: ${S}")) == [
+        (
+            2,
+            "accounts[0].certificate_key",
+            "auth: delegated uses the rep's own sign-in (autocapture auth microsoft ACCOUNT), "
+            "no client_secret or certificate",
+        )
+    ]

@@ -3,6 +3,7 @@ says of the others, and secret keys known from the settings models."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import typing
 from datetime import UTC, datetime, timedelta
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from agent.connections import build_connector
 from agent.redact import redact
-from agent.registry import CONNECTORS, BuildContext
+from agent.registry import CONNECTORS, BuildContext, ConnectorRegistry, imap_connector
+from config.check import run_check
 from config.loader import load_text
 from config.settings import ACCOUNT_MODELS, CaldavAccount, GmailAccount, ImapAccount
 from config.values import Secret
@@ -50,15 +51,35 @@ GMAIL = """\
 """
 
 
-def config_check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def config_check(
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str], kinds: set[str] | None = None
+) -> tuple[int, str]:
+    """`config check` as this version runs it, or as one that syncs only ``kinds``."""
     path = tmp_path / "autocapture.yaml"
     path.write_text(textwrap.dedent(text))
-    status = main(["config", "check", str(path)])
+    if kinds is None:
+        status = main(["config", "check", str(path)])
+    else:
+        status = run_check(path, sys.stderr, kinds)
     return status, capsys.readouterr().err.replace(str(path), "FILE")
 
 
+# A version without the Microsoft connector: what it says of an account it cannot sync.
+WITHOUT_MICROSOFT = {"archive", "caldav", "gmail", "imap", "plugin"}
+
+
 def test_the_kinds_with_a_connector() -> None:
-    assert CONNECTORS.kinds() == {"archive", "imap", "caldav", "gmail", "plugin"}
+    assert CONNECTORS.kinds() == {"archive", "imap", "caldav", "gmail", "microsoft", "plugin"}
+    assert CONNECTORS.kinds() == set(ACCOUNT_MODELS)
+
+
+def test_config_check_accepts_a_microsoft_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ANN_IMAP_PASSWORD", "BOB_M365_CLIENT_SECRET"):
+        monkeypatch.setenv(name, "x")
+    status, err = config_check(tmp_path, MICROSOFT, capsys)
+    assert (status, err.splitlines()) == (0, ["FILE: OK, 2 accounts"])
 
 
 def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
@@ -66,7 +87,7 @@ def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
 ) -> None:
     for name in ("ANN_IMAP_PASSWORD", "BOB_M365_CLIENT_SECRET"):
         monkeypatch.setenv(name, "x")
-    status, err = config_check(tmp_path, MICROSOFT, capsys)
+    status, err = config_check(tmp_path, MICROSOFT, capsys, WITHOUT_MICROSOFT)
     assert status == 2
     assert err.splitlines() == [
         'FILE:8 accounts[1].kind: account kind "microsoft" has no connector in this version '
@@ -80,7 +101,9 @@ def test_a_disabled_account_of_such_a_kind_is_only_a_warning(
 ) -> None:
     monkeypatch.setenv("ANN_IMAP_PASSWORD", "x")
     monkeypatch.setenv("BOB_M365_CLIENT_SECRET", "x")
-    status, err = config_check(tmp_path, MICROSOFT + "        enabled: false\n", capsys)
+    status, err = config_check(
+        tmp_path, MICROSOFT + "        enabled: false\n", capsys, WITHOUT_MICROSOFT
+    )
     assert status == 0
     assert err.splitlines() == [
         'FILE:8 accounts[1].kind: warning: account kind "microsoft" has no connector in this '
@@ -90,12 +113,13 @@ def test_a_disabled_account_of_such_a_kind_is_only_a_warning(
 
 
 def test_a_sync_of_such_a_kind_fails_that_account_saying_so() -> None:
+    without = ConnectorRegistry()
+    without.register(ImapAccount, imap_connector)
     account = load_text(textwrap.dedent(MICROSOFT)).accounts[1]
     with pytest.raises(ConfigurationError) as caught:
-        build_connector(account, WINDOW, Limits())
+        without.build(account, BuildContext(WINDOW, Limits()))
     assert str(caught.value) == (
-        "account 'bob-m365': kind 'microsoft' has no connector in this version "
-        "(available: archive, caldav, gmail, imap, plugin)"
+        "account 'bob-m365': kind 'microsoft' has no connector in this version (available: imap)"
     )
 
 
