@@ -18,9 +18,12 @@ from typing import Any
 import platformdirs
 
 from agent import commands, logs
+from agent.review_commands import add_review_parser, cmd_review
 from config.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
+# The review commands live in their own module, which reads commands' helpers.
+commands.COMMANDS["review"] = cmd_review
 
 EPILOG = """\
 configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
@@ -31,6 +34,7 @@ examples:
   autocapture run                       poll every account until SIGTERM/Ctrl-C
   autocapture contacts search acme      find contacts by name, email or company
   autocapture inspect invite.eml        what would be captured from one file, and why
+  autocapture review list               addresses that probably belong to a contact
 """
 
 
@@ -108,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=HEADER",
         help="CSV: the column of a field (email, name, given_name, family_name, title, company)",
     )
+
+    csub.add_parser(
+        "reindex",
+        help="give every contact its scored-resolution keys (once, after upgrading to them)",
+    )
+    add_review_parser(sub)
 
     p = sub.add_parser("interactions", help="captured emails and meetings, newest first")
     p.add_argument("--contact", type=int, help="only those with this contact")

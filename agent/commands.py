@@ -331,6 +331,9 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
 
     if args.action == "import":
         return import_contacts(args, load_settings(path))
+    if args.action == "reindex":
+        print(f"{open_db(load_settings(path)).reindex_contacts()} contacts indexed")
+        return EXIT_OK
     text = search_text(args.text) if args.action == "search" else ""
     db = open_db(load_settings(path), read_only=True)
     if args.action == "show":

@@ -6,7 +6,9 @@ for mailboxes no contact owns yet. ``contacts`` mappings below are by
 written email, evidence by mailbox. Evidence for the policy is what storage
 already knows (``Directory.evidence``) merged with what this batch shows,
 both computed by ``matcher.plan.evidence_of``, so a decision does not depend
-on where batch boundaries fell.
+on where batch boundaries fell. A person no contact owns is then weighed
+against likely contacts (``matcher.scored``): linked, sent to review, or
+left to the policy.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from matcher.plan import (
     merge_evidence,
     policy_allows,
 )
+from matcher.scored import score_misses
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,5 +298,7 @@ def resolve(
         )
         for i, (f, people) in enumerate(zip(found, decided, strict=True))
     )
+    # Only addresses no contact owns are weighed against likely contacts.
+    interactions = score_misses(interactions, directory, policy)
     changed = {k: m for k, m in learned.items() if models.get(k) != m}
     return Plan(account=policy.account, interactions=interactions, sender_signatures=changed)

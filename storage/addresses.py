@@ -24,15 +24,22 @@ from storage.schema import (
 )
 
 
-def owners_of(conn: sa.Connection, mailboxes: Iterable[str]) -> dict[str, int]:
-    """The contact that owns each of ``mailboxes`` (those that have one)."""
-    return owner_of_rows(held(conn, mailboxes))
+def owners_of(
+    conn: sa.Connection, mailboxes: Iterable[str], *, current: bool = False
+) -> dict[str, int]:
+    """The contact that owns each of ``mailboxes`` (those that have one).
+
+    ``current``: only addresses a contact still uses; a ``former`` one (the
+    person moved on, a new hire may have it now) is owned by nobody.
+    """
+    rows = held(conn, mailboxes)
+    return owner_of_rows(r for r in rows if not current or r.status != "former")
 
 
 def held(conn: sa.Connection, mailboxes: Iterable[str]) -> list[sa.Row[Any]]:
-    """(email, mailbox, contact_id) of every address of ``mailboxes``."""
+    """(email, mailbox, contact_id, status) of every address of ``mailboxes``."""
     c = contact_emails.c
-    return select_in(conn, [c.email, c.mailbox, c.contact_id], c.mailbox, mailboxes)
+    return select_in(conn, [c.email, c.mailbox, c.contact_id, c.status], c.mailbox, mailboxes)
 
 
 def owner_of_rows(rows: Iterable[sa.Row[Any]]) -> dict[str, int]:
@@ -42,6 +49,10 @@ def owner_of_rows(rows: Iterable[sa.Row[Any]]) -> dict[str, int]:
     for r in sorted(rows, key=lambda r: -r.contact_id):
         owner[r.mailbox] = r.contact_id
     return owner
+
+
+# The origin of a spelling added because its mailbox is the contact's already.
+ALIAS = "alias:same-mailbox"
 
 
 # Any constant works; the same in every process. Spells "mailbox".
@@ -67,17 +78,19 @@ def add_addresses(
     wanted: Mapping[str, tuple[int, str]],
     feed: Feed,
     known: Collection[str] | None = None,
+    origin: str = ALIAS,
 ) -> list[str]:
     """Make each written email (-> contact, mailbox) an address of its contact unless it is one.
 
     An email some contact holds already stays where it is; returns the emails
     added. ``known``: emails the caller knows are held (else they are read).
+    ``origin``: why they are the contact's (``contact_emails.origin``).
     """
     c = contact_emails.c
     if known is None:
         known = {r.email for r in select_in(conn, [c.email], c.email, wanted)}
     rows = [
-        {"email": e, "contact_id": wanted[e][0], "mailbox": wanted[e][1]}
+        {"email": e, "contact_id": wanted[e][0], "mailbox": wanted[e][1], "origin": origin}
         for e in sorted(set(wanted).difference(known))
     ]
     stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])

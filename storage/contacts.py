@@ -90,13 +90,18 @@ def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
 
 def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: Feed) -> Owners:
     rows = held(conn, {s.participant.key for s in seats})
-    owner, spelled = owner_of_rows(rows), {r.email for r in rows}
+    # A former address is nobody's now: a scored link may find its old
+    # owner again, a creation gives it to whoever writes from it.
+    owner = owner_of_rows(r for r in rows if r.status != "former")
+    former = {r.mailbox for r in rows if r.status == "former"} - set(owner)
+    spelled = {r.email for r in rows}
     wanted = {s.participant.contact_id for s in seats if s.participant.decision == "link"}
     existing = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted - {None})}
     links: dict[tuple[int, str], int] = {}
     claims: dict[str, int] = {}
     creates: dict[str, ParticipantPlan] = {}
     written: dict[str, str] = {}  # mailbox -> the spelling that claims it
+    origins: dict[str, str] = {}  # mailbox -> the rule that claims it
     for seat in seats:
         p = seat.participant
         if p.decision == "link" and p.contact_id is not None and p.contact_id in existing:
@@ -104,11 +109,13 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
             if p.key not in owner:
                 claims.setdefault(p.key, p.contact_id)  # a scored link adds the address
                 written.setdefault(p.key, p.email)
+                origins.setdefault(p.key, p.rule)
         elif p.decision in ("link", "create") and p.key not in owner:
             creates.setdefault(p.key, p)  # a link to a vanished contact re-creates it
     for key in claims:
         creates.pop(key, None)
     creates = _still_unowned(conn, creates, owner, spelled)
+    spelled -= release_former(conn, set(creates) & former, now, feed)
     domains = {
         p.company_domain: p.company_name or p.company_domain
         for p in _acting(seats)
@@ -124,7 +131,10 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
         ]
     )
     written.update({k: p.email for k, p in creates.items()})
-    landed = _insert_contacts(conn, creates, claims, written, fields, domain_company, now, feed)
+    origins.update({k: p.rule for k, p in creates.items()})
+    landed = _insert_contacts(
+        conn, creates, claims, _Claim(written, origins), fields, domain_company, now, feed
+    )
     owner.update(landed)
     if lost := set(creates) - set(landed):  # lost a race: another writer owns these now
         owner.update(owners_of(conn, lost))
@@ -149,7 +159,7 @@ def _still_unowned(
     if not creates or conn.dialect.name != "postgresql":
         return creates
     lock_mailboxes(conn, creates)
-    made = held(conn, creates)
+    made = [r for r in held(conn, creates) if r.status != "former"]
     owner.update(owner_of_rows(made))
     spelled.update(r.email for r in made)
     return {k: p for k, p in creates.items() if k not in owner}
@@ -160,11 +170,17 @@ def _acting(seats: Iterable[Seat]) -> Iterable[ParticipantPlan]:
     return (s.participant for s in seats if s.participant.decision != "skip")
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    written: Mapping[str, str]  # mailbox -> the spelling that claims it
+    origins: Mapping[str, str]  # mailbox -> why (the participant's rule)
+
+
 def _insert_contacts(
     conn: sa.Connection,
     creates: Mapping[str, ParticipantPlan],
     claims: Mapping[str, int],
-    written: Mapping[str, str],
+    claim: _Claim,
     fields: Mapping[str, Mapping[str, str]],
     domain_company: Mapping[str, int],
     now: datetime,
@@ -172,8 +188,8 @@ def _insert_contacts(
 ) -> dict[str, int]:
     """One contact per created mailbox, claiming its address; the owner of each that landed.
 
-    ``creates`` and ``claims`` are by mailbox key; ``written`` is the spelling
-    that claims each.
+    ``creates`` and ``claims`` are by mailbox key; ``claim`` says with which
+    spelling and why each is claimed.
     """
     new_ids: dict[str, int] = {}
     if creates:
@@ -195,7 +211,10 @@ def _insert_contacts(
     if not wanted:
         return {}
     stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
-    rows = [{"email": written[k], "contact_id": c, "mailbox": k} for k, c in sorted(wanted.items())]
+    rows = [
+        {"email": claim.written[k], "contact_id": c, "mailbox": k, "origin": claim.origins.get(k)}
+        for k, c in sorted(wanted.items())
+    ]
     landed = {
         r["mailbox"] for r in insert_new(conn, contact_emails, stmt, rows, "email", "contact_id")
     }
@@ -205,6 +224,25 @@ def _insert_contacts(
     feed.extend(("contact", new_ids[k], "insert") for k in sorted(landed) if k in new_ids)
     feed.extend(("contact", claims[k], "update") for k in sorted(landed) if k in claims)
     return {k: wanted[k] for k in landed}
+
+
+def release_former(
+    conn: sa.Connection, mailboxes: Collection[str], now: datetime, feed: Feed
+) -> set[str]:
+    """Take ``mailboxes`` held only as ``former`` from their old contacts, for new owners.
+
+    A company gives a departed person's address to a new hire: the old
+    contact keeps its employment history, the address goes to whoever
+    writes from it now. Returns the spellings released.
+    """
+    if not mailboxes:
+        return set()
+    c = contact_emails.c
+    rows = [r for r in held(conn, mailboxes) if r.status == "former"]
+    for part in chunks(sorted(r.email for r in rows)):
+        conn.execute(sa.delete(contact_emails).where(c.email.in_(part)))
+    feed.extend(("contact", i, "update") for i in sorted({r.contact_id for r in rows}))
+    return {r.email for r in rows}
 
 
 def _add_spellings(
@@ -379,8 +417,11 @@ def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:
 
 def store_observations(
     conn: sa.Connection, seats: list[Seat], owners: Owners, now: datetime, feed: Feed
-) -> None:
-    """Store each linked/created participant's observations, then re-derive changed contacts."""
+) -> set[int]:
+    """Store each linked/created participant's observations, then re-derive changed contacts.
+
+    Returns the contacts that got a confident phone number they may be found by.
+    """
 
     def unowned(s: Seat) -> str | None:
         p = s.participant
@@ -392,7 +433,7 @@ def store_observations(
     pending.keep(conn, observation_rows(seats, unowned).values())
     rows = [found[k] for k in sorted(found)]
     if not rows:
-        return
+        return set()
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(
         index_elements=["contact_id", "field", "interaction_id"]
     )
@@ -405,6 +446,7 @@ def store_observations(
         if r["contact_id"] not in owners.created and r["confidence"] >= MIN_CONFIDENCE:
             touched.add((r["contact_id"], r["field"]))
     refresh_fields(conn, {k for k in touched if k[1] in DERIVED_FIELDS}, now, feed)
+    return {c for c, f in touched if f.startswith("phone")}
 
 
 def _newest_values(conn: sa.Connection, keys: Collection[FieldKey]) -> list[sa.Row[Any]]:
