@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "inspect",
-        help="show what would be captured from one .eml, .mbox or .ics file (no database)",
+        help="show what would be captured from one .eml, .mbox or .ics file (no database "
+        "unless --database)",
     )
     p.add_argument("file", type=Path)
     p.add_argument(
@@ -160,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", type=_day, help="meetings from this day (YYYY-MM-DD; default: 10 years ago)"
     )
     p.add_argument("--until", type=_day, help="meetings up to this day (default: 2 years ahead)")
+    p.add_argument(
+        "--database",
+        action="store_true",
+        help="resolve against the configured database (read only): which contact, and why",
+    )
     _add_json(p)
 
     cfg = sub.add_parser("config", help="configuration tools")

@@ -40,16 +40,26 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else "-"
 
 
+def explain_rule(rule: str) -> str:
+    """A participant's rule in words where it is a scored one; other rules as they are."""
+    head, _, rest = rule.partition(":")
+    if head not in ("scored", "review"):
+        return rule
+    score, _, reasons = rest.partition(":")
+    reasons, _, moved = reasons.partition(":moved-from=")
+    move = f"; a job change from {moved}" if moved else ""
+    if head == "review":
+        return f"sent to review, score {score}: {reasons}"
+    return f"scored link {score}: {reasons}{move}"
+
+
 def address_origin(origin: str | None, created_rule: str) -> str:
     """Why an address is the contact's, in words (``contact_emails.origin``)."""
     if origin is None:  # kept before origins were recorded
         return f"exact: the contact was created from it or linked by it ({created_rule})"
-    head, _, rest = origin.partition(":")
+    head = origin.partition(":")[0]
     if head == "scored":
-        score, _, reasons = rest.partition(":")
-        reasons, _, moved = reasons.partition(":moved-from=")
-        move = f"; a job change from {moved}" if moved else ""
-        return f"scored link {score}: {reasons}{move}"
+        return explain_rule(origin)
     if origin.startswith("review:accepted:"):
         score, _, reasons = origin.removeprefix("review:accepted:").partition(":")
         return f"review accepted (score {score}: {reasons})"
@@ -67,7 +77,7 @@ def print_addresses(contact: Any, out: TextIO) -> None:
         status = "" if a.status == "current" else f" [{a.status} since {_when(a.status_at)}"
         status += f", {a.status_reason}]" if status and a.status_reason else ("]" if status else "")
         out.write(f"  {a.email}{status}\n")
-        out.write(f"  {'':<4}{address_origin(a.origin, contact.created_rule)}\n")
+        out.write(f"    {address_origin(a.origin, contact.created_rule)}\n")
 
 
 def print_employments(contact: Any, out: TextIO) -> None:
