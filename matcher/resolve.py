@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from connectors.records import Address
 from matcher.classify import Perimeter, classify
 from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
+from matcher.departures import with_departures
 from matcher.enrich import (
     BodyPeople,
     acting_person,
@@ -300,5 +301,6 @@ def resolve(
     )
     # Only addresses no contact owns are weighed against likely contacts.
     interactions = score_misses(interactions, directory, policy)
+    interactions = with_departures(found, interactions, perimeter.mailbox)
     changed = {k: m for k, m in learned.items() if models.get(k) != m}
     return Plan(account=policy.account, interactions=interactions, sender_signatures=changed)

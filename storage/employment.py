@@ -11,6 +11,11 @@ at which the contact has no current address says which domain it left
 - the contact's company becomes the new one, unless a person or a CRM
   locked it; the change feed gets the contact and both employments.
 
+A departure notice (``matcher.departures``: an automatic reply saying the
+person left) does the same for the address it came from ("notice:left"),
+and the new address it gives, if any, is the same contact's (a link the
+plan carries) and names the new company.
+
 Never a second contact: the new address is the same contact's, claimed by
 the link itself (``storage.contacts.ensure_owners``).
 """
@@ -24,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from matcher.departures import LEFT_RULE, NEW_ADDRESS_RULE
 from matcher.identity import work_domain
 from matcher.scoring import parse_rule
 from storage.bulk import allocate_ids, upsert
@@ -63,25 +69,45 @@ def employment_history(conn: sa.Connection, contact_id: int) -> tuple[Employment
 @dataclass(frozen=True, slots=True)
 class Move:
     contact_id: int
-    left: str  # the registrable domain left behind
-    joined: str  # the new one
-    at: datetime  # the first mail from the new domain
+    left: str | None  # the registrable domain left behind; None: a free-mail address
+    mailbox: str  # the address the move was seen from (a notice: the one left)
+    joined: str | None  # the new work domain, when known
+    at: datetime  # the first mail from the new domain, or the notice
     title: str | None  # the title the new mail's signature gave, if any
     why: str  # the participant's rule
 
+    @property
+    def reason(self) -> str:
+        return f"job-change:{self.joined}" if self.why.startswith("scored") else "notice:left"
+
 
 def moves(seats: Iterable[Any], links: Mapping[tuple[int, str], int]) -> list[Move]:
-    """The job changes the batch's scored links describe, one per (contact, domain left)."""
+    """The job changes the batch describes, one per (contact, domain left): scored links
+    from a new work domain, and departure notices (``matcher.departures``)."""
     found: dict[tuple[int, str], Move] = {}
+    joined = {
+        s.interaction_id: s.participant.company_domain
+        for s in seats
+        if s.participant.rule == NEW_ADDRESS_RULE
+    }
     for s in seats:
         p = s.participant
-        scored = parse_rule(p.rule)
         contact = links.get((s.interaction_id, p.email))
-        if scored is None or not scored.moved_from or contact is None or not p.company_domain:
-            continue
+        scored = parse_rule(p.rule)
         title = next((o.value for o in p.observations if o.field == "title"), None)
-        move = Move(contact, scored.moved_from, p.company_domain, s.occurred_at, title, p.rule)
-        key = (contact, scored.moved_from)
+        if contact is None:
+            continue
+        if scored is not None and scored.moved_from and p.company_domain:
+            move = Move(
+                contact, scored.moved_from, p.key, p.company_domain, s.occurred_at, title, p.rule
+            )
+        elif p.rule.endswith(LEFT_RULE):
+            left = work_domain(p.key)
+            new = joined.get(s.interaction_id)
+            move = Move(contact, left, p.key, new, s.occurred_at, None, p.rule)
+        else:
+            continue
+        key = (contact, move.left or move.mailbox)
         if key not in found or move.at < found[key].at:
             found[key] = move
     return [found[k] for k in sorted(found)]
@@ -95,22 +121,30 @@ def record_moves(conn: sa.Connection, found: Iterable[Move], now: datetime, feed
                 e.contact_id == move.contact_id, e.status == "current"
             )
         ).all()
-        left = [r for r in rows if work_domain(r.mailbox) == move.left]
+        left = [
+            r
+            for r in rows
+            if (work_domain(r.mailbox) == move.left if move.left else r.mailbox == move.mailbox)
+        ]
         if not left:
             continue  # recorded already (a replayed batch)
         conn.execute(
             sa.update(contact_emails)
             .where(e.email.in_([r.email for r in left]))
-            .values(status="former", status_reason=f"job-change:{move.joined}", status_at=move.at)
+            .values(status="former", status_reason=move.reason, status_at=move.at)
         )
+        feed.append(("contact", move.contact_id, "update"))
+        if move.left is None:
+            continue  # a free-mail address: no employer to record
         first, last = _seen(conn, [r.mailbox for r in left])
         old_title = conn.execute(
             sa.select(contacts.c.title).where(contacts.c.id == move.contact_id)
         ).scalar_one_or_none()
-        _employment(conn, move.contact_id, move.left, old_title, first, last, move.why, feed)
-        _employment(conn, move.contact_id, move.joined, move.title, move.at, move.at, None, feed)
-        _join_company(conn, move, now)
-        feed.append(("contact", move.contact_id, "update"))
+        _employment(conn, move.contact_id, move.left, old_title, first, last, move.reason, feed)
+        if move.joined is not None:
+            at = move.at
+            _employment(conn, move.contact_id, move.joined, move.title, at, at, None, feed)
+            _join_company(conn, move.contact_id, move.joined, now)
 
 
 def _seen(conn: sa.Connection, mailboxes: list[str]) -> tuple[datetime | None, datetime | None]:
@@ -180,13 +214,13 @@ def _employment(
     feed.append(("employment", row.id, "update"))
 
 
-def _join_company(conn: sa.Connection, move: Move, now: datetime) -> None:
-    company_id, _ = _company(conn, move.joined)
+def _join_company(conn: sa.Connection, contact_id: int, domain: str, now: datetime) -> None:
+    company_id, name = _company(conn, domain)
     lock = contact_field_locks.c
     locked = conn.execute(
-        sa.select(lock.field).where(lock.contact_id == move.contact_id, lock.field == "company")
+        sa.select(lock.field).where(lock.contact_id == contact_id, lock.field == "company")
     ).first()
     values: dict[str, Any] = {"company_id": company_id, "updated_at": now}
     if locked is None:
-        values["company"] = _company(conn, move.joined)[1]
-    conn.execute(sa.update(contacts).where(contacts.c.id == move.contact_id).values(**values))
+        values["company"] = name
+    conn.execute(sa.update(contacts).where(contacts.c.id == contact_id).values(**values))

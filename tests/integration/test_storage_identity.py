@@ -12,10 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
 from connectors.records import Message, SourceRef
 from matcher import plan_batch
 from storage import Database
+from storage.engine import MIGRATIONS, WRITE, migrate
 from storage.reviews import ReviewView
 from storage.schema import contact_keys, review_queue
 from tests.builders import mail, signing_policy
@@ -39,8 +42,9 @@ def letter(
     at: datetime = T0,
     thread: str | None = None,
     cc: str | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
 ) -> Message:
-    headers = [("From", sender), ("To", OWNER)] + ([("Cc", cc)] if cc else [])
+    headers = [("From", sender), ("To", OWNER), *extra] + ([("Cc", cc)] if cc else [])
     m = mail(*headers, text=text)
     return Message(
         source=SourceRef("alice", "INBOX", f"m{n}"),
@@ -305,3 +309,73 @@ def test_contacts_are_found_by_their_keys_as_they_change(db: Database) -> None:
             ).scalars()
         )
     assert "n:smythe:bob" in keys and "n:smith:bob" not in keys
+
+
+def test_an_upgrade_gives_contacts_stored_before_it_their_keys(db: Database) -> None:
+    signed = signature("Bob Smith", "CFO", "Acme", MOBILE)
+    capture(db, letter(1, "Bob Smith <bob@acme.com>", signed))
+    (bob, _) = owners(db)["bob@acme.com"]
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0011")
+
+    migrate(db.engine)
+
+    with db.engine.connect() as conn:
+        keys = set(
+            conn.execute(
+                sa.select(contact_keys.c.key).where(contact_keys.c.contact_id == bob)
+            ).scalars()
+        )
+    assert {"n:smith:bob", "p:+14155550123", "d:acme.com"} <= keys
+
+
+NOTICE = (
+    "Thank you for your message. I have left Acme as of March 1st.\n"
+    "You can reach me at Jane.Doe@globex.com from now on. For Acme matters please\n"
+    "contact bob@acme.com.\n"
+)
+
+
+def test_a_departure_notice_makes_the_old_address_former_and_the_new_one_hers(
+    db: Database,
+) -> None:
+    capture(db, letter(1, "Jane Doe <jane@acme.com>", signature("Jane Doe", "CFO", "Acme", MOBILE)))
+    (jane, _) = owners(db)["jane@acme.com"]
+    top = max(c.id for c in settled_feed(db))
+    auto = (("Auto-Submitted", "auto-replied"),)
+    later = T0 + timedelta(days=40)
+    capture(db, letter(2, "Jane Doe <jane@acme.com>", NOTICE, at=later, extra=auto))
+    assert owners(db) == {
+        "jane@acme.com": (jane, "former"),
+        "jane.doe@globex.com": (jane, "current"),
+    }
+    assert origin(db, jane, "jane.doe@globex.com") == "notice:new-address"
+    detail = db.get_contact(jane)
+    assert detail is not None
+    old = next(a for a in detail.addresses if a.email == "jane@acme.com")
+    assert (old.status, old.status_reason) == ("former", "notice:left")
+    assert [(j.domain, j.ended_reason) for j in detail.employments] == [
+        ("acme.com", "notice:left"),
+        ("globex.com", None),
+    ]
+    feed = {(c.entity, c.operation) for c in settled_feed(db, top)}
+    assert {("contact", "update"), ("employment", "insert")} <= feed
+    # Her next mail from Globex is hers by exact address; the colleague named is nobody's.
+    capture(db, letter(3, "Jane Doe <jane.doe@globex.com>", "Hello from Globex.", at=later))
+    assert db.counts()["contacts"] == 1
+
+
+def test_an_out_of_office_reply_is_no_departure(db: Database) -> None:
+    capture(db, letter(1, "Jane Doe <jane@acme.com>", signature("Jane Doe", "CFO", "Acme", MOBILE)))
+    (jane, _) = owners(db)["jane@acme.com"]
+    away = "I am out of the office until Monday with limited access to email.\n"
+    capture(
+        db, letter(2, "Jane Doe <jane@acme.com>", away, extra=(("Auto-Submitted", "auto-replied"),))
+    )
+    # A person writing (not an automatic reply) about someone else leaving is no notice either.
+    told = "Tom has left Acme, so I am your contact now. Reach me at jane@acme.com.\n"
+    capture(db, letter(3, "Jane Doe <jane@acme.com>", told))
+    assert owners(db) == {"jane@acme.com": (jane, "current")}

@@ -2,8 +2,9 @@
 
 ``contact_keys`` indexes each contact under its blocking keys (surname with
 given-name forms, phone numbers, company domains) so an unknown address's
-candidates are found by key at any number of contacts; existing contacts
-get theirs when they next change, or from ``autocapture contacts reindex``.
+candidates are found by key at any number of contacts; contacts stored
+before this revision get theirs in the upgrade's transaction
+(``storage.engine.migrate``), which runs the project's own key function.
 ``review_queue`` holds the addresses scoring was not sure of, and the pairs
 a person rejected. ``employments`` keeps the companies a contact worked at
 when a job change is seen. ``contact_emails.origin`` says why an address is
