@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
+from matcher.scoring import parse_rule
+
 MAX_SUBJECT = 60
 
 
@@ -42,15 +44,17 @@ def _when(value: Any) -> str:
 
 def explain_rule(rule: str) -> str:
     """A participant's rule in words where it is a scored one; other rules as they are."""
-    head, _, rest = rule.partition(":")
-    if head not in ("scored", "review"):
+    scored = parse_rule(rule)
+    if scored is None:
         return rule
-    score, _, reasons = rest.partition(":")
-    reasons, _, moved = reasons.partition(":moved-from=")
-    move = f"; a job change from {moved}" if moved else ""
-    if head == "review":
-        return f"sent to review, score {score}: {reasons}"
-    return f"scored link {score}: {reasons}{move}"
+    if scored.outcome == "review":
+        return f"sent to review, score {scored.score:.2f}: {scored.reasons}"
+    text = f"scored link {scored.score:.2f}: {scored.reasons}"
+    if scored.moved_from:
+        text += f"; a job change from {scored.moved_from}"
+    if scored.same_as:
+        text += f"; the same person as {scored.same_as}, first seen in the same batch"
+    return text
 
 
 def address_origin(origin: str | None, created_rule: str) -> str:

@@ -9,6 +9,9 @@ asked. Otherwise one ``Directory.candidates`` call serves the whole batch,
 found by blocking keys (``matcher.identity.search_keys``) and by the
 mailboxes themselves (an address a contact used to have).
 
+Two first sightings in one batch are weighed against each other too
+(``same_people``): a link between them makes one new contact of both.
+
 A candidate present on the same message as the address is not that
 address's person: two addresses on one message are two people far more
 often than someone copying themselves (two John Smiths cc'd together).
@@ -49,8 +52,6 @@ def score_misses(
     keys = {k for q in queries.values() for k in search_keys(q)}
     threads = {t for q in queries.values() for t in q.threads}
     found = directory.candidates(sorted(keys), sorted(misses), sorted(threads))
-    if not found:
-        return tuple(interactions)
     beside = _beside(interactions, misses)
     decided: dict[str, Resolution] = {}
     for key, query in sorted(queries.items()):
@@ -64,7 +65,63 @@ def score_misses(
         ]
         if candidates:
             decided[key] = resolve_scored(query, candidates, policy.identity)
-    return tuple(_decided(ip, decided) for ip in interactions)
+    joined = same_people(interactions, queries, decided, policy)
+    if not joined and not any(r.outcome != "create" for r in decided.values()):
+        return tuple(interactions)
+    rules = {k: rule_of(r) for k, r in decided.items() if r.outcome != "create"}
+    rules.update({k: rule_of(r, same_as=first) for k, (first, r) in joined.items()})
+    return tuple(_decided(ip, decided, rules) for ip in interactions)
+
+
+def same_people(
+    interactions: Sequence[InteractionPlan],
+    queries: Mapping[str, Profile],
+    decided: Mapping[str, Resolution],
+    policy: AccountPolicy,
+) -> dict[str, tuple[str, Resolution]]:
+    """Misses that are a person the same batch creates from another address: key ->
+    (the first address's key, the link's resolution).
+
+    A backfill reads a person's two addresses in one batch as often as in two;
+    they are scored against each other as against stored contacts, in the
+    order they first appear, and a link makes them one new contact.
+    """
+    creators = {p.key for ip in interactions for p in ip.participants if p.decision == "create"}
+    together = _together(interactions, set(queries))
+    first_seen: list[str] = []
+    for ip in sorted(interactions, key=lambda i: (i.occurred_at, i.identity)):
+        first_seen.extend(p.key for p in ip.participants if p.key in queries)
+    order = list(dict.fromkeys(first_seen))
+    pool: dict[str, list[int]] = {}  # search key -> positions in ``targets``
+    targets: list[str] = []
+    joined: dict[str, tuple[str, Resolution]] = {}
+    for key in order:
+        if key in decided and decided[key].outcome != "create":
+            continue
+        query = queries[key]
+        near = {i for k in search_keys(query) for i in pool.get(k, ())}
+        near = {i for i in near if targets[i] not in together[key]}
+        if near:
+            candidates = [replace(queries[targets[i]], contact_id=i + 1) for i in sorted(near)]
+            result = resolve_scored(query, candidates, policy.identity)
+            if result.outcome == "link" and result.contact_id is not None:
+                joined[key] = (targets[result.contact_id - 1], replace(result, moved_from=None))
+                continue
+        if key in creators:
+            for k in search_keys(query):
+                pool.setdefault(k, []).append(len(targets))
+            targets.append(key)
+    return joined
+
+
+def _together(interactions: Sequence[InteractionPlan], keys: set[str]) -> dict[str, set[str]]:
+    """For each of ``keys``, the others of ``keys`` on one message with it."""
+    together: dict[str, set[str]] = {k: set() for k in keys}
+    for ip in interactions:
+        present = {p.key for p in ip.participants if p.key in keys}
+        for k in present:
+            together[k] |= present - {k}
+    return together
 
 
 def _queries(interactions: Sequence[InteractionPlan], misses: set[str]) -> dict[str, Profile]:
@@ -115,17 +172,25 @@ def _beside(interactions: Sequence[InteractionPlan], misses: set[str]) -> dict[s
     return beside
 
 
-def _decided(ip: InteractionPlan, decided: Mapping[str, Resolution]) -> InteractionPlan:
-    if not any(p.key in decided and is_miss(p) for p in ip.participants):
+def _decided(
+    ip: InteractionPlan, decided: Mapping[str, Resolution], rules: Mapping[str, str]
+) -> InteractionPlan:
+    if not any(p.key in rules and is_miss(p) for p in ip.participants):
         return ip
-    return replace(ip, participants=tuple(_apply(p, decided) for p in ip.participants))
+    return replace(ip, participants=tuple(_apply(p, decided, rules) for p in ip.participants))
 
 
-def _apply(p: ParticipantPlan, decided: Mapping[str, Resolution]) -> ParticipantPlan:
-    result = decided.get(p.key)
-    if result is None or result.outcome == "create" or not is_miss(p):
+def _apply(
+    p: ParticipantPlan, decided: Mapping[str, Resolution], rules: Mapping[str, str]
+) -> ParticipantPlan:
+    rule = rules.get(p.key)
+    if rule is None or not is_miss(p):
         return p
+    result = decided.get(p.key)
+    if result is None or result.outcome == "create":
+        # The same person as a first sighting of this batch: one new contact for both.
+        return replace(p, decision="create", rule=rule)
     if result.outcome == "link":
-        return replace(p, decision="link", contact_id=result.contact_id, rule=rule_of(result))
+        return replace(p, decision="link", contact_id=result.contact_id, rule=rule)
     # A review keeps the address unowned; storage holds it and its fields for a person.
-    return replace(p, decision="skip", contact_id=result.contact_id, rule=rule_of(result))
+    return replace(p, decision="skip", contact_id=result.contact_id, rule=rule)

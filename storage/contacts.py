@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
+from matcher.scoring import parse_rule
 from storage import pending
 from storage.addresses import add_addresses, held, lock_mailboxes, owner_of_rows, owners_of
 from storage.bulk import (
@@ -114,6 +115,9 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
             creates.setdefault(p.key, p)  # a link to a vanished contact re-creates it
     for key in claims:
         creates.pop(key, None)
+    joins = _joins(creates, owner)
+    for key in joins:
+        creates.pop(key)
     creates = _still_unowned(conn, creates, owner, spelled)
     spelled -= release_former(conn, set(creates) & former, now, feed)
     domains = {
@@ -138,11 +142,42 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     owner.update(landed)
     if lost := set(creates) - set(landed):  # lost a race: another writer owns these now
         owner.update(owners_of(conn, lost))
+    if joins:  # each joins the contact its first sighting's mailbox now has
+        written.update({k: p.email for k, p in joins.items()})
+        origins.update({k: p.rule for k, p in joins.items()})
+        follow = {k: owner[first] for k, first in _firsts(joins).items() if first in owner}
+        claim = _Claim(written, origins)
+        landed.update(_insert_contacts(conn, {}, follow, claim, {}, domain_company, now, feed))
+        owner.update(landed)
     spelled.update(written[k] for k in landed)
     _add_spellings(conn, seats, owner, links, spelled, feed)
     _assign_companies(conn, seats, owner, links, domain_company, now, feed)
     created = frozenset(i for k, i in landed.items() if k in creates)
     return Owners(owner, links, len(created), frozenset(landed), created)
+
+
+def _joins(
+    creates: Mapping[str, ParticipantPlan], owner: Mapping[str, int]
+) -> dict[str, ParticipantPlan]:
+    """Creations the matcher found to be the same person as another mailbox of the
+    batch (``matcher.scored.same_people``), whose first mailbox is created or owned."""
+    joins = {}
+    for key, p in creates.items():
+        scored = parse_rule(p.rule)
+        first = scored.same_as if scored is not None else None
+        if first is not None and (first in owner or (first in creates and first != key)):
+            joins[key] = p
+    return {k: p for k, p in joins.items() if _first(p) not in joins}
+
+
+def _first(p: ParticipantPlan) -> str:
+    scored = parse_rule(p.rule)
+    assert scored is not None and scored.same_as is not None
+    return scored.same_as
+
+
+def _firsts(joins: Mapping[str, ParticipantPlan]) -> dict[str, str]:
+    return {k: _first(p) for k, p in joins.items()}
 
 
 def _still_unowned(

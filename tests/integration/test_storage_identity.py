@@ -379,3 +379,35 @@ def test_an_out_of_office_reply_is_no_departure(db: Database) -> None:
     told = "Tom has left Acme, so I am your contact now. Reach me at jane@acme.com.\n"
     capture(db, letter(3, "Jane Doe <jane@acme.com>", told))
     assert owners(db) == {"jane@acme.com": (jane, "current")}
+
+
+def test_two_addresses_of_one_person_in_one_batch_make_one_contact(db: Database) -> None:
+    capture(
+        db,
+        letter(1, "Bob Smith <bob@acme.com>", signature("Bob Smith", "CFO", "Acme", MOBILE)),
+        letter(
+            2,
+            "Robert Smith <robert.smith@acme.com>",
+            signature("Robert Smith", "CFO", "Acme", MOBILE),
+        ),
+        # Namesakes in the same batch stay apart: another mobile, another title.
+        letter(
+            3,
+            "John Smith <jsmith@acme.com>",
+            signature("John Smith", "AE", "Acme", "+1 415 555 0166"),
+        ),
+        letter(
+            4,
+            "John Smith <john.smith@acme.com>",
+            signature("John Smith", "Engineer", "Acme", OTHER_MOBILE),
+        ),
+    )
+    found = owners(db)
+    (bob, _) = found["bob@acme.com"]
+    assert found["robert.smith@acme.com"] == (bob, "current")
+    assert found["jsmith@acme.com"][0] != found["john.smith@acme.com"][0]
+    assert db.counts()["contacts"] == 3
+    assert origin(db, bob, "robert.smith@acme.com") == (
+        "scored:1.00:name 0.97 + same company domain + same mobile + same title"
+        ":same-as=bob@acme.com"
+    )
