@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from matcher.plan import InteractionPlan
+from matcher.plan import InteractionPlan, ParticipantPlan
+from matcher.scoring import parse_rule
 from storage.bulk import chunks, insert_new, select_in, text_value, upsert, write_rows
 from storage.changes import Feed
 from storage.schema import (
@@ -208,3 +209,46 @@ def _heal(
         )
     feed.extend(("contact", i, "update") for i in sorted({r.contact_id for r in back}))
     return healed
+
+
+def release_former(
+    conn: sa.Connection, mailboxes: Collection[str], now: datetime, feed: Feed
+) -> set[str]:
+    """Take ``mailboxes`` held only as ``former`` from their old contacts, for new owners.
+
+    A company gives a departed person's address to a new hire: the old
+    contact keeps its employment history, the address goes to whoever
+    writes from it now. Returns the spellings released.
+    """
+    if not mailboxes:
+        return set()
+    c = contact_emails.c
+    rows = [r for r in held(conn, mailboxes) if r.status == "former"]
+    for part in chunks(sorted(r.email for r in rows)):
+        conn.execute(sa.delete(contact_emails).where(c.email.in_(part)))
+    feed.extend(("contact", i, "update") for i in sorted({r.contact_id for r in rows}))
+    return {r.email for r in rows}
+
+
+def batch_joins(
+    creates: Mapping[str, ParticipantPlan], owner: Mapping[str, int]
+) -> dict[str, ParticipantPlan]:
+    """Creations the matcher found to be the same person as another mailbox of the
+    batch (``matcher.scored.same_people``), whose first mailbox is created or owned."""
+    joins = {}
+    for key, p in creates.items():
+        scored = parse_rule(p.rule)
+        first = scored.same_as if scored is not None else None
+        if first is not None and (first in owner or (first in creates and first != key)):
+            joins[key] = p
+    return {k: p for k, p in joins.items() if first_of(p) not in joins}
+
+
+def first_of(p: ParticipantPlan) -> str:
+    scored = parse_rule(p.rule)
+    assert scored is not None and scored.same_as is not None
+    return scored.same_as
+
+
+def firsts(joins: Mapping[str, ParticipantPlan]) -> dict[str, str]:
+    return {k: first_of(p) for k, p in joins.items()}

@@ -26,9 +26,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
-from matcher.scoring import parse_rule
 from storage import pending
-from storage.addresses import add_addresses, held, lock_mailboxes, owner_of_rows, owners_of
+from storage.addresses import (
+    add_addresses,
+    batch_joins,
+    firsts,
+    held,
+    lock_mailboxes,
+    owner_of_rows,
+    owners_of,
+    release_former,
+)
 from storage.bulk import (
     PG_CHUNK,
     allocate_ids,
@@ -115,10 +123,10 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
             creates.setdefault(p.key, p)  # a link to a vanished contact re-creates it
     for key in claims:
         creates.pop(key, None)
-    joins = _joins(creates, owner)
+    joins = batch_joins(creates, owner)
     for key in joins:
         creates.pop(key)
-    creates = _still_unowned(conn, creates, owner, spelled)
+    creates = _still_unowned(conn, creates, owner, spelled, claims)
     spelled -= release_former(conn, set(creates) & former, now, feed)
     domains = {
         p.company_domain: p.company_name or p.company_domain
@@ -145,7 +153,7 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     if joins:  # each joins the contact its first sighting's mailbox now has
         written.update({k: p.email for k, p in joins.items()})
         origins.update({k: p.rule for k, p in joins.items()})
-        follow = {k: owner[first] for k, first in _firsts(joins).items() if first in owner}
+        follow = {k: owner[first] for k, first in firsts(joins).items() if first in owner}
         claim = _Claim(written, origins)
         landed.update(_insert_contacts(conn, {}, follow, claim, {}, domain_company, now, feed))
         owner.update(landed)
@@ -156,47 +164,30 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     return Owners(owner, links, len(created), frozenset(landed), created)
 
 
-def _joins(
-    creates: Mapping[str, ParticipantPlan], owner: Mapping[str, int]
-) -> dict[str, ParticipantPlan]:
-    """Creations the matcher found to be the same person as another mailbox of the
-    batch (``matcher.scored.same_people``), whose first mailbox is created or owned."""
-    joins = {}
-    for key, p in creates.items():
-        scored = parse_rule(p.rule)
-        first = scored.same_as if scored is not None else None
-        if first is not None and (first in owner or (first in creates and first != key)):
-            joins[key] = p
-    return {k: p for k, p in joins.items() if _first(p) not in joins}
-
-
-def _first(p: ParticipantPlan) -> str:
-    scored = parse_rule(p.rule)
-    assert scored is not None and scored.same_as is not None
-    return scored.same_as
-
-
-def _firsts(joins: Mapping[str, ParticipantPlan]) -> dict[str, str]:
-    return {k: _first(p) for k, p in joins.items()}
-
-
 def _still_unowned(
     conn: sa.Connection,
     creates: dict[str, ParticipantPlan],
     owner: dict[str, int],
     spelled: set[str],
+    claims: dict[str, int] | None = None,
 ) -> dict[str, ParticipantPlan]:
     """PostgreSQL: the mailboxes to create once their locks are ours (``lock_mailboxes``).
 
     A writer that held a lock may have made the contact meanwhile: its owner
-    and spellings join ``owner`` and ``spelled``.
+    and spellings join ``owner`` and ``spelled``. Mailboxes a scored link
+    ``claims`` are locked too, and a claim on one that got an owner meanwhile
+    is dropped: one mailbox, one contact.
     """
-    if not creates or conn.dialect.name != "postgresql":
+    claims = claims if claims is not None else {}
+    if (not creates and not claims) or conn.dialect.name != "postgresql":
         return creates
-    lock_mailboxes(conn, creates)
-    made = [r for r in held(conn, creates) if r.status != "former"]
+    wanted = set(creates) | set(claims)
+    lock_mailboxes(conn, wanted)
+    made = [r for r in held(conn, wanted) if r.status != "former"]
     owner.update(owner_of_rows(made))
     spelled.update(r.email for r in made)
+    for key in set(claims) & set(owner):
+        del claims[key]
     return {k: p for k, p in creates.items() if k not in owner}
 
 
@@ -259,25 +250,6 @@ def _insert_contacts(
     feed.extend(("contact", new_ids[k], "insert") for k in sorted(landed) if k in new_ids)
     feed.extend(("contact", claims[k], "update") for k in sorted(landed) if k in claims)
     return {k: wanted[k] for k in landed}
-
-
-def release_former(
-    conn: sa.Connection, mailboxes: Collection[str], now: datetime, feed: Feed
-) -> set[str]:
-    """Take ``mailboxes`` held only as ``former`` from their old contacts, for new owners.
-
-    A company gives a departed person's address to a new hire: the old
-    contact keeps its employment history, the address goes to whoever
-    writes from it now. Returns the spellings released.
-    """
-    if not mailboxes:
-        return set()
-    c = contact_emails.c
-    rows = [r for r in held(conn, mailboxes) if r.status == "former"]
-    for part in chunks(sorted(r.email for r in rows)):
-        conn.execute(sa.delete(contact_emails).where(c.email.in_(part)))
-    feed.extend(("contact", i, "update") for i in sorted({r.contact_id for r in rows}))
-    return {r.email for r in rows}
 
 
 def _add_spellings(
