@@ -53,15 +53,15 @@ def score_misses(
     threads = {t for q in queries.values() for t in q.threads}
     found = directory.candidates(sorted(keys), sorted(misses), sorted(threads))
     beside = _beside(interactions, misses)
+    index = _index(found)
     decided: dict[str, Resolution] = {}
     for key, query in sorted(queries.items()):
-        wanted = search_keys(query)
+        near = {n for k in (*search_keys(query), f"m:{key}") for n in index.get(k, ())}
         candidates = [
             c
-            for c in found
+            for c in (found[n] for n in sorted(near))
             if c.contact_id not in beside[key]
             and key not in c.rejected  # a person said no: never proposed again
-            and (key in c.mailboxes() or wanted & search_keys(c))
         ]
         if candidates:
             decided[key] = resolve_scored(query, candidates, policy.identity)
@@ -71,6 +71,15 @@ def score_misses(
     rules = {k: rule_of(r) for k, r in decided.items() if r.outcome != "create"}
     rules.update({k: rule_of(r, same_as=first) for k, (first, r) in joined.items()})
     return tuple(_decided(ip, decided, rules) for ip in interactions)
+
+
+def _index(found: Sequence[Profile]) -> dict[str, list[int]]:
+    """Positions in ``found`` by search key, and by "m:" + each mailbox they hold."""
+    index: dict[str, list[int]] = {}
+    for n, c in enumerate(found):
+        for k in (*search_keys(c), *(f"m:{m}" for m in c.mailboxes())):
+            index.setdefault(k, []).append(n)
+    return index
 
 
 def same_people(
