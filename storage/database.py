@@ -235,6 +235,7 @@ class Database:
             changed: Feed = [("contact", contact_id, "update")]
             if field == "company":  # a CRM's company name is evidence for the company's
                 name_companies(conn, changed)
+            refresh_keys(conn, [contact_id])  # a new name is found by its new keys
             feed.record(conn, changed, now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
@@ -246,6 +247,7 @@ class Database:
             refresh_fields(conn, [(contact_id, field)], now, changed)
             if field == "company":
                 name_companies(conn, changed)
+            refresh_keys(conn, [contact_id])
             feed.record(conn, changed, now)
 
     def forget(

@@ -293,15 +293,7 @@ def test_contacts_are_found_by_their_keys_as_they_change(db: Database) -> None:
             ).scalars()
         )
     assert {"n:smith:bob", "n:smith:robert", "n:smith:r", "p:+14155550123", "d:acme.com"} <= keys
-    db.set_contact_field(bob, "family_name", "Smythe")
-    with db.engine.connect() as conn:
-        keys = set(
-            conn.execute(
-                sa.select(contact_keys.c.key).where(contact_keys.c.contact_id == bob)
-            ).scalars()
-        )
-    assert "n:smith:bob" in keys  # a hand edit is picked up by the next reindex
-    assert db.reindex_contacts() == 1
+    db.set_contact_field(bob, "family_name", "Smythe")  # by hand: found by the new name
     with db.engine.connect() as conn:
         keys = set(
             conn.execute(
@@ -309,6 +301,7 @@ def test_contacts_are_found_by_their_keys_as_they_change(db: Database) -> None:
             ).scalars()
         )
     assert "n:smythe:bob" in keys and "n:smith:bob" not in keys
+    assert db.reindex_contacts() == 1
 
 
 def test_an_upgrade_gives_contacts_stored_before_it_their_keys(db: Database) -> None:
