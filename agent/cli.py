@@ -18,9 +18,12 @@ from typing import Any
 import platformdirs
 
 from agent import commands, logs
+from agent.review_commands import add_review_parser, cmd_review
 from config.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
+# The review commands live in their own module, which reads commands' helpers.
+commands.COMMANDS["review"] = cmd_review
 
 EPILOG = """\
 configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
@@ -33,6 +36,7 @@ examples:
   autocapture inspect invite.eml        what would be captured from one file, and why
   autocapture auth google ann-gmail     grant read-only access to a gmail account (once)
   autocapture auth microsoft dana       sign in once to a rep's own Microsoft 365 mailbox
+  autocapture review list               addresses that probably belong to a contact
 """
 
 
@@ -123,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV: the column of a field (email, name, given_name, family_name, title, company)",
     )
 
+    csub.add_parser(
+        "reindex",
+        help="give every contact its scored-resolution keys (once, after upgrading to them)",
+    )
+    add_review_parser(sub)
+
     p = sub.add_parser("interactions", help="captured emails and meetings, newest first")
     p.add_argument("--contact", type=int, help="only those with this contact")
     p.add_argument("--limit", type=int, default=50)
@@ -150,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "inspect",
-        help="show what would be captured from one .eml, .mbox or .ics file (no database)",
+        help="show what would be captured from one .eml, .mbox or .ics file (no database "
+        "unless --database)",
     )
     p.add_argument("file", type=Path)
     p.add_argument(
@@ -164,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", type=_day, help="meetings from this day (YYYY-MM-DD; default: 10 years ago)"
     )
     p.add_argument("--until", type=_day, help="meetings up to this day (default: 2 years ahead)")
+    p.add_argument(
+        "--database",
+        action="store_true",
+        help="resolve against the configured database (read only): which contact, and why",
+    )
     _add_json(p)
 
     cfg = sub.add_parser("config", help="configuration tools")

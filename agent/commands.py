@@ -365,6 +365,9 @@ def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
 
     if args.action == "import":
         return import_contacts(args, load_settings(path))
+    if args.action == "reindex":
+        print(f"{open_db(load_settings(path)).reindex_contacts()} contacts indexed")
+        return EXIT_OK
     text = search_text(args.text) if args.action == "search" else ""
     db = open_db(load_settings(path), read_only=True)
     if args.action == "show":
@@ -514,13 +517,15 @@ def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
     from agent.inspect import default_window, inspect_file, policy_for_inspect
     from connectors.base import Window
 
-    settings = load_settings(path) if (args.account or args.config) else None
+    wants_db = args.database
+    settings = load_settings(path) if (args.account or args.config or wants_db) else None
     policy = policy_for_inspect(settings, args.account, args.owner)
     window = default_window(datetime.now(UTC))
     window = Window(args.since or window.since, args.until or window.until, now=window.now)
     if window.since >= window.until:
         raise CommandError("--since must come before --until", EXIT_CONFIG)
-    return inspect_file(args.file, policy, as_json=args.json, window=window)
+    directory = open_db(settings, read_only=True).directory() if wants_db else None
+    return inspect_file(args.file, policy, as_json=args.json, window=window, directory=directory)
 
 
 def cmd_service(args: argparse.Namespace, path: Path) -> int:

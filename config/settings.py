@@ -32,6 +32,7 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails
 from sqlalchemy.engine import make_url
@@ -135,6 +136,30 @@ class SubaddressSettings(FrozenSettings):
         return frozenset(self.domains) | (
             frozenset(org_domains) if self.org_domains else frozenset()
         )
+
+
+Score = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
+
+
+class IdentitySettings(FrozenSettings):
+    """Scored resolution of an address no contact owns (see matcher.scoring).
+
+    A link needs ``link_at`` and a strong agreement (phone, thread, former
+    address) besides a name of at least ``name_at``; ``review_at`` sends the
+    address to ``autocapture review`` instead; below it the creation policy
+    decides. The defaults are matcher.plan.Thresholds'.
+    """
+
+    link_at: Score = 0.85
+    review_at: Score = 0.7
+    name_at: Score = 0.9
+    margin: Score = 0.05  # a runner-up this close turns a link into a review
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IdentitySettings:
+        if self.review_at > self.link_at:
+            raise invalid("identity", "review_at must not be above link_at")
+        return self
 
 
 # Names key an account's cursors and status in the database and appear in
@@ -543,6 +568,7 @@ class Settings(FrozenSettings):
     creation: CreationSettings = CreationSettings()
     blocklist: BlocklistSettings = BlocklistSettings()
     subaddressing: SubaddressSettings = SubaddressSettings()
+    identity: IdentitySettings = IdentitySettings()
     workers: Annotated[int, Strict(), Field(ge=1, le=64)] = 4
     # ``run`` on PostgreSQL: how long an account stays with a worker that
     # stopped renewing its lease (it died) before another takes it over.
@@ -557,7 +583,9 @@ class Settings(FrozenSettings):
     log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "INFO"
     accounts: tuple[AccountSettings, ...] = ()
 
-    @field_validator("creation", "blocklist", "subaddressing", "accounts", mode="before")
+    @field_validator(
+        "creation", "blocklist", "subaddressing", "identity", "accounts", mode="before"
+    )
     @classmethod
     def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:
         # "accounts:" with every entry commented out is YAML null, not a mistake.

@@ -9,9 +9,11 @@ the cost is a handful of round trips per batch, not per message.
 
 Order inside the transaction: accounts, interactions, sources, contacts and
 companies (``storage.contacts``), participants, backlinks, observations and
-derived fields, company names (``storage.company_names``), address
-evidence, ingest errors, removals, the cursor, and last the change feed
-rows describing all of it.
+derived fields, job changes (``storage.employment``), the review queue
+(``storage.reviews``), company names (``storage.company_names``), address
+evidence, ingest errors, removals, the cursor, the blocking keys of the
+contacts changed (``storage.identity_keys``), and last the change feed rows
+describing all of it.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ from storage.changes import Feed
 from storage.company_names import name_companies
 from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
+from storage.employment import moves, record_moves
+from storage.identity_keys import refresh_keys
 from storage.interactions import Stored, replace_participants, upsert_interactions
+from storage.reviews import queue_reviews
 from storage.schema import (
     accounts,
     address_evidence,
@@ -86,7 +91,9 @@ def apply_plan(
     replace_participants(conn, stored)
     _insert_participants(conn, seats, owners, stored)
     backlink(conn, owners, feed)
-    store_observations(conn, seats, owners, now, feed)
+    phoned = store_observations(conn, seats, owners, now, feed)
+    record_moves(conn, moves(seats, owners.links), now, feed)
+    queue_reviews(conn, seats, now, feed)
     name_companies(conn, feed)
     said = [ip for ip in plan.interactions if stored.has_say(ip)]
     _store_evidence(conn, said)
@@ -96,6 +103,8 @@ def apply_plan(
     removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
     if cursor is not None:
         _store_cursor(conn, account_ids[plan.account], stream, cursor, now, window_since)
+    # Contacts the batch changed are found by their new keys from the next batch on.
+    refresh_keys(conn, phoned | {i for entity, i, _ in feed if entity == "contact"})
     feed_rows.record(conn, feed, now)
     return ApplyResult(
         new_contacts=owners.new_contacts,

@@ -19,6 +19,7 @@ from connectors.contact_files import Card, CardError
 from matcher.plan import Blocklist, Plan
 from storage import account_lock, queries
 from storage import changes as feed
+from storage import reviews as review_items
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
 from storage.company_names import name_companies
@@ -28,6 +29,7 @@ from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
+from storage.identity_keys import refresh_keys, reindex
 from storage.imports import Imported, import_cards
 from storage.leases import Lease, LeaseTable, fence
 from storage.purge import Purged
@@ -245,6 +247,7 @@ class Database:
             changed: Feed = [("contact", contact_id, "update")]
             if field == "company":  # a CRM's company name is evidence for the company's
                 name_companies(conn, changed)
+            refresh_keys(conn, [contact_id])  # a new name is found by its new keys
             feed.record(conn, changed, now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
@@ -256,6 +259,7 @@ class Database:
             refresh_fields(conn, [(contact_id, field)], now, changed)
             if field == "company":
                 name_companies(conn, changed)
+            refresh_keys(conn, [contact_id])
             feed.record(conn, changed, now)
 
     def forget(
@@ -298,8 +302,38 @@ class Database:
         with self._writing() as conn, conn.begin():
             changed: Feed = []
             done = import_cards(conn, cards, mailboxes, now, changed)
+            refresh_keys(conn, {i for entity, i, _ in changed if entity == "contact"})
             feed.record(conn, changed, now)
             return done
+
+    # -- scored resolution ---------------------------------------------------
+
+    def reindex_contacts(self) -> int:
+        """Give every contact its blocking keys (``storage.identity_keys``); returns how many."""
+        with self._writing() as conn, conn.begin():
+            return reindex(conn)
+
+    def reviews(self, state: str | None = "open") -> list[review_items.ReviewView]:
+        with self.engine.connect() as conn:
+            return review_items.list_reviews(conn, state)
+
+    def review(self, review_id: int) -> review_items.ReviewView | None:
+        with self.engine.connect() as conn:
+            return review_items.get_review(conn, review_id)
+
+    def decide_review(self, review_id: int, *, accept: bool) -> review_items.ReviewView:
+        """Accept (the address becomes the contact's) or reject (never proposed again).
+
+        Raises ``storage.reviews.ReviewError`` for an unknown or already decided review.
+        """
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            decide = review_items.accept if accept else review_items.reject
+            item = decide(conn, review_id, now, changed)
+            refresh_keys(conn, {i for entity, i, _ in changed if entity == "contact"})
+            feed.record(conn, changed, now)
+            return item
 
     # -- change feed and reads -----------------------------------------------
 

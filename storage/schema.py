@@ -122,6 +122,63 @@ class ContactEmail(Base):
     status: Mapped[str] = mapped_column(sa.Text, server_default="current")
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the address is the contact's (docs/ARCHITECTURE.md, invariant 7): the rule
+    # that created the contact from it, "alias:" a spelling of a held mailbox, a
+    # "scored:" link with its reasons, "review:accepted:...", "import:crm", "notice:...".
+    origin: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ContactKey(Base):
+    """A blocking key a contact is found by (``matcher.identity.blocking_keys``).
+
+    Kept current as contacts change (``storage.identity_keys``), so the
+    candidates of an unknown address are read through this index, never by
+    scanning contacts.
+    """
+
+    __tablename__ = "contact_keys"
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contacts.id"), primary_key=True, index=True
+    )
+
+
+class ReviewItem(Base):
+    """An address scoring proposed for a contact, for a person to accept or reject.
+
+    One row per (mailbox, contact): a rejected pair stays, so it is never
+    proposed again.
+    """
+
+    __tablename__ = "review_queue"
+    __table_args__ = (sa.UniqueConstraint("mailbox", "contact_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(sa.Text)  # matcher.mailboxes key
+    email: Mapped[str] = mapped_column(sa.Text)  # as first written
+    name: Mapped[str | None] = mapped_column(sa.Text)  # the display name it came with
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    score: Mapped[float] = mapped_column(sa.Float)
+    reasons: Mapped[str] = mapped_column(sa.Text)
+    interaction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("interactions.id"))
+    state: Mapped[str] = mapped_column(sa.Text, server_default="open")  # open|accepted|rejected
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Employment(Base):
+    """Where a contact worked: one row per (contact, company domain), with when it was seen."""
+
+    __tablename__ = "employments"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "domain"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    domain: Mapped[str] = mapped_column(sa.Text)  # registrable work domain
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id"))
+    company: Mapped[str | None] = mapped_column(sa.Text)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(sa.Text)  # "scored:...", "notice:left"
 
 
 class Observed:
@@ -347,4 +404,7 @@ sender_signatures = table(SenderSignatureRow)
 stored_tokens = table(StoredToken)
 account_leases = table(AccountLease)
 lease_workers = table(LeaseWorker)
+contact_keys = table(ContactKey)
+review_queue = table(ReviewItem)
+employments = table(Employment)
 changes = table(ChangeRow)

@@ -27,7 +27,7 @@ from config import (
     review,
 )
 from config.settings import AccountBase, PluginAccount
-from matcher.plan import AccountPolicy
+from matcher.plan import AccountPolicy, Thresholds
 from tests.config_text import EXAMPLE, imap_with_password, problems_of, write
 
 # --- defaults and normalization ----------------------------------------------------------------
@@ -512,4 +512,25 @@ def test_a_delegated_microsoft_account_takes_no_secret() -> None:
             "auth: delegated uses the rep's own sign-in (autocapture auth microsoft ACCOUNT), "
             "no client_secret or certificate",
         )
+    ]
+
+
+def test_identity_thresholds_reach_the_policy_and_bad_ones_are_named() -> None:
+    text = """\
+        identity:
+          link_at: 0.9
+          review_at: 0.6
+        accounts:
+          - {name: a, kind: archive, owner: me@ourco.com, paths: [x.mbox]}
+        """
+    settings = load_text(textwrap.dedent(text))
+    policy = account_policy(settings, settings.accounts[0])
+    assert policy.identity == Thresholds(link=0.9, review=0.6, name=0.9, margin=0.05)
+    assert account_policy(load_text(""), settings.accounts[0]).identity == Thresholds()
+    assert problems_of("identity:\n  link_at: 1.5\n  name_at: high\n") == [
+        (2, "identity.link_at", "expected a number less than or equal to 1, got 1.5"),
+        (3, "identity.name_at", 'expected a valid number, got "high"'),
+    ]
+    assert problems_of("identity:\n  link_at: 0.6\n  review_at: 0.8\n") == [
+        (1, "identity", "review_at must not be above link_at")
     ]
