@@ -237,16 +237,20 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     for warning in archive_warnings(settings):
         print(warning, file=sys.stderr)
+    from agent.health_view import completeness_lines, health_text
+
     db = open_db(settings, read_only=True)
     rows = db.account_status()
+    checks = db.completeness()
     now = datetime.now(UTC)
     if args.json:
         starts = {a.name: (now - a.backfill).date() for a in settings.accounts}
-        render.json_lines([{**render.plain(r), "backfill_from": starts.get(r.name)} for r in rows])
+        render.json_lines([status_json(r, db, checks, starts.get(r.name)) for r in rows])
         return EXIT_OK
     table = [
         {
             **render.plain(r),
+            "health": health_text(r.health, r.health_since, r.health_detail),
             "last_success": _ago(now, r.last_success_at),
             "newest_item": _ago(now, r.newest_interaction_at),
             "last_error": _ago(now, r.last_error_at),
@@ -256,7 +260,7 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     cols = [
         "name",
         "kind",
-        "state",
+        "health",
         "last_success",
         "items_captured",
         "newest_item",
@@ -266,7 +270,51 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     render.table(table, cols, max_width=80)
     for note in window_notes(settings.accounts, db.window_starts(), now):
         print(note)
+    for line in completeness_lines(checks):
+        print(line)
     return EXIT_OK
+
+
+def status_json(row: Any, db: Any, checks: list[Any], backfill_from: Any) -> dict[str, Any]:
+    """``status --json``: the stored row, its health, the last checks, recent transitions."""
+    from agent.health_view import completeness_json, health_json
+
+    return {
+        **render.plain(row),
+        "backfill_from": backfill_from,
+        "health": health_json(row.health, row.health_since, row.health_detail),
+        "completeness": [completeness_json(c) for c in checks if c.account == row.name],
+        "transitions": [render.plain(t) for t in db.transitions(row.name)[-20:]],
+    }
+
+
+def cmd_verify(args: argparse.Namespace, path: Path) -> int:
+    from agent.completeness import verify_account
+    from agent.health_view import completeness_json, verify_lines
+
+    settings = load_settings(path)
+    enabled = [a for a in settings.accounts if a.enabled]
+    if args.account is not None and args.account not in {a.name for a in enabled}:
+        raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG)
+    register_account_secrets(settings)
+    db = open_db(settings)
+    chosen = [a for a in enabled if args.account in (None, a.name)]
+    reports = [verify_account(settings, a, db) for a in chosen]
+    if args.json:
+        render.json_lines(
+            {
+                "account": r.account,
+                "outcome": r.outcome,
+                "message": r.message,
+                "streams": [completeness_json(c) for c in r.streams],
+            }
+            for r in reports
+        )
+    else:
+        for r in reports:
+            print("\n".join(verify_lines(r)))
+    failed = any(r.outcome in ("error", "needs_reauth") for r in reports)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 # What a backfill window leaves out, by account kind.
@@ -523,6 +571,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "inspect": cmd_inspect,
     "config": cmd_config_check,
     "service": cmd_service,
+    "verify": cmd_verify,
 }
 
 

@@ -10,22 +10,23 @@ the cost is a handful of round trips per batch, not per message.
 Order inside the transaction: accounts, interactions, sources, contacts and
 companies (``storage.contacts``), participants, backlinks, observations and
 derived fields, company names (``storage.company_names``), address
-evidence, ingest errors, removals, the cursor, and last the change feed
+evidence, ingest errors, removals, the completeness ledger, the cursor, and last the change feed
 rows describing all of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.records import SourceRef
+from connectors.records import Held, SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
+from storage import ledger
 from storage.addresses import follow_bounces
 from storage.bulk import (
     allocate_ids,
@@ -76,6 +77,7 @@ def apply_plan(
     cursor: Mapping[str, Any] | None,
     now: datetime,
     window_since: datetime | None = None,
+    held: Sequence[Held] = (),
 ) -> ApplyResult:
     feed: Feed = []
     account_ids = ensure_accounts(conn, _account_names(plan), now)
@@ -93,7 +95,9 @@ def apply_plan(
     follow_bounces(conn, said, {s.participant.key for s in seats}, feed)
     store_signatures(conn, plan.sender_signatures, now)
     errors = _store_errors(conn, plan, account_ids, now)
-    removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
+    removed = remove_sources(conn, plan.removed, account_ids, now, feed)
+    gone = [r.provider_id for r in plan.removed if r.account == plan.account]
+    ledger.keep(conn, account_ids[plan.account], stream, held, gone, now)
     if cursor is not None:
         _store_cursor(conn, account_ids[plan.account], stream, cursor, now, window_since)
     feed_rows.record(conn, feed, now)
@@ -317,7 +321,7 @@ def _store_errors(
     return len(set(rows) - known)
 
 
-def _remove_sources(
+def remove_sources(
     conn: sa.Connection,
     removed: Iterable[SourceRef],
     account_ids: Mapping[str, int],

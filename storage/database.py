@@ -7,7 +7,7 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +16,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from connectors.contact_files import Card, CardError
+from connectors.records import Held, Inventory
 from matcher.plan import Blocklist, Plan
-from storage import account_lock, queries
+from storage import account_lock, health, queries
 from storage import changes as feed
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
@@ -28,6 +29,7 @@ from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
+from storage.health import Requeue, verify_stream
 from storage.imports import Imported, import_cards
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
@@ -36,6 +38,7 @@ from storage.schema import (
     accounts,
     interaction_sources,
     interactions,
+    provider_items,
     sync_cursors,
 )
 
@@ -53,6 +56,9 @@ class AccountStatus:
     last_error_at: datetime | None
     items_captured: int
     newest_interaction_at: datetime | None
+    health: str | None = None  # agent.health's state; None before the first pass that set one
+    health_since: datetime | None = None
+    health_detail: dict[str, Any] | None = None
 
 
 def _utcnow() -> datetime:
@@ -84,16 +90,18 @@ class Database:
         stream: str,
         cursor: Mapping[str, Any] | None,
         window_since: datetime | None = None,
+        held: Sequence[Held] = (),
     ) -> ApplyResult:
         """Write ``plan`` and move the (account, stream) cursor in ONE transaction.
 
         ``window_since`` is the backfill window start the cursor covers, kept
-        beside it. Raises ``StorageError`` (nothing written, cursor unmoved)
+        beside it; ``held`` the items the batch accounts for (the completeness
+        ledger, ``storage.ledger``). Raises ``StorageError`` (nothing written, cursor unmoved)
         when the database refuses the batch.
         """
         try:
             with self._writing() as conn, conn.begin():
-                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since)
+                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since, held)
         except sa.exc.DBAPIError as exc:
             raise described(exc) from None  # the original quotes mail content
 
@@ -162,6 +170,35 @@ class Database:
         ids = sa.select(accounts.c.id).where(accounts.c.name == account).scalar_subquery()
         with self._writing() as conn, conn.begin():
             conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.account_id == ids))
+            conn.execute(sa.delete(provider_items).where(provider_items.c.account_id == ids))
+
+    # -- health and completeness ---------------------------------------------
+
+    def record_health(self, account: str, state: str, detail: Mapping[str, Any]) -> bool:
+        """Store the account's health state (``agent.health``); True if it changed."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            account_id = ensure_accounts(conn, [account], now)[account]
+            return health.set_health(conn, account_id, state, dict(detail), now)
+
+    def transitions(self, account: str | None = None) -> list[health.Transition]:
+        with self.engine.connect() as conn:
+            return health.transitions(conn, account)
+
+    def completeness(self, account: str | None = None) -> list[health.StreamCheck]:
+        with self.engine.connect() as conn:
+            return health.checks(conn, account)
+
+    def check_stream(
+        self, account: str, stream: str, listing: Inventory, requeue: Requeue
+    ) -> health.StreamCheck:
+        """``verify`` of one stream, in one transaction: compare the provider's
+        listing with the ledger, mark copies gone at the provider removed, and
+        store the stream's cursor as ``requeue`` rewrites it, so the next poll
+        fetches the missing items."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            return verify_stream(conn, account, stream, listing, requeue, now)
 
     # -- accounts ----------------------------------------------------------
 
@@ -189,6 +226,12 @@ class Database:
             account, state=state, message=message[:MAX_MESSAGE_CHARS], last_error_at=self._clock()
         )
 
+    def stored_items(self, account: str) -> int:
+        """Copies stored for ``account`` (what ``status`` calls items)."""
+        query = sa.select(_stored_copies()).where(accounts.c.name == account)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
     def _update_account(self, account: str, **values: Any) -> None:
         with self._writing() as conn, conn.begin():
             ensure_accounts(conn, [account], self._clock())
@@ -214,6 +257,9 @@ class Database:
             a.last_error_at,
             _stored_copies(),
             sa.type_coerce(newest, interactions.c.occurred_at.type),
+            a.health,
+            a.health_since,
+            a.health_detail,
         ).order_by(a.name)
         with self.engine.connect() as conn:
             return [AccountStatus(*r) for r in conn.execute(query)]

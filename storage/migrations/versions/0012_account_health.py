@@ -1,0 +1,72 @@
+"""Account health states with their history, and the completeness ledger.
+
+``accounts`` gains the health state machine's state, since when, and its
+detail; ``account_transitions`` keeps every change of it. ``provider_items``
+is the ledger ``verify`` compares a provider's listing with, and
+``completeness_checks`` the last verify of each stream.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+# Frozen copies of the types this revision was written with.
+Stamp = sa.DateTime(timezone=True)
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(sa.Column("health", sa.Text, nullable=True))
+        batch.add_column(sa.Column("health_since", Stamp, nullable=True))
+        batch.add_column(sa.Column("health_detail", sa.JSON, nullable=True))
+    op.create_table(
+        "account_transitions",
+        sa.Column("id", BigId, primary_key=True),
+        sa.Column("account_id", BigId, sa.ForeignKey("accounts.id"), nullable=False),
+        sa.Column("at", Stamp, nullable=False),
+        sa.Column("from_state", sa.Text, nullable=True),
+        sa.Column("to_state", sa.Text, nullable=False),
+        sa.Column("detail", sa.JSON, nullable=True),
+    )
+    op.create_index("ix_account_transitions_account_id", "account_transitions", ["account_id"])
+    op.create_table(
+        "provider_items",
+        sa.Column("account_id", BigId, sa.ForeignKey("accounts.id"), primary_key=True),
+        sa.Column("stream", sa.Text, primary_key=True),
+        sa.Column("item", sa.Text, primary_key=True),
+        sa.Column("provider_id", sa.Text, primary_key=True),
+        sa.Column("version", sa.Text, nullable=False),
+        sa.Column("seen_at", Stamp, nullable=False),
+    )
+    op.create_table(
+        "completeness_checks",
+        sa.Column("account_id", BigId, sa.ForeignKey("accounts.id"), primary_key=True),
+        sa.Column("stream", sa.Text, primary_key=True),
+        sa.Column("checked_at", Stamp, nullable=False),
+        sa.Column("since", Stamp, nullable=True),
+        sa.Column("listed", sa.Integer, nullable=False),
+        sa.Column("missing", sa.JSON, nullable=False),
+        sa.Column("removed", sa.Integer, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("completeness_checks")
+    op.drop_table("provider_items")
+    op.drop_index("ix_account_transitions_account_id", "account_transitions")
+    op.drop_table("account_transitions")
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("health_detail")
+        batch.drop_column("health_since")
+        batch.drop_column("health")
