@@ -144,12 +144,33 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     register_account_secrets(settings)
     db = open_db(settings)
-    with single_run(db):
+    with single_run(db), metrics_endpoint(settings, db) as activity:
         heap.settle()
         logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
         with stop_on_signals() as stop:
-            Poller(settings, db, stop).run()
+            Poller(settings, db, stop, activity=activity).run()
     return EXIT_OK
+
+
+@contextmanager
+def metrics_endpoint(settings: Any, db: Any) -> Iterator[Any]:
+    """The Prometheus endpoint while ``run`` runs, if the config turns it on."""
+    from agent.metrics import Activity, MetricsServer
+
+    activity = Activity()
+    if not settings.metrics.enabled:
+        yield activity
+        return
+    where = f"{settings.metrics.address}:{settings.metrics.port}"
+    try:
+        server = MetricsServer(settings.metrics, db, activity)
+    except OSError as exc:
+        raise CommandError(f"metrics endpoint {where}: {exc.strerror or exc}") from None
+    logging.getLogger("autocapture.run").info("metrics at http://%s/metrics", where)
+    try:
+        yield activity
+    finally:
+        server.close()
 
 
 # Not a possible account name (config allows letters, digits and - _ . @).

@@ -26,10 +26,12 @@ from datetime import UTC, datetime
 from agent.completeness import verify_account, verify_due
 from agent.connections import Connections
 from agent.health import mark_disabled
+from agent.metrics import Activity
 from agent.notify import ServiceNotifier
 from agent.store import Store
 from agent.sync import AccountReport, sync_account
 from config.settings import AccountBase, Settings
+from connectors.retry import retry_scope
 
 log = logging.getLogger("autocapture.run")
 
@@ -51,6 +53,7 @@ class Poller:
         sync: Sync | None = None,
         rng: random.Random | None = None,
         notifier: ServiceNotifier | None = None,
+        activity: Activity | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -61,6 +64,7 @@ class Poller:
         self.sync = sync or self._sync
         self.rng = rng or random.Random()
         self.notifier = notifier or ServiceNotifier()
+        self.activity = activity or Activity()  # what the metrics endpoint counts
         self.accounts = {a.name: a for a in settings.accounts if a.enabled}
         mark_disabled(db, settings.accounts)
         start = time.monotonic()
@@ -70,12 +74,26 @@ class Poller:
     def _sync(
         self, settings: Settings, account: AccountBase, db: Store, stop: threading.Event
     ) -> AccountReport:
-        report = sync_account(settings, account, db, stop=stop, connections=self.connections)
-        # The completeness check rides on a finished pass, on the same worker.
-        now = datetime.now(UTC)
-        if report.outcome == "ok" and verify_due(db, account.name, settings.verify_every, now):
-            verify_account(settings, account, db, now=now, connections=self.connections)
-        return report
+        scope = retry_scope.set(account.name)  # retries in this thread count for the account
+        try:
+            report = sync_account(
+                settings,
+                account,
+                db,
+                stop=stop,
+                connections=self.connections,
+                listener=self.activity.batch,
+            )
+            # The completeness check rides on a finished pass, on the same worker.
+            now = datetime.now(UTC)
+            if report.outcome == "ok" and verify_due(db, account.name, settings.verify_every, now):
+                checked = verify_account(
+                    settings, account, db, now=now, connections=self.connections
+                )
+                self.activity.count(account.name, "list", len(checked.streams))
+            return report
+        finally:
+            retry_scope.reset(scope)
 
     def _start_due(self, pool: ThreadPoolExecutor, now: float) -> None:
         for name, when in self.due.items():

@@ -36,6 +36,7 @@ from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
+    ingest_errors,
     interaction_sources,
     interactions,
     provider_items,
@@ -225,6 +226,18 @@ class Database:
         self._update_account(
             account, state=state, message=message[:MAX_MESSAGE_CHARS], last_error_at=self._clock()
         )
+
+    def error_counts(self) -> dict[str, int]:
+        """Ingest errors stored per account (each item and reason once)."""
+        e = ingest_errors.c
+        query = (
+            sa.select(accounts.c.name, sa.func.count())
+            .select_from(ingest_errors)
+            .join(accounts, accounts.c.id == e.account_id)
+            .group_by(accounts.c.name)
+        )
+        with self.engine.connect() as conn:
+            return {name: int(n) for name, n in conn.execute(query)}
 
     def stored_items(self, account: str) -> int:
         """Copies stored for ``account`` (what ``status`` calls items)."""
