@@ -258,7 +258,7 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     for warning in archive_warnings(settings):
         print(warning, file=sys.stderr)
-    from agent.health_view import completeness_lines, health_text
+    from agent.health_view import completeness_lines, health_text, status_json
 
     db = open_db(settings, read_only=True)
     rows = db.account_status()
@@ -294,19 +294,6 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     for line in completeness_lines(checks):
         print(line)
     return EXIT_OK
-
-
-def status_json(row: Any, db: Any, checks: list[Any], backfill_from: Any) -> dict[str, Any]:
-    """``status --json``: the stored row, its health, the last checks, recent transitions."""
-    from agent.health_view import completeness_json, health_json
-
-    return {
-        **render.plain(row),
-        "backfill_from": backfill_from,
-        "health": health_json(row.health, row.health_since, row.health_detail),
-        "completeness": [completeness_json(c) for c in checks if c.account == row.name],
-        "transitions": [render.plain(t) for t in db.transitions(row.name)[-20:]],
-    }
 
 
 def cmd_verify(args: argparse.Namespace, path: Path) -> int:

@@ -2,7 +2,8 @@
 
 States, and what each carries (``detail``, stored as JSON on the account)::
 
-    backfilling   {"done", "total"}   a batch said more follows: items stored so far
+    backfilling   {"done", "total"}   a batch said more follows (a first sync, a
+                                      catch-up, a repair verify queued): items stored so far
                                       and the estimate (done + what the connector
                                       said remains in the streams it has listed)
     live          {}                  a pass reached the end of every stream

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from agent import render
 from agent.completeness import VerifyReport, describe_check
 from storage.health import StreamCheck
 
@@ -68,3 +69,14 @@ def verify_lines(report: VerifyReport) -> list[str]:
     lines = [f"{report.account}: {describe_check(c)}" for c in report.streams]
     total = f"{report.missing} missing, {report.removed} removed"
     return [*lines, f"{report.account}: {len(report.streams)} streams checked, {total}"]
+
+
+def status_json(row: Any, db: Any, checks: list[StreamCheck], backfill_from: Any) -> dict[str, Any]:
+    """``status --json``: the stored row, its health, the last checks, recent transitions."""
+    return {
+        **render.plain(row),
+        "backfill_from": backfill_from,
+        "health": health_json(row.health, row.health_since, row.health_detail),
+        "completeness": [completeness_json(c) for c in checks if c.account == row.name],
+        "transitions": [render.plain(t) for t in db.transitions(row.name)[-20:]],
+    }

@@ -12,6 +12,7 @@ from config.settings import Settings
 from storage.database import Database
 from storage.schema import accounts, sync_cursors
 from tests.admin_config import admin_settings
+from tests.imap_mailbox import REP
 from tests.servers.radicale import CalendarUser
 
 
@@ -47,3 +48,30 @@ def store_cursor(db: Database, account: str, stream: str, cursor: dict[str, Any]
             .where(c.account_id == ids, c.stream == stream)
             .values(cursor=cursor)
         )
+
+
+def imap_config(tmp_path: Path, port: int, user: str, extra: str = "") -> Path:
+    """A configuration file with one IMAP account ``rep`` (password from $REP_PASSWORD),
+    in one process (``read_ahead: false``: retries in a read-ahead child are that
+    process's own), polled hourly; ``extra`` adds top-level settings."""
+    path = tmp_path / "autocapture.yaml"
+    path.write_text(
+        f"database_url: sqlite:///{tmp_path / 'capture.db'}\n"
+        "org_domains: [acme.example]\n"
+        "read_ahead: false\n"
+        f"{extra}"
+        "accounts:\n"
+        "  - name: rep\n"
+        "    kind: imap\n"
+        f"    owner: [{REP}]\n"
+        "    host: 127.0.0.1\n"
+        f"    port: {port}\n"
+        "    tls: none\n"
+        "    allow_plaintext: true\n"
+        f"    username: {user}\n"
+        "    password: ${REP_PASSWORD}\n"
+        "    backfill: 30d\n"
+        "    batch_size: 2\n"
+        "    poll_interval: 1h\n"
+    )
+    return path

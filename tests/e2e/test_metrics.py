@@ -24,7 +24,8 @@ from agent.metrics import AccountMetrics, Activity
 from agent.redact import register_secret
 from storage.database import open_database
 from tests.e2e.sample import ROOT
-from tests.imap_mailbox import REP, WHEN, load
+from tests.health_accounts import imap_config
+from tests.imap_mailbox import WHEN, load
 from tests.servers.dovecot import MailUser
 from tests.servers.imap_proxy import ImapProxy
 from tests.watchdog import HANG, wait_until
@@ -50,37 +51,14 @@ def scrape(port: int) -> Samples:
     }
 
 
-def config(tmp_path: Path, imap_port: int, metrics_port: int, user: str) -> Path:
-    path = tmp_path / "autocapture.yaml"
-    path.write_text(
-        f"database_url: sqlite:///{tmp_path / 'capture.db'}\n"
-        "org_domains: [acme.example]\n"
-        "read_ahead: false\n"  # retries in a read-ahead child are that process's own
-        f"metrics: {{enabled: true, port: {metrics_port}}}\n"
-        "accounts:\n"
-        "  - name: rep\n"
-        "    kind: imap\n"
-        f"    owner: [{REP}]\n"
-        "    host: 127.0.0.1\n"
-        f"    port: {imap_port}\n"
-        "    tls: none\n"
-        "    allow_plaintext: true\n"
-        f"    username: {user}\n"
-        "    password: ${REP_PASSWORD}\n"
-        "    backfill: 30d\n"
-        "    batch_size: 2\n"
-        "    poll_interval: 1h\n"
-    )
-    return path
-
-
 def test_after_a_sync_the_endpoint_reports_exact_per_account_values(
     dovecot: MailUser, imap_proxy: ImapProxy, tmp_path: Path
 ) -> None:
     load(dovecot)  # INBOX 4, Sent 1: three batches of at most 2
     imap_proxy.cut_fetch_after(200)  # the first FETCH breaks once: one retry
     port = free_port()
-    path = config(tmp_path, imap_proxy.port, port, dovecot.name)
+    metrics = f"metrics: {{enabled: true, port: {port}}}\n"
+    path = imap_config(tmp_path, imap_proxy.port, dovecot.name, metrics)
     started = datetime.now(UTC)
     agent = subprocess.Popen(
         [sys.executable, "-m", "agent.cli", "--config", str(path), "run"],
