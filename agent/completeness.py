@@ -114,6 +114,8 @@ def _check_streams(connector: Connector, account: str, db: Store, report: Verify
         resume(db.load_cursors(account))
     for stream in connector.streams():
         listing = inventory(stream)
+        if listing is None:  # a stream this connector cannot list (Gmail's calendars)
+            continue
         requeue_here = functools.partial(requeue, stream)
         report.streams.append(db.check_stream(account, stream, listing, requeue_here))
 

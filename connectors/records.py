@@ -350,8 +350,9 @@ class Inventory:
 
     ``items`` ({item: version}) is what a complete capture must have seen
     (IMAP: the window's UIDs); ``present`` every item still there, of any
-    date (None: ``items`` is the whole stream), so an item that merely slid
-    out of the window is not taken for one deleted.
+    date, so an item that merely slid out of the window is not taken for one
+    deleted (None: the listing cannot tell; nothing is judged gone, as for
+    Gmail, whose history reports deletions).
     """
 
     items: Mapping[str, str]

@@ -86,8 +86,8 @@ def versions(conn: sa.Connection, account_id: int, stream: str) -> dict[str, set
 def compare(conn: sa.Connection, account_id: int, stream: str, listing: Inventory) -> Comparison:
     known = versions(conn, account_id, stream)
     missing = [(i, v) for i, v in listing.items.items() if v not in known.get(i, ())]
-    present = listing.present if listing.present is not None else frozenset(listing.items)
-    gone = sorted(i for i in known if i not in present)
+    present = listing.present
+    gone = [] if present is None else sorted(i for i in known if i not in present)
     return Comparison(missing, gone, bool(known))
 
 

@@ -173,7 +173,7 @@ class CaldavConnector:
         url = self.calendar_url(stream)
         etags = list_etags(self.client, url, stream)
         items = {href_path(url, href): tag for href, tag in etags.items()}
-        return Inventory(items, None, self.window.since)
+        return Inventory(items, frozenset(items), self.window.since)
 
     def requeue(self, stream: str, cursor: Cursor, items: Sequence[str]) -> Cursor:
         """``cursor`` with the objects at ``items`` (paths) fetched again by the next fetch."""
