@@ -288,7 +288,7 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
         "last_error",
         "message",
     ]
-    render.table(table, cols, max_width=80)
+    render.table(table, cols, max_width=80, whole=("health",))  # the command must stay whole
     for note in window_notes(settings.accounts, db.window_starts(), now):
         print(note)
     for line in completeness_lines(checks):

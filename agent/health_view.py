@@ -24,7 +24,7 @@ def _minute(when: Any) -> str:
 
 
 def health_text(state: str | None, since: datetime | None, detail: dict[str, Any] | None) -> str:
-    """One account's state as a line: "backfilling 1200/5000", "failing since ...: why"."""
+    """One account's state as a line: "backfilling 1200/5000", "failing since ..."."""
     detail = detail or {}
     if state is None:
         return "unknown (no pass since the upgrade)"
@@ -35,8 +35,8 @@ def health_text(state: str | None, since: datetime | None, detail: dict[str, Any
     if state == "needs_reauth":
         fix = detail.get("fix", "sign in again")
         return f"needs_reauth: {fix}, then run: {detail.get('command', '')}"
-    if state == "failing":
-        return f"failing since {_minute(since)}: {detail.get('last_error', '')}"
+    if state == "failing":  # the last error is the status row's message, beside it
+        return f"failing since {_minute(since)}"
     return state
 
 
