@@ -133,5 +133,5 @@ def verify_due(db: Store, account: str, every: timedelta, now: datetime) -> bool
     """Whether ``account``'s last complete check is ``every`` old (never checked: due)."""
     if every <= timedelta(0):
         return False
-    checked = [c.checked_at for c in db.completeness(account)]
-    return not checked or now - min(checked) >= every
+    checked = db.last_checked(account)
+    return checked is None or now - checked >= every

@@ -36,6 +36,7 @@ from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
+    completeness_checks,
     ingest_errors,
     interaction_sources,
     interactions,
@@ -189,6 +190,19 @@ class Database:
     def completeness(self, account: str | None = None) -> list[health.StreamCheck]:
         with self.engine.connect() as conn:
             return health.checks(conn, account)
+
+    def last_checked(self, account: str) -> datetime | None:
+        """When ``account``'s least recently checked stream was verified (None: never)."""
+        c = completeness_checks.c
+        query = (
+            sa.select(sa.func.min(c.checked_at))
+            .join(accounts, accounts.c.id == c.account_id)
+            .where(accounts.c.name == account)
+        )
+        with self.engine.connect() as conn:
+            # min() keeps the column's type, so the value comes back aware (UTCDateTime).
+            value: datetime | None = conn.execute(query).scalar()
+        return value
 
     def check_stream(
         self, account: str, stream: str, listing: Inventory, requeue: Requeue

@@ -141,5 +141,11 @@ def outstanding(
     fetches them; then this is 0)."""
     if not missing:
         return 0
-    known = versions(conn, account_id, stream)
-    return sum(1 for item, version in missing if version not in known.get(item, ()))
+    p = provider_items.c
+    known: set[tuple[str, str]] = set()
+    for part in chunks(sorted({item for item, _ in missing})):
+        query = sa.select(p.item, p.version).where(
+            p.account_id == account_id, p.stream == stream, p.item.in_(part)
+        )
+        known.update((item, version) for item, version in conn.execute(query))
+    return sum(1 for item, version in missing if (item, version) not in known)
