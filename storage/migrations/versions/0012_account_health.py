@@ -26,10 +26,11 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("accounts") as batch:
-        batch.add_column(sa.Column("health", sa.Text, nullable=True))
-        batch.add_column(sa.Column("health_since", Stamp, nullable=True))
-        batch.add_column(sa.Column("health_detail", sa.JSON, nullable=True))
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies and drops
+    # ``accounts``, which every captured row references (FOREIGN KEY failed).
+    op.add_column("accounts", sa.Column("health", sa.Text, nullable=True))
+    op.add_column("accounts", sa.Column("health_since", Stamp, nullable=True))
+    op.add_column("accounts", sa.Column("health_detail", sa.JSON, nullable=True))
     op.create_table(
         "account_transitions",
         sa.Column("id", BigId, primary_key=True),
@@ -66,7 +67,7 @@ def downgrade() -> None:
     op.drop_table("provider_items")
     op.drop_index("ix_account_transitions_account_id", "account_transitions")
     op.drop_table("account_transitions")
-    with op.batch_alter_table("accounts") as batch:
-        batch.drop_column("health_detail")
-        batch.drop_column("health_since")
-        batch.drop_column("health")
+    # SQLite 3.35+ drops a column in place (no copy of the referenced table).
+    op.drop_column("accounts", "health_detail")
+    op.drop_column("accounts", "health_since")
+    op.drop_column("accounts", "health")
