@@ -30,6 +30,7 @@ from agent.metrics import Activity
 from agent.notify import ServiceNotifier
 from agent.store import Store
 from agent.sync import AccountReport, sync_account
+from agent.tokens import StoredTokens
 from config.settings import AccountBase, Settings
 from connectors.retry import retry_scope
 
@@ -60,7 +61,9 @@ class Poller:
         self.stop = stop
         # Connectors stay open between passes: an idle poll is then one cheap
         # request per folder or calendar, not a login and a discovery.
-        self.connections = Connections(fetch_ahead=not settings.read_ahead)
+        self.connections = Connections(
+            fetch_ahead=not settings.read_ahead, tokens=StoredTokens.of(settings)
+        )
         self.sync = sync or self._sync
         self.rng = rng or random.Random()
         self.notifier = notifier or ServiceNotifier()

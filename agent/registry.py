@@ -34,7 +34,7 @@ from config.settings import (
 )
 from config.values import Secret
 from connectors.base import ConfigurationError, Connector, Limits, Window
-from connectors.credentials import ReadSecret, SecretSink
+from connectors.credentials import ReadSecret, SecretSink, StoredSecret
 
 A = TypeVar("A", bound=AccountBase)
 
@@ -49,6 +49,9 @@ class BuildContext:
     # A connector may fetch a backlog's next batch in a thread; off when the
     # agent's read-ahead process owns the backlog (agent.readahead).
     fetch_ahead: bool = True
+    # (account, name) -> that credential in the encrypted token store
+    # (agent.tokens); None where there is no database (`inspect`, some tests).
+    stored: Callable[[str, str], StoredSecret] | None = None
 
 
 Factory = Callable[[A, BuildContext], Connector]
@@ -93,6 +96,15 @@ def secret_source(
             ) from None
 
     return ReadSecret(read, announce)
+
+
+def stored_secret(account: AccountBase, name: str, context: BuildContext) -> StoredSecret:
+    """The account's ``name`` credential in the token store (``connectors.credentials``)."""
+    if context.stored is None:
+        raise ConfigurationError(
+            f"account {account.name!r}: no token store to read its {name.replace('_', ' ')} from"
+        )
+    return context.stored(account.name, name)
 
 
 # Each factory imports its connector when called: an agent with IMAP accounts

@@ -48,6 +48,7 @@ from agent.readahead import ReadAhead
 from agent.redact import redact
 from agent.retry import fetch_with_retry
 from agent.store import Store
+from agent.tokens import StoredTokens
 from config.errors import SecretUnavailable
 from config.settings import AccountBase, Settings
 from connectors.base import (
@@ -274,7 +275,9 @@ def _sync_held(
 ) -> None:
     now = now or datetime.now(UTC)
     db.ensure_account(account.name, account.kind)
-    pool = connections or Connections(fetch_ahead=not settings.read_ahead)
+    pool = connections or Connections(
+        fetch_ahead=not settings.read_ahead, tokens=StoredTokens.of(settings)
+    )
     try:
         # Before any connection: a secret that cannot be read is a setup
         # mistake that no retry or reconnect will mend.
@@ -323,7 +326,9 @@ def _account_sync(
     )
     sync.progress = health.Progress(db.stored_items(account.name))
     if settings.read_ahead:
-        sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
+        sync.ahead = ReadAhead(
+            account, window, pool.limits, policy, account.batch_size, now, tokens=pool.tokens
+        )
     return sync
 
 

@@ -67,6 +67,11 @@ def default_database_url() -> str:
     return f"sqlite:///{folder / 'autocapture.db'}"
 
 
+def default_token_key() -> Secret:
+    """The key file beside the default database; the agent creates it (0600) on first use."""
+    return Secret("file", str(Path(platformdirs.user_data_dir("autocapture")) / "token.key"))
+
+
 def anchored(path: Path, info: ValidationInfo) -> Path:
     """``path`` with ~ expanded and, if relative, joined to the YAML file's folder.
 
@@ -422,6 +427,9 @@ class Settings(FrozenSettings):
     # one is stored (agent.readahead): about twice as fast on two cores.
     read_ahead: Annotated[bool, Strict()] = True
     phone_region: Annotated[str | None, BeforeValidator(_phone_region)] = None
+    # Encrypts the tokens kept in the database (storage.tokens): 32 bytes in
+    # base64. Agents sharing one database must share this key.
+    token_key: Secret = Field(default_factory=default_token_key)
     log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "INFO"
     # How often ``run`` checks each account's completeness (``autocapture
     # verify``, agent.completeness); 0 turns the schedule off.

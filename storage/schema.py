@@ -318,6 +318,18 @@ class IngestErrorRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class StoredToken(Base):
+    """A credential kept for an account (refresh token, token cache), encrypted:
+    ``storage.tokens``. No column holds the value in plain text."""
+
+    __tablename__ = "stored_tokens"
+    account: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the account's name
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # "refresh_token", ...
+    nonce: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(sa.LargeBinary)  # AES-GCM, tag appended
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ChangeRow(Base):
     """The change feed; see ``storage.changes`` for why ``xact_id`` exists."""
 
@@ -357,4 +369,5 @@ ingest_errors = table(IngestErrorRow)
 salts = table(Salt)
 forgotten_addresses = table(ForgottenAddress)
 sender_signatures = table(SenderSignatureRow)
+stored_tokens = table(StoredToken)
 changes = table(ChangeRow)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from agent.connections import Connections
 from agent.redact import redact
@@ -20,6 +19,7 @@ from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database, open_database
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
+from tests.plans import text_in_every_column
 from tests.servers.google_api import GoogleApiFake
 from tests.servers.radicale import CalendarUser, ics_event
 
@@ -334,18 +334,6 @@ def test_invalid_grant_marks_only_that_account_needs_reauth(
         "takeout": "ok",
     }
     assert interactions(db)["msgid:g1@mail.example"][2] == [("dana", False), ("takeout", False)]
-
-
-def text_in_every_column(db: Database) -> str:
-    """Every text value of every row of every table, one string."""
-    values: list[str] = []
-    meta = sa.MetaData()
-    meta.reflect(db.engine)
-    with db.engine.connect() as conn:
-        for table in meta.sorted_tables:
-            for row in conn.execute(sa.select(table)):
-                values += [str(v) for v in row if isinstance(v, str | bytes)]
-    return "\n".join(values)
 
 
 def test_no_token_or_secret_reaches_a_log_line_an_error_or_a_column(

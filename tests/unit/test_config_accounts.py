@@ -37,6 +37,7 @@ def test_defaults() -> None:
     settings = load_text("")
     expected_db = Path(platformdirs.user_data_dir("autocapture")) / "autocapture.db"
     assert settings.database_url == f"sqlite:///{expected_db}"
+    assert settings.token_key == Secret("file", str(expected_db.with_name("token.key")))
     assert settings.org_domains == ()
     assert settings.workers == 4
     assert settings.phone_region is None
