@@ -30,6 +30,7 @@ from typing import Any, Literal
 from agent.connections import Connections
 from agent.redact import redact
 from agent.store import Store
+from agent.tokens import StoredTokens
 from config.errors import SecretUnavailable
 from config.settings import AccountBase, Settings
 from connectors.base import AuthError, Connector, ConnectorError
@@ -81,7 +82,7 @@ def verify_account(
 ) -> VerifyReport:
     """Check every stream of ``account``; never raises for the account's own failures."""
     report = VerifyReport(account.name)
-    pool = connections or Connections(fetch_ahead=False)
+    pool = connections or Connections(fetch_ahead=False, tokens=StoredTokens.of(settings))
     try:
         with db.hold(account.name):
             account.check_secrets()

@@ -1,4 +1,4 @@
-"""Migration 0012 (health and the ledger) on a database that already holds capture,
+"""Migration 0013 (health and the ledger) on a database that already holds capture,
 on SQLite and PostgreSQL: every captured row references ``accounts``, so the new
 columns must be added in place, and a downgrade must give the rows back unchanged."""
 
@@ -23,7 +23,7 @@ def migrate_to(db_url: str, revision: str, down: bool = False) -> None:
     engine.dispose()
 
 
-def test_upgrade_from_0011_with_captured_rows_and_back(db_url: str) -> None:
+def test_upgrade_from_0012_with_captured_rows_and_back(db_url: str) -> None:
     database = open_database(db_url)
     database.apply(first_batch(), "INBOX", {"n": 1})
     before = [
@@ -31,7 +31,7 @@ def test_upgrade_from_0011_with_captured_rows_and_back(db_url: str) -> None:
         for r in database.account_status()
     ]
     database.close()
-    migrate_to(db_url, "0011", down=True)
+    migrate_to(db_url, "0012", down=True)
     engine = create_engine(db_url)
     with engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("accounts")}
@@ -39,7 +39,7 @@ def test_upgrade_from_0011_with_captured_rows_and_back(db_url: str) -> None:
         assert "provider_items" not in sa.inspect(conn).get_table_names()
     engine.dispose()
 
-    upgraded = open_database(db_url)  # migrates 0011 -> head with the rows in place
+    upgraded = open_database(db_url)  # migrates 0012 -> head with the rows in place
     rows = upgraded.account_status()
     assert [(r.name, r.items_captured, len(upgraded.list_interactions())) for r in rows] == before
     assert [(r.health, r.health_since, r.health_detail) for r in rows] == [(None, None, None)]

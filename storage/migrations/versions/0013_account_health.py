@@ -5,8 +5,8 @@ detail; ``account_transitions`` keeps every change of it. ``provider_items``
 is the ledger ``verify`` compares a provider's listing with, and
 ``completeness_checks`` the last verify of each stream.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
