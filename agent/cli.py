@@ -31,6 +31,7 @@ examples:
   autocapture run                       poll every account until SIGTERM/Ctrl-C
   autocapture contacts search acme      find contacts by name, email or company
   autocapture inspect invite.eml        what would be captured from one file, and why
+  autocapture auth google ann-gmail     grant read-only access to a gmail account (once)
 """
 
 
@@ -186,7 +187,51 @@ def build_parser() -> argparse.ArgumentParser:
         f"{default_config_path()})",
     )
     _add_service(sub)
+    _add_auth(sub)
     return parser
+
+
+def _add_auth(sub: Any) -> None:
+    auth = sub.add_parser(
+        "auth",
+        help="grant autocapture read-only access to an account (once per account)",
+        description=(
+            "Sign in to an account's provider in a browser and store the grant, encrypted "
+            "with token_key, in the database, where every agent sharing it finds it."
+        ),
+    )
+    asub = auth.add_subparsers(dest="provider", metavar="PROVIDER", required=True)
+    p = asub.add_parser(
+        "google",
+        help="a gmail account: Google's consent page, read-only Gmail and Calendar scopes",
+        description=(
+            "Runs Google's installed-app flow for a gmail account configured with client_id "
+            "and client_secret (an OAuth client of type Desktop app): opens Google's consent "
+            "page in a browser (or prints its URL), receives the answer on 127.0.0.1, and "
+            "stores the refresh token. Asks for gmail.readonly and, unless the account says "
+            "calendar: false, calendar.readonly; nothing else."
+        ),
+    )
+    p.add_argument("account", help="the account's name in the configuration")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="only print the URL to open (a browser elsewhere must reach this machine's "
+        "127.0.0.1 at --port, e.g. through `ssh -L`)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="the 127.0.0.1 port the browser comes back to (default: any free one; fix it "
+        "to forward it, e.g. `ssh -L 8765:127.0.0.1:8765 server`)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds to wait for the browser to come back (default 600)",
+    )
 
 
 def _add_service(sub: Any) -> None:
@@ -221,6 +266,12 @@ def _add_service(sub: Any) -> None:
             )
 
 
+def _auth(args: argparse.Namespace, path: Path) -> int:
+    from agent.auth import cmd_auth  # the OAuth libraries load only for this command
+
+    return cmd_auth(args, path)
+
+
 def config_path(args: argparse.Namespace) -> Path:
     if args.config:
         return Path(args.config)
@@ -232,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose, args.log_file, args.log_format)
     try:
-        return commands.dispatch(args, config_path(args))
+        return commands.dispatch(args, config_path(args), {**commands.COMMANDS, "auth": _auth})
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `autocapture contacts list | head`

@@ -566,7 +566,8 @@ def cmd_service(args: argparse.Namespace, path: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
+Command = Callable[[argparse.Namespace, Path], int]
+COMMANDS: dict[str, Command] = {
     "run": cmd_run,
     "sync": cmd_sync,
     "status": cmd_status,
@@ -583,9 +584,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 }
 
 
-def dispatch(args: argparse.Namespace, path: Path) -> int:
+def dispatch(
+    args: argparse.Namespace, path: Path, commands: dict[str, Command] | None = None
+) -> int:
+    """Run ``args.command`` from ``commands`` (default ``COMMANDS``); a ``CommandError``
+    becomes its one line on stderr and its exit code."""
     try:
-        return COMMANDS[args.command](args, path)
+        return (commands or COMMANDS)[args.command](args, path)
     except CommandError as exc:
         prefix = "autocapture: " if exc.prefix else ""
         print(prefix + redact(str(exc)), file=sys.stderr)

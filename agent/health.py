@@ -60,10 +60,14 @@ class Health:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def reauth(account: AccountBase) -> Health:
-    """needs_reauth, naming where new credentials go and the command that proves them."""
+def reauth(account: AccountBase, remedy: str | None = None) -> Health:
+    """needs_reauth: the connector's remedy when it named one (Gmail: "run `autocapture
+    auth google NAME` ..."), its command picked out; else where new credentials go and
+    the command that proves them."""
+    if remedy and remedy.count("`") >= 2:
+        return Health("needs_reauth", {"command": remedy.split("`")[1], "fix": remedy})
     keys = ", ".join(f"{key} ({secret.reference})" for key, secret in account.secrets().items())
-    fix = f"store new credentials in {keys}" if keys else "sign in again"
+    fix = remedy or (f"store new credentials in {keys}" if keys else "sign in again")
     return Health(
         "needs_reauth", {"command": f"autocapture sync --account {account.name}", "fix": fix}
     )

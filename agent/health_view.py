@@ -33,8 +33,12 @@ def health_text(state: str | None, since: datetime | None, detail: dict[str, Any
     if state == "throttled":
         return f"throttled until {_minute(detail.get('until'))}"
     if state == "needs_reauth":
-        fix = detail.get("fix", "sign in again")
-        return f"needs_reauth: {fix}, then run: {detail.get('command', '')}"
+        fix, command = detail.get("fix", "sign in again"), detail.get("command", "")
+        return (
+            f"needs_reauth: {fix}"
+            if command in fix
+            else f"needs_reauth: {fix}, then run: {command}"
+        )
     if state == "failing":  # the last error is the status row's message, beside it
         return f"failing since {_minute(since)}"
     return state

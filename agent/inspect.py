@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,9 @@ def _records_of(
             continue
         # Read as the archive connector reads it; mail without a usable Date
         # is dated as sync dates it.
-        messages, errors = read_message(entry.raw, source, limits, window, entry.dated(file_time))
+        messages, errors = read_message(
+            entry.raw, source, limits, window, partial(entry.dated, file_time)
+        )
         found.extend(messages)
         failures.extend(errors)
     return found, failures

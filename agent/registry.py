@@ -34,7 +34,13 @@ from config.settings import (
 )
 from config.values import Secret
 from connectors.base import ConfigurationError, Connector, Limits, Window
-from connectors.credentials import ReadSecret, SecretSink, StoredSecret
+from connectors.credentials import (
+    ReadSecret,
+    SecretSink,
+    StoredSecret,
+    StoredToken,
+    TokenSource,
+)
 
 A = TypeVar("A", bound=AccountBase)
 
@@ -182,26 +188,53 @@ def caldav_connector(account: CaldavAccount, context: BuildContext) -> Connector
     )
 
 
+def refresh_source(account: GmailAccount, context: BuildContext) -> TokenSource:
+    """The refresh token from the settings, else the one `autocapture auth google` stored."""
+    if account.refresh_token is not None:
+        return secret_source(account, "refresh_token", account.refresh_token, context.announce)
+    stored = stored_secret(account, "refresh_token", context)
+    return StoredToken(stored, "refresh token", context.announce)
+
+
 def gmail_connector(account: GmailAccount, context: BuildContext) -> Connector:
-    from connectors.google.gmail import from_settings
+    from connectors.google import gmail
     from connectors.google.session import QuotaPace
 
-    return from_settings(
+    options: dict[str, Any] = {
+        "api_root": account.api_root,
+        "calendar_api_root": account.calendar_api_root,
+        "calendar": account.calendar,
+        "calendars": list(account.calendars) if account.calendars is not None else None,
+        "skip_labels": list(account.skip_labels),
+        "pace": QuotaPace(float(account.quota_units_per_second)),
+        "timeout": account.timeout.total_seconds(),
+    }
+    announce, window, limits = context.announce, context.window, context.limits
+    if account.service_account_key is not None:
+        key = secret_source(account, "service_account_key", account.service_account_key, announce)
+        return gmail.from_service_account(
+            account.name,
+            key,
+            account.subject,
+            account.token_uri,
+            announce,
+            window,
+            limits,
+            key_name=f"account {account.name!r}: {account.service_account_key} "
+            "(key service_account_key)",
+            **options,
+        )
+    assert account.client_id is not None and account.client_secret is not None  # settings rule
+    return gmail.from_settings(
         account.name,
         account.client_id,
-        secret_source(account, "client_secret", account.client_secret, context.announce),
-        secret_source(account, "refresh_token", account.refresh_token, context.announce),
+        secret_source(account, "client_secret", account.client_secret, announce),
+        refresh_source(account, context),
         account.token_uri,
-        context.announce,
-        context.window,
-        context.limits,
-        api_root=account.api_root,
-        calendar_api_root=account.calendar_api_root,
-        calendar=account.calendar,
-        calendars=list(account.calendars) if account.calendars is not None else None,
-        skip_labels=list(account.skip_labels),
-        pace=QuotaPace(float(account.quota_units_per_second)),
-        timeout=account.timeout.total_seconds(),
+        announce,
+        window,
+        limits,
+        **options,
     )
 
 

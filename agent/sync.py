@@ -82,6 +82,7 @@ class AccountReport:
     message: str = ""
     streams: list[str] = field(default_factory=list)
     retry_after: float | None = None  # the server asked to wait this long (throttled)
+    remedy: str | None = None  # what mends refused credentials, when the connector knows
 
 
 @dataclass
@@ -252,7 +253,7 @@ def _record_health(db: Store, account: AccountBase, report: AccountReport, now: 
     if report.outcome == "ok":
         state = health.Health("live")
     elif report.outcome == "needs_reauth":
-        state = health.reauth(account)
+        state = health.reauth(account, report.remedy)
     elif report.outcome == "error":
         state = health.after_failure(report.outcome, report.message, report.retry_after, now)
     else:  # stopped: the last batch's state stands
@@ -291,7 +292,9 @@ def _sync_held(
             if sync.ahead is not None:
                 sync.ahead.close()
     except AuthError as exc:
-        _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
+        remedy = "" if exc.remedy else "; sign in again"  # the connector named the remedy
+        _fail(db, report, "needs_reauth", f"credentials refused: {exc}{remedy}")
+        report.remedy = exc.remedy
     except (ConnectorError, StorageError, SecretUnavailable) as exc:  # typed, made to be shown
         _fail(db, report, "error", str(exc))
         if isinstance(exc, TransientError):

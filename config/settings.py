@@ -319,9 +319,16 @@ class GmailAccount(RemoteAccount):
 
     kind: Literal["gmail"]
     owner: OwnerAddresses
-    client_id: Text
-    client_secret: Secret
-    refresh_token: Secret
+    # Either a rep's own grant: an OAuth client of type "Desktop app" ...
+    client_id: Text | None = None
+    client_secret: Secret | None = Field(None, validate_default=True)
+    # None: the one `autocapture auth google NAME` stored, encrypted, in the database.
+    refresh_token: Secret | None = None
+    # ... or an admin's: a service account's JSON key with domain-wide
+    # delegation, acting for ``impersonate`` (None: the first owner, ``subject``).
+    service_account_key: Secret | None = Field(None, validate_default=True)
+    impersonate: EmailAddress | None = None
+    auth_uri: ServiceUrl = "https://accounts.google.com/o/oauth2/auth"  # the consent page
     token_uri: ServiceUrl = "https://oauth2.googleapis.com/token"
     api_root: ServiceUrl = "https://gmail.googleapis.com/"
     calendar_api_root: ServiceUrl = "https://www.googleapis.com/"
@@ -335,6 +342,46 @@ class GmailAccount(RemoteAccount):
     # Gmail meters each user in quota units (messages.get 5, history.list 2);
     # Google documents 6,000 per user per minute, so 90 a second stays below.
     quota_units_per_second: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 90
+
+    @field_validator("client_secret", mode="after")
+    @classmethod
+    def _client_pair(cls, secret: Secret | None, info: ValidationInfo) -> Secret | None:
+        if "client_id" in info.data and (secret is None) != (info.data["client_id"] is None):
+            raise invalid(
+                "credentials", "an OAuth client is client_id and client_secret together: give both"
+            )
+        return secret
+
+    @field_validator("refresh_token", mode="after")
+    @classmethod
+    def _refresh_needs_client(cls, token: Secret | None, info: ValidationInfo) -> Secret | None:
+        if token is not None and info.data.get("client_id", "") is None:
+            raise invalid("credentials", "a refresh_token needs client_id and client_secret")
+        return token
+
+    @field_validator("service_account_key", mode="after")
+    @classmethod
+    def _one_grant(cls, key: Secret | None, info: ValidationInfo) -> Secret | None:
+        if "client_id" not in info.data:  # already reported
+            return key
+        both = "client_id and client_secret (each rep signs in) or service_account_key"
+        if key is not None and info.data["client_id"] is not None:
+            raise invalid("credentials", f"give {both}, not both")
+        if key is None and info.data["client_id"] is None:
+            raise invalid("credentials", f"give {both} (domain-wide delegation)")
+        return key
+
+    @field_validator("impersonate", mode="after")
+    @classmethod
+    def _delegated_user(cls, user: str | None, info: ValidationInfo) -> str | None:
+        if user is not None and info.data.get("service_account_key", True) is None:
+            raise invalid("credentials", "impersonate needs service_account_key")
+        return user
+
+    @property
+    def subject(self) -> str:
+        """The user a service account acts for."""
+        return self.impersonate or self.owner[0]
 
 
 class MicrosoftAccount(RemoteAccount):

@@ -169,6 +169,7 @@ def with_signatures(
     evidence: Mapping[str, Evidence],
     policy: AccountPolicy,
     forgotten: Collection[str] = (),
+    perimeter: Perimeter | None = None,
 ) -> list[ParticipantPlan]:
     """The header participants, the sender with their signature's fields, then the
     quoted people with theirs (but none of the ``forgotten`` emails).
@@ -187,7 +188,8 @@ def with_signatures(
         else p
         for p in decided
     ]
-    perimeter = Perimeter.of(policy)
+    # ``resolve`` passes the batch's perimeter: built per message, it cost more than the body.
+    perimeter = perimeter or Perimeter.of(policy)
     present = {p.email for p in planned}
     for address in body.quoted:
         if len(planned) >= MAX_PARTICIPANTS:
@@ -289,7 +291,9 @@ def resolve(
     bodies, learned = signed_readings(found, decided, bodies, contacts, policy, models)
     interactions = tuple(
         f.draft(
-            with_signatures(people, f.sender, bodies[i], contacts, evidence, policy, erased)
+            with_signatures(
+                people, f.sender, bodies[i], contacts, evidence, policy, erased, perimeter
+            )
             if i in bodies
             else people
         )

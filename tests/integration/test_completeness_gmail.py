@@ -87,3 +87,21 @@ def test_a_message_gmail_history_skipped_is_found_by_verify_and_captured_next_po
     assert identities == [f"msgid:l{n}@mail.example" for n in (1, 2, 3, 4, 6)]
     after = verify_account(settings, settings.account("dana"), db)
     assert [(c.stream, c.listed, c.missing) for c in after.streams] == [("mail", 5, 0)]
+
+
+def test_a_revoked_grant_is_needs_reauth_with_the_connectors_command(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    google_api.user(DANA).mailbox.add(mail(1, "Ann Lee <ann@customer.example>", DANA))
+    settings = settings_for(tmp_path, monkeypatch, google_api)
+    google_api.auth.revoke(settings.account("dana").secrets()["refresh_token"].resolve())
+    (report,) = sync_once(settings, db)
+    assert report.outcome == "needs_reauth"
+    (row,) = db.account_status()
+    assert (row.health, row.health_detail) == (
+        "needs_reauth",
+        {
+            "command": "autocapture auth google dana",
+            "fix": "run `autocapture auth google dana` to grant access again",
+        },
+    )

@@ -356,7 +356,47 @@ def test_example_writes_every_key_and_no_inline_secret() -> None:
             "client_secret",
             f"file:{Path.home()}/.config/autocapture/google-client-secret",
         ),
-        ("bob-gmail", "refresh_token", "${BOB_GOOGLE_REFRESH_TOKEN}"),
         ("carol-m365", "client_secret", "${M365_CLIENT_SECRET}"),
         ("team-calendar", "password", "${CALDAV_PASSWORD}"),
+    ]
+
+
+GMAIL = "accounts:\n  - name: g\n    kind: gmail\n    owner: Dana@Acme.example\n"
+
+
+def test_gmail_signs_in_with_an_oauth_client_or_a_service_account_never_both() -> None:
+    rep = load_text(GMAIL + "    client_id: c1\n    client_secret: ${S}\n").accounts[0]
+    assert isinstance(rep, GmailAccount)
+    assert (rep.client_id, rep.refresh_token, rep.service_account_key) == ("c1", None, None)
+    assert rep.auth_uri == "https://accounts.google.com/o/oauth2/auth"
+    admin = load_text(GMAIL + "    service_account_key: file:/etc/ac/sa.json\n").accounts[0]
+    assert isinstance(admin, GmailAccount)
+    assert (admin.service_account_key, admin.impersonate, admin.subject) == (
+        Secret("file", "/etc/ac/sa.json"),
+        None,
+        "dana@acme.example",  # the first owner
+    )
+    other = load_text(GMAIL + "    service_account_key: ${K}\n    impersonate: Erin@Acme.example\n")
+    assert other.accounts[0].subject == "erin@acme.example"  # type: ignore[attr-defined]
+    both = "give client_id and client_secret (each rep signs in) or service_account_key"
+    assert [p[1:] for p in problems_of(GMAIL)] == [
+        ("accounts[0].service_account_key", f"{both} (domain-wide delegation)")
+    ]
+    assert [
+        p[1:]
+        for p in problems_of(
+            GMAIL + "    client_id: c1\n    client_secret: ${S}\n    service_account_key: ${K}\n"
+        )
+    ] == [("accounts[0].service_account_key", f"{both}, not both")]
+    pair = "an OAuth client is client_id and client_secret together: give both"
+    assert [p[1:] for p in problems_of(GMAIL + "    client_id: c1\n")] == [
+        ("accounts[0].client_secret", pair)
+    ]
+    stray = GMAIL + "    service_account_key: ${K}\n    refresh_token: ${R}\n"
+    assert [p[1:] for p in problems_of(stray)] == [
+        ("accounts[0].refresh_token", "a refresh_token needs client_id and client_secret")
+    ]
+    lost = GMAIL + "    client_id: c1\n    client_secret: ${S}\n    impersonate: e@acme.example\n"
+    assert [p[1:] for p in problems_of(lost)] == [
+        ("accounts[0].impersonate", "impersonate needs service_account_key")
     ]
