@@ -97,8 +97,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", help="only this account")
     p = sub.add_parser(
         "status",
-        help="per account: state, last success, items, last error, lag; the worker holding it",
+        help="per account: health, last success, items, lag, last error, completeness; "
+        "the worker holding it",
+        description=(
+            "Per account: its health (backfilling done/total, live, throttled until, "
+            "needs_reauth with the command to run, failing since and why, disabled), the "
+            "last success, items stored, the newest item, the last error, and the last "
+            "completeness check of each stream (verify). --json adds the state's history."
+        ),
     )
+    _add_json(p)
+    p = sub.add_parser(
+        "verify",
+        help="check every stream against the provider's listing; queue what is missing",
+        description=(
+            "Ask the provider which items each stream holds in the backfill window (IMAP: "
+            "UID SEARCH per folder; CalDAV: ETags by PROPFIND), without fetching any message "
+            "or event, and compare with what was captured. Missing items are reported and "
+            "fetched by the next poll (run, or sync); items gone at the provider are marked "
+            "removed. `run` does this on its own every verify_every (default daily). Exit 1 "
+            "when an account could not be checked."
+        ),
+    )
+    p.add_argument("--account", help="only this account")
     _add_json(p)
 
     contacts = sub.add_parser("contacts", help="list, show or search captured contacts")

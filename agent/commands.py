@@ -153,12 +153,34 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
     db = open_db(settings)
     # PostgreSQL: any number of workers share the accounts by leases.
     shared = db.engine.url.get_backend_name() == "postgresql"
-    with single_run(db):
+    with single_run(db), metrics_endpoint(settings, db) as activity:
         heap.settle()
         logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
         with stop_on_signals() as stop:
-            (LeasedPoller if shared else Poller)(settings, db, stop).run()
+            poller = LeasedPoller if shared else Poller
+            poller(settings, db, stop, activity=activity).run()
     return EXIT_OK
+
+
+@contextmanager
+def metrics_endpoint(settings: Any, db: Any) -> Iterator[Any]:
+    """The Prometheus endpoint while ``run`` runs, if the config turns it on."""
+    from agent.metrics import Activity, MetricsServer
+
+    activity = Activity()
+    if not settings.metrics.enabled:
+        yield activity
+        return
+    where = f"{settings.metrics.address}:{settings.metrics.port}"
+    try:
+        server = MetricsServer(settings.metrics, db, activity)
+    except OSError as exc:
+        raise CommandError(f"metrics endpoint {where}: {exc.strerror or exc}") from None
+    logging.getLogger("autocapture.run").info("metrics at http://%s/metrics", where)
+    try:
+        yield activity
+    finally:
+        server.close()
 
 
 # Not a possible account name (config allows letters, digits and - _ . @).
@@ -246,15 +268,18 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     for warning in archive_warnings(settings):
         print(warning, file=sys.stderr)
+    from agent.health_view import completeness_lines, health_text, status_json
+
     db = open_db(settings, read_only=True)
     rows = db.account_status()
     leases = {h.account: h for h in db.leases().holdings()}
+    checks = db.completeness()
     now = datetime.now(UTC)
     if args.json:
         starts = {a.name: (now - a.backfill).date() for a in settings.accounts}
         render.json_lines(
             [
-                {**render.plain(r), "backfill_from": starts.get(r.name), **_lease(leases, r.name)}
+                {**status_json(r, db, checks, starts.get(r.name)), **_lease(leases, r.name)}
                 for r in rows
             ]
         )
@@ -262,6 +287,7 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     table = [
         {
             **render.plain(r),
+            "health": health_text(r.health, r.health_since, r.health_detail),
             "last_success": _ago(now, r.last_success_at),
             "newest_item": _ago(now, r.newest_interaction_at),
             "last_error": _ago(now, r.last_error_at),
@@ -273,7 +299,7 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     cols = [
         "name",
         "kind",
-        "state",
+        "health",
         "last_success",
         "items_captured",
         "newest_item",
@@ -282,10 +308,41 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     ]
     if any(h.worker for h in leases.values()):  # `run` workers share a PostgreSQL database
         cols[3:3] = ["worker", "lease"]
-    render.table(table, cols, max_width=80)
+    render.table(table, cols, max_width=80, whole=("health",))  # the command must stay whole
     for note in window_notes(settings.accounts, db.window_starts(), now):
         print(note)
+    for line in completeness_lines(checks):
+        print(line)
     return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, path: Path) -> int:
+    from agent.completeness import verify_account
+    from agent.health_view import completeness_json, verify_lines
+
+    settings = load_settings(path)
+    enabled = [a for a in settings.accounts if a.enabled]
+    if args.account is not None and args.account not in {a.name for a in enabled}:
+        raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG)
+    register_account_secrets(settings)
+    db = open_db(settings)
+    chosen = [a for a in enabled if args.account in (None, a.name)]
+    reports = [verify_account(settings, a, db) for a in chosen]
+    if args.json:
+        render.json_lines(
+            {
+                "account": r.account,
+                "outcome": r.outcome,
+                "message": r.message,
+                "streams": [completeness_json(c) for c in r.streams],
+            }
+            for r in reports
+        )
+    else:
+        for r in reports:
+            print("\n".join(verify_lines(r)))
+    failed = any(r.outcome in ("error", "needs_reauth") for r in reports)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 # What a backfill window leaves out, by account kind.
@@ -563,6 +620,7 @@ COMMANDS: dict[str, Command] = {
     "inspect": cmd_inspect,
     "config": cmd_config_check,
     "service": cmd_service,
+    "verify": cmd_verify,
 }
 
 

@@ -36,16 +36,20 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from agent.metrics import Activity
 from agent.poller import Poller
+from connectors.records import Held as Item  # a ledger item; ``Held`` here is a lease
+from connectors.records import Inventory
 from matcher.plan import Directory, Plan
 from storage import Database, StorageError
 from storage.apply import ApplyResult
+from storage.health import Requeue, StreamCheck
 from storage.leases import Lease, LeaseLost, LeaseTable
 
 log = logging.getLogger("autocapture.leases")
@@ -119,12 +123,34 @@ class LeasedStore:
         stream: str,
         cursor: Mapping[str, Any] | None,
         window_since: datetime | None = None,
+        *,
+        held: Sequence[Item] = (),
     ) -> ApplyResult:
         try:
-            return self.db.apply(plan, stream, cursor, window_since, lease=self.held.lease)
+            return self.db.apply(
+                plan, stream, cursor, window_since, lease=self.held.lease, held=held
+            )
         except LeaseLost:
             self.held.stop.set()  # before the pass records its failure: not ours to record
             raise
+
+    def stored_items(self, account: str) -> int:
+        return self.db.stored_items(account)
+
+    def completeness(self, account: str | None = None) -> list[StreamCheck]:
+        return self.db.completeness(account)
+
+    def last_checked(self, account: str) -> datetime | None:
+        return self.db.last_checked(account)
+
+    def check_stream(
+        self, account: str, stream: str, listing: Inventory, requeue: Requeue
+    ) -> StreamCheck:
+        return self.db.check_stream(account, stream, listing, requeue)
+
+    def record_health(self, account: str, state: str, detail: Mapping[str, Any]) -> bool:
+        # A worker that lost the account no longer speaks for its health.
+        return False if self.held.stop.lost else self.db.record_health(account, state, detail)
 
     def record_success(self, account: str) -> None:
         if not self.held.stop.lost:
@@ -141,9 +167,14 @@ class LeasedPoller(Poller):
     """A ``Poller`` that runs only the accounts this worker holds a lease on."""
 
     def __init__(
-        self, settings: Any, db: Database, stop: threading.Event, worker: str | None = None
+        self,
+        settings: Any,
+        db: Database,
+        stop: threading.Event,
+        worker: str | None = None,
+        activity: Activity | None = None,
     ) -> None:
-        super().__init__(settings, db, stop)
+        super().__init__(settings, db, stop, activity=activity)
         self.database = db
         self.table: LeaseTable = db.leases()
         self.worker = worker or worker_id()

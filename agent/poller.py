@@ -6,6 +6,11 @@ within a few seconds of start-up, spread the same way. An account is never
 synced twice at once. A stop request (SIGTERM/SIGINT) is seen by every
 running pass between two batches: the batch in hand is applied and
 committed, then the pass returns, and ``run_forever`` returns once all have.
+
+After a pass that finished, an account whose last completeness check is
+``verify_every`` old is verified on the same worker (``agent.completeness``);
+a throttled account (the server's Retry-After) is next due no sooner than
+the server asked.
 """
 
 from __future__ import annotations
@@ -16,13 +21,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 
+from agent.completeness import verify_account, verify_due
 from agent.connections import Connections
+from agent.health import mark_disabled
+from agent.metrics import Activity
 from agent.notify import ServiceNotifier
 from agent.store import Store
 from agent.sync import AccountReport, sync_account
 from agent.tokens import StoredTokens
 from config.settings import AccountBase, Settings
+from connectors.retry import retry_scope
 
 log = logging.getLogger("autocapture.run")
 
@@ -44,6 +54,7 @@ class Poller:
         sync: Sync | None = None,
         rng: random.Random | None = None,
         notifier: ServiceNotifier | None = None,
+        activity: Activity | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -56,7 +67,9 @@ class Poller:
         self.sync = sync or self._sync
         self.rng = rng or random.Random()
         self.notifier = notifier or ServiceNotifier()
+        self.activity = activity or Activity()  # what the metrics endpoint counts
         self.accounts = {a.name: a for a in settings.accounts if a.enabled}
+        mark_disabled(db, settings.accounts)
         start = time.monotonic()
         self.due = {name: start + self.rng.uniform(0, 2.0) for name in self.accounts}
         self.running: dict[str, Future[AccountReport]] = {}
@@ -64,7 +77,26 @@ class Poller:
     def _sync(
         self, settings: Settings, account: AccountBase, db: Store, stop: threading.Event
     ) -> AccountReport:
-        return sync_account(settings, account, db, stop=stop, connections=self.connections)
+        scope = retry_scope.set(account.name)  # retries in this thread count for the account
+        try:
+            report = sync_account(
+                settings,
+                account,
+                db,
+                stop=stop,
+                connections=self.connections,
+                listener=self.activity.batch,
+            )
+            # The completeness check rides on a finished pass, on the same worker.
+            now = datetime.now(UTC)
+            if report.outcome == "ok" and verify_due(db, account.name, settings.verify_every, now):
+                checked = verify_account(
+                    settings, account, db, now=now, connections=self.connections
+                )
+                self.activity.count(account.name, "list", len(checked.streams))
+            return report
+        finally:
+            retry_scope.reset(scope)
 
     def pass_for(self, name: str) -> tuple[Store, threading.Event]:
         """The store and stop request a pass of ``name`` gets (``agent.leases`` fences both)."""
@@ -92,6 +124,8 @@ class Poller:
                 log.error("%s: pass crashed: %s", name, exc)
                 continue
             report = future.result()
+            if report.retry_after is not None:  # throttled: wait as long as the server asked
+                self.due[name] = max(self.due[name], now + report.retry_after)
             log.info(
                 "%s: %s, %d records, %d new interactions, %d new contacts, %d errors",
                 name,

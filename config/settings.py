@@ -560,6 +560,15 @@ def _log_level(value: object) -> object:
     return value.upper() if isinstance(value, str) else value
 
 
+class MetricsSettings(FrozenSettings):
+    """The Prometheus endpoint of ``autocapture run`` (``agent.metrics``); off by default."""
+
+    enabled: Flag = False
+    # Loopback by default: the numbers name accounts; expose them on purpose.
+    address: Annotated[str, Strict(), Field(min_length=1)] = "127.0.0.1"
+    port: Annotated[int, Strict(), Field(ge=1, le=65535)] = 9464
+
+
 class Settings(FrozenSettings):
     database_url: Annotated[str, BeforeValidator(_database_url)] = Field(
         default_factory=default_database_url
@@ -581,10 +590,14 @@ class Settings(FrozenSettings):
     # base64. Agents sharing one database must share this key.
     token_key: Secret = Field(default_factory=default_token_key)
     log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "INFO"
+    # How often ``run`` checks each account's completeness (``autocapture
+    # verify``, agent.completeness); 0 turns the schedule off.
+    verify_every: Duration = timedelta(days=1)
+    metrics: MetricsSettings = MetricsSettings()
     accounts: tuple[AccountSettings, ...] = ()
 
     @field_validator(
-        "creation", "blocklist", "subaddressing", "identity", "accounts", mode="before"
+        "creation", "blocklist", "subaddressing", "identity", "metrics", "accounts", mode="before"
     )
     @classmethod
     def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:

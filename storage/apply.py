@@ -11,23 +11,24 @@ Order inside the transaction: accounts, interactions, sources, contacts and
 companies (``storage.contacts``), participants, backlinks, observations and
 derived fields, job changes (``storage.employment``), the review queue
 (``storage.reviews``), company names (``storage.company_names``), address
-evidence, ingest errors, removals, the cursor, the blocking keys of the
-contacts changed (``storage.identity_keys``), and last the change feed rows
-describing all of it.
+evidence, ingest errors, removals, the completeness ledger, the cursor, the
+blocking keys of the contacts changed (``storage.identity_keys``), and last
+the change feed rows describing all of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.records import SourceRef
+from connectors.records import Held, SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
+from storage import ledger
 from storage.addresses import follow_bounces
 from storage.bulk import (
     allocate_ids,
@@ -81,6 +82,7 @@ def apply_plan(
     cursor: Mapping[str, Any] | None,
     now: datetime,
     window_since: datetime | None = None,
+    held: Sequence[Held] = (),
 ) -> ApplyResult:
     feed: Feed = []
     account_ids = ensure_accounts(conn, _account_names(plan), now)
@@ -100,7 +102,9 @@ def apply_plan(
     follow_bounces(conn, said, {s.participant.key for s in seats}, feed)
     store_signatures(conn, plan.sender_signatures, now)
     errors = _store_errors(conn, plan, account_ids, now)
-    removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
+    removed = remove_sources(conn, plan.removed, account_ids, now, feed)
+    gone = [r.provider_id for r in plan.removed if r.account == plan.account]
+    ledger.keep(conn, account_ids[plan.account], stream, held, gone, now)
     if cursor is not None:
         _store_cursor(conn, account_ids[plan.account], stream, cursor, now, window_since)
     # Contacts the batch changed are found by their new keys from the next batch on.
@@ -326,7 +330,7 @@ def _store_errors(
     return len(set(rows) - known)
 
 
-def _remove_sources(
+def remove_sources(
     conn: sa.Connection,
     removed: Iterable[SourceRef],
     account_ids: Mapping[str, int],

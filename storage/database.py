@@ -7,7 +7,7 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +16,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from connectors.contact_files import Card, CardError
+from connectors.records import Held, Inventory
 from matcher.plan import Blocklist, Plan
-from storage import account_lock, queries
+from storage import account_lock, health, queries
 from storage import changes as feed
 from storage import reviews as review_items
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
@@ -29,6 +30,7 @@ from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
+from storage.health import Requeue, verify_stream
 from storage.identity_keys import refresh_keys, reindex
 from storage.imports import Imported, import_cards
 from storage.leases import Lease, LeaseTable, fence
@@ -37,8 +39,11 @@ from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
+    completeness_checks,
+    ingest_errors,
     interaction_sources,
     interactions,
+    provider_items,
     sync_cursors,
 )
 
@@ -56,6 +61,9 @@ class AccountStatus:
     last_error_at: datetime | None
     items_captured: int
     newest_interaction_at: datetime | None
+    health: str | None = None  # agent.health's state; None before the first pass that set one
+    health_since: datetime | None = None
+    health_detail: dict[str, Any] | None = None
 
 
 def _utcnow() -> datetime:
@@ -87,21 +95,25 @@ class Database:
         stream: str,
         cursor: Mapping[str, Any] | None,
         window_since: datetime | None = None,
+        *,
         lease: Lease | None = None,
+        held: Sequence[Held] = (),
     ) -> ApplyResult:
         """Write ``plan`` and move the (account, stream) cursor in ONE transaction.
 
         ``window_since`` is the backfill window start the cursor covers, kept
-        beside it. With ``lease`` (a ``run`` worker on PostgreSQL) the batch
-        commits only while the lease holds (``storage.leases.fence``). Raises
-        ``StorageError`` (nothing written, cursor unmoved) when the database
-        refuses the batch, ``LeaseLost`` when the account was taken over.
+        beside it; ``held`` the items the batch accounts for (the completeness
+        ledger, ``storage.ledger``). With ``lease`` (a ``run`` worker on
+        PostgreSQL) the batch commits only while the lease holds
+        (``storage.leases.fence``). Raises ``StorageError`` (nothing written,
+        cursor unmoved) when the database refuses the batch, ``LeaseLost`` when
+        the account was taken over.
         """
         try:
             with self._writing() as conn, conn.begin():
                 if lease is not None:
                     fence(conn, lease)
-                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since)
+                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since, held)
         except sa.exc.DBAPIError as exc:
             raise described(exc) from None  # the original quotes mail content
 
@@ -176,6 +188,48 @@ class Database:
             if lease is not None:
                 fence(conn, lease)
             conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.account_id == ids))
+            conn.execute(sa.delete(provider_items).where(provider_items.c.account_id == ids))
+
+    # -- health and completeness ---------------------------------------------
+
+    def record_health(self, account: str, state: str, detail: Mapping[str, Any]) -> bool:
+        """Store the account's health state (``agent.health``); True if it changed."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            account_id = ensure_accounts(conn, [account], now)[account]
+            return health.set_health(conn, account_id, state, dict(detail), now)
+
+    def transitions(self, account: str | None = None) -> list[health.Transition]:
+        with self.engine.connect() as conn:
+            return health.transitions(conn, account)
+
+    def completeness(self, account: str | None = None) -> list[health.StreamCheck]:
+        with self.engine.connect() as conn:
+            return health.checks(conn, account)
+
+    def last_checked(self, account: str) -> datetime | None:
+        """When ``account``'s least recently checked stream was verified (None: never)."""
+        c = completeness_checks.c
+        query = (
+            sa.select(sa.func.min(c.checked_at))
+            .join(accounts, accounts.c.id == c.account_id)
+            .where(accounts.c.name == account)
+        )
+        with self.engine.connect() as conn:
+            # min() keeps the column's type, so the value comes back aware (UTCDateTime).
+            value: datetime | None = conn.execute(query).scalar()
+        return value
+
+    def check_stream(
+        self, account: str, stream: str, listing: Inventory, requeue: Requeue
+    ) -> health.StreamCheck:
+        """``verify`` of one stream, in one transaction: compare the provider's
+        listing with the ledger, mark copies gone at the provider removed, and
+        store the stream's cursor as ``requeue`` rewrites it, so the next poll
+        fetches the missing items."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            return verify_stream(conn, account, stream, listing, requeue, now)
 
     # -- accounts ----------------------------------------------------------
 
@@ -203,6 +257,24 @@ class Database:
             account, state=state, message=message[:MAX_MESSAGE_CHARS], last_error_at=self._clock()
         )
 
+    def error_counts(self) -> dict[str, int]:
+        """Ingest errors stored per account (each item and reason once)."""
+        e = ingest_errors.c
+        query = (
+            sa.select(accounts.c.name, sa.func.count())
+            .select_from(ingest_errors)
+            .join(accounts, accounts.c.id == e.account_id)
+            .group_by(accounts.c.name)
+        )
+        with self.engine.connect() as conn:
+            return {name: int(n) for name, n in conn.execute(query)}
+
+    def stored_items(self, account: str) -> int:
+        """Copies stored for ``account`` (what ``status`` calls items)."""
+        query = sa.select(_stored_copies()).where(accounts.c.name == account)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
     def _update_account(self, account: str, **values: Any) -> None:
         with self._writing() as conn, conn.begin():
             ensure_accounts(conn, [account], self._clock())
@@ -228,6 +300,9 @@ class Database:
             a.last_error_at,
             _stored_copies(),
             sa.type_coerce(newest, interactions.c.occurred_at.type),
+            a.health,
+            a.health_since,
+            a.health_detail,
         ).order_by(a.name)
         with self.engine.connect() as conn:
             return [AccountStatus(*r) for r in conn.execute(query)]

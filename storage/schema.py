@@ -70,6 +70,51 @@ class Account(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items_captured: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The health state machine (``agent.health``): backfilling | live |
+    # throttled | needs_reauth | failing | disabled, since when, and what the
+    # state carries (progress, until, the command to run, the last error).
+    health: Mapped[str | None] = mapped_column(sa.Text)
+    health_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    health_detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class AccountTransition(Base):
+    """Every change of an account's health state, kept as history."""
+
+    __tablename__ = "account_transitions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_state: Mapped[str | None] = mapped_column(sa.Text)
+    to_state: Mapped[str] = mapped_column(sa.Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class ProviderItem(Base):
+    """The completeness ledger: each provider item a sync accounted for, by the
+    name the provider lists it under (``connectors.records.Held``), with the
+    copy it gave ("" when it gave none: blocked, outside the window)."""
+
+    __tablename__ = "provider_items"
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    item: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    version: Mapped[str] = mapped_column(sa.Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CompletenessCheck(Base):
+    """The last ``verify`` of a stream: what the provider listed, what was missing."""
+
+    __tablename__ = "completeness_checks"
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    listed: Mapped[int] = mapped_column(sa.Integer)
+    missing: Mapped[list[str]] = mapped_column(sa.JSON)  # items queued for the next poll
+    removed: Mapped[int] = mapped_column(sa.Integer)
 
 
 class SyncCursor(Base):
@@ -385,6 +430,9 @@ def table(model: type[Base]) -> sa.Table:
 
 
 accounts = table(Account)
+account_transitions = table(AccountTransition)
+provider_items = table(ProviderItem)
+completeness_checks = table(CompletenessCheck)
 sync_cursors = table(SyncCursor)
 companies = table(Company)
 company_domains = table(CompanyDomain)

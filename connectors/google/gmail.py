@@ -34,7 +34,7 @@ from connectors.google.session import (
     read_only_scopes,
 )
 from connectors.google.wire import build_service, list_calendars
-from connectors.records import Batch, Cursor
+from connectors.records import Batch, Cursor, Inventory
 from connectors.retry import RetryPolicy
 
 KIND = "gmail"
@@ -125,6 +125,16 @@ class GmailConnector:
             kept = {"calendars": self._calendars, "listed": self._listed}
             return replace(batch, next_cursor={**batch.next_cursor, **kept})
         raise ConfigurationError(f"account {self.name!r}: no stream {stream!r}")
+
+    def inventory(self, stream: str) -> Inventory | None:
+        """The mail stream's message ids (``MailStream.inventory``); calendars: None,
+        not listed yet."""
+        if stream != STREAM:
+            return None
+        return self._guarded(self.mail.inventory)
+
+    def requeue(self, stream: str, cursor: Cursor, items: Sequence[str]) -> Cursor:
+        return self.mail.requeue(cursor, items) if stream == STREAM else cursor
 
     def _guarded(self, run: Callable[[], T]) -> T:
         try:
