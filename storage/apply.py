@@ -8,7 +8,8 @@ The statements are Core bulk statements (executemany, chunked IN lookups):
 the cost is a handful of round trips per batch, not per message.
 
 Order inside the transaction: accounts, interactions, sources, contacts and
-companies (``storage.contacts``), participants, backlinks, observations and
+companies (``storage.contacts``), participants, backlinks, last-seen times
+(``storage.freshness``), observations and
 derived fields, company names (``storage.company_names``), address
 evidence, ingest errors, removals, the cursor, and last the change feed
 rows describing all of it.
@@ -42,7 +43,9 @@ from storage.changes import Feed
 from storage.company_names import name_companies
 from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
+from storage.freshness import note_sightings
 from storage.interactions import Stored, replace_participants, upsert_interactions
+from storage.merge_journal import identity_lock
 from storage.schema import (
     accounts,
     address_evidence,
@@ -78,6 +81,7 @@ def apply_plan(
     window_since: datetime | None = None,
 ) -> ApplyResult:
     feed: Feed = []
+    identity_lock(conn, exclusive=False)  # no merge between reading owners and writing links
     account_ids = ensure_accounts(conn, _account_names(plan), now)
     stored = upsert_interactions(conn, plan.interactions, now, feed)
     new_sources = _insert_sources(conn, plan.interactions, stored, account_ids, now)
@@ -86,6 +90,7 @@ def apply_plan(
     replace_participants(conn, stored)
     _insert_participants(conn, seats, owners, stored)
     backlink(conn, owners, feed)
+    note_sightings(conn, seats, owners.claimed)
     store_observations(conn, seats, owners, now, feed)
     name_companies(conn, feed)
     said = [ip for ip in plan.interactions if stored.has_say(ip)]

@@ -42,6 +42,7 @@ from storage.bulk import (
     write_rows,
 )
 from storage.changes import Feed
+from storage.merge_journal import survivors_of
 from storage.schema import (
     DERIVED_FIELDS,
     companies,
@@ -91,18 +92,18 @@ def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
 def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: Feed) -> Owners:
     rows = held(conn, {s.participant.key for s in seats})
     owner, spelled = owner_of_rows(rows), {r.email for r in rows}
-    wanted = {s.participant.contact_id for s in seats if s.participant.decision == "link"}
-    existing = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted - {None})}
+    live = _link_targets(conn, seats)
     links: dict[tuple[int, str], int] = {}
     claims: dict[str, int] = {}
     creates: dict[str, ParticipantPlan] = {}
     written: dict[str, str] = {}  # mailbox -> the spelling that claims it
     for seat in seats:
         p = seat.participant
-        if p.decision == "link" and p.contact_id is not None and p.contact_id in existing:
-            links[(seat.interaction_id, p.email)] = p.contact_id
+        target = live.get(p.contact_id) if p.decision == "link" and p.contact_id else None
+        if target is not None:
+            links[(seat.interaction_id, p.email)] = target
             if p.key not in owner:
-                claims.setdefault(p.key, p.contact_id)  # a scored link adds the address
+                claims.setdefault(p.key, target)  # a scored link adds the address
                 written.setdefault(p.key, p.email)
         elif p.decision in ("link", "create") and p.key not in owner:
             creates.setdefault(p.key, p)  # a link to a vanished contact re-creates it
@@ -133,6 +134,24 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     _assign_companies(conn, seats, owner, links, domain_company, now, feed)
     created = frozenset(i for k, i in landed.items() if k in creates)
     return Owners(owner, links, len(created), frozenset(landed), created)
+
+
+def _link_targets(conn: sa.Connection, seats: Iterable[Seat]) -> dict[int, int]:
+    """The live contact each linked id stands for: itself, or the survivor of its merge.
+
+    A plan made before a merge committed may link to the merged-away id.
+    """
+    wanted = {
+        s.participant.contact_id
+        for s in seats
+        if s.participant.decision == "link" and s.participant.contact_id is not None
+    }
+    live = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted)}
+    moved = survivors_of(conn, wanted - live) if wanted - live else {}
+    alive = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, set(moved.values()))}
+    targets = {i: i for i in live}
+    targets.update({i: s for i, s in moved.items() if s in alive})
+    return targets
 
 
 def _still_unowned(

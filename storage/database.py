@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from connectors.contact_files import Card, CardError
 from matcher.plan import Blocklist, Plan
-from storage import account_lock, queries
+from storage import account_lock, merges, queries
 from storage import changes as feed
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
@@ -29,6 +29,7 @@ from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
 from storage.imports import Imported, import_cards
+from storage.merge_journal import identity_lock, survivors_of
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
 from storage.schema import (
@@ -38,6 +39,7 @@ from storage.schema import (
     interactions,
     sync_cursors,
 )
+from storage.unmerge import merge_to_undo, unmerge
 
 MAX_MESSAGE_CHARS = 1000
 LockOwner = Literal["manual", "crm"]
@@ -254,6 +256,8 @@ class Database:
         Raises LookupError when nothing stored matches.
         """
         now = self._clock()
+        if contact_id is not None:  # a merged-away id names the same person
+            contact_id = self.resolve_contact(contact_id) or contact_id
         with self._writing() as conn, conn.begin():
             changed: Feed = []
             done = forget_person(conn, now, changed, contact_id=contact_id, addresses=addresses)
@@ -278,12 +282,53 @@ class Database:
                 transaction.rollback()
             return done
 
+    def merge_contacts(
+        self, survivor: int, merged: int, *, actor: str, reason: str
+    ) -> merges.MergeRecord:
+        """Merge contact ``merged`` into ``survivor`` (``storage.merges``); MergeRefused if not."""
+        return self._merging(merges.merge, survivor, merged, actor=actor, reason=reason)
+
+    def unmerge(
+        self, merge_id: int | None = None, *, contact_id: int | None = None, actor: str
+    ) -> merges.MergeRecord:
+        """Undo a merge, named by id or by a contact it involved (``storage.unmerge``)."""
+
+        def undo(conn: sa.Connection, **kw: Any) -> merges.MergeRecord:
+            which = merge_id if merge_id is not None else merge_to_undo(conn, contact_id or 0)
+            return unmerge(conn, which, **kw)
+
+        return self._merging(undo, actor=actor)
+
+    def _merging(
+        self, action: Callable[..., merges.MergeRecord], *args: Any, **kw: Any
+    ) -> merges.MergeRecord:
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            others: merges.Others = {}
+            done: merges.MergeRecord = action(
+                conn, *args, now=now, feed=changed, others=others, **kw
+            )
+            feed.record(conn, changed, now, others)
+            return done
+
+    def resolve_contact(self, contact_id: int) -> int | None:
+        """The live contact an id names: itself, or the survivor of the merges it went into."""
+        with self.engine.connect() as conn:
+            target = survivors_of(conn, [contact_id]).get(contact_id, contact_id)
+            return target if merges.contact_row(conn, target) is not None else None
+
+    def merges_of(self, contact_id: int) -> list[merges.MergeRecord]:
+        with self.engine.connect() as conn:
+            return merges.merges_of(conn, contact_id)
+
     def import_contacts(
         self, cards: Iterable[Card | CardError], mailboxes: Mapping[str, str]
     ) -> Imported:
         """Create or update contacts from a CRM's cards (``storage.imports``), in one transaction."""
         now = self._clock()
         with self._writing() as conn, conn.begin():
+            identity_lock(conn, exclusive=False)
             changed: Feed = []
             done = import_cards(conn, cards, mailboxes, now, changed)
             feed.record(conn, changed, now)

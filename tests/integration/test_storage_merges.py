@@ -1,0 +1,136 @@
+"""Merging two contacts and undoing it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from storage import Database, MergeRefused
+from storage.schema import contact_emails, interaction_participants
+from tests.identity import CAROL, HOME, WORK, bob_plan, by_natural_keys
+from tests.plans import contact_of, participants, settled_feed
+
+AUDIT = ("merges", "merge_rows", "changes")
+
+
+def test_merge_moves_everything_to_the_survivor(db: Database) -> None:
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    db.set_contact_field(home, "title", "VP Sales", owner="crm")
+    after = len(settled_feed(db))
+    done = db.merge_contacts(work, home, actor="alice", reason="same mobile")
+    assert (done.survivor_id, done.merged_id, done.actor, done.reason) == (
+        work,
+        home,
+        "alice",
+        "same mobile",
+    )
+    assert db.get_contact(home) is None
+    assert db.resolve_contact(home) == work
+    assert db.directory().contact_ids([HOME, WORK]) == {HOME: work, WORK: work}
+    kept = db.get_contact(work)
+    assert kept is not None
+    assert sorted(kept.emails) == [WORK, HOME]
+    assert {f.field: (f.value, f.owner) for f in kept.fields if f.field in ("name", "title")} == {
+        "name": ("Robert Smith", "observed"),  # the newest confident observation of the two
+        "title": ("VP Sales", "crm"),  # the CRM's lock moved with its owner
+    }
+    meeting = participants(db, "ical:kickoff|")
+    assert sorted(meeting) == sorted(
+        [
+            ("me@ourco.com", "organizer", None),
+            (WORK, "attendee", work),
+            (HOME, "attendee", work),
+            (CAROL, "attendee", contact_of(db, CAROL)),
+        ]
+    )
+    feed = [(c.entity, c.entity_id, c.operation, c.other_id) for c in settled_feed(db, after)]
+    assert feed == [("contact", home, "merge", work), ("contact", work, "update", None)]
+
+
+def test_unmerge_restores_every_row(db: Database) -> None:
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    db.set_contact_field(home, "title", "VP Sales", owner="crm")
+    db.set_contact_field(work, "name", "Bob Smith (Acme)", owner="manual")
+    before = by_natural_keys(db, AUDIT)
+    merged = db.merge_contacts(work, home, actor="alice", reason="same person")
+    assert by_natural_keys(db, AUDIT) != before
+    after = len(settled_feed(db))
+    undone = db.unmerge(contact_id=home, actor="bob")
+    assert (undone.id, undone.undone_by) == (merged.id, "bob")
+    assert by_natural_keys(db, AUDIT) == before
+    feed = [(c.entity, c.entity_id, c.operation, c.other_id) for c in settled_feed(db, after)]
+    assert feed == [("contact", home, "unmerge", work), ("contact", work, "update", None)]
+    with pytest.raises(MergeRefused, match="undone already"):
+        db.unmerge(merged.id, actor="bob")
+
+
+def test_unmerge_gives_back_what_came_after(db: Database) -> None:
+    """Mail from the merged-away address captured during the merge goes back with it."""
+    from datetime import timedelta
+
+    from matcher.plan import Observation, Plan
+    from storage.schema import contacts
+    from tests.identity import me
+    from tests.plans import T0, mail, person
+
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    db.merge_contacts(work, home, actor="alice", reason="same person")
+    later = Plan(
+        account="alice",
+        interactions=(
+            mail(
+                "h3@gmail",
+                person(
+                    HOME,
+                    "from",
+                    "link",
+                    contact_id=home,
+                    observations=(Observation("title", "Consultant", 0.9),),
+                ),
+                me(),
+                at=T0 + timedelta(days=20),
+            ),
+        ),
+    )
+    db.apply(later, "INBOX", None)
+    assert participants(db, "msgid:h3@gmail")[0] == (HOME, "from", work)  # the survivor
+    db.unmerge(contact_id=home, actor="alice")
+    assert participants(db, "msgid:h3@gmail")[0] == (HOME, "from", home)
+    split = {c: db.get_contact(c) for c in (work, home)}
+    assert split[home] is not None and split[home].value("title") == "Consultant"
+    assert split[work] is not None and split[work].value("title") == "Head of Sales"
+    with db.engine.connect() as conn:
+        seen = dict(conn.execute(sa.select(contacts.c.id, contacts.c.last_seen_at)).all())
+    assert seen[home] == T0 + timedelta(days=20)
+    assert seen[work] == T0 + timedelta(days=9)
+
+
+def test_refusals(db: Database) -> None:
+    db.apply(bob_plan(), "INBOX", None)
+    work, home, carol = contact_of(db, WORK), contact_of(db, HOME), contact_of(db, CAROL)
+    with pytest.raises(MergeRefused, match="with itself"):
+        db.merge_contacts(work, work, actor="a", reason="r")
+    with pytest.raises(MergeRefused, match="no contact 999"):
+        db.merge_contacts(work, 999, actor="a", reason="r")
+    first = db.merge_contacts(work, home, actor="a", reason="r")
+    with pytest.raises(MergeRefused, match=f"contact {home} was merged into contact {work}"):
+        db.merge_contacts(carol, home, actor="a", reason="r")
+    second = db.merge_contacts(carol, work, actor="a", reason="r")
+    assert db.resolve_contact(home) == carol  # through both merges
+    with pytest.raises(MergeRefused, match=f"undo m{second.id} first"):
+        db.unmerge(first.id, actor="a")
+    db.unmerge(second.id, actor="a")
+    db.unmerge(first.id, actor="a")
+    assert db.resolve_contact(home) == home
+    with db.engine.connect() as conn:
+        owners = dict(
+            conn.execute(sa.select(contact_emails.c.email, contact_emails.c.contact_id)).all()
+        )
+        linked = conn.execute(
+            sa.select(sa.func.count()).where(interaction_participants.c.contact_id == home)
+        ).scalar()
+    assert owners == {WORK: work, HOME: home, CAROL: carol}
+    assert linked == 3
