@@ -327,27 +327,48 @@ def search_text(text: str) -> str:
 
 
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
-    from agent.contact_view import print_contact
-
     if args.action == "import":
         return import_contacts(args, load_settings(path))
     text = search_text(args.text) if args.action == "search" else ""
+    if args.action in ("merge", "unmerge", "show"):
+        return _identity(args, load_settings(path))
+    if args.action == "list" and args.stale is not None:
+        from agent.identity import stale_rows
+
+        rows = stale_rows(args, open_db(load_settings(path), read_only=True))
+        return _listing(args, rows, ["id", "name", "emails", "company", "last_seen_at"])
     db = open_db(load_settings(path), read_only=True)
-    if args.action == "show":
-        contact = db.get_contact(args.id)
-        if contact is None:
-            raise CommandError(f"no contact with id {args.id}")
-        if args.json:
-            render.json_lines([contact])
-        else:
-            print_contact(contact)
-        return EXIT_OK
     rows = (
         db.search_contacts(text)
         if args.action == "search"
         else db.list_contacts(limit=args.limit, offset=args.offset)
     )
     return _listing(args, rows, ["id", "name", "emails", "company"])
+
+
+def _identity(args: argparse.Namespace, settings: Any) -> int:
+    """``contacts merge|unmerge|show`` (agent.identity): refusals are one line, exit 1."""
+    from agent import identity
+    from storage import MergeRefused
+
+    if args.action == "show":
+        if not identity.show(args, open_db(settings, read_only=True)):
+            raise CommandError(f"no contact with id {args.id}")
+        return EXIT_OK
+    where = identity.unmerge_target(args.target) if args.action == "unmerge" else {}
+    if where is None:
+        raise CommandError("unmerge takes a merge (m12) or a contact id (57)", EXIT_CONFIG)
+    try:
+        db = open_db(settings)
+        line = (
+            identity.merge(args, db)
+            if args.action == "merge"
+            else identity.unmerge(args, db, where)
+        )
+    except MergeRefused as exc:
+        raise CommandError(str(exc)) from None
+    print(line)
+    return EXIT_OK
 
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
@@ -432,7 +453,7 @@ def cmd_errors(args: argparse.Namespace, path: Path) -> int:
 def cmd_changes(args: argparse.Namespace, path: Path) -> int:
     db = open_db(load_settings(path), read_only=True)
     rows = db.changes_since(args.since, limit=args.limit)
-    return _listing(args, rows, ["id", "entity", "entity_id", "operation", "at"])
+    return _listing(args, rows, ["id", "entity", "entity_id", "operation", "other_id", "at"])
 
 
 def cmd_forget(args: argparse.Namespace, path: Path) -> int:

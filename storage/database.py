@@ -340,9 +340,12 @@ class Database:
         with self.engine.connect() as conn:
             return feed.changes_since(conn, n, limit)
 
-    def list_contacts(self, limit: int = 50, offset: int = 0) -> list[queries.ContactSummary]:
+    def list_contacts(
+        self, limit: int = 50, offset: int = 0, seen_before: datetime | None = None
+    ) -> list[queries.ContactSummary]:
+        """By id; with ``seen_before`` only contacts not seen since, longest unseen first."""
         with self.engine.connect() as conn:
-            return queries.list_contacts(conn, limit, offset)
+            return queries.list_contacts(conn, limit, offset, seen_before)
 
     def get_contact(self, contact_id: int) -> queries.ContactDetail | None:
         with self.engine.connect() as conn:

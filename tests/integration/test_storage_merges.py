@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from connectors.contact_files import Card
+from matcher.plan import Observation, Plan
 from storage import Database, MergeRefused
-from storage.schema import contact_emails, interaction_participants
-from tests.identity import CAROL, HOME, WORK, bob_plan, by_natural_keys
-from tests.plans import contact_of, participants, settled_feed
+from storage.schema import contact_emails, contacts, interaction_participants
+from tests.identity import CAROL, HOME, WORK, bob_plan, by_natural_keys, me
+from tests.plans import T0, contact_of, mail, participants, person, settled_feed
 
 AUDIT = ("merges", "merge_rows", "changes")
 
@@ -68,13 +72,6 @@ def test_unmerge_restores_every_row(db: Database) -> None:
 
 def test_unmerge_gives_back_what_came_after(db: Database) -> None:
     """Mail from the merged-away address captured during the merge goes back with it."""
-    from datetime import timedelta
-
-    from matcher.plan import Observation, Plan
-    from storage.schema import contacts
-    from tests.identity import me
-    from tests.plans import T0, mail, person
-
     db.apply(bob_plan(), "INBOX", None)
     work, home = contact_of(db, WORK), contact_of(db, HOME)
     db.merge_contacts(work, home, actor="alice", reason="same person")
@@ -134,3 +131,32 @@ def test_refusals(db: Database) -> None:
         ).scalar()
     assert owners == {WORK: work, HOME: home, CAROL: carol}
     assert linked == 3
+
+
+def test_an_import_after_a_merge_reaches_the_survivor(db: Database) -> None:
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    db.merge_contacts(work, home, actor="alice", reason="same person")
+    cards = [
+        Card(2, (HOME,), (("title", "CRO"),)),
+        Card(3, (WORK, HOME), (("company", "Acme Corp"),)),  # both are one contact now
+    ]
+    done = db.import_contacts(cards, {HOME: HOME, WORK: WORK})
+    assert (done.created, done.updated, done.errors) == (0, 2, ())
+    kept = db.get_contact(work)
+    assert kept is not None
+    assert (kept.value("title"), kept.value("company")) == ("CRO", "Acme Corp")
+    assert [c.id for c in db.list_contacts()] == [work, contact_of(db, CAROL)]
+
+
+def test_a_link_planned_before_a_merge_lands_on_the_survivor(db: Database) -> None:
+    """A plan made against the directory before the merge links the merged-away id."""
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    scored = person("r.smith@smith.family", "from", "link", contact_id=home, rule="score:0.93")
+    plan = Plan(account="alice", interactions=(mail("s1@family", scored, me()),))
+    db.merge_contacts(work, home, actor="alice", reason="same person")
+    result = db.apply(plan, "INBOX", None)
+    assert result.new_contacts == 0
+    assert participants(db, "msgid:s1@family")[0] == ("r.smith@smith.family", "from", work)
+    assert db.directory().contact_ids(["r.smith@smith.family"]) == {"r.smith@smith.family": work}
