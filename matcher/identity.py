@@ -18,13 +18,13 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from nicknames import NickNamer
 from rapidfuzz import fuzz
 
 from matcher.classify import role_local_part
 from matcher.companies import company_of
+from matcher.profile import PersonName, Profile
 
 # Letters NFKD leaves whole; written as people without the key write them.
 _UNFOLDED = str.maketrans(
@@ -46,19 +46,6 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return bare.translate(_UNFOLDED)
-
-
-@dataclass(frozen=True, slots=True)
-class PersonName:
-    """A name split for comparison, every part folded."""
-
-    given: str  # "" when unknown; one letter when only an initial was written
-    family: str  # "" when unknown
-    suffix: str = ""  # "jr", "sr", "iii", ...
-
-    @property
-    def known(self) -> bool:
-        return bool(self.family and self.given)
 
 
 def parse_name(full: str | None, given: str | None = None, family: str | None = None) -> PersonName:
@@ -148,31 +135,19 @@ def name_similarity(a: PersonName, b: PersonName) -> float:
     return round(score, 2)
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What is known of one person: an address being resolved, or a stored contact."""
+def company_domains(
+    profile: Profile, statuses: Iterable[str] = ("current", "bouncing")
+) -> frozenset[str]:
+    """The work domains of the person's addresses with one of ``statuses``.
 
-    contact_id: int | None
-    name: PersonName
-    addresses: tuple[tuple[str, str], ...] = ()  # (mailbox key, status)
-    phones: tuple[tuple[str, str], ...] = ()  # (label: "mobile", "office", "", E.164)
-    titles: frozenset[str] = frozenset()  # folded
-    threads: frozenset[str] = frozenset()  # thread keys this person was on (of those asked)
-
-    def company_domains(self, statuses: Iterable[str] = ("current", "bouncing")) -> frozenset[str]:
-        """The work domains of the person's addresses with one of ``statuses``.
-
-        Free mail names a provider, not an employer, and a role address
-        (team@, info@) is shared by whoever works there: neither is evidence
-        of the person's company.
-        """
-        wanted = frozenset(statuses)
-        return frozenset(
-            d for key, status in self.addresses if status in wanted and (d := work_domain(key))
-        )
-
-    def mailboxes(self, status: str | None = None) -> frozenset[str]:
-        return frozenset(k for k, s in self.addresses if status is None or s == status)
+    Free mail names a provider, not an employer, and a role address
+    (team@, info@) is shared by whoever works there: neither is evidence
+    of the person's company.
+    """
+    wanted = frozenset(statuses)
+    return frozenset(
+        d for key, status in profile.addresses if status in wanted and (d := work_domain(key))
+    )
 
 
 def work_domain(mailbox: str) -> str | None:
@@ -206,7 +181,7 @@ def phone_keys(phones: Iterable[tuple[str, str]]) -> frozenset[str]:
 
 
 def domain_keys(profile: Profile) -> frozenset[str]:
-    return frozenset(f"d:{d}" for d in profile.company_domains())
+    return frozenset(f"d:{d}" for d in company_domains(profile))
 
 
 def search_keys(profile: Profile) -> frozenset[str]:

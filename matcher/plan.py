@@ -138,6 +138,16 @@ class Blocklist:
 
 
 @dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The scores ``matcher.scoring`` needs for each outcome (``identity`` in the config)."""
+
+    link: float = 0.85
+    review: float = 0.7
+    name: float = 0.9  # the name similarity any link or review needs
+    margin: float = 0.05  # a runner-up this close makes a link a review
+
+
+@dataclass(frozen=True, slots=True)
 class AccountPolicy:
     """Everything the matcher needs to know about one account; built by the agent."""
 
@@ -154,6 +164,7 @@ class AccountPolicy:
     # Domains besides the known providers whose server delivers "name+tag" to
     # "name" (``matcher.mailboxes``): the org's own and listed ones, by config.
     subaddress_domains: frozenset[str] = frozenset()
+    identity: Thresholds = Thresholds()  # scored resolution of addresses no contact owns
 
 
 class Directory(Protocol):

@@ -29,9 +29,12 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from matcher.identity import Profile, name_similarity
+from matcher.identity import company_domains, name_similarity
+from matcher.plan import Thresholds
+from matcher.profile import Profile
 
 Outcome = Literal["link", "create", "review"]
+__all__ = ["Match", "Outcome", "Reason", "Resolution", "Thresholds", "resolve_scored", "score"]
 
 NAME_WEIGHT = 0.6  # the most a name can bring: below every default link threshold
 PHONE_WEIGHT = 0.25
@@ -45,16 +48,6 @@ TITLE_SAME = 90  # rapidfuzz token ratio at which two titles are one
 
 # Agreements a namesake cannot share by chance: only these allow a link.
 STRONG = frozenset({"phone", "thread", "former-address"})
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """The score an outcome needs (``identity`` in the config)."""
-
-    link: float = 0.85
-    review: float = 0.7
-    name: float = 0.9  # the name similarity any link or review needs
-    margin: float = 0.05  # a runner-up this close makes a link a review
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +103,7 @@ def score(query: Profile, candidate: Profile) -> Match:
 
 
 def _agreements(query: Profile, candidate: Profile) -> Iterable[tuple[Reason, float]]:
-    if query.company_domains() & candidate.company_domains():
+    if company_domains(query) & company_domains(candidate):
         yield Reason("company", "same company domain"), COMPANY_WEIGHT
     yield from _phones(query, candidate)
     yield from _titles(query.titles, candidate.titles)
@@ -177,8 +170,8 @@ def _moved_from(query: Profile, candidate: Profile) -> str | None:
     """The contact's work domain a link from a new work domain leaves behind, if any."""
     if query.mailboxes() & candidate.mailboxes("former"):
         return None  # their old mail, read again: no move
-    new = query.company_domains()
-    old = candidate.company_domains(("current",))
+    new = company_domains(query)
+    old = company_domains(candidate, ("current",))
     if not new or not old or new & old:
         return None
     return min(old)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import pytest
 
 from matcher.identity import (
-    PersonName,
-    Profile,
     blocking_keys,
+    company_domains,
     fold,
     name_similarity,
     parse_name,
     search_keys,
 )
+from matcher.profile import PersonName, Profile
 from matcher.scoring import Resolution, Thresholds, parse_rule, resolve_scored, rule_of, score
 
 MOBILE = "+14155550123"
@@ -158,12 +158,12 @@ def test_father_and_son_sharing_a_surname_and_a_phone_are_not_merged() -> None:
 def test_a_shared_team_address_is_no_company_evidence() -> None:
     jane = person(30, "Jane Doe", "jane@acme.com")
     via_team = person(None, "Jane Doe", "team@acme.com")
-    assert via_team.company_domains() == frozenset()
+    assert company_domains(via_team) == frozenset()
     assert resolve_scored(via_team, [jane], Thresholds()) == Resolution(
         "create", None, 0.6, "name 1.00"
     )
     free = person(None, "Jane Doe", "jane.doe@gmail.com")
-    assert free.company_domains() == frozenset()
+    assert company_domains(free) == frozenset()
 
 
 def test_a_job_change_links_and_names_the_domain_left() -> None:
