@@ -166,6 +166,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
 
     p = sub.add_parser(
+        "dedupe",
+        help="find duplicate contacts, scored as capture scores an unknown address",
+        description=(
+            "--scan lists pairs of contacts that are likely one person (first, second, "
+            "outcome, score, reasons), streamed as found; a summary goes to stderr. "
+            "Outcome link: strong evidence (a name and a phone, a thread or a former "
+            "address); review: a person should decide (autocapture contacts merge). "
+            "--apply-above merges the link pairs scoring at least SCORE, the older contact "
+            "surviving; every merge is audited and undone with `contacts unmerge`."
+        ),
+    )
+    p.add_argument("--scan", action="store_true", required=True, help="scan every contact")
+    p.add_argument("--apply-above", type=float, metavar="SCORE", help="merge link pairs >= SCORE")
+    p.add_argument("--by", help="who, for the merge audit (default: the user running it)")
+    _add_json(p)
+
+    p = sub.add_parser(
         "forget",
         help="erase a person (contact id or email address) and never capture them again",
     )

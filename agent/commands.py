@@ -416,6 +416,16 @@ def _decoded(data: bytes) -> str:
         return data.decode("cp1252", "replace")
 
 
+def cmd_dedupe(args: argparse.Namespace, path: Path) -> int:
+    """Duplicate pairs on stdout, the summary (and merges) on stderr (agent.identity)."""
+    from agent.identity import dedupe
+
+    settings = load_settings(path)
+    for line in dedupe(args, open_db(settings, read_only=args.apply_above is None)):
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
     db = open_db(load_settings(path), read_only=True)
     rows = db.list_interactions(contact_id=args.contact, limit=args.limit)
@@ -539,6 +549,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "interactions": cmd_interactions,
     "errors": cmd_errors,
     "changes": cmd_changes,
+    "dedupe": cmd_dedupe,
     "forget": cmd_forget,
     "purge": cmd_purge,
     "inspect": cmd_inspect,

@@ -1,4 +1,4 @@
-"""``contacts merge``, ``contacts unmerge``, ``contacts show`` of a merged id, ``--stale``.
+"""``contacts merge``, ``unmerge``, ``show`` of a merged id, ``list --stale``; ``dedupe``.
 
 A merge is named ``m<id>`` wherever it is printed, so ``contacts unmerge``
 tells a merge (``m12``) from a contact (``57``) without a flag. The caller
@@ -97,3 +97,56 @@ def stale_rows(args: argparse.Namespace, db: Any) -> list[Any]:
     """``contacts list --stale 180d``: not seen in that long (or never), longest first."""
     before = datetime.now(UTC) - args.stale
     return list(db.list_contacts(limit=args.limit, offset=args.offset, seen_before=before))
+
+
+def dedupe(args: argparse.Namespace, db: Any) -> list[str]:
+    """``dedupe --scan``: print each pair as found; with --apply-above, merge the strong ones.
+
+    Only pairs resolution would link (strong evidence) are merged, never a
+    review pair whatever its score: a name alone never merges two people.
+    Returns the summary lines for stderr.
+    """
+    from matcher.plan import Thresholds
+    from storage.dedupe import ScanCounts
+
+    counts = ScanCounts()
+    chosen = []
+    outcomes = {"link": 0, "review": 0}
+    for pair in db.duplicate_scan(Thresholds(), counts):
+        outcomes[pair.outcome] += 1
+        if args.json:
+            render.json_lines([pair])
+        else:
+            print(f"{pair.first}\t{pair.second}\t{pair.outcome}\t{pair.score:.2f}\t{pair.reasons}")
+        if (
+            args.apply_above is not None
+            and pair.outcome == "link"
+            and pair.score >= args.apply_above
+        ):
+            chosen.append(pair)
+    lines = [
+        f"{counts.contacts} contacts, {counts.blocks} blocks compared: {counts.pairs} duplicate "
+        f"pairs ({outcomes['link']} link, {outcomes['review']} review); "
+        f"{len(counts.oversized)} keys too common to compare"
+    ]
+    if args.apply_above is not None:
+        done = [_apply(args, db, pair) for pair in chosen]
+        lines += [line for line, _ in done]
+        lines.append(f"merged {sum(merged for _, merged in done)} pairs")
+    return lines
+
+
+def _apply(args: argparse.Namespace, db: Any, pair: Any) -> tuple[str, bool]:
+    """Merge one pair (the older contact survives), following earlier merges of this run;
+    what to say, and whether it merged."""
+    from storage import MergeRefused
+
+    a, b = db.resolve_contact(pair.first), db.resolve_contact(pair.second)
+    if a is None or b is None or a == b:
+        return f"skipped {pair.first} {pair.second}: already one contact", False
+    reason = f"dedupe {pair.score:.2f}: {pair.reasons}"
+    try:
+        done = db.merge_contacts(min(a, b), max(a, b), actor=actor(args), reason=reason)
+    except MergeRefused as exc:
+        return f"skipped {pair.first} {pair.second}: {exc}", False
+    return merge_line(done), True

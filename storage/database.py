@@ -7,7 +7,7 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +16,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from connectors.contact_files import Card, CardError
-from matcher.plan import Blocklist, Plan
-from storage import account_lock, merges, queries
+from matcher.duplicates import Duplicate
+from matcher.plan import Blocklist, Plan, Thresholds
+from storage import account_lock, dedupe, merges, queries
 from storage import changes as feed
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
@@ -321,6 +322,13 @@ class Database:
     def merges_of(self, contact_id: int) -> list[merges.MergeRecord]:
         with self.engine.connect() as conn:
             return merges.merges_of(conn, contact_id)
+
+    def duplicate_scan(
+        self, thresholds: Thresholds, counts: dedupe.ScanCounts
+    ) -> Iterator[Duplicate]:
+        """Duplicate pairs among the contacts, streamed (``storage.dedupe``)."""
+        with self.engine.connect() as conn:
+            yield from dedupe.scan(conn, thresholds, counts)
 
     def import_contacts(
         self, cards: Iterable[Card | CardError], mailboxes: Mapping[str, str]

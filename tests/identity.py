@@ -85,3 +85,31 @@ def by_natural_keys(db: Database, skip: tuple[str, ...]) -> dict[str, dict[Any, 
             rows = conn.execute(sa.select(table)).mappings().all()
             content[table.name] = {tuple(r[k] for k in key): tuple(r.values()) for r in rows}
     return content
+
+
+def namesakes_plan() -> Plan:
+    """Bob twice (work and home, one mobile), two John Smiths at one company, a father and
+    a son with one surname and one home phone, and a shared team@ address."""
+
+    def said(name: str, phone: str | None = None) -> tuple[Observation, ...]:
+        found = [Observation("name", name, 0.9)]
+        if phone:
+            found.append(Observation("phone:mobile", phone, 0.9))
+        return tuple(found)
+
+    writers = [
+        ("bob.smith@acme.com", said("Bob Smith", "+447700900123")),
+        ("robert.smith@acme.co.uk", said("Robert Smith", "+447700900123")),
+        ("john.smith@initech.com", said("John Smith")),
+        ("j.smith@initech.com", said("John Smith")),
+        ("peter.brown@gmail.com", said("Peter Brown", "+441632960001")),
+        ("pbrown.jr@gmail.com", said("Peter Brown Jr.", "+441632960001")),
+        ("team@acme.com", said("Acme Team")),
+    ]
+    return Plan(
+        account="alice",
+        interactions=tuple(
+            mail(f"n{n}@x", person(email, "from", observations=seen), me())
+            for n, (email, seen) in enumerate(writers)
+        ),
+    )
