@@ -20,10 +20,11 @@ can be tested apart from the weights.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from matcher.identity import search_keys
+from matcher.identity import name_similarity, search_keys
 from matcher.plan import Thresholds
 from matcher.profile import Profile
 from matcher.scoring import Resolution, resolve_scored
@@ -43,8 +44,12 @@ class Duplicate:
     reasons: str  # "name 0.95 + same company domain + same mobile"
 
 
+@functools.lru_cache(maxsize=65_536)
 def keys_of(profile: Profile) -> frozenset[str]:
-    """The blocking keys a contact is grouped by (a company domain alone finds colleagues)."""
+    """The blocking keys a contact is grouped by (a company domain alone finds colleagues).
+
+    Cached: a contact sits in several blocks of one group.
+    """
     return search_keys(profile)
 
 
@@ -70,7 +75,14 @@ def pairs_in_block(
 def judge(
     a: Profile, b: Profile, thresholds: Thresholds, scorer: Scorer = resolve_scored
 ) -> Duplicate | None:
-    """The pair as a duplicate, or None when resolution would keep them apart."""
+    """The pair as a duplicate, or None when resolution would keep them apart.
+
+    Resolution neither links nor reviews below ``thresholds.name``, so a pair
+    whose names are further apart (most pairs of an initial's block: "J.
+    Smith" brings John and Jane together) skips the rest of the score.
+    """
+    if scorer is resolve_scored and name_similarity(a.name, b.name) < thresholds.name:
+        return None
     resolution = scorer(a, [b], thresholds)
     if resolution.outcome == "create":
         return None

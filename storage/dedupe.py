@@ -49,12 +49,18 @@ class ScanCounts:
     pairs: int = 0  # duplicates found
 
 
-def stored_profiles(conn: sa.Connection, ids: Collection[int]) -> dict[int, Profile]:
-    """Each contact's profile: its name, addresses with status, phones and title."""
+def stored_profiles(
+    conn: sa.Connection, ids: Collection[int], whole: bool = True
+) -> dict[int, Profile]:
+    """Each contact's profile: its name, addresses with status, phones and title.
+
+    Not ``whole``: name and phones, what the blocking keys are made of.
+    """
     c, e, o = contacts.c, contact_emails.c, contact_observations.c
     addresses: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for r in select_in(conn, [e.contact_id, e.mailbox, e.status], e.contact_id, ids):
-        addresses[r.contact_id].append((r.mailbox, r.status))
+    if whole:
+        for r in select_in(conn, [e.contact_id, e.mailbox, e.status], e.contact_id, ids):
+            addresses[r.contact_id].append((r.mailbox, r.status))
     phones: dict[int, set[tuple[str, str]]] = defaultdict(set)
     query = sa.select(o.contact_id, o.field, o.value).where(
         o.field.like("phone%"), o.field != "phone:fax", o.confidence >= MIN_PHONE_CONFIDENCE
@@ -68,7 +74,7 @@ def stored_profiles(conn: sa.Connection, ids: Collection[int]) -> dict[int, Prof
             parse_name(r.name, r.given_name, r.family_name),
             addresses=tuple(sorted(addresses[r.id])),
             phones=tuple(sorted(phones[r.id])),
-            titles=frozenset({fold(r.title)} if r.title else ()),
+            titles=frozenset({fold(r.title)} if r.title and whole else ()),
         )
         for r in rows
     }
@@ -89,7 +95,7 @@ def _index(conn: sa.Connection, counts: ScanCounts, size: int) -> dict[str, list
     """Key -> contact ids, for keys held by two contacts or more."""
     index: dict[str, list[int]] = defaultdict(list)
     for ids in _id_chunks(conn, size):
-        for i, profile in stored_profiles(conn, ids).items():
+        for i, profile in stored_profiles(conn, ids, whole=False).items():
             for key in keys_of(profile):
                 index[key].append(i)
         counts.contacts += len(ids)
