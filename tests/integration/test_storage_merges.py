@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from connectors.contact_files import Card
 from matcher.plan import Observation, Plan
 from storage import Database, MergeRefused
-from storage.schema import contact_emails, contacts, interaction_participants
+from storage.schema import contact_emails, contacts, interaction_participants, merge_rows, merges
 from tests.identity import CAROL, HOME, WORK, bob_plan, by_natural_keys, me
 from tests.plans import T0, contact_of, mail, participants, person, settled_feed
 
@@ -160,3 +160,18 @@ def test_a_link_planned_before_a_merge_lands_on_the_survivor(db: Database) -> No
     assert result.new_contacts == 0
     assert participants(db, "msgid:s1@family")[0] == ("r.smith@smith.family", "from", work)
     assert db.directory().contact_ids(["r.smith@smith.family"]) == {"r.smith@smith.family": work}
+
+
+def test_forgetting_a_merged_person_leaves_no_audit_of_them(db: Database) -> None:
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    db.merge_contacts(work, home, actor="alice", reason="same person")
+    done = db.forget(contact_id=home)  # the merged-away id names the survivor
+    assert done.contact_id == work
+    with db.engine.connect() as conn:
+        audit = [
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+            for t in (merges, merge_rows)
+        ]
+    assert audit == [0, 0]
+    assert db.resolve_contact(home) is None
