@@ -351,7 +351,8 @@ def drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
 def observation_rows(
     seats: Iterable[Seat], contact_of: Callable[[Seat], Any]
 ) -> dict[tuple[Any, str, int], dict[str, Any]]:
-    """One observation per (contact, field, interaction): the most confident, in seat order."""
+    """One observation per (contact, field, interaction): the most confident, then the
+    smallest value (``outranks``)."""
     best: dict[tuple[Any, str, int], dict[str, Any]] = {}
     for s in seats:
         # A skip carries observations only when the policy may still create
@@ -362,7 +363,7 @@ def observation_rows(
         for ob in s.participant.observations:
             key = (contact, text_value(ob.field) or "", s.interaction_id)
             value = text_value(ob.value)
-            if not value or (key in best and best[key]["confidence"] >= ob.confidence):
+            if not value or (key in best and outranks(best[key], ob.confidence, value)):
                 continue
             best[key] = {
                 "contact_id": contact,
@@ -375,6 +376,17 @@ def observation_rows(
             }
     # Sorted: concurrent PostgreSQL writers then take the same keys in the same order.
     return dict(sorted(best.items()))
+
+
+def outranks(kept: Mapping[str, Any], confidence: float, value: str) -> bool:
+    """Whether a kept observation stays against another of one (contact, field, interaction).
+
+    Two seats of one contact in one interaction (two spellings, or two people
+    merged since) can say different things with equal confidence: the smaller
+    value stays, so the result depends neither on seat order nor on whether
+    a merge came before or after the capture (``storage.merges``).
+    """
+    return (kept["confidence"], value) >= (confidence, kept["value"])
 
 
 def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:

@@ -2,7 +2,7 @@
 
 ``merge(survivor, merged)`` moves everything of the merged-away contact to
 the survivor: its addresses, the participant rows linked to it, its
-observations (one per field and interaction: the survivor's own wins), its
+observations (one per field and interaction, chosen as capture chooses), its
 field locks (a field the survivor has locked keeps the survivor's lock;
 otherwise the lock moves with its owner, so a CRM-owned field stays
 CRM-owned), then derives the survivor's fields again and deletes the
@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.changes import Entity, Feed, Operation
-from storage.contacts import refresh_fields
+from storage.contacts import outranks, refresh_fields
 from storage.merge_journal import Journal, identity_lock, survivors_of
 from storage.schema import (
     DERIVED_FIELDS,
@@ -140,22 +140,24 @@ def _relink(
 
 
 def _move_observations(conn: sa.Connection, journal: Journal, survivor: int, merged: int) -> None:
-    """One observation per (contact, field, interaction): where both have one, the survivor's stays."""
+    """One observation per (contact, field, interaction), chosen as capture chooses."""
     o = contact_observations
     own = {
-        (r.field, r.interaction_id)
-        for r in conn.execute(
-            sa.select(o.c.field, o.c.interaction_id).where(o.c.contact_id == survivor)
-        )
+        (r.field, r.interaction_id): r
+        for r in conn.execute(sa.select(o).where(o.c.contact_id == survivor)).all()
     }
     for r in conn.execute(sa.select(o).where(o.c.contact_id == merged).order_by(o.c.id)).all():
         row = dict(r._mapping)
-        if (row["field"], row["interaction_id"]) in own:
+        rival = own.get((row["field"], row["interaction_id"]))
+        if rival is not None and outranks(dict(rival._mapping), row["confidence"], row["value"]):
             conn.execute(sa.delete(o).where(o.c.id == row["id"]))
             journal.deleted(o, row)
-        else:
-            conn.execute(sa.update(o).where(o.c.id == row["id"]).values(contact_id=survivor))
-            journal.changed(o, {"id": row["id"]}, {"contact_id": merged}, {"contact_id": survivor})
+            continue
+        if rival is not None:
+            conn.execute(sa.delete(o).where(o.c.id == rival.id))
+            journal.deleted(o, dict(rival._mapping))
+        conn.execute(sa.update(o).where(o.c.id == row["id"]).values(contact_id=survivor))
+        journal.changed(o, {"id": row["id"]}, {"contact_id": merged}, {"contact_id": survivor})
 
 
 def _move_locks(conn: sa.Connection, journal: Journal, survivor: int, merged: int) -> None:

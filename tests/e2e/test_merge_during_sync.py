@@ -5,49 +5,55 @@ transaction; the merge is started, the sync resumed, and both finish. The
 result must equal a database that captured everything first and merged the
 same two people afterwards: every interaction, participant, observation
 and address, with the merged-away person's later mail on the survivor and
-no second contact made for them.
+no second contact made for them. On SQLite and on PostgreSQL (where the
+merge and the capture's transactions overlap, serialised by the identity
+lock).
 """
 
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.e2e.processes import start_sync
-from tests.e2e.sample import ROOT, autocapture, captured_so_far, demo_config, snapshot
+from tests.e2e.sample import ROOT, autocapture, demo_config, snapshot
 from tests.watchdog import wait_until
 
 SURVIVOR = "priya.shah@acme-robotics.example"
 MERGED = "tom.becker@acme-robotics.example"
 
 
-def owners(db: Path) -> dict[str, int]:
-    if not db.exists():
-        return {}
+def read(engine: sa.Engine, query: str, **values: str) -> list[sa.Row[object]]:
+    """Rows of ``query``, none while the schema is not migrated yet."""
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT email, contact_id FROM contact_emails WHERE email IN (?, ?)",
-                (SURVIVOR, MERGED),
-            ).fetchall()
-    except sqlite3.OperationalError:  # not migrated yet
-        return {}
-    return dict(rows)
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(query), values))
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return []
 
 
-def seats_of(db: Path, email: str) -> int:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-        query = "SELECT count(*) FROM interaction_participants WHERE email = ?"
-        return int(conn.execute(query, (email,)).fetchone()[0])
+def owners(engine: sa.Engine) -> dict[str, int]:
+    query = "SELECT email, contact_id FROM contact_emails WHERE email IN (:a, :b)"
+    return {r[0]: r[1] for r in read(engine, query, a=SURVIVOR, b=MERGED)}
 
 
-def merge(config: Path, db: Path) -> subprocess.Popen[str]:
-    ids = owners(db)
+def copies(engine: sa.Engine) -> int:
+    rows = read(engine, "SELECT count(*) FROM interaction_sources")
+    return int(rows[0][0]) if rows else 0
+
+
+def seats_of(engine: sa.Engine, email: str) -> int:
+    query = "SELECT count(*) FROM interaction_participants WHERE email = :e"
+    return int(read(engine, query, e=email)[0][0])
+
+
+def merge(config: Path, engine: sa.Engine) -> subprocess.Popen[str]:
+    ids = owners(engine)
     return subprocess.Popen(
         [
             sys.executable,
@@ -71,32 +77,41 @@ def merge(config: Path, db: Path) -> subprocess.Popen[str]:
     )
 
 
-def test_merge_while_a_sync_runs_loses_nothing(tmp_path: Path) -> None:
-    reference = demo_config(tmp_path, "reference", batch_size=1)
-    assert autocapture("--config", str(reference), "sync").returncode == 0
-    settled = merge(reference, tmp_path / "reference.db")
-    assert settled.wait(timeout=120) == 0, settled.stderr.read() if settled.stderr else ""
-    total = captured_so_far(tmp_path / "reference.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'reference.db'}", f"sqlite:///{tmp_path / 'live.db'}"
+    return request.getfixturevalue("pg_url"), request.getfixturevalue("another_pg_url")
 
-    live = demo_config(tmp_path, "live", batch_size=1)
-    db = tmp_path / "live.db"
+
+def test_merge_while_a_sync_runs_loses_nothing(tmp_path: Path, two_urls: tuple[str, str]) -> None:
+    reference = demo_config(tmp_path, "reference", batch_size=1, db_url=two_urls[0])
+    settled_engine, engine = (sa.create_engine(u) for u in two_urls)
+    assert autocapture("--config", str(reference), "sync").returncode == 0
+    settled = merge(reference, settled_engine)
+    assert settled.wait(timeout=120) == 0, settled.stderr.read() if settled.stderr else ""
+    total = copies(settled_engine)
+
+    live = demo_config(tmp_path, "live", batch_size=1, db_url=two_urls[1])
     sync = start_sync(live)
     try:
-        wait_until(lambda: len(owners(db)) == 2 or sync.poll() is not None, "both contacts")
+        wait_until(lambda: len(owners(engine)) == 2 or sync.poll() is not None, "both contacts")
         sync.send_signal(signal.SIGSTOP)
-        assert captured_so_far(db) < total  # the sync is part-way through
-        before = seats_of(db, MERGED)
-        merging = merge(live, db)
+        assert copies(engine) < total  # the sync is part-way through
+        before = seats_of(engine, MERGED)
+        merging = merge(live, engine)
     finally:
         sync.send_signal(signal.SIGCONT)
     out, err = merging.communicate(timeout=120)
     assert merging.returncode == 0, err
     assert out.startswith("m1: contact "), out
     assert sync.wait(timeout=300) == 0
-    assert captured_so_far(db) == total
-    assert seats_of(db, MERGED) > before  # the merged-away person's later mail came after
+    assert copies(engine) == total
+    assert seats_of(engine, MERGED) > before  # the merged-away person's later mail came after
 
-    engines = [sa.create_engine(f"sqlite:///{tmp_path / n}.db") for n in ("reference", "live")]
-    expected, got = (snapshot(e) for e in engines)
-    assert got == expected
-    assert len(owners(db)) == 2 and len(set(owners(db).values())) == 1
+    got, expected = snapshot(engine), snapshot(settled_engine)
+    for table, rows in expected.items():
+        assert got[table] == rows, (table, sorted(got[table] ^ rows, key=str))
+    assert len(owners(engine)) == 2 and len(set(owners(engine).values())) == 1
+    for e in (settled_engine, engine):
+        e.dispose()
