@@ -12,7 +12,7 @@ from matcher.plan import Observation, Plan
 from storage import Database, MergeRefused
 from storage.schema import contact_emails, contacts, interaction_participants, merge_rows, merges
 from tests.identity import CAROL, HOME, WORK, bob_plan, by_natural_keys, me
-from tests.plans import T0, contact_of, mail, participants, person, settled_feed
+from tests.plans import T0, contact_of, mail, meeting, participants, person, settled_feed
 
 AUDIT = ("merges", "merge_rows", "changes")
 
@@ -175,3 +175,25 @@ def test_forgetting_a_merged_person_leaves_no_audit_of_them(db: Database) -> Non
         ]
     assert audit == [0, 0]
     assert db.resolve_contact(home) is None
+
+
+def test_one_observation_per_interaction_survives_whichever_came_first(db: Database) -> None:
+    """Both people named in one meeting, equally sure: the merged contact keeps the smaller
+    value, as a capture of the meeting after the merge would."""
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    said = {WORK: "Smith, Bob", HOME: "Robert Smith"}
+    seats = [
+        person(e, "attendee", observations=(Observation("name", n, 0.6),)) for e, n in said.items()
+    ]
+    db.apply(Plan(account="alice", interactions=(meeting("review", 0, *seats),)), "INBOX", None)
+    db.merge_contacts(work, home, actor="alice", reason="same person")
+    (review,) = [i.id for i in db.list_interactions(limit=100) if i.identity == "ical:review|"]
+    contact = db.get_contact(work)
+    assert contact is not None
+    kept = [
+        (o.field, o.value, o.confidence)
+        for o in contact.history
+        if o.interaction_id == review and o.field == "name"
+    ]
+    assert kept == [("name", "Robert Smith", 0.6)]
