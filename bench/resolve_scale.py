@@ -177,8 +177,10 @@ def report(base: dict[str, Any], big: dict[str, Any], engine: str) -> None:
             f"resolved/s, peak {c['peak_mb']:.0f} MB; known cases {c['cases']}"
         )
     ratio = big["capture"]["seconds"] / base["capture"]["seconds"]
+    cpu = big["capture"]["cpu"] / base["capture"]["cpu"]
     print(
-        f"capture time ratio {big['contacts']:,} vs {base['contacts']:,} contacts: {ratio:.2f} (target <= 1.5)"
+        f"capture time ratio {big['contacts']:,} vs {base['contacts']:,} contacts: "
+        f"{ratio:.2f} wall, {cpu:.2f} CPU (target <= 1.5)"
     )
     if "scan" in big:
         s = big["scan"]
