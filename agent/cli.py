@@ -18,9 +18,12 @@ from typing import Any
 import platformdirs
 
 from agent import commands, logs
+from agent.review_commands import add_review_parser, cmd_review
 from config.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
+# The review commands live in their own module, which reads commands' helpers.
+commands.COMMANDS["review"] = cmd_review
 
 EPILOG = """\
 configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
@@ -31,6 +34,9 @@ examples:
   autocapture run                       poll every account until SIGTERM/Ctrl-C
   autocapture contacts search acme      find contacts by name, email or company
   autocapture inspect invite.eml        what would be captured from one file, and why
+  autocapture auth google ann-gmail     grant read-only access to a gmail account (once)
+  autocapture auth microsoft dana       sign in once to a rep's own Microsoft 365 mailbox
+  autocapture review list               addresses that probably belong to a contact
 """
 
 
@@ -111,10 +117,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    sub.add_parser("run", help="poll every account on its interval until stopped")
+    sub.add_parser(
+        "run",
+        help="poll every account on its interval until stopped",
+        description=(
+            "Poll every enabled account on its interval until SIGTERM or Ctrl-C; the batch "
+            "in hand is committed first. SQLite: one `run` per database. PostgreSQL: start "
+            "as many as you like, on any machines; they share the accounts by leases (each "
+            "account worked by one at a time, taken over lease_ttl after its worker died)."
+        ),
+    )
     p = sub.add_parser("sync", help="one pass over every account (or one), then exit")
     p.add_argument("--account", help="only this account")
-    p = sub.add_parser("status", help="per account: state, last success, items, last error, lag")
+    p = sub.add_parser(
+        "status",
+        help="per account: health, last success, items, lag, last error, completeness; "
+        "the worker holding it",
+        description=(
+            "Per account: its health (backfilling done/total, live, throttled until, "
+            "needs_reauth with the command to run, failing since and why, disabled), the "
+            "last success, items stored, the newest item, the last error, and the last "
+            "completeness check of each stream (verify). --json adds the state's history."
+        ),
+    )
+    _add_json(p)
+    p = sub.add_parser(
+        "verify",
+        help="check every stream against the provider's listing; queue what is missing",
+        description=(
+            "Ask the provider which items each stream holds in the backfill window (IMAP: "
+            "UID SEARCH per folder; CalDAV: ETags by PROPFIND), without fetching any message "
+            "or event, and compare with what was captured. Missing items are reported and "
+            "fetched by the next poll (run, or sync); items gone at the provider are marked "
+            "removed. `run` does this on its own every verify_every (default daily). Exit 1 "
+            "when an account could not be checked."
+        ),
+    )
+    p.add_argument("--account", help="only this account")
     _add_json(p)
 
     contacts = sub.add_parser("contacts", help="list, show or search captured contacts")
@@ -153,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV: the column of a field (email, name, given_name, family_name, title, company)",
     )
 
+    csub.add_parser(
+        "reindex",
+        help="give every contact its scored-resolution keys (once, after upgrading to them)",
+    )
+    add_review_parser(sub)
+
     p = sub.add_parser("interactions", help="captured emails and meetings, newest first")
     p.add_argument("--contact", type=int, help="only those with this contact")
     p.add_argument("--limit", type=int, default=50)
@@ -173,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
             "outcome, score, reasons), streamed as found; a summary goes to stderr. "
             "Outcome link: strong evidence (a name and a phone, a thread or a former "
             "address); review: a person should decide (autocapture contacts merge). "
+            "The thresholds are the configuration's identity: ones capture uses. "
             "--apply-above merges the link pairs scoring at least SCORE, the older contact "
             "surviving; every merge is audited and undone with `contacts unmerge`."
         ),
@@ -197,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "inspect",
-        help="show what would be captured from one .eml, .mbox or .ics file (no database)",
+        help="show what would be captured from one .eml, .mbox or .ics file (no database "
+        "unless --database)",
     )
     p.add_argument("file", type=Path)
     p.add_argument(
@@ -211,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", type=_day, help="meetings from this day (YYYY-MM-DD; default: 10 years ago)"
     )
     p.add_argument("--until", type=_day, help="meetings up to this day (default: 2 years ahead)")
+    p.add_argument(
+        "--database",
+        action="store_true",
+        help="resolve against the configured database (read only): which contact, and why",
+    )
     _add_json(p)
 
     cfg = sub.add_parser("config", help="configuration tools")
@@ -224,7 +276,62 @@ def build_parser() -> argparse.ArgumentParser:
         f"{default_config_path()})",
     )
     _add_service(sub)
+    _add_auth(sub)
     return parser
+
+
+def _add_auth(sub: Any) -> None:
+    auth = sub.add_parser(
+        "auth",
+        help="grant autocapture read-only access to an account (once per account)",
+        description=(
+            "Sign in to an account's provider in a browser and store the grant, encrypted "
+            "with token_key, in the database, where every agent sharing it finds it."
+        ),
+    )
+    asub = auth.add_subparsers(dest="provider", metavar="PROVIDER", required=True)
+    p = asub.add_parser(
+        "google",
+        help="a gmail account: Google's consent page, read-only Gmail and Calendar scopes",
+        description=(
+            "Runs Google's installed-app flow for a gmail account configured with client_id "
+            "and client_secret (an OAuth client of type Desktop app): opens Google's consent "
+            "page in a browser (or prints its URL), receives the answer on 127.0.0.1, and "
+            "stores the refresh token. Asks for gmail.readonly and, unless the account says "
+            "calendar: false, calendar.readonly; nothing else."
+        ),
+    )
+    p.add_argument("account", help="the account's name in the configuration")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="only print the URL to open (a browser elsewhere must reach this machine's "
+        "127.0.0.1 at --port, e.g. through `ssh -L`)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="the 127.0.0.1 port the browser comes back to (default: any free one; fix it "
+        "to forward it, e.g. `ssh -L 8765:127.0.0.1:8765 server`)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds to wait for the browser to come back (default 600)",
+    )
+    p = asub.add_parser(
+        "microsoft",
+        help="a microsoft account with auth: delegated: device-code sign-in, read-only scopes",
+        description=(
+            "Sign in as the account's user on any device (the command prints a URL and a "
+            "code; it works on a headless server) and consent to read-only access to mail "
+            "and calendars (Mail.Read, Calendars.Read, offline_access); msal's token cache "
+            "is kept encrypted in the database. Run it again after `status` says needs_reauth."
+        ),
+    )
+    p.add_argument("account", help="the account's name in the configuration")
 
 
 def _add_service(sub: Any) -> None:
@@ -259,6 +366,12 @@ def _add_service(sub: Any) -> None:
             )
 
 
+def _auth(args: argparse.Namespace, path: Path) -> int:
+    from agent.auth import cmd_auth  # the OAuth libraries load only for this command
+
+    return cmd_auth(args, path)
+
+
 def config_path(args: argparse.Namespace) -> Path:
     if args.config:
         return Path(args.config)
@@ -270,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose, args.log_file, args.log_format)
     try:
-        return commands.dispatch(args, config_path(args))
+        return commands.dispatch(args, config_path(args), {**commands.COMMANDS, "auth": _auth})
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `autocapture contacts list | head`

@@ -50,6 +50,9 @@ def load_settings(path: Path) -> Any:
     return settings
 
 
+DESCRIBED_ACCOUNTS = 20
+
+
 def describe(settings: Any, detailed: bool = False) -> str:
     """The enabled accounts and the database, for a log line: no secret can be in it."""
     from sqlalchemy.engine import make_url
@@ -63,8 +66,11 @@ def describe(settings: Any, detailed: bool = False) -> str:
         text += f" ({len(settings.accounts) - len(enabled)} disabled)"
     if detailed and enabled:
         text += ": " + ", ".join(
-            f"{a.name} ({a.kind}, every {format_duration(a.poll_interval)})" for a in enabled
+            f"{a.name} ({a.kind}, every {format_duration(a.poll_interval)})"
+            for a in enabled[:DESCRIBED_ACCOUNTS]
         )
+        if len(enabled) > DESCRIBED_ACCOUNTS:  # a team's 1,000 accounts are no log line
+            text += f" and {len(enabled) - DESCRIBED_ACCOUNTS} more"
     return text
 
 
@@ -139,17 +145,42 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
 
 def cmd_run(args: argparse.Namespace, path: Path) -> int:
+    from agent.leases import LeasedPoller
     from agent.poller import Poller
 
     settings = load_settings(path)
     register_account_secrets(settings)
     db = open_db(settings)
-    with single_run(db):
+    # PostgreSQL: any number of workers share the accounts by leases.
+    shared = db.engine.url.get_backend_name() == "postgresql"
+    with single_run(db), metrics_endpoint(settings, db) as activity:
         heap.settle()
         logging.getLogger("autocapture.run").info("polling %s", describe(settings, detailed=True))
         with stop_on_signals() as stop:
-            Poller(settings, db, stop).run()
+            poller = LeasedPoller if shared else Poller
+            poller(settings, db, stop, activity=activity).run()
     return EXIT_OK
+
+
+@contextmanager
+def metrics_endpoint(settings: Any, db: Any) -> Iterator[Any]:
+    """The Prometheus endpoint while ``run`` runs, if the config turns it on."""
+    from agent.metrics import Activity, MetricsServer
+
+    activity = Activity()
+    if not settings.metrics.enabled:
+        yield activity
+        return
+    where = f"{settings.metrics.address}:{settings.metrics.port}"
+    try:
+        server = MetricsServer(settings.metrics, db, activity)
+    except OSError as exc:
+        raise CommandError(f"metrics endpoint {where}: {exc.strerror or exc}") from None
+    logging.getLogger("autocapture.run").info("metrics at http://%s/metrics", where)
+    try:
+        yield activity
+    finally:
+        server.close()
 
 
 # Not a possible account name (config allows letters, digits and - _ . @).
@@ -237,36 +268,81 @@ def cmd_status(args: argparse.Namespace, path: Path) -> int:
     settings = load_settings(path)
     for warning in archive_warnings(settings):
         print(warning, file=sys.stderr)
+    from agent.health_view import completeness_lines, health_text, status_json
+
     db = open_db(settings, read_only=True)
     rows = db.account_status()
+    leases = {h.account: h for h in db.leases().holdings()}
+    checks = db.completeness()
     now = datetime.now(UTC)
     if args.json:
         starts = {a.name: (now - a.backfill).date() for a in settings.accounts}
-        render.json_lines([{**render.plain(r), "backfill_from": starts.get(r.name)} for r in rows])
+        render.json_lines(
+            [
+                {**status_json(r, db, checks, starts.get(r.name)), **_lease(leases, r.name)}
+                for r in rows
+            ]
+        )
         return EXIT_OK
     table = [
         {
             **render.plain(r),
+            "health": health_text(r.health, r.health_since, r.health_detail),
             "last_success": _ago(now, r.last_success_at),
             "newest_item": _ago(now, r.newest_interaction_at),
             "last_error": _ago(now, r.last_error_at),
+            "worker": _lease(leases, r.name)["worker"],
+            "lease": _ahead(now, _lease(leases, r.name)["lease_until"]),
         }
         for r in rows
     ]
     cols = [
         "name",
         "kind",
-        "state",
+        "health",
         "last_success",
         "items_captured",
         "newest_item",
         "last_error",
         "message",
     ]
-    render.table(table, cols, max_width=80)
+    if any(h.worker for h in leases.values()):  # `run` workers share a PostgreSQL database
+        cols[3:3] = ["worker", "lease"]
+    render.table(table, cols, max_width=80, whole=("health",))  # the command must stay whole
     for note in window_notes(settings.accounts, db.window_starts(), now):
         print(note)
+    for line in completeness_lines(checks):
+        print(line)
     return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, path: Path) -> int:
+    from agent.completeness import verify_account
+    from agent.health_view import completeness_json, verify_lines
+
+    settings = load_settings(path)
+    enabled = [a for a in settings.accounts if a.enabled]
+    if args.account is not None and args.account not in {a.name for a in enabled}:
+        raise CommandError(f"no enabled account named {args.account!r}", EXIT_CONFIG)
+    register_account_secrets(settings)
+    db = open_db(settings)
+    chosen = [a for a in enabled if args.account in (None, a.name)]
+    reports = [verify_account(settings, a, db) for a in chosen]
+    if args.json:
+        render.json_lines(
+            {
+                "account": r.account,
+                "outcome": r.outcome,
+                "message": r.message,
+                "streams": [completeness_json(c) for c in r.streams],
+            }
+            for r in reports
+        )
+    else:
+        for r in reports:
+            print("\n".join(verify_lines(r)))
+    failed = any(r.outcome in ("error", "needs_reauth") for r in reports)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 # What a backfill window leaves out, by account kind.
@@ -291,6 +367,21 @@ def window_notes(accounts: Any, covered: dict[str, datetime], now: datetime) -> 
             tail = f"older {_OLDER.get(account.kind, 'mail and meetings are')} not captured"
         notes.append(f"{account.name}: backfill window starts {start.date()}; {tail}")
     return notes
+
+
+def _lease(leases: dict[str, Any], account: str) -> dict[str, Any]:
+    """Which ``run`` worker holds the account's lease, and until when (None: nobody)."""
+    held = leases.get(account)
+    if held is None or held.worker is None:
+        return {"worker": None, "lease_until": None}
+    return {"worker": held.worker, "lease_until": held.expires_at}
+
+
+def _ahead(now: datetime, when: datetime | None) -> str | None:
+    """A lease's end as people read it: "for 42s"."""
+    if when is None:
+        return None
+    return f"for {max(0, int((when - now).total_seconds()))}s"
 
 
 def _ago(now: datetime, when: datetime | None) -> str | None:
@@ -329,6 +420,9 @@ def search_text(text: str) -> str:
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
     if args.action == "import":
         return import_contacts(args, load_settings(path))
+    if args.action == "reindex":
+        print(f"{open_db(load_settings(path)).reindex_contacts()} contacts indexed")
+        return EXIT_OK
     text = search_text(args.text) if args.action == "search" else ""
     if args.action in ("merge", "unmerge", "show"):
         return _identity(args, load_settings(path))
@@ -419,9 +513,11 @@ def _decoded(data: bytes) -> str:
 def cmd_dedupe(args: argparse.Namespace, path: Path) -> int:
     """Duplicate pairs on stdout, the summary (and merges) on stderr (agent.identity)."""
     from agent.identity import dedupe
+    from agent.policy import thresholds_of
 
     settings = load_settings(path)
-    for line in dedupe(args, open_db(settings, read_only=args.apply_above is None)):
+    db = open_db(settings, read_only=args.apply_above is None)
+    for line in dedupe(args, db, thresholds_of(settings)):
         print(line, file=sys.stderr)
     return EXIT_OK
 
@@ -511,13 +607,15 @@ def cmd_inspect(args: argparse.Namespace, path: Path) -> int:
     from agent.inspect import default_window, inspect_file, policy_for_inspect
     from connectors.base import Window
 
-    settings = load_settings(path) if (args.account or args.config) else None
+    wants_db = args.database
+    settings = load_settings(path) if (args.account or args.config or wants_db) else None
     policy = policy_for_inspect(settings, args.account, args.owner)
     window = default_window(datetime.now(UTC))
     window = Window(args.since or window.since, args.until or window.until, now=window.now)
     if window.since >= window.until:
         raise CommandError("--since must come before --until", EXIT_CONFIG)
-    return inspect_file(args.file, policy, as_json=args.json, window=window)
+    directory = open_db(settings, read_only=True).directory() if wants_db else None
+    return inspect_file(args.file, policy, as_json=args.json, window=window, directory=directory)
 
 
 def cmd_service(args: argparse.Namespace, path: Path) -> int:
@@ -541,7 +639,8 @@ def cmd_service(args: argparse.Namespace, path: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
+Command = Callable[[argparse.Namespace, Path], int]
+COMMANDS: dict[str, Command] = {
     "run": cmd_run,
     "sync": cmd_sync,
     "status": cmd_status,
@@ -555,12 +654,17 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "inspect": cmd_inspect,
     "config": cmd_config_check,
     "service": cmd_service,
+    "verify": cmd_verify,
 }
 
 
-def dispatch(args: argparse.Namespace, path: Path) -> int:
+def dispatch(
+    args: argparse.Namespace, path: Path, commands: dict[str, Command] | None = None
+) -> int:
+    """Run ``args.command`` from ``commands`` (default ``COMMANDS``); a ``CommandError``
+    becomes its one line on stderr and its exit code."""
     try:
-        return COMMANDS[args.command](args, path)
+        return (commands or COMMANDS)[args.command](args, path)
     except CommandError as exc:
         prefix = "autocapture: " if exc.prefix else ""
         print(prefix + redact(str(exc)), file=sys.stderr)

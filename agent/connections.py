@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from agent.policy import account_window
 from agent.redact import redact
 from agent.registry import CONNECTORS, BuildContext
+from agent.tokens import StoredTokens
 from config.settings import AccountBase
 from connectors.base import Connector, Limits, Window
 
@@ -28,10 +29,18 @@ log = logging.getLogger("autocapture.connections")
 
 
 def build_connector(
-    account: AccountBase, window: Window, limits: Limits, *, fetch_ahead: bool = True
+    account: AccountBase,
+    window: Window,
+    limits: Limits,
+    *,
+    fetch_ahead: bool = True,
+    tokens: StoredTokens | None = None,
 ) -> Connector:
-    """The connector for ``account``'s settings model (``agent.registry``)."""
-    return CONNECTORS.build(account, BuildContext(window, limits, fetch_ahead=fetch_ahead))
+    """The connector for ``account``'s settings model (``agent.registry``); ``tokens``
+    serves the credentials the agent keeps encrypted in its database."""
+    stored = tokens.secret if tokens is not None else None
+    context = BuildContext(window, limits, fetch_ahead=fetch_ahead, stored=stored)
+    return CONNECTORS.build(account, context)
 
 
 def close_quietly(connector: Connector) -> None:
@@ -54,10 +63,12 @@ class Connections:
         max_age: timedelta = timedelta(hours=6),
         *,
         fetch_ahead: bool = True,
+        tokens: StoredTokens | None = None,
     ):
         self.limits = limits or Limits()
         self.max_age = max_age
         self.fetch_ahead = fetch_ahead
+        self.tokens = tokens
         self._open: dict[str, tuple[Connector, datetime]] = {}
         self._lock = threading.Lock()
 
@@ -72,7 +83,9 @@ class Connections:
                 return connector
             close_quietly(connector)
         window = account_window(account, now)
-        connector = build_connector(account, window, self.limits, fetch_ahead=self.fetch_ahead)
+        connector = build_connector(
+            account, window, self.limits, fetch_ahead=self.fetch_ahead, tokens=self.tokens
+        )
         with self._lock:
             self._open[account.name] = (connector, now)
         return connector
@@ -96,3 +109,5 @@ class Connections:
             names = list(self._open)
         for name in names:
             self.discard(name)
+        if self.tokens is not None:
+            self.tokens.close()

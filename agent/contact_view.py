@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
+from matcher.scoring import parse_rule
+
 MAX_SUBJECT = 60
 
 
@@ -40,20 +42,74 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else "-"
 
 
+def explain_rule(rule: str) -> str:
+    """A participant's rule in words where it is a scored one; other rules as they are."""
+    scored = parse_rule(rule)
+    if scored is None:
+        return rule
+    if scored.outcome == "review":
+        return f"sent to review, score {scored.score:.2f}: {scored.reasons}"
+    text = f"scored link {scored.score:.2f}: {scored.reasons}"
+    if scored.moved_from:
+        text += f"; a job change from {scored.moved_from}"
+    if scored.same_as:
+        text += f"; the same person as {scored.same_as}, first seen in the same batch"
+    return text
+
+
+def address_origin(origin: str | None, created_rule: str) -> str:
+    """Why an address is the contact's, in words (``contact_emails.origin``)."""
+    if origin is None:  # kept before origins were recorded
+        return f"exact: the contact was created from it or linked by it ({created_rule})"
+    head = origin.partition(":")[0]
+    if head == "scored":
+        return explain_rule(origin)
+    if origin.startswith("review:accepted:"):
+        score, _, reasons = origin.removeprefix("review:accepted:").partition(":")
+        return f"review accepted (score {score}: {reasons})"
+    if head == "alias":
+        return "alias: another spelling of a mailbox the contact holds (provider rules)"
+    if head == "import":
+        return f"import: a CRM card listed it ({origin})"
+    return f"exact: the contact was created from it ({origin})"
+
+
+def print_addresses(contact: Any, out: TextIO) -> None:
+    """Each address with its status and why it belongs to the contact."""
+    out.write("addresses (and why each is this contact's):\n")
+    for a in contact.addresses:
+        status = "" if a.status == "current" else f" [{a.status} since {_when(a.status_at)}"
+        status += f", {a.status_reason}]" if status and a.status_reason else ("]" if status else "")
+        out.write(f"  {a.email}{status}\n")
+        out.write(f"    {address_origin(a.origin, contact.created_rule)}\n")
+
+
+def print_employments(contact: Any, out: TextIO) -> None:
+    jobs = getattr(contact, "employments", ())
+    if not jobs:
+        return
+    out.write("employment (oldest first):\n")
+    for job in jobs:
+        title = f", {job.title}" if job.title else ""
+        span = f"{_when(job.first_seen)} .. {_when(job.last_seen)}"
+        ended = (
+            f" (left: {job.ended_reason.partition(':moved-from=')[0]})" if job.ended_reason else ""
+        )
+        out.write(f"  {job.company or job.domain} ({job.domain}){title}: seen {span}{ended}\n")
+
+
 def print_contact(contact: Any, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     out.write(f"contact {contact.id}\n")
     out.write(f"  emails    {', '.join(contact.emails)}\n")
-    for a in getattr(contact, "addresses", ()):
-        if a.status != "current":
-            why = f" ({a.status_reason})" if a.status_reason else ""
-            out.write(f"  {a.status:<9} {a.email} since {_when(a.status_at)}{why}\n")
     if contact.company_name:
         domains = ", ".join(contact.company_domains)
         out.write(
             f"  company   {contact.company_name}" + (f" ({domains})" if domains else "") + "\n"
         )
     out.write(f"  created   {_when(contact.created_at)} by rule {contact.created_rule}\n")
+    print_addresses(contact, out)
+    print_employments(contact, out)
     seen = sightings(contact.history)
     out.write("fields (current value, and where it comes from):\n")
     current = set()

@@ -99,20 +99,20 @@ def stale_rows(args: argparse.Namespace, db: Any) -> list[Any]:
     return list(db.list_contacts(limit=args.limit, offset=args.offset, seen_before=before))
 
 
-def dedupe(args: argparse.Namespace, db: Any) -> list[str]:
+def dedupe(args: argparse.Namespace, db: Any, thresholds: Any) -> list[str]:
     """``dedupe --scan``: print each pair as found; with --apply-above, merge the strong ones.
 
     Only pairs resolution would link (strong evidence) are merged, never a
     review pair whatever its score: a name alone never merges two people.
+    ``thresholds``: the configured ``identity`` ones capture scores with.
     Returns the summary lines for stderr.
     """
-    from matcher.plan import Thresholds
     from storage.dedupe import ScanCounts
 
     counts = ScanCounts()
     chosen = []
     outcomes = {"link": 0, "review": 0}
-    for pair in db.duplicate_scan(Thresholds(), counts):
+    for pair in db.duplicate_scan(thresholds, counts):
         outcomes[pair.outcome] += 1
         if args.json:
             render.json_lines([pair])

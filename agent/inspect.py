@@ -2,7 +2,9 @@
 
 Nothing touches the database: the matcher runs against an empty in-memory
 directory, so the decisions shown are those a first capture would make from
-this file alone. Any file a user points it at must end in a one-line error,
+this file alone; with ``--database`` it reads (never writes) the configured
+database, and shows which contact each address would be linked to and why
+(an exact match, or a scored link or review with its reasons). Any file a user points it at must end in a one-line error,
 never a traceback, so every failure below is caught and reported by reason.
 """
 
@@ -14,17 +16,19 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from agent import render
+from agent.contact_view import explain_rule
 from agent.policy import account_policy
 from config.exit_codes import EXIT_OK
 from config.settings import Settings
 from connectors.base import InvalidInput, Limits, Window
 from connectors.mail.mbox import MboxEntry, read_mbox
 from connectors.records import IngestError, Message, Record, SourceRef
-from matcher.plan import AccountPolicy, Plan
+from matcher.plan import AccountPolicy, Directory, Plan
 
 MAX_MBOX_MESSAGES = 200
 
@@ -112,7 +116,9 @@ def _records_of(
             continue
         # Read as the archive connector reads it; mail without a usable Date
         # is dated as sync dates it.
-        messages, errors = read_message(entry.raw, source, limits, window, entry.dated(file_time))
+        messages, errors = read_message(
+            entry.raw, source, limits, window, partial(entry.dated, file_time)
+        )
         found.extend(messages)
         failures.extend(errors)
     return found, failures
@@ -127,15 +133,21 @@ def mail_of(data: bytes, limits: Limits) -> list[MboxEntry]:
 
 
 def inspect_file(
-    path: Path, policy: AccountPolicy, as_json: bool = False, window: Window | None = None
+    path: Path,
+    policy: AccountPolicy,
+    as_json: bool = False,
+    window: Window | None = None,
+    directory: Directory | None = None,
 ) -> int:
+    """``directory``: the contacts to resolve against (default none: a first capture)."""
     import matcher
     from matcher.directory import InMemoryDirectory
 
     window = window or default_window(datetime.now(UTC))
     try:
         read = read_records(path, Limits(), window)
-        plan = matcher.plan_batch(read.records, policy, InMemoryDirectory(), errors=read.errors)
+        known = directory if directory is not None else InMemoryDirectory()
+        plan = matcher.plan_batch(read.records, policy, known, errors=read.errors)
         if plan.errors and not plan.interactions:
             first = plan.errors[0]
             raise InspectError(f"{first.reason} ({first.detail})" if first.detail else first.reason)
@@ -248,11 +260,12 @@ def print_plan(plan: Plan, signatures: list[dict[str, Any]]) -> None:
                 "name": p.name,
                 "class": p.klass,
                 "decision": p.decision,
-                "rule": p.rule,
+                "contact": p.contact_id,
+                "rule": explain_rule(p.rule),
             }
             for p in item.participants
         ]
-        render.table(rows, ["role", "email", "name", "class", "decision", "rule"])
+        render.table(rows, ["role", "email", "name", "class", "decision", "contact", "rule"])
         print()
     for sig in signatures:
         print_zone(sig)

@@ -30,6 +30,11 @@ FILE_BYTES, FILE_BACKUPS = 10 << 20, 5
 # Libraries that narrate their own start-up at INFO (alembic: one line per
 # plugin on every command) speak below WARNING only when DEBUG is asked for.
 CHATTY_LIBRARIES = ("alembic",)
+# Libraries that log what must stay secret below WARNING: requests-oauthlib
+# the token endpoint's answer (access and refresh token) at DEBUG,
+# google-auth-oauthlib the loopback request line (the authorization code) at
+# INFO. They are never let below WARNING, whatever the level.
+SECRET_NARRATORS = ("requests_oauthlib", "oauthlib", "google_auth_oauthlib")
 
 _from_flag = False
 
@@ -77,3 +82,5 @@ def _set_level(level: int) -> None:
         logging.getLogger(name).setLevel(
             logging.NOTSET if level <= logging.DEBUG else logging.WARNING
         )
+    for name in SECRET_NARRATORS:
+        logging.getLogger(name).setLevel(logging.WARNING)

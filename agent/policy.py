@@ -10,7 +10,7 @@ from datetime import datetime
 
 from config.settings import AccountBase, Settings
 from connectors.base import Window
-from matcher.plan import AccountPolicy, Blocklist
+from matcher.plan import AccountPolicy, Blocklist, Thresholds
 
 
 def account_policy(settings: Settings, account: AccountBase) -> AccountPolicy:
@@ -24,6 +24,14 @@ def account_policy(settings: Settings, account: AccountBase) -> AccountPolicy:
         blocklist=blocklist_of(settings),
         phone_region=settings.phone_region,
         subaddress_domains=settings.subaddressing.domains_for(settings.org_domains),
+        identity=thresholds_of(settings),
+    )
+
+
+def thresholds_of(settings: Settings) -> Thresholds:
+    found = settings.identity
+    return Thresholds(
+        link=found.link_at, review=found.review_at, name=found.name_at, margin=found.margin
     )
 
 

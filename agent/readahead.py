@@ -46,6 +46,7 @@ import matcher
 from agent.connections import build_connector, close_quietly
 from agent.redact import redact, register_secret, registered_since
 from agent.retry import fetch_with_retry
+from agent.tokens import StoredTokens
 from config.settings import AccountBase
 from connectors.base import Connector, Limits, TransientError, Window
 from connectors.records import Batch, Cursor
@@ -95,6 +96,8 @@ class ReadAhead:
     policy: AccountPolicy
     batch_size: int
     fetched_at: datetime  # dates mail that carries no usable date, as the plain loop does
+    # The agent's token store; the child opens its own connection to it (agent.tokens).
+    tokens: StoredTokens | None = None
     _child: _Child | None = None
 
     def streams(self) -> list[str]:
@@ -171,7 +174,9 @@ class ReadAhead:
         try:
             # This process is the backlog's one reader ahead: no thread of the
             # connector's fetching a batch ahead besides.
-            connector = build_connector(self.account, self.window, self.limits, fetch_ahead=False)
+            connector = build_connector(
+                self.account, self.window, self.limits, fetch_ahead=False, tokens=self.tokens
+            )
             while (job := _next_job(jobs, parent)) is not None:
                 if job == STREAMS:
                     done = _hand_over(handover, connector.streams(), parent)

@@ -7,13 +7,15 @@ store that keeps the same promises (data and cursor in one transaction).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from connectors.records import Held, Inventory
 from matcher.plan import Directory, Plan
 from storage.apply import ApplyResult
+from storage.health import Requeue, StreamCheck
 
 Cursors = dict[str, dict[str, Any]]
 
@@ -34,7 +36,16 @@ class Store(Protocol):
         stream: str,
         cursor: Mapping[str, Any] | None,
         window_since: datetime | None = None,
+        *,
+        held: Sequence[Held] = (),
     ) -> ApplyResult: ...
+    def stored_items(self, account: str) -> int: ...
+    def completeness(self, account: str | None = None) -> list[StreamCheck]: ...
+    def last_checked(self, account: str) -> datetime | None: ...
+    def check_stream(
+        self, account: str, stream: str, listing: Inventory, requeue: Requeue
+    ) -> StreamCheck: ...
+    def record_health(self, account: str, state: str, detail: Mapping[str, Any]) -> bool: ...
     def record_success(self, account: str) -> None: ...
     def record_failure(
         self, account: str, state: Literal["error", "needs_reauth"], message: str

@@ -40,15 +40,25 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import matcher
+from agent import health
 from agent.connections import Connections
+from agent.health import Progress
 from agent.policy import account_policy
 from agent.readahead import ReadAhead
 from agent.redact import redact
 from agent.retry import fetch_with_retry
 from agent.store import Store
+from agent.tokens import StoredTokens
 from config.errors import SecretUnavailable
 from config.settings import AccountBase, Settings
-from connectors.base import AuthError, Connector, ConnectorError, CursorExpired, Window
+from connectors.base import (
+    AuthError,
+    Connector,
+    ConnectorError,
+    CursorExpired,
+    TransientError,
+    Window,
+)
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy, Plan
 from storage.account_lock import AccountBusy
@@ -71,6 +81,8 @@ class AccountReport:
     resynced: bool = False
     message: str = ""
     streams: list[str] = field(default_factory=list)
+    retry_after: float | None = None  # the server asked to wait this long (throttled)
+    remedy: str | None = None  # what mends refused credentials, when the connector knows
 
 
 @dataclass
@@ -88,6 +100,7 @@ class AccountSync:
     ahead: ReadAhead | None = None  # None: every batch fetched and read in this process
     covered: dict[str, datetime] = field(default_factory=dict)  # stream -> window start
     kept: bool = False  # the connector stays open for later polls
+    progress: Progress | None = None  # backfill progress for the health state
 
     def position(self, stream: str) -> Cursor | None:
         """The stream's cursor; None (read it all again) when the window now
@@ -162,13 +175,19 @@ class AccountSync:
         self, stream: str, plan: Plan, batch: Batch, records: int, report: AccountReport
     ) -> None:
         """Apply one batch's plan with its cursor (one transaction) and count it."""
-        result = self.db.apply(plan, stream, batch.next_cursor, self.covered[stream])
+        result = self.db.apply(
+            plan, stream, batch.next_cursor, self.covered[stream], held=batch.held
+        )
         report.records += records
         report.new_contacts += result.new_contacts
         report.new_interactions += result.new_interactions
         report.errors += result.errors
         if self.listener:
             self.listener(self.policy.account, stream, records + len(batch.errors))
+        if self.progress is not None:
+            state = self.progress.add(stream, batch, records + len(batch.errors))
+            if state is not None:
+                health.record(self.db, self.policy.account, state)
 
     def stream_names(self) -> list[str]:
         """The account's streams. On a first sync (no cursor at all) with a
@@ -224,9 +243,27 @@ def sync_account(
         report.outcome = "busy"
         report.message = f"{exc}; skipped"
         log.info("%s: %s", account.name, report.message)
+        return report
     except DatabaseUnavailable as exc:  # the account could not be held
         _fail(db, report, "error", str(exc))
+    _record_health(db, account, report, now or datetime.now(UTC))
     return report
+
+
+def _record_health(db: Store, account: AccountBase, report: AccountReport, now: datetime) -> None:
+    """The health state a finished pass leads to (``agent.health``)."""
+    if report.outcome == "ok":
+        state = health.Health("live")
+    elif report.outcome == "needs_reauth":
+        state = health.reauth(account, report.remedy)
+    elif report.outcome == "error":
+        state = health.after_failure(report.outcome, report.message, report.retry_after, now)
+    else:  # stopped: the last batch's state stands
+        return
+    try:
+        health.record(db, account.name, state)
+    except StorageError as exc:  # the database refused: the pass's own outcome stands
+        log.error("%s: health state not stored: %s", account.name, exc)
 
 
 def _sync_held(
@@ -241,7 +278,9 @@ def _sync_held(
 ) -> None:
     now = now or datetime.now(UTC)
     db.ensure_account(account.name, account.kind)
-    pool = connections or Connections(fetch_ahead=not settings.read_ahead)
+    pool = connections or Connections(
+        fetch_ahead=not settings.read_ahead, tokens=StoredTokens.of(settings)
+    )
     try:
         # Before any connection: a secret that cannot be read is a setup
         # mistake that no retry or reconnect will mend.
@@ -255,9 +294,13 @@ def _sync_held(
             if sync.ahead is not None:
                 sync.ahead.close()
     except AuthError as exc:
-        _fail(db, report, "needs_reauth", f"credentials refused: {exc}; sign in again")
+        remedy = "" if exc.remedy else "; sign in again"  # the connector named the remedy
+        _fail(db, report, "needs_reauth", f"credentials refused: {exc}{remedy}")
+        report.remedy = exc.remedy
     except (ConnectorError, StorageError, SecretUnavailable) as exc:  # typed, made to be shown
         _fail(db, report, "error", str(exc))
+        if isinstance(exc, TransientError):
+            report.retry_after = exc.retry_after
     except Exception as exc:  # an account's bug must not stop the other accounts
         log.exception("%s: unexpected failure", account.name)
         _fail(db, report, "error", f"{type(exc).__name__}: {exc}")
@@ -286,8 +329,11 @@ def _account_sync(
         now=now,
         window=window,
     )
+    sync.progress = health.Progress(db.stored_items(account.name))
     if settings.read_ahead:
-        sync.ahead = ReadAhead(account, window, pool.limits, policy, account.batch_size, now)
+        sync.ahead = ReadAhead(
+            account, window, pool.limits, policy, account.batch_size, now, tokens=pool.tokens
+        )
     return sync
 
 
@@ -314,6 +360,7 @@ def sync_once(
     accounts = [a for a in settings.accounts if a.enabled and (only is None or a.name == only)]
     if only is not None and not accounts:
         raise KeyError(only)
+    health.mark_disabled(db, [a for a in settings.accounts if only is None or a.name == only])
     return [
         sync_account(settings, a, db, stop=stop, listener=listener, connections=connections)
         for a in accounts

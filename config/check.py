@@ -106,6 +106,10 @@ def settings_warnings(
     Disabled accounts are skipped: they read no secrets and no files.
     """
     found = _idle(settings, filename, document)
+    key_leak = settings.token_key.exposure()  # it opens every stored token
+    if key_leak:
+        line = document.line_of(("token_key",))
+        found.append(Problem(filename, line, "token_key", key_leak, "warning"))
     for index, account in enumerate(settings.accounts):
         if not account.enabled:
             continue

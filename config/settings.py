@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import phonenumbers
 import platformdirs
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,6 +32,7 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails
 from sqlalchemy.engine import make_url
@@ -45,6 +47,7 @@ from config.values import (
     PositiveDuration,
     Secret,
     ServiceUrl,
+    format_duration,
     invalid,
     one_or_many,
     shown,
@@ -65,6 +68,11 @@ def default_database_url() -> str:
     """The embedded SQLite database in the user's data directory (not created here)."""
     folder = Path(platformdirs.user_data_dir("autocapture"))
     return f"sqlite:///{folder / 'autocapture.db'}"
+
+
+def default_token_key() -> Secret:
+    """The key file beside the default database; the agent creates it (0600) on first use."""
+    return Secret("file", str(Path(platformdirs.user_data_dir("autocapture")) / "token.key"))
 
 
 def anchored(path: Path, info: ValidationInfo) -> Path:
@@ -128,6 +136,30 @@ class SubaddressSettings(FrozenSettings):
         return frozenset(self.domains) | (
             frozenset(org_domains) if self.org_domains else frozenset()
         )
+
+
+Score = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
+
+
+class IdentitySettings(FrozenSettings):
+    """Scored resolution of an address no contact owns (see matcher.scoring).
+
+    A link needs ``link_at`` and a strong agreement (phone, thread, former
+    address) besides a name of at least ``name_at``; ``review_at`` sends the
+    address to ``autocapture review`` instead; below it the creation policy
+    decides. The defaults are matcher.plan.Thresholds'.
+    """
+
+    link_at: Score = 0.85
+    review_at: Score = 0.7
+    name_at: Score = 0.9
+    margin: Score = 0.05  # a runner-up this close turns a link into a review
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IdentitySettings:
+        if self.review_at > self.link_at:
+            raise invalid("identity", "review_at must not be above link_at")
+        return self
 
 
 # Names key an account's cursors and status in the database and appear in
@@ -314,9 +346,16 @@ class GmailAccount(RemoteAccount):
 
     kind: Literal["gmail"]
     owner: OwnerAddresses
-    client_id: Text
-    client_secret: Secret
-    refresh_token: Secret
+    # Either a rep's own grant: an OAuth client of type "Desktop app" ...
+    client_id: Text | None = None
+    client_secret: Secret | None = Field(None, validate_default=True)
+    # None: the one `autocapture auth google NAME` stored, encrypted, in the database.
+    refresh_token: Secret | None = None
+    # ... or an admin's: a service account's JSON key with domain-wide
+    # delegation, acting for ``impersonate`` (None: the first owner, ``subject``).
+    service_account_key: Secret | None = Field(None, validate_default=True)
+    impersonate: EmailAddress | None = None
+    auth_uri: ServiceUrl = "https://accounts.google.com/o/oauth2/auth"  # the consent page
     token_uri: ServiceUrl = "https://oauth2.googleapis.com/token"
     api_root: ServiceUrl = "https://gmail.googleapis.com/"
     calendar_api_root: ServiceUrl = "https://www.googleapis.com/"
@@ -331,21 +370,133 @@ class GmailAccount(RemoteAccount):
     # Google documents 6,000 per user per minute, so 90 a second stays below.
     quota_units_per_second: Annotated[int, Strict(), Field(ge=1, le=10_000)] = 90
 
+    @field_validator("client_secret", mode="after")
+    @classmethod
+    def _client_pair(cls, secret: Secret | None, info: ValidationInfo) -> Secret | None:
+        if "client_id" in info.data and (secret is None) != (info.data["client_id"] is None):
+            raise invalid(
+                "credentials", "an OAuth client is client_id and client_secret together: give both"
+            )
+        return secret
+
+    @field_validator("refresh_token", mode="after")
+    @classmethod
+    def _refresh_needs_client(cls, token: Secret | None, info: ValidationInfo) -> Secret | None:
+        if token is not None and info.data.get("client_id", "") is None:
+            raise invalid("credentials", "a refresh_token needs client_id and client_secret")
+        return token
+
+    @field_validator("service_account_key", mode="after")
+    @classmethod
+    def _one_grant(cls, key: Secret | None, info: ValidationInfo) -> Secret | None:
+        if "client_id" not in info.data:  # already reported
+            return key
+        both = "client_id and client_secret (each rep signs in) or service_account_key"
+        if key is not None and info.data["client_id"] is not None:
+            raise invalid("credentials", f"give {both}, not both")
+        if key is None and info.data["client_id"] is None:
+            raise invalid("credentials", f"give {both} (domain-wide delegation)")
+        return key
+
+    @field_validator("impersonate", mode="after")
+    @classmethod
+    def _delegated_user(cls, user: str | None, info: ValidationInfo) -> str | None:
+        if user is not None and info.data.get("service_account_key", True) is None:
+            raise invalid("credentials", "impersonate needs service_account_key")
+        return user
+
+    @property
+    def subject(self) -> str:
+        """The user a service account acts for."""
+        return self.impersonate or self.owner[0]
+
 
 class MicrosoftAccount(RemoteAccount):
-    """Microsoft 365 mail and calendar through Graph (app-only client credentials)."""
+    """Microsoft 365 mail and calendar through Graph: app-only client credentials, or a
+    rep's delegated consent given once with ``autocapture auth microsoft ACCOUNT``."""
 
     kind: Literal["microsoft"]
     owner: OwnerAddresses
-    tenant: Text
-    client_id: Text
-    client_secret: Secret
+    tenant: Text  # the directory (tenant) id or a verified domain of it
+    client_id: Text  # the app registration's application (client) id
+    # app: the app's own permissions (an admin's tenant-wide capture), with a
+    # client secret or a certificate. delegated: the rep's read-only consent,
+    # tokens kept encrypted in the database (no secret in this file).
+    auth: Literal["app", "delegated"] = "app"
+    client_secret: Secret | None = None
+    # A certificate instead of a secret (Microsoft's recommendation): the
+    # public certificate uploaded to the app registration (PEM, relative to
+    # the YAML file) and its private key (PEM), a secret reference.
+    certificate: Path | None = None
+    certificate_key: Secret | None = Field(None, validate_default=True)
+    # The national cloud's hosts (US Government: login.microsoftonline.us and
+    # graph.microsoft.us; China: login.chinacloudapi.cn and
+    # microsoftgraph.chinacloudapi.cn).
     authority: ServiceUrl = "https://login.microsoftonline.com"
     graph_root: ServiceUrl = "https://graph.microsoft.com"
+    # A CA bundle (PEM) to trust instead of the system's: a TLS-inspecting proxy's CA.
+    ca_file: Path | None = None
     user: Text = Field(None, validate_default=True)  # user id or UPN; default: first owner
-    calendar: Flag = True
+    # Mail folders by well-known name (inbox, sentitems, archive, ...) or path
+    # of display names from the top of the mailbox ("Inbox/Customers").
+    folders: Names = ("inbox", "sentitems")
+    calendar: Flag = True  # also sync calendars
+    calendars: Names = ("primary",)  # "primary" or calendar ids
 
     _user = field_validator("user", mode="before")(_first_owner)
+    _ca_file = field_validator("ca_file", mode="after")(readable_ca_file)
+
+    @field_validator("certificate", mode="after")
+    @classmethod
+    def _certificate_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is None:
+            return None
+        path = anchored(path, info)
+        if not path.is_file():
+            raise invalid("certificate", f"no certificate at {str(path)!r}")
+        return path
+
+    @field_validator("certificate_key", mode="after")
+    @classmethod
+    def _secret_or_certificate(cls, key: Secret | None, info: ValidationInfo) -> Secret | None:
+        if "certificate" in info.data and (key is None) != (info.data["certificate"] is None):
+            raise invalid("credentials", "certificate and certificate_key go together")
+        if info.data.get("auth") == "delegated":
+            if key is not None or info.data.get("client_secret") is not None:
+                raise invalid(
+                    "credentials",
+                    "auth: delegated uses the rep's own sign-in "
+                    "(autocapture auth microsoft ACCOUNT), no client_secret or certificate",
+                )
+            return None
+        return _one_credential(key, "client_secret", info, required=True)
+
+
+# "package.module:callable", each part a Python identifier path.
+_FACTORY = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
+OptionValue = (
+    Annotated[str, Strict()] | Annotated[int, Strict()] | Annotated[float, Strict()] | Flag
+)
+
+
+def _factory_path(value: object) -> object:
+    if isinstance(value, str) and _FACTORY.fullmatch(value.strip()):
+        return value.strip()
+    raise invalid("factory", f'expected "package.module:function", got {shown(value)}')
+
+
+class PluginAccount(AccountBase):
+    """A connector this package does not ship, loaded from ``factory`` ("module:function").
+
+    The function is called as ``factory(name, options, window, limits)`` and
+    returns a ``connectors.base.Connector``; ``options`` are handed to it
+    as given. The module is imported by the agent, like its own code: only
+    an admin who may install code on the machine should write this key.
+    """
+
+    kind: Literal["plugin"]
+    factory: Annotated[str, BeforeValidator(_factory_path)]
+    options: dict[str, OptionValue] = Field(default_factory=dict)
 
 
 ACCOUNT_MODELS: dict[str, type[AccountBase]] = {
@@ -354,11 +505,12 @@ ACCOUNT_MODELS: dict[str, type[AccountBase]] = {
     "gmail": GmailAccount,
     "microsoft": MicrosoftAccount,
     "caldav": CaldavAccount,
+    "plugin": PluginAccount,
 }
 ACCOUNT_KINDS = tuple(ACCOUNT_MODELS)
 
 AccountSettings = Annotated[
-    ArchiveAccount | ImapAccount | GmailAccount | MicrosoftAccount | CaldavAccount,
+    ArchiveAccount | ImapAccount | GmailAccount | MicrosoftAccount | CaldavAccount | PluginAccount,
     Field(discriminator="kind"),
 ]
 
@@ -396,8 +548,25 @@ def _phone_region(value: object) -> object:
     )
 
 
+def _lease_ttl(ttl: timedelta) -> timedelta:
+    if ttl < timedelta(seconds=3):
+        # Renewed every third of it; less than a second apart, a busy
+        # database would let live workers' leases lapse.
+        raise invalid("lease_ttl", f"expected at least 3s, got {format_duration(ttl)}")
+    return ttl
+
+
 def _log_level(value: object) -> object:
     return value.upper() if isinstance(value, str) else value
+
+
+class MetricsSettings(FrozenSettings):
+    """The Prometheus endpoint of ``autocapture run`` (``agent.metrics``); off by default."""
+
+    enabled: Flag = False
+    # Loopback by default: the numbers name accounts; expose them on purpose.
+    address: Annotated[str, Strict(), Field(min_length=1)] = "127.0.0.1"
+    port: Annotated[int, Strict(), Field(ge=1, le=65535)] = 9464
 
 
 class Settings(FrozenSettings):
@@ -408,15 +577,28 @@ class Settings(FrozenSettings):
     creation: CreationSettings = CreationSettings()
     blocklist: BlocklistSettings = BlocklistSettings()
     subaddressing: SubaddressSettings = SubaddressSettings()
+    identity: IdentitySettings = IdentitySettings()
     workers: Annotated[int, Strict(), Field(ge=1, le=64)] = 4
+    # ``run`` on PostgreSQL: how long an account stays with a worker that
+    # stopped renewing its lease (it died) before another takes it over.
+    lease_ttl: Annotated[PositiveDuration, AfterValidator(_lease_ttl)] = timedelta(seconds=60)
     # A backlog's next batches are fetched and read in a second process while
     # one is stored (agent.readahead): about twice as fast on two cores.
     read_ahead: Annotated[bool, Strict()] = True
     phone_region: Annotated[str | None, BeforeValidator(_phone_region)] = None
+    # Encrypts the tokens kept in the database (storage.tokens): 32 bytes in
+    # base64. Agents sharing one database must share this key.
+    token_key: Secret = Field(default_factory=default_token_key)
     log_level: Annotated[LogLevel, BeforeValidator(_log_level)] = "INFO"
+    # How often ``run`` checks each account's completeness (``autocapture
+    # verify``, agent.completeness); 0 turns the schedule off.
+    verify_every: Duration = timedelta(days=1)
+    metrics: MetricsSettings = MetricsSettings()
     accounts: tuple[AccountSettings, ...] = ()
 
-    @field_validator("creation", "blocklist", "subaddressing", "accounts", mode="before")
+    @field_validator(
+        "creation", "blocklist", "subaddressing", "identity", "metrics", "accounts", mode="before"
+    )
     @classmethod
     def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:
         # "accounts:" with every entry commented out is YAML null, not a mistake.

@@ -57,7 +57,19 @@ class TransientError(ConnectorError):
 
 
 class AuthError(ConnectorError):
-    """The server refused the credentials; retrying will not help."""
+    """The server refused the credentials; retrying will not help.
+
+    ``remedy`` is what mends it when the connector knows (the command a rep
+    runs, what an admin checks); it ends the message, and the agent's
+    generic "sign in again" is left off."""
+
+    def __init__(self, reason: str, remedy: str | None = None) -> None:
+        super().__init__(f"{reason}; {remedy}" if remedy else reason)
+        self.reason = reason
+        self.remedy = remedy
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.reason, self.remedy)
 
 
 class CursorExpired(ConnectorError):

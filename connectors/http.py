@@ -52,6 +52,7 @@ import time
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -194,8 +195,7 @@ class HttpClient:
         allowed_redirect_hosts: Collection[str] = (),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._session = requests.Session()
-        self._session.trust_env = False
+        self._session = _Session(timeout=(min(timeout, 10.0), timeout), verify=verify)
         self._auth = auth
         self._verify = verify
         self._timeout = (min(timeout, 10.0), timeout)
@@ -207,6 +207,17 @@ class HttpClient:
 
     def __repr__(self) -> str:
         return f"HttpClient(auth={type(self._auth).__name__}, verify={self._verify!r})"
+
+    @property
+    def session(self) -> requests.Session:
+        """The session itself, for a client library that takes one (msal's ``http_client``):
+        its requests then share this client's TLS trust, timeouts and connection pool."""
+        return self._session
+
+    def use_bearer(self, source: TokenSource) -> None:
+        """Send ``source``'s bearer token from now on: for a source that needs ``session``
+        itself (msal), so cannot exist before this client does."""
+        self._auth = BearerAuth(source)
 
     def mount(self, prefix: str, adapter: BaseAdapter) -> None:
         """Route URLs starting with ``prefix`` through ``adapter`` (the transport seam)."""
@@ -295,6 +306,24 @@ class HttpClient:
         if is_rate_limit(status, headers, body):
             raise TransientError(f"{call.what}: HTTP 403 rate limit", retry_after=retry_after)
         return HttpResponse(status=status, url=call.url, headers=headers, body=body)
+
+
+class _Session(requests.Session):
+    """A session whose every request has a timeout and the account's TLS trust, also when
+    a library (msal) sends it: requests itself has no session-wide timeout."""
+
+    def __init__(self, timeout: tuple[float, float], verify: bool | str) -> None:
+        super().__init__()
+        self.trust_env = False  # no .netrc, proxy or CA bundle from the environment
+        self.verify = verify
+        self.default_timeout = timeout
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().request(method, url, *args, **kwargs)
 
 
 _unverified_warned: set[str] = set()

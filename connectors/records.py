@@ -332,9 +332,44 @@ class IngestError:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """One item as the provider names it in a listing, and the copies it gave.
+
+    The completeness ledger keeps one row per (item, copy): ``Connector.inventory``
+    lists items by the same names, so comparing the two needs no body.
+    """
+
+    item: str  # IMAP: the UID; CalDAV: the object's path
+    version: str  # IMAP: UIDVALIDITY; CalDAV: the ETag (a change is a new version)
+    provider_ids: tuple[str, ...] = ()  # copies (or ingest errors) it produced; may be none
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """What the provider holds in one stream, listed without fetching a body.
+
+    ``items`` ({item: version}) is what a complete capture must have seen
+    (IMAP: the window's UIDs); ``present`` every item still there, of any
+    date, so an item that merely slid out of the window is not taken for one
+    deleted (None: the listing cannot tell; nothing is judged gone, as for
+    Gmail, whose history reports deletions).
+    """
+
+    items: Mapping[str, str]
+    present: frozenset[str] | None = None
+    since: datetime | None = None  # the window start the listing covers
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     records: list[Record]
     errors: list[IngestError]
     next_cursor: Cursor
     has_more: bool
     removed: list[SourceRef] = field(default_factory=list)  # deleted at the source
+    # The items this batch accounts for (the completeness ledger), from
+    # connectors that offer ``inventory``; empty from the others.
+    held: list[Held] = field(default_factory=list)
+    # Items the connector knows are still to come in this stream (None: unknown):
+    # the estimate behind an account's backfill progress.
+    remaining: int | None = None

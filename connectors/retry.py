@@ -15,20 +15,49 @@ else ``backoff`` doubling per attempt with up to 50% jitter, capped at
 more than ``total_wait``, are not slept: the failure goes up with its
 ``retry_after`` so the agent reschedules the account instead of blocking a
 worker.
+
+Every retry is counted against the thread's ``retry_scope`` (``retries``).
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-__all__ = ["RetryPolicy", "parse_retry_after", "retrying"]
+__all__ = ["RetryPolicy", "parse_retry_after", "retries", "retry_scope", "retrying"]
+
+# Retries are counted per scope (the agent sets it to the account a thread
+# works for, agent.metrics reads the counts); connectors never see the agent.
+retry_scope: ContextVar[str] = ContextVar("retry_scope", default="")
+_retries: Counter[str] = Counter()
+_retries_lock = threading.Lock()
+
+
+def retries() -> dict[str, int]:
+    """Retries so far in this process, by scope."""
+    with _retries_lock:
+        return dict(_retries)
+
+
+def _count(
+    before_sleep: Callable[[RetryCallState], None] | None,
+) -> Callable[[RetryCallState], None]:
+    def counted(state: RetryCallState) -> None:
+        with _retries_lock:
+            _retries[retry_scope.get()] += 1
+        if before_sleep is not None:
+            before_sleep(state)
+
+    return counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +102,7 @@ def retrying(
         wait=policy.wait,
         retry=retry_if_exception_type(retry_on),
         reraise=True,
-        before_sleep=before_sleep,
+        before_sleep=_count(before_sleep),
     )
 
 

@@ -109,6 +109,8 @@ class Classification:
     reason: str  # "owner", "org-domain", "local-part:noreply", "header:list-id", ...
 
 
+# Every batch normalizes the account's domain lists again (``Perimeter.of``).
+@functools.lru_cache(maxsize=4096)
 def _idna_domain(domain: str) -> str:
     domain = domain.strip().strip(".").lower()
     try:

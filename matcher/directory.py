@@ -7,10 +7,12 @@ gained) so a second batch sees what the first one did.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
+from matcher.identity import blocking_keys
 from matcher.plan import Evidence, Plan, SenderSignature, evidence_of, merge_evidence
+from matcher.profile import Profile
 
 
 @dataclass(slots=True)
@@ -21,6 +23,7 @@ class InMemoryDirectory:
     known: dict[str, Evidence] = field(default_factory=dict)  # by mailbox key
     erased: set[str] = field(default_factory=set)  # forgotten spellings and mailbox keys
     signatures: dict[str, SenderSignature] = field(default_factory=dict)  # by mailbox key
+    profiles: dict[int, Profile] = field(default_factory=dict)  # by contact id, for scoring
 
     def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
         return {e: self.contacts[e] for e in mailboxes if e in self.contacts}
@@ -34,6 +37,18 @@ class InMemoryDirectory:
     def sender_signatures(self, mailboxes: Collection[str]) -> Mapping[str, SenderSignature]:
         return {m: self.signatures[m] for m in mailboxes if m in self.signatures}
 
+    def candidates(
+        self, keys: Collection[str], mailboxes: Collection[str], threads: Collection[str]
+    ) -> Sequence[Profile]:
+        if not self.profiles:
+            return ()
+        wanted, held, asked = set(keys), set(mailboxes), frozenset(threads)
+        return [
+            replace(p, threads=p.threads & asked)
+            for _, p in sorted(self.profiles.items())
+            if blocking_keys(p) & wanted or p.mailboxes("former") & held
+        ]
+
     def absorb(self, plan: Plan) -> None:
         """Record a plan as storage would: ensure created contacts, keep evidence and models."""
         self.signatures.update(plan.sender_signatures)
@@ -43,3 +58,5 @@ class InMemoryDirectory:
             for p in interaction.participants:
                 if p.decision == "create" and p.key not in self.contacts:
                     self.contacts[p.key] = len(self.contacts) + 1
+                elif p.decision == "link" and p.contact_id and p.key not in self.contacts:
+                    self.contacts[p.key] = p.contact_id  # a scored link claims the address

@@ -83,6 +83,8 @@ def judge(
     """
     if scorer is resolve_scored and name_similarity(a.name, b.name) < thresholds.name:
         return None
+    if a.mailboxes() & b.rejected or b.mailboxes() & a.rejected:
+        return None  # a person said an address of one is not the other's (a rejected review)
     resolution = scorer(a, [b], thresholds)
     if resolution.outcome == "create":
         return None

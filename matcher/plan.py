@@ -11,12 +11,13 @@ after a crash changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
 from connectors.records import DEFAULT_CREATION, IngestError, Privacy, SourceRef, When
+from matcher.profile import Profile
 
 Role = Literal["from", "sender", "reply-to", "to", "cc", "bcc", "organizer", "attendee", "quoted"]
 ParticipantClass = Literal["person", "role", "automated", "internal", "room"]
@@ -171,7 +172,11 @@ class Directory(Protocol):
     """The matcher's read-only view of stored contacts (storage implements it)."""
 
     def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
-        """Contact id for each of ``mailboxes`` (``ParticipantPlan.key``) a contact owns."""
+        """Contact id for each of ``mailboxes`` (``ParticipantPlan.key``) a contact owns.
+
+        An address a contact holds as ``former`` is no exact match: whoever
+        writes from it now is weighed by ``candidates`` (a new hire may have
+        been given it)."""
         ...
 
     def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
@@ -184,6 +189,14 @@ class Directory(Protocol):
 
     def sender_signatures(self, mailboxes: Collection[str]) -> Mapping[str, SenderSignature]:
         """The stored signature model of each of ``mailboxes`` that has one."""
+        ...
+
+    def candidates(
+        self, keys: Collection[str], mailboxes: Collection[str], threads: Collection[str]
+    ) -> Sequence[Profile]:
+        """Contacts indexed under any of ``keys`` (``matcher.identity.blocking_keys``) or
+        holding any of ``mailboxes`` as an address no exact match finds (a former one);
+        each profile's ``threads`` are those of ``threads`` the contact was on."""
         ...
 
 

@@ -32,6 +32,7 @@ class Profile:
     phones: tuple[tuple[str, str], ...] = ()  # (label: "mobile", "office", "", E.164)
     titles: frozenset[str] = frozenset()  # folded
     threads: frozenset[str] = frozenset()  # thread keys this person was on (of those asked)
+    rejected: frozenset[str] = frozenset()  # mailboxes a person said are not this contact's
 
     def mailboxes(self, status: str | None = None) -> frozenset[str]:
         return frozenset(k for k, s in self.addresses if status is None or s == status)

@@ -6,7 +6,9 @@ for mailboxes no contact owns yet. ``contacts`` mappings below are by
 written email, evidence by mailbox. Evidence for the policy is what storage
 already knows (``Directory.evidence``) merged with what this batch shows,
 both computed by ``matcher.plan.evidence_of``, so a decision does not depend
-on where batch boundaries fell.
+on where batch boundaries fell. A person no contact owns is then weighed
+against likely contacts (``matcher.scored``): linked, sent to review, or
+left to the policy.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, replace
 from connectors.records import Address
 from matcher.classify import Perimeter, classify
 from matcher.companies import COMPANY_CONFIDENCE, Company, company_of
+from matcher.departures import with_departures
 from matcher.enrich import (
     BodyPeople,
     acting_person,
@@ -44,6 +47,7 @@ from matcher.plan import (
     merge_evidence,
     policy_allows,
 )
+from matcher.scored import score_misses
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,7 @@ def with_signatures(
     evidence: Mapping[str, Evidence],
     policy: AccountPolicy,
     forgotten: Collection[str] = (),
+    perimeter: Perimeter | None = None,
 ) -> list[ParticipantPlan]:
     """The header participants, the sender with their signature's fields, then the
     quoted people with theirs (but none of the ``forgotten`` emails).
@@ -187,7 +192,8 @@ def with_signatures(
         else p
         for p in decided
     ]
-    perimeter = Perimeter.of(policy)
+    # ``resolve`` passes the batch's perimeter: built per message, it cost more than the body.
+    perimeter = perimeter or Perimeter.of(policy)
     present = {p.email for p in planned}
     for address in body.quoted:
         if len(planned) >= MAX_PARTICIPANTS:
@@ -289,11 +295,16 @@ def resolve(
     bodies, learned = signed_readings(found, decided, bodies, contacts, policy, models)
     interactions = tuple(
         f.draft(
-            with_signatures(people, f.sender, bodies[i], contacts, evidence, policy, erased)
+            with_signatures(
+                people, f.sender, bodies[i], contacts, evidence, policy, erased, perimeter
+            )
             if i in bodies
             else people
         )
         for i, (f, people) in enumerate(zip(found, decided, strict=True))
     )
+    # Only addresses no contact owns are weighed against likely contacts.
+    interactions = score_misses(interactions, directory, policy)
+    interactions = with_departures(found, interactions, perimeter.mailbox)
     changed = {k: m for k, m in learned.items() if models.get(k) != m}
     return Plan(account=policy.account, interactions=interactions, sender_signatures=changed)

@@ -179,9 +179,11 @@ def _moved_from(query: Profile, candidate: Profile) -> str | None:
 
 # The rules a scored decision is written with in the plan (``ParticipantPlan.rule``),
 # so the decision, its score and its reasons travel with the participant row.
+# Reasons never hold a colon; what follows them are markers.
 LINK_RULE = "scored"
 REVIEW_RULE = "review"
 _MOVED = "moved-from="
+_SAME_AS = "same-as="
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,30 +192,34 @@ class ScoredRule:
     score: float
     reasons: str
     moved_from: str | None = None
+    # A first sighting in the same batch this address is the same person as:
+    # storage gives both mailboxes one new contact.
+    same_as: str | None = None
 
 
-def rule_of(resolution: Resolution) -> str:
-    """ "scored:0.91:name 0.96 + same mobile" (a move adds ":moved-from=acme.com")."""
+def rule_of(resolution: Resolution, same_as: str | None = None) -> str:
+    """ "scored:0.91:name 0.96 + same mobile", with ":moved-from=acme.com" for a move
+    and ":same-as=MAILBOX" for a link to a contact the same batch creates."""
     head = LINK_RULE if resolution.outcome == "link" else REVIEW_RULE
     rule = f"{head}:{resolution.score:.2f}:{resolution.reasons}"
-    return f"{rule}:{_MOVED}{resolution.moved_from}" if resolution.moved_from else rule
+    if resolution.moved_from:
+        rule += f":{_MOVED}{resolution.moved_from}"
+    return f"{rule}:{_SAME_AS}{same_as}" if same_as else rule
 
 
 def parse_rule(rule: str) -> ScoredRule | None:
     """The scored decision a rule written by ``rule_of`` describes; None for other rules."""
-    head, _, rest = rule.partition(":")
-    if head not in (LINK_RULE, REVIEW_RULE):
+    head, *parts = rule.split(":")
+    if head not in (LINK_RULE, REVIEW_RULE) or len(parts) < 2:
         return None
-    value, _, reasons = rest.partition(":")
+    value, *rest = parts
     try:
         number = float(value)
     except ValueError:
         return None
-    moved = None
-    reasons, sep, tail = reasons.rpartition(f":{_MOVED}")
-    if sep:
-        moved = tail
-    else:
-        reasons = tail
+    markers = dict(m.split("=", 1) for m in rest[1:] if "=" in m)
+    # A mailbox key may itself hold a colon nowhere (RFC 5321 local parts can, quoted):
+    # the same-as marker is last, so its value is everything after it.
+    same = rule.partition(f":{_SAME_AS}")[2] or None
     outcome: Outcome = "link" if head == LINK_RULE else "review"
-    return ScoredRule(outcome, number, reasons, moved)
+    return ScoredRule(outcome, number, rest[0], markers.get("moved-from"), same)

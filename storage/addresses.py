@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from matcher.plan import InteractionPlan
+from matcher.plan import InteractionPlan, ParticipantPlan
+from matcher.scoring import parse_rule
 from storage.bulk import chunks, insert_new, select_in, text_value, upsert, write_rows
 from storage.changes import Feed
 from storage.schema import (
@@ -24,15 +25,22 @@ from storage.schema import (
 )
 
 
-def owners_of(conn: sa.Connection, mailboxes: Iterable[str]) -> dict[str, int]:
-    """The contact that owns each of ``mailboxes`` (those that have one)."""
-    return owner_of_rows(held(conn, mailboxes))
+def owners_of(
+    conn: sa.Connection, mailboxes: Iterable[str], *, current: bool = False
+) -> dict[str, int]:
+    """The contact that owns each of ``mailboxes`` (those that have one).
+
+    ``current``: only addresses a contact still uses; a ``former`` one (the
+    person moved on, a new hire may have it now) is owned by nobody.
+    """
+    rows = held(conn, mailboxes)
+    return owner_of_rows(r for r in rows if not current or r.status != "former")
 
 
 def held(conn: sa.Connection, mailboxes: Iterable[str]) -> list[sa.Row[Any]]:
-    """(email, mailbox, contact_id) of every address of ``mailboxes``."""
+    """(email, mailbox, contact_id, status) of every address of ``mailboxes``."""
     c = contact_emails.c
-    return select_in(conn, [c.email, c.mailbox, c.contact_id], c.mailbox, mailboxes)
+    return select_in(conn, [c.email, c.mailbox, c.contact_id, c.status], c.mailbox, mailboxes)
 
 
 def owner_of_rows(rows: Iterable[sa.Row[Any]]) -> dict[str, int]:
@@ -42,6 +50,10 @@ def owner_of_rows(rows: Iterable[sa.Row[Any]]) -> dict[str, int]:
     for r in sorted(rows, key=lambda r: -r.contact_id):
         owner[r.mailbox] = r.contact_id
     return owner
+
+
+# The origin of a spelling added because its mailbox is the contact's already.
+ALIAS = "alias:same-mailbox"
 
 
 # Any constant works; the same in every process. Spells "mailbox".
@@ -67,17 +79,19 @@ def add_addresses(
     wanted: Mapping[str, tuple[int, str]],
     feed: Feed,
     known: Collection[str] | None = None,
+    origin: str = ALIAS,
 ) -> list[str]:
     """Make each written email (-> contact, mailbox) an address of its contact unless it is one.
 
     An email some contact holds already stays where it is; returns the emails
     added. ``known``: emails the caller knows are held (else they are read).
+    ``origin``: why they are the contact's (``contact_emails.origin``).
     """
     c = contact_emails.c
     if known is None:
         known = {r.email for r in select_in(conn, [c.email], c.email, wanted)}
     rows = [
-        {"email": e, "contact_id": wanted[e][0], "mailbox": wanted[e][1]}
+        {"email": e, "contact_id": wanted[e][0], "mailbox": wanted[e][1], "origin": origin}
         for e in sorted(set(wanted).difference(known))
     ]
     stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
@@ -195,3 +209,46 @@ def _heal(
         )
     feed.extend(("contact", i, "update") for i in sorted({r.contact_id for r in back}))
     return healed
+
+
+def release_former(
+    conn: sa.Connection, mailboxes: Collection[str], now: datetime, feed: Feed
+) -> set[str]:
+    """Take ``mailboxes`` held only as ``former`` from their old contacts, for new owners.
+
+    A company gives a departed person's address to a new hire: the old
+    contact keeps its employment history, the address goes to whoever
+    writes from it now. Returns the spellings released.
+    """
+    if not mailboxes:
+        return set()
+    c = contact_emails.c
+    rows = [r for r in held(conn, mailboxes) if r.status == "former"]
+    for part in chunks(sorted(r.email for r in rows)):
+        conn.execute(sa.delete(contact_emails).where(c.email.in_(part)))
+    feed.extend(("contact", i, "update") for i in sorted({r.contact_id for r in rows}))
+    return {r.email for r in rows}
+
+
+def batch_joins(
+    creates: Mapping[str, ParticipantPlan], owner: Mapping[str, int]
+) -> dict[str, ParticipantPlan]:
+    """Creations the matcher found to be the same person as another mailbox of the
+    batch (``matcher.scored.same_people``), whose first mailbox is created or owned."""
+    joins = {}
+    for key, p in creates.items():
+        scored = parse_rule(p.rule)
+        first = scored.same_as if scored is not None else None
+        if first is not None and (first in owner or (first in creates and first != key)):
+            joins[key] = p
+    return {k: p for k, p in joins.items() if first_of(p) not in joins}
+
+
+def first_of(p: ParticipantPlan) -> str:
+    scored = parse_rule(p.rule)
+    assert scored is not None and scored.same_as is not None
+    return scored.same_as
+
+
+def firsts(joins: Mapping[str, ParticipantPlan]) -> dict[str, str]:
+    return {k: first_of(p) for k, p in joins.items()}

@@ -9,24 +9,27 @@ the cost is a handful of round trips per batch, not per message.
 
 Order inside the transaction: accounts, interactions, sources, contacts and
 companies (``storage.contacts``), participants, backlinks, last-seen times
-(``storage.freshness``), observations and
-derived fields, company names (``storage.company_names``), address
-evidence, ingest errors, removals, the cursor, and last the change feed
-rows describing all of it.
+(``storage.freshness``), observations and derived fields, job changes
+(``storage.employment``), the review queue (``storage.reviews``), company
+names (``storage.company_names``), address evidence, ingest errors,
+removals, the completeness ledger, the cursor, the blocking keys of the
+contacts changed (``storage.identity_keys``), and last the change feed rows
+describing all of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.records import SourceRef
+from connectors.records import Held, SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
+from storage import ledger
 from storage.addresses import follow_bounces
 from storage.bulk import (
     allocate_ids,
@@ -43,9 +46,12 @@ from storage.changes import Feed
 from storage.company_names import name_companies
 from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
+from storage.employment import moves, record_moves
 from storage.freshness import note_sightings
+from storage.identity_keys import refresh_keys
 from storage.interactions import Stored, replace_participants, upsert_interactions
 from storage.merge_journal import identity_lock
+from storage.reviews import queue_reviews
 from storage.schema import (
     accounts,
     address_evidence,
@@ -79,6 +85,7 @@ def apply_plan(
     cursor: Mapping[str, Any] | None,
     now: datetime,
     window_since: datetime | None = None,
+    held: Sequence[Held] = (),
 ) -> ApplyResult:
     feed: Feed = []
     identity_lock(conn, exclusive=False)  # no merge between reading owners and writing links
@@ -91,16 +98,22 @@ def apply_plan(
     _insert_participants(conn, seats, owners, stored)
     backlink(conn, owners, feed)
     note_sightings(conn, seats, owners.claimed)
-    store_observations(conn, seats, owners, now, feed)
+    phoned = store_observations(conn, seats, owners, now, feed)
+    record_moves(conn, moves(seats, owners.links), now, feed)
+    queue_reviews(conn, seats, now, feed)
     name_companies(conn, feed)
     said = [ip for ip in plan.interactions if stored.has_say(ip)]
     _store_evidence(conn, said)
     follow_bounces(conn, said, {s.participant.key for s in seats}, feed)
     store_signatures(conn, plan.sender_signatures, now)
     errors = _store_errors(conn, plan, account_ids, now)
-    removed = _remove_sources(conn, plan.removed, account_ids, now, feed)
+    removed = remove_sources(conn, plan.removed, account_ids, now, feed)
+    gone = [r.provider_id for r in plan.removed if r.account == plan.account]
+    ledger.keep(conn, account_ids[plan.account], stream, held, gone, now)
     if cursor is not None:
         _store_cursor(conn, account_ids[plan.account], stream, cursor, now, window_since)
+    # Contacts the batch changed are found by their new keys from the next batch on.
+    refresh_keys(conn, phoned | {i for entity, i, _ in feed if entity == "contact"})
     feed_rows.record(conn, feed, now)
     return ApplyResult(
         new_contacts=owners.new_contacts,
@@ -322,7 +335,7 @@ def _store_errors(
     return len(set(rows) - known)
 
 
-def _remove_sources(
+def remove_sources(
     conn: sa.Connection,
     removed: Iterable[SourceRef],
     account_ids: Mapping[str, int],

@@ -45,7 +45,7 @@ from storage.schema import changes
 
 # Any constant works; this one spells "autocapture feed" so operators can spot it in pg_locks.
 FEED_LOCK = 0x6175746F46656564
-Entity = Literal["contact", "interaction", "company"]
+Entity = Literal["contact", "interaction", "company", "review", "employment"]
 Operation = Literal["insert", "update", "delete", "merge", "unmerge", "forget"]
 Feed = list[tuple[Entity, int, Operation]]  # the rows a transaction collects, recorded last
 

@@ -27,7 +27,16 @@ import sqlalchemy as sa
 
 from matcher.plan import ParticipantPlan
 from storage import pending
-from storage.addresses import add_addresses, held, lock_mailboxes, owner_of_rows, owners_of
+from storage.addresses import (
+    add_addresses,
+    batch_joins,
+    firsts,
+    held,
+    lock_mailboxes,
+    owner_of_rows,
+    owners_of,
+    release_former,
+)
 from storage.bulk import (
     PG_CHUNK,
     allocate_ids,
@@ -42,7 +51,7 @@ from storage.bulk import (
     write_rows,
 )
 from storage.changes import Feed
-from storage.merge_journal import survivors_of
+from storage.merge_journal import live_targets
 from storage.schema import (
     DERIVED_FIELDS,
     companies,
@@ -91,12 +100,19 @@ def companies_of(conn: sa.Connection, domains: Iterable[str]) -> dict[str, int]:
 
 def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: Feed) -> Owners:
     rows = held(conn, {s.participant.key for s in seats})
-    owner, spelled = owner_of_rows(rows), {r.email for r in rows}
-    live = _link_targets(conn, seats)
+    # A former address is nobody's now: a scored link may find its old
+    # owner again, a creation gives it to whoever writes from it.
+    owner = owner_of_rows(r for r in rows if r.status != "former")
+    former = {r.mailbox for r in rows if r.status == "former"} - set(owner)
+    spelled = {r.email for r in rows}
+    linked = [s.participant.contact_id for s in seats if s.participant.decision == "link"]
+    # A link planned before a merge lands on its survivor.
+    live = live_targets(conn, [i for i in linked if i is not None])
     links: dict[tuple[int, str], int] = {}
     claims: dict[str, int] = {}
     creates: dict[str, ParticipantPlan] = {}
     written: dict[str, str] = {}  # mailbox -> the spelling that claims it
+    origins: dict[str, str] = {}  # mailbox -> the rule that claims it
     for seat in seats:
         p = seat.participant
         target = live.get(p.contact_id) if p.decision == "link" and p.contact_id else None
@@ -105,11 +121,16 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
             if p.key not in owner:
                 claims.setdefault(p.key, target)  # a scored link adds the address
                 written.setdefault(p.key, p.email)
+                origins.setdefault(p.key, p.rule)
         elif p.decision in ("link", "create") and p.key not in owner:
             creates.setdefault(p.key, p)  # a link to a vanished contact re-creates it
     for key in claims:
         creates.pop(key, None)
-    creates = _still_unowned(conn, creates, owner, spelled)
+    joins = batch_joins(creates, owner)
+    for key in joins:
+        creates.pop(key)
+    creates = _still_unowned(conn, creates, owner, spelled, claims)
+    spelled -= release_former(conn, set(creates) & former, now, feed)
     domains = {
         p.company_domain: p.company_name or p.company_domain
         for p in _acting(seats)
@@ -125,10 +146,20 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
         ]
     )
     written.update({k: p.email for k, p in creates.items()})
-    landed = _insert_contacts(conn, creates, claims, written, fields, domain_company, now, feed)
+    origins.update({k: p.rule for k, p in creates.items()})
+    landed = _insert_contacts(
+        conn, creates, claims, _Claim(written, origins), fields, domain_company, now, feed
+    )
     owner.update(landed)
     if lost := set(creates) - set(landed):  # lost a race: another writer owns these now
         owner.update(owners_of(conn, lost))
+    if joins:  # each joins the contact its first sighting's mailbox now has
+        written.update({k: p.email for k, p in joins.items()})
+        origins.update({k: p.rule for k, p in joins.items()})
+        follow = {k: owner[first] for k, first in firsts(joins).items() if first in owner}
+        claim = _Claim(written, origins)
+        landed.update(_insert_contacts(conn, {}, follow, claim, {}, domain_company, now, feed))
+        owner.update(landed)
     spelled.update(written[k] for k in landed)
     _add_spellings(conn, seats, owner, links, spelled, feed)
     _assign_companies(conn, seats, owner, links, domain_company, now, feed)
@@ -136,41 +167,30 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     return Owners(owner, links, len(created), frozenset(landed), created)
 
 
-def _link_targets(conn: sa.Connection, seats: Iterable[Seat]) -> dict[int, int]:
-    """The live contact each linked id stands for: itself, or the survivor of its merge.
-
-    A plan made before a merge committed may link to the merged-away id.
-    """
-    wanted = {
-        s.participant.contact_id
-        for s in seats
-        if s.participant.decision == "link" and s.participant.contact_id is not None
-    }
-    live = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted)}
-    moved = survivors_of(conn, wanted - live) if wanted - live else {}
-    alive = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, set(moved.values()))}
-    targets = {i: i for i in live}
-    targets.update({i: s for i, s in moved.items() if s in alive})
-    return targets
-
-
 def _still_unowned(
     conn: sa.Connection,
     creates: dict[str, ParticipantPlan],
     owner: dict[str, int],
     spelled: set[str],
+    claims: dict[str, int] | None = None,
 ) -> dict[str, ParticipantPlan]:
     """PostgreSQL: the mailboxes to create once their locks are ours (``lock_mailboxes``).
 
     A writer that held a lock may have made the contact meanwhile: its owner
-    and spellings join ``owner`` and ``spelled``.
+    and spellings join ``owner`` and ``spelled``. Mailboxes a scored link
+    ``claims`` are locked too, and a claim on one that got an owner meanwhile
+    is dropped: one mailbox, one contact.
     """
-    if not creates or conn.dialect.name != "postgresql":
+    claims = claims if claims is not None else {}
+    if (not creates and not claims) or conn.dialect.name != "postgresql":
         return creates
-    lock_mailboxes(conn, creates)
-    made = held(conn, creates)
+    wanted = set(creates) | set(claims)
+    lock_mailboxes(conn, wanted)
+    made = [r for r in held(conn, wanted) if r.status != "former"]
     owner.update(owner_of_rows(made))
     spelled.update(r.email for r in made)
+    for key in set(claims) & set(owner):
+        del claims[key]
     return {k: p for k, p in creates.items() if k not in owner}
 
 
@@ -179,11 +199,17 @@ def _acting(seats: Iterable[Seat]) -> Iterable[ParticipantPlan]:
     return (s.participant for s in seats if s.participant.decision != "skip")
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    written: Mapping[str, str]  # mailbox -> the spelling that claims it
+    origins: Mapping[str, str]  # mailbox -> why (the participant's rule)
+
+
 def _insert_contacts(
     conn: sa.Connection,
     creates: Mapping[str, ParticipantPlan],
     claims: Mapping[str, int],
-    written: Mapping[str, str],
+    claim: _Claim,
     fields: Mapping[str, Mapping[str, str]],
     domain_company: Mapping[str, int],
     now: datetime,
@@ -191,8 +217,8 @@ def _insert_contacts(
 ) -> dict[str, int]:
     """One contact per created mailbox, claiming its address; the owner of each that landed.
 
-    ``creates`` and ``claims`` are by mailbox key; ``written`` is the spelling
-    that claims each.
+    ``creates`` and ``claims`` are by mailbox key; ``claim`` says with which
+    spelling and why each is claimed.
     """
     new_ids: dict[str, int] = {}
     if creates:
@@ -214,7 +240,10 @@ def _insert_contacts(
     if not wanted:
         return {}
     stmt = upsert(conn, contact_emails).on_conflict_do_nothing(index_elements=["email"])
-    rows = [{"email": written[k], "contact_id": c, "mailbox": k} for k, c in sorted(wanted.items())]
+    rows = [
+        {"email": claim.written[k], "contact_id": c, "mailbox": k, "origin": claim.origins.get(k)}
+        for k, c in sorted(wanted.items())
+    ]
     landed = {
         r["mailbox"] for r in insert_new(conn, contact_emails, stmt, rows, "email", "contact_id")
     }
@@ -410,8 +439,11 @@ def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:
 
 def store_observations(
     conn: sa.Connection, seats: list[Seat], owners: Owners, now: datetime, feed: Feed
-) -> None:
-    """Store each linked/created participant's observations, then re-derive changed contacts."""
+) -> set[int]:
+    """Store each linked/created participant's observations, then re-derive changed contacts.
+
+    Returns the contacts that got a confident phone number they may be found by.
+    """
 
     def unowned(s: Seat) -> str | None:
         p = s.participant
@@ -423,7 +455,7 @@ def store_observations(
     pending.keep(conn, observation_rows(seats, unowned).values())
     rows = [found[k] for k in sorted(found)]
     if not rows:
-        return
+        return set()
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(
         index_elements=["contact_id", "field", "interaction_id"]
     )
@@ -436,6 +468,7 @@ def store_observations(
         if r["contact_id"] not in owners.created and r["confidence"] >= MIN_CONFIDENCE:
             touched.add((r["contact_id"], r["field"]))
     refresh_fields(conn, {k for k in touched if k[1] in DERIVED_FIELDS}, now, feed)
+    return {c for c, f in touched if f.startswith("phone")}
 
 
 def _newest_values(conn: sa.Connection, keys: Collection[FieldKey]) -> list[sa.Row[Any]]:

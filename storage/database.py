@@ -7,7 +7,7 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,10 +16,12 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from connectors.contact_files import Card, CardError
+from connectors.records import Held, Inventory
 from matcher.duplicates import Duplicate
 from matcher.plan import Blocklist, Plan, Thresholds
-from storage import account_lock, dedupe, merges, queries
+from storage import account_lock, dedupe, health, merges, queries
 from storage import changes as feed
+from storage import reviews as review_items
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
 from storage.company_names import name_companies
@@ -29,15 +31,21 @@ from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
 from storage.forget import Forgotten
 from storage.forget import forget as forget_person
+from storage.health import Requeue, verify_stream
+from storage.identity_keys import refresh_keys, reindex
 from storage.imports import Imported, import_cards
+from storage.leases import Lease, LeaseTable, fence
 from storage.merge_journal import identity_lock, survivors_of
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
+    completeness_checks,
+    ingest_errors,
     interaction_sources,
     interactions,
+    provider_items,
     sync_cursors,
 )
 from storage.unmerge import merge_to_undo, unmerge
@@ -56,6 +64,9 @@ class AccountStatus:
     last_error_at: datetime | None
     items_captured: int
     newest_interaction_at: datetime | None
+    health: str | None = None  # agent.health's state; None before the first pass that set one
+    health_since: datetime | None = None
+    health_detail: dict[str, Any] | None = None
 
 
 def _utcnow() -> datetime:
@@ -87,16 +98,25 @@ class Database:
         stream: str,
         cursor: Mapping[str, Any] | None,
         window_since: datetime | None = None,
+        *,
+        lease: Lease | None = None,
+        held: Sequence[Held] = (),
     ) -> ApplyResult:
         """Write ``plan`` and move the (account, stream) cursor in ONE transaction.
 
         ``window_since`` is the backfill window start the cursor covers, kept
-        beside it. Raises ``StorageError`` (nothing written, cursor unmoved)
-        when the database refuses the batch.
+        beside it; ``held`` the items the batch accounts for (the completeness
+        ledger, ``storage.ledger``). With ``lease`` (a ``run`` worker on
+        PostgreSQL) the batch commits only while the lease holds
+        (``storage.leases.fence``). Raises ``StorageError`` (nothing written,
+        cursor unmoved) when the database refuses the batch, ``LeaseLost`` when
+        the account was taken over.
         """
         try:
             with self._writing() as conn, conn.begin():
-                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since)
+                if lease is not None:
+                    fence(conn, lease)
+                return apply_plan(conn, plan, stream, cursor, self._clock(), window_since, held)
         except sa.exc.DBAPIError as exc:
             raise described(exc) from None  # the original quotes mail content
 
@@ -149,6 +169,10 @@ class Database:
         """Hold ``account`` for one sync pass across processes; ``AccountBusy`` if taken."""
         return account_lock.hold(self.engine, account)
 
+    def leases(self) -> LeaseTable:
+        """The account leases of ``run`` workers sharing a PostgreSQL database."""
+        return LeaseTable(self.engine)
+
     def load_cursors(self, account: str) -> dict[str, dict[str, Any]]:
         """{stream: cursor} of every stream of ``account`` that has one."""
         query = (
@@ -160,11 +184,55 @@ class Database:
             rows = conn.execute(query).all()
         return {stream: dict(cursor) for stream, cursor in rows if cursor is not None}
 
-    def reset_cursors(self, account: str) -> None:
+    def reset_cursors(self, account: str, lease: Lease | None = None) -> None:
         """Forget every cursor of ``account`` (after CursorExpired); captured data stays."""
         ids = sa.select(accounts.c.id).where(accounts.c.name == account).scalar_subquery()
         with self._writing() as conn, conn.begin():
+            if lease is not None:
+                fence(conn, lease)
             conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.account_id == ids))
+            conn.execute(sa.delete(provider_items).where(provider_items.c.account_id == ids))
+
+    # -- health and completeness ---------------------------------------------
+
+    def record_health(self, account: str, state: str, detail: Mapping[str, Any]) -> bool:
+        """Store the account's health state (``agent.health``); True if it changed."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            account_id = ensure_accounts(conn, [account], now)[account]
+            return health.set_health(conn, account_id, state, dict(detail), now)
+
+    def transitions(self, account: str | None = None) -> list[health.Transition]:
+        with self.engine.connect() as conn:
+            return health.transitions(conn, account)
+
+    def completeness(self, account: str | None = None) -> list[health.StreamCheck]:
+        with self.engine.connect() as conn:
+            return health.checks(conn, account)
+
+    def last_checked(self, account: str) -> datetime | None:
+        """When ``account``'s least recently checked stream was verified (None: never)."""
+        c = completeness_checks.c
+        query = (
+            sa.select(sa.func.min(c.checked_at))
+            .join(accounts, accounts.c.id == c.account_id)
+            .where(accounts.c.name == account)
+        )
+        with self.engine.connect() as conn:
+            # min() keeps the column's type, so the value comes back aware (UTCDateTime).
+            value: datetime | None = conn.execute(query).scalar()
+        return value
+
+    def check_stream(
+        self, account: str, stream: str, listing: Inventory, requeue: Requeue
+    ) -> health.StreamCheck:
+        """``verify`` of one stream, in one transaction: compare the provider's
+        listing with the ledger, mark copies gone at the provider removed, and
+        store the stream's cursor as ``requeue`` rewrites it, so the next poll
+        fetches the missing items."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            return verify_stream(conn, account, stream, listing, requeue, now)
 
     # -- accounts ----------------------------------------------------------
 
@@ -192,6 +260,24 @@ class Database:
             account, state=state, message=message[:MAX_MESSAGE_CHARS], last_error_at=self._clock()
         )
 
+    def error_counts(self) -> dict[str, int]:
+        """Ingest errors stored per account (each item and reason once)."""
+        e = ingest_errors.c
+        query = (
+            sa.select(accounts.c.name, sa.func.count())
+            .select_from(ingest_errors)
+            .join(accounts, accounts.c.id == e.account_id)
+            .group_by(accounts.c.name)
+        )
+        with self.engine.connect() as conn:
+            return {name: int(n) for name, n in conn.execute(query)}
+
+    def stored_items(self, account: str) -> int:
+        """Copies stored for ``account`` (what ``status`` calls items)."""
+        query = sa.select(_stored_copies()).where(accounts.c.name == account)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
     def _update_account(self, account: str, **values: Any) -> None:
         with self._writing() as conn, conn.begin():
             ensure_accounts(conn, [account], self._clock())
@@ -217,6 +303,9 @@ class Database:
             a.last_error_at,
             _stored_copies(),
             sa.type_coerce(newest, interactions.c.occurred_at.type),
+            a.health,
+            a.health_since,
+            a.health_detail,
         ).order_by(a.name)
         with self.engine.connect() as conn:
             return [AccountStatus(*r) for r in conn.execute(query)]
@@ -236,6 +325,7 @@ class Database:
             changed: Feed = [("contact", contact_id, "update")]
             if field == "company":  # a CRM's company name is evidence for the company's
                 name_companies(conn, changed)
+            refresh_keys(conn, [contact_id])  # a new name is found by its new keys
             feed.record(conn, changed, now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
@@ -247,6 +337,7 @@ class Database:
             refresh_fields(conn, [(contact_id, field)], now, changed)
             if field == "company":
                 name_companies(conn, changed)
+            refresh_keys(conn, [contact_id])
             feed.record(conn, changed, now)
 
     def forget(
@@ -339,8 +430,38 @@ class Database:
             identity_lock(conn, exclusive=False)
             changed: Feed = []
             done = import_cards(conn, cards, mailboxes, now, changed)
+            refresh_keys(conn, {i for entity, i, _ in changed if entity == "contact"})
             feed.record(conn, changed, now)
             return done
+
+    # -- scored resolution ---------------------------------------------------
+
+    def reindex_contacts(self) -> int:
+        """Give every contact its blocking keys (``storage.identity_keys``); returns how many."""
+        with self._writing() as conn, conn.begin():
+            return reindex(conn)
+
+    def reviews(self, state: str | None = "open") -> list[review_items.ReviewView]:
+        with self.engine.connect() as conn:
+            return review_items.list_reviews(conn, state)
+
+    def review(self, review_id: int) -> review_items.ReviewView | None:
+        with self.engine.connect() as conn:
+            return review_items.get_review(conn, review_id)
+
+    def decide_review(self, review_id: int, *, accept: bool) -> review_items.ReviewView:
+        """Accept (the address becomes the contact's) or reject (never proposed again).
+
+        Raises ``storage.reviews.ReviewError`` for an unknown or already decided review.
+        """
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            decide = review_items.accept if accept else review_items.reject
+            item = decide(conn, review_id, now, changed)
+            refresh_keys(conn, {i for entity, i, _ in changed if entity == "contact"})
+            feed.record(conn, changed, now)
+            return item
 
     # -- change feed and reads -----------------------------------------------
 

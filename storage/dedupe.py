@@ -35,14 +35,14 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from matcher.duplicates import MAX_BLOCK, Duplicate, duplicates, keys_of
-from matcher.identity import fold, parse_name
+from matcher.identity import parse_name
 from matcher.plan import Thresholds
 from matcher.profile import Profile
 from storage.bulk import select_in
-from storage.schema import contact_emails, contact_observations, contacts, merges
+from storage.identity_keys import MIN_PHONE_CONFIDENCE, profiles
+from storage.schema import contact_observations, contacts, merges
 
 CHUNK = 5000
-MIN_PHONE_CONFIDENCE = 0.8  # numbers the signature parser validated
 
 
 @dataclass(slots=True)
@@ -58,15 +58,14 @@ class ScanCounts:
 def stored_profiles(
     conn: sa.Connection, ids: Collection[int], whole: bool = True
 ) -> dict[int, Profile]:
-    """Each contact's profile: its name, addresses with status, phones and title.
+    """Each contact's profile: its name, addresses with status, phones, title and the
+    addresses a person rejected for it, as capture reads them (``storage.identity_keys``).
 
     Not ``whole``: name and phones, what the blocking keys are made of.
     """
-    c, e, o = contacts.c, contact_emails.c, contact_observations.c
-    addresses: dict[int, list[tuple[str, str]]] = defaultdict(list)
     if whole:
-        for r in select_in(conn, [e.contact_id, e.mailbox, e.status], e.contact_id, ids):
-            addresses[r.contact_id].append((r.mailbox, r.status))
+        return profiles(conn, ids)
+    c, o = contacts.c, contact_observations.c
     phones: dict[int, set[tuple[str, str]]] = defaultdict(set)
     query = sa.select(o.contact_id, o.field, o.value).where(
         o.field.like("phone%"), o.field != "phone:fax", o.confidence >= MIN_PHONE_CONFIDENCE
@@ -78,9 +77,7 @@ def stored_profiles(
         r.id: Profile(
             r.id,
             parse_name(r.name, r.given_name, r.family_name),
-            addresses=tuple(sorted(addresses[r.id])),
             phones=tuple(sorted(phones[r.id])),
-            titles=frozenset({fold(r.title)} if r.title and whole else ()),
         )
         for r in rows
     }

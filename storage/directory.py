@@ -4,19 +4,22 @@ The lookups are by mailbox key (``matcher.mailboxes``), read in chunks
 through an index: ``contact_emails.mailbox``, ``address_evidence.email``
 (its primary key, which holds the mailbox) and ``sender_signatures.mailbox``,
 which ``apply`` keeps current, so a batch of thousands of addresses costs a
-few statements and no joins.
+few statements and no joins. Candidates for scored resolution are read by
+blocking key (``storage.identity_keys``), only for addresses that missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 
 from matcher.plan import Evidence, SenderSignature
+from matcher.profile import Profile
 from storage.addresses import owners_of
 from storage.bulk import select_in
 from storage.forget import forgotten_among
+from storage.identity_keys import candidates
 from storage.schema import address_evidence
 from storage.sender_signatures import stored_signatures
 
@@ -29,7 +32,7 @@ class StoredDirectory:
 
     def contact_ids(self, mailboxes: Collection[str]) -> Mapping[str, int]:
         with self._engine.connect() as conn:
-            return owners_of(conn, mailboxes)
+            return owners_of(conn, mailboxes, current=True)
 
     def evidence(self, mailboxes: Collection[str]) -> Mapping[str, Evidence]:
         with self._engine.connect() as conn:
@@ -42,6 +45,12 @@ class StoredDirectory:
     def sender_signatures(self, mailboxes: Collection[str]) -> Mapping[str, SenderSignature]:
         with self._engine.connect() as conn:
             return stored_signatures(conn, mailboxes)
+
+    def candidates(
+        self, keys: Collection[str], mailboxes: Collection[str], threads: Collection[str]
+    ) -> Sequence[Profile]:
+        with self._engine.connect() as conn:
+            return candidates(conn, keys, mailboxes, threads)
 
 
 def stored_evidence(conn: sa.Connection, emails: Iterable[str]) -> dict[str, Evidence]:

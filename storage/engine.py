@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from storage.errors import DatabaseUnavailable
+from storage.identity_keys import reindex
 
 # Engines use hide_parameters: a database error's message would otherwise
 # carry the statement's values (subjects, snippets, addresses) into logs.
@@ -176,6 +177,10 @@ def require_current(engine: sa.Engine, where: str) -> None:
         )
 
 
+# The revision that added ``contact_keys`` (storage.identity_keys).
+KEYS_REVISION = "0012"
+
+
 def migrate(engine: sa.Engine) -> None:
     """Upgrade the schema to head inside one transaction.
 
@@ -191,3 +196,7 @@ def migrate(engine: sa.Engine) -> None:
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+        if current is None or current < KEYS_REVISION:
+            # Contacts stored before blocking keys existed get theirs, in the
+            # upgrade's transaction: scored resolution must find them from now on.
+            reindex(conn)

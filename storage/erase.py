@@ -29,13 +29,16 @@ from storage.schema import (
     address_observations,
     contact_emails,
     contact_field_locks,
+    contact_keys,
     contact_observations,
     contacts,
+    employments,
     interaction_participants,
     interaction_sources,
     interactions,
     merge_rows,
     merges,
+    review_queue,
     sender_signatures,
 )
 
@@ -77,6 +80,8 @@ def erase_interactions(
         for r in select_in(conn, [o.contact_id, o.field], o.interaction_id, ids)
     }
     for part in chunks(sorted(ids)):
+        q = review_queue
+        conn.execute(sa.update(q).where(q.c.interaction_id.in_(part)).values(interaction_id=None))
         for table in (
             contact_observations,
             address_observations,
@@ -98,7 +103,14 @@ def erase_contacts(conn: sa.Connection, ids: Collection[int]) -> None:
         audited = sa.select(m.id).where(sa.or_(m.survivor_id.in_(part), m.merged_id.in_(part)))
         conn.execute(sa.delete(merge_rows).where(merge_rows.c.merge_id.in_(audited)))
         conn.execute(sa.delete(merges).where(m.survivor_id.in_(part) | m.merged_id.in_(part)))
-        for table in (contact_observations, contact_field_locks, contact_emails):
+        for table in (
+            contact_observations,
+            contact_field_locks,
+            contact_emails,
+            contact_keys,
+            employments,
+            review_queue,
+        ):
             conn.execute(sa.delete(table).where(table.c.contact_id.in_(part)))
         conn.execute(sa.update(p).where(p.c.contact_id.in_(part)).values(contact_id=None))
         conn.execute(sa.delete(contacts).where(contacts.c.id.in_(part)))
@@ -110,8 +122,8 @@ def erase_evidence(conn: sa.Connection, mailboxes: Collection[str]) -> None:
     for part in chunks(sorted(mailboxes)):
         for table in (address_evidence, address_observations):
             conn.execute(sa.delete(table).where(table.c.email.in_(part)))
-        signatures = sender_signatures
-        conn.execute(sa.delete(signatures).where(signatures.c.mailbox.in_(part)))
+        for table in (sender_signatures, review_queue):
+            conn.execute(sa.delete(table).where(table.c.mailbox.in_(part)))
 
 
 def rederive(conn: sa.Connection, lost: set[FieldKey], now: datetime, feed: Feed) -> None:

@@ -2,7 +2,8 @@
 
 Each changed row is kept as its table, its key after the merge, and the
 columns the merge changed with their values before and after; a row the
-merge deleted is kept whole (``before`` alone). Values travel as JSON:
+merge deleted is kept whole (``before`` alone), one it added too (``after``
+alone). Values travel as JSON:
 timestamps as ISO 8601 text, read back through the column's type.
 
 Undo is per column: a column whose value is still what the merge wrote
@@ -28,11 +29,14 @@ from storage.schema import (
     UTCDateTime,
     contact_emails,
     contact_field_locks,
+    contact_keys,
     contact_observations,
     contacts,
+    employments,
     interaction_participants,
     merge_rows,
     merges,
+    review_queue,
 )
 
 TABLES = {
@@ -43,6 +47,9 @@ TABLES = {
         contact_observations,
         contact_field_locks,
         interaction_participants,
+        contact_keys,
+        employments,
+        review_queue,
     )
 }
 
@@ -81,6 +88,21 @@ def survivors_of(conn: sa.Connection, ids: Iterable[int]) -> dict[int, int]:
         seen |= frontier
         frontier = set(step.values()) - seen
     return {start: at for start, at in points.items() if at != start}
+
+
+def live_targets(conn: sa.Connection, ids: Iterable[int]) -> dict[int, int]:
+    """The live contact each of ``ids`` stands for: itself, or the survivor of its merge;
+    ids of contacts that are gone (and not merged away) are left out.
+
+    A plan made before a merge committed may name the merged-away id.
+    """
+    wanted = set(ids)
+    live = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted)}
+    moved = survivors_of(conn, wanted - live) if wanted - live else {}
+    alive = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, set(moved.values()))}
+    targets = {i: i for i in live}
+    targets.update({i: s for i, s in moved.items() if s in alive})
+    return targets
 
 
 def _encode(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,6 +152,17 @@ class Journal:
                 "row_key": _encode(table, key_of(table, row)),
                 "before": _encode(table, row),
                 "after": None,
+            }
+        )
+
+    def inserted(self, table: sa.Table, row: Mapping[str, Any]) -> None:
+        """A row the merge added (``after`` alone): undo deletes it."""
+        self.rows.append(
+            {
+                "table_name": table.name,
+                "row_key": _encode(table, key_of(table, row)),
+                "before": None,
+                "after": _encode(table, row),
             }
         )
 

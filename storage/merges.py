@@ -5,8 +5,11 @@ the survivor: its addresses, the participant rows linked to it, its
 observations (one per field and interaction, chosen as capture chooses), its
 field locks (a field the survivor has locked keeps the survivor's lock;
 otherwise the lock moves with its owner, so a CRM-owned field stays
-CRM-owned), then derives the survivor's fields again and deletes the
-merged-away row. Every row it changes is journalled (``storage.merge_journal``)
+CRM-owned), its employments and review items (where the survivor has one
+for the same company or address, the survivor's stays), then derives the
+survivor's fields again, closes the open reviews proposing an address the
+survivor now holds, makes its blocking keys (``contact_keys``) those of
+what it now is, and deletes the merged-away row. Every row it changes is journalled (``storage.merge_journal``)
 under one ``merges`` row saying who, when and why.
 
 The merged-away id keeps meaning the survivor: ``survivors_of`` follows
@@ -23,17 +26,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from matcher.identity import blocking_keys
 from storage.changes import Entity, Feed, Operation
 from storage.contacts import outranks, refresh_fields
-from storage.merge_journal import Journal, identity_lock, survivors_of
+from storage.identity_keys import profiles
+from storage.merge_journal import Journal, identity_lock, key_of, survivors_of
 from storage.schema import (
     DERIVED_FIELDS,
     contact_emails,
     contact_field_locks,
+    contact_keys,
     contact_observations,
     contacts,
+    employments,
     interaction_participants,
     merges,
+    review_queue,
 )
 
 Others = dict[tuple[Entity, int, Operation], int]
@@ -115,9 +123,14 @@ def merge(
         _relink(conn, journal, table, survivor, merged)
     _move_observations(conn, journal, survivor, merged)
     _move_locks(conn, journal, survivor, merged)
+    _move_unique(conn, journal, employments, ("domain",), survivor, merged)
+    _move_unique(conn, journal, review_queue, ("mailbox",), survivor, merged)
     _settle_survivor(conn, journal, survivor, gone, now)
+    _close_held_reviews(conn, journal, survivor, now, feed)
+    _move_unique(conn, journal, contact_keys, ("key",), survivor, merged)
     conn.execute(sa.delete(contacts).where(contacts.c.id == merged))
     journal.deleted(contacts, gone)
+    _refresh_keys(conn, journal, survivor)
     journal.write(conn)
     feed.extend([("contact", merged, "merge"), ("contact", survivor, "update")])
     others[("contact", merged, "merge")] = survivor
@@ -158,6 +171,66 @@ def _move_observations(conn: sa.Connection, journal: Journal, survivor: int, mer
             journal.deleted(o, dict(rival._mapping))
         conn.execute(sa.update(o).where(o.c.id == row["id"]).values(contact_id=survivor))
         journal.changed(o, {"id": row["id"]}, {"contact_id": merged}, {"contact_id": survivor})
+
+
+def _move_unique(
+    conn: sa.Connection,
+    journal: Journal,
+    table: sa.Table,
+    same: tuple[str, ...],
+    survivor: int,
+    merged: int,
+) -> None:
+    """Move ``merged``'s rows of ``table`` (unique by contact and ``same``) to ``survivor``;
+    a row the survivor has already for the same ``same`` stays, the merged one goes."""
+    mine = sa.select(table).where(table.c.contact_id == survivor)
+    own = {tuple(r._mapping[c] for c in same) for r in conn.execute(mine)}
+    theirs = sa.select(table).where(table.c.contact_id == merged)
+    for r in conn.execute(theirs.order_by(*table.primary_key.columns)).all():
+        row = dict(r._mapping)
+        key = key_of(table, row)
+        at = [table.c[k] == v for k, v in key.items()]
+        if tuple(row[c] for c in same) in own:
+            conn.execute(sa.delete(table).where(*at))
+            journal.deleted(table, row)
+            continue
+        conn.execute(sa.update(table).where(*at).values(contact_id=survivor))
+        if "contact_id" in key:  # the key holds the contact (contact_keys): as it is after
+            key["contact_id"] = survivor
+        journal.changed(table, key, {"contact_id": merged}, {"contact_id": survivor})
+
+
+def _close_held_reviews(
+    conn: sa.Connection, journal: Journal, survivor: int, now: datetime, feed: Feed
+) -> None:
+    """An open review proposing to the survivor an address it now holds has nothing to ask."""
+    q, e = review_queue.c, contact_emails.c
+    held = sa.select(e.mailbox).where(e.contact_id == survivor)
+    moot = sa.select(q.id).where(q.contact_id == survivor, q.state == "open", q.mailbox.in_(held))
+    for review_id in conn.execute(moot.order_by(q.id)).scalars().all():
+        conn.execute(
+            sa.update(review_queue).where(q.id == review_id).values(state="closed", decided_at=now)
+        )
+        before, after = (
+            {"state": "open", "decided_at": None},
+            {"state": "closed", "decided_at": now},
+        )
+        journal.changed(review_queue, {"id": review_id}, before, after)
+        feed.append(("review", review_id, "update"))
+
+
+def _refresh_keys(conn: sa.Connection, journal: Journal, survivor: int) -> None:
+    """``storage.identity_keys.refresh_keys`` for the survivor, journalled."""
+    t = contact_keys.c
+    held = set(conn.execute(sa.select(t.key).where(t.contact_id == survivor)).scalars())
+    found = profiles(conn, [survivor]).get(survivor)
+    now = set(blocking_keys(found)) if found is not None else set()
+    for key in sorted(held - now):
+        conn.execute(sa.delete(contact_keys).where(t.key == key, t.contact_id == survivor))
+        journal.deleted(contact_keys, {"key": key, "contact_id": survivor})
+    for key in sorted(now - held):
+        conn.execute(contact_keys.insert().values(key=key, contact_id=survivor))
+        journal.inserted(contact_keys, {"key": key, "contact_id": survivor})
 
 
 def _move_locks(conn: sa.Connection, journal: Journal, survivor: int, merged: int) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from storage.bulk import select_in
 from storage.contacts import MIN_CONFIDENCE
+from storage.employment import EmploymentView, employment_history
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
@@ -73,6 +74,7 @@ class AddressView:
     status: str  # current | former | bouncing | invalid
     status_reason: str | None  # e.g. "bounce:5.1.1:dsn"
     status_at: datetime | None
+    origin: str | None = None  # why it is the contact's (``contact_emails.origin``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class ContactDetail:
     # field (each phone label is a field of its own: "phone:mobile", ...).
     history: tuple[Observed, ...]
     addresses: tuple[AddressView, ...] = ()  # ``emails`` with their mailbox and status
+    employments: tuple[EmploymentView, ...] = ()  # oldest first (``storage.employment``)
 
     def value(self, name: str) -> str | None:
         return next((f.value for f in self.fields if f.field == name), None)
@@ -293,7 +296,7 @@ def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
         for r in conn.execute(sa.select(contact_field_locks).where(lock.contact_id == contact_id))
     }
     e = contact_emails.c
-    columns = (e.email, e.mailbox, e.status, e.status_reason, e.status_at)
+    columns = (e.email, e.mailbox, e.status, e.status_reason, e.status_at, e.origin)
     query = sa.select(*columns).where(e.contact_id == contact_id).order_by(e.email)
     addresses = tuple(AddressView(*r) for r in conn.execute(query))
     company, domains = _company(conn, row.company_id)
@@ -308,6 +311,7 @@ def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
         tuple(_current_fields(row, history, locks)),
         tuple(history),
         addresses,
+        employment_history(conn, contact_id),
     )
 
 

@@ -70,6 +70,51 @@ class Account(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items_captured: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The health state machine (``agent.health``): backfilling | live |
+    # throttled | needs_reauth | failing | disabled, since when, and what the
+    # state carries (progress, until, the command to run, the last error).
+    health: Mapped[str | None] = mapped_column(sa.Text)
+    health_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    health_detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class AccountTransition(Base):
+    """Every change of an account's health state, kept as history."""
+
+    __tablename__ = "account_transitions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_state: Mapped[str | None] = mapped_column(sa.Text)
+    to_state: Mapped[str] = mapped_column(sa.Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class ProviderItem(Base):
+    """The completeness ledger: each provider item a sync accounted for, by the
+    name the provider lists it under (``connectors.records.Held``), with the
+    copy it gave ("" when it gave none: blocked, outside the window)."""
+
+    __tablename__ = "provider_items"
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    item: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    version: Mapped[str] = mapped_column(sa.Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CompletenessCheck(Base):
+    """The last ``verify`` of a stream: what the provider listed, what was missing."""
+
+    __tablename__ = "completeness_checks"
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    listed: Mapped[int] = mapped_column(sa.Integer)
+    missing: Mapped[list[str]] = mapped_column(sa.JSON)  # items queued for the next poll
+    removed: Mapped[int] = mapped_column(sa.Integer)
 
 
 class SyncCursor(Base):
@@ -129,6 +174,63 @@ class ContactEmail(Base):
     last_from_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_to_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the address is the contact's (docs/ARCHITECTURE.md, invariant 7): the rule
+    # that created the contact from it, "alias:" a spelling of a held mailbox, a
+    # "scored:" link with its reasons, "review:accepted:...", "import:crm", "notice:...".
+    origin: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ContactKey(Base):
+    """A blocking key a contact is found by (``matcher.identity.blocking_keys``).
+
+    Kept current as contacts change (``storage.identity_keys``), so the
+    candidates of an unknown address are read through this index, never by
+    scanning contacts.
+    """
+
+    __tablename__ = "contact_keys"
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contacts.id"), primary_key=True, index=True
+    )
+
+
+class ReviewItem(Base):
+    """An address scoring proposed for a contact, for a person to accept or reject.
+
+    One row per (mailbox, contact): a rejected pair stays, so it is never
+    proposed again.
+    """
+
+    __tablename__ = "review_queue"
+    __table_args__ = (sa.UniqueConstraint("mailbox", "contact_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(sa.Text)  # matcher.mailboxes key
+    email: Mapped[str] = mapped_column(sa.Text)  # as first written
+    name: Mapped[str | None] = mapped_column(sa.Text)  # the display name it came with
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    score: Mapped[float] = mapped_column(sa.Float)
+    reasons: Mapped[str] = mapped_column(sa.Text)
+    interaction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("interactions.id"))
+    state: Mapped[str] = mapped_column(sa.Text, server_default="open")  # open|accepted|rejected
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Employment(Base):
+    """Where a contact worked: one row per (contact, company domain), with when it was seen."""
+
+    __tablename__ = "employments"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "domain"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    domain: Mapped[str] = mapped_column(sa.Text)  # registrable work domain
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id"))
+    company: Mapped[str | None] = mapped_column(sa.Text)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(sa.Text)  # "scored:...", "notice:left"
 
 
 class Observed:
@@ -311,6 +413,41 @@ class MergeRow(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
+class StoredToken(Base):
+    """A credential kept for an account (refresh token, token cache), encrypted:
+    ``storage.tokens``. No column holds the value in plain text."""
+
+    __tablename__ = "stored_tokens"
+    account: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the account's name
+    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # "refresh_token", ...
+    nonce: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(sa.LargeBinary)  # AES-GCM, tag appended
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AccountLease(Base):
+    """Which ``run`` worker works an account, on PostgreSQL (``storage.leases``)."""
+
+    __tablename__ = "account_leases"
+    account: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the configured name
+    worker: Mapped[str | None] = mapped_column(sa.Text, index=True)  # None: free
+    # Raised by every claim: a commit must show the epoch it was claimed
+    # under, so a worker that lost the account and got it back cannot reuse
+    # a fence from before.
+    epoch: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LeaseWorker(Base):
+    """A live ``run`` worker: the fair share of accounts is theirs divided by these."""
+
+    __tablename__ = "lease_workers"
+    worker: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # host:pid:random
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ChangeRow(Base):
     """The change feed; see ``storage.changes`` for why ``xact_id`` exists."""
 
@@ -333,6 +470,9 @@ def table(model: type[Base]) -> sa.Table:
 
 
 accounts = table(Account)
+account_transitions = table(AccountTransition)
+provider_items = table(ProviderItem)
+completeness_checks = table(CompletenessCheck)
 sync_cursors = table(SyncCursor)
 companies = table(Company)
 company_domains = table(CompanyDomain)
@@ -351,4 +491,10 @@ forgotten_addresses = table(ForgottenAddress)
 sender_signatures = table(SenderSignatureRow)
 merges = table(Merge)
 merge_rows = table(MergeRow)
+stored_tokens = table(StoredToken)
+account_leases = table(AccountLease)
+lease_workers = table(LeaseWorker)
+contact_keys = table(ContactKey)
+review_queue = table(ReviewItem)
+employments = table(Employment)
 changes = table(ChangeRow)

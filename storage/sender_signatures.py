@@ -51,15 +51,18 @@ def store_signatures(
 
 
 def json_of(model: SenderSignature) -> str:
-    lines = [[k.text, k.seen, k.first.isoformat(), k.last.isoformat()] for k in model.lines]
+    # A message dates every line it ends with: few distinct times per model.
+    iso = {when: when.isoformat() for k in model.lines for when in (k.first, k.last)}
+    lines = [[k.text, k.seen, iso[k.first], iso[k.last]] for k in model.lines]
     latest = model.latest.isoformat() if model.latest is not None else None
     return json.dumps({"messages": model.messages, "latest": latest, "lines": lines})
 
 
 def model_of(text: str) -> SenderSignature:
     data: dict[str, Any] = json.loads(text)
+    when = {t: datetime.fromisoformat(t) for _, _, *times in data["lines"] for t in times}
     lines = tuple(
-        KnownLine(line, int(seen), datetime.fromisoformat(first), datetime.fromisoformat(last))
+        KnownLine(line, int(seen), when[first], when[last])
         for line, seen, first, last in data["lines"]
     )
     latest = data.get("latest")

@@ -27,6 +27,7 @@ from storage.bulk import select_in
 from storage.changes import Feed
 from storage.contacts import refresh_fields
 from storage.freshness import refresh_last_seen
+from storage.identity_keys import refresh_keys
 from storage.merge_journal import TABLES, decode, identity_lock
 from storage.merges import MergeRecord, MergeRefused, Others, load_merge
 from storage.schema import (
@@ -74,6 +75,7 @@ def unmerge(
             conn, [(c, f) for c in (survivor, merged) for f in DERIVED_FIELDS], now, feed
         )
     refresh_last_seen(conn, [survivor, merged])
+    refresh_keys(conn, [survivor, merged])  # what capture gave either since
     m = merges.c
     conn.execute(sa.update(merges).where(m.id == merge_id).values(undone_at=now, undone_by=actor))
     feed.extend([("contact", merged, "unmerge"), ("contact", survivor, "update")])
@@ -102,15 +104,20 @@ def _restore(
     conn: sa.Connection,
     table: sa.Table,
     key: Mapping[str, Any],
-    before: Mapping[str, Any],
+    before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
 ) -> None:
-    """One journalled row: a deleted row inserted again, a changed one's columns put back."""
+    """One journalled row: a deleted row inserted again, an added one deleted, a changed
+    one's columns put back."""
     if after is None:
+        assert before is not None  # a journal row holds one side at least
         conn.execute(table.insert().values(**decode(table, before)))
         return
     key = decode(table, key)
     where = [table.c[k] == v for k, v in key.items()]
+    if before is None:
+        conn.execute(sa.delete(table).where(*where))
+        return
     current = conn.execute(sa.select(table).where(*where)).first()
     if current is None:
         return  # gone since (a replaced meeting's participants): nothing to put back

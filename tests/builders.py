@@ -81,6 +81,24 @@ def policy(person_when: When = "on_exchange", **creation: When) -> AccountPolicy
     return replace(base, creation={**base.creation, "person": person_when, **creation})
 
 
+def signing_policy(owner: str) -> AccountPolicy:
+    """Every person written with becomes a contact; US numbers read without a country code."""
+    return AccountPolicy(
+        account="alice",
+        owner_addresses=frozenset({owner}),
+        org_domains=frozenset({owner.rpartition("@")[2]}),
+        creation={
+            "person": "always",
+            "role": "never",
+            "automated": "never",
+            "internal": "never",
+            "room": "never",
+            "quoted": "never",
+        },
+        phone_region="US",
+    )
+
+
 def list_post(n: int = 1) -> Message:
     """A post to a Google Group that sets no List-Post (a private group)."""
     return mail(

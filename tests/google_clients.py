@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2 import credentials as user_credentials
 from googleapiclient.discovery import Resource, build_from_document
 from googleapiclient.errors import HttpError
@@ -41,3 +43,36 @@ def calendar(fake: GoogleApiFake, creds: Any) -> Resource:
 def status_of(exc: pytest.ExceptionInfo[HttpError]) -> tuple[int, str]:
     """(HTTP status, first error reason) of a refused call."""
     return exc.value.resp.status, exc.value.error_details[0]["reason"]
+
+
+SERVICE_ACCOUNT = "capture@acme-prod.iam.gserviceaccount.com"
+
+
+def service_account_key(
+    fake: GoogleApiFake,
+    delegated: set[str],
+    scopes: tuple[str, ...] = (GMAIL_SCOPE, CALENDAR_SCOPE),
+) -> dict[str, Any]:
+    """A new key of the service account, as the JSON key file Google hands out; the fake
+    trusts only its public half, for ``delegated`` users and ``scopes``."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    fake.auth.add_service_account(SERVICE_ACCOUNT, public, delegated, scopes)
+    return {
+        "type": "service_account",
+        "project_id": "acme-prod",
+        "private_key_id": "5c0ff1e2a3b4c5d6e7f8091a2b3c4d5e6f708192",
+        "private_key": private,
+        "client_email": SERVICE_ACCOUNT,
+        "client_id": "104857600000000000001",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }

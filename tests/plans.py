@@ -162,3 +162,16 @@ def first_batch() -> Plan:
         ),
         errors=(IngestError(SourceRef("alice", "INBOX", "INBOX/9"), "header-too-large", "1 MB"),),
     )
+
+
+def text_in_every_column(db: Database) -> str:
+    """Every text value of every row of every table, one string (bytes as their repr,
+    which shows printable ASCII as it is): where a planted secret must not be found."""
+    values: list[str] = []
+    meta = sa.MetaData()
+    meta.reflect(db.engine)
+    with db.engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                values += [str(v) for v in row if isinstance(v, str | bytes)]
+    return "\n".join(values)

@@ -35,6 +35,7 @@ import io
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from connectors.archive.files import (
@@ -49,7 +50,7 @@ from connectors.archive.files import (
 )
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
 from connectors.calendar.ical import parse_calendar
-from connectors.mail.dates import Dated
+from connectors.mail.dates import Dated, DateFallback
 from connectors.mail.mbox import check_mbox_cursor, mbox_cursor, read_mbox
 from connectors.mail.mime import parse_message_and_errors
 from connectors.records import Batch, Cursor, IngestError, Message, Record, SourceRef
@@ -161,12 +162,12 @@ class ArchiveConnector:
                     )
                     continue
                 source = SourceRef(self.account, stream, entry.provider_id)
-                read = self._message(entry.raw, source, entry.dated(file_time))
+                read = self._message(entry.raw, source, partial(entry.dated, file_time))
                 records.extend(read.records)
                 errors.extend(replace(e, locator=entry.locator) for e in read.errors)
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
-    def _message(self, raw: bytes, source: SourceRef, dated: Dated) -> _Read:
+    def _message(self, raw: bytes, source: SourceRef, dated: DateFallback) -> _Read:
         messages, errors = read_message(raw, source, self.limits, self.window, dated)
         if any(_before_window(message, self.window) for message in messages):
             return _Read([], [])
@@ -245,7 +246,7 @@ class ArchiveConnector:
 
 
 def read_message(
-    raw: bytes, source: SourceRef, limits: Limits, window: Window, dated: Dated
+    raw: bytes, source: SourceRef, limits: Limits, window: Window, dated: DateFallback
 ) -> tuple[list[Message], list[IngestError]]:
     """One stored message: the Message with the errors it carries (a broken
     invitation inside), or no Message and the one error that stopped it."""

@@ -32,7 +32,7 @@ change on the server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import quote, urljoin, urlsplit
@@ -73,7 +73,16 @@ from connectors.http import (
     HttpClient,
     describe,
 )
-from connectors.records import Batch, Cursor, IngestError, Meeting, Record, SourceRef
+from connectors.records import (
+    Batch,
+    Cursor,
+    Held,
+    IngestError,
+    Inventory,
+    Meeting,
+    Record,
+    SourceRef,
+)
 
 KIND = "caldav"
 MULTIGET_CHUNK = 50  # objects per calendar-multiget; halved while a response is too large
@@ -91,6 +100,13 @@ class _Progress:
     errors: list[IngestError] = field(default_factory=list)
     removed: list[SourceRef] = field(default_factory=list)
     initial: bool = False  # CalendarCursor.initial of the state being drained
+    held: list[Held] = field(default_factory=list)  # the completeness ledger's entries
+
+    def hold(self, path: str, etag: str, records_before: int, errors_before: int) -> None:
+        """The object at ``path`` was read: what it gave since the counts given."""
+        made = [r.source.provider_id for r in self.records[records_before:]]
+        made += [e.source.provider_id for e in self.errors[errors_before:]]
+        self.held.append(Held(path, etag, tuple(dict.fromkeys(made))))
 
     @property
     def room(self) -> int:
@@ -150,6 +166,23 @@ class CaldavConnector:
     def close(self) -> None:
         self.client.close()
 
+    def inventory(self, stream: str) -> Inventory:
+        """Every object of the calendar with its ETag: one PROPFIND Depth 1, no data.
+        Objects outside the window are listed too; their read left a ledger row."""
+        self.streams()
+        url = self.calendar_url(stream)
+        etags = list_etags(self.client, url, stream)
+        items = {href_path(url, href): tag for href, tag in etags.items()}
+        return Inventory(items, frozenset(items), self.window.since)
+
+    def requeue(self, stream: str, cursor: Cursor, items: Sequence[str]) -> Cursor:
+        """``cursor`` with the objects at ``items`` (paths) fetched again by the next fetch."""
+        state = CalendarCursor.from_json(stream, cursor)
+        url = self.calendar_url(stream)
+        queued = {href_path(url, h) for h, _ in state.pending}
+        extra = tuple((quote(p), 0) for p in items if p not in queued)
+        return replace(state, pending=state.pending + extra).to_json()
+
     def calendar_url(self, stream: str) -> str:
         known = self._discovery.calendars.get(stream) if self._discovery else None
         return known or urljoin(self.url, quote(stream))
@@ -182,6 +215,8 @@ class CaldavConnector:
             next_cursor=state.to_json(),
             has_more=bool(state.pending) or state.truncated,
             removed=progress.removed,
+            held=progress.held,
+            remaining=len(state.pending),
         )
 
     # -- listing: what changed on the server ------------------------------------------
@@ -292,8 +327,11 @@ class CaldavConnector:
                     break
                 pending.pop(0)
                 path = href_path(url, href)
-                found = objects.get(path, "object-missing")
+                found, etag = objects.get(path, ("object-missing", ""))
+                before = (len(progress.records), len(progress.errors))
                 left = self._take(stream, path, found, skip, series, progress)
+                if found != GONE:
+                    progress.hold(path, etag, *before)
                 if left is not None:
                     pending.insert(0, (href, left))
         return replace(state, pending=tuple(pending), series=series)

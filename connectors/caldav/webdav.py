@@ -316,8 +316,12 @@ def member_hrefs(url: str, hrefs: list[str]) -> list[str]:
     return [h for h, path in inside if path.startswith(own) and path != own]
 
 
-def multiget(client: HttpClient, url: str, stream: str, hrefs: list[str]) -> dict[str, bytes | str]:
-    """{path: calendar data, or why there is none}; halves the request while too large."""
+# A fetched object: its calendar data (or why there is none) and its ETag ("" if unsent).
+Fetched = tuple[bytes | str, str]
+
+
+def multiget(client: HttpClient, url: str, stream: str, hrefs: list[str]) -> dict[str, Fetched]:
+    """{path: (calendar data or why there is none, ETag)}; halves the request while too large."""
     try:
         response = client.request(
             # RFC 4791 7.9: no Depth header; the hrefs name what is wanted.
@@ -328,18 +332,19 @@ def multiget(client: HttpClient, url: str, stream: str, hrefs: list[str]) -> dic
         )
     except ResponseTooLarge:
         if len(hrefs) == 1:
-            return {href_path(url, hrefs[0]): "ical-too-large"}
+            return {href_path(url, hrefs[0]): ("ical-too-large", "")}
         half = len(hrefs) // 2
         found = multiget(client, url, stream, hrefs[:half])
         found.update(multiget(client, url, stream, hrefs[half:]))
         return found
     if response.status != 207:
         raise refusal(response, f"REPORT calendar-multiget {describe(url)}")
-    found_data: dict[str, bytes | str] = {}
+    found_data: dict[str, Fetched] = {}
     for item in read_multistatus(response.body, stream).responses:
         data = calendar_data(item)
         why = GONE if item.status == 404 else "no-calendar-data"
-        found_data[href_path(url, item.href)] = data if data is not None else why
+        etag = item.text(DAV, "getetag") or ""
+        found_data[href_path(url, item.href)] = (data if data is not None else why, etag)
     return found_data
 
 

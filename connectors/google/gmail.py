@@ -26,9 +26,15 @@ from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits
 from connectors.credentials import SecretSink, TokenSource
 from connectors.google.gmail_calendar import PREFIX, CalendarStream, chosen_calendars
 from connectors.google.gmail_mail import STREAM, MailStream
-from connectors.google.session import QuotaPace, RefreshedCredentials, call
+from connectors.google.session import (
+    DelegatedCredentials,
+    QuotaPace,
+    RefreshedCredentials,
+    call,
+    read_only_scopes,
+)
 from connectors.google.wire import build_service, list_calendars
-from connectors.records import Batch, Cursor
+from connectors.records import Batch, Cursor, Inventory
 from connectors.retry import RetryPolicy
 
 KIND = "gmail"
@@ -54,8 +60,12 @@ class GmailConnector:
         pace: QuotaPace | None = None,
         policy: RetryPolicy | None = None,
         timeout: float = 60.0,
+        remedy: str | None = None,
     ) -> None:
         self.name = name
+        # What mends a refused grant: the rep signs in again, unless the
+        # settings say otherwise (a service account: its admin must act).
+        self.remedy = remedy or f"run `autocapture auth google {name}` to grant access again"
         self.policy = policy or RetryPolicy()
         self.pace = pace or QuotaPace()
         gmail = build_service("gmail", credentials, api_root, timeout)
@@ -116,13 +126,21 @@ class GmailConnector:
             return replace(batch, next_cursor={**batch.next_cursor, **kept})
         raise ConfigurationError(f"account {self.name!r}: no stream {stream!r}")
 
+    def inventory(self, stream: str) -> Inventory | None:
+        """The mail stream's message ids (``MailStream.inventory``); calendars: None,
+        not listed yet."""
+        if stream != STREAM:
+            return None
+        return self._guarded(self.mail.inventory)
+
+    def requeue(self, stream: str, cursor: Cursor, items: Sequence[str]) -> Cursor:
+        return self.mail.requeue(cursor, items) if stream == STREAM else cursor
+
     def _guarded(self, run: Callable[[], T]) -> T:
         try:
             return run()
         except AuthError as exc:
-            raise AuthError(
-                f"{exc}; run `autocapture auth google {self.name}` to grant access again"
-            ) from None
+            raise AuthError(exc.reason, exc.remedy or self.remedy) from None
 
     def close(self) -> None:
         # httplib2 keeps its sockets open until told (httplib2 issue 148).
@@ -145,3 +163,27 @@ def from_settings(
     """A connector on a refresh-token grant; ``options`` are ``GmailConnector``'s keywords."""
     credentials = RefreshedCredentials(client_id, client_secret, refresh_token, token_uri, announce)
     return GmailConnector(name, credentials, window, limits, **options)
+
+
+def from_service_account(
+    name: str,
+    key: TokenSource,
+    subject: str,
+    token_uri: str,
+    announce: SecretSink,
+    window: Window,
+    limits: Limits,
+    key_name: str = "the service account key",
+    **options: Any,
+) -> GmailConnector:
+    """A connector acting for ``subject`` through a service account with domain-wide
+    delegation; a refused grant names what the Workspace admin must check."""
+    scopes = read_only_scopes(options.get("calendar", True))
+    credentials = DelegatedCredentials(key, subject, scopes, token_uri, announce, key_name)
+    granted = ", ".join(s.rsplit("/", 1)[-1] for s in scopes)
+    remedy = (
+        f"the Google Workspace admin must check that the service account's client ID is "
+        f"allowed {granted} under domain-wide delegation (Admin console: Security > Access "
+        f"and data control > API controls) and that {subject} is an active user"
+    )
+    return GmailConnector(name, credentials, window, limits, remedy=remedy, **options)

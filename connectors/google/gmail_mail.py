@@ -14,11 +14,16 @@ State machine (the cursor, a JSON object, carries all of it)::
               record consumed, or to the mailbox's history id once all are read
     history 404 (Gmail keeps history for a week or more, not forever)
               -> CursorExpired: the agent resyncs the window
+    refetch   {..., "refetch": [ids]} (``requeue``: ids ``verify`` found missing)
+              -> those bodies first, then the cursor goes on as it stood
 
 An idle poll is one history.list (2 quota units). SPAM and TRASH are never
 read (``messages.list`` leaves them out by default); drafts and chats by
 default (``skip_labels``), in the listing by query and in history by label.
 A message whose labels say "skipped" when its body arrives is dropped too.
+
+Every batch names the message ids it read (``Batch.held``, the completeness
+ledger); ``inventory`` lists the window's ids with the backfill's own query.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from connectors.google.wire import (
     history_records,
     list_messages,
 )
-from connectors.records import Batch, Cursor, IngestError, Record, SourceRef
+from connectors.records import Batch, Cursor, Held, IngestError, Inventory, Record, SourceRef
 from connectors.retry import RetryPolicy
 
 STREAM = "mail"
@@ -151,6 +156,8 @@ class MailStream:
         return self._skip_ids
 
     def fetch(self, cursor: Cursor | None, limit: int) -> Batch:
+        if cursor is not None and cursor.get("refetch"):
+            return self._refetch(cursor, limit)
         if cursor is None:
             history_id = self._call(UNITS["getProfile"], lambda: current_history_id(self.gmail))
             after = int(self.window.since.timestamp())
@@ -171,11 +178,12 @@ class MailStream:
                 self.gmail, query=query, page_token=page_token, max_results=min(limit, MAX_PAGE)
             ),
         )
-        records, errors = self.bodies(page.ids)
+        records, errors, held = self.bodies(page.ids)
         cursor: dict[str, Any] = {"history_id": history_id}
         if page.next_page_token:
             cursor["backfill"] = {"after": after, "page_token": page.next_page_token}
-        return Batch(records, errors, cursor, has_more=page.next_page_token is not None)
+        more = page.next_page_token is not None
+        return Batch(records, errors, cursor, has_more=more, held=held)
 
     def _history(self, history_id: str, limit: int) -> Batch:
         fold = HistoryFold(self.skip_ids())
@@ -194,47 +202,92 @@ class MailStream:
                 return self._changes(fold, current, has_more=False)
 
     def _changes(self, fold: HistoryFold, history_id: str, has_more: bool) -> Batch:
-        records, errors = self.bodies(list(fold.fetch))
+        records, errors, held = self.bodies(list(fold.fetch))
         removed: list[SourceRef] = []
         for msg_id in fold.gone:
             try:
                 removed.append(gmail_source(self.account, STREAM, msg_id))
             except InvalidInput:
                 continue  # no id Gmail gives; nothing of ours to remove
-        return Batch(records, errors, {"history_id": history_id}, has_more, removed)
+        return Batch(records, errors, {"history_id": history_id}, has_more, removed, held)
+
+    # -- the completeness ledger ---------------------------------------------------------
+
+    def inventory(self) -> Inventory:
+        """Every message id the window's listing query finds (``messages.list``, ids only,
+        500 a page): no body. Deletions reach us by history, so the listing judges
+        nothing gone (``present`` None)."""
+        query = search_query(int(self.window.since.timestamp()), self.skip_names)
+        ids: dict[str, str] = {}
+        token: str | None = None
+        while True:
+            page = self._call(
+                UNITS["messages.list"],
+                lambda t=token: list_messages(
+                    self.gmail, query=query, page_token=t, max_results=MAX_PAGE
+                ),
+            )
+            ids.update((i, "") for i in page.ids)
+            token = page.next_page_token
+            if not token:
+                return Inventory(ids, None, self.window.since)
+
+    @staticmethod
+    def requeue(cursor: Cursor, items: Sequence[str]) -> Cursor:
+        """``cursor`` with the message ids ``items`` fetched by the next fetch."""
+        queued = [str(i) for i in cursor.get("refetch") or ()]
+        return {**cursor, "refetch": list(dict.fromkeys([*queued, *items]))}
+
+    def _refetch(self, cursor: Cursor, limit: int) -> Batch:
+        """A batch of the ids ``verify`` queued; the cursor keeps the rest queued and
+        the fetch after them goes on where the cursor stood."""
+        queued = [str(i) for i in cursor["refetch"]]
+        records, errors, held = self.bodies(queued[:limit])
+        following = {k: v for k, v in cursor.items() if k != "refetch"}
+        if queued[limit:]:
+            following["refetch"] = queued[limit:]
+        return Batch(records, errors, following, True, held=held, remaining=len(queued[limit:]))
 
     # -- bodies ------------------------------------------------------------------------
 
-    def bodies(self, ids: Sequence[str]) -> tuple[list[Record], list[IngestError]]:
-        """The messages ``ids`` as records, in order; deleted since listed: left out."""
+    def bodies(self, ids: Sequence[str]) -> tuple[list[Record], list[IngestError], list[Held]]:
+        """The messages ``ids`` as records, in order, and the ledger entry of each that
+        the server still had; deleted since listed: left out."""
         found: dict[str, Any] = {}
         refused: dict[str, ConnectorError] = {}
         for start in range(0, len(ids), BATCH_SIZE):
             self._get_chunk(list(ids[start : start + BATCH_SIZE]), found, refused)
         records: list[Record] = []
         errors: list[IngestError] = []
-        skip = self.skip_ids()
+        held: list[Held] = []
         for msg_id in ids:
             if msg_id in refused:
                 source = gmail_source(self.account, STREAM, msg_id)
                 errors.append(IngestError(source, "gmail-get-refused", str(refused[msg_id])))
+                held.append(Held(msg_id, "", (source.provider_id,)))
             resource = found.get(msg_id)
-            if resource is None:
-                continue
-            labels = resource.get("labelIds") if isinstance(resource, Mapping) else None
-            if isinstance(labels, list) and skip & set(labels):
-                continue
-            try:
-                message, notes = parse_gmail_message(
-                    resource, self.account, STREAM, self.limits, self.window
-                )
-            except InvalidInput as exc:
-                source = gmail_source(self.account, STREAM, msg_id)
-                errors.append(IngestError(source, exc.reason, exc.detail))
-                continue
-            records.append(message)
-            errors.extend(notes)
-        return records, errors
+            if resource is not None:
+                held.append(Held(msg_id, "", self._read(msg_id, resource, records, errors)))
+        return records, errors, held
+
+    def _read(
+        self, msg_id: str, resource: Any, records: list[Record], errors: list[IngestError]
+    ) -> tuple[str, ...]:
+        """One fetched message into ``records`` or ``errors``; the provider ids it gave."""
+        labels = resource.get("labelIds") if isinstance(resource, Mapping) else None
+        if isinstance(labels, list) and self.skip_ids() & set(labels):
+            return ()
+        try:
+            message, notes = parse_gmail_message(
+                resource, self.account, STREAM, self.limits, self.window
+            )
+        except InvalidInput as exc:
+            source = gmail_source(self.account, STREAM, msg_id)
+            errors.append(IngestError(source, exc.reason, exc.detail))
+            return (source.provider_id,)
+        records.append(message)
+        errors.extend(notes)
+        return (message.source.provider_id,)
 
     def _get_chunk(
         self, ids: list[str], found: dict[str, Any], refused: dict[str, ConnectorError]

@@ -1,12 +1,22 @@
 """What every call of one Google account shares: its credentials, its quota pace, its retries.
 
-Credentials: an installed-app OAuth grant (RFC 6749 section 6, the refresh
-token grant) on ``google.oauth2.credentials.Credentials``. The client id is
-plain; the client secret and the refresh token are read from their sources
-at each refresh, so a token another process rotated is picked up, and every
-value read or minted (the access token too) is announced for redaction. A
-refused grant (``invalid_grant``: consent revoked or expired) reaches the
-connector as ``AuthError`` through ``google_wire``.
+Credentials, either of two grants:
+
+- a rep's installed-app grant (RFC 6749 section 6, the refresh token grant)
+  on ``google.oauth2.credentials.Credentials``. The client id is plain; the
+  client secret and the refresh token are read from their sources at each
+  refresh, so a token another process rotated is picked up;
+- an admin's service account with domain-wide delegation (RFC 7523, the
+  JWT bearer grant) on ``google.oauth2.service_account.Credentials``
+  ``with_subject(user)``: the key file is read from its source at each
+  refresh and signs an assertion for the impersonated user and the
+  read-only scopes, sent to the account's ``token_uri``.
+
+Every value read or minted (the access token too, and the key's private
+key on its own) is announced for redaction. A refused grant
+(``invalid_grant``: consent revoked or expired; ``unauthorized_client``:
+delegation not granted) reaches the connector as ``AuthError`` through
+``google_wire``.
 
 Pace: Gmail meters each user in quota units per method (messages.get and
 messages.list 5, history.list 2, getProfile 1; a batch costs the sum of its
@@ -22,23 +32,33 @@ Retry-After, else jittered backoff); what still fails goes up as it was.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from google.auth.credentials import Credentials as BaseCredentials
+from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 
-from connectors.base import TransientError
+from connectors.base import ConfigurationError, TransientError
 from connectors.credentials import SecretSink, TokenSource
 from connectors.retry import RetryPolicy, retrying
 
 T = TypeVar("T")
 
+GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 UNITS = {"getProfile": 1, "labels.list": 1, "history.list": 2, "messages.list": 5}
 MESSAGE_GET_UNITS = 5
 DEFAULT_UNITS_PER_SECOND = 90.0  # under 6,000 units per user per minute
 BURST_UNITS = 250.0  # one batch of 50 messages.get
+
+
+def read_only_scopes(calendar: bool) -> list[str]:
+    """All autocapture asks of Google: reading mail, and reading calendars if it syncs them."""
+    return [GMAIL_READONLY, CALENDAR_READONLY] if calendar else [GMAIL_READONLY]
 
 
 class RefreshedCredentials(Credentials):
@@ -63,6 +83,50 @@ class RefreshedCredentials(Credentials):
         super().refresh(request)  # type: ignore[no-untyped-call]
         if self.token:
             self._announce(self.token)
+
+
+class DelegatedCredentials(BaseCredentials):
+    """A service account acting for ``subject`` (domain-wide delegation); the key is
+    read from its source at each refresh, so a rotated key file is picked up."""
+
+    def __init__(
+        self,
+        key: TokenSource,
+        subject: str,
+        scopes: Sequence[str],
+        token_uri: str,
+        announce: SecretSink,
+        key_name: str = "the service account key",
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._key, self.subject, self._scopes = key, subject, list(scopes)
+        self._token_uri, self._announce = token_uri, announce
+        self.key_name = key_name  # how errors name the key: its reference, never its content
+
+    def refresh(self, request: Any) -> None:
+        inner = self._signed_for_subject()
+        inner.refresh(request)  # type: ignore[no-untyped-call]
+        self.token, self.expiry = inner.token, inner.expiry
+        if self.token:
+            self._announce(self.token)
+
+    def _signed_for_subject(self) -> service_account.Credentials:
+        try:
+            info = json.loads(self._key.token())
+            for field in ("private_key", "private_key_id"):
+                if isinstance(info.get(field), str):
+                    self._announce(info[field])
+            # The key file names Google's token URI; the setting moves it.
+            info = {**info, "token_uri": self._token_uri}
+            keyed = service_account.Credentials.from_service_account_info(info, scopes=self._scopes)  # type: ignore[no-untyped-call]
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # Never the library's message: it may quote the file.
+            raise ConfigurationError(
+                f"{self.key_name} is not a service account's JSON key file "
+                "(type, client_email and private_key are needed)"
+            ) from None
+        delegated: service_account.Credentials = keyed.with_subject(self.subject)
+        return delegated
 
 
 class QuotaPace:

@@ -65,9 +65,10 @@ from connectors.base import (
 )
 from connectors.credentials import TokenSource
 from connectors.imap.fetch import Deferred, FolderCapture, Prefetch
+from connectors.imap.inventory import folder_inventory
 from connectors.imap.parse import default_folders
 from connectors.imap.session import ImapEndpoint, TlsMode, open_session
-from connectors.records import Batch, Cursor, IngestError, Record
+from connectors.records import Batch, Cursor, Held, IngestError, Inventory, Record
 from connectors.retry import RetryPolicy, retrying
 
 __all__ = ["ImapConnector", "ImapCursor", "TlsMode"]
@@ -86,13 +87,19 @@ class ImapCursor:
     uidvalidity: int
     last_uid: int
     highestmodseq: int | None = None
+    # UIDs at or below ``last_uid`` that ``verify`` found never captured
+    # (``requeue``): the next fetch captures them before anything new.
+    refetch: tuple[int, ...] = ()
 
     def to_cursor(self) -> Cursor:
-        return {
+        cursor: dict[str, Any] = {
             "uidvalidity": self.uidvalidity,
             "last_uid": self.last_uid,
             "highestmodseq": self.highestmodseq,
         }
+        if self.refetch:
+            cursor["refetch"] = list(self.refetch)
+        return cursor
 
     @classmethod
     def of(cls, cursor: Cursor, stream: str) -> ImapCursor:
@@ -102,6 +109,7 @@ class ImapCursor:
                 int(cursor["uidvalidity"]),
                 int(cursor["last_uid"]),
                 int(modseq) if modseq is not None else None,
+                tuple(sorted({int(u) for u in cursor.get("refetch") or ()})),
             )
         except (KeyError, TypeError, ValueError) as exc:
             # An unreadable cursor is an expired one: the resync is bounded and harmless.
@@ -199,13 +207,27 @@ class ImapConnector:
         limit = max(1, limit)
         ahead = self._settle()
         # The agent asks for the batch after the one it just stored, which
-        # may already have been fetched ahead.
+        # may already have been fetched ahead (never a batch of UIDs to refetch).
         wanted = (stream, state.uidvalidity, state.last_uid, limit) if state else None
+        if state is not None and state.refetch:
+            return self._retrying(lambda: self._refetch(stream, state, limit))
         # One that failed has dropped its connection (``_settle``): fetch afresh.
         if ahead is not None and ahead.key == wanted and self._client is not None:
             client, batch_ahead = self._client, ahead
             return self._retrying(lambda: self._take(client, batch_ahead, stream, state, limit))
         return self._retrying(lambda: self._fetch_once(stream, state, limit))
+
+    def inventory(self, stream: str) -> Inventory:
+        """The folder's UIDs in the window (``UID SEARCH SINCE``) and all its UIDs
+        (``UID SEARCH ALL``), under its UIDVALIDITY: two SEARCHes, no FETCH."""
+        self._settle()
+        return self._retrying(lambda: self._list(stream))
+
+    def requeue(self, stream: str, cursor: Cursor, items: Sequence[str]) -> Cursor:
+        """``cursor`` with ``items`` (UIDs) to be captured by the next fetch."""
+        state = ImapCursor.of(cursor, stream)
+        uids = {int(i) for i in items if i.isdigit()}
+        return replace(state, refetch=tuple(sorted(uids | set(state.refetch)))).to_cursor()
 
     def close(self) -> None:
         self._settle()
@@ -291,6 +313,25 @@ class ImapConnector:
         )
         return self._hand_over(client, *self._next_batch(client, backlog, limit), limit)
 
+    def _list(self, stream: str) -> Inventory:
+        client = self._connected()
+        info = self._select(client, stream)
+        listing = folder_inventory(client, int(info[b"UIDVALIDITY"]), self.window or ALL_TIME)
+        self._release(client)
+        return listing
+
+    def _refetch(self, stream: str, state: ImapCursor, limit: int) -> Batch:
+        """A batch of the UIDs ``verify`` queued; the cursor keeps the rest queued."""
+        client = self._connected()
+        info = self._select(client, stream)
+        if int(info[b"UIDVALIDITY"]) != state.uidvalidity:
+            raise CursorExpired(stream, "UIDVALIDITY changed")
+        taken, rest = state.refetch[:limit], state.refetch[limit:]
+        records, errors, held = self._capture(client, stream, state.uidvalidity, list(taken))
+        cursor = replace(state, refetch=rest).to_cursor()
+        # has_more: the fetch after the queued UIDs looks for new mail as usual.
+        return Batch(records, errors, cursor, True, held=held, remaining=len(rest))
+
     def _take(
         self,
         client: IMAPClient,
@@ -322,7 +363,7 @@ class ImapConnector:
     ) -> tuple[Batch, _Backlog | None]:
         """Captures up to ``limit`` UIDs of ``backlog``; the backlog left after them."""
         taken, rest = backlog.uids[:limit], backlog.uids[limit:]
-        records, errors = self._capture(client, backlog.stream, backlog.uidvalidity, taken)
+        records, errors, held = self._capture(client, backlog.stream, backlog.uidvalidity, taken)
         following = None
         if rest:
             last = taken[-1]
@@ -333,7 +374,10 @@ class ImapConnector:
             last = max([backlog.last_uid, backlog.uidnext - 1, *taken[-1:]])
             self._release(client)
         cursor = ImapCursor(backlog.uidvalidity, last, backlog.highestmodseq)
-        return Batch(records, errors, cursor.to_cursor(), has_more=bool(rest)), following
+        batch = Batch(
+            records, errors, cursor.to_cursor(), bool(rest), held=held, remaining=len(rest)
+        )
+        return batch, following
 
     def _settle(self) -> _Ahead | None:
         """Waits for a fetch running ahead, so the connection is ours again."""
@@ -400,7 +444,7 @@ class ImapConnector:
 
     def _capture(
         self, client: IMAPClient, stream: str, uidvalidity: int, uids: list[int]
-    ) -> tuple[list[Record], list[IngestError]]:
+    ) -> tuple[list[Record], list[IngestError], list[Held]]:
         folder = FolderCapture(
             account=self.account,
             stream=stream,
@@ -410,4 +454,4 @@ class ImapConnector:
             limits=self.limits,
             window=self.window,
         )
-        return folder.capture(client._imap, uids, self.chunk_size)
+        return folder.capture_held(client._imap, uids, self.chunk_size)

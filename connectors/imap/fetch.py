@@ -47,7 +47,7 @@ from connectors.mail.mime import (
     decode_body,
     message_from_parts,
 )
-from connectors.records import IngestError, Meeting, Record, SourceRef
+from connectors.records import Held, IngestError, Meeting, Record, SourceRef
 
 # One HEADER.FIELDS section per group, as the server names it in its reply.
 HEADER_SECTIONS = tuple(
@@ -126,13 +126,25 @@ class FolderCapture:
     def capture(
         self, imap: imaplib.IMAP4, uids: Sequence[int], chunk_size: int
     ) -> tuple[list[Record], list[IngestError]]:
+        records, errors, _ = self.capture_held(imap, uids, chunk_size)
+        return records, errors
+
+    def capture_held(
+        self, imap: imaplib.IMAP4, uids: Sequence[int], chunk_size: int
+    ) -> tuple[list[Record], list[IngestError], list[Held]]:
+        """``capture``, with the ledger entry of every UID the server still had."""
         records: list[Record] = []
         errors: list[IngestError] = []
+        held: list[Held] = []
         for start in range(0, len(uids), chunk_size):
             chunk = _Chunk(self, imap, uids[start : start + chunk_size])
             records.extend(chunk.records)
             errors.extend(chunk.errors)
-        return records, errors
+            held.extend(
+                Held(str(uid), str(self.uidvalidity), tuple(dict.fromkeys(pids)))
+                for uid, pids in sorted(chunk.copies.items())
+            )
+        return records, errors, held
 
     @property
     def calendar_cap(self) -> int:
@@ -165,6 +177,7 @@ class _Chunk:
         self.folder = folder
         self.records: list[Record] = []
         self.errors: list[IngestError] = []
+        self.copies: dict[int, list[str]] = {}  # UID -> provider ids of what it gave
         items = "UID RFC822.SIZE INTERNALDATE BODYSTRUCTURE " + " ".join(
             f"BODY.PEEK[{section}]<0.{folder.limits.max_header_bytes + 1}>"
             for section in HEADER_SECTIONS
@@ -195,7 +208,7 @@ class _Chunk:
             if uids[0] not in self.failed:
                 self.failed.add(uids[0])
                 source = self.folder.source(uids[0], {})
-                self.errors.append(IngestError(source, exc.reason, exc.detail))
+                self._error(uids[0], IngestError(source, exc.reason, exc.detail))
             return {}
 
     def _plans(self, meta: dict[int, FetchItems]) -> dict[int, BodyPlan]:
@@ -205,8 +218,12 @@ class _Chunk:
                 plans[uid] = plan_body(items.get(b"BODYSTRUCTURE"), self.folder.limits)
             except InvalidInput as exc:
                 source = self.folder.source(uid, items)
-                self.errors.append(IngestError(source, exc.reason, exc.detail))
+                self._error(uid, IngestError(source, exc.reason, exc.detail))
         return plans
+
+    def _error(self, uid: int, error: IngestError) -> None:
+        self.errors.append(error)
+        self.copies.setdefault(uid, []).append(error.source.provider_id)
 
     def _bodies(
         self, imap: imaplib.IMAP4, plans: dict[int, BodyPlan]
@@ -256,10 +273,11 @@ class _Chunk:
                 fallback=Dated(arrived, "server") if arrived is not None else None,
             )
         except InvalidInput as exc:
-            self.errors.append(IngestError(folder.source(uid, items), exc.reason, exc.detail))
+            self._error(uid, IngestError(folder.source(uid, items), exc.reason, exc.detail))
             return
         # The copy is named by the message's identity, known only now.
         source = folder.source(uid, items, message.identity)
+        self.copies.setdefault(uid, []).append(source.provider_id)
         self.errors.extend(replace(note, source=source) for note in notes)
         meetings = self._meetings(source, plan.calendars, bodies) if plan.calendars else ()
         self.records.append(replace(message, source=source, meetings=meetings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -56,6 +56,10 @@ class Dated:
     origin: str  # "server" (IMAP INTERNALDATE), "mbox-envelope", "file" (modification time)
 
 
+# A source's own date, or how to work it out: most mail has a Date field, so
+# reading an mbox "From " line's asctime for every message would be wasted.
+DateFallback = Dated | Callable[[], Dated] | None
+
 _ORIGINS = {
     "server": "the server's arrival time (INTERNALDATE)",
     "mbox-envelope": "the mbox From line",
@@ -78,7 +82,7 @@ def received_date(values: Iterable[str]) -> datetime | None:
 
 
 def message_date(
-    fields: Sequence[tuple[str, str]], fallback: Dated | None
+    fields: Sequence[tuple[str, str]], fallback: DateFallback
 ) -> tuple[datetime | None, list[tuple[str, str]]]:
     """One rule for every connector and for ``inspect``: the Date field, else the
     newest Received date, else the source's own date (``fallback``). A date
@@ -91,6 +95,8 @@ def message_date(
     received = received_date(value for name, value in fields if name == "received")
     if received is not None:
         return received, [("date-from-received", f"{why}; dated by the newest Received header")]
+    if callable(fallback):
+        fallback = fallback()
     if fallback is not None:
         by = _ORIGINS.get(fallback.origin, fallback.origin)
         return fallback.when, [(f"date-from-{fallback.origin}", f"{why}; dated by {by}")]

@@ -114,12 +114,27 @@ def read_groups(blocks: Sequence[tuple[tuple[str, ...], bytes]], limit: int) -> 
 
 def read_stored_header(head: bytes, limit: int) -> HeaderRead:
     """``read_groups`` for a header block as stored (a file, an mbox message)."""
+    return read_stored_fields(head, limit)[0]
+
+
+def read_stored_fields(
+    head: bytes, limit: int, also: tuple[str, ...] = ()
+) -> tuple[HeaderRead, tuple[tuple[str, str], ...]]:
+    """``read_stored_header``, and the fields ``also`` (a group of their own, in
+    message order) from the same scan: a MIME reader's Content-Type with the
+    pipeline's fields, for one pass over the header rather than two."""
     if len(head) <= limit:
         # No group can pass the limit: one scan gives the same fields, put in
         # group order (a stable sort keeps message order within a group).
-        fields, _ = header_fields(head, _ALL_FIELDS)
-        return HeaderRead(tuple(sorted(fields, key=lambda field: _GROUP_OF[field[0]])))
-    return read_groups([(names, field_block(head, names)) for names in FIELD_GROUPS], limit)
+        fields, _ = header_fields(head, _ALL_FIELDS.union(also))
+        extra = tuple(field for field in fields if field[0] in also)
+        ours = sorted(
+            (field for field in fields if field[0] in _GROUP_OF), key=lambda f: _GROUP_OF[f[0]]
+        )
+        return HeaderRead(tuple(ours)), extra
+    read = read_groups([(names, field_block(head, names)) for names in FIELD_GROUPS], limit)
+    extra = read_groups([(also, field_block(head, also))], limit).fields if also else ()
+    return read, extra
 
 
 _GROUP_OF = {name: i for i, group in enumerate(FIELD_GROUPS) for name in group}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import email.message
 import email.utils
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -37,15 +38,13 @@ from connectors.base import ALL_TIME, InvalidInput, Limits, Window
 # agent's connectors run no thread of their own; this keeps it true anyway.)
 from connectors.calendar.ical import parse_calendar
 from connectors.mail.charsets import decode_body, decode_words
-from connectors.mail.dates import Dated, message_date
+from connectors.mail.dates import DateFallback, message_date
 from connectors.mail.headers import (
     FIELD_LINE,
     HeaderRead,
     address_notes,
-    field_block,
     header_fields,
-    read_groups,
-    read_stored_header,
+    read_stored_fields,
 )
 from connectors.records import (
     PIPELINE_HEADERS,
@@ -81,6 +80,9 @@ DIGEST_FIELDS = ("from", "to", "date", "subject")
 # ---------------------------------------------------------------- headers
 
 
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
 def _split_head(
     raw: bytes, max_bytes: int | None, start: int = 0, end: int = -1
 ) -> tuple[bytes, int]:
@@ -96,14 +98,11 @@ def _split_head(
     if raw.startswith(b"\n", start) or raw.startswith(b"\r\n", start):
         return b"", min(end, start + (1 if raw[start] == 0x0A else 2))
     scan_end = end if max_bytes is None else min(end, start + max_bytes + 4)
-    ends = [
-        i
-        for i in (raw.find(b"\n\n", start, scan_end), raw.find(b"\n\r\n", start, scan_end))
-        if i >= 0
-    ]
-    if ends:
-        at = min(ends)
-        return raw[start : at + 1], at + (2 if raw[at + 1] == 0x0A else 3)
+    # One search for the first blank line, LF or CRLF: two finds, one per
+    # line end, would scan the whole message for the kind it lacks.
+    blank = _BLANK_LINE.search(raw, start, scan_end)
+    if blank is not None:
+        return raw[start : blank.start() + 1], blank.end()
     if max_bytes is not None and end - start > max_bytes:
         raise InvalidInput("header-too-large", f"no end of header within {max_bytes} bytes")
     return raw[start:end], end
@@ -116,7 +115,7 @@ def message_from_parts(
     text_is_html: bool,
     size: int,
     meetings: Iterable[Meeting] = (),
-    fallback: Dated | None = None,
+    fallback: DateFallback = None,
 ) -> tuple[Message, list[IngestError]]:
     """A ``Message`` from already-split pieces, and notes on what reading it left out:
     the one place ids, date and subject are derived, for every connector.
@@ -294,7 +293,7 @@ def parse_message_and_errors(
     source: SourceRef,
     limits: Limits,
     window: Window | None = None,
-    fallback: Dated | None = None,
+    fallback: DateFallback = None,
 ) -> tuple[Message, list[IngestError]]:
     """``parse_message`` plus the errors of invitations inside it and the notes
     of ``message_from_parts`` (``fallback``: see there).
@@ -309,9 +308,7 @@ def parse_message_and_errors(
     head, body = _split_head(raw, None, start)
     if not FIELD_LINE.match(head):
         raise InvalidInput("not-a-message", "no header fields")
-    read = read_stored_header(head, limits.max_header_bytes)
-    part_block = field_block(head, _PART_NAMES)
-    part_fields = read_groups([(_PART_NAMES, part_block)], limits.max_header_bytes).fields
+    read, part_fields = read_stored_fields(head, limits.max_header_bytes, _PART_NAMES)
     walk = _Walk(raw, limits)
     _visit(walk, dict(reversed(part_fields)), body, len(raw), 0)
     text, is_html = _first_text(walk, limits)

@@ -63,9 +63,36 @@ def normalized(line: str) -> str:
     return " ".join(line.split()).casefold()
 
 
-def observe(model: SenderSignature, lines: list[str], end: int, when: datetime) -> SenderSignature:
-    """``model`` with the last lines of the sender's own text (``lines`` up to
-    ``end``, ``content_end``) counted;
+@dataclass(frozen=True, slots=True)
+class TailLine:
+    """One non-blank line of the last ``TAIL_LINES`` of the own text, read once
+    for both ``recurring_block`` and ``observe``."""
+
+    index: int
+    text: str  # ``normalized``
+    # What ends a block above it: "mark" (a closing phrase or "-- ", which the
+    # sender wrote to mark their block), "prose" (stock sentences recur too),
+    # or "" for a line that may belong to a signature.
+    stop: str
+
+
+def tail_lines(lines: list[str], end: int) -> list[TailLine]:
+    """The non-blank lines above ``end`` (``content_end``), bottom up."""
+    tail = []
+    for index in range(end - 1, max(0, end - TAIL_LINES) - 1, -1):
+        line = lines[index].strip()
+        if not line:
+            continue
+        if sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line):
+            stop = "mark"
+        else:
+            stop = "prose" if sl.is_prose(line) else ""
+        tail.append(TailLine(index, normalized(line), stop))
+    return tail
+
+
+def observe(model: SenderSignature, tail: list[TailLine], when: datetime) -> SenderSignature:
+    """``model`` with the last lines of the sender's own text (``tail_lines``) counted;
     unchanged when a message as new was counted already (a replay).
 
     Prose and closing phrases are left out: ``recurring_block`` stops at
@@ -75,22 +102,22 @@ def observe(model: SenderSignature, lines: list[str], end: int, when: datetime) 
     if model.latest is not None and when <= model.latest:
         return model
     known = {k.text: k for k in model.lines}
-    tail = set()
-    for line in lines[max(0, end - TAIL_LINES) : end]:
-        text = normalized(line)
-        # A line the model holds passed ``_may_sign`` when it was first counted.
-        if text and (text in known or _may_sign(line.strip())):
-            tail.add(text)
-    for text in tail:
+    # A line the model holds passed the ``stop`` test when it was first counted.
+    counted = {t.text for t in tail if t.text and (t.text in known or not t.stop)}
+    for text in counted:
         old = known.get(text)
         known[text] = (
-            replace(old, seen=old.seen + 1, last=max(old.last, when))
+            KnownLine(text, old.seen + 1, old.first, max(old.last, when))
             if old is not None
             else KnownLine(text, 1, when, when)
         )
     # Ties broken by text: the set above iterates in hash order, which varies by process.
-    kept = sorted(known.values(), key=lambda k: (k.last, k.seen, k.text), reverse=True)
+    kept = sorted(known.values(), key=_recency, reverse=True)
     return SenderSignature(tuple(kept[:MAX_KNOWN_LINES]), model.messages + 1, when)
+
+
+def _recency(line: KnownLine) -> tuple[datetime, int, str]:
+    return line.last, line.seen, line.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,16 +132,9 @@ class Run:
     marked: bool
 
 
-def _may_sign(line: str) -> bool:
-    """Whether ``line`` could belong to a signature block (``recurring_block``'s stops)."""
-    return bool(line) and not (
-        sl.is_prose(line) or sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line)
-    )
-
-
-def recurring_block(lines: list[str], end: int, earlier: frozenset[str]) -> Run | None:
-    """The run at the end of the own text (``lines`` up to ``end``) that the
-    sender's ``earlier`` lines confirm, or None."""
+def recurring_block(tail: list[TailLine], earlier: frozenset[str]) -> Run | None:
+    """The run at the end of the own text (``tail_lines``) that the sender's
+    ``earlier`` lines confirm, or None."""
     if not earlier:
         return None  # a sender's first message: nothing to confirm it
     confirmed: set[int] = set()
@@ -123,16 +143,12 @@ def recurring_block(lines: list[str], end: int, earlier: frozenset[str]) -> Run 
     gap: list[int] = []
     below: list[int] = []
     marked = False
-    for index in range(end - 1, max(0, end - TAIL_LINES) - 1, -1):
-        line = lines[index].strip()
-        if not line:
-            continue
-        if sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line):
-            marked = True  # "Best regards," recurs too, above the block
+    for line in tail:
+        if line.stop:
+            marked = line.stop == "mark"  # "Best regards," recurs too, above the block
             break
-        if sl.is_prose(line):
-            break  # stock sentences recur too
-        if normalized(line) in earlier:
+        index = line.index
+        if line.text in earlier:
             confirmed.add(index)
             first, last = index, last if last is not None else index
             held += gap
@@ -169,8 +185,9 @@ def read_own_zone(
     """
     lines = zone.text.split("\n")
     end = content_end(lines)
-    run = recurring_block(lines, end, earlier_lines(model, when))
-    updated = observe(model, lines, end, when)
+    tail = tail_lines(lines, end)
+    run = recurring_block(tail, earlier_lines(model, when))
+    updated = observe(model, tail, when)
     if run is None:
         block, fields = read_zone(zone, default_region, to)
         return SenderReading(updated, block, fields, False)

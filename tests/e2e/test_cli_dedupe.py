@@ -52,3 +52,22 @@ def test_scan_then_apply_merges_only_strong_pairs(tmp_path: Path) -> None:
     assert total == "merged 1 pairs"
     after = autocapture("--config", str(config), "dedupe", "--scan", "--json")
     assert len(after.stdout.splitlines()) == 2  # Bob at acme.co.uk (review), the John Smiths
+
+
+def test_scan_scores_with_the_configured_identity_thresholds(tmp_path: Path) -> None:
+    archive = tmp_path / "none.mbox"
+    archive.write_bytes(b"")
+    config = write_config(tmp_path, ARCHIVE.format(name="alice", path=archive))
+    config.write_text(config.read_text() + "identity:\n  link_at: 0.85\n  review_at: 0.8\n")
+    db = open_database(f"sqlite:///{tmp_path / 'capture.db'}")
+    db.apply(namesakes_plan(), "INBOX", None)
+    ids = {c.emails[0]: c.id for c in db.list_contacts(limit=100)}
+    db.close()
+
+    scanned = autocapture("--config", str(config), "dedupe", "--scan", "--json")
+    assert scanned.returncode == 0, scanned.stderr
+    pairs = [json.loads(line) for line in scanned.stdout.splitlines()]
+    # The John Smiths (0.75) are below review_at 0.8 now: not a pair.
+    assert [(p["first"], p["second"], p["outcome"], p["score"]) for p in pairs] == [
+        (ids["bob.smith@acme.com"], ids["robert.smith@acme.co.uk"], "review", 0.83),
+    ]

@@ -6,12 +6,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from agent.connections import Connections
 from agent.redact import redact
@@ -19,76 +17,24 @@ from agent.sync import sync_account, sync_once
 from config.loader import load_text
 from config.settings import Settings
 from storage.database import Database, open_database
+from tests.gmail_sample import (
+    CONTACTS,
+    DANA,
+    LOADED,
+    MAILBOX,
+    NOW,
+    SOON,
+    event,
+    load,
+    mail,
+)
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
+from tests.plans import text_in_every_column
 from tests.servers.google_api import GoogleApiFake
 from tests.servers.radicale import CalendarUser, ics_event
+from tests.stored import contacts, interactions
 
-DANA = "dana@acme.example"
 CLIENT_SECRET = "GOCSPX-agent-0f3c9a7d21"
-NOW = datetime.now(UTC)
-SOON = (NOW + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
-
-
-def mail(
-    n: int, sender: str, to: str, subject: str, labels: tuple[str, ...], extra: str = ""
-) -> Any:
-    when = (NOW - timedelta(days=20 - n)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    raw = (
-        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {when}\r\n"
-        f"Message-ID: <g{n}@mail.example>\r\n{extra}\r\nHello {n}.\r\n"
-    ).encode()
-    return raw, labels
-
-
-MAILBOX = [
-    mail(1, "Ann Lee <ann@customer.example>", f"Dana <{DANA}>", "Pilot", ("INBOX",)),
-    mail(2, f"Dana <{DANA}>", "Ann Lee <ann@customer.example>", "Re: Pilot", ("SENT",)),
-    mail(
-        3,
-        "Bob Stone <bob@partner.example>",
-        f"Dana <{DANA}>",
-        "Intro",
-        ("INBOX",),
-        "Cc: Ann Lee <ann@customer.example>\r\n",
-    ),
-    mail(4, f"Dana <{DANA}>", "Bob Stone <bob@partner.example>", "Re: Intro", ("SENT",)),
-    mail(5, "Prize <win@lottery.example>", DANA, "You won", ("SPAM",)),
-    mail(6, f"Dana <{DANA}>", "Carl Ode <carl@draft.example>", "Unsent", ("DRAFT",)),
-    mail(7, "Shop <noreply@shop.example>", DANA, "Your order", ("INBOX", "CATEGORY_UPDATES")),
-]
-
-
-def event(uid: str, start: datetime, summary: str, *guests: str) -> dict[str, Any]:
-    return {
-        "iCalUID": uid,
-        "summary": summary,
-        "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
-        "end": {"dateTime": (start + timedelta(hours=1)).isoformat(), "timeZone": "UTC"},
-        "organizer": {"email": DANA, "self": True},
-        "attendees": [{"email": DANA, "self": True, "responseStatus": "accepted"}]
-        + [{"email": g, "responseStatus": "accepted"} for g in guests],
-    }
-
-
-def load(fake: GoogleApiFake, user: str = DANA) -> dict[str, str]:
-    """Dana's mailbox and calendars; returns message ids by Message-ID."""
-    box = fake.user(user).mailbox
-    ids = {}
-    for raw, labels in MAILBOX:
-        ids[raw.split(b"Message-ID: <")[1].split(b">")[0].decode()] = box.add(raw, labels)
-    calendars = fake.user(user).calendars
-    calendars.put(
-        event("review@acme", SOON, "Review", "ann@customer.example", "cleo@customer.example")
-    )
-    calendars.add_calendar("en.usa#holiday@group.v.calendar.google.com", "Holidays", "reader")
-    calendars.put(
-        event("xmas@holiday", SOON, "Holiday"), "en.usa#holiday@group.v.calendar.google.com"
-    )
-    calendars.add_calendar("eve@acme.example", "Eve", "reader")
-    calendars.put(
-        event("eve@acme", SOON, "Eve's dentist", "dr@dentist.example"), "eve@acme.example"
-    )
-    return ids
 
 
 @pytest.fixture
@@ -136,41 +82,6 @@ def settings_for(
     return load_text("\n".join(lines) + "\n" + extra, base_dir=tmp_path)
 
 
-def interactions(db: Database) -> dict[str, tuple[str, list[str], list[tuple[str, bool]]]]:
-    """identity -> (status, participant emails, [(account, removed)] of its sources)."""
-    found = {}
-    for view in db.list_interactions(limit=1000):
-        assert view.identity not in found, f"{view.identity} stored twice"
-        found[view.identity] = (
-            view.status,
-            sorted({p.email for p in view.participants}),
-            sorted((s.account, s.removed) for s in view.sources),
-        )
-    return found
-
-
-def contacts(db: Database) -> list[tuple[tuple[str, ...], str | None]]:
-    return sorted((c.emails, c.name) for c in db.list_contacts(limit=1000))
-
-
-LOADED = {
-    "msgid:g1@mail.example": ("received", ["ann@customer.example", DANA], [("dana", False)]),
-    "msgid:g2@mail.example": ("sent", ["ann@customer.example", DANA], [("dana", False)]),
-    "msgid:g3@mail.example": (
-        "received",
-        ["ann@customer.example", "bob@partner.example", DANA],
-        [("dana", False)],
-    ),
-    "msgid:g4@mail.example": ("sent", ["bob@partner.example", DANA], [("dana", False)]),
-    "msgid:g7@mail.example": ("received", [DANA, "noreply@shop.example"], [("dana", False)]),
-    "ical:review@acme|": (
-        "confirmed",
-        ["ann@customer.example", "cleo@customer.example", DANA],
-        [("dana", False)],
-    ),
-}
-
-
 def test_a_loaded_account_gives_exact_contacts_and_interactions_and_an_idle_poll_is_cheap(
     google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,11 +92,7 @@ def test_a_loaded_account_gives_exact_contacts_and_interactions_and_an_idle_poll
         [first] = sync_once(settings, db, connections=connections)
         assert (first.outcome, first.streams) == ("ok", ["mail", f"calendar:{DANA}"])
         assert interactions(db) == LOADED
-        assert contacts(db) == [
-            (("ann@customer.example",), "Ann Lee"),
-            (("bob@partner.example",), "Bob Stone"),
-            (("cleo@customer.example",), None),  # met in the meeting Dana organised
-        ]
+        assert contacts(db) == CONTACTS
         gets = Counter(
             r.path.rsplit("/", 1)[1] for r in google_api.requests("/messages/[0-9a-f]+$")
         )
@@ -326,7 +233,7 @@ def test_invalid_grant_marks_only_that_account_needs_reauth(
     }
     assert reports["dana-old"].message == (
         "credentials refused: Google refused the credentials (invalid_grant); run "
-        "`autocapture auth google dana-old` to grant access again; sign in again"
+        "`autocapture auth google dana-old` to grant access again"
     )
     assert {s.name: s.state for s in db.account_status()} == {
         "dana": "ok",
@@ -336,16 +243,26 @@ def test_invalid_grant_marks_only_that_account_needs_reauth(
     assert interactions(db)["msgid:g1@mail.example"][2] == [("dana", False), ("takeout", False)]
 
 
-def text_in_every_column(db: Database) -> str:
-    """Every text value of every row of every table, one string."""
-    values: list[str] = []
-    meta = sa.MetaData()
-    meta.reflect(db.engine)
-    with db.engine.connect() as conn:
-        for table in meta.sorted_tables:
-            for row in conn.execute(sa.select(table)):
-                values += [str(v) for v in row if isinstance(v, str | bytes)]
-    return "\n".join(values)
+def test_a_401_after_the_refresh_marks_only_that_account_needs_reauth_with_the_command(
+    google_api: GoogleApiFake, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(google_api)
+    load(google_api, "erin@acme.example")
+    google_api.auth.refused_users.add("erin@acme.example")
+    erin = google_api.auth.add_refresh_token("erin@acme.example", (GMAIL_SCOPE, CALENDAR_SCOPE))
+    settings = settings_for(
+        tmp_path, monkeypatch, google_api, {"dana": grant(google_api), "erin": erin}
+    )
+    [dana, refused] = sync_once(settings, db)
+    assert (dana.outcome, refused.outcome) == ("ok", "needs_reauth")
+    assert refused.message == (
+        "credentials refused: Google refused the request (401); run "
+        "`autocapture auth google erin` to grant access again"
+    )
+    # Dana's one grant, then Erin's first token and the client's refreshes after each 401.
+    assert google_api.auth.issued == ["refresh_token"] * 4
+    assert interactions(db) == LOADED
+    assert {s.name: s.state for s in db.account_status()} == {"dana": "ok", "erin": "needs_reauth"}
 
 
 def test_no_token_or_secret_reaches_a_log_line_an_error_or_a_column(

@@ -15,15 +15,21 @@ from typing import Any
 
 import httplib2
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth.exceptions import RefreshError
 from google.oauth2 import service_account
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
 from bench.mailgen import generate_mail
-from tests.google_clients import DANA, GMAIL_SCOPE, calendar, gmail, status_of, user_creds
+from tests.google_clients import (
+    DANA,
+    GMAIL_SCOPE,
+    calendar,
+    gmail,
+    service_account_key,
+    status_of,
+    user_creds,
+)
 from tests.servers.google_api import GoogleApiFake
 
 
@@ -103,35 +109,12 @@ def test_missing_or_unknown_bearer_is_401_with_the_api_error(google_api: GoogleA
     assert caught.value.error_details[0]["location"] == "Authorization"
 
 
-def _service_account(fake: GoogleApiFake, delegated: set[str]) -> dict[str, Any]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    email = "capture@acme-prod.iam.gserviceaccount.com"
-    fake.auth.add_service_account(email, public, delegated)
-    return {
-        "type": "service_account",
-        "client_email": email,
-        "private_key": private,
-        "private_key_id": "k1",
-        "token_uri": fake.auth.token_uri,
-    }
-
-
 def test_service_account_with_domain_wide_delegation_reads_the_subjects_mailbox(
     google_api: GoogleApiFake,
 ) -> None:
     google_api.user(DANA).mailbox.add(mail(1, "Mon, 02 Nov 2026 09:00:00 +0000"))
     google_api.user("sam@acme.example").mailbox.add(mail(2, "Mon, 02 Nov 2026 10:00:00 +0000"))
-    info = _service_account(google_api, {DANA})
+    info = {**service_account_key(google_api, {DANA}), "token_uri": google_api.auth.token_uri}
     base = service_account.Credentials.from_service_account_info(info, scopes=[GMAIL_SCOPE])
     profile = gmail(google_api, base.with_subject(DANA)).users().getProfile(userId="me").execute()
     assert (profile["emailAddress"], profile["messagesTotal"]) == (DANA, 1)
@@ -144,8 +127,8 @@ def test_service_account_with_domain_wide_delegation_reads_the_subjects_mailbox(
 
 
 def test_an_assertion_signed_with_another_key_is_refused(google_api: GoogleApiFake) -> None:
-    info = _service_account(google_api, {DANA})
-    _service_account(google_api, {DANA})  # the fake now holds a different public key
+    info = {**service_account_key(google_api, {DANA}), "token_uri": google_api.auth.token_uri}
+    service_account_key(google_api, {DANA})  # the fake now holds a different public key
     creds = service_account.Credentials.from_service_account_info(info, scopes=[GMAIL_SCOPE])
     with pytest.raises(RefreshError) as caught:
         gmail(google_api, creds.with_subject(DANA)).users().getProfile(userId="me").execute()

@@ -10,27 +10,13 @@ from datetime import datetime, timedelta
 
 from connectors.records import Message, SourceRef
 from matcher import plan_batch
-from matcher.plan import AccountPolicy
 from storage import Database
-from tests.builders import mail
+from tests.builders import mail, signing_policy
 from tests.plans import T0, contact_of, settled_feed
 
 OWNER = "ann@northwind.com"
 PRIYA = "priya.shah@acme-robotics.com"
-POLICY = AccountPolicy(
-    account="alice",
-    owner_addresses=frozenset({OWNER}),
-    org_domains=frozenset({"northwind.com"}),
-    creation={
-        "person": "always",
-        "role": "never",
-        "automated": "never",
-        "internal": "never",
-        "room": "never",
-        "quoted": "never",
-    },
-    phone_region="US",
-)
+POLICY = signing_policy(OWNER)
 
 
 def signed(title: str, office: str = "(202) 555-0143") -> str:

@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
-from connectors.contact_files import Card, CardError, read_csv, read_vcards
+from connectors.contact_files import CardError, read_csv, read_vcards
 from connectors.records import Message, SourceRef
 from matcher import plan_batch
-from matcher.mailboxes import mailbox_key
 from storage import Database, Imported
 from storage.schema import contact_field_locks
 from tests.builders import OWNER, mail, policy
+from tests.crm_files import csv_and_vcards, imported
 from tests.plans import contact_of, settled_feed, snapshot
 
 CSV = (
@@ -21,11 +21,6 @@ CSV = (
     "Bob,Smith,Smith & Co,Founder,Robert.Smith@gmail.com,bob@smithco.example\n"
     "Cy,Park,Acme,,,\n"
 )
-
-
-def imported(db: Database, cards: list[Card | CardError]) -> Imported:
-    emails = {e for c in cards if isinstance(c, Card) for e in c.emails}
-    return db.import_contacts(cards, {e: mailbox_key(e) for e in emails})
 
 
 def capture(db: Database, *messages: Message) -> None:
@@ -103,14 +98,7 @@ def people(n: int) -> list[tuple[str, str, str]]:
 
 def test_csv_and_vcard_of_the_same_500_then_their_mail_give_no_duplicate(db: Database) -> None:
     crowd = people(500)
-    csv_text = "Given Name,Family Name,Email\n" + "".join(
-        f"{g},{f},{e.upper()}\n" for g, f, e in crowd
-    )
-    vcf_text = "".join(
-        f"BEGIN:VCARD\r\nVERSION:{'3.0' if i % 2 else '4.0'}\r\nFN:{g} {f}\r\nN:{f};{g};;;\r\n"
-        f"EMAIL:{e}\r\nEND:VCARD\r\n"
-        for i, (g, f, e) in enumerate(crowd)
-    )
+    csv_text, vcf_text = csv_and_vcards(crowd)
     assert imported(db, list(read_csv(csv_text))).created == 500
     second = imported(db, list(read_vcards(vcf_text)))
     assert (second.created, second.errors) == (0, ())

@@ -162,6 +162,21 @@ def test_a_link_planned_before_a_merge_lands_on_the_survivor(db: Database) -> No
     assert db.directory().contact_ids(["r.smith@smith.family"]) == {"r.smith@smith.family": work}
 
 
+def test_a_review_planned_before_a_merge_asks_about_the_survivor(db: Database) -> None:
+    db.apply(bob_plan(), "INBOX", None)
+    work, home = contact_of(db, WORK), contact_of(db, HOME)
+    db.merge_contacts(work, home, actor="alice", reason="same person")
+    # Planned while ``home`` still stood: the review names it.
+    proposal = person(
+        "bsmith@acme.co.uk", "from", "skip", rule="review:0.75:name 1.00", contact_id=home
+    )
+    planned = Plan(account="alice", interactions=(mail("r1@acme", proposal, me()),))
+    db.apply(planned, "INBOX", None)
+    assert [(r.email, r.contact_id, r.score, r.state) for r in db.reviews()] == [
+        ("bsmith@acme.co.uk", work, 0.75, "open")
+    ]
+
+
 def test_forgetting_a_merged_person_leaves_no_audit_of_them(db: Database) -> None:
     db.apply(bob_plan(), "INBOX", None)
     work, home = contact_of(db, WORK), contact_of(db, HOME)

@@ -29,6 +29,7 @@ import json
 import re
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -130,6 +131,9 @@ class FakeHttpServer:
         self.log: list[Request] = []
         self.ca_file = tls.ca if tls is not None else None  # what a client must trust
         self.handler_errors: list[str] = []
+        # Seconds every answer waits, as a distant server's would: lets a crash
+        # test kill a client half-way through a capture that would end too soon.
+        self.latency = 0.0
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._faults: list[_Queued] = []
         self._lock = threading.Lock()
@@ -160,6 +164,12 @@ class FakeHttpServer:
         with self._lock:
             self._faults.append(_Queued(fault, times, method and method.upper(), compiled))
 
+    @property
+    def faults_left(self) -> int:
+        """Faulted answers queued and not yet served."""
+        with self._lock:
+            return sum(q.remaining for q in self._faults)
+
     def requests(self, method: str | None = None, path: str | None = None) -> list[Request]:
         """The logged requests matching ``method`` and ``path`` (a route pattern), in order."""
         compiled = compile_path(path) if path is not None else None
@@ -174,6 +184,8 @@ class FakeHttpServer:
 
     def respond(self, request: Request) -> Fault | Response:
         """The fault queued for ``request``, else its route's response (a 404 without one)."""
+        if self.latency:
+            time.sleep(self.latency)
         with self._lock:
             self.log.append(request)
             for queued in self._faults:

@@ -1,7 +1,9 @@
 """A stateful, wire-faithful fake of the Gmail API, the Calendar API and Google's token endpoint.
 
 One loopback HTTP server (``http://127.0.0.1:PORT/``) stands in for
-``gmail.googleapis.com``, ``www.googleapis.com`` and ``oauth2.googleapis.com``;
+``gmail.googleapis.com``, ``www.googleapis.com``, ``oauth2.googleapis.com``
+and the consent page of ``accounts.google.com`` (``auth_uri``,
+``google_consent``);
 point the client at it with ``document_at(api, fake.url)`` and
 ``build_from_document`` (the shipped documents' ``rootUrl`` moved: batch
 requests go to ``rootUrl + batchPath``, which ``client_options`` would not
@@ -47,6 +49,7 @@ from tests.servers.google_discovery import ApiError, Method, document_at, method
 from tests.servers.google_gmail import Mailbox
 from tests.servers.google_oauth import TokenAuthority
 
+CONSENT_PATH = "/o/oauth2/auth"  # accounts.google.com's authorization endpoint
 MAX_BATCH_PARTS = 100  # "You're limited to 100 calls in a single batch request."
 BATCH_PATHS = {"/batch": None, "/batch/gmail/v1": "gmail", "/batch/calendar/v3": "calendar"}
 DROP = object()  # an answer that closes the connection without a response
@@ -144,6 +147,7 @@ class GoogleApiFake:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
         self.auth = TokenAuthority(self.url + "token")
+        self.auth_uri = self.url + CONSENT_PATH.lstrip("/")
         self.faults = Faults()
         self.log: list[LoggedRequest] = []
         self.users: dict[str, User] = {}
@@ -188,8 +192,14 @@ class GoogleApiFake:
             return fault.answer(path)
         if method == "POST" and path == "/token" and not in_batch:
             with self.lock:
-                status, value = self.auth.token(body)
+                status, value = self.auth.token(body, headers.get("authorization"))
             return Answer.of_json(status, value)
+        if method == "GET" and path == CONSENT_PATH and not in_batch:
+            with self.lock:
+                page = self.auth.consent.page(query)
+            moved = {"Location": page.location} if page.location else {}
+            text = {"Content-Type": "text/plain; charset=UTF-8"}
+            return Answer(page.status, {**text, **moved}, page.text.encode())
         if method == "POST" and path in BATCH_PATHS and not in_batch:
             return self._batch(BATCH_PATHS[path], headers, body)
         found = _route(method, path)

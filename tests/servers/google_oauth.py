@@ -1,6 +1,9 @@
 """The OAuth side of the Google fake: the token endpoint and the bearer check on API calls.
 
-Two grants, as Google's token endpoint answers them (RFC 6749 / RFC 7523):
+Three grants, as Google's token endpoint answers them (RFC 6749 / RFC 7523):
+
+- ``authorization_code``: the installed-app flow's second leg, with PKCE
+  (``tests.servers.google_consent``, which also serves the consent page);
 
 - ``refresh_token``: the client must be registered (else 401
   ``invalid_client``); a revoked or unknown refresh token is 400
@@ -9,8 +12,10 @@ Two grants, as Google's token endpoint answers them (RFC 6749 / RFC 7523):
 - ``urn:ietf:params:oauth:grant-type:jwt-bearer``: a service account's
   RS256 assertion, verified with the account's public key (google-auth's
   own verifier) for signature, ``aud`` = Google's token endpoint (google-auth
-  names it whatever ``token_uri`` is), ``iss`` = the account and a ``scope``; ``sub`` (domain-wide delegation) must be a user
-  the account was granted, else 401 ``unauthorized_client``.
+  names it whatever ``token_uri`` is), ``iss`` = the account and a ``scope``;
+  ``sub`` (domain-wide delegation) must be a user the account was granted
+  and every scope one its client ID was granted, else 401
+  ``unauthorized_client``.
 
 Access tokens are random and checked on every API call: missing is 401
 "Login Required", unknown or expired is 401 "Invalid Credentials"
@@ -28,9 +33,12 @@ from urllib.parse import parse_qs
 from google.auth import exceptions as auth_exceptions
 from google.auth import jwt
 
+from tests.servers.google_consent import ConsentScreen, client_of
 from tests.servers.google_discovery import ApiError
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+GMAIL_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 
 
@@ -46,8 +54,17 @@ class TokenAuthority:
     clients: dict[str, str] = field(default_factory=dict)  # client_id -> secret
     refresh_tokens: dict[str, Grant] = field(default_factory=dict)
     service_accounts: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    delegated_scopes: dict[str, frozenset[str]] = field(default_factory=dict)
+    assertions: list[dict[str, Any]] = field(default_factory=list)  # verified JWT claims
+    # Users whose access tokens the API refuses though the token endpoint still
+    # mints them: consent revoked between a refresh and the call that uses it.
+    refused_users: set[str] = field(default_factory=set)
     access_tokens: dict[str, Grant] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # grant types, in order
+    consent: ConsentScreen = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.consent = ConsentScreen(self.clients)
 
     def add_client(self, client_id: str, secret: str) -> None:
         self.clients[client_id] = secret
@@ -60,9 +77,17 @@ class TokenAuthority:
     def revoke(self, refresh_token: str) -> None:
         self.refresh_tokens.pop(refresh_token, None)
 
-    def add_service_account(self, email: str, public_key_pem: str, users: set[str]) -> None:
-        """An account allowed to act for ``users`` (the admin console's delegation list)."""
+    def add_service_account(
+        self,
+        email: str,
+        public_key_pem: str,
+        users: set[str],
+        scopes: tuple[str, ...] = (GMAIL_READONLY, CALENDAR_READONLY),
+    ) -> None:
+        """An account allowed to act for ``users`` with ``scopes`` (the Admin console's
+        domain-wide delegation entry for its client ID)."""
         self.service_accounts[email] = (public_key_pem, frozenset(users))
+        self.delegated_scopes[email] = frozenset(scopes)
 
     def grant_access(self, user: str, scopes: tuple[str, ...] = ()) -> str:
         token = "ya29.fake-" + secrets.token_urlsafe(24)
@@ -74,9 +99,11 @@ class TokenAuthority:
 
     # ------------------------------------------------------------ the endpoint
 
-    def token(self, body: bytes) -> tuple[int, dict[str, Any]]:
+    def token(self, body: bytes, authorization: str | None = None) -> tuple[int, dict[str, Any]]:
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         kind = form.get("grant_type", "")
+        if kind == "authorization_code":
+            return self._redeem(form, authorization)
         if kind == "refresh_token":
             return self._refresh(form)
         if kind == JWT_BEARER:
@@ -93,6 +120,23 @@ class TokenAuthority:
         if grant.scopes:
             answer["scope"] = " ".join(grant.scopes)
         return answer
+
+    def _redeem(
+        self, form: dict[str, str], authorization: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        client, secret = client_of(form, authorization)
+        if client not in self.clients or self.clients[client] != secret:
+            return 401, {"error": "invalid_client", "error_description": "Unauthorized"}
+        code = self.consent.exchange(form, client)
+        if isinstance(code, tuple):
+            return code
+        grant = Grant(code.user, code.scopes)
+        answer = self._issue("authorization_code", grant)
+        if code.offline:
+            token = "1//0g" + secrets.token_urlsafe(24)
+            self.refresh_tokens[token] = grant
+            answer["refresh_token"] = token
+        return 200, answer
 
     def _refresh(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         client = form.get("client_id", "")
@@ -121,9 +165,11 @@ class TokenAuthority:
             )
         except (ValueError, auth_exceptions.GoogleAuthError):
             return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        self.assertions.append(dict(claims))
         scopes = tuple(str(claims.get("scope", "")).split())
         subject = claims.get("sub")
-        if not scopes or subject not in users:
+        allowed = self.delegated_scopes.get(str(claims.get("iss")), frozenset())
+        if not scopes or subject not in users or not set(scopes) <= allowed:
             return 401, {
                 "error": "unauthorized_client",
                 "error_description": "Client is unauthorized to retrieve access tokens using "
@@ -145,7 +191,7 @@ class TokenAuthority:
                 headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
             )
         grant = self.access_tokens.get(authorization[len("Bearer ") :].strip())
-        if grant is None:
+        if grant is None or grant.user in self.refused_users:
             raise ApiError(
                 401,
                 "Invalid Credentials",

@@ -27,7 +27,10 @@ Pages link by ``@odata.nextLink`` (``$skiptoken``), the last carries
 ``@odata.deltaLink`` (``$deltatoken``); ``Prefer: odata.maxpagesize=N``
 sets the page size (default 10), ``Prefer: outlook.body-content-type="text"``
 the body type, and the answer says what it applied in ``Preference-Applied``.
-``expire_delta_tokens`` makes every token issued so far 410 Gone
+A fifth concurrent request to one mailbox is 429 ``ApplicationThrottled``
+(``MailboxConcurrency``), as Exchange Online answers; ``hold_until``
+keeps answers waiting so that tests can make requests overlap, and
+``peak_in_flight`` says how many did. ``expire_delta_tokens`` makes every token issued so far 410 Gone
 (``syncStateNotFound``). Unknown query options and unknown ``$select``
 properties are 400. A missing, unknown or expired bearer token is 401
 ``InvalidAuthenticationToken``; a delegated token opens only its own user's
@@ -42,23 +45,24 @@ becomes a 503 item (a batch cannot drop one item's connection).
 
 from __future__ import annotations
 
-import json
 import secrets
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode
 
 import pytest
 
-from tests.servers.fake_http import FakeHttpServer, Fault, Request, Response
+from tests.servers.fake_http import FakeHttpServer, Request, Response
 from tests.servers.microsoft_calendar import Calendar, in_window
 from tests.servers.microsoft_graph_wire import (
+    MAILBOX_CONCURRENCY,
     GraphError,
     allowed,
+    answer_batch,
     applied,
-    batch_items,
     folder_param,
     graph_error,
     page_size,
@@ -68,6 +72,7 @@ from tests.servers.microsoft_graph_wire import (
     refuse_unknown,
     removed,
     select,
+    throttled,
     utc,
 )
 from tests.servers.microsoft_identity import IdentityPlatform
@@ -88,6 +93,7 @@ class DeltaRound:
     select: frozenset[str] | None = None
     received_from: tuple[str, datetime] | None = None  # ("ge" | "gt", moment)
     window: tuple[datetime, datetime] | None = None
+    calendar: str | None = None  # None: the default calendar
     pending: list[tuple[str, bool]] = field(default_factory=list)  # (id, removed) of this round
     upto: int = 0
     offset: int = 0
@@ -99,16 +105,35 @@ class Graph:
     identity: IdentityPlatform
     mailboxes: dict[str, Mailbox] = field(default_factory=dict)  # by upn
     calendars: dict[str, Calendar] = field(default_factory=dict)  # by upn
+    other_calendars: dict[tuple[str, str], Calendar] = field(default_factory=dict)  # (upn, id)
     rounds: dict[str, DeltaRound] = field(default_factory=dict)  # token -> round
     gone: set[str] = field(default_factory=set)  # expired tokens
+    # Pages of this size whatever the client prefers: Graph treats
+    # odata.maxpagesize as a wish and may answer with more.
+    page_size: int | None = None
+    # RBAC for Applications (or an application access policy): client id -> the
+    # mailboxes its app-only tokens may open; an app not listed opens every one.
+    app_scopes: dict[str, set[str]] = field(default_factory=dict)
+    # Answers wait until this many requests to their mailbox are in flight, or
+    # hold_seconds passed (0: never wait): makes concurrent requests overlap.
+    hold_until: int = 0
+    hold_seconds: float = 2.0
+    in_flight: dict[str, int] = field(default_factory=dict)  # by mailbox (upn or "me")
+    peak_in_flight: dict[str, int] = field(default_factory=dict)
+    _busy: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
         for who in ("/v1.0/users/{user}", "/v1.0/me"):
             self.server.route("GET", who + "/mailFolders/{folder}/messages/delta", self._mail_delta)
             self.server.route("GET", who + "/{keyed}/messages/delta", self._mail_delta)
             self.server.route("GET", who + "/calendarView/delta", self._event_delta)
+            self.server.route(
+                "GET", who + "/calendars/{calendar}/calendarView/delta", self._event_delta
+            )
+            self.server.route("GET", who + "/mailFolders", self._folders)
+            self.server.route("GET", who + "/mailFolders/{folder}/childFolders", self._folders)
             self.server.route("GET", who + "/messages/{id}", self._message)
-        self.server.route("POST", "/v1.0/$batch", self._batch)
+        self.server.route("POST", "/v1.0/$batch", lambda r: answer_batch(self.server, r))
 
     @property
     def root(self) -> str:
@@ -120,6 +145,10 @@ class Graph:
         self.identity.add_user(upn)
         self.calendars[upn] = Calendar()
         return self.mailboxes.setdefault(upn, Mailbox(upn))
+
+    def add_calendar(self, upn: str, calendar_id: str) -> Calendar:
+        """Another calendar of the user's (a shared team calendar, say), by its id."""
+        return self.other_calendars.setdefault((upn, calendar_id), Calendar())
 
     def expire_delta_tokens(self) -> None:
         self.gone |= set(self.rounds)
@@ -137,10 +166,27 @@ class Graph:
         return self._answer(request, self._get_message)
 
     def _answer(self, request: Request, handler: Any) -> Response:
+        mailbox = unquote(request.params.get("user", "me")).lower()
+        with self._busy:
+            self.in_flight[mailbox] = self.in_flight.get(mailbox, 0) + 1
+            crowded = self.in_flight[mailbox] > MAILBOX_CONCURRENCY
+            self.peak_in_flight[mailbox] = max(
+                self.peak_in_flight.get(mailbox, 0), self.in_flight[mailbox]
+            )
+            self._busy.notify_all()
+            if self.hold_until and not crowded:
+                self._busy.wait_for(
+                    lambda: self.in_flight[mailbox] >= self.hold_until, self.hold_seconds
+                )
         try:
+            if crowded:  # Exchange: at most four concurrent requests per app and mailbox
+                return throttled(1).response or Response(429)
             body, headers = handler(request)
         except GraphError as error:
             return graph_error(error.status, error.code, error.message, error.headers)
+        finally:
+            with self._busy:
+                self.in_flight[mailbox] -= 1
         return Response.json(body, headers=headers)
 
     def _user(self, request: Request, scope: str) -> str:
@@ -170,7 +216,10 @@ class Graph:
         )
         if upn is None or upn not in self.mailboxes:
             raise GraphError(404, "ErrorInvalidUser", f"The requested user '{wanted}' is invalid.")
-        if not allowed(principal, upn, scope):
+        scoped = self.app_scopes.get(principal.client_id)
+        if not allowed(principal, upn, scope) or (
+            principal.user is None and scoped is not None and upn not in scoped
+        ):
             raise GraphError(
                 403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
             )
@@ -228,8 +277,9 @@ class Graph:
                     "This request requires a time window specified by the query string parameters "
                     "StartDateTime and EndDateTime.",
                 )
-            state = DeltaRound(user, None, 0, window=(utc(start), utc(end)))
-        calendar = self.calendars[user]
+            calendar_id = unquote(request.params.get("calendar", "")) or None
+            state = DeltaRound(user, None, 0, window=(utc(start), utc(end)), calendar=calendar_id)
+        calendar = self._calendar(state)
         page = self._page(request, state, self._event_pending)
         views = [
             removed("event", i)
@@ -240,7 +290,7 @@ class Graph:
         return self._linked(request, "event", views, page), {}
 
     def _event_pending(self, state: DeltaRound) -> tuple[list[tuple[str, bool]], int]:
-        calendar = self.calendars[state.user]
+        calendar = self._calendar(state)
         assert state.window is not None
         start, end = state.window
         if state.since == 0:
@@ -257,11 +307,40 @@ class Graph:
                 last[change.id] = change.removed
         return list(last.items()), calendar.last_seq
 
+    def _calendar(self, state: DeltaRound) -> Calendar:
+        if state.calendar is None:
+            return self.calendars[state.user]
+        found = self.other_calendars.get((state.user, state.calendar))
+        if found is None:
+            raise GraphError(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        return found
+
+    def _folders(self, request: Request) -> Response:
+        return self._answer(request, self._folder_page)
+
+    def _folder_page(self, request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+        user = self._user(request, "Mail.Read")
+        refuse_unknown(request, frozenset({"$select", "$top"}))
+        mailbox = self.mailboxes[user]
+        parent = request.params.get("folder")
+        parent_id = mailbox.folder_id(unquote(parent)) if parent else None
+        if parent and parent_id is None:
+            raise GraphError(
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        views = [
+            {"id": i, "displayName": mailbox.display_name(i), "parentFolderId": parent_id}
+            for i in mailbox.children(parent_id)
+        ]
+        return {"value": views}, {}
+
     def _get_message(self, request: Request) -> tuple[dict[str, Any], dict[str, str]]:
         user = self._user(request, "Mail.Read")
         refuse_unknown(request, frozenset({"$select", "$expand"}))
         mailbox = self.mailboxes[user]
-        stored = mailbox.messages.get(request.params["id"])
+        stored = mailbox.messages.get(unquote(request.params["id"]))  # ids end in "=", sent as %3D
         if stored is None:
             raise GraphError(
                 404, "ErrorItemNotFound", "The specified object was not found in the store."
@@ -292,14 +371,17 @@ class Graph:
         return state
 
     def _page(self, request: Request, state: DeltaRound, pending: Any) -> dict[str, Any]:
-        if state.offset == 0 and not state.pending:
+        if state.offset == 0:
+            # A round's first page: the changes as they are now. A deltaLink may be
+            # followed more than once and reports what changed since it each time.
+            state = replace(state)
             state.pending, state.upto = pending(state)
-        size = page_size(request)
+        size = self.page_size or page_size(request)
         part = state.pending[state.offset : state.offset + size]
         if state.offset + size < len(state.pending):
             nxt = replace(state, offset=state.offset + size)
             return {"value": part, "$skiptoken": self._keep(nxt)}
-        after = DeltaRound(state.user, state.folder, state.upto, state.select, None, state.window)
+        after = replace(state, since=state.upto, received_from=None, pending=[], offset=0)
         return {"value": part, "$deltatoken": self._keep(after)}
 
     def _keep(self, state: DeltaRound) -> str:
@@ -317,41 +399,6 @@ class Graph:
             "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#Collection({kind})",
             "value": views,
             link: url,
-        }
-
-    # ------------------------------------------------------------ $batch
-
-    def _batch(self, request: Request) -> Response:
-        try:
-            items = batch_items(request)
-        except GraphError as error:
-            return graph_error(error.status, error.code, error.message)
-        answers = [self._batch_item(request, item) for item in items]
-        return Response.json({"responses": list(reversed(answers))})
-
-    def _batch_item(self, outer: Request, item: Mapping[str, Any]) -> dict[str, Any]:
-        url = urlsplit(str(item["url"]))
-        headers = {k.lower(): str(v) for k, v in dict(item.get("headers") or {}).items()}
-        headers["authorization"] = outer.header("authorization") or ""
-        headers["graph-batch-id"] = str(item["id"])
-        inner = Request(
-            method=str(item["method"]).upper(),
-            path="/v1.0" + url.path,
-            query=parse_qs(url.query, keep_blank_values=True),
-            headers=headers,
-            body=json.dumps(item["body"]).encode() if "body" in item else b"",
-        )
-        answer = self.server.respond(inner)
-        if isinstance(answer, Fault):
-            answer = answer.response or graph_error(
-                503, "ServiceUnavailable", "Service Unavailable"
-            )
-        body = json.loads(answer.body) if answer.body else None
-        return {
-            "id": item["id"],
-            "status": answer.status,
-            "headers": dict(answer.headers),
-            "body": body,
         }
 
 

@@ -6,17 +6,19 @@ reads as the delta protocol and this file as what Graph says on the wire.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.servers.fake_http import Fault, Request, Response
+from tests.servers.fake_http import FakeHttpServer, Fault, Request, Response
 from tests.servers.microsoft_identity import Principal
 from tests.servers.microsoft_mail import MESSAGE_PROPERTIES
 
+MAILBOX_CONCURRENCY = 4  # concurrent requests per app and mailbox Exchange Online serves
 MAX_BATCH = 20  # "JSON batch requests are currently limited to 20 individual requests"
 DEFAULT_PAGE = 10
 _FILTER = re.compile(r"receivedDateTime\s+(ge|gt)\s+(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
@@ -60,7 +62,9 @@ def unavailable() -> Fault:
 def allowed(principal: Principal, upn: str, scope: str) -> bool:
     if principal.user is None:
         return True  # application permissions reach every mailbox in the tenant
-    return principal.user == upn and scope in principal.scopes
+    # "https://graph.microsoft.com/Mail.Read" and "Mail.Read" are one permission.
+    granted = {s.rsplit("/", 1)[-1] for s in principal.scopes}
+    return principal.user == upn and scope in granted
 
 
 def refuse_unknown(request: Request, allowed: frozenset[str]) -> None:
@@ -71,7 +75,7 @@ def refuse_unknown(request: Request, allowed: frozenset[str]) -> None:
 
 def folder_param(request: Request) -> str:
     if "folder" in request.params:
-        return request.params["folder"]
+        return unquote(request.params["folder"])
     match = _KEYED_FOLDER.fullmatch(unquote(request.params.get("keyed", "")))
     if match is None:
         raise GraphError(
@@ -175,3 +179,38 @@ def batch_items(request: Request) -> list[Mapping[str, Any]]:
             400, "BadRequest", "Invalid request: url must be relative and method given."
         )
     return items
+
+
+def answer_batch(server: FakeHttpServer, request: Request) -> Response:
+    """``POST /v1.0/$batch``: each item answered by ``server`` as a request of its own
+    (routes, bearer check, faults, log), the answers in reverse order (Graph promises none)."""
+    try:
+        items = batch_items(request)
+    except GraphError as error:
+        return graph_error(error.status, error.code, error.message)
+    answers = [_batch_item(server, request, item) for item in items]
+    return Response.json({"responses": list(reversed(answers))})
+
+
+def _batch_item(server: FakeHttpServer, outer: Request, item: Mapping[str, Any]) -> dict[str, Any]:
+    url = urlsplit(str(item["url"]))
+    headers = {k.lower(): str(v) for k, v in dict(item.get("headers") or {}).items()}
+    headers["authorization"] = outer.header("authorization") or ""
+    headers["graph-batch-id"] = str(item["id"])
+    inner = Request(
+        method=str(item["method"]).upper(),
+        path="/v1.0" + url.path,
+        query=parse_qs(url.query, keep_blank_values=True),
+        headers=headers,
+        body=json.dumps(item["body"]).encode() if "body" in item else b"",
+    )
+    answer = server.respond(inner)
+    if isinstance(answer, Fault):
+        answer = answer.response or graph_error(503, "ServiceUnavailable", "Service Unavailable")
+    body = json.loads(answer.body) if answer.body else None
+    return {
+        "id": item["id"],
+        "status": answer.status,
+        "headers": dict(answer.headers),
+        "body": body,
+    }

@@ -88,6 +88,7 @@ class IdentityPlatform:
     refresh_tokens: dict[str, Principal] = field(default_factory=dict)
     access_tokens: dict[str, Principal] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # grant types, in order
+    disabled: set[str] = field(default_factory=set)  # users blocked from signing in
 
     def __post_init__(self) -> None:
         base = "/{tenant}"
@@ -121,6 +122,10 @@ class IdentityPlatform:
 
     def decline(self, user_code: str) -> None:
         self._by_user_code(user_code).declined = True
+
+    def disable_user(self, upn: str) -> None:
+        """An admin blocks sign-in for the user: their grants are refused from now on."""
+        self.disabled.add(upn)
 
     def revoke_sessions(self, upn: str) -> None:
         """An admin's "revoke sessions": the user's refresh tokens stop working."""
@@ -229,7 +234,9 @@ class IdentityPlatform:
         if refusal is not None:
             return refusal
         scopes = tuple(form.get("scope", "").split())
-        if scopes != (GRAPH_DEFAULT_SCOPE,):
+        # This server is also the Graph of its "cloud", as graph.microsoft.us is
+        # for login.microsoftonline.us: its own origin is a Graph resource too.
+        if scopes not in ((GRAPH_DEFAULT_SCOPE,), (f"{self.server.url}/.default",)):
             # Application permissions are all-or-nothing: only "{resource}/.default".
             return _error(
                 400,
@@ -335,6 +342,8 @@ class IdentityPlatform:
                 "The provided grant has expired due to it being revoked, a fresh auth token is "
                 "needed. The user might have changed or reset their password.",
             )
+        if principal.user in self.disabled:
+            return _error(400, "invalid_grant", 50057, "The user account is disabled.")
         del self.refresh_tokens[form["refresh_token"]]  # Entra rotates refresh tokens
         return self._issue("refresh_token", principal, refresh=True)
 

@@ -26,8 +26,8 @@ from config import (
     load_text,
     review,
 )
-from config.settings import AccountBase
-from matcher.plan import AccountPolicy
+from config.settings import AccountBase, PluginAccount
+from matcher.plan import AccountPolicy, Thresholds
 from tests.config_text import EXAMPLE, imap_with_password, problems_of, write
 
 # --- defaults and normalization ----------------------------------------------------------------
@@ -37,6 +37,7 @@ def test_defaults() -> None:
     settings = load_text("")
     expected_db = Path(platformdirs.user_data_dir("autocapture")) / "autocapture.db"
     assert settings.database_url == f"sqlite:///{expected_db}"
+    assert settings.token_key == Secret("file", str(expected_db.with_name("token.key")))
     assert settings.org_domains == ()
     assert settings.workers == 4
     assert settings.phone_region is None
@@ -323,6 +324,7 @@ def test_example_loads_cleanly() -> None:
         ("bob-gmail", "gmail"),
         ("carol-m365", "microsoft"),
         ("team-calendar", "caldav"),
+        ("crm-export", "plugin"),
     ]
 
 
@@ -338,6 +340,7 @@ def test_example_writes_every_key_and_no_inline_secret() -> None:
         "gmail": GmailAccount,
         "microsoft": MicrosoftAccount,
         "caldav": CaldavAccount,
+        "plugin": PluginAccount,
     }
     assert sorted(a["kind"] for a in raw["accounts"]) == sorted(models)
     for account in raw["accounts"]:
@@ -355,7 +358,179 @@ def test_example_writes_every_key_and_no_inline_secret() -> None:
             "client_secret",
             f"file:{Path.home()}/.config/autocapture/google-client-secret",
         ),
-        ("bob-gmail", "refresh_token", "${BOB_GOOGLE_REFRESH_TOKEN}"),
         ("carol-m365", "client_secret", "${M365_CLIENT_SECRET}"),
         ("team-calendar", "password", "${CALDAV_PASSWORD}"),
+    ]
+
+
+GMAIL = "accounts:\n  - name: g\n    kind: gmail\n    owner: Dana@Acme.example\n"
+
+
+def test_gmail_signs_in_with_an_oauth_client_or_a_service_account_never_both() -> None:
+    rep = load_text(GMAIL + "    client_id: c1\n    client_secret: ${S}\n").accounts[0]
+    assert isinstance(rep, GmailAccount)
+    assert (rep.client_id, rep.refresh_token, rep.service_account_key) == ("c1", None, None)
+    assert rep.auth_uri == "https://accounts.google.com/o/oauth2/auth"
+    admin = load_text(GMAIL + "    service_account_key: file:/etc/ac/sa.json\n").accounts[0]
+    assert isinstance(admin, GmailAccount)
+    assert (admin.service_account_key, admin.impersonate, admin.subject) == (
+        Secret("file", "/etc/ac/sa.json"),
+        None,
+        "dana@acme.example",  # the first owner
+    )
+    other = load_text(GMAIL + "    service_account_key: ${K}\n    impersonate: Erin@Acme.example\n")
+    assert other.accounts[0].subject == "erin@acme.example"  # type: ignore[attr-defined]
+    both = "give client_id and client_secret (each rep signs in) or service_account_key"
+    assert [p[1:] for p in problems_of(GMAIL)] == [
+        ("accounts[0].service_account_key", f"{both} (domain-wide delegation)")
+    ]
+    assert [
+        p[1:]
+        for p in problems_of(
+            GMAIL + "    client_id: c1\n    client_secret: ${S}\n    service_account_key: ${K}\n"
+        )
+    ] == [("accounts[0].service_account_key", f"{both}, not both")]
+    pair = "an OAuth client is client_id and client_secret together: give both"
+    assert [p[1:] for p in problems_of(GMAIL + "    client_id: c1\n")] == [
+        ("accounts[0].client_secret", pair)
+    ]
+    stray = GMAIL + "    service_account_key: ${K}\n    refresh_token: ${R}\n"
+    assert [p[1:] for p in problems_of(stray)] == [
+        ("accounts[0].refresh_token", "a refresh_token needs client_id and client_secret")
+    ]
+    lost = GMAIL + "    client_id: c1\n    client_secret: ${S}\n    impersonate: e@acme.example\n"
+    assert [p[1:] for p in problems_of(lost)] == [
+        ("accounts[0].impersonate", "impersonate needs service_account_key")
+    ]
+
+
+# --- plugin accounts and lease_ttl ---------------------------------------------------------------
+
+
+def test_a_plugin_account_names_its_factory_and_hands_its_options_over() -> None:
+    settings = load_text(
+        textwrap.dedent(
+            """\
+            accounts:
+              - name: crm
+                kind: plugin
+                factory: acme_connectors.crm:connector
+                options: {page_size: 200, base_url: "https://crm.example.com", live: true}
+            """
+        )
+    )
+    (account,) = settings.accounts
+    assert isinstance(account, PluginAccount)
+    assert account.factory == "acme_connectors.crm:connector"
+    assert account.options == {
+        "page_size": 200,
+        "base_url": "https://crm.example.com",
+        "live": True,
+    }
+
+
+def test_a_factory_that_is_no_module_path_and_a_short_lease_are_refused() -> None:
+    text = textwrap.dedent(
+        """\
+        lease_ttl: 2s
+        accounts:
+          - name: crm
+            kind: plugin
+            factory: acme_connectors/crm.py
+        """
+    )
+    assert problems_of(text) == [
+        (1, "lease_ttl", "expected at least 3s, got 2s"),
+        (
+            5,
+            "accounts[0].factory",
+            'expected "package.module:function", got "acme_connectors/crm.py"',
+        ),
+    ]
+
+
+def test_lease_ttl_defaults_to_a_minute() -> None:
+    assert load_text("").lease_ttl == timedelta(seconds=60)
+
+
+# --- microsoft ---------------------------------------------------------------------------------
+
+
+def microsoft_with(*lines: str) -> str:
+    keys = "".join(f"        {line}\n" for line in lines)
+    return (
+        "accounts:\n"
+        "      - name: carol\n"
+        "        kind: microsoft\n"
+        "        owner: carol@acme.example\n"
+        "        tenant: acme.example\n"
+        "        client_id: 11111111-1111-1111-1111-111111111111\n" + keys
+    )
+
+
+def test_microsoft_takes_a_secret_or_a_certificate_with_its_key(tmp_path: Path) -> None:
+    cert = tmp_path / "app.crt"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    [by_secret] = load_text(textwrap.dedent(microsoft_with("client_secret: ${S}"))).accounts
+    assert isinstance(by_secret, MicrosoftAccount)
+    assert (by_secret.user, by_secret.folders, by_secret.calendars) == (
+        "carol@acme.example",
+        ("inbox", "sentitems"),
+        ("primary",),
+    )
+    text = microsoft_with(f"certificate: {cert}", "certificate_key: file:~/app.key")
+    [by_cert] = load_text(textwrap.dedent(text), base_dir=tmp_path).accounts
+    assert isinstance(by_cert, MicrosoftAccount)
+    assert (by_cert.certificate, by_cert.client_secret) == (cert, None)
+    assert problems_of(microsoft_with()) == [
+        (
+            2,
+            "accounts[0].certificate_key",
+            "give certificate_key or client_secret, one of them is required",
+        )
+    ]
+    both = microsoft_with("client_secret: ${S}", f"certificate: {cert}", "certificate_key: ${K}")
+    assert problems_of(both) == [
+        (9, "accounts[0].certificate_key", "give certificate_key or client_secret, not both")
+    ]
+    assert problems_of(microsoft_with("certificate_key: ${K}")) == [
+        (7, "accounts[0].certificate_key", "certificate and certificate_key go together")
+    ]
+    assert problems_of(microsoft_with("client_secret: ${S}", "certificate: nowhere.crt")) == [
+        (8, "accounts[0].certificate", f"no certificate at '{Path.cwd() / 'nowhere.crt'}'")
+    ]
+
+
+def test_a_delegated_microsoft_account_takes_no_secret() -> None:
+    [rep] = load_text(textwrap.dedent(microsoft_with("auth: delegated"))).accounts
+    assert isinstance(rep, MicrosoftAccount)
+    assert (rep.auth, rep.client_secret, rep.certificate_key) == ("delegated", None, None)
+    assert problems_of(microsoft_with("auth: delegated", "client_secret: ${S}")) == [
+        (
+            2,
+            "accounts[0].certificate_key",
+            "auth: delegated uses the rep's own sign-in (autocapture auth microsoft ACCOUNT), "
+            "no client_secret or certificate",
+        )
+    ]
+
+
+def test_identity_thresholds_reach_the_policy_and_bad_ones_are_named() -> None:
+    text = """\
+        identity:
+          link_at: 0.9
+          review_at: 0.6
+        accounts:
+          - {name: a, kind: archive, owner: me@ourco.com, paths: [x.mbox]}
+        """
+    settings = load_text(textwrap.dedent(text))
+    policy = account_policy(settings, settings.accounts[0])
+    assert policy.identity == Thresholds(link=0.9, review=0.6, name=0.9, margin=0.05)
+    assert account_policy(load_text(""), settings.accounts[0]).identity == Thresholds()
+    assert problems_of("identity:\n  link_at: 1.5\n  name_at: high\n") == [
+        (2, "identity.link_at", "expected a number less than or equal to 1, got 1.5"),
+        (3, "identity.name_at", 'expected a valid number, got "high"'),
+    ]
+    assert problems_of("identity:\n  link_at: 0.6\n  review_at: 0.8\n") == [
+        (1, "identity", "review_at must not be above link_at")
     ]

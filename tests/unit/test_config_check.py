@@ -95,3 +95,21 @@ def test_weak_transport_is_a_warning(tmp_path: Path) -> None:
         f"{path}:8 accounts[0].verify_tls: warning: server certificates are not checked",
         f"{path}:6 accounts[0].tls: warning: the password crosses the network in clear text",
     ]
+
+
+def test_a_token_key_file_others_can_read_is_a_warning(tmp_path: Path) -> None:
+    key = tmp_path / "token.key"
+    key.write_text("q3kL0bWm9vT2yXcA1f8hJ6uR4sD7gE5nP0oI2wZxC8Y=\n")
+    key.chmod(0o644)
+    path = write(tmp_path, f"token_key: file:{key}\naccounts:\n")
+    idle = f"{path}:2 accounts: warning: no accounts: nothing would be captured"
+    assert checked(path) == (
+        0,
+        [
+            idle,
+            f"{path}:1 token_key: warning: file:{key} is readable by other users; chmod 600 it",
+            f"{path}: OK, 0 accounts",
+        ],
+    )
+    key.chmod(0o600)
+    assert checked(path) == (0, [idle, f"{path}: OK, 0 accounts"])

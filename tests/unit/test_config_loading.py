@@ -137,7 +137,11 @@ def test_top_level_and_per_account_problems_come_out_together() -> None:
             "plain http:// is allowed only to 127.0.0.1 or localhost; use https://",
         ),
         (16, "accounts[1].password", "a password needs a username"),
-        (17, "accounts[2].client_secret", "missing required key"),
+        (
+            17,
+            "accounts[2].client_secret",
+            "an OAuth client is client_id and client_secret together: give both",
+        ),
     ]
 
 
@@ -197,12 +201,12 @@ def test_account_kind_mistakes_point_at_kind() -> None:
             3,
             "accounts[0].kind",
             'unknown account kind "exchange"; expected one of archive, '
-            "imap, gmail, microsoft, caldav",
+            "imap, gmail, microsoft, caldav, plugin",
         ),
         (
             4,
             "accounts[1].kind",
-            "missing required key (one of archive, imap, gmail, microsoft, caldav)",
+            "missing required key (one of archive, imap, gmail, microsoft, caldav, plugin)",
         ),
         (5, "accounts[2]", 'expected a mapping (key: value), got "just text"'),
     ]

@@ -294,3 +294,12 @@ def test_database_password_is_never_inline_nor_echoed(url: str) -> None:
             "no password in database_url: PostgreSQL reads it from PGPASSWORD or ~/.pgpass",
         )
     ]
+
+
+def test_the_token_key_is_a_secret_reference_never_inline() -> None:
+    assert load_text("token_key: ${AUTOCAPTURE_TOKEN_KEY}\n").token_key == Secret(
+        "env", "AUTOCAPTURE_TOKEN_KEY"
+    )
+    assert problems_of("token_key: q3kL0bWm9vT2yXcA1f8hJ6uR4sD7gE5nP0oI2wZxC8Y=\n") == [
+        (1, "token_key", "write secrets as ${ENV_VAR} or file:/path, never inline")
+    ]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bench.mailgen import generate_mail
-from connectors.mail.headers import FIELD_GROUPS, field_block, read_groups, read_stored_header
+from connectors.mail.headers import (
+    FIELD_GROUPS,
+    field_block,
+    read_groups,
+    read_stored_fields,
+    read_stored_header,
+)
 
 LIMIT = 256 * 1024
 
@@ -16,7 +22,10 @@ SHAPES = [
     b"To: first@x.example\r\nSubject: one\r\nTo: second@x.example\r\nSUBJECT: two\r\n",
     b"Date: Mon, 2 Nov 2026 08:30:00 +0100\r\nReply-To: r@x.example\r\nList-Id: <l.x.example>\r\n",
     b"",
+    b"Content-Type: multipart/mixed;\r\n boundary=x\r\nFrom: a@x.example\r\n"
+    b"Content-Transfer-Encoding: 7bit\r\nContent-Disposition: inline\r\n",
 ]
+PARTS = ("content-type", "content-transfer-encoding", "content-disposition")
 
 
 def by_groups(head: bytes) -> object:
@@ -28,10 +37,19 @@ def test_real_world_shapes_read_alike(head: bytes) -> None:
     assert read_stored_header(head, LIMIT) == by_groups(head)
 
 
+@pytest.mark.parametrize("head", SHAPES)
+def test_part_fields_read_in_the_same_scan_match_their_own_block(head: bytes) -> None:
+    read, parts = read_stored_fields(head, LIMIT, PARTS)
+    assert read == by_groups(head)
+    assert parts == read_groups([(PARTS, field_block(head, PARTS))], LIMIT).fields
+
+
 def test_generated_mail_reads_alike() -> None:
     for mail in generate_mail(300, seed=3):
         head = mail.raw.split(b"\r\n\r\n", 1)[0] + b"\r\n"
         assert read_stored_header(head, LIMIT) == by_groups(head)
+        _, parts = read_stored_fields(head, LIMIT, PARTS)
+        assert parts == read_groups([(PARTS, field_block(head, PARTS))], LIMIT).fields
 
 
 def test_a_header_over_the_limit_is_still_read_group_by_group() -> None:

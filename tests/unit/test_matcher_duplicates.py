@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from matcher.duplicates import duplicates, keys_of, pairs_in_block
 from matcher.identity import parse_name
@@ -71,4 +72,14 @@ def test_real_scoring_links_strong_evidence_and_never_a_name_alone() -> None:
         (1, 2, "link", 0.98, "name 0.97 + same company domain + same mobile"),
         (1, 5, "review", 0.83, "name 0.97 + same mobile"),  # a nickname and a phone: ask
         (2, 5, "link", 0.85, "name 1.00 + same mobile"),
+    ]
+
+
+def test_a_pair_a_person_kept_apart_in_review_is_no_duplicate() -> None:
+    """Someone rejected Robert's work address for Bob: they are not proposed as one."""
+    apart = replace(BOB, rejected=frozenset({"robert.smith@acme.com"}))
+    found = list(duplicates(blocks(apart, ROBERT, HOME), Thresholds()))
+    assert [(d.first, d.second, d.outcome) for d in found] == [
+        (1, 5, "review"),
+        (2, 5, "link"),
     ]

@@ -3,6 +3,7 @@ says of the others, and secret keys known from the settings models."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import typing
 from datetime import UTC, datetime, timedelta
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from agent.connections import build_connector
 from agent.redact import redact
-from agent.registry import CONNECTORS, BuildContext
+from agent.registry import CONNECTORS, BuildContext, ConnectorRegistry, imap_connector
+from config.check import run_check
 from config.loader import load_text
 from config.settings import ACCOUNT_MODELS, CaldavAccount, GmailAccount, ImapAccount
 from config.values import Secret
@@ -50,15 +51,35 @@ GMAIL = """\
 """
 
 
-def config_check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def config_check(
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str], kinds: set[str] | None = None
+) -> tuple[int, str]:
+    """`config check` as this version runs it, or as one that syncs only ``kinds``."""
     path = tmp_path / "autocapture.yaml"
     path.write_text(textwrap.dedent(text))
-    status = main(["config", "check", str(path)])
+    if kinds is None:
+        status = main(["config", "check", str(path)])
+    else:
+        status = run_check(path, sys.stderr, kinds)
     return status, capsys.readouterr().err.replace(str(path), "FILE")
 
 
+# A version without the Microsoft connector: what it says of an account it cannot sync.
+WITHOUT_MICROSOFT = {"archive", "caldav", "gmail", "imap", "plugin"}
+
+
 def test_the_kinds_with_a_connector() -> None:
-    assert CONNECTORS.kinds() == {"archive", "imap", "caldav", "gmail"}
+    assert CONNECTORS.kinds() == {"archive", "imap", "caldav", "gmail", "microsoft", "plugin"}
+    assert CONNECTORS.kinds() == set(ACCOUNT_MODELS)
+
+
+def test_config_check_accepts_a_microsoft_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ANN_IMAP_PASSWORD", "BOB_M365_CLIENT_SECRET"):
+        monkeypatch.setenv(name, "x")
+    status, err = config_check(tmp_path, MICROSOFT, capsys)
+    assert (status, err.splitlines()) == (0, ["FILE: OK, 2 accounts"])
 
 
 def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
@@ -66,11 +87,11 @@ def test_config_check_refuses_an_enabled_account_of_a_kind_without_a_connector(
 ) -> None:
     for name in ("ANN_IMAP_PASSWORD", "BOB_M365_CLIENT_SECRET"):
         monkeypatch.setenv(name, "x")
-    status, err = config_check(tmp_path, MICROSOFT, capsys)
+    status, err = config_check(tmp_path, MICROSOFT, capsys, WITHOUT_MICROSOFT)
     assert status == 2
     assert err.splitlines() == [
         'FILE:8 accounts[1].kind: account kind "microsoft" has no connector in this version '
-        "(available: archive, caldav, gmail, imap); set enabled: false until it has",
+        "(available: archive, caldav, gmail, imap, plugin); set enabled: false until it has",
         "1 problem in FILE",
     ]
 
@@ -80,22 +101,25 @@ def test_a_disabled_account_of_such_a_kind_is_only_a_warning(
 ) -> None:
     monkeypatch.setenv("ANN_IMAP_PASSWORD", "x")
     monkeypatch.setenv("BOB_M365_CLIENT_SECRET", "x")
-    status, err = config_check(tmp_path, MICROSOFT + "        enabled: false\n", capsys)
+    status, err = config_check(
+        tmp_path, MICROSOFT + "        enabled: false\n", capsys, WITHOUT_MICROSOFT
+    )
     assert status == 0
     assert err.splitlines() == [
         'FILE:8 accounts[1].kind: warning: account kind "microsoft" has no connector in this '
-        "version (available: archive, caldav, gmail, imap)",
+        "version (available: archive, caldav, gmail, imap, plugin)",
         "FILE: OK, 2 accounts",
     ]
 
 
 def test_a_sync_of_such_a_kind_fails_that_account_saying_so() -> None:
+    without = ConnectorRegistry()
+    without.register(ImapAccount, imap_connector)
     account = load_text(textwrap.dedent(MICROSOFT)).accounts[1]
     with pytest.raises(ConfigurationError) as caught:
-        build_connector(account, WINDOW, Limits())
+        without.build(account, BuildContext(WINDOW, Limits()))
     assert str(caught.value) == (
-        "account 'bob-m365': kind 'microsoft' has no connector in this version "
-        "(available: archive, caldav, gmail, imap)"
+        "account 'bob-m365': kind 'microsoft' has no connector in this version (available: imap)"
     )
 
 
@@ -112,7 +136,7 @@ def secret_fields(model: type) -> set[str]:
 def test_secret_keys_come_from_the_settings_models(kind: str) -> None:
     model = ACCOUNT_MODELS[kind]
     fields = secret_fields(model)
-    assert kind == "archive" or fields  # every remote kind has a credential
+    assert kind in ("archive", "plugin") or fields  # every remote kind has a credential
     sample = {name: Secret("env", f"V_{name.upper()}") for name in fields}
     unset = dict.fromkeys(model.model_fields)  # an unvalidated model: every other key None
     account = model.model_construct(**{**unset, "name": "a", "kind": kind, **sample})
@@ -161,3 +185,53 @@ def test_the_gmail_factory_takes_its_values_from_the_settings() -> None:
     assert isinstance(connector, GmailConnector)
     assert (connector.pace.rate, connector.mail.skip_names) == (90.0, ("DRAFT", "CHAT"))
     assert connector.mail.gmail._baseUrl == "https://gmail.googleapis.com/"
+
+
+def test_a_plugin_account_gets_the_connector_its_factory_builds(tmp_path: Path) -> None:
+    from tests.recording_connector import RecordingConnector
+
+    settings = load_text(
+        textwrap.dedent(
+            f"""\
+            accounts:
+              - name: crm
+                kind: plugin
+                factory: tests.recording_connector:connector
+                options: {{items: 3, log_dir: "{tmp_path}"}}
+            """
+        )
+    )
+    connector = CONNECTORS.build(settings.accounts[0], BuildContext(WINDOW, Limits()))
+    assert isinstance(connector, RecordingConnector)
+    assert (connector.account, connector.items) == ("crm", 3)
+    batch = connector.fetch("INBOX", None, 2)
+    assert [m.message_id for m in batch.records] == ["0.crm@acme.example", "1.crm@acme.example"]
+    assert (batch.next_cursor, batch.has_more) == ({"next": 2}, True)
+    connector.close()
+
+
+def test_a_plugin_factory_that_cannot_be_loaded_fails_its_account_saying_which() -> None:
+    settings = load_text(
+        textwrap.dedent(
+            """\
+            accounts:
+              - name: crm
+                kind: plugin
+                factory: tests.no_such_module:connector
+              - name: erp
+                kind: plugin
+                factory: tests.recording_connector:no_such_function
+            """
+        )
+    )
+    messages = []
+    for account in settings.accounts:
+        with pytest.raises(ConfigurationError) as caught:
+            CONNECTORS.build(account, BuildContext(WINDOW, Limits()))
+        messages.append(str(caught.value))
+    assert messages == [
+        "account 'crm': cannot load the factory 'tests.no_such_module:connector' "
+        "(ModuleNotFoundError)",
+        "account 'erp': cannot load the factory 'tests.recording_connector:no_such_function' "
+        "(AttributeError)",
+    ]

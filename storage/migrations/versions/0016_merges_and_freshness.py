@@ -12,8 +12,8 @@ Freshness: ``contact_emails.last_from_at``, ``last_to_at``, ``last_met_at``
 ``contacts.last_seen_at`` (the newest of its addresses'), filled here from
 what is stored.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
@@ -91,13 +91,12 @@ def _fill_freshness() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contacts") as batch:
-        batch.drop_index("ix_contacts_last_seen_at")
-        batch.drop_column("last_seen_at")
-    with op.batch_alter_table("contact_emails") as batch:
-        for column in reversed(list(ROLES)):
-            batch.drop_column(column)
-    with op.batch_alter_table("changes") as batch:
-        batch.drop_column("other_id")
+    # In place, not batch: SQLite 3.35+ drops a column without copying the table,
+    # and a copy of ``contacts`` cannot drop it while ``contact_keys`` refers to it.
+    op.drop_index("ix_contacts_last_seen_at", "contacts")
+    op.drop_column("contacts", "last_seen_at")
+    for column in reversed(list(ROLES)):
+        op.drop_column("contact_emails", column)
+    op.drop_column("changes", "other_id")
     op.drop_table("merge_rows")
     op.drop_table("merges")

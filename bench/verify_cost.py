@@ -1,0 +1,115 @@
+"""What a completeness check costs next to the backfill it checks.
+
+    python bench/verify_cost.py [--messages 2000] [--seed 1] [--batch-size 500]
+
+Loads a realistic mailbox (``bench.mailgen``) into a private Dovecot (INBOX
+and Sent), captures it with the real agent (``bench.pipeline.capture``, in a
+child process, as ``bench/imap_backfill.py`` does), then runs ``autocapture
+verify``'s check (``agent.completeness.verify_account``) through a proxy that
+counts IMAP commands, then timed directly against the server twice: on
+the complete account, and after deleting the ledger rows of 1% of the
+INBOX messages (a lost batch). Prints the commands sent, both times, and
+the check's share of the backfill (target < 5%); the check's fixed costs
+(login, LIST) weigh more on a small mailbox. It asserts nothing: figures
+are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.imap_backfill import PASSWORD_VAR, load_mailbox, run_capture, write_config  # noqa: E402
+
+
+def timed_verify(config: Path) -> tuple[float, Any]:
+    from agent.completeness import verify_account
+    from config.loader import load
+    from storage.database import open_database
+
+    settings = load(config)
+    db = open_database(settings.database_url)
+    import connectors.imap.connector  # noqa: F401 - loaded already in a running agent
+
+    start = time.perf_counter()
+    report = verify_account(settings, settings.accounts[0], db)
+    seconds = time.perf_counter() - start
+    db.close()
+    return seconds, report
+
+
+def lose_a_batch(config: Path, share: float) -> int:
+    """Delete the ledger rows of every ``1/share``-th INBOX UID: items the check must find."""
+    import sqlalchemy as sa
+
+    from config.loader import load
+    from storage.schema import provider_items
+
+    engine = sa.create_engine(load(config).database_url)
+    p = provider_items.c
+    with engine.begin() as conn:
+        items = sorted(
+            {int(i) for i in conn.execute(sa.select(p.item).where(p.stream == "INBOX")).scalars()}
+        )
+        lost = [str(i) for i in items[:: max(1, round(1 / share))]]
+        conn.execute(sa.delete(provider_items).where(p.stream == "INBOX", p.item.in_(lost)))
+    engine.dispose()
+    return len(lost)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args()
+    from tests.servers.dovecot import DovecotServer, MailUser
+    from tests.servers.imap_proxy import ImapProxy
+
+    with tempfile.TemporaryDirectory(prefix="autocapture-verify-bench-") as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o755)  # Dovecot's mail user must reach its home below
+        server = DovecotServer(work / "dovecot")
+        user = MailUser(server, "bench", uuid.uuid4().hex)
+        os.environ[PASSWORD_VAR] = user.password
+        server.add_user(user.name, user.password)
+        server.start()
+        try:
+            n, size = load_mailbox(user, args.messages, args.seed)
+            print(f"mailbox             {n} messages, {size / 1e6:.1f} MB in INBOX and Sent")
+            backfill = run_capture(write_config(work, server.port, user.name, args.batch_size))
+            print(
+                f"backfill            {backfill['seconds']:.2f} s, {backfill['records']:.0f} records"
+            )
+            direct = write_config(work, server.port, user.name, args.batch_size)
+            proxy = ImapProxy(server.port)
+            through = write_config(work, proxy.port, user.name, args.batch_size)
+            timed_verify(through)  # the commands a check sends, counted on the wire
+            commands = proxy.command_names()
+            proxy.close()
+            fetches = sum(1 for c in commands if "FETCH" in c)
+            print(f"verify commands     {len(commands)} ({' '.join(commands)}), {fetches} FETCH")
+            for label in ("complete account", "1% lost"):
+                lost = lose_a_batch(direct, 0.01) if label == "1% lost" else 0
+                seconds, report = timed_verify(direct)
+                print(
+                    f"verify, {label:<16} {seconds * 1000:.0f} ms = "
+                    f"{100 * seconds / backfill['seconds']:.2f}% of the backfill (target < 5%); "
+                    f"{report.missing} missing (lost {lost})"
+                )
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
