@@ -55,6 +55,40 @@ def _day(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
+def _duration(text: str) -> Any:
+    from agent.identity import duration
+
+    return duration(text)
+
+
+def _add_merges(csub: Any) -> None:
+    p = csub.add_parser(
+        "merge",
+        help="merge contact MERGED into SURVIVOR (audited; undo with unmerge)",
+        description=(
+            "Move every address, interaction, observation and field lock of MERGED to "
+            "SURVIVOR and delete MERGED; its id keeps naming SURVIVOR. Fields locked by a "
+            "person or a CRM keep their owner (SURVIVOR's lock wins where both have one). "
+            "Every moved row is recorded, so `contacts unmerge` restores them exactly."
+        ),
+    )
+    p.add_argument("survivor", type=int, help="the contact that stays")
+    p.add_argument("merged", type=int, help="the contact merged into it")
+    p.add_argument("--reason", help='why, for the audit (default: "merged by hand")')
+    p.add_argument("--by", help="who, for the audit (default: the user running the command)")
+    p = csub.add_parser(
+        "unmerge",
+        help="undo a merge: by its id (m12) or a contact it involved",
+        description=(
+            "Undo a merge named by its id as printed (m12), or by a contact id: the "
+            "merged-away contact, or a survivor of exactly one merge. Every moved row goes "
+            "back; what was captured since for the merged-away addresses goes with them."
+        ),
+    )
+    p.add_argument("target", metavar="MERGE_ID|CONTACT")
+    p.add_argument("--by", help="who, for the audit (default: the user running the command)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autocapture",
@@ -124,13 +158,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     contacts = sub.add_parser("contacts", help="list, show or search captured contacts")
     csub = contacts.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = csub.add_parser("list", help="contacts, most recently seen first")
+    p = csub.add_parser("list", help="contacts by id, or the stale ones (--stale)")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--offset", type=int, default=0)
+    p.add_argument(
+        "--stale",
+        type=_duration,
+        metavar="DURATION",
+        help="only contacts not seen for this long (e.g. 180d), or never; longest unseen first",
+    )
     _add_json(p)
-    p = csub.add_parser("show", help="one contact with every field and where it was seen")
+    p = csub.add_parser(
+        "show",
+        help="one contact with every field and where it was seen (a merged id: its survivor)",
+    )
     p.add_argument("id", type=int)
     _add_json(p)
+    _add_merges(csub)
     p = csub.add_parser("search", help="by name, email or company (case-insensitive)")
     p.add_argument("text")
     _add_json(p)
@@ -164,6 +208,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("changes", help="the change feed a CRM pulls: every change after --since")
     p.add_argument("--since", type=int, default=0)
     p.add_argument("--limit", type=int, default=1000)
+    _add_json(p)
+
+    p = sub.add_parser(
+        "dedupe",
+        help="find duplicate contacts, scored as capture scores an unknown address",
+        description=(
+            "--scan lists pairs of contacts that are likely one person (first, second, "
+            "outcome, score, reasons), streamed as found; a summary goes to stderr. "
+            "Outcome link: strong evidence (a name and a phone, a thread or a former "
+            "address); review: a person should decide (autocapture contacts merge). "
+            "The thresholds are the configuration's identity: ones capture uses. "
+            "--apply-above merges the link pairs scoring at least SCORE, the older contact "
+            "surviving; every merge is audited and undone with `contacts unmerge`."
+        ),
+    )
+    p.add_argument("--scan", action="store_true", required=True, help="scan every contact")
+    p.add_argument("--apply-above", type=float, metavar="SCORE", help="merge link pairs >= SCORE")
+    p.add_argument("--by", help="who, for the merge audit (default: the user running it)")
     _add_json(p)
 
     p = sub.add_parser(

@@ -418,30 +418,51 @@ def search_text(text: str) -> str:
 
 
 def cmd_contacts(args: argparse.Namespace, path: Path) -> int:
-    from agent.contact_view import print_contact
-
     if args.action == "import":
         return import_contacts(args, load_settings(path))
     if args.action == "reindex":
         print(f"{open_db(load_settings(path)).reindex_contacts()} contacts indexed")
         return EXIT_OK
     text = search_text(args.text) if args.action == "search" else ""
+    if args.action in ("merge", "unmerge", "show"):
+        return _identity(args, load_settings(path))
+    if args.action == "list" and args.stale is not None:
+        from agent.identity import stale_rows
+
+        rows = stale_rows(args, open_db(load_settings(path), read_only=True))
+        return _listing(args, rows, ["id", "name", "emails", "company", "last_seen_at"])
     db = open_db(load_settings(path), read_only=True)
-    if args.action == "show":
-        contact = db.get_contact(args.id)
-        if contact is None:
-            raise CommandError(f"no contact with id {args.id}")
-        if args.json:
-            render.json_lines([contact])
-        else:
-            print_contact(contact)
-        return EXIT_OK
     rows = (
         db.search_contacts(text)
         if args.action == "search"
         else db.list_contacts(limit=args.limit, offset=args.offset)
     )
     return _listing(args, rows, ["id", "name", "emails", "company"])
+
+
+def _identity(args: argparse.Namespace, settings: Any) -> int:
+    """``contacts merge|unmerge|show`` (agent.identity): refusals are one line, exit 1."""
+    from agent import identity
+    from storage import MergeRefused
+
+    if args.action == "show":
+        if not identity.show(args, open_db(settings, read_only=True)):
+            raise CommandError(f"no contact with id {args.id}")
+        return EXIT_OK
+    where = identity.unmerge_target(args.target) if args.action == "unmerge" else {}
+    if where is None:
+        raise CommandError("unmerge takes a merge (m12) or a contact id (57)", EXIT_CONFIG)
+    try:
+        db = open_db(settings)
+        line = (
+            identity.merge(args, db)
+            if args.action == "merge"
+            else identity.unmerge(args, db, where)
+        )
+    except MergeRefused as exc:
+        raise CommandError(str(exc)) from None
+    print(line)
+    return EXIT_OK
 
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
@@ -489,6 +510,18 @@ def _decoded(data: bytes) -> str:
         return data.decode("cp1252", "replace")
 
 
+def cmd_dedupe(args: argparse.Namespace, path: Path) -> int:
+    """Duplicate pairs on stdout, the summary (and merges) on stderr (agent.identity)."""
+    from agent.identity import dedupe
+    from agent.policy import thresholds_of
+
+    settings = load_settings(path)
+    db = open_db(settings, read_only=args.apply_above is None)
+    for line in dedupe(args, db, thresholds_of(settings)):
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
     db = open_db(load_settings(path), read_only=True)
     rows = db.list_interactions(contact_id=args.contact, limit=args.limit)
@@ -526,7 +559,7 @@ def cmd_errors(args: argparse.Namespace, path: Path) -> int:
 def cmd_changes(args: argparse.Namespace, path: Path) -> int:
     db = open_db(load_settings(path), read_only=True)
     rows = db.changes_since(args.since, limit=args.limit)
-    return _listing(args, rows, ["id", "entity", "entity_id", "operation", "at"])
+    return _listing(args, rows, ["id", "entity", "entity_id", "operation", "other_id", "at"])
 
 
 def cmd_forget(args: argparse.Namespace, path: Path) -> int:
@@ -615,6 +648,7 @@ COMMANDS: dict[str, Command] = {
     "interactions": cmd_interactions,
     "errors": cmd_errors,
     "changes": cmd_changes,
+    "dedupe": cmd_dedupe,
     "forget": cmd_forget,
     "purge": cmd_purge,
     "inspect": cmd_inspect,

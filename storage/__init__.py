@@ -12,6 +12,7 @@ from storage.directory import StoredDirectory
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.forget import Forgotten
 from storage.imports import Imported
+from storage.merges import MergeRecord, MergeRefused
 from storage.purge import Purged
 from storage.queries import (
     AddressView,
@@ -39,6 +40,8 @@ __all__ = [
     "Forgotten",
     "Imported",
     "InteractionView",
+    "MergeRecord",
+    "MergeRefused",
     "Observed",
     "ParticipantView",
     "Purged",

@@ -8,12 +8,13 @@ The statements are Core bulk statements (executemany, chunked IN lookups):
 the cost is a handful of round trips per batch, not per message.
 
 Order inside the transaction: accounts, interactions, sources, contacts and
-companies (``storage.contacts``), participants, backlinks, observations and
-derived fields, job changes (``storage.employment``), the review queue
-(``storage.reviews``), company names (``storage.company_names``), address
-evidence, ingest errors, removals, the completeness ledger, the cursor, the
-blocking keys of the contacts changed (``storage.identity_keys``), and last
-the change feed rows describing all of it.
+companies (``storage.contacts``), participants, backlinks, last-seen times
+(``storage.freshness``), observations and derived fields, job changes
+(``storage.employment``), the review queue (``storage.reviews``), company
+names (``storage.company_names``), address evidence, ingest errors,
+removals, the completeness ledger, the cursor, the blocking keys of the
+contacts changed (``storage.identity_keys``), and last the change feed rows
+describing all of it.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ from storage.company_names import name_companies
 from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
 from storage.directory import stored_evidence
 from storage.employment import moves, record_moves
+from storage.freshness import note_sightings
 from storage.identity_keys import refresh_keys
 from storage.interactions import Stored, replace_participants, upsert_interactions
+from storage.merge_journal import identity_lock
 from storage.reviews import queue_reviews
 from storage.schema import (
     accounts,
@@ -85,6 +88,7 @@ def apply_plan(
     held: Sequence[Held] = (),
 ) -> ApplyResult:
     feed: Feed = []
+    identity_lock(conn, exclusive=False)  # no merge between reading owners and writing links
     account_ids = ensure_accounts(conn, _account_names(plan), now)
     stored = upsert_interactions(conn, plan.interactions, now, feed)
     new_sources = _insert_sources(conn, plan.interactions, stored, account_ids, now)
@@ -93,6 +97,7 @@ def apply_plan(
     replace_participants(conn, stored)
     _insert_participants(conn, seats, owners, stored)
     backlink(conn, owners, feed)
+    note_sightings(conn, seats, owners.claimed)
     phoned = store_observations(conn, seats, owners, now, feed)
     record_moves(conn, moves(seats, owners.links), now, feed)
     queue_reviews(conn, seats, now, feed)

@@ -177,6 +177,11 @@ def allocate_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
         )
         return sorted(conn.execute(query, {"t": table.name, "n": count}).scalars().all())
     top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    if table.name == "contacts":
+        # A merged-away contact's row is gone but its id still names the
+        # survivor, and unmerge brings the row back: never hand the id out again.
+        gone = sa.text("SELECT coalesce(max(merged_id), 0) FROM merges")
+        top = max(int(top), int(conn.execute(gone).scalar_one()))
     return list(range(int(top) + 1, int(top) + 1 + count))
 
 

@@ -1,7 +1,8 @@
 """The change feed: "everything since N" for a CRM, without ever missing a commit.
 
-Each write transaction appends rows ``(id, entity, entity_id, operation, at)``
-to ``changes``; a reader keeps the highest id it has processed and asks for
+Each write transaction appends rows ``(id, entity, entity_id, operation, at,
+other_id)`` to ``changes`` (``other_id``: the survivor of a ``merge`` or
+``unmerge``); a reader keeps the highest id it has processed and asks for
 rows above it.
 
 The trap is concurrent writers. On PostgreSQL ids come from a sequence, and
@@ -32,7 +33,7 @@ reused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -45,7 +46,7 @@ from storage.schema import changes
 # Any constant works; this one spells "autocapture feed" so operators can spot it in pg_locks.
 FEED_LOCK = 0x6175746F46656564
 Entity = Literal["contact", "interaction", "company", "review", "employment"]
-Operation = Literal["insert", "update", "delete", "merge", "forget"]
+Operation = Literal["insert", "update", "delete", "merge", "unmerge", "forget"]
 Feed = list[tuple[Entity, int, Operation]]  # the rows a transaction collects, recorded last
 
 
@@ -56,6 +57,7 @@ class Change:
     entity_id: int
     operation: str
     at: datetime
+    other_id: int | None = None  # merge, unmerge: the surviving contact
 
 
 def _xact_id(conn: sa.Connection) -> int | None:
@@ -66,8 +68,17 @@ def _xact_id(conn: sa.Connection) -> int | None:
     return int(value)
 
 
-def record(conn: sa.Connection, rows: Iterable[tuple[Entity, int, Operation]], at: datetime) -> int:
-    """Append change rows in this transaction; returns how many."""
+def record(
+    conn: sa.Connection,
+    rows: Iterable[tuple[Entity, int, Operation]],
+    at: datetime,
+    others: Mapping[tuple[Entity, int, Operation], int] | None = None,
+) -> int:
+    """Append change rows in this transaction; returns how many.
+
+    ``others``: the second contact of a row that names two (merge, unmerge).
+    """
+    others = others or {}
     items = list(dict.fromkeys(rows))  # one row per (entity, id, op) per transaction
     # A row inserted in this transaction is read whole by the CRM: its updates add nothing.
     inserted = {(e, i) for e, i, op in items if op == "insert"}
@@ -81,7 +92,14 @@ def record(conn: sa.Connection, rows: Iterable[tuple[Entity, int, Operation]], a
         conn,
         changes.insert(),
         [
-            {"entity": e, "entity_id": i, "operation": op, "at": at, "xact_id": xact}
+            {
+                "entity": e,
+                "entity_id": i,
+                "operation": op,
+                "at": at,
+                "xact_id": xact,
+                "other_id": others.get((e, i, op)),
+            }
             for e, i, op in items
         ],
     )
@@ -89,8 +107,7 @@ def record(conn: sa.Connection, rows: Iterable[tuple[Entity, int, Operation]], a
 
 
 def changes_since(conn: sa.Connection, after: int, limit: int) -> list[Change]:
-    query = sa.select(
-        changes.c.id, changes.c.entity, changes.c.entity_id, changes.c.operation, changes.c.at
-    ).where(changes.c.id > after)
-    rows = conn.execute(query.order_by(changes.c.id).limit(limit)).all()
-    return [Change(r.id, r.entity, r.entity_id, r.operation, r.at) for r in rows]
+    c = changes.c
+    query = sa.select(c.id, c.entity, c.entity_id, c.operation, c.at, c.other_id)
+    rows = conn.execute(query.where(c.id > after).order_by(c.id).limit(limit)).all()
+    return [Change(r.id, r.entity, r.entity_id, r.operation, r.at, r.other_id) for r in rows]

@@ -51,6 +51,7 @@ from storage.bulk import (
     write_rows,
 )
 from storage.changes import Feed
+from storage.merge_journal import live_targets
 from storage.schema import (
     DERIVED_FIELDS,
     companies,
@@ -104,8 +105,9 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     owner = owner_of_rows(r for r in rows if r.status != "former")
     former = {r.mailbox for r in rows if r.status == "former"} - set(owner)
     spelled = {r.email for r in rows}
-    wanted = {s.participant.contact_id for s in seats if s.participant.decision == "link"}
-    existing = {r.id for r in select_in(conn, [contacts.c.id], contacts.c.id, wanted - {None})}
+    linked = [s.participant.contact_id for s in seats if s.participant.decision == "link"]
+    # A link planned before a merge lands on its survivor.
+    live = live_targets(conn, [i for i in linked if i is not None])
     links: dict[tuple[int, str], int] = {}
     claims: dict[str, int] = {}
     creates: dict[str, ParticipantPlan] = {}
@@ -113,10 +115,11 @@ def ensure_owners(conn: sa.Connection, seats: list[Seat], now: datetime, feed: F
     origins: dict[str, str] = {}  # mailbox -> the rule that claims it
     for seat in seats:
         p = seat.participant
-        if p.decision == "link" and p.contact_id is not None and p.contact_id in existing:
-            links[(seat.interaction_id, p.email)] = p.contact_id
+        target = live.get(p.contact_id) if p.decision == "link" and p.contact_id else None
+        if target is not None:
+            links[(seat.interaction_id, p.email)] = target
             if p.key not in owner:
-                claims.setdefault(p.key, p.contact_id)  # a scored link adds the address
+                claims.setdefault(p.key, target)  # a scored link adds the address
                 written.setdefault(p.key, p.email)
                 origins.setdefault(p.key, p.rule)
         elif p.decision in ("link", "create") and p.key not in owner:
@@ -377,7 +380,8 @@ def drop_lock(conn: sa.Connection, contact_id: int, field: str) -> None:
 def observation_rows(
     seats: Iterable[Seat], contact_of: Callable[[Seat], Any]
 ) -> dict[tuple[Any, str, int], dict[str, Any]]:
-    """One observation per (contact, field, interaction): the most confident, in seat order."""
+    """One observation per (contact, field, interaction): the most confident, then the
+    smallest value (``outranks``)."""
     best: dict[tuple[Any, str, int], dict[str, Any]] = {}
     for s in seats:
         # A skip carries observations only when the policy may still create
@@ -388,7 +392,7 @@ def observation_rows(
         for ob in s.participant.observations:
             key = (contact, text_value(ob.field) or "", s.interaction_id)
             value = text_value(ob.value)
-            if not value or (key in best and best[key]["confidence"] >= ob.confidence):
+            if not value or (key in best and outranks(best[key], ob.confidence, value)):
                 continue
             best[key] = {
                 "contact_id": contact,
@@ -401,6 +405,17 @@ def observation_rows(
             }
     # Sorted: concurrent PostgreSQL writers then take the same keys in the same order.
     return dict(sorted(best.items()))
+
+
+def outranks(kept: Mapping[str, Any], confidence: float, value: str) -> bool:
+    """Whether a kept observation stays against another of one (contact, field, interaction).
+
+    Two seats of one contact in one interaction (two spellings, or two people
+    merged since) can say different things with equal confidence: the smaller
+    value stays, so the result depends neither on seat order nor on whether
+    a merge came before or after the capture (``storage.merges``).
+    """
+    return (kept["confidence"], value) >= (confidence, kept["value"])
 
 
 def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:

@@ -7,7 +7,7 @@ the read methods return frozen values for the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,8 +17,9 @@ import sqlalchemy as sa
 
 from connectors.contact_files import Card, CardError
 from connectors.records import Held, Inventory
-from matcher.plan import Blocklist, Plan
-from storage import account_lock, health, queries
+from matcher.duplicates import Duplicate
+from matcher.plan import Blocklist, Plan, Thresholds
+from storage import account_lock, dedupe, health, merges, queries
 from storage import changes as feed
 from storage import reviews as review_items
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
@@ -34,6 +35,7 @@ from storage.health import Requeue, verify_stream
 from storage.identity_keys import refresh_keys, reindex
 from storage.imports import Imported, import_cards
 from storage.leases import Lease, LeaseTable, fence
+from storage.merge_journal import identity_lock, survivors_of
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
 from storage.schema import (
@@ -46,6 +48,7 @@ from storage.schema import (
     provider_items,
     sync_cursors,
 )
+from storage.unmerge import merge_to_undo, unmerge
 
 MAX_MESSAGE_CHARS = 1000
 LockOwner = Literal["manual", "crm"]
@@ -345,6 +348,8 @@ class Database:
         Raises LookupError when nothing stored matches.
         """
         now = self._clock()
+        if contact_id is not None:  # a merged-away id names the same person
+            contact_id = self.resolve_contact(contact_id) or contact_id
         with self._writing() as conn, conn.begin():
             changed: Feed = []
             done = forget_person(conn, now, changed, contact_id=contact_id, addresses=addresses)
@@ -369,12 +374,60 @@ class Database:
                 transaction.rollback()
             return done
 
+    def merge_contacts(
+        self, survivor: int, merged: int, *, actor: str, reason: str
+    ) -> merges.MergeRecord:
+        """Merge contact ``merged`` into ``survivor`` (``storage.merges``); MergeRefused if not."""
+        return self._merging(merges.merge, survivor, merged, actor=actor, reason=reason)
+
+    def unmerge(
+        self, merge_id: int | None = None, *, contact_id: int | None = None, actor: str
+    ) -> merges.MergeRecord:
+        """Undo a merge, named by id or by a contact it involved (``storage.unmerge``)."""
+
+        def undo(conn: sa.Connection, **kw: Any) -> merges.MergeRecord:
+            which = merge_id if merge_id is not None else merge_to_undo(conn, contact_id or 0)
+            return unmerge(conn, which, **kw)
+
+        return self._merging(undo, actor=actor)
+
+    def _merging(
+        self, action: Callable[..., merges.MergeRecord], *args: Any, **kw: Any
+    ) -> merges.MergeRecord:
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            others: merges.Others = {}
+            done: merges.MergeRecord = action(
+                conn, *args, now=now, feed=changed, others=others, **kw
+            )
+            feed.record(conn, changed, now, others)
+            return done
+
+    def resolve_contact(self, contact_id: int) -> int | None:
+        """The live contact an id names: itself, or the survivor of the merges it went into."""
+        with self.engine.connect() as conn:
+            target = survivors_of(conn, [contact_id]).get(contact_id, contact_id)
+            return target if merges.contact_row(conn, target) is not None else None
+
+    def merges_of(self, contact_id: int) -> list[merges.MergeRecord]:
+        with self.engine.connect() as conn:
+            return merges.merges_of(conn, contact_id)
+
+    def duplicate_scan(
+        self, thresholds: Thresholds, counts: dedupe.ScanCounts
+    ) -> Iterator[Duplicate]:
+        """Duplicate pairs among the contacts, streamed (``storage.dedupe``)."""
+        with self.engine.connect() as conn:
+            yield from dedupe.scan(conn, thresholds, counts)
+
     def import_contacts(
         self, cards: Iterable[Card | CardError], mailboxes: Mapping[str, str]
     ) -> Imported:
         """Create or update contacts from a CRM's cards (``storage.imports``), in one transaction."""
         now = self._clock()
         with self._writing() as conn, conn.begin():
+            identity_lock(conn, exclusive=False)
             changed: Feed = []
             done = import_cards(conn, cards, mailboxes, now, changed)
             refresh_keys(conn, {i for entity, i, _ in changed if entity == "contact"})
@@ -416,9 +469,12 @@ class Database:
         with self.engine.connect() as conn:
             return feed.changes_since(conn, n, limit)
 
-    def list_contacts(self, limit: int = 50, offset: int = 0) -> list[queries.ContactSummary]:
+    def list_contacts(
+        self, limit: int = 50, offset: int = 0, seen_before: datetime | None = None
+    ) -> list[queries.ContactSummary]:
+        """By id; with ``seen_before`` only contacts not seen since, longest unseen first."""
         with self.engine.connect() as conn:
-            return queries.list_contacts(conn, limit, offset)
+            return queries.list_contacts(conn, limit, offset, seen_before)
 
     def get_contact(self, contact_id: int) -> queries.ContactDetail | None:
         with self.engine.connect() as conn:

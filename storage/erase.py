@@ -36,6 +36,8 @@ from storage.schema import (
     interaction_participants,
     interaction_sources,
     interactions,
+    merge_rows,
+    merges,
     review_queue,
     sender_signatures,
 )
@@ -93,9 +95,14 @@ def erase_interactions(
 
 
 def erase_contacts(conn: sa.Connection, ids: Collection[int]) -> None:
-    """Delete contacts with their addresses, observations and locks; unlink their participants."""
-    p = interaction_participants
+    """Delete contacts with their addresses, observations, locks and merge audit; unlink their
+    participants."""
+    p, m = interaction_participants, merges.c
     for part in chunks(sorted(ids)):
+        # The audit of their merges holds their addresses and fields too.
+        audited = sa.select(m.id).where(sa.or_(m.survivor_id.in_(part), m.merged_id.in_(part)))
+        conn.execute(sa.delete(merge_rows).where(merge_rows.c.merge_id.in_(audited)))
+        conn.execute(sa.delete(merges).where(m.survivor_id.in_(part) | m.merged_id.in_(part)))
         for table in (
             contact_observations,
             contact_field_locks,

@@ -38,6 +38,7 @@ class ContactSummary:
     name: str | None
     emails: tuple[str, ...]
     company: str | None  # the observed company, else the company of the work domain
+    last_seen_at: datetime | None = None  # the newest interaction of any of its addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,22 +154,36 @@ def _summaries(conn: sa.Connection, ids: list[int]) -> list[ContactSummary]:
     e = contact_emails.c
     for r in select_in(conn, [e.contact_id, e.email], e.contact_id, ids):
         emails[r.contact_id].append(r.email)
+    c = contacts.c
     query = sa.select(
-        contacts.c.id, contacts.c.name, contacts.c.company, companies.c.name.label("company_name")
-    ).outerjoin(companies, companies.c.id == contacts.c.company_id)
-    rows = {r.id: r for r in select_in(conn, query, contacts.c.id, ids)}
+        c.id, c.name, c.company, c.last_seen_at, companies.c.name.label("company_name")
+    ).outerjoin(companies, companies.c.id == c.company_id)
+    rows = {r.id: r for r in select_in(conn, query, c.id, ids)}
     return [
         ContactSummary(
-            i, rows[i].name, tuple(sorted(emails[i])), rows[i].company or rows[i].company_name
+            i,
+            rows[i].name,
+            tuple(sorted(emails[i])),
+            rows[i].company or rows[i].company_name,
+            rows[i].last_seen_at,
         )
         for i in ids
         if i in rows
     ]
 
 
-def list_contacts(conn: sa.Connection, limit: int, offset: int) -> list[ContactSummary]:
-    query = sa.select(contacts.c.id).order_by(contacts.c.id).limit(limit).offset(offset)
-    return _summaries(conn, list(conn.execute(query).scalars()))
+def list_contacts(
+    conn: sa.Connection, limit: int, offset: int, seen_before: datetime | None = None
+) -> list[ContactSummary]:
+    """Contacts by id; with ``seen_before``, the stale ones: never seen, or last seen
+    before it, longest unseen first (through ``ix_contacts_last_seen_at``)."""
+    c = contacts.c
+    query = sa.select(c.id).order_by(c.id)
+    if seen_before is not None:
+        stale = sa.or_(c.last_seen_at.is_(None), c.last_seen_at < seen_before)
+        never_first = sa.case((c.last_seen_at.is_(None), 0), else_=1)
+        query = sa.select(c.id).where(stale).order_by(never_first, c.last_seen_at, c.id)
+    return _summaries(conn, list(conn.execute(query.limit(limit).offset(offset)).scalars()))
 
 
 def search_contacts(conn: sa.Connection, text: str, limit: int = 50) -> list[ContactSummary]:

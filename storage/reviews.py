@@ -27,6 +27,7 @@ from storage.addresses import owners_of
 from storage.bulk import allocate_ids, insert_new, text_value, update_rows, upsert
 from storage.changes import Feed
 from storage.contacts import MIN_CONFIDENCE, Seat, refresh_fields
+from storage.merge_journal import live_targets
 from storage.schema import (
     DERIVED_FIELDS,
     contact_emails,
@@ -80,22 +81,24 @@ def queue_reviews(conn: sa.Connection, seats: Iterable[Seat], now: datetime, fee
             },
         )
     owned = owners_of(conn, {k for k, _ in rows}, current=True)
-    wanted = [rows[k] for k in sorted(rows) if k[0] not in owned]
-    existing = {
-        r.id
-        for r in conn.execute(
-            sa.select(contacts.c.id).where(
-                contacts.c.id.in_(sorted({r["contact_id"] for r in wanted}))
-            )
-        )
-    }
-    wanted = [r for r in wanted if r["contact_id"] in existing]
+    wanted = _to_live([rows[k] for k in sorted(rows) if k[0] not in owned], conn)
     for row, i in zip(wanted, allocate_ids(conn, review_queue, len(wanted)), strict=True):
         row["id"] = i
     stmt = upsert(conn, review_queue).on_conflict_do_nothing(
         index_elements=["mailbox", "contact_id"]
     )
     feed.extend(("review", r["id"], "insert") for r in insert_new(conn, review_queue, stmt, wanted))
+
+
+def _to_live(rows: list[dict[str, Any]], conn: sa.Connection) -> list[dict[str, Any]]:
+    """The rows whose contact exists, a merged-away one's given to its survivor (a plan
+    made before the merge proposes the old id); one per (mailbox, contact)."""
+    live = live_targets(conn, {r["contact_id"] for r in rows})
+    kept: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in rows:
+        if (contact := live.get(row["contact_id"])) is not None:
+            kept.setdefault((row["mailbox"], contact), {**row, "contact_id": contact})
+    return list(kept.values())
 
 
 def list_reviews(conn: sa.Connection, state: str | None = "open") -> list[ReviewView]:

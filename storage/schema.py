@@ -154,6 +154,8 @@ class Contact(Base):
     created_rule: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The newest ``last_*_at`` of its addresses (``storage.freshness``).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class ContactEmail(Base):
@@ -167,6 +169,11 @@ class ContactEmail(Base):
     status: Mapped[str] = mapped_column(sa.Text, server_default="current")
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The newest interaction the address wrote (from, sender, reply-to), received
+    # (to, cc, bcc) or met in (organizer, attendee): ``storage.freshness``.
+    last_from_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_to_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the address is the contact's (docs/ARCHITECTURE.md, invariant 7): the rule
     # that created the contact from it, "alias:" a spelling of a held mailbox, a
     # "scored:" link with its reasons, "review:accepted:...", "import:crm", "notice:...".
@@ -375,6 +382,37 @@ class IngestErrorRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Merge(Base):
+    """One merge of two contacts: who, when, why; undone when ``undone_at`` is set.
+
+    The merged-away contact's row is gone; its id resolves to ``survivor_id``
+    while the merge stands (``storage.merges``).
+    """
+
+    __tablename__ = "merges"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    merged_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    actor: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class MergeRow(Base):
+    """A row a merge changed: its key after the merge, and the changed columns
+    before and after (``before`` alone: a row the merge deleted)."""
+
+    __tablename__ = "merge_rows"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merge_id: Mapped[int] = mapped_column(sa.ForeignKey("merges.id"), index=True)
+    table_name: Mapped[str] = mapped_column(sa.Text)
+    row_key: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
 class StoredToken(Base):
     """A credential kept for an account (refresh token, token cache), encrypted:
     ``storage.tokens``. No column holds the value in plain text."""
@@ -419,9 +457,11 @@ class ChangeRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entity: Mapped[str] = mapped_column(sa.Text)
     entity_id: Mapped[int] = mapped_column(sa.BigInteger)
-    operation: Mapped[str] = mapped_column(sa.Text)  # insert|update|delete|merge|forget
+    # insert|update|delete|merge|unmerge|forget
+    operation: Mapped[str] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     xact_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # PostgreSQL only
+    other_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # merge: the survivor
 
 
 def table(model: type[Base]) -> sa.Table:
@@ -449,6 +489,8 @@ ingest_errors = table(IngestErrorRow)
 salts = table(Salt)
 forgotten_addresses = table(ForgottenAddress)
 sender_signatures = table(SenderSignatureRow)
+merges = table(Merge)
+merge_rows = table(MergeRow)
 stored_tokens = table(StoredToken)
 account_leases = table(AccountLease)
 lease_workers = table(LeaseWorker)

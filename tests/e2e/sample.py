@@ -174,8 +174,9 @@ def captured_so_far(db: Path) -> int:
         return 0
 
 
-def demo_config(folder: Path, name: str, batch_size: int) -> Path:
-    text = demo_config_text(f"sqlite:///{folder / (name + '.db')}")
+def demo_config(folder: Path, name: str, batch_size: int, db_url: str | None = None) -> Path:
+    """The demo's config in ``folder`` (database ``name``.db there unless ``db_url``)."""
+    text = demo_config_text(db_url or f"sqlite:///{folder / (name + '.db')}")
     text = re.sub(r"(?m)^(\s*)kind: archive$", rf"\g<0>\n\g<1>batch_size: {batch_size}", text)
     path = folder / f"{name}.yaml"
     path.write_text(text)

@@ -135,7 +135,7 @@ def test_a_read_only_database_of_an_older_schema_is_named_not_migrated(home: Pat
     status = as_reader("--config", str(config), "status")
     assert (status.returncode, status.stdout) == (1, "")
     assert status.stderr == (
-        f"autocapture: the database {db} has schema 0003 and this autocapture needs 0015: "
+        f"autocapture: the database {db} has schema 0003 and this autocapture needs 0016: "
         "run `autocapture sync` once with write access to upgrade it\n"
     )
 

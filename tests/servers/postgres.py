@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,8 @@ def _admin_engine() -> sa.Engine:
     return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@contextmanager
+def _scratch_database() -> Iterator[str]:
     engine = _admin_engine()
     name = f"autocapture_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -38,6 +39,19 @@ def pg_url() -> Iterator[str]:
         with engine.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with _scratch_database() as url:
+        yield url
+
+
+@pytest.fixture
+def another_pg_url() -> Iterator[str]:
+    """A second fresh database, for tests that compare two captures."""
+    with _scratch_database() as url:
+        yield url
 
 
 @pytest.fixture
