@@ -48,7 +48,7 @@ from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observ
 from storage.directory import stored_evidence
 from storage.employment import moves, record_moves
 from storage.freshness import note_sightings
-from storage.identity_keys import refresh_keys
+from storage.identity_keys import refresh_keys, unkeyed
 from storage.interactions import Stored, replace_participants, upsert_interactions
 from storage.merge_journal import identity_lock
 from storage.reviews import queue_reviews
@@ -113,7 +113,8 @@ def apply_plan(
     if cursor is not None:
         _store_cursor(conn, account_ids[plan.account], stream, cursor, now, window_since)
     # Contacts the batch changed are found by their new keys from the next batch on.
-    refresh_keys(conn, phoned | {i for entity, i, _ in feed if entity == "contact"})
+    changed = {i for entity, i, _ in feed if entity == "contact"}
+    refresh_keys(conn, unkeyed(conn, phoned) | changed)
     feed_rows.record(conn, feed, now)
     return ApplyResult(
         new_contacts=owners.new_contacts,

@@ -51,6 +51,7 @@ from storage.bulk import (
     write_rows,
 )
 from storage.changes import Feed
+from storage.identity_keys import MIN_PHONE_CONFIDENCE
 from storage.merge_journal import live_targets
 from storage.schema import (
     DERIVED_FIELDS,
@@ -439,10 +440,11 @@ def derived_fields(rows: Iterable[dict[str, Any]]) -> dict[Any, dict[str, str]]:
 
 def store_observations(
     conn: sa.Connection, seats: list[Seat], owners: Owners, now: datetime, feed: Feed
-) -> set[int]:
+) -> set[tuple[int, str]]:
     """Store each linked/created participant's observations, then re-derive changed contacts.
 
-    Returns the contacts that got a confident phone number they may be found by.
+    Returns (contact, number) of each phone observation stored now that a
+    contact may be found by (``storage.identity_keys.unkeyed``).
     """
 
     def unowned(s: Seat) -> str | None:
@@ -456,6 +458,7 @@ def store_observations(
     rows = [found[k] for k in sorted(found)]
     if not rows:
         return set()
+    phones: set[tuple[int, str]] = set()
     stmt = upsert(conn, contact_observations).on_conflict_do_nothing(
         index_elements=["contact_id", "field", "interaction_id"]
     )
@@ -467,8 +470,11 @@ def store_observations(
         # and only a confident derived field can change a current value.
         if r["contact_id"] not in owners.created and r["confidence"] >= MIN_CONFIDENCE:
             touched.add((r["contact_id"], r["field"]))
+        phone = r["field"].startswith("phone") and r["field"] != "phone:fax"
+        if phone and r["confidence"] >= MIN_PHONE_CONFIDENCE:
+            phones.add((r["contact_id"], r["value"]))
     refresh_fields(conn, {k for k in touched if k[1] in DERIVED_FIELDS}, now, feed)
-    return {c for c, f in touched if f.startswith("phone")}
+    return phones
 
 
 def _newest_values(conn: sa.Connection, keys: Collection[FieldKey]) -> list[sa.Row[Any]]:
