@@ -4,7 +4,7 @@ that keeps a worker that lost an account from committing into it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from matcher.plan import Plan
 from storage import Database, open_database
 from storage.leases import Lease, LeaseLost, LeaseTable
-from storage.schema import interaction_sources
+from storage.schema import account_leases, interaction_sources
 from tests.plans import mail, person, ticking_clock
 
 pytestmark = pytest.mark.server
@@ -111,7 +111,6 @@ def test_release_frees_at_once_and_the_worker_leaves(shared: Database) -> None:
 
 def test_holdings_show_the_worker_and_until_when(shared: Database) -> None:
     table = shared.leases()
-    before = datetime.now(UTC)
     table.claim("vm:4242:ab12cd", ["rep1"], 1, 60)
     table.claim("gone", ["rep2"], 1, EXPIRED)
     rows = {h.account: h for h in table.holdings()}
@@ -119,7 +118,11 @@ def test_holdings_show_the_worker_and_until_when(shared: Database) -> None:
     assert rows["rep1"].worker == "vm:4242:ab12cd"
     until = rows["rep1"].expires_at
     assert until is not None and until.tzinfo is not None
-    assert 55 <= (until - before).total_seconds() <= 65 + 30  # the database's now() + 60 s
+    with shared.engine.connect() as conn:  # the database's now() at the claim, + 60 s
+        claimed = conn.execute(
+            sa.select(account_leases.c.claimed_at).where(account_leases.c.account == "rep1")
+        ).scalar_one()
+    assert until - claimed.replace(tzinfo=until.tzinfo) == timedelta(seconds=60)
     assert (rows["rep2"].worker, rows["rep2"].expires_at) == (None, None)  # expired: free
     assert (rows["rep0"].worker, rows["rep0"].expires_at) == (None, None)
 
