@@ -177,8 +177,9 @@ def require_current(engine: sa.Engine, where: str) -> None:
         )
 
 
-# The revision that added ``contact_keys`` (storage.identity_keys).
-KEYS_REVISION = "0012"
+# The revision that added ``contact_keys`` (storage.identity_keys,
+# migrations/versions/0014_identity_resolution.py).
+KEYS_REVISION = "0014"
 
 
 def migrate(engine: sa.Engine) -> None:
