@@ -13,7 +13,9 @@ person (same name and mobile, another address) for ``dedupe --scan`` to find.
 
 Rows go in through ``storage.bulk.write_rows`` (SQLite executemany,
 PostgreSQL arrays through ``unnest``) in chunks, bypassing ``apply``: the
-estate is the starting state, not what is measured.
+estate is the starting state, not what is measured. Each chunk's blocking
+keys (``contact_keys``) are written by ``storage.identity_keys.refresh_keys``,
+the code ``apply`` keeps them with.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bench.mailgen import Person, _people
 from matcher.mailboxes import mailbox_key
 from storage import Database
 from storage.bulk import write_rows
+from storage.identity_keys import refresh_keys
 from storage.schema import accounts, contact_emails, contact_observations, contacts, interactions
 
 SEED_AT = datetime(2025, 1, 1, tzinfo=UTC)
@@ -339,3 +342,6 @@ def _write(
         if p
     ]
     write_rows(conn, contact_observations.insert(), phones)
+    # The blocking keys capture finds candidates by, written as apply writes them:
+    # without them every alias and fuzzy case would miss and the scan see nothing.
+    refresh_keys(conn, [r["id"] for r, _, _ in batch])
