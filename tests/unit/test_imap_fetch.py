@@ -14,7 +14,7 @@ import re
 import pytest
 
 from connectors.base import InvalidInput, TransientError
-from connectors.imap.fetch import HEADER_SECTIONS, FolderCapture, uid_fetch
+from connectors.imap.fetch import HEADER_SECTION, FolderCapture, uid_fetch
 
 
 class Replay:
@@ -90,7 +90,7 @@ HEADER = b"Message-ID: <m3@x.ex>\r\n\r\n"
 GOOD = (
     b'* 1 FETCH (UID 3 RFC822.SIZE 90 BODYSTRUCTURE ("text" "plain" ("charset" "utf-8")'
     b' NIL NIL "7bit" 5 1 NIL NIL NIL NIL) BODY[%s]<0> {%d}\r\n%s)\r\n'
-    % (HEADER_SECTIONS[0].encode(), len(HEADER), HEADER)
+    % (HEADER_SECTION.encode(), len(HEADER), HEADER)
 )
 
 
@@ -125,3 +125,70 @@ def test_copies_are_named_by_folder_and_identity_or_by_gmail_message_id() -> Non
     assert sent.source(99, gmail, "msgid:a@x").provider_id == "gm:1278455344230334865"
     # Without an identity (an unparseable message) only the UID names it.
     assert folder.source(5, {}).provider_id == "INBOX/17/5"
+
+
+def _header_reply(uid: int, section: str, block: bytes, cap: int) -> bytes:
+    """One message's reply to a header FETCH: ``block`` cut where the partial fetch cuts."""
+    sent = block[:cap]
+    return b"* %d FETCH (UID %d BODY[%s]<0> {%d}\r\n%s)\r\n" % (
+        uid,
+        uid,
+        section.encode(),
+        len(sent),
+        sent,
+    )
+
+
+def test_fields_past_the_limit_are_fetched_again_by_group() -> None:
+    """10,000 recipients push From and Date out of one capped section; by group they
+    stay, the recipients are read up to the limit and a note says so. A message
+    expunged between the two FETCHes is left out, not captured without fields."""
+    from connectors.base import Limits
+    from connectors.imap.fetch import GROUP_SECTIONS
+
+    limit = 400
+    recipients = b"To: " + b", ".join(b"r%d@big.example" % i for i in range(60)) + b"\r\n"
+    other = b"From: Ann <ann@x.ex>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n"
+    other += b"Message-ID: <big@x.ex>\r\n"
+    whole = recipients + other + b"\r\n"  # the server answers in message order
+    structure = (
+        b'BODYSTRUCTURE ("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 0 0 NIL NIL NIL NIL)'
+    )
+    meta = b"".join(
+        _header_reply(uid, HEADER_SECTION, whole, limit + 1).replace(
+            b"FETCH (UID %d " % uid, b"FETCH (UID %d %s " % (uid, structure)
+        )
+        for uid in (3, 4)
+    )
+    grouped = (
+        b"* 1 FETCH (UID 3 BODY[%s]<0> {%d}\r\n%s BODY[%s]<0> {%d}\r\n%s BODY[%s]<0> {2}\r\n\r\n)\r\n"
+        % (
+            GROUP_SECTIONS[0].encode(),
+            len(other + b"\r\n"),
+            other + b"\r\n",
+            GROUP_SECTIONS[1].encode(),
+            limit + 1,
+            (recipients + b"\r\n")[: limit + 1],
+            GROUP_SECTIONS[2].encode(),
+        )
+    )
+    server = Replay(meta + b"TAG OK done\r\n", grouped + b"TAG OK done\r\n")
+    folder = FolderCapture(
+        "rep", "INBOX", 17, gmail=False, text_bytes=100, limits=Limits(max_header_bytes=limit)
+    )
+    records, errors = folder.capture(server, [3, 4], 500)  # type: ignore[arg-type]
+
+    (record,) = records
+    assert record.identity == "msgid:big@x.ex"  # type: ignore[union-attr]
+    headers = dict(record.headers)  # type: ignore[union-attr]
+    assert headers["from"] == "Ann <ann@x.ex>"
+    read = headers["to"].split(", ")
+    assert read == [f"r{i}@big.example" for i in range(len(read))] and 10 < len(read) < 60
+    assert [(e.source.provider_id, e.reason) for e in errors] == [
+        ("INBOX/msgid:big@x.ex", "header-truncated")
+    ]
+    first, second = server.sent.splitlines()
+    assert b"UID FETCH 3:4 (UID RFC822.SIZE" in first and HEADER_SECTION.encode() in first
+    assert b"UID FETCH 3:4 (" in second
+    assert all(section.encode() in second for section in GROUP_SECTIONS)
+    assert server.replies == []
