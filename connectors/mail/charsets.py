@@ -33,6 +33,8 @@ def header_text(value: bytes) -> str:
     """A header field's bytes as text: UTF-8 (RFC 6532), any byte that is not
     UTF-8 read as Latin-1 (older mailers send it raw), controls as U+FFFD."""
     text = value.decode("utf-8", "autocapture-latin1")
+    if text.isascii() and text.isprintable():  # nearly every field: no control to replace
+        return text
     return _CONTROLS.sub("\ufffd", text)
 
 

@@ -58,7 +58,7 @@ class Dated:
 
 # A source's own date, or how to work it out: most mail has a Date field, so
 # reading an mbox "From " line's asctime for every message would be wasted.
-DateFallback = Dated | Callable[[], Dated] | None
+DateFallback = Dated | Callable[[], Dated | None] | None
 
 _ORIGINS = {
     "server": "the server's arrival time (INTERNALDATE)",

@@ -125,13 +125,17 @@ def read_stored_fields(
     pipeline's fields, for one pass over the header rather than two."""
     if len(head) <= limit:
         # No group can pass the limit: one scan gives the same fields, put in
-        # group order (a stable sort keeps message order within a group).
-        fields, _ = header_fields(head, _ALL_FIELDS.union(also))
-        extra = tuple(field for field in fields if field[0] in also)
-        ours = sorted(
-            (field for field in fields if field[0] in _GROUP_OF), key=lambda f: _GROUP_OF[f[0]]
-        )
-        return HeaderRead(tuple(ours)), extra
+        # group order (message order within a group).
+        fields, _ = header_fields(head, _ALL_FIELDS.union(also) if also else _ALL_FIELDS)
+        groups: list[list[tuple[str, str]]] = [[] for _ in FIELD_GROUPS]
+        wanted: list[tuple[str, str]] = []
+        for field in fields:
+            group = _GROUP_OF.get(field[0])
+            if group is not None:
+                groups[group].append(field)
+            if field[0] in also:  # may be in a group too (Content-Type)
+                wanted.append(field)
+        return HeaderRead(tuple(f for group in groups for f in group)), tuple(wanted)
     read = read_groups([(names, field_block(head, names)) for names in FIELD_GROUPS], limit)
     extra = read_groups([(also, field_block(head, also))], limit).fields if also else ()
     return read, extra
