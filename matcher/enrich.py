@@ -32,7 +32,7 @@ from typing import Protocol
 from connectors.base import InvalidInput
 from connectors.records import Address, pickled_by_fields
 from matcher.body.html import html_to_text
-from matcher.body.sender_signature import read_own_zone
+from matcher.body.sender_signature import TailLine, own_tail, read_own_zone
 from matcher.body.signature_names import addressed_names
 from matcher.body.signatures import (
     AuthorSignature,
@@ -52,6 +52,7 @@ class BodyPeople:
     fields: Mapping[str, tuple[Observation, ...]]  # signature fields per author
     quoted: tuple[Address, ...]  # quoted/forwarded authors and inline-header people, in order
     zones: tuple[Zone, ...] = ()  # as split, until the signatures are searched
+    own: tuple[TailLine, ...] | None = None  # the last own zone's ``own_tail``
 
 
 class _Zoned(Protocol):
@@ -244,7 +245,7 @@ def _signed(
         if zone.author is None or not wanted(zone):
             continue
         if index == own and model is not None:
-            reading = read_own_zone(model, zone, zone.author, f.occurred_at, region, to)
+            reading = read_own_zone(model, zone, zone.author, f.occurred_at, region, to, body.own)
             model, fields = reading.model, reading.observations
         else:
             fields = zone_fields(zone, region, to)
@@ -289,7 +290,8 @@ def zones_of(body: Body, sender: Address | None) -> BodyPeople:
         # tags); only its signatures are lost.
         return BodyPeople({}, ())
     zones = tuple(split_zones(text, sender))
-    return BodyPeople({}, quoted_people(zones, sender), zones)
+    own = next((own_tail(z) for z in reversed(zones) if z.kind == "own"), None)
+    return BodyPeople({}, quoted_people(zones, sender), zones, own)
 
 
 def fields_by_author(

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from connectors.records import Address
+from connectors.records import Address, pickled_by_fields
 from matcher.body import signature_lines as sl
 from matcher.body.signature_fields import SignatureBlock, signature_fields
 from matcher.body.signatures import MAX_BLOCK_LINES, content_end, read_zone
@@ -63,6 +63,7 @@ def normalized(line: str) -> str:
     return " ".join(line.split()).casefold()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TailLine:
     """One non-blank line of the last ``TAIL_LINES`` of the own text, read once
@@ -74,6 +75,14 @@ class TailLine:
     # sender wrote to mark their block), "prose" (stock sentences recur too),
     # or "" for a line that may belong to a signature.
     stop: str
+
+
+def own_tail(zone: Zone) -> tuple[TailLine, ...]:
+    """``tail_lines`` of an own zone: what ``read_own_zone`` reads of the zone before
+    the sender's model, read with the zones (in the read-ahead process,
+    ``agent.readahead``) so that the process holding the models only compares."""
+    lines = zone.text.split("\n")
+    return tuple(tail_lines(lines, content_end(lines)))
 
 
 def tail_lines(lines: list[str], end: int) -> list[TailLine]:
@@ -175,19 +184,20 @@ def read_own_zone(
     when: datetime,
     default_region: str | None,
     to: frozenset[str] = frozenset(),
+    tail: tuple[TailLine, ...] | None = None,
 ) -> SenderReading:
     """The sender's block in ``zone`` and its fields, by their history when it
     confirms one, else by this message's evidence alone; the model learns
     from the message either way.
 
     Unconfirmed lines of an unmarked block are held back; fields read only
-    from unconfirmed lines keep a single message's confidence.
+    from unconfirmed lines keep a single message's confidence. ``tail``: the
+    zone's ``own_tail``, when read already.
     """
     lines = zone.text.split("\n")
-    end = content_end(lines)
-    tail = tail_lines(lines, end)
-    run = recurring_block(tail, earlier_lines(model, when))
-    updated = observe(model, tail, when)
+    last = list(own_tail(zone) if tail is None else tail)
+    run = recurring_block(last, earlier_lines(model, when))
+    updated = observe(model, last, when)
     if run is None:
         block, fields = read_zone(zone, default_region, to)
         return SenderReading(updated, block, fields, False)
