@@ -23,6 +23,7 @@ contact has no current address at: the outcome says which domain it left.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -207,6 +208,8 @@ def rule_of(resolution: Resolution, same_as: str | None = None) -> str:
     return f"{rule}:{_SAME_AS}{same_as}" if same_as else rule
 
 
+# Storage asks again for every participant of every batch, of a few distinct rules.
+@functools.lru_cache(maxsize=4096)
 def parse_rule(rule: str) -> ScoredRule | None:
     """The scored decision a rule written by ``rule_of`` describes; None for other rules."""
     head, *parts = rule.split(":")

@@ -29,7 +29,7 @@ def kept_rows(conn: sa.Connection, emails: Collection[str]) -> list[dict[str, An
         return []
     t = address_observations.c
     found = select_in(conn, [t.email, *(t[c] for c in _COLUMNS)], t.email, emails)
-    rows = [{"contact_id": r.email, **{c: r._mapping[c] for c in _COLUMNS}} for r in found]
+    rows = [{"contact_id": r[0], **dict(zip(_COLUMNS, r[1:], strict=True))} for r in found]
     return sorted(rows, key=lambda r: (r["contact_id"], r["field"], r["interaction_id"]))
 
 

@@ -220,7 +220,7 @@ def read_own_zone(
     fields = fields_of(range(run.first, run.end)) if run.marked and run.unconfirmed else sure
     repeated = {(o.field, o.value) for o in sure}
     surer = tuple(
-        replace(o, confidence=round(o.confidence + (1 - o.confidence) / 2, 2))
+        Observation(o.field, o.value, round(o.confidence + (1 - o.confidence) / 2, 2))
         if (o.field, o.value) in repeated
         else o
         for o in fields
