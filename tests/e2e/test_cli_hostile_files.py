@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,16 +78,16 @@ def test_inspect_on_a_fifo_ends_with_an_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A loopback port that accepts connections and never says a word."""
+def silent_server() -> Iterator[socket.socket]:
+    """A loopback listener that accepts connections and never says a word."""
     with socket.create_server(("127.0.0.1", 0)) as server:
-        yield server.getsockname()[1]
+        yield server
 
 
 def test_sigterm_ends_a_sync_blocked_on_a_server_that_never_answers(
-    tmp_path: Path, silent_server: int
+    tmp_path: Path, silent_server: socket.socket
 ) -> None:
-    config = write_config(tmp_path, IMAP.format(port=silent_server))
+    config = write_config(tmp_path, IMAP.format(port=silent_server.getsockname()[1]))
     proc = subprocess.Popen(
         [sys.executable, "-m", "agent.cli", "--config", str(config), "sync"],
         cwd=ROOT,
@@ -97,13 +96,13 @@ def test_sigterm_ends_a_sync_blocked_on_a_server_that_never_answers(
         stderr=subprocess.PIPE,
     )
     try:
-        # The account row is written just before the connector connects.
-        deadline = time.monotonic() + HANG
-        while not (tmp_path / "capture.db").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(1)
+        # Stopped once it waits on the server's greeting: a fixed pause
+        # before the signal lost the race on a loaded machine.
+        silent_server.settimeout(HANG)
+        connection, _ = silent_server.accept()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=HANG)
+        connection.close()
     finally:
         proc.kill()
         _, stderr = proc.communicate()
