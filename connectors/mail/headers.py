@@ -6,12 +6,15 @@ wanted fields, in message order, with CRLF line ends. ``field_block`` builds
 the same bytes from a stored header, so both connectors cut and decode the
 same bytes and the same message gives the same record wherever it is read.
 
-Three groups are fetched and capped separately. Recipients come alone: a
-distribution list of 10,000 addresses is real mail, and when it runs past
-the cap the message is captured with the recipients read up to it (a
-``header-truncated`` note says so) while From, Date, Subject and
-Message-ID, in the first group, are never pushed out by it. Received
-fields, many in looping mail, come alone for the same reason.
+Past the cap the fields are read in three groups, each capped separately
+(the IMAP connector fetches just those messages' fields again by group).
+Recipients come alone: a distribution list of 10,000 addresses is real
+mail, and when it runs past the cap the message is captured with the
+recipients read up to it (a ``header-truncated`` note says so) while From,
+Date, Subject and Message-ID, in the first group, are never pushed out by
+it. Received fields, many in looping mail, come alone for the same reason.
+Under the cap no group can pass it, so one scan in message order, sorted
+into the groups, reads the same fields (``read_stored_fields``).
 """
 
 from __future__ import annotations
