@@ -20,7 +20,10 @@ MULTIAPPEND, then:
 3. runs one more agent pass with no new mail, through a TCP proxy that
    counts IMAP commands, and prints the commands and the time;
 4. drains the folders with the IMAP connector alone (no matcher, no
-   storage) and prints its time, to tell the connector's share.
+   storage) and prints its time, to tell the connector's share;
+5. captures once more in one process, phase after phase, and prints each
+   phase's CPU (``bench.phases``): which side of the read-ahead pipeline
+   sets the pace, and where it spends.
 
 Targets: capture <= 0.5 x mbsync, bytes per message < 10% of the average
 message size, peak memory < 250 MB. It asserts nothing: figures are for people.
@@ -193,6 +196,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--capture", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--drain", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--phases", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.capture:
         from bench.pipeline import capture  # the same agent pass the pipeline benchmark times
@@ -201,6 +205,11 @@ def main() -> None:
         return
     if args.drain:
         print(json.dumps(drain(args.drain)))
+        return
+    if args.phases:
+        from bench.phases import phases
+
+        print(json.dumps(phases(args.phases)))
         return
     if shutil.which("mbsync") is None:
         sys.exit("mbsync is missing: apt-get install isync")
@@ -240,6 +249,7 @@ def write_config(work: Path, port: int, user: str, batch: int) -> Path:
 
 
 def benchmark(server: Any, user: Any, work: Path, args: argparse.Namespace) -> None:
+    from bench.phases import phases_line
     from tests.servers.imap_proxy import ImapProxy
 
     n, size = load_mailbox(user, args.messages, args.seed)
@@ -257,11 +267,13 @@ def benchmark(server: Any, user: Any, work: Path, args: argparse.Namespace) -> N
     idle = run_capture(write_config(work, proxy.port, user.name, args.batch_size))
     proxy.close()
     alone = run_capture(direct, "--drain")
+    spent = run_capture(direct, "--phases")
     report(n, size, result, fetched, mirror, idle, proxy.command_names())
     print(
         f"connector alone     {alone['seconds']:.2f} s wall, {alone['cpu']:.2f} s CPU for "
         f"{alone['records']:.0f} records (no matcher, no storage; warm server)"
     )
+    print(phases_line(spent))
 
 
 def report(
