@@ -41,6 +41,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,21 +105,14 @@ def drain(config: Path) -> dict[str, float]:
 
     from agent.connections import build_connector
     from agent.policy import account_window
+    from bench.phases import batches
     from config.loader import load
     from connectors.base import Limits
 
     account = load(config).accounts[0]
     connector = build_connector(account, account_window(account, datetime.now(UTC)), Limits())
     start, cpu = time.perf_counter(), time.process_time()
-    records = 0
-    for stream in connector.streams():
-        cursor = None
-        while True:
-            batch = connector.fetch(stream, cursor, account.batch_size)
-            records += len(batch.records)
-            cursor = batch.next_cursor
-            if not batch.has_more:
-                break
+    records = sum(len(batch.records) for _, batch in batches(connector, account.batch_size))
     connector.close()
     return {
         "seconds": time.perf_counter() - start,
@@ -213,9 +208,17 @@ def main() -> None:
         return
     if shutil.which("mbsync") is None:
         sys.exit("mbsync is missing: apt-get install isync")
+    with private_dovecot("autocapture-imap-bench-") as (server, user, work):
+        benchmark(server, user, work, args)
+
+
+@contextmanager
+def private_dovecot(prefix: str) -> Iterator[tuple[Any, Any, Path]]:
+    """A Dovecot of our own in a temporary folder, with one user whose password the
+    configurations read from ``PASSWORD_VAR``: (server, user, folder)."""
     from tests.servers.dovecot import DovecotServer, MailUser
 
-    with tempfile.TemporaryDirectory(prefix="autocapture-imap-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         work = Path(tmp)
         os.chmod(work, 0o755)  # Dovecot's mail user must reach its home below
         server = DovecotServer(work / "dovecot")
@@ -224,7 +227,7 @@ def main() -> None:
         server.add_user(user.name, user.password)
         server.start()
         try:
-            benchmark(server, user, work, args)
+            yield server, user, work
         finally:
             server.stop()
 

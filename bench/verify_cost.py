@@ -17,11 +17,8 @@ are for people.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.imap_backfill import PASSWORD_VAR, load_mailbox, run_capture, write_config  # noqa: E402
+from bench.imap_backfill import (  # noqa: E402
+    load_mailbox,
+    private_dovecot,
+    run_capture,
+    write_config,
+)
 
 
 def timed_verify(config: Path) -> tuple[float, Any]:
@@ -73,42 +75,29 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args()
-    from tests.servers.dovecot import DovecotServer, MailUser
     from tests.servers.imap_proxy import ImapProxy
 
-    with tempfile.TemporaryDirectory(prefix="autocapture-verify-bench-") as tmp:
-        work = Path(tmp)
-        os.chmod(work, 0o755)  # Dovecot's mail user must reach its home below
-        server = DovecotServer(work / "dovecot")
-        user = MailUser(server, "bench", uuid.uuid4().hex)
-        os.environ[PASSWORD_VAR] = user.password
-        server.add_user(user.name, user.password)
-        server.start()
-        try:
-            n, size = load_mailbox(user, args.messages, args.seed)
-            print(f"mailbox             {n} messages, {size / 1e6:.1f} MB in INBOX and Sent")
-            backfill = run_capture(write_config(work, server.port, user.name, args.batch_size))
+    with private_dovecot("autocapture-verify-bench-") as (server, user, work):
+        n, size = load_mailbox(user, args.messages, args.seed)
+        print(f"mailbox             {n} messages, {size / 1e6:.1f} MB in INBOX and Sent")
+        backfill = run_capture(write_config(work, server.port, user.name, args.batch_size))
+        print(f"backfill            {backfill['seconds']:.2f} s, {backfill['records']:.0f} records")
+        direct = write_config(work, server.port, user.name, args.batch_size)
+        proxy = ImapProxy(server.port)
+        through = write_config(work, proxy.port, user.name, args.batch_size)
+        timed_verify(through)  # the commands a check sends, counted on the wire
+        commands = proxy.command_names()
+        proxy.close()
+        fetches = sum(1 for c in commands if "FETCH" in c)
+        print(f"verify commands     {len(commands)} ({' '.join(commands)}), {fetches} FETCH")
+        for label in ("complete account", "1% lost"):
+            lost = lose_a_batch(direct, 0.01) if label == "1% lost" else 0
+            seconds, report = timed_verify(direct)
             print(
-                f"backfill            {backfill['seconds']:.2f} s, {backfill['records']:.0f} records"
+                f"verify, {label:<16} {seconds * 1000:.0f} ms = "
+                f"{100 * seconds / backfill['seconds']:.2f}% of the backfill (target < 5%); "
+                f"{report.missing} missing (lost {lost})"
             )
-            direct = write_config(work, server.port, user.name, args.batch_size)
-            proxy = ImapProxy(server.port)
-            through = write_config(work, proxy.port, user.name, args.batch_size)
-            timed_verify(through)  # the commands a check sends, counted on the wire
-            commands = proxy.command_names()
-            proxy.close()
-            fetches = sum(1 for c in commands if "FETCH" in c)
-            print(f"verify commands     {len(commands)} ({' '.join(commands)}), {fetches} FETCH")
-            for label in ("complete account", "1% lost"):
-                lost = lose_a_batch(direct, 0.01) if label == "1% lost" else 0
-                seconds, report = timed_verify(direct)
-                print(
-                    f"verify, {label:<16} {seconds * 1000:.0f} ms = "
-                    f"{100 * seconds / backfill['seconds']:.2f}% of the backfill (target < 5%); "
-                    f"{report.missing} missing (lost {lost})"
-                )
-        finally:
-            server.stop()
 
 
 if __name__ == "__main__":

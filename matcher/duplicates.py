@@ -29,7 +29,6 @@ from matcher.plan import Thresholds
 from matcher.profile import Profile
 from matcher.scoring import Resolution, resolve_scored
 
-MAX_BLOCK = 500
 Scorer = Callable[[Profile, Sequence[Profile], Thresholds], Resolution]
 
 

@@ -184,6 +184,11 @@ def domain_keys(profile: Profile) -> frozenset[str]:
     return frozenset(f"d:{d}" for d in company_domains(profile))
 
 
+# A key shared by more contacts than this ("n:smith:j") cannot tell them apart:
+# it finds nobody, and a fuller key or a phone still finds the right one.
+MAX_BLOCK = 500
+
+
 def search_keys(profile: Profile) -> frozenset[str]:
     """The keys an unknown address's candidates are looked up by: its name, its phones.
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from matcher.duplicates import MAX_BLOCK, Duplicate, duplicates
+from matcher.duplicates import Duplicate, duplicates
+from matcher.identity import MAX_BLOCK
 from matcher.plan import Thresholds
 from matcher.profile import Profile
 from storage.identity_keys import profiles

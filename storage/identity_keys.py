@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 
 import sqlalchemy as sa
 
-from matcher.identity import blocking_keys, fold, parse_name, phone_keys
+from matcher.identity import MAX_BLOCK, blocking_keys, fold, parse_name, phone_keys
 from matcher.profile import Profile
 from storage.bulk import chunks, select_in, write_rows
 from storage.schema import (
@@ -31,7 +31,6 @@ from storage.schema import (
     review_queue,
 )
 
-MAX_BLOCK = 500
 MIN_PHONE_CONFIDENCE = 0.8  # valid numbers only (``matcher.body.signature_fields``)
 
 

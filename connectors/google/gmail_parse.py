@@ -46,12 +46,11 @@ from typing import Any
 from connectors.base import InvalidInput, Limits, Window
 from connectors.mail.charsets import decode_body
 from connectors.mail.dates import Dated
-from connectors.mail.headers import FIELD_GROUPS, HeaderRead
+from connectors.mail.headers import HeaderRead, in_group_order
 from connectors.mail.mime import CalendarPart, calendar_cap, carried_meetings, message_from_parts
 from connectors.records import PIPELINE_HEADERS, IngestError, Message, SourceRef
 
 _PIPELINE = frozenset(PIPELINE_HEADERS)
-_GROUP_OF = {name: i for i, group in enumerate(FIELD_GROUPS) for name in group}
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 _GMAIL_ID = re.compile(r"[0-9a-f]{1,16}")
 
@@ -117,7 +116,7 @@ def _pipeline_headers(value: Any, limits: Limits) -> tuple[tuple[str, str], ...]
             out.append((name.lower(), text.replace("\x00", "\ufffd").strip()))
     # In the order the raw path reads them (field group by group), so both
     # views of one message give the same record.
-    return tuple(sorted(out, key=lambda field: _GROUP_OF.get(field[0], 0)))
+    return in_group_order(out)
 
 
 class _Walk:

@@ -338,19 +338,13 @@ def _header_read(items: FetchItems, limit: int) -> HeaderRead:
 
 
 def server_date(value: Any) -> Dated | None:
-    """INTERNALDATE as the fallback date of mail without a usable Date; read only then."""
-    arrived = internal_date(value)
-    return Dated(arrived, "server") if arrived is not None else None
-
-
-def internal_date(value: Any) -> datetime | None:
-    """INTERNALDATE (RFC 3501 2.3.3: "17-Jul-1996 02:44:25 -0700") in UTC."""
+    """INTERNALDATE (RFC 3501 2.3.3: "17-Jul-1996 02:44:25 -0700") in UTC, the
+    fallback date of mail without a usable Date: read only then."""
     if not isinstance(value, bytes):
         return None
     try:
-        return datetime.strptime(value.decode("ascii").strip(), "%d-%b-%Y %H:%M:%S %z").astimezone(
-            UTC
-        )
+        arrived = datetime.strptime(value.decode("ascii").strip(), "%d-%b-%Y %H:%M:%S %z")
+        return Dated(arrived.astimezone(UTC), "server")
     except (UnicodeDecodeError, ValueError, OverflowError):
         return None
 

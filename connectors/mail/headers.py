@@ -127,18 +127,10 @@ def read_stored_fields(
     message order) from the same scan: a MIME reader's Content-Type with the
     pipeline's fields, for one pass over the header rather than two."""
     if len(head) <= limit:
-        # No group can pass the limit: one scan gives the same fields, put in
-        # group order (message order within a group).
+        # No group can pass the limit: one scan gives the same fields.
         fields, _ = header_fields(head, _ALL_FIELDS.union(also) if also else _ALL_FIELDS)
-        groups: list[list[tuple[str, str]]] = [[] for _ in FIELD_GROUPS]
-        wanted: list[tuple[str, str]] = []
-        for field in fields:
-            group = _GROUP_OF.get(field[0])
-            if group is not None:
-                groups[group].append(field)
-            if field[0] in also:  # may be in a group too (Content-Type)
-                wanted.append(field)
-        return HeaderRead(tuple(f for group in groups for f in group)), tuple(wanted)
+        extra = tuple(f for f in fields if f[0] in also) if also else ()
+        return HeaderRead(in_group_order(fields)), extra
     read = read_groups([(names, field_block(head, names)) for names in FIELD_GROUPS], limit)
     extra = read_groups([(also, field_block(head, also))], limit).fields if also else ()
     return read, extra
@@ -146,6 +138,17 @@ def read_stored_fields(
 
 _GROUP_OF = {name: i for i, group in enumerate(FIELD_GROUPS) for name in group}
 _ALL_FIELDS = frozenset(_GROUP_OF)
+
+
+def in_group_order(fields: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The groups' fields of ``fields``, group by group and in message order within
+    each: the order ``read_groups`` gives, for fields read some other way."""
+    groups: list[list[tuple[str, str]]] = [[] for _ in FIELD_GROUPS]
+    for field in fields:
+        group = _GROUP_OF.get(field[0])
+        if group is not None:
+            groups[group].append(field)
+    return tuple(field for group in groups for field in group)
 
 
 def _cut(block: bytes, limit: int) -> bytes:
