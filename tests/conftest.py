@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.servers.google_api",
     "tests.servers.microsoft_identity",
     "tests.servers.microsoft_graph",
+    "tests.microsoft_clients",  # the ``graph`` fixture: Graph with Dana's app registered
 ]

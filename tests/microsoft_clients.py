@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import trustme
 
 from agent.registry import BuildContext, microsoft_connector
@@ -72,6 +73,14 @@ def connector_on(
 def register(graph: Graph, user: str = DANA) -> None:
     graph.identity.register_app(CLIENT_ID, secret=CLIENT_SECRET)
     graph.add_user(user)
+
+
+@pytest.fixture
+def graph(microsoft_graph: Graph, monkeypatch: pytest.MonkeyPatch) -> Graph:
+    """Graph with the client app and Dana registered, the app's secret where configs read it."""
+    monkeypatch.setenv("TEST_M365_CLIENT_SECRET", CLIENT_SECRET)
+    register(microsoft_graph)
+    return microsoft_graph
 
 
 def window_around(now: datetime | None = None) -> Window:

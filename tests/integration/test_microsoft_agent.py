@@ -8,17 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
-import pytest
-
 from agent.connections import Connections
 from agent.sync import sync_once
 from storage.database import Database
 from tests.microsoft_clients import (
-    CLIENT_SECRET,
     DANA,
     account_yaml,
     graph_event,
-    register,
 )
 from tests.microsoft_mailbox import (
     CALENDAR_DELTA,
@@ -36,13 +32,6 @@ from tests.microsoft_mailbox import (
 )
 from tests.servers.microsoft_graph import Graph
 from tests.stored import contacts, interactions
-
-
-@pytest.fixture
-def graph(microsoft_graph: Graph, monkeypatch: pytest.MonkeyPatch) -> Graph:
-    monkeypatch.setenv("TEST_M365_CLIENT_SECRET", CLIENT_SECRET)
-    register(microsoft_graph)
-    return microsoft_graph
 
 
 def test_a_loaded_mailbox_and_calendar_give_exact_contacts_and_interactions_and_idle_is_cheap(

@@ -13,12 +13,10 @@ from connectors.base import ConfigurationError, Connector, Limits, Window
 from connectors.records import Cursor
 from tests.contract import ConnectorContract, drain
 from tests.microsoft_clients import (
-    CLIENT_SECRET,
     DANA,
     connector_on,
     graph_event,
     graph_time,
-    register,
 )
 from tests.servers.microsoft_graph import Graph
 
@@ -41,13 +39,6 @@ def event(n: int) -> dict[str, Any]:
     return graph_event(
         f"AAMkAGevent{n:04d}AAA=", f"item{n}@contract", start, f"Item {n}", DANA, guests
     )
-
-
-@pytest.fixture
-def graph(microsoft_graph: Graph, monkeypatch: pytest.MonkeyPatch) -> Graph:
-    monkeypatch.setenv("TEST_M365_CLIENT_SECRET", CLIENT_SECRET)
-    register(microsoft_graph)
-    return microsoft_graph
 
 
 class MailHarness:

@@ -19,7 +19,6 @@ from tests.microsoft_clients import (
     DANA,
     account_yaml,
     certificate,
-    register,
 )
 from tests.microsoft_mailbox import (
     CALENDAR_DELTA,
@@ -33,13 +32,6 @@ from tests.servers.fake_http import Fault
 from tests.servers.microsoft_graph import Graph
 from tests.servers.microsoft_graph_wire import throttled, unavailable
 from tests.stored import contacts, interactions
-
-
-@pytest.fixture
-def graph(microsoft_graph: Graph, monkeypatch: pytest.MonkeyPatch) -> Graph:
-    monkeypatch.setenv("TEST_M365_CLIENT_SECRET", CLIENT_SECRET)
-    register(microsoft_graph)
-    return microsoft_graph
 
 
 def test_a_429_storm_inside_and_outside_batch_and_503s_lose_and_double_nothing(
