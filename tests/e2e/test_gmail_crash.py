@@ -7,7 +7,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
+from tests.e2e.crash_mail import MESSAGES, crash_mail
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import snapshot
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
@@ -22,22 +22,11 @@ from tests.servers.google_api import GoogleApiFake
 
 DANA = "dana@acme.example"
 CLIENT_SECRET = "GOCSPX-crash-5be1"
-MESSAGES = 300
-PEOPLE = [f"Person {k} <p{k}@client{k % 7}.example>" for k in range(40)]
 
 
 def load_mailbox(fake: GoogleApiFake) -> None:
     box = fake.user(DANA).mailbox
-    start = datetime.now(UTC) - timedelta(days=40)
-    for n in range(MESSAGES):
-        person = PEOPLE[n % len(PEOPLE)]
-        when = (start + timedelta(hours=3 * n)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        inbound = n % 3 != 0
-        sender, to = (person, f"Dana <{DANA}>") if inbound else (f"Dana <{DANA}>", person)
-        raw = (
-            f"From: {sender}\r\nTo: {to}\r\nSubject: Thread {n % 50}\r\nDate: {when}\r\n"
-            f"Message-ID: <k{n}@crash.example>\r\n\r\nNote {n}.\r\n"
-        ).encode()
+    for raw, inbound in crash_mail(DANA):
         box.add(raw, ("INBOX",) if inbound else ("SENT",))
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,27 +13,16 @@ import pytest
 from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
+from tests.e2e.crash_mail import MESSAGES, crash_mail
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import snapshot
 from tests.microsoft_clients import CLIENT_SECRET, DANA, account_yaml, register, settings_text
 from tests.servers.microsoft_graph import Graph
 
-MESSAGES = 300
-PEOPLE = [f"Person {k} <p{k}@client{k % 7}.example>" for k in range(40)]
-
 
 def load_mailbox(graph: Graph) -> None:
     box = graph.mailboxes[DANA]
-    start = datetime.now(UTC) - timedelta(days=40)
-    for n in range(MESSAGES):
-        person = PEOPLE[n % len(PEOPLE)]
-        when = (start + timedelta(hours=3 * n)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        inbound = n % 3 != 0
-        sender, to = (person, f"Dana <{DANA}>") if inbound else (f"Dana <{DANA}>", person)
-        raw = (
-            f"From: {sender}\r\nTo: {to}\r\nSubject: Thread {n % 50}\r\nDate: {when}\r\n"
-            f"Message-ID: <k{n}@crash.example>\r\n\r\nNote {n}.\r\n"
-        ).encode()
+    for raw, inbound in crash_mail(DANA):
         box.add(raw, "inbox" if inbound else "sentitems")
 
 
