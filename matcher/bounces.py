@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from connectors.records import Message, normalize_email
 from matcher.addresses import parse_address_list
-from matcher.classify import automated_local_part
+from matcher.classify import automated_family
 
 MAX_REPORT_CHARS = 64 * 1024  # a report lists recipients first; the tail is the original
 MAX_FAILURES = 100  # more recipients than that in one report is not a bounce worth reading
@@ -51,7 +51,7 @@ def is_delivery_report(message: Message) -> bool:
     if not senders:
         return False
     local = senders[0].local
-    if automated_local_part(local) in ("mailerdaemon", "postmaster"):
+    if automated_family(local) in ("mailerdaemon", "postmaster"):
         return True
     # Exchange writes its reports from "MicrosoftExchange<hex>@" the tenant's domain.
     subject = (message.subject or "").lower()

@@ -341,3 +341,9 @@ def _families(local: str) -> tuple[str | None, str | None]:
 
 
 _families_cached = functools.lru_cache(maxsize=4096)(_families)
+
+
+def automated_family(local: str) -> str | None:
+    """``automated_local_part``, remembered as ``classify`` remembers it (every
+    message's sender is asked whether it is a mail system)."""
+    return _local_families(local)[0]
