@@ -161,7 +161,7 @@ def first_reading(found: Found, region: str | None) -> BodyPeople:
     text = found.body
     if text is None:
         return BodyPeople({}, ())
-    body = zones_of(text, found.sender)
+    body = zones_of(text, found.sender, sender_may_act(found))
     if any(z.kind != "own" and z.author is None and z.author_name for z in body.zones):
         # A header naming its author without an address (Lotus Notes):
         # only the extractor's reading of the signature finds one, and
@@ -279,8 +279,9 @@ def read_body(
     return BodyPeople(fields_by_author(signatures, sender), quoted_people(signatures, sender))
 
 
-def zones_of(body: Body, sender: Address | None) -> BodyPeople:
-    """Who a body quotes, from its zones alone (no signature search)."""
+def zones_of(body: Body, sender: Address | None, own: bool = True) -> BodyPeople:
+    """Who a body quotes, from its zones alone (no signature search); with the
+    last own zone's ``own_tail`` when ``own`` (a sender whose model may read it)."""
     text = body.text
     try:
         if body.is_html:
@@ -290,8 +291,8 @@ def zones_of(body: Body, sender: Address | None) -> BodyPeople:
         # tags); only its signatures are lost.
         return BodyPeople({}, ())
     zones = tuple(split_zones(text, sender))
-    own = next((own_tail(z) for z in reversed(zones) if z.kind == "own"), None)
-    return BodyPeople({}, quoted_people(zones, sender), zones, own)
+    tail = next((own_tail(z) for z in reversed(zones) if z.kind == "own"), None) if own else None
+    return BodyPeople({}, quoted_people(zones, sender), zones, tail)
 
 
 def fields_by_author(
