@@ -274,7 +274,16 @@ def resolve(
     stored = directory.evidence(sorted(set(keys.values()))) if keys else {}
     evidence = batch_evidence([f.draft() for f in found], stored)
     found = [known_lists(f, evidence) for f in found]
-    decided = [[_planned(p, contacts, evidence, policy) for p in f.participants] for f in found]
+    # A batch names the same correspondents in the same roles again and again;
+    # a participant's plan depends on nothing else here, so each is made once.
+    plans: dict[FoundParticipant, ParticipantPlan] = {}
+    decided = [
+        [
+            plans.get(p) or plans.setdefault(p, _planned(p, contacts, evidence, policy))
+            for p in f.participants
+        ]
+        for f in found
+    ]
     bodies = first_readings(found, decided, policy.phone_region, early)
     # Header addresses were looked up above; only people seen solely in bodies are new.
     perimeter = Perimeter.of(policy)
