@@ -34,7 +34,7 @@ def store_signatures(
     conn: sa.Connection, models: Mapping[str, SenderSignature], now: datetime
 ) -> None:
     rows = [
-        {"mailbox": key, "model": json_of(m), "learned_through": m.latest, "updated_at": now}
+        {"mailbox": key, "model": _encoded(m), "learned_through": m.latest, "updated_at": now}
         for key, m in sorted(models.items())
         if m.latest is not None and usable_email(key)
     ]
@@ -50,6 +50,12 @@ def store_signatures(
     write_rows(conn, stmt, rows)
 
 
+def _encoded(model: SenderSignature) -> str:
+    text = json_of(model)
+    _remember(text, model)
+    return text
+
+
 def json_of(model: SenderSignature) -> str:
     # A message dates every line it ends with: few distinct times per model.
     iso = {when: when.isoformat() for k in model.lines for when in (k.first, k.last)}
@@ -58,7 +64,30 @@ def json_of(model: SenderSignature) -> str:
     return json.dumps({"messages": model.messages, "latest": latest, "lines": lines})
 
 
+# A model is read by every batch with mail of its sender, and mostly finds the
+# text this process wrote one batch before: the value it encoded is kept by its
+# text (models are immutable, so sharing one is safe). A text from elsewhere
+# (another agent, an older batch) is simply not found and is decoded.
+MAX_REMEMBERED = 1024
+_remembered: dict[str, SenderSignature] = {}
+
+
+def _remember(text: str, model: SenderSignature) -> None:
+    if len(_remembered) >= MAX_REMEMBERED:
+        del _remembered[next(iter(_remembered))]  # the oldest first
+    _remembered[text] = model
+
+
 def model_of(text: str) -> SenderSignature:
+    known = _remembered.get(text)
+    if known is not None:
+        return known
+    model = _decoded(text)
+    _remember(text, model)
+    return model
+
+
+def _decoded(text: str) -> SenderSignature:
     data: dict[str, Any] = json.loads(text)
     when = {t: datetime.fromisoformat(t) for _, _, *times in data["lines"] for t in times}
     lines = tuple(

@@ -46,6 +46,10 @@ def earlier_lines(model: SenderSignature, when: datetime) -> frozenset[str]:
     old message arriving late) is read as its earlier mail alone confirms it,
     as when it was first read, however much the model learned since.
     """
+    if model.latest is not None and model.latest < when:
+        # Mail in date order, the usual case: ``observe`` counted every line
+        # from mail dated ``latest`` or before, so all of them are earlier.
+        return frozenset([k.text for k in model.lines])
     return frozenset(k.text for k in model.lines if k.first < when)
 
 
