@@ -21,6 +21,7 @@ Pure: the model is a value, updated and returned; the caller stores it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -94,14 +95,25 @@ def tail_lines(lines: list[str], end: int) -> list[TailLine]:
     tail = []
     for index in range(end - 1, max(0, end - TAIL_LINES) - 1, -1):
         line = lines[index].strip()
-        if not line:
-            continue
-        if sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line):
-            stop = "mark"
-        else:
-            stop = "prose" if sl.is_prose(line) else ""
-        tail.append(TailLine(index, normalized(line), stop))
+        if line:
+            reading = _remembered(line) if len(line) <= _REMEMBERED_CHARS else _line_reading(line)
+            tail.append(TailLine(index, *reading))
     return tail
+
+
+def _line_reading(line: str) -> tuple[str, str]:
+    """A stripped line's ``normalized`` text and its ``TailLine.stop``."""
+    if sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line):
+        stop = "mark"
+    else:
+        stop = "prose" if sl.is_prose(line) else ""
+    return normalized(line), stop
+
+
+# A sender's block ends message after message with the same lines: each
+# distinct short line is read once (prose runs long and rarely recurs).
+_REMEMBERED_CHARS = 160
+_remembered = functools.lru_cache(maxsize=8192)(_line_reading)
 
 
 def observe(model: SenderSignature, tail: list[TailLine], when: datetime) -> SenderSignature:
