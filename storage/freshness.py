@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from storage.bulk import chunks, select_in
+from storage.bulk import chunks, select_in, write_rows
 from storage.contacts import Seat
 from storage.schema import contact_emails, contacts, interaction_participants, interactions
 
@@ -111,7 +111,7 @@ def _advance(
         .where(t[key] == sa.bindparam("k"), sa.or_(t[column].is_(None), t[column] < at))
         .values({column: at})
     )
-    conn.execute(stmt, [{"k": k, "at": v} for k, v in rows])
+    write_rows(conn, stmt, [{"k": k, "at": v} for k, v in rows])
 
 
 def refresh_last_seen(conn: sa.Connection, ids: Iterable[int]) -> None:
