@@ -45,6 +45,20 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: sa.Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        bind = self.process_bind_param
+
+        # SQLite's DATETIME writes "YYYY-MM-DD HH:MM:SS.ffffff" through a dict
+        # and a %-format per value, the costliest step of binding a row;
+        # isoformat gives the same text in one call (tests/unit/test_schema_types.py).
+        def process(value: datetime | None) -> str | None:
+            naive = bind(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return process
+
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
