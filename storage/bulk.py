@@ -202,18 +202,59 @@ def select_in(
     key: sa.ColumnElement[Any],
     values: Iterable[Any],
 ) -> list[sa.Row[Any]]:
-    """``query`` (a select, or the columns of one) ``WHERE key IN values``, chunked."""
-    base = query if isinstance(query, sa.Select) else sa.select(*query)
+    """``query`` (a select, or the columns of one) ``WHERE key IN values``: in chunks,
+    or on SQLite, for a list of columns, as one JSON array (``_json_in``)."""
     rows: list[sa.Row[Any]] = []
+    wanted = sorted(set(values))
+    if not wanted:
+        return rows
+    if conn.dialect.name == "sqlite" and not isinstance(query, sa.Select) and _plain(wanted):
+        stmt = _json_in(tuple(query), key, conn.dialect)
+        if stmt is not None:
+            return list(conn.execute(stmt, {"keys": json.dumps(wanted)}).all())
+    base = query if isinstance(query, sa.Select) else sa.select(*query)
     if conn.dialect.name == "postgresql":
         # One array parameter instead of one parameter per value.
-        for part in chunks(sorted(set(values)), PG_CHUNK):
+        for part in chunks(wanted, PG_CHUNK):
             keys = sa.bindparam("keys", part, type_=postgresql.ARRAY(key.type))
             rows.extend(conn.execute(base.where(key == sa.any_(keys))).all())
         return rows
-    for part in chunks(sorted(set(values))):
+    for part in chunks(wanted):
         rows.extend(conn.execute(base.where(key.in_(part))).all())
     return rows
+
+
+def _plain(values: Sequence[Any]) -> bool:
+    """Values that travel through a JSON array unchanged: integers, and text
+    without controls (SQLite's JSON would hand a NUL back as a cut string)."""
+    return all(type(v) is int or (type(v) is str and v.isprintable()) for v in values)
+
+
+# Keyed by the columns' identities (the same few lookups run in every batch);
+# the columns are kept too, so an identity reused by another object misses.
+_JSON_IN: dict[tuple[int, ...], tuple[tuple[Any, ...], sa.Select[Any] | None]] = {}
+
+
+def _json_in(
+    columns: tuple[Any, ...], key: sa.ColumnElement[Any], dialect: sa.Dialect
+) -> sa.Select[Any] | None:
+    """SQLite: ``SELECT columns WHERE key IN (SELECT value FROM json_each(:keys))``;
+    None when ``key``'s type would bind its values otherwise than as they are.
+
+    One statement, built once per lookup and for any number of keys: an
+    ``IN`` list makes SQLAlchemy build, key and render a statement per
+    chunk, which cost more than SQLite's own index lookups.
+    """
+    ids = (*map(id, columns), id(key))
+    known = _JSON_IN.get(ids)
+    if known is not None and all(a is b for a, b in zip(known[0], (*columns, key), strict=True)):
+        return known[1]
+    stmt = None
+    if key.type.dialect_impl(dialect).bind_processor(dialect) is None:
+        listed = sa.func.json_each(sa.bindparam("keys")).table_valued("value")
+        stmt = sa.select(*columns).where(key.in_(sa.select(listed.c.value).scalar_subquery()))
+    _JSON_IN[ids] = ((*columns, key), stmt)
+    return stmt
 
 
 def rows_table(
