@@ -55,7 +55,7 @@ def write_rows(conn: sa.Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
     if conn.dialect.name != "sqlite":
         return max(conn.execute(stmt, rows).rowcount, 0)
     dialect = conn.dialect
-    compiled = stmt.compile(dialect=dialect, column_keys=list(rows[0]))
+    compiled = _compiled(stmt, dialect, tuple(rows[0]))
     names = list(compiled.positiontup or ())
     columns = _columns(rows, names)
     for i, n in enumerate(names):
@@ -63,6 +63,26 @@ def write_rows(conn: sa.Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -
             columns[i] = proc(columns[i])
     params = list(zip(*columns, strict=True))
     return max(conn.exec_driver_sql(str(compiled), params).rowcount, 0)
+
+
+# Compiled statements by SQLAlchemy's own cache key (which leaves bound values
+# out, and write_rows binds none but the rows'): apply writes the same few
+# dozen statements in every batch, and compiling one cost more than building it.
+_COMPILED: dict[Any, Any] = {}
+MAX_COMPILED = 256
+
+
+def _compiled(stmt: Any, dialect: sa.Dialect, columns: tuple[str, ...]) -> Any:
+    cache_key = stmt._generate_cache_key()  # None: the statement cannot be cached
+    if cache_key is None:
+        return stmt.compile(dialect=dialect, column_keys=list(columns))
+    key = (cache_key.key, dialect.name, columns)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) >= MAX_COMPILED:
+            _COMPILED.clear()
+        compiled = _COMPILED[key] = stmt.compile(dialect=dialect, column_keys=list(columns))
+    return compiled
 
 
 def insert_arrays(
