@@ -217,7 +217,8 @@ def read_own_zone(
     if run is None:
         block, fields = read_zone(zone, default_region, to)
         return SenderReading(updated, block, fields, False)
-    start_at = sum(len(x) + 1 for x in lines[: run.first])
+    # Where line ``run.first`` starts, counted from the end: the lines below it are few.
+    start_at = len(zone.text) - len("\n".join(lines[run.first :]))
     whole = "\n".join(lines[run.first : run.end])
     block = SignatureBlock(
         text="\n".join(x.rstrip() for x in lines[run.first : run.end]),
