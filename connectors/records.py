@@ -331,6 +331,7 @@ class IngestError:
     locator: str = ""
 
 
+@pickled_by_fields  # one per message crosses from the read-ahead process
 @dataclass(frozen=True, slots=True)
 class Held:
     """One item as the provider names it in a listing, and the copies it gave.
