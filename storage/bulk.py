@@ -3,7 +3,8 @@
 Both dialects spell ``INSERT ... ON CONFLICT`` the same way in SQLAlchemy,
 but through two different ``insert`` constructs; ``upsert`` picks the one of
 the connection. Lookups go through ``chunks`` so an ``IN`` list never passes
-SQLite's bound-parameter limit nor makes PostgreSQL plan a huge statement.
+SQLite's bound-parameter limit nor makes PostgreSQL plan a huge statement;
+on SQLite a lookup of plain keys binds them as one JSON array instead.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ MAX_COMPILED = 256
 
 
 def _compiled(stmt: Any, dialect: sa.Dialect, columns: tuple[str, ...]) -> Any:
-    cache_key = stmt._generate_cache_key()  # None: the statement cannot be cached
+    # The key SQLAlchemy's own compiled cache uses (``Connection.execute``);
+    # None: the statement cannot be cached.
+    cache_key = stmt._generate_cache_key()
     if cache_key is None:
         return stmt.compile(dialect=dialect, column_keys=list(columns))
     key = (cache_key.key, dialect.name, columns)
@@ -273,6 +276,8 @@ def _json_in(
     if key.type.dialect_impl(dialect).bind_processor(dialect) is None:
         listed = sa.func.json_each(sa.bindparam("keys")).table_valued("value")
         stmt = sa.select(*columns).where(key.in_(sa.select(listed.c.value).scalar_subquery()))
+    if len(_JSON_IN) >= MAX_COMPILED:  # bounded, should a caller build its columns afresh
+        _JSON_IN.clear()
     _JSON_IN[ids] = ((*columns, key), stmt)
     return stmt
 
