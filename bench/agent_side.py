@@ -29,7 +29,6 @@ import gc
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +40,9 @@ if str(ROOT) not in sys.path:
 def readings(config: Path) -> tuple[Any, list[tuple[str, Any, Any]]]:
     """The policy and every batch's (stream, batch, reading), read as the child reads them."""
     import matcher
-    from agent.connections import build_connector
-    from agent.policy import account_policy, account_window
-    from bench.phases import batches
-    from config.loader import load
-    from connectors.base import Limits
+    from bench.phases import batches, first_account
 
-    settings = load(config)
-    account = settings.accounts[0]
-    policy = account_policy(settings, account)
-    window = account_window(account, datetime.now(UTC))
-    connector = build_connector(account, window, Limits(), fetch_ahead=False)
+    account, policy, connector = first_account(config)
     read = [
         (stream, batch, matcher.read_batch(batch.records, policy))
         for stream, batch in batches(connector, account.batch_size)
@@ -80,8 +71,7 @@ def replay(policy: Any, read: list[tuple[str, Any, Any]], folder: Path) -> tuple
 
 def main() -> None:
     from agent import heap
-    from bench.mailgen import ORG_DOMAIN, OWNER
-    from bench.pipeline import CONFIG, baseline_parse, write_mbox
+    from bench.pipeline import prepare
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20000)
@@ -91,16 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="autocapture-bench-") as tmp:
         work = Path(tmp)
-        mbox = work / "bench.mbox"
-        _, messages = write_mbox(mbox, args.messages, args.seed)
-        parse_s = baseline_parse(messages)
-        del messages
-        config = work / "bench.yaml"
-        config.write_text(
-            CONFIG.format(
-                db=work / "unused.db", owner=OWNER, org=ORG_DOMAIN, mbox=mbox, batch=args.batch_size
-            )
-        )
+        _, parse_s, config = prepare(work, args.messages, args.seed, args.batch_size)
         policy, read = readings(config)
         heap.settle()  # as the agent does before its first sync
         gc.freeze()  # the readings stay: out of the collector's sight, as a handed-over batch is

@@ -35,22 +35,29 @@ def batches(connector: Any, batch_size: int) -> Iterator[tuple[str, Any]]:
             cursor = batch.next_cursor
 
 
-def phases(config: Path) -> dict[str, float]:
-    import matcher
+def first_account(config: Path) -> tuple[Any, Any, Any]:
+    """The configuration's first account, its policy, and a connector to it with no
+    thread fetching ahead (the read-ahead process's): (account, policy, connector)."""
     from agent.connections import build_connector
     from agent.policy import account_policy, account_window
     from config.loader import load
     from connectors.base import Limits
-    from storage import open_database
 
     settings = load(config)
     account = settings.accounts[0]
     policy = account_policy(settings, account)
     window = account_window(account, datetime.now(UTC))
+    return account, policy, build_connector(account, window, Limits(), fetch_ahead=False)
+
+
+def phases(config: Path) -> dict[str, float]:
+    import matcher
+    from storage import open_database
+
     spent = dict.fromkeys(("connector", "read", "plan", "store"), 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(f"sqlite:///{tmp}/phases.db")
-        connector = build_connector(account, window, Limits(), fetch_ahead=False)
+        account, policy, connector = first_account(config)
         records = 0
         fetched = batches(connector, account.batch_size)
         start = time.process_time()

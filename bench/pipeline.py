@@ -181,20 +181,8 @@ def main() -> None:
     if args.capture:
         print(json.dumps(capture(args.capture)))
         return
-    from bench.mailgen import ORG_DOMAIN, OWNER
-
     with tempfile.TemporaryDirectory(prefix="autocapture-bench-") as tmp:
-        work = Path(tmp)
-        mbox = work / "bench.mbox"
-        size, messages = write_mbox(mbox, args.messages, args.seed)
-        parse_s = baseline_parse(messages)
-        del messages
-        config = work / "bench.yaml"
-        config.write_text(
-            CONFIG.format(
-                db=work / "bench.db", owner=OWNER, org=ORG_DOMAIN, mbox=mbox, batch=args.batch_size
-            )
-        )
+        size, parse_s, config = prepare(Path(tmp), args.messages, args.seed, args.batch_size)
         child = subprocess.run(
             [sys.executable, __file__, "--capture", str(config)],
             check=True,
@@ -204,6 +192,21 @@ def main() -> None:
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
     report(args.messages, size, parse_s, result)
+
+
+def prepare(work: Path, n: int, seed: int, batch: int) -> tuple[int, float, Path]:
+    """In ``work``: the generated mbox, the stdlib's time to parse its mail, and a
+    configuration capturing it into ``work``/bench.db: (mbox bytes, seconds, config)."""
+    from bench.mailgen import ORG_DOMAIN, OWNER
+
+    mbox = work / "bench.mbox"
+    size, messages = write_mbox(mbox, n, seed)
+    parse_s = baseline_parse(messages)
+    del messages
+    config = work / "bench.yaml"
+    db = work / "bench.db"
+    config.write_text(CONFIG.format(db=db, owner=OWNER, org=ORG_DOMAIN, mbox=mbox, batch=batch))
+    return size, parse_s, config
 
 
 def report(n: int, size: int, parse_s: float, r: dict[str, float]) -> None:
