@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 CHUNK = 900  # below SQLite's historic 999 bound-parameter limit
 PG_CHUNK = 10_000  # one array parameter per statement: only the plan size bounds it
@@ -73,6 +75,14 @@ _COMPILED: dict[Any, Any] = {}
 MAX_COMPILED = 256
 
 
+def remember(cache: dict[K, V], key: K, value: V, limit: int) -> V:
+    """Put ``value`` in ``cache``, the oldest entry going first past ``limit``; returns it."""
+    if len(cache) >= limit:
+        del cache[next(iter(cache))]
+    cache[key] = value
+    return value
+
+
 def _compiled(stmt: Any, dialect: sa.Dialect, columns: tuple[str, ...]) -> Any:
     # The key SQLAlchemy's own compiled cache uses (``Connection.execute``);
     # None: the statement cannot be cached.
@@ -82,9 +92,8 @@ def _compiled(stmt: Any, dialect: sa.Dialect, columns: tuple[str, ...]) -> Any:
     key = (cache_key.key, dialect.name, columns)
     compiled = _COMPILED.get(key)
     if compiled is None:
-        if len(_COMPILED) >= MAX_COMPILED:
-            _COMPILED.clear()
-        compiled = _COMPILED[key] = stmt.compile(dialect=dialect, column_keys=list(columns))
+        compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+        remember(_COMPILED, key, compiled, MAX_COMPILED)
     return compiled
 
 
@@ -276,9 +285,8 @@ def _json_in(
     if key.type.dialect_impl(dialect).bind_processor(dialect) is None:
         listed = sa.func.json_each(sa.bindparam("keys")).table_valued("value")
         stmt = sa.select(*columns).where(key.in_(sa.select(listed.c.value).scalar_subquery()))
-    if len(_JSON_IN) >= MAX_COMPILED:  # bounded, should a caller build its columns afresh
-        _JSON_IN.clear()
-    _JSON_IN[ids] = ((*columns, key), stmt)
+    # Bounded, should a caller build its columns afresh for every lookup.
+    remember(_JSON_IN, ids, ((*columns, key), stmt), MAX_COMPILED)
     return stmt
 
 

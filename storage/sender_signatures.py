@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matcher.plan import KnownLine, SenderSignature
-from storage.bulk import select_in, upsert, usable_email, write_rows
+from storage.bulk import remember, select_in, upsert, usable_email, write_rows
 from storage.schema import sender_signatures
 
 
@@ -52,7 +52,7 @@ def store_signatures(
 
 def _encoded(model: SenderSignature) -> str:
     text = json_of(model)
-    _remember(text, model)
+    remember(_remembered, text, model, MAX_REMEMBERED)
     return text
 
 
@@ -72,19 +72,11 @@ MAX_REMEMBERED = 1024
 _remembered: dict[str, SenderSignature] = {}
 
 
-def _remember(text: str, model: SenderSignature) -> None:
-    if len(_remembered) >= MAX_REMEMBERED:
-        del _remembered[next(iter(_remembered))]  # the oldest first
-    _remembered[text] = model
-
-
 def model_of(text: str) -> SenderSignature:
     known = _remembered.get(text)
     if known is not None:
         return known
-    model = _decoded(text)
-    _remember(text, model)
-    return model
+    return remember(_remembered, text, _decoded(text), MAX_REMEMBERED)
 
 
 def _decoded(text: str) -> SenderSignature:
