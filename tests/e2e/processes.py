@@ -50,19 +50,33 @@ def kill_once_captured(
     sources: int,
     delay: float = 0.0,
     deadline: float = 120.0,
+    last: int | None = None,
 ) -> set[int]:
-    """SIGKILL ``proc`` ``delay`` s after ``sources`` copies are committed; its children then."""
+    """SIGKILL ``proc`` ``delay`` s after ``sources`` copies are committed; its children then.
+
+    With ``last`` (the run's final count) the delay is cut short once that
+    many are committed: a ``sync`` exits some 70 ms after its final commit,
+    and a kill due later would find it gone.
+    """
     stop = time.monotonic() + deadline
     orphans: set[int] = set()
     while proc.poll() is None and time.monotonic() < stop:
         if captured_so_far(db) >= sources:
-            time.sleep(delay)
+            _sleep_until_last(db, delay, last)
             orphans = children(proc.pid)
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.01)
     proc.wait(timeout=60)
     return orphans
+
+
+def _sleep_until_last(db: Path, delay: float, last: int | None) -> None:
+    until = time.monotonic() + delay
+    while (left := until - time.monotonic()) > 0:
+        if last is not None and captured_so_far(db) >= last:
+            return
+        time.sleep(min(left, 0.002))
 
 
 def wait_gone(pids: set[int], seconds: float = 30.0) -> list[int]:
