@@ -122,14 +122,14 @@ def drain(config: Path) -> dict[str, float]:
 
 
 def run_capture(config: Path, mode: str = "--capture") -> dict[str, float]:
-    child = subprocess.run(
-        [sys.executable, __file__, mode, str(config)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    return json_child([__file__, mode, str(config)], ROOT)
+
+
+def json_child(args: list[str], cwd: Path) -> dict[str, float]:
+    """The figures a child Python prints as its last line (JSON), in a memory of its own."""
+    child = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd)
     if child.returncode != 0:
-        sys.exit(f"capture failed:\n{child.stderr[-3000:]}")
+        sys.exit(f"capture in {cwd} failed:\n{child.stderr[-3000:]}")
     result: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
     return result
 
