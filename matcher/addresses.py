@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 from connectors.records import Address
+from matcher.remembered import remembered
 
 # A To: line of 1,000 recipients at ~60 characters each fits with margin;
 # anything longer is hostile or broken and its tail is not worth reading.
@@ -343,24 +343,19 @@ def _has_angle_name(box: _Mailbox) -> bool:
     return "angle" in kinds and kinds.index("angle") > 0
 
 
-# A mailbox sees the same few From/To values again and again (the owner, the
-# people of each thread); values up to this long are remembered, longer ones
-# (rare, and costly to keep) are parsed each time.
-_CACHED_CHARS = 1024
-_CACHED_VALUES = 4096
-
-
 def parse_address_list(
     raw: str, *, max_addresses: int = MAX_ADDRESSES, max_chars: int = MAX_HEADER_CHARS
 ) -> list[Address]:
     """Every usable mailbox of a header value, normalized, first occurrence kept."""
     if not raw:
         return []
-    if len(raw) <= _CACHED_CHARS:
-        return list(_parsed_cached(raw, max_addresses, max_chars))
     return list(_parsed(raw, max_addresses, max_chars))
 
 
+# A mailbox sees the same few From/To values again and again (the owner, the
+# people of each thread); values up to this long are remembered, longer ones
+# (rare, and costly to keep) are parsed each time. Frozen Addresses: safe to share.
+@remembered(maxsize=4096, chars=1024)
 def _parsed(raw: str, max_addresses: int, max_chars: int) -> tuple[Address, ...]:
     # Garbage mailboxes cost as much as good ones; past a few per wanted
     # address the rest of the header is not worth reading.
@@ -389,7 +384,3 @@ def _parsed(raw: str, max_addresses: int, max_chars: int) -> tuple[Address, ...]
         if len(found) >= max_addresses:
             break
     return tuple(found)
-
-
-# Pure function of hashable arguments returning frozen Addresses: safe to share.
-_parsed_cached = functools.lru_cache(maxsize=_CACHED_VALUES)(_parsed)

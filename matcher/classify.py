@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from connectors.records import Address, Message, normalize_email
 from matcher.mailboxes import mailbox_key
 from matcher.plan import LIST_ADDRESS, AccountPolicy, ParticipantClass
+from matcher.remembered import remembered
 
 # Local-part tokens of machine senders. Multi-word families ("no-reply",
 # "do-not-reply", "mailer-daemon") are matched on joined neighbouring tokens,
@@ -327,20 +328,12 @@ def classify(
     return Classification("person", "person")
 
 
+# The same senders recur in every batch and the token scan costs more than a
+# dict hit; past RFC 5321's 64 characters nothing is remembered.
+@remembered(maxsize=4096, chars=64)
 def _local_families(local: str) -> tuple[str | None, str | None]:
     """The automated and role families of a local part (both pure functions of it)."""
-    # The same senders recur in every batch and the token scan costs more
-    # than a dict hit; past RFC 5321's 64 characters nothing is remembered.
-    if len(local) <= 64:
-        return _families_cached(local)
-    return _families(local)
-
-
-def _families(local: str) -> tuple[str | None, str | None]:
     return automated_local_part(local), role_local_part(local)
-
-
-_families_cached = functools.lru_cache(maxsize=4096)(_families)
 
 
 def automated_family(local: str) -> str | None:

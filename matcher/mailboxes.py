@@ -23,7 +23,7 @@ people and CRMs (``contact_emails.email``).
 
 from __future__ import annotations
 
-import functools
+from matcher.remembered import remembered
 
 SUBADDRESS_SEPARATOR = "+"  # the one every provider below documents
 
@@ -48,6 +48,7 @@ PLUS_DOMAINS = frozenset(
 )
 
 
+@remembered(maxsize=8192, chars=320)  # the same few thousand correspondents recur in every batch
 def mailbox_key(email: str, subaddress_domains: frozenset[str] = frozenset()) -> str:
     """The mailbox a normalized address delivers to, for matching.
 
@@ -55,12 +56,6 @@ def mailbox_key(email: str, subaddress_domains: frozenset[str] = frozenset()) ->
     organisation's own, or ones it lists); their subdomains are not implied.
     An address the rules do not touch is its own key.
     """
-    if len(email) > _CACHED_CHARS:
-        return _key(email, subaddress_domains)
-    return _key_cached(email, subaddress_domains)
-
-
-def _key(email: str, subaddress_domains: frozenset[str]) -> str:
     local, at, domain = email.rpartition("@")
     if not at or not local:
         return email
@@ -71,8 +66,3 @@ def _key(email: str, subaddress_domains: frozenset[str]) -> str:
     if domain in DOTLESS_DOMAINS:
         local = local.replace(".", "") or local
     return f"{local}@{domain}"
-
-
-# The same few thousand correspondents recur in every batch.
-_CACHED_CHARS = 320
-_key_cached = functools.lru_cache(maxsize=8192)(_key)

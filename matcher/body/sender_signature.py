@@ -21,7 +21,6 @@ Pure: the model is a value, updated and returned; the caller stores it
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,6 +31,7 @@ from matcher.body.signature_fields import SignatureBlock, signature_fields
 from matcher.body.signatures import MAX_BLOCK_LINES, content_end, read_zone
 from matcher.body.zones import Zone
 from matcher.plan import KnownLine, Observation, SenderSignature
+from matcher.remembered import remembered
 
 MIN_REPEATS = 2  # confirmed lines (each ended an earlier message too) a block needs at least
 MAX_KNOWN_LINES = 64  # per sender; the least recently seen lines go first
@@ -96,11 +96,13 @@ def tail_lines(lines: list[str], end: int) -> list[TailLine]:
     for index in range(end - 1, max(0, end - TAIL_LINES) - 1, -1):
         line = lines[index].strip()
         if line:
-            reading = _remembered(line) if len(line) <= _REMEMBERED_CHARS else _line_reading(line)
-            tail.append(TailLine(index, *reading))
+            tail.append(TailLine(index, *_line_reading(line)))
     return tail
 
 
+# A sender's block ends message after message with the same lines: each
+# distinct short line is read once (prose runs long and rarely recurs).
+@remembered(maxsize=8192, chars=160)
 def _line_reading(line: str) -> tuple[str, str]:
     """A stripped line's ``normalized`` text and its ``TailLine.stop``."""
     if sl.closing_rest(line) is not None or sl.DELIMITER.fullmatch(line):
@@ -108,12 +110,6 @@ def _line_reading(line: str) -> tuple[str, str]:
     else:
         stop = "prose" if sl.is_prose(line) else ""
     return normalized(line), stop
-
-
-# A sender's block ends message after message with the same lines: each
-# distinct short line is read once (prose runs long and rarely recurs).
-_REMEMBERED_CHARS = 160
-_remembered = functools.lru_cache(maxsize=8192)(_line_reading)
 
 
 def observe(model: SenderSignature, tail: list[TailLine], when: datetime) -> SenderSignature:

@@ -9,12 +9,12 @@ compare folded to ASCII letters, so "Renée Dubois," matches renee.dubois@.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 
 from connectors.records import Address
+from matcher.remembered import remembered
 
 _FIRST_LAST = re.compile(r"[a-z]{2,}[._\-][a-z]{2,}")
 
@@ -25,19 +25,10 @@ def folded(text: str) -> str:
     return "".join(c for c in decomposed if "a" <= c <= "z" or c == " ")
 
 
+# Every message's recipients are compacted; the same names recur all the time.
+@remembered(maxsize=8192, chars=256)
 def compact_name(text: str) -> str:
     """``folded`` without spaces: how a recipient's name is recognised on a line."""
-    # Every message's recipients are compacted; the same names recur all the time.
-    if len(text) <= _CACHED_CHARS:
-        return _compact_cached(text)
-    return "".join(folded(text).split())
-
-
-_CACHED_CHARS = 256
-
-
-@functools.lru_cache(maxsize=8192)
-def _compact_cached(text: str) -> str:
     return "".join(folded(text).split())
 
 
