@@ -24,9 +24,10 @@ from typing import Any
 from agent.commands import CommandError, load_settings, open_db, register_account_secrets
 from agent.redact import redact, register_secret
 from agent.tokens import StoredTokens
+from config.accounts import GmailAccount
 from config.errors import SecretUnavailable
 from config.exit_codes import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
-from config.settings import GmailAccount, Settings
+from config.settings import Settings
 from connectors.base import ConnectorError
 from storage.errors import StorageError
 

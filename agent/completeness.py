@@ -31,8 +31,9 @@ from agent.connections import Connections
 from agent.redact import redact
 from agent.store import Store
 from agent.tokens import StoredTokens
+from config.accounts import AccountBase
 from config.errors import SecretUnavailable
-from config.settings import AccountBase, Settings
+from config.settings import Settings
 from connectors.base import AuthError, Connector, ConnectorError
 from storage.account_lock import AccountBusy
 from storage.errors import StorageError

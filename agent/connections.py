@@ -22,7 +22,7 @@ from agent.policy import account_window
 from agent.redact import redact
 from agent.registry import CONNECTORS, BuildContext
 from agent.tokens import StoredTokens
-from config.settings import AccountBase
+from config.accounts import AccountBase
 from connectors.base import Connector, Limits, Window
 
 log = logging.getLogger("autocapture.connections")

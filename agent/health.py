@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from config.settings import AccountBase
+from config.accounts import AccountBase
 from connectors.records import Batch
 
 State = Literal["backfilling", "live", "throttled", "needs_reauth", "failing", "disabled"]

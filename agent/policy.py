@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from config.settings import AccountBase, Settings
+from config.accounts import AccountBase
+from config.settings import Settings
 from connectors.base import Window
 from matcher.plan import AccountPolicy, Blocklist, Thresholds
 

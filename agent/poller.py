@@ -31,7 +31,8 @@ from agent.notify import ServiceNotifier
 from agent.store import Store
 from agent.sync import AccountReport, sync_account
 from agent.tokens import StoredTokens
-from config.settings import AccountBase, Settings
+from config.accounts import AccountBase
+from config.settings import Settings
 from connectors.retry import retry_scope
 
 log = logging.getLogger("autocapture.run")

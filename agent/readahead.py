@@ -47,7 +47,7 @@ from agent.connections import build_connector, close_quietly
 from agent.redact import redact, register_secret, registered_since
 from agent.retry import fetch_with_retry
 from agent.tokens import StoredTokens
-from config.settings import AccountBase
+from config.accounts import AccountBase
 from connectors.base import Connector, Limits, TransientError, Window
 from connectors.records import Batch, Cursor
 from matcher.plan import AccountPolicy

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent.redact import register_secret
-from config.errors import SecretUnavailable
-from config.settings import (
+from config.accounts import (
     ACCOUNT_MODELS,
     AccountBase,
     ArchiveAccount,
@@ -36,6 +35,7 @@ from config.settings import (
     MicrosoftAccount,
     PluginAccount,
 )
+from config.errors import SecretUnavailable
 from config.values import Secret
 from connectors.base import ConfigurationError, Connector, Limits, Window
 from connectors.credentials import (

@@ -49,8 +49,9 @@ from agent.redact import redact
 from agent.retry import fetch_with_retry
 from agent.store import Store
 from agent.tokens import StoredTokens
+from config.accounts import AccountBase
 from config.errors import SecretUnavailable
-from config.settings import AccountBase, Settings
+from config.settings import Settings
 from connectors.base import (
     AuthError,
     Connector,

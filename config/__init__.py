@@ -7,21 +7,18 @@ or the environment. Typical use::
     password = account.password.resolve()              # at the time of use
 """
 
-from config.check import Review, check, review, run_check
-from config.errors import ConfigError, Problem, SecretUnavailable
-from config.loader import load, load_text
-from config.settings import (
+from config.accounts import (
     AccountSettings,
     ArchiveAccount,
-    BlocklistSettings,
     CaldavAccount,
-    CreationSettings,
     GmailAccount,
     ImapAccount,
     MicrosoftAccount,
-    Settings,
-    default_database_url,
 )
+from config.check import Review, check, review, run_check
+from config.errors import ConfigError, Problem, SecretUnavailable
+from config.loader import load, load_text
+from config.settings import BlocklistSettings, CreationSettings, Settings, default_database_url
 from config.values import Secret, parse_duration
 
 __all__ = [

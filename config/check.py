@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from config.accounts import AccountBase, ArchiveAccount, CaldavAccount
 from config.document import Document, KeyPath, format_path
 from config.errors import Problem, SecretUnavailable, Severity
 from config.exit_codes import EXIT_CONFIG, EXIT_OK
 from config.loader import check, parse_file
-from config.settings import AccountBase, ArchiveAccount, CaldavAccount, Settings
+from config.settings import Settings
 
 __all__ = ["Review", "check", "review", "run_check", "settings_warnings", "unsyncable"]
 

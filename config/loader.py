@@ -19,9 +19,10 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from config.accounts import ACCOUNT_KINDS, ACCOUNT_MODELS
 from config.document import MISSING, Document, KeyPath, compose, format_path
 from config.errors import ConfigError, Problem
-from config.settings import ACCOUNT_KINDS, ACCOUNT_MODELS, Settings
+from config.settings import Settings
 from config.values import shown
 
 # Real configurations are a few KiB; the cap bounds the time a hostile file costs.

@@ -11,8 +11,8 @@ import pytest
 import trustme
 
 from agent.registry import BuildContext, microsoft_connector
+from config.accounts import MicrosoftAccount
 from config.loader import load_text
-from config.settings import MicrosoftAccount
 from connectors.base import Limits, Window
 from connectors.microsoft.connector import MicrosoftConnector
 from tests.servers.microsoft_graph import Graph

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.connections import build_connector
-from config.settings import ArchiveAccount
+from config.accounts import ArchiveAccount
 from connectors.archive.connector import ArchiveConnector
 from connectors.base import ConfigurationError, CursorExpired, Limits
 from connectors.records import Cursor, IngestError, Meeting, Message, Record, SourceRef

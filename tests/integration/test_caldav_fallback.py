@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from agent.connections import build_connector
-from config.settings import CaldavAccount
+from config.accounts import CaldavAccount
 from config.values import Secret
 from connectors.base import AuthError, ConfigurationError, CursorExpired, Limits, TransientError
 from connectors.caldav.connector import CaldavConnector

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.registry import CONNECTORS, BuildContext
-from config.settings import AccountBase
+from config.accounts import AccountBase
 from connectors.base import ConfigurationError, Connector, Limits, Window
 from connectors.caldav.connector import CaldavConnector
 from connectors.http import BasicAuth

@@ -26,7 +26,7 @@ from config import (
     load_text,
     review,
 )
-from config.settings import AccountBase, PluginAccount
+from config.accounts import AccountBase, PluginAccount
 from matcher.plan import AccountPolicy, Thresholds
 from tests.config_text import EXAMPLE, imap_with_password, problems_of, write
 

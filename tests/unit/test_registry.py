@@ -14,9 +14,9 @@ import pytest
 from agent.cli import main
 from agent.redact import redact
 from agent.registry import CONNECTORS, BuildContext, ConnectorRegistry, imap_connector
+from config.accounts import ACCOUNT_MODELS, CaldavAccount, GmailAccount, ImapAccount
 from config.check import run_check
 from config.loader import load_text
-from config.settings import ACCOUNT_MODELS, CaldavAccount, GmailAccount, ImapAccount
 from config.values import Secret
 from connectors.base import ConfigurationError, Limits, Window
 from connectors.caldav.connector import CaldavConnector
