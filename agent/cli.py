@@ -17,13 +17,29 @@ from typing import Any
 
 import platformdirs
 
-from agent import commands, logs
+from agent import commands, data_commands, logs, status_commands
+from agent.commands import Command
 from agent.review_commands import add_review_parser, cmd_review
 from config.exit_codes import EXIT_INTERRUPTED, EXIT_OK
 
 CONFIG_ENV = "AUTOCAPTURE_CONFIG"
-# The review commands live in their own module, which reads commands' helpers.
-commands.COMMANDS["review"] = cmd_review
+COMMANDS: dict[str, Command] = {
+    "run": commands.cmd_run,
+    "sync": commands.cmd_sync,
+    "config": commands.cmd_config_check,
+    "inspect": commands.cmd_inspect,
+    "service": commands.cmd_service,
+    "status": status_commands.cmd_status,
+    "verify": status_commands.cmd_verify,
+    "contacts": data_commands.cmd_contacts,
+    "interactions": data_commands.cmd_interactions,
+    "errors": data_commands.cmd_errors,
+    "changes": data_commands.cmd_changes,
+    "dedupe": data_commands.cmd_dedupe,
+    "forget": data_commands.cmd_forget,
+    "purge": data_commands.cmd_purge,
+    "review": cmd_review,
+}
 
 EPILOG = """\
 configuration: --config FILE, else $AUTOCAPTURE_CONFIG, else {default}.
@@ -383,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose, args.log_file, args.log_format)
     try:
-        return commands.dispatch(args, config_path(args), {**commands.COMMANDS, "auth": _auth})
+        return commands.dispatch(args, config_path(args), {**COMMANDS, "auth": _auth})
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `autocapture contacts list | head`

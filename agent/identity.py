@@ -2,7 +2,7 @@
 
 A merge is named ``m<id>`` wherever it is printed, so ``contacts unmerge``
 tells a merge (``m12``) from a contact (``57``) without a flag. The caller
-(``agent.commands``) opens the database and turns ``MergeRefused`` into a
+(``agent.data_commands``) opens the database and turns ``MergeRefused`` into a
 one-line failure.
 """
 
