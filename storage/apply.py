@@ -9,12 +9,12 @@ the cost is a handful of round trips per batch, not per message.
 
 Order inside the transaction: accounts, interactions, sources, contacts and
 companies (``storage.contacts``), participants, backlinks, last-seen times
-(``storage.freshness``), observations and derived fields, job changes
-(``storage.employment``), the review queue (``storage.reviews``), company
-names (``storage.company_names``), address evidence, ingest errors,
-removals, the completeness ledger, the cursor, the blocking keys of the
-contacts changed (``storage.identity_keys``), and last the change feed rows
-describing all of it.
+(``storage.freshness``), observations and derived fields
+(``storage.observations``), job changes (``storage.employment``), the review
+queue (``storage.reviews``), company names (``storage.company_names``),
+address evidence, ingest errors, removals, the completeness ledger, the
+cursor, the blocking keys of the contacts changed (``storage.identity_keys``),
+and last the change feed rows describing all of it.
 """
 
 from __future__ import annotations
@@ -44,13 +44,14 @@ from storage.bulk import (
 )
 from storage.changes import Feed
 from storage.company_names import name_companies
-from storage.contacts import Owners, Seat, backlink, ensure_owners, store_observations
+from storage.contacts import backlink, ensure_owners
 from storage.directory import stored_evidence
 from storage.employment import moves, record_moves
 from storage.freshness import note_sightings
 from storage.identity_keys import refresh_keys, unkeyed
 from storage.interactions import Stored, replace_participants, upsert_interactions
 from storage.merge_journal import identity_lock
+from storage.observations import store_observations
 from storage.reviews import queue_reviews
 from storage.schema import (
     accounts,
@@ -61,6 +62,7 @@ from storage.schema import (
     interactions,
     sync_cursors,
 )
+from storage.seats import Owners, Seat
 from storage.sender_signatures import store_signatures
 
 MAX_DETAIL_CHARS = 2000

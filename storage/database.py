@@ -25,7 +25,6 @@ from storage import reviews as review_items
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
 from storage.company_names import name_companies
-from storage.contacts import drop_lock, lock_field, refresh_fields
 from storage.directory import StoredDirectory
 from storage.engine import WRITE, create_engine, migrate, require_current
 from storage.errors import described
@@ -36,6 +35,7 @@ from storage.identity_keys import refresh_keys, reindex
 from storage.imports import Imported, import_cards
 from storage.leases import Lease, LeaseTable, fence
 from storage.merge_journal import identity_lock, survivors_of
+from storage.observations import drop_lock, lock_field, refresh_fields
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
 from storage.schema import (

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from storage.bulk import chunks, select_in
 from storage.changes import Feed
-from storage.contacts import FieldKey, refresh_fields
+from storage.observations import FieldKey, refresh_fields
 from storage.schema import (
     DERIVED_FIELDS,
     address_evidence,

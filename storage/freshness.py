@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from storage.bulk import chunks, select_in, write_rows
-from storage.contacts import Seat
 from storage.schema import contact_emails, contacts, interaction_participants, interactions
+from storage.seats import Seat
 
 COLUMNS: Mapping[str, str] = {
     "from": "last_from_at",

@@ -22,7 +22,7 @@ from connectors.contact_files import Card, CardError
 from storage.addresses import add_addresses, owners_of
 from storage.bulk import allocate_ids, text_value
 from storage.changes import Feed
-from storage.contacts import lock_field
+from storage.observations import lock_field
 from storage.schema import DERIVED_FIELDS, contact_field_locks, contacts
 
 IMPORT_RULE = "import:crm"

@@ -28,9 +28,9 @@ import sqlalchemy as sa
 
 from matcher.identity import blocking_keys
 from storage.changes import Entity, Feed, Operation
-from storage.contacts import outranks, refresh_fields
 from storage.identity_keys import profiles
 from storage.merge_journal import Journal, identity_lock, key_of, survivors_of
+from storage.observations import outranks, refresh_fields
 from storage.schema import (
     DERIVED_FIELDS,
     contact_emails,

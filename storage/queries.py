@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.bulk import select_in
-from storage.contacts import MIN_CONFIDENCE
 from storage.employment import EmploymentView, employment_history
+from storage.observations import MIN_CONFIDENCE
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
@@ -256,7 +256,7 @@ def _current_fields(
 
 def _other_fields(history: list[Observed], locks: dict[str, sa.Row[Any]]) -> list[FieldValue]:
     """Fields that are not columns (phones, email, website, ...), derived as
-    ``storage.contacts.refresh_fields`` derives the columns: the newest
+    ``storage.observations.refresh_fields`` derives the columns: the newest
     observation with enough confidence, unless a person or a CRM owns it."""
     newest: dict[str, Observed] = {}
     for seen in history:  # newest first, ties by id descending: the winner comes first

@@ -26,8 +26,8 @@ from storage import pending
 from storage.addresses import owners_of
 from storage.bulk import allocate_ids, insert_new, text_value, update_rows, upsert
 from storage.changes import Feed
-from storage.contacts import MIN_CONFIDENCE, Seat, refresh_fields
 from storage.merge_journal import live_targets
+from storage.observations import MIN_CONFIDENCE, refresh_fields
 from storage.schema import (
     DERIVED_FIELDS,
     contact_emails,
@@ -36,6 +36,7 @@ from storage.schema import (
     interaction_participants,
     review_queue,
 )
+from storage.seats import Seat
 
 ACCEPTED = "review:accepted"
 

@@ -25,11 +25,11 @@ import sqlalchemy as sa
 
 from storage.bulk import select_in
 from storage.changes import Feed
-from storage.contacts import refresh_fields
 from storage.freshness import refresh_last_seen
 from storage.identity_keys import refresh_keys
 from storage.merge_journal import TABLES, decode, identity_lock
 from storage.merges import MergeRecord, MergeRefused, Others, load_merge
+from storage.observations import refresh_fields
 from storage.schema import (
     DERIVED_FIELDS,
     contact_emails,
