@@ -15,11 +15,19 @@ or the author's own name over another signature line.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from connectors.records import Address
 from matcher.body import signature_lines as sl
+from matcher.body.block_evidence import (
+    MIN_CONFIDENCE,
+    MIN_INNER_CONFIDENCE,
+    BlockEvidence,
+    Judge,
+    evidence_of,
+    hand_confidence,
+)
 from matcher.body.html import html_to_text
 from matcher.body.signature_fields import SignatureBlock, signature_fields
 from matcher.body.signature_names import addressed_names
@@ -28,6 +36,7 @@ from matcher.plan import Observation, Role
 
 __all__ = [
     "AuthorSignature",
+    "Candidate",
     "SignatureBlock",
     "find_signature",
     "observations_by_author",
@@ -36,8 +45,6 @@ __all__ = [
 
 MAX_BLOCK_LINES = 14  # signatures with a postal address run to about ten lines
 MAX_FOOTER_LINES = 60  # disclaimers are long; past this the bottom is not a footer
-_MIN_CONFIDENCE = 0.4
-_MIN_INNER_CONFIDENCE = 0.7  # a block above other text must be plainly a signature
 MAX_INNER_SCAN = 400  # lines searched upwards for an inner "-- " or closing
 
 
@@ -60,17 +67,19 @@ def observations_by_author(
     sender: Address | None,
     default_region: str | None,
     to: frozenset[str] = frozenset(),
+    judge: Judge = hand_confidence,
 ) -> list[AuthorSignature]:
     """Every zone's author with the observations of that zone's signature.
 
-    ``to``: compact names of the message's recipients (``addressed_names``).
+    ``to``: compact names of the message's recipients (``addressed_names``);
+    ``judge``: how sure a candidate block is (``matcher.body.block_evidence``).
     Raises ``InvalidInput`` only for HTML that cannot be rendered at all.
     """
     if text_is_html:
         text = html_to_text(text, MAX_TEXT_CHARS, quotes=True)
     found: list[AuthorSignature] = []
     for index, zone in enumerate(split_zones(text, sender)):
-        block, observations = read_zone(zone, default_region, to)
+        block, observations = read_zone(zone, default_region, to, judge)
         author = zone.author or _signed_address(observations, zone.author_name)
         found.append(
             AuthorSignature(
@@ -81,14 +90,17 @@ def observations_by_author(
 
 
 def read_zone(
-    zone: Zone, default_region: str | None, to: frozenset[str] = frozenset()
+    zone: Zone,
+    default_region: str | None,
+    to: frozenset[str] = frozenset(),
+    judge: Judge = hand_confidence,
 ) -> tuple[SignatureBlock | None, tuple[Observation, ...]]:
     """The signature block at the end of ``zone`` and the fields it gives its author.
 
     ``to``: the message's recipients, for its own zone; a quoted zone's are
     the people its inline header addresses.
     """
-    block = find_signature(zone)
+    block = find_signature(zone, judge)
     if block is None:
         return None, ()
     recipients = to if zone.kind == "own" else addressed_names(zone.people)
@@ -105,23 +117,40 @@ def _signed_address(observations: tuple[Observation, ...], name: str | None) -> 
     return Address.of(emails.pop(), name or signed)
 
 
-def find_signature(zone: Zone) -> SignatureBlock | None:
-    """The signature block at the end of ``zone``'s text, or None."""
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A run of lines at the end of a zone that may be its signature."""
+
+    start: int  # line index in the zone's text
+    end: int
+    evidence: BlockEvidence
+
+
+def candidates(zone: Zone) -> Iterator[Candidate]:
+    """The blocks ``find_signature`` weighs at the end of ``zone``, in the order it does."""
     lines = zone.text.split("\n")
     known = sl.name_tokens(zone.author, zone.author_name)
     for end in _candidate_ends(lines):
         start, opener = _block_start(lines, end)
         while start < end and not lines[start].strip():
             start += 1
-        if start >= end:
-            continue
-        confidence = _evidence(lines[start:end], zone.author, known, opener)
-        if confidence >= _MIN_CONFIDENCE:
-            return _block(zone, lines, start, end, confidence)
-    return _inner_block(zone, lines, known)
+        if start < end:
+            yield Candidate(start, end, evidence_of(lines[start:end], zone.author, known, opener))
 
 
-def _inner_block(zone: Zone, lines: list[str], known: frozenset[str]) -> SignatureBlock | None:
+def find_signature(zone: Zone, judge: Judge = hand_confidence) -> SignatureBlock | None:
+    """The signature block at the end of ``zone``'s text, or None."""
+    lines = zone.text.split("\n")
+    for candidate in candidates(zone):
+        confidence = judge(candidate.evidence)
+        if confidence >= MIN_CONFIDENCE:
+            return block_at(zone, candidate.start, candidate.end, confidence)
+    return _inner_block(zone, lines, sl.name_tokens(zone.author, zone.author_name), judge)
+
+
+def _inner_block(
+    zone: Zone, lines: list[str], known: frozenset[str], judge: Judge
+) -> SignatureBlock | None:
     """A signature above text that is not the author's own: a forwarded article
     or memo pasted without a header, a P.S. Only a "-- " delimiter or a closing
     phrase opens one, and it needs stronger evidence than a block at the end."""
@@ -135,9 +164,9 @@ def _inner_block(zone: Zone, lines: list[str], known: frozenset[str]) -> Signatu
             continue
         start, end = _paragraph_after(lines, index + 1)
         if start < end:
-            confidence = _evidence(lines[start:end], zone.author, known, opener)
-            if confidence >= _MIN_INNER_CONFIDENCE:
-                return _block(zone, lines, start, end, confidence)
+            confidence = judge(evidence_of(lines[start:end], zone.author, known, opener))
+            if confidence >= MIN_INNER_CONFIDENCE:
+                return block_at(zone, start, end, confidence)
     return None
 
 
@@ -174,7 +203,9 @@ def _candidate_ends(lines: list[str]) -> list[int]:
     return ends
 
 
-def _block(zone: Zone, lines: list[str], start: int, end: int, confidence: float) -> SignatureBlock:
+def block_at(zone: Zone, start: int, end: int, confidence: float) -> SignatureBlock:
+    """Lines ``start`` to ``end`` of ``zone``'s text as a block, with input offsets."""
+    lines = zone.text.split("\n")
     text_start = _line_offset(lines, start)
     text_end = text_start + len("\n".join(lines[start:end]))
     return SignatureBlock(
@@ -309,90 +340,3 @@ def _prose_above(lines: list[str], blank: int) -> bool:
         seen += 1
         index -= 1
     return False
-
-
-def _evidence(
-    block: list[str], author: Address | None, known: frozenset[str], opener: str
-) -> float:
-    """How sure we are that ``block`` is a signature (0 when it is not one)."""
-    contact = name = other = prose = phone = form = legal = 0
-    for line in block:
-        line = line.strip()
-        if not line:
-            continue
-        kind, phoned = _sign(line, author, known)
-        if kind == "form":
-            form += 1
-        elif kind == "contact":
-            contact += 1
-            phone += phoned
-        elif kind == "other":
-            other += 1
-            legal += sl.has_legal_form(line)
-        elif kind == "name":
-            name += 1
-        elif kind == "prose":
-            prose += 1
-    if phone > 4 or form >= 2:
-        return 0.0  # a phone list or a form, not one person's signature
-    prose += form
-    if contact + other == 0 and not (opener == "delimiter" and name):
-        return 0.0
-    # A phone number is the strongest single sign: people sign off with one;
-    # a company's legal form ("Corp.", "GmbH") is the next.
-    score = (
-        0.1 * min(phone, 1)
-        + 0.2 * min(legal, 1)
-        + 0.3 * min(contact, 2)
-        + 0.2 * min(other, 2)
-        + 0.2 * min(name, 1)
-        - 0.2 * prose
-    )
-    score += {"delimiter": 0.4, "closing": 0.2}.get(opener, 0.0)
-    return max(score, 0.0)
-
-
-def _sign(line: str, author: Address | None, known: frozenset[str]) -> tuple[str, bool]:
-    """The stripped ``line`` as evidence: "form", "contact", "other", "name",
-    "prose" or ""/"skip" (nothing), and whether it has a phone."""
-    if len(line) > sl.MAX_LINE:  # not cached, so the caches stay small
-        kind, phoned = _sign_of(line)
-        return (_authors_sign_of(line, author, known) if kind == "rest" else kind), phoned
-    kind, phoned = _line_sign(line)
-    return (_authors_sign(line, author, known) if kind == "rest" else kind), phoned
-
-
-def _sign_of(line: str) -> tuple[str, bool]:
-    """What the stripped ``line`` is as evidence, as far as the tests that do
-    not depend on the author tell, and whether it has a phone: "skip", "form",
-    "contact", "other" (a title or an address) or "rest" (a company by the
-    author's domain, a name, prose or nothing)."""
-    if "imcea" in line.lower():
-        return "skip", False  # an Exchange-encapsulated address: no person's data
-    if sl.is_form_line(line):
-        return "form", False
-    if sl.is_registration(line):
-        return "other", False
-    if sl.has_phone(line):
-        return "contact", True
-    if sl.EMAIL.search(line) or sl.has_home_link(line):
-        return "contact", False
-    if sl.is_title(line) or sl.is_address(line):
-        return "other", False
-    return "rest", False
-
-
-def _authors_sign_of(line: str, author: Address | None, known: frozenset[str]) -> str:
-    """A "rest" line as evidence for this author: "other" (their company),
-    "name" (a person's), "prose" (a long line) or "" (nothing)."""
-    if sl.is_company(line, author):
-        return "other"
-    if sl.person_name(line, known) is not None:
-        return "name"
-    return "prose" if len(line.split()) > 6 else ""
-
-
-# Blocks are evidenced line by line, and the same lines are weighed again for
-# each candidate block and in each message a sender signs (sl.LINE_CACHE).
-_line_sign = lru_cache(maxsize=sl.LINE_CACHE)(_sign_of)
-_authors_sign = lru_cache(maxsize=sl.LINE_CACHE)(_authors_sign_of)
