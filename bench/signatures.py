@@ -1,6 +1,6 @@
 """Measure signature extraction against a labelled set (Quagga-annotated Enron mail).
 
-Usage: ``python bench/signatures.py DIR [--blocks DIR] [--cv K] [--region US] [--show N]``
+Usage: ``python bench/signatures.py DIR [--blocks DIR] [--cv K [--judge hand|learned]] [--region US] [--show N]``
 
 DIR holds ``NAME.txt.ann`` JSON files (see the data set's README); empty or
 unreadable ones are skipped. The data set is never copied into the repo.
@@ -45,7 +45,9 @@ Scoring, per message:
   each figure's mean and spread over the folds is printed below them. The
   shipped extractor is rules and lexicons only (``RuleExtractor``, nothing
   fitted), written while reading this set: its CV figures equal its
-  full-set figures, and the run says so.
+  full-set figures, and the run says so. ``--judge learned`` fits the one
+  weighing step, which candidate block is a signature, on the training folds
+  (``bench.signature_judge``): an honest figure for that step.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ if str(ROOT) not in sys.path:  # this checkout's packages, not an installed copy
     sys.path.insert(0, str(ROOT))
 
 from bench import signature_cv as cv  # noqa: E402
+from bench.signature_judge import LearnedExtractor  # noqa: E402
 from connectors.records import Address  # noqa: E402
 from matcher.body.signatures import AuthorSignature  # noqa: E402
 from matcher.body.zone_headers import parse_person  # noqa: E402
@@ -333,7 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", type=int, default=0, help="K-fold CV, folds grouped by mailbox")
     parser.add_argument("--region", default="US", help="default phone region (config's)")
     parser.add_argument("--show", type=int, default=0, help="print N messages' predictions")
+    parser.add_argument(
+        "--judge",
+        choices=JUDGES,
+        default="hand",
+        help="the block judge: the shipped weights, or one fitted per fold (needs --cv)",
+    )
     args = parser.parse_args(argv)
+    if args.judge != "hand" and args.cv < 2:
+        parser.error("--judge learned is fitted on training folds: give --cv K")
     messages = [(p.name, d) for p in sorted(args.directory.glob("*.ann")) if (d := load(p))]
     if not messages:
         print(f"no readable .ann files in {args.directory}", file=sys.stderr)
@@ -345,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         if (d := load(p))
     ]
     if args.cv > 1:
-        return cross_validate(golds, blocks, args.cv, args.region)
+        return cross_validate(golds, blocks, args.cv, args.region, JUDGES[args.judge])
     tally = Tally()
     elapsed = run(cv.RuleExtractor(), golds, blocks, args.region, tally, args.show)
     print_tally(tally, bool(blocks))
@@ -379,6 +390,7 @@ def run(
 
 
 ROWS = ("block", *FIELDS, "block (overlap only)", "mail-parser-reply block")
+JUDGES: dict[str, cv.ExtractorFactory] = {"hand": cv.RuleExtractor, "learned": LearnedExtractor}
 
 
 def print_tally(tally: Tally, with_blocks: bool) -> None:
@@ -388,7 +400,11 @@ def print_tally(tally: Tally, with_blocks: bool) -> None:
 
 
 def cross_validate(
-    golds: list[tuple[str, Labelled]], blocks: list[cv.Blocks], k: int, region: str
+    golds: list[tuple[str, Labelled]],
+    blocks: list[cv.Blocks],
+    k: int,
+    region: str,
+    extractor_of: cv.ExtractorFactory = cv.RuleExtractor,
 ) -> int:
     """Train on k-1 folds, score the held-out one; whole mailboxes stay in one fold."""
     weights = [1 + 4 * len(g.persons) for _, g in golds]
@@ -398,7 +414,7 @@ def cross_validate(
     for fold in range(k):
         train, test = cv.split(golds, fold_of, fold)
         block_train, block_test = cv.split(blocks, block_fold_of, fold)
-        extractor = cv.RuleExtractor()
+        extractor = extractor_of()
         extractor.fit([g for _, g in train], block_train)
         tally = Tally()
         run(extractor, test, block_test, region, tally)
