@@ -64,6 +64,7 @@ from connectors.base import (
     Window,
 )
 from connectors.credentials import TokenSource
+from connectors.imap.cursor import ImapCursor
 from connectors.imap.fetch import Deferred, FolderCapture, Prefetch
 from connectors.imap.inventory import folder_inventory
 from connectors.imap.parse import default_folders
@@ -78,42 +79,6 @@ T = TypeVar("T")
 
 # A connection that died under us: reconnect and fetch again.
 _DROPPED = (OSError, imaplib.IMAP4.abort, EOFError)
-
-
-@dataclass(frozen=True, slots=True)
-class ImapCursor:
-    """Everything in the folder up to ``last_uid`` (under ``uidvalidity``) is captured."""
-
-    uidvalidity: int
-    last_uid: int
-    highestmodseq: int | None = None
-    # UIDs at or below ``last_uid`` that ``verify`` found never captured
-    # (``requeue``): the next fetch captures them before anything new.
-    refetch: tuple[int, ...] = ()
-
-    def to_cursor(self) -> Cursor:
-        cursor: dict[str, Any] = {
-            "uidvalidity": self.uidvalidity,
-            "last_uid": self.last_uid,
-            "highestmodseq": self.highestmodseq,
-        }
-        if self.refetch:
-            cursor["refetch"] = list(self.refetch)
-        return cursor
-
-    @classmethod
-    def of(cls, cursor: Cursor, stream: str) -> ImapCursor:
-        try:
-            modseq = cursor.get("highestmodseq")
-            return cls(
-                int(cursor["uidvalidity"]),
-                int(cursor["last_uid"]),
-                int(modseq) if modseq is not None else None,
-                tuple(sorted({int(u) for u in cursor.get("refetch") or ()})),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            # An unreadable cursor is an expired one: the resync is bounded and harmless.
-            raise CursorExpired(stream, "unreadable cursor") from exc
 
 
 @dataclass(frozen=True, slots=True)
