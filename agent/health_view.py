@@ -1,6 +1,6 @@
 """What ``status`` and ``verify`` print about health and completeness.
 
-Pure formatting of stored values (``storage.database.AccountStatus``,
+Pure formatting of stored values (``storage.account_state.AccountStatus``,
 ``storage.health.StreamCheck``); the commands read the database.
 """
 

@@ -5,9 +5,10 @@ SQLite (``sqlite:///path``) is the embedded default; PostgreSQL
 (``postgresql+psycopg://...``) serves teams and several agent processes.
 """
 
+from storage.account_state import AccountStatus
 from storage.apply import ApplyResult
 from storage.changes import Change
-from storage.database import AccountStatus, Database, open_database
+from storage.database import Database, open_database
 from storage.directory import StoredDirectory
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.forget import Forgotten

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from connectors.records import Held, SourceRef
 from matcher.plan import Evidence, InteractionPlan, Plan, evidence_of, merge_evidence
 from storage import changes as feed_rows
-from storage import ledger
+from storage import cursors, ledger
 from storage.addresses import follow_bounces
 from storage.bulk import (
     allocate_ids,
@@ -60,7 +60,6 @@ from storage.schema import (
     interaction_participants,
     interaction_sources,
     interactions,
-    sync_cursors,
 )
 from storage.seats import Owners, Seat
 from storage.sender_signatures import store_signatures
@@ -113,7 +112,7 @@ def apply_plan(
     gone = [r.provider_id for r in plan.removed if r.account == plan.account]
     ledger.keep(conn, account_ids[plan.account], stream, held, gone, now)
     if cursor is not None:
-        _store_cursor(conn, account_ids[plan.account], stream, cursor, now, window_since)
+        cursors.store(conn, account_ids[plan.account], stream, cursor, now, window_since)
     # Contacts the batch changed are found by their new keys from the next batch on.
     changed = {i for entity, i, _ in feed if entity == "contact"}
     refresh_keys(conn, unkeyed(conn, phoned) | changed)
@@ -376,30 +375,3 @@ def remove_sources(
         )
     feed.extend(("interaction", i, "delete") for i in gone)
     return len(gone)
-
-
-def _store_cursor(
-    conn: sa.Connection,
-    account_id: int,
-    stream: str,
-    cursor: Mapping[str, Any],
-    now: datetime,
-    window_since: datetime | None,
-) -> None:
-    stmt = upsert(conn, sync_cursors).values(
-        account_id=account_id,
-        stream=stream,
-        cursor=dict(cursor),
-        updated_at=now,
-        window_since=window_since,
-    )
-    excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["account_id", "stream"],
-        set_={
-            "cursor": excluded.cursor,
-            "updated_at": excluded.updated_at,
-            "window_since": excluded.window_since,
-        },
-    )
-    conn.execute(stmt)

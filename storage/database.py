@@ -8,8 +8,7 @@ the read methods return frozen values for the CLI.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -19,9 +18,10 @@ from connectors.contact_files import Card, CardError
 from connectors.records import Held, Inventory
 from matcher.duplicates import Duplicate
 from matcher.plan import Blocklist, Plan, Thresholds
-from storage import account_lock, dedupe, health, merges, queries
+from storage import account_lock, account_state, cursors, dedupe, health, merges, queries
 from storage import changes as feed
 from storage import reviews as review_items
+from storage.account_state import AccountStatus
 from storage.apply import ApplyResult, apply_plan, ensure_accounts
 from storage.changes import Feed
 from storage.company_names import name_companies
@@ -41,32 +41,11 @@ from storage.purge import purge as purge_blocked
 from storage.schema import (
     DERIVED_FIELDS,
     accounts,
-    completeness_checks,
-    ingest_errors,
-    interaction_sources,
-    interactions,
-    provider_items,
-    sync_cursors,
 )
 from storage.unmerge import merge_to_undo, unmerge
 
 MAX_MESSAGE_CHARS = 1000
 LockOwner = Literal["manual", "crm"]
-
-
-@dataclass(frozen=True, slots=True)
-class AccountStatus:
-    name: str
-    kind: str
-    state: str  # ok | error | needs_reauth
-    message: str | None
-    last_success_at: datetime | None
-    last_error_at: datetime | None
-    items_captured: int
-    newest_interaction_at: datetime | None
-    health: str | None = None  # agent.health's state; None before the first pass that set one
-    health_since: datetime | None = None
-    health_detail: dict[str, Any] | None = None
 
 
 def _utcnow() -> datetime:
@@ -82,6 +61,18 @@ class Database:
         # The URL may carry a password: show only what identifies the database.
         url = self.engine.url
         return f"Database({url.get_backend_name()}:{url.database})"
+
+    @contextmanager
+    def _changing(
+        self, others: merges.Others | None = None
+    ) -> Iterator[tuple[sa.Connection, Feed, datetime]]:
+        """A write transaction and the change-feed rows of what it changes, recorded
+        (with ``others``, the second contact of a merge's rows) before it commits."""
+        now = self._clock()
+        with self._writing() as conn, conn.begin():
+            changed: Feed = []
+            yield conn, changed, now
+            feed.record(conn, changed, now, others)
 
     def _writing(self) -> Any:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite, see ``storage.engine``)."""
@@ -130,40 +121,19 @@ class Database:
         self, account: str, stream: str
     ) -> tuple[dict[str, Any] | None, datetime | None]:
         """The stream's cursor and the backfill window start it covers (None: unknown)."""
-        c = sync_cursors.c
-        query = (
-            sa.select(c.cursor, c.window_since)
-            .join(accounts, accounts.c.id == c.account_id)
-            .where(accounts.c.name == account, c.stream == stream)
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        if row is None:
-            return None, None
-        return dict(row.cursor), row.window_since
+            return cursors.position(conn, account, stream)
 
     def has_cursors(self, account: str) -> bool:
         """Whether any stream of ``account`` was ever synced (a first sync has none)."""
-        query = (
-            sa.select(sync_cursors.c.stream)
-            .join(accounts, accounts.c.id == sync_cursors.c.account_id)
-            .where(accounts.c.name == account)
-            .limit(1)
-        )
         with self.engine.connect() as conn:
-            return conn.execute(query).first() is not None
+            return cursors.synced_before(conn, account)
 
     def window_starts(self) -> dict[str, datetime]:
         """Per account, the latest window start any of its cursors covers:
         items before it are certainly captured on no stream."""
-        c = sync_cursors.c
-        query = (
-            sa.select(accounts.c.name, sa.func.max(c.window_since))
-            .join(accounts, accounts.c.id == c.account_id)
-            .group_by(accounts.c.name)
-        )
         with self.engine.connect() as conn:
-            return {name: when for name, when in conn.execute(query) if when is not None}
+            return cursors.window_starts(conn)
 
     def hold(self, account: str) -> AbstractContextManager[None]:
         """Hold ``account`` for one sync pass across processes; ``AccountBusy`` if taken."""
@@ -175,23 +145,15 @@ class Database:
 
     def load_cursors(self, account: str) -> dict[str, dict[str, Any]]:
         """{stream: cursor} of every stream of ``account`` that has one."""
-        query = (
-            sa.select(sync_cursors.c.stream, sync_cursors.c.cursor)
-            .join(accounts, accounts.c.id == sync_cursors.c.account_id)
-            .where(accounts.c.name == account)
-        )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return {stream: dict(cursor) for stream, cursor in rows if cursor is not None}
+            return cursors.cursors_of(conn, account)
 
     def reset_cursors(self, account: str, lease: Lease | None = None) -> None:
         """Forget every cursor of ``account`` (after CursorExpired); captured data stays."""
-        ids = sa.select(accounts.c.id).where(accounts.c.name == account).scalar_subquery()
         with self._writing() as conn, conn.begin():
             if lease is not None:
                 fence(conn, lease)
-            conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.account_id == ids))
-            conn.execute(sa.delete(provider_items).where(provider_items.c.account_id == ids))
+            cursors.forget(conn, account)
 
     # -- health and completeness ---------------------------------------------
 
@@ -212,16 +174,8 @@ class Database:
 
     def last_checked(self, account: str) -> datetime | None:
         """When ``account``'s least recently checked stream was verified (None: never)."""
-        c = completeness_checks.c
-        query = (
-            sa.select(sa.func.min(c.checked_at))
-            .join(accounts, accounts.c.id == c.account_id)
-            .where(accounts.c.name == account)
-        )
         with self.engine.connect() as conn:
-            # min() keeps the column's type, so the value comes back aware (UTCDateTime).
-            value: datetime | None = conn.execute(query).scalar()
-        return value
+            return account_state.last_checked(conn, account)
 
     def check_stream(
         self, account: str, stream: str, listing: Inventory, requeue: Requeue
@@ -249,7 +203,7 @@ class Database:
             state="ok",
             message=None,
             last_success_at=self._clock(),
-            items_captured=_stored_copies(),
+            items_captured=account_state.stored_copies(),
         )
 
     def record_failure(
@@ -262,21 +216,13 @@ class Database:
 
     def error_counts(self) -> dict[str, int]:
         """Ingest errors stored per account (each item and reason once)."""
-        e = ingest_errors.c
-        query = (
-            sa.select(accounts.c.name, sa.func.count())
-            .select_from(ingest_errors)
-            .join(accounts, accounts.c.id == e.account_id)
-            .group_by(accounts.c.name)
-        )
         with self.engine.connect() as conn:
-            return {name: int(n) for name, n in conn.execute(query)}
+            return account_state.error_counts(conn)
 
     def stored_items(self, account: str) -> int:
         """Copies stored for ``account`` (what ``status`` calls items)."""
-        query = sa.select(_stored_copies()).where(accounts.c.name == account)
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar() or 0)
+            return account_state.stored_items(conn, account)
 
     def _update_account(self, account: str, **values: Any) -> None:
         with self._writing() as conn, conn.begin():
@@ -286,29 +232,8 @@ class Database:
     def account_status(self) -> list[AccountStatus]:
         """Per account: items are stored copies, the newest is the newest not
         in the future (a meeting next week is not capture lag)."""
-        s, i = interaction_sources.c, interactions.c
-        newest = (
-            sa.select(sa.func.max(i.occurred_at))
-            .join(interaction_sources, s.interaction_id == i.id)
-            .where(s.account_id == accounts.c.id, i.occurred_at <= self._clock())
-            .scalar_subquery()
-        )
-        a = accounts.c
-        query = sa.select(
-            a.name,
-            a.kind,
-            a.state,
-            a.message,
-            a.last_success_at,
-            a.last_error_at,
-            _stored_copies(),
-            sa.type_coerce(newest, interactions.c.occurred_at.type),
-            a.health,
-            a.health_since,
-            a.health_detail,
-        ).order_by(a.name)
         with self.engine.connect() as conn:
-            return [AccountStatus(*r) for r in conn.execute(query)]
+            return account_state.statuses(conn, self._clock())
 
     # -- contacts ----------------------------------------------------------
 
@@ -318,27 +243,22 @@ class Database:
         """Set a field by hand (or for a CRM); capture never overwrites it afterwards."""
         if field not in DERIVED_FIELDS:
             raise ValueError(f"not a contact field: {field!r}")
-        now = self._clock()
-        with self._writing() as conn, conn.begin():
+        with self._changing() as (conn, changed, now):
             if not lock_field(conn, contact_id, field, value, owner, now):
                 raise LookupError(f"no contact {contact_id}")
-            changed: Feed = [("contact", contact_id, "update")]
+            changed.append(("contact", contact_id, "update"))
             if field == "company":  # a CRM's company name is evidence for the company's
                 name_companies(conn, changed)
             refresh_keys(conn, [contact_id])  # a new name is found by its new keys
-            feed.record(conn, changed, now)
 
     def unlock_contact_field(self, contact_id: int, field: str) -> None:
         """Hand a field back to capture: it is re-derived from its observations."""
-        now = self._clock()
-        with self._writing() as conn, conn.begin():
+        with self._changing() as (conn, changed, now):
             drop_lock(conn, contact_id, field)
-            changed: Feed = []
             refresh_fields(conn, [(contact_id, field)], now, changed)
             if field == "company":
                 name_companies(conn, changed)
             refresh_keys(conn, [contact_id])
-            feed.record(conn, changed, now)
 
     def forget(
         self, *, contact_id: int | None = None, addresses: Collection[str] = ()
@@ -347,14 +267,10 @@ class Database:
 
         Raises LookupError when nothing stored matches.
         """
-        now = self._clock()
         if contact_id is not None:  # a merged-away id names the same person
             contact_id = self.resolve_contact(contact_id) or contact_id
-        with self._writing() as conn, conn.begin():
-            changed: Feed = []
-            done = forget_person(conn, now, changed, contact_id=contact_id, addresses=addresses)
-            feed.record(conn, changed, now)
-            return done
+        with self._changing() as (conn, changed, now):
+            return forget_person(conn, now, changed, contact_id=contact_id, addresses=addresses)
 
     def purge(self, blocklist: Blocklist, *, apply: bool) -> Purged:
         """Remove what ``blocklist`` would have kept out (``storage.purge``).
@@ -394,14 +310,11 @@ class Database:
     def _merging(
         self, action: Callable[..., merges.MergeRecord], *args: Any, **kw: Any
     ) -> merges.MergeRecord:
-        now = self._clock()
-        with self._writing() as conn, conn.begin():
-            changed: Feed = []
-            others: merges.Others = {}
+        others: merges.Others = {}
+        with self._changing(others) as (conn, changed, now):
             done: merges.MergeRecord = action(
                 conn, *args, now=now, feed=changed, others=others, **kw
             )
-            feed.record(conn, changed, now, others)
             return done
 
     def resolve_contact(self, contact_id: int) -> int | None:
@@ -425,13 +338,10 @@ class Database:
         self, cards: Iterable[Card | CardError], mailboxes: Mapping[str, str]
     ) -> Imported:
         """Create or update contacts from a CRM's cards (``storage.imports``), in one transaction."""
-        now = self._clock()
-        with self._writing() as conn, conn.begin():
+        with self._changing() as (conn, changed, now):
             identity_lock(conn, exclusive=False)
-            changed: Feed = []
             done = import_cards(conn, cards, mailboxes, now, changed)
             refresh_keys(conn, {i for entity, i, _ in changed if entity == "contact"})
-            feed.record(conn, changed, now)
             return done
 
     # -- scored resolution ---------------------------------------------------
@@ -454,13 +364,10 @@ class Database:
 
         Raises ``storage.reviews.ReviewError`` for an unknown or already decided review.
         """
-        now = self._clock()
-        with self._writing() as conn, conn.begin():
-            changed: Feed = []
+        with self._changing() as (conn, changed, now):
             decide = review_items.accept if accept else review_items.reject
             item = decide(conn, review_id, now, changed)
             refresh_keys(conn, {i for entity, i, _ in changed if entity == "contact"})
-            feed.record(conn, changed, now)
             return item
 
     # -- change feed and reads -----------------------------------------------
@@ -497,17 +404,6 @@ class Database:
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return queries.counts(conn)
-
-
-def _stored_copies() -> sa.ScalarSelect[int]:
-    """The number of copies stored for the account of the enclosing row."""
-    s = interaction_sources.c
-    return (
-        sa.select(sa.func.count())
-        .select_from(interaction_sources)
-        .where(s.account_id == accounts.c.id)
-        .scalar_subquery()
-    )
 
 
 def open_database(
