@@ -33,7 +33,8 @@ from matcher.mailboxes import mailbox_key
 from storage import Database
 from storage.bulk import write_rows
 from storage.identity_keys import refresh_keys
-from storage.schema import accounts, contact_emails, contact_observations, contacts, interactions
+from storage.schema import contact_emails, contact_observations, contacts, interactions
+from storage.schema_accounts import accounts
 
 SEED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 CHUNK = 20_000

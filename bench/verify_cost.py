@@ -55,7 +55,7 @@ def lose_a_batch(config: Path, share: float) -> int:
     import sqlalchemy as sa
 
     from config.loader import load
-    from storage.schema import provider_items
+    from storage.schema_accounts import provider_items
 
     engine = sa.create_engine(load(config).database_url)
     p = provider_items.c

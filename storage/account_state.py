@@ -13,13 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.schema import (
-    accounts,
-    completeness_checks,
-    ingest_errors,
-    interaction_sources,
-    interactions,
-)
+from storage.schema import ingest_errors, interaction_sources, interactions
+from storage.schema_accounts import accounts, completeness_checks
 
 
 @dataclass(frozen=True, slots=True)

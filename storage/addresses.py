@@ -17,12 +17,7 @@ from matcher.plan import InteractionPlan, ParticipantPlan
 from matcher.scoring import parse_rule
 from storage.bulk import chunks, insert_new, select_in, text_value, upsert, write_rows
 from storage.changes import Feed
-from storage.schema import (
-    address_evidence,
-    contact_emails,
-    interaction_participants,
-    interactions,
-)
+from storage.schema import address_evidence, contact_emails, interaction_participants, interactions
 
 
 def owners_of(

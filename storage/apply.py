@@ -54,13 +54,13 @@ from storage.merge_journal import identity_lock
 from storage.observations import store_observations
 from storage.reviews import queue_reviews
 from storage.schema import (
-    accounts,
     address_evidence,
     ingest_errors,
     interaction_participants,
     interaction_sources,
     interactions,
 )
+from storage.schema_accounts import accounts
 from storage.seats import Owners, Seat
 from storage.sender_signatures import store_signatures
 

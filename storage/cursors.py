@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.bulk import upsert
-from storage.schema import accounts, provider_items, sync_cursors
+from storage.schema_accounts import accounts, provider_items, sync_cursors
 
 
 def store(

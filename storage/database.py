@@ -38,10 +38,8 @@ from storage.merge_journal import identity_lock, survivors_of
 from storage.observations import drop_lock, lock_field, refresh_fields
 from storage.purge import Purged
 from storage.purge import purge as purge_blocked
-from storage.schema import (
-    DERIVED_FIELDS,
-    accounts,
-)
+from storage.schema import DERIVED_FIELDS
+from storage.schema_accounts import accounts
 from storage.unmerge import merge_to_undo, unmerge
 
 MAX_MESSAGE_CHARS = 1000

@@ -22,13 +22,8 @@ from storage import ledger
 from storage.apply import ensure_accounts, remove_sources
 from storage.bulk import select_in
 from storage.changes import Feed
-from storage.schema import (
-    account_transitions,
-    accounts,
-    completeness_checks,
-    interaction_sources,
-    sync_cursors,
-)
+from storage.schema import interaction_sources
+from storage.schema_accounts import account_transitions, accounts, completeness_checks, sync_cursors
 
 # The connector's ``requeue``: (stored cursor, missing items) -> the cursor
 # with which the next fetch captures them.

@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from storage.errors import StorageError, described
-from storage.schema import account_leases, lease_workers
+from storage.schema_accounts import account_leases, lease_workers
 
 _L = account_leases.c
 NOW = sa.func.now()

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from connectors.records import Held, Inventory
 from storage.bulk import chunks, upsert, write_rows
-from storage.schema import completeness_checks, provider_items
+from storage.schema_accounts import completeness_checks, provider_items
 
 
 @dataclass(frozen=True, slots=True)

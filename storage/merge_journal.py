@@ -26,7 +26,6 @@ import sqlalchemy as sa
 
 from storage.bulk import select_in
 from storage.schema import (
-    UTCDateTime,
     contact_emails,
     contact_field_locks,
     contact_keys,
@@ -38,6 +37,7 @@ from storage.schema import (
     merges,
     review_queue,
 )
+from storage.schema_types import UTCDateTime
 
 TABLES = {
     t.name: t

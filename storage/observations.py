@@ -31,12 +31,7 @@ from storage.bulk import (
 )
 from storage.changes import Feed
 from storage.identity_keys import MIN_PHONE_CONFIDENCE
-from storage.schema import (
-    DERIVED_FIELDS,
-    contact_field_locks,
-    contact_observations,
-    contacts,
-)
+from storage.schema import DERIVED_FIELDS, contact_field_locks, contact_observations, contacts
 from storage.seats import Owners, Seat
 
 MIN_CONFIDENCE = 0.5

@@ -18,7 +18,6 @@ from storage.employment import EmploymentView, employment_history
 from storage.observations import MIN_CONFIDENCE
 from storage.schema import (
     DERIVED_FIELDS,
-    accounts,
     companies,
     company_domains,
     contact_emails,
@@ -30,6 +29,7 @@ from storage.schema import (
     interaction_sources,
     interactions,
 )
+from storage.schema_accounts import accounts
 
 
 @dataclass(frozen=True, slots=True)

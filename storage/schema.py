@@ -15,131 +15,28 @@ Natural keys carry the idempotency of docs/ARCHITECTURE.md, invariant 1:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
+
+# The account tables are declared in storage.schema_accounts and named here
+# too: this module (and Base.metadata) holds every table, for the migrations,
+# the tests and integrators alike.
+from storage.schema_accounts import account_leases as account_leases
+from storage.schema_accounts import account_transitions as account_transitions
+from storage.schema_accounts import accounts as accounts
+from storage.schema_accounts import completeness_checks as completeness_checks
+from storage.schema_accounts import lease_workers as lease_workers
+from storage.schema_accounts import provider_items as provider_items
+from storage.schema_accounts import stored_tokens as stored_tokens
+from storage.schema_accounts import sync_cursors as sync_cursors
+from storage.schema_types import Base, BigId, UTCDateTime, table
 
 # A contact's fields that capture derives from observations (and that a
 # person or a CRM may lock). Each is a column of ``contacts``.
 DERIVED_FIELDS: tuple[str, ...] = ("name", "given_name", "family_name", "title", "company")
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """Timestamps stored as UTC and always read back timezone-aware.
-
-    SQLite has no time zone type and returns naive values; PostgreSQL returns
-    aware ones. Without this the same comparison (is the stored meeting newer?)
-    would behave differently on the two engines.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def bind_processor(self, dialect: sa.Dialect) -> Any:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-        bind = self.process_bind_param
-
-        # SQLite's DATETIME writes "YYYY-MM-DD HH:MM:SS.ffffff" through a dict
-        # and a %-format per value, the costliest step of binding a row;
-        # isoformat gives the same text in one call (tests/unit/test_schema_types.py).
-        def process(value: datetime | None) -> str | None:
-            naive = bind(value, dialect)
-            return None if naive is None else naive.isoformat(" ", "microseconds")
-
-        return process
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# SQLite only gives 64-bit rowid aliases to a column declared INTEGER.
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Account(Base):
-    __tablename__ = "accounts"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(sa.Text, unique=True)
-    kind: Mapped[str] = mapped_column(sa.Text)
-    state: Mapped[str] = mapped_column(sa.Text, default="ok")  # ok | error | needs_reauth
-    message: Mapped[str | None] = mapped_column(sa.Text)
-    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    items_captured: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    # The health state machine (``agent.health``): backfilling | live |
-    # throttled | needs_reauth | failing | disabled, since when, and what the
-    # state carries (progress, until, the command to run, the last error).
-    health: Mapped[str | None] = mapped_column(sa.Text)
-    health_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    health_detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-
-
-class AccountTransition(Base):
-    """Every change of an account's health state, kept as history."""
-
-    __tablename__ = "account_transitions"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    from_state: Mapped[str | None] = mapped_column(sa.Text)
-    to_state: Mapped[str] = mapped_column(sa.Text)
-    detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-
-
-class ProviderItem(Base):
-    """The completeness ledger: each provider item a sync accounted for, by the
-    name the provider lists it under (``connectors.records.Held``), with the
-    copy it gave ("" when it gave none: blocked, outside the window)."""
-
-    __tablename__ = "provider_items"
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
-    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    item: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    provider_id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    version: Mapped[str] = mapped_column(sa.Text)
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class CompletenessCheck(Base):
-    """The last ``verify`` of a stream: what the provider listed, what was missing."""
-
-    __tablename__ = "completeness_checks"
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
-    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    listed: Mapped[int] = mapped_column(sa.Integer)
-    missing: Mapped[list[str]] = mapped_column(sa.JSON)  # items queued for the next poll
-    removed: Mapped[int] = mapped_column(sa.Integer)
-
-
-class SyncCursor(Base):
-    __tablename__ = "sync_cursors"
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
-    stream: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    cursor: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The earliest backfill window start the cursor's stream was read from:
-    # a wider window must read the stream again, the cursor being past it.
-    window_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Company(Base):
@@ -427,41 +324,6 @@ class MergeRow(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
-class StoredToken(Base):
-    """A credential kept for an account (refresh token, token cache), encrypted:
-    ``storage.tokens``. No column holds the value in plain text."""
-
-    __tablename__ = "stored_tokens"
-    account: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the account's name
-    name: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # "refresh_token", ...
-    nonce: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    ciphertext: Mapped[bytes] = mapped_column(sa.LargeBinary)  # AES-GCM, tag appended
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class AccountLease(Base):
-    """Which ``run`` worker works an account, on PostgreSQL (``storage.leases``)."""
-
-    __tablename__ = "account_leases"
-    account: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # the configured name
-    worker: Mapped[str | None] = mapped_column(sa.Text, index=True)  # None: free
-    # Raised by every claim: a commit must show the epoch it was claimed
-    # under, so a worker that lost the account and got it back cannot reuse
-    # a fence from before.
-    epoch: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class LeaseWorker(Base):
-    """A live ``run`` worker: the fair share of accounts is theirs divided by these."""
-
-    __tablename__ = "lease_workers"
-    worker: Mapped[str] = mapped_column(sa.Text, primary_key=True)  # host:pid:random
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class ChangeRow(Base):
     """The change feed; see ``storage.changes`` for why ``xact_id`` exists."""
 
@@ -478,16 +340,6 @@ class ChangeRow(Base):
     other_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # merge: the survivor
 
 
-def table(model: type[Base]) -> sa.Table:
-    """The Core table of a model, typed for bulk statements."""
-    return cast(sa.Table, model.__table__)
-
-
-accounts = table(Account)
-account_transitions = table(AccountTransition)
-provider_items = table(ProviderItem)
-completeness_checks = table(CompletenessCheck)
-sync_cursors = table(SyncCursor)
 companies = table(Company)
 company_domains = table(CompanyDomain)
 contacts = table(Contact)
@@ -505,9 +357,6 @@ forgotten_addresses = table(ForgottenAddress)
 sender_signatures = table(SenderSignatureRow)
 merges = table(Merge)
 merge_rows = table(MergeRow)
-stored_tokens = table(StoredToken)
-account_leases = table(AccountLease)
-lease_workers = table(LeaseWorker)
 contact_keys = table(ContactKey)
 review_queue = table(ReviewItem)
 employments = table(Employment)

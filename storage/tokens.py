@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from storage.bulk import upsert
 from storage.engine import WRITE
 from storage.errors import StorageError, described
-from storage.schema import stored_tokens
+from storage.schema_accounts import stored_tokens
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # GCM's 96-bit nonce

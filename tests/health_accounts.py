@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from config.settings import Settings
 from storage.database import Database
-from storage.schema import accounts, sync_cursors
+from storage.schema_accounts import accounts, sync_cursors
 from tests.admin_config import admin_settings
 from tests.imap_mailbox import REP
 from tests.servers.radicale import CalendarUser

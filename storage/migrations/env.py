@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from storage.schema import Base
+import storage.schema  # noqa: F401  (every table registers on Base.metadata)
+from storage.schema_types import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -26,13 +26,8 @@ import pytest
 import sqlalchemy as sa
 
 from storage import Database, open_database
-from storage.schema import (
-    account_leases,
-    accounts,
-    changes,
-    interaction_sources,
-    interactions,
-)
+from storage.schema import changes, interaction_sources, interactions
+from storage.schema_accounts import account_leases, accounts
 from tests.e2e.sample import autocapture
 from tests.recording_connector import Fetch, read_fetches
 from tests.watchdog import HANG, wait_until

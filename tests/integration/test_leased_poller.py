@@ -17,7 +17,7 @@ from config.settings import Settings
 from matcher.plan import Plan
 from storage import Database, open_database
 from storage.leases import LeaseLost
-from storage.schema import accounts
+from storage.schema_accounts import accounts
 from tests.plans import mail, person
 from tests.watchdog import HANG, wait_until
 

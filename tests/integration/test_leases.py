@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from matcher.plan import Plan
 from storage import Database, open_database
 from storage.leases import Lease, LeaseLost, LeaseTable
-from storage.schema import account_leases, interaction_sources
+from storage.schema import interaction_sources
+from storage.schema_accounts import account_leases
 from tests.plans import mail, person, ticking_clock
 
 pytestmark = pytest.mark.server

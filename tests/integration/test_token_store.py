@@ -21,7 +21,7 @@ from connectors.base import AuthError, ConfigurationError
 from connectors.credentials import StoredToken
 from storage import Database, open_database
 from storage.engine import create_engine
-from storage.schema import stored_tokens
+from storage.schema_accounts import stored_tokens
 from storage.tokens import TokenKeyError, TokenStore, ensure_key_file, parse_key
 from tests.plans import text_in_every_column
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from storage.bulk import CHUNK, select_in
-from storage.schema import UTCDateTime
+from storage.schema_types import UTCDateTime
 
 METADATA = sa.MetaData()
 PEOPLE = sa.Table(

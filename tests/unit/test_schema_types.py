@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from storage.schema import UTCDateTime
+from storage.schema_types import UTCDateTime
 
 DIALECT = sqlite.dialect()
 
