@@ -9,7 +9,8 @@ A block is the run of lines at the end of a zone, after client footers and
 disclaimers are set aside, that starts below a "-- " delimiter, a closing
 phrase ("Best regards,") or the last line of prose, and that carries
 evidence of being a signature: contact data, a title, a company, an address
-or the author's own name over another signature line.
+or the author's own name over another signature line
+(``matcher.body.block_evidence`` counts it, and a judge weighs the counts).
 """
 
 from __future__ import annotations
