@@ -31,6 +31,7 @@ from config.fields import (
     Names,
     Text,
     anchored,
+    existing_file,
     readable_ca_file,
 )
 from config.values import (
@@ -329,15 +330,9 @@ class MicrosoftAccount(RemoteAccount):
     _user = field_validator("user", mode="before")(_first_owner)
     _ca_file = field_validator("ca_file", mode="after")(readable_ca_file)
 
-    @field_validator("certificate", mode="after")
-    @classmethod
-    def _certificate_file(cls, path: Path | None, info: ValidationInfo) -> Path | None:
-        if path is None:
-            return None
-        path = anchored(path, info)
-        if not path.is_file():
-            raise invalid("certificate", f"no certificate at {str(path)!r}")
-        return path
+    _certificate_file = field_validator("certificate", mode="after")(
+        existing_file("certificate", "certificate")
+    )
 
     @field_validator("certificate_key", mode="after")
     @classmethod

@@ -5,7 +5,7 @@ anchored to the configuration file's folder.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -44,14 +44,22 @@ def anchored(path: Path, info: ValidationInfo) -> Path:
     return Path(context.get("base_dir") or Path.cwd()) / path.expanduser()
 
 
-def readable_ca_file(path: Path | None, info: ValidationInfo) -> Path | None:
-    """A CA bundle path anchored like every path of the file; it must exist."""
-    if path is None:
-        return None
-    path = anchored(path, info)
-    if not path.is_file():
-        raise invalid("ca_file", f"no CA bundle at {str(path)!r}")
-    return path
+def existing_file(key: str, what: str) -> Callable[[Path | None, ValidationInfo], Path | None]:
+    """A validator for a path to a file that must exist, anchored like every path
+    of the configuration; a missing one is reported as "no ``what`` at PATH"."""
+
+    def check(path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is None:
+            return None
+        path = anchored(path, info)
+        if not path.is_file():
+            raise invalid(key, f"no {what} at {str(path)!r}")
+        return path
+
+    return check
+
+
+readable_ca_file = existing_file("ca_file", "CA bundle")
 
 
 class FrozenSettings(BaseModel):
