@@ -129,8 +129,10 @@ class Candidate:
 
 def candidates(zone: Zone) -> Iterator[Candidate]:
     """The blocks ``find_signature`` weighs at the end of ``zone``, in the order it does."""
-    lines = zone.text.split("\n")
-    known = sl.name_tokens(zone.author, zone.author_name)
+    return _candidates(zone, zone.text.split("\n"), sl.name_tokens(zone.author, zone.author_name))
+
+
+def _candidates(zone: Zone, lines: list[str], known: frozenset[str]) -> Iterator[Candidate]:
     for end in _candidate_ends(lines):
         start, opener = _block_start(lines, end)
         while start < end and not lines[start].strip():
@@ -142,11 +144,12 @@ def candidates(zone: Zone) -> Iterator[Candidate]:
 def find_signature(zone: Zone, judge: Judge = hand_confidence) -> SignatureBlock | None:
     """The signature block at the end of ``zone``'s text, or None."""
     lines = zone.text.split("\n")
-    for candidate in candidates(zone):
+    known = sl.name_tokens(zone.author, zone.author_name)
+    for candidate in _candidates(zone, lines, known):
         confidence = judge(candidate.evidence)
         if confidence >= MIN_CONFIDENCE:
-            return block_at(zone, candidate.start, candidate.end, confidence)
-    return _inner_block(zone, lines, sl.name_tokens(zone.author, zone.author_name), judge)
+            return _block(zone, lines, candidate.start, candidate.end, confidence)
+    return _inner_block(zone, lines, known, judge)
 
 
 def _inner_block(
@@ -167,7 +170,7 @@ def _inner_block(
         if start < end:
             confidence = judge(evidence_of(lines[start:end], zone.author, known, opener))
             if confidence >= MIN_INNER_CONFIDENCE:
-                return block_at(zone, start, end, confidence)
+                return _block(zone, lines, start, end, confidence)
     return None
 
 
@@ -206,7 +209,10 @@ def _candidate_ends(lines: list[str]) -> list[int]:
 
 def block_at(zone: Zone, start: int, end: int, confidence: float) -> SignatureBlock:
     """Lines ``start`` to ``end`` of ``zone``'s text as a block, with input offsets."""
-    lines = zone.text.split("\n")
+    return _block(zone, zone.text.split("\n"), start, end, confidence)
+
+
+def _block(zone: Zone, lines: list[str], start: int, end: int, confidence: float) -> SignatureBlock:
     text_start = _line_offset(lines, start)
     text_end = text_start + len("\n".join(lines[start:end]))
     return SignatureBlock(
