@@ -45,16 +45,21 @@ def store(
     conn.execute(stmt)
 
 
+def _of_account(account: str, *columns: Any) -> sa.Select[Any]:
+    """``columns`` of the cursor rows of the account named ``account``."""
+    return (
+        sa.select(*columns)
+        .join(accounts, accounts.c.id == sync_cursors.c.account_id)
+        .where(accounts.c.name == account)
+    )
+
+
 def position(
     conn: sa.Connection, account: str, stream: str
 ) -> tuple[dict[str, Any] | None, datetime | None]:
     """The stream's cursor and the backfill window start it covers (None: unknown)."""
     c = sync_cursors.c
-    query = (
-        sa.select(c.cursor, c.window_since)
-        .join(accounts, accounts.c.id == c.account_id)
-        .where(accounts.c.name == account, c.stream == stream)
-    )
+    query = _of_account(account, c.cursor, c.window_since).where(c.stream == stream)
     row = conn.execute(query).first()
     if row is None:
         return None, None
@@ -63,23 +68,14 @@ def position(
 
 def cursors_of(conn: sa.Connection, account: str) -> dict[str, dict[str, Any]]:
     """{stream: cursor} of every stream of ``account`` that has one."""
-    query = (
-        sa.select(sync_cursors.c.stream, sync_cursors.c.cursor)
-        .join(accounts, accounts.c.id == sync_cursors.c.account_id)
-        .where(accounts.c.name == account)
-    )
-    rows = conn.execute(query).all()
+    c = sync_cursors.c
+    rows = conn.execute(_of_account(account, c.stream, c.cursor)).all()
     return {stream: dict(cursor) for stream, cursor in rows if cursor is not None}
 
 
 def synced_before(conn: sa.Connection, account: str) -> bool:
     """Whether any stream of ``account`` was ever synced (a first sync has none)."""
-    query = (
-        sa.select(sync_cursors.c.stream)
-        .join(accounts, accounts.c.id == sync_cursors.c.account_id)
-        .where(accounts.c.name == account)
-        .limit(1)
-    )
+    query = _of_account(account, sync_cursors.c.stream).limit(1)
     return conn.execute(query).first() is not None
 
 
