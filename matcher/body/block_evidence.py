@@ -10,10 +10,11 @@ block at the end of a zone, ``MIN_INNER_CONFIDENCE`` for one above other
 text.
 
 The shipped judge, ``hand_confidence``, weighs the counts with fixed
-weights written while reading the development mail (``bench/signatures.py``).
-The bench can pass another judge to the same extractor, e.g. one fitted
-on the training folds only, to see what these features support on mail
-they were not written on.
+weights (``HAND_WEIGHTS``) written while reading the development mail
+(``bench/signatures.py``). The bench can pass another judge to the same
+extractor, e.g. the same weighing with weights fitted on the training folds
+only (``weighed``), to see what these features support on mail they were
+not written on.
 """
 
 from __future__ import annotations
@@ -66,25 +67,48 @@ def evidence_of(
     return BlockEvidence(opener, **counts)
 
 
-def hand_confidence(ev: BlockEvidence) -> float:
-    """The shipped judge: fixed weights over the counts (0 when it is not a signature)."""
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """What each count adds to a block's confidence (``weighed``); the defaults
+    are the shipped weights, written while reading the development mail."""
+
+    # A phone number is the strongest single sign: people sign off with one
+    # (it counts as contact data too); a company's legal form ("Corp.",
+    # "GmbH") is the next.
+    phone: float = 0.1  # at most one
+    legal: float = 0.2  # at most one
+    contact: float = 0.3  # at most two
+    other: float = 0.2  # at most two
+    name: float = 0.2  # at most one
+    prose: float = -0.2  # per prose or form line
+    delimiter: float = 0.4  # a block opened by "-- "
+    closing: float = 0.2  # a block opened by a closing phrase
+
+
+HAND_WEIGHTS = Weights()
+
+
+def weighed(ev: BlockEvidence, w: Weights) -> float:
+    """The counts weighed by ``w``; 0 when they are not one person's signature at all."""
     if ev.phone > 4 or ev.form >= 2:
         return 0.0  # a phone list or a form, not one person's signature
-    prose = ev.prose + ev.form
     if ev.contact + ev.other == 0 and not (ev.opener == "delimiter" and ev.name):
         return 0.0
-    # A phone number is the strongest single sign: people sign off with one;
-    # a company's legal form ("Corp.", "GmbH") is the next.
     score = (
-        0.1 * min(ev.phone, 1)
-        + 0.2 * min(ev.legal, 1)
-        + 0.3 * min(ev.contact, 2)
-        + 0.2 * min(ev.other, 2)
-        + 0.2 * min(ev.name, 1)
-        - 0.2 * prose
+        w.phone * min(ev.phone, 1)
+        + w.legal * min(ev.legal, 1)
+        + w.contact * min(ev.contact, 2)
+        + w.other * min(ev.other, 2)
+        + w.name * min(ev.name, 1)
+        + w.prose * (ev.prose + ev.form)
     )
-    score += {"delimiter": 0.4, "closing": 0.2}.get(ev.opener, 0.0)
+    score += {"delimiter": w.delimiter, "closing": w.closing}.get(ev.opener, 0.0)
     return max(score, 0.0)
+
+
+def hand_confidence(ev: BlockEvidence) -> float:
+    """The shipped judge: ``HAND_WEIGHTS`` over the counts."""
+    return weighed(ev, HAND_WEIGHTS)
 
 
 def line_kind(line: str, author: Address | None, known: frozenset[str]) -> tuple[str, bool]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.records import Address
-from matcher.body.block_evidence import BlockEvidence, hand_confidence
+from matcher.body.block_evidence import BlockEvidence, Weights, hand_confidence, weighed
 from matcher.body.signatures import candidates, find_signature
 from matcher.body.zones import Zone, split_zones
 
@@ -55,3 +55,18 @@ def test_another_judge_decides_alone() -> None:
     block = find_signature(zone(), lambda ev: 0.55)
     assert block is not None and block.confidence == 0.55
     assert block.text.splitlines() == SIGNED.splitlines()[5:9]
+
+
+def test_other_weights_weigh_the_same_counts() -> None:
+    # What the bench fits per fold: each count times its own weight, the caps kept
+    # (one phone, one legal form, two contact lines, two others, one name).
+    only_contact = Weights(0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert weighed(EVIDENCE, only_contact) == 1.0
+    assert weighed(BlockEvidence("top", lines=3, contact=3), only_contact) == 1.0
+    opened = Weights(phone=0.0, legal=0.0, contact=0.0, other=0.0, name=0.0, delimiter=0.3)
+    assert round(weighed(EVIDENCE, opened), 2) == 0.3
+    # A weight not given keeps the shipped value: a closing phrase's 0.2.
+    assert round(weighed(BlockEvidence("closing", lines=1, contact=1), opened), 2) == 0.2
+    # Prose pulls down, never below 0; the vetoes hold whatever the weights.
+    assert weighed(BlockEvidence("top", lines=3, contact=1, prose=2), Weights(prose=-0.4)) == 0.0
+    assert weighed(BlockEvidence("delimiter", lines=6, contact=6, phone=5), Weights(phone=9)) == 0.0
