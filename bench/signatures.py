@@ -1,6 +1,6 @@
 """Measure signature extraction against a labelled set (Quagga-annotated Enron mail).
 
-Usage: ``python bench/signatures.py DIR [--blocks DIR] [--cv K [--judge hand|learned]] [--region US] [--show N]``
+Usage: ``python bench/signatures.py DIR [--blocks DIR] [--cv K [--judge hand|fitted|learned]] [--region US] [--show N]``
 
 DIR holds ``NAME.txt.ann`` JSON files (see the data set's README); empty or
 unreadable ones are skipped. The data set is never copied into the repo.
@@ -45,9 +45,11 @@ Scoring, per message:
   each figure's mean and spread over the folds is printed below them. The
   shipped extractor is rules and lexicons only (``RuleExtractor``, nothing
   fitted), written while reading this set: its CV figures equal its
-  full-set figures, and the run says so. ``--judge learned`` fits the one
-  weighing step, which candidate block is a signature, on the training folds
-  (``bench.signature_judge``): an honest figure for that step.
+  full-set figures, and the run says so. Two judges fit the one weighing
+  step, which candidate block is a signature, on the training folds
+  (``bench.signature_judge``), for an honest figure of that step:
+  ``--judge fitted`` keeps the shipped weighing and chooses its weights,
+  ``--judge learned`` replaces it with a gradient-boosted model.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ if str(ROOT) not in sys.path:  # this checkout's packages, not an installed copy
     sys.path.insert(0, str(ROOT))
 
 from bench import signature_cv as cv  # noqa: E402
-from bench.signature_judge import LearnedExtractor  # noqa: E402
+from bench.signature_judge import FittedWeightsExtractor, LearnedExtractor  # noqa: E402
 from connectors.records import Address  # noqa: E402
 from matcher.body.signatures import AuthorSignature  # noqa: E402
 from matcher.body.zone_headers import parse_person  # noqa: E402
@@ -340,11 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         "--judge",
         choices=JUDGES,
         default="hand",
-        help="the block judge: the shipped weights, or one fitted per fold (needs --cv)",
+        help="the block judge: the shipped weights; the shipped weighing with weights "
+        "fitted per fold; or a model fitted per fold (fitted and learned need --cv)",
     )
     args = parser.parse_args(argv)
     if args.judge != "hand" and args.cv < 2:
-        parser.error("--judge learned is fitted on training folds: give --cv K")
+        parser.error(f"--judge {args.judge} is fitted on training folds: give --cv K")
     messages = [(p.name, d) for p in sorted(args.directory.glob("*.ann")) if (d := load(p))]
     if not messages:
         print(f"no readable .ann files in {args.directory}", file=sys.stderr)
@@ -390,7 +393,11 @@ def run(
 
 
 ROWS = ("block", *FIELDS, "block (overlap only)", "mail-parser-reply block")
-JUDGES: dict[str, cv.ExtractorFactory] = {"hand": cv.RuleExtractor, "learned": LearnedExtractor}
+JUDGES: dict[str, cv.ExtractorFactory] = {
+    "hand": cv.RuleExtractor,
+    "fitted": FittedWeightsExtractor,
+    "learned": LearnedExtractor,
+}
 
 
 def print_tally(tally: Tally, with_blocks: bool) -> None:
