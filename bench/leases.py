@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ from bench.storage_apply import scratch_pg
 from config.loader import load_text
 from matcher.plan import Plan
 from storage import Database, open_database
+from storage.leases import Lease
 from tests.plans import mail, person
 
 CLAIM = 100
@@ -98,15 +100,16 @@ def fence_cost(db: Database) -> tuple[float, float]:
     table.offer(["fenced", "plain"])
     (lease,) = table.claim("bench", ["fenced"], 1, 600)
 
-    def plan(account: str, n: int) -> Plan:
+    def write(account: str, n: int, fence: Lease | None = None) -> None:
         sender = person(f"p{n}@customer.example", "from")
-        return Plan(account, (mail(f"{account}{n}@bench", sender, account=account),))
+        plan = Plan(account, (mail(f"{account}{n}@bench", sender, account=account),))
+        db.apply(plan, "INBOX", {}, lease=fence)
 
     plain: list[float] = []
     fenced: list[float] = []
     for n in range(60):  # interleaved, so a busy moment of the machine weighs on both
-        plain.append(ms(lambda n=n: db.apply(plan("plain", n), "INBOX", {})))
-        fenced.append(ms(lambda n=n: db.apply(plan("fenced", n), "INBOX", {}, lease=lease)))
+        plain.append(ms(partial(write, "plain", n)))
+        fenced.append(ms(partial(write, "fenced", n, lease)))
     return statistics.median(plain), statistics.median(fenced)
 
 

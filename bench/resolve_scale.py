@@ -158,7 +158,7 @@ def measure(args: argparse.Namespace, count: int, folder: Path, dedupe: bool) ->
         load(db, count, known_people(args.seed), args.seed)
         loaded = time.perf_counter() - start
         db.close()
-        result = {"contacts": count, "load_seconds": loaded}
+        result: dict[str, Any] = {"contacts": count, "load_seconds": loaded}
         result["capture"] = child(
             "capture", url, str(args.messages), str(args.seed), str(args.batch_size)
         )

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from connectors.records import Address, Attendee, Meeting, Message, SourceRef
-from matcher.plan import AccountPolicy, When
+from connectors.records import Address, Attendee, Meeting, Message, SourceRef, When
+from matcher.plan import AccountPolicy
 
 SOURCE = SourceRef("acct", "INBOX", "1")
 WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -40,10 +40,15 @@ def mail(
     )
 
 
+def address(email: str, name: str | None = None) -> Address:
+    """An address the test knows to be valid, typed as such."""
+    found = Address.of(email, name)
+    assert found is not None
+    return found
+
+
 def person(email: str, name: str | None = None, **kw: str) -> Attendee:
-    address = Address.of(email, name)
-    assert address is not None
-    return Attendee(address, **kw)
+    return Attendee(address(email, name), **kw)
 
 
 def meeting(
@@ -122,4 +127,4 @@ def reply_to_list(n: int = 1) -> Message:
 
 
 # A sender with a name, for the signature and quote tests.
-SAM = Address.of("sam.carter@northwind.example", "Sam Carter")
+SAM = address("sam.carter@northwind.example", "Sam Carter")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from requests.adapters import HTTPAdapter
 
-from connectors.base import Limits, Window
+from connectors.base import Connector, Limits, Window
 from connectors.caldav.connector import CaldavConnector
 from connectors.http import BasicAuth, HttpClient
 from connectors.records import Batch, Cursor, Meeting
@@ -66,7 +66,7 @@ def meetings(records: Sequence[object]) -> list[Meeting]:
     return found
 
 
-def fetch_all(conn: CaldavConnector, stream: str, cursor: Cursor | None, limit: int = 50) -> Batch:
+def fetch_all(conn: Connector, stream: str, cursor: Cursor | None, limit: int = 50) -> Batch:
     """Drain into one batch-like result (records, errors, removed, last cursor)."""
     records, errors, removed = [], [], []
     for _ in range(100):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from matcher.plan import Observation, Plan
 from storage import Database
-from storage.schema import Base
+from storage.schema_types import Base
 from tests.plans import T0, mail, meeting, person
 
 WORK = "bob.smith@acme.com"
@@ -38,11 +38,11 @@ def bob_plan() -> Plan:
         Observation("name", "Robert Smith", 0.9),
         Observation("phone:mobile", "+447700900123", 0.9),
     )
-    acme = {"company_domain": "acme.com"}
+    acme = "acme.com"
     return Plan(
         account="alice",
         interactions=(
-            mail("w1@acme", person(WORK, "from", observations=signed, **acme), me()),
+            mail("w1@acme", person(WORK, "from", observations=signed, company_domain=acme), me()),
             mail(
                 "h1@gmail", person(HOME, "from", observations=home), me(), at=T0 + timedelta(days=3)
             ),
@@ -50,7 +50,7 @@ def bob_plan() -> Plan:
                 "h2@ourco",
                 me("from"),
                 person(HOME, "to"),
-                person(CAROL, "cc", **acme),
+                person(CAROL, "cc", company_domain=acme),
                 direction="outbound",
                 at=T0 + timedelta(days=5),
             ),
@@ -58,9 +58,9 @@ def bob_plan() -> Plan:
                 "kickoff",
                 0,
                 person(OWNER, "organizer", "skip", rule="class:internal", klass="internal"),
-                person(WORK, "attendee", **acme),
+                person(WORK, "attendee", company_domain=acme),
                 person(HOME, "attendee"),
-                person(CAROL, "attendee", **acme),
+                person(CAROL, "attendee", company_domain=acme),
                 start=T0 + timedelta(days=9),
             ),
         ),

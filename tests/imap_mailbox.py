@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -59,8 +60,18 @@ MAILBOX = {
 }
 
 
+class ImapLogin(Protocol):
+    """Where an account signs in: a Dovecot user, or a proxy in front of one."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
 def settings_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[MailUser, str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[ImapLogin, str]]
 ) -> Settings:
     fields = {
         "kind": "imap",

@@ -29,8 +29,12 @@ def certificate() -> tuple[str, str]:
     return cert.private_key_pem.bytes().decode(), cert.cert_chain_pems[0].bytes().decode()
 
 
-def account_yaml(graph: Graph, name: str, user: str = DANA, **keys: Any) -> list[str]:
-    """One microsoft account's YAML lines (indented for an ``accounts:`` list)."""
+def account_yaml(graph: Graph, name: str, user: str = DANA, /, **keys: Any) -> list[str]:
+    """One microsoft account's YAML lines (indented for an ``accounts:`` list).
+
+    ``keys`` add or replace fields (None drops one); the first three are
+    positional so that a dict of fields can be passed as ``**keys``.
+    """
     fields: dict[str, Any] = {
         "name": name,
         "kind": "microsoft",

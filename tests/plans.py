@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from connectors.records import IngestError, SourceRef
 from matcher.plan import InteractionPlan, Observation, ParticipantPlan, Plan
 from storage import Change, Database
-from storage.schema import Base
+from storage.schema_types import Base
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

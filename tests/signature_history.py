@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from connectors.records import Address
+from tests.builders import address
 
-SAM = Address.of("sam.carter@northwind.example", "Sam Carter")
+SAM = address("sam.carter@northwind.example", "Sam Carter")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 # No delimiter, no closing phrase: five lines under the sender's text.

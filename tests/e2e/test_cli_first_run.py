@@ -44,7 +44,12 @@ def run_agent(args: list[str], done: Callable[[list[str]], bool]) -> list[str]:
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stderr is not None
     stderr = proc.stderr
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True)
+
+    def read_lines() -> None:
+        for line in stderr:
+            lines.put(line)
+
+    reader = threading.Thread(target=read_lines, daemon=True)
     reader.start()
     seen: list[str] = []
     deadline = time.monotonic() + 60  # a hang guard, not a timing assertion

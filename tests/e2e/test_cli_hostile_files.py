@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_sigterm_ends_a_sync_blocked_on_a_server_that_never_answers(
     )
 
 
-def _json(text: str) -> list[dict[str, object]]:
+def _json(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.sample import autocapture, demo_config_text
 
@@ -11,14 +14,23 @@ SAMIR = "samir.haddad@initech.example"
 LENA = "lena.fischer@initech.example"
 
 
-def lines(result: object) -> list[dict[str, object]]:
-    return [json.loads(line) for line in result.stdout.splitlines()]  # type: ignore[attr-defined]
+def lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def runner(config: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``autocapture --config config`` with the arguments given."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return autocapture("--config", str(config), *args)
+
+    return run
 
 
 def test_merge_show_unmerge(tmp_path: Path) -> None:
     config = tmp_path / "demo.yaml"
     config.write_text(demo_config_text(f"sqlite:///{tmp_path / 'demo.db'}"))
-    run = lambda *a: autocapture("--config", str(config), *a)  # noqa: E731
+    run = runner(config)
     assert run("sync").returncode == 0
     ids = {c["emails"][0]: c["id"] for c in lines(run("contacts", "search", "initech", "--json"))}
     samir, lena = ids[SAMIR], ids[LENA]
@@ -37,7 +49,7 @@ def test_merge_show_unmerge(tmp_path: Path) -> None:
     ]
     assert f"  m1: contact {lena} merged into {samir} on " in shown.stdout
     (as_json,) = lines(run("contacts", "show", str(lena), "--json"))
-    assert (as_json["id"], sorted(as_json["emails"])) == (samir, [LENA, SAMIR])  # type: ignore[arg-type]
+    assert (as_json["id"], sorted(as_json["emails"])) == (samir, [LENA, SAMIR])
     feed = [
         (c["entity_id"], c["operation"], c["other_id"])
         for c in lines(run("changes", "--since", str(last["id"]), "--json"))
@@ -65,7 +77,7 @@ def test_merge_show_unmerge(tmp_path: Path) -> None:
 def test_stale_listing(tmp_path: Path) -> None:
     config = tmp_path / "demo.yaml"
     config.write_text(demo_config_text(f"sqlite:///{tmp_path / 'demo.db'}"))
-    run = lambda *a: autocapture("--config", str(config), *a)  # noqa: E731
+    run = runner(config)
     assert run("sync").returncode == 0
     everyone = lines(run("contacts", "list", "--json"))
     # The sample's mail ends 2026-11-20: a day ago, everyone is stale, longest unseen first.

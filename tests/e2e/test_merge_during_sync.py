@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ SURVIVOR = "priya.shah@acme-robotics.example"
 MERGED = "tom.becker@acme-robotics.example"
 
 
-def read(engine: sa.Engine, query: str, **values: str) -> list[sa.Row[object]]:
+def read(engine: sa.Engine, query: str, **values: str) -> list[sa.Row[*tuple[Any, ...]]]:
     """Rows of ``query``, none while the schema is not migrated yet."""
     try:
         with engine.connect() as conn:

@@ -92,7 +92,7 @@ def test_after_a_sync_the_endpoint_reports_exact_per_account_values(
     assert (before - newest).total_seconds() <= lag <= (after - newest).total_seconds()
     success = got.pop(("autocapture_last_success_timestamp_seconds", rep))
     assert started.timestamp() <= success <= before.timestamp()
-    states = {
+    states: Samples = {
         ("autocapture_account_state", (("account", "rep"), ("state", s))): 1.0
         if s == "live"
         else 0.0

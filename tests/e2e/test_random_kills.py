@@ -16,6 +16,7 @@ import os
 import random
 import re
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def kill_at_random_points(
     return codes
 
 
-def assert_killed(codes: list[int | None], note: str) -> None:
+def assert_killed(codes: Sequence[int | None], note: str) -> None:
     """Every draw killed a run, but at most one that had already finished (see above)."""
     assert set(codes) <= {-signal.SIGKILL, FINISHED}, note
     assert codes.count(FINISHED) <= 1, note

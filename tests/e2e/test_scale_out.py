@@ -89,7 +89,7 @@ def unfinished(db: Database, pid: int) -> set[str]:
     held = sa.select(account_leases.c.account).where(account_leases.c.worker.like(f"%:{pid}:%"))
     with db.engine.connect() as conn:
         names = set(conn.execute(held).scalars())
-        done = dict(
+        done: dict[str, int] = dict(
             conn.execute(
                 sa.select(accounts.c.name, sa.func.count(interaction_sources.c.id))
                 .join(interaction_sources, interaction_sources.c.account_id == accounts.c.id)
@@ -154,7 +154,7 @@ def test_four_workers_share_1000_accounts_and_survive_a_killed_one(
     assert codes == [0, 0, 0], logs[1:]
 
     with db.engine.connect() as conn:
-        per_account = dict(
+        per_account: dict[str, int] = dict(
             conn.execute(
                 sa.select(accounts.c.name, sa.func.count(interaction_sources.c.id))
                 .join(interaction_sources, interaction_sources.c.account_id == accounts.c.id)
@@ -219,8 +219,9 @@ def test_status_shows_which_worker_holds_which_account_until_when(
     host, pid, tag = holder.split(":")
     assert (host, int(pid), len(tag)) == (socket.gethostname(), worker.pid, 6)
     for r in rows:  # the live expiry as stored; renewals only move it forward
-        name = r["name"]
-        assert before[name] <= datetime.fromisoformat(r["lease_until"]) <= read[name], r
+        earliest, latest = before[r["name"]], read[r["name"]]
+        assert earliest is not None and latest is not None, r
+        assert earliest <= datetime.fromisoformat(r["lease_until"]) <= latest, r
     header, *lines = table.stdout.splitlines()
     assert header.split()[:5] == ["NAME", "KIND", "HEALTH", "WORKER", "LEASE"]
     for line in lines[:3]:  # the health may be several words ("backfilling 1/3")

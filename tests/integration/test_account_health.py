@@ -146,13 +146,13 @@ def test_repeated_failures_stay_failing_since_the_first_with_the_last_error(
     (first,) = [r for r in db.account_status() if r.name == "rep1"]
     assert first.health == "failing"
     assert first.health_detail == {"last_error": first.message}
-    assert first.message.endswith(": HTTP 500")
+    assert first.message is not None and first.message.endswith(": HTTP 500")
     dav_proxy.fail_next = [(503, {"Retry-After": "0"}, b"")] * 8
     assert sync_account(settings, account, db).outcome == "error"
     (second,) = [r for r in db.account_status() if r.name == "rep1"]
     assert second.health_since == first.health_since  # failing since the first failure
     assert second.health_detail == {"last_error": second.message}
-    assert second.message.endswith(": HTTP 503")
+    assert second.message is not None and second.message.endswith(": HTTP 503")
     assert [m[:2] for m in moves(db, "rep1")] == [(None, "live"), ("live", "failing")]
     assert sync_account(settings, account, db).outcome == "ok"
     assert [m[:2] for m in moves(db, "rep1")][-1] == ("failing", "live")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Protocol
 
 import pytest
 
@@ -54,8 +55,18 @@ def other_user(server: RadicaleServer) -> CalendarUser:
     return user
 
 
+class DavLogin(Protocol):
+    """Where an account signs in: a Radicale user, or a proxy in front of one."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
 def settings_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[CalendarUser, str]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, accounts: dict[str, tuple[DavLogin, str]]
 ) -> Settings:
     fields = {
         "kind": "caldav",

@@ -45,7 +45,7 @@ def imap_settings(
     user: MailUser, port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
     via = SimpleNamespace(port=port, name=user.name)
-    return settings_for(tmp_path, monkeypatch, {"rep": (via, user.password)})  # type: ignore[dict-item]
+    return settings_for(tmp_path, monkeypatch, {"rep": (via, user.password)})
 
 
 def test_verify_of_a_complete_mailbox_reports_nothing_missing_and_sends_no_fetch(

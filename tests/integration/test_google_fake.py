@@ -115,7 +115,8 @@ def test_service_account_with_domain_wide_delegation_reads_the_subjects_mailbox(
     google_api.user(DANA).mailbox.add(mail(1, "Mon, 02 Nov 2026 09:00:00 +0000"))
     google_api.user("sam@acme.example").mailbox.add(mail(2, "Mon, 02 Nov 2026 10:00:00 +0000"))
     info = {**service_account_key(google_api, {DANA}), "token_uri": google_api.auth.token_uri}
-    base = service_account.Credentials.from_service_account_info(info, scopes=[GMAIL_SCOPE])
+    # google-auth leaves from_service_account_info unannotated (as user_creds' constructor).
+    base = service_account.Credentials.from_service_account_info(info, scopes=[GMAIL_SCOPE])  # type: ignore[no-untyped-call]
     profile = gmail(google_api, base.with_subject(DANA)).users().getProfile(userId="me").execute()
     assert (profile["emailAddress"], profile["messagesTotal"]) == (DANA, 1)
     assert google_api.auth.issued == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
@@ -129,7 +130,7 @@ def test_service_account_with_domain_wide_delegation_reads_the_subjects_mailbox(
 def test_an_assertion_signed_with_another_key_is_refused(google_api: GoogleApiFake) -> None:
     info = {**service_account_key(google_api, {DANA}), "token_uri": google_api.auth.token_uri}
     service_account_key(google_api, {DANA})  # the fake now holds a different public key
-    creds = service_account.Credentials.from_service_account_info(info, scopes=[GMAIL_SCOPE])
+    creds = service_account.Credentials.from_service_account_info(info, scopes=[GMAIL_SCOPE])  # type: ignore[no-untyped-call]
     with pytest.raises(RefreshError) as caught:
         gmail(google_api, creds.with_subject(DANA)).users().getProfile(userId="me").execute()
     assert caught.value.args[0].startswith("invalid_grant: Invalid JWT Signature.")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.sync import sync_once
+from config import ImapAccount
 from config.errors import ConfigError
 from connectors.base import AuthError, ConfigurationError
 from connectors.credentials import ReadSecret, TokenSource
@@ -207,7 +208,9 @@ def test_the_account_setting_ca_file_trusts_a_company_ca(
         "acme.example",
         {"trusting": {**fields, "ca_file": "company-ca.pem"}, "system-cas": fields},
     )
-    assert settings.accounts[0].ca_file == tmp_path / "company-ca.pem"
+    trusting_account = settings.accounts[0]
+    assert isinstance(trusting_account, ImapAccount)
+    assert trusting_account.ca_file == tmp_path / "company-ca.pem"
     db = open_database(f"sqlite:///{tmp_path / 'ca.db'}")
     trusting, system = sync_once(settings, db)
     assert (trusting.outcome, trusting.records) == ("ok", 1)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from connectors.records import SourceRef
 from matcher.plan import Evidence, Observation, Plan
 from storage import ApplyResult, Database, StorageError, open_database
-from storage.schema import Base
+from storage.schema_types import Base
 from tests.plans import contact_of, first_batch, mail, meeting, participants, person, snapshot
 
 

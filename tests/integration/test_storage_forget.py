@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from connectors.records import Message, SourceRef
 from matcher import plan_batch
 from storage import Database
-from storage.schema import Base, contact_observations, forgotten_addresses
+from storage.schema import contact_observations, forgotten_addresses
+from storage.schema_types import Base
 from tests.builders import mail, meeting, person, policy
 from tests.plans import T0, contact_of, participants, settled_feed
 

@@ -32,7 +32,7 @@ def rows(db: Database) -> list[tuple[str, int, str]]:
     c = contact_emails.c
     with db.engine.connect() as conn:
         query = sa.select(c.email, c.contact_id, c.mailbox).order_by(c.email)
-        return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+        return [tuple(r) for r in conn.execute(query)]
 
 
 def test_spellings_of_one_gmail_mailbox_are_one_contact_kept_as_written(db: Database) -> None:

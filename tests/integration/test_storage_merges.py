@@ -96,9 +96,9 @@ def test_unmerge_gives_back_what_came_after(db: Database) -> None:
     assert participants(db, "msgid:h3@gmail")[0] == (HOME, "from", work)  # the survivor
     db.unmerge(contact_id=home, actor="alice")
     assert participants(db, "msgid:h3@gmail")[0] == (HOME, "from", home)
-    split = {c: db.get_contact(c) for c in (work, home)}
-    assert split[home] is not None and split[home].value("title") == "Consultant"
-    assert split[work] is not None and split[work].value("title") == "Head of Sales"
+    work_split, home_split = db.get_contact(work), db.get_contact(home)
+    assert home_split is not None and home_split.value("title") == "Consultant"
+    assert work_split is not None and work_split.value("title") == "Head of Sales"
     with db.engine.connect() as conn:
         seen = dict(conn.execute(sa.select(contacts.c.id, contacts.c.last_seen_at)).all())
     assert seen[home] == T0 + timedelta(days=20)

@@ -17,7 +17,7 @@ from alembic.migration import MigrationContext
 from matcher.plan import Plan
 from storage import AccountStatus, Database, StorageError, open_database
 from storage.engine import MIGRATIONS, WRITE, create_engine
-from storage.schema import Base
+from storage.schema_types import Base
 from tests.plans import T0, first_batch, mail, person, ticking_clock
 
 

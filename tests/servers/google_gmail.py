@@ -34,7 +34,7 @@ import email.utils
 import html
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -299,28 +299,30 @@ def _page(items: list[Any], query: Mapping[str, list[str]], default: int, most: 
     return page, next_token
 
 
-def _search(q: str, mailbox: Mailbox) -> Any:
-    tests = []
+def _search(q: str, mailbox: Mailbox) -> Callable[[StoredMessage], bool]:
+    tests: list[Callable[[StoredMessage], bool]] = []
     for term in q.split():
         key, _, value = term.partition(":")
         key = key.lower()
         if key in ("-in", "-label") and value:  # Gmail's "-" excludes a term
-            label = _label_id(value, mailbox)
-            tests.append(lambda m, x=label: x not in m.labels)
+            tests.append(_labelled(_label_id(value, mailbox), False))
             continue
         if key in ("after", "before") and value:
-            bound = _search_time(value)
-            tests.append(
-                (lambda m, b=bound: m.internal_ms >= b)
-                if key == "after"
-                else (lambda m, b=bound: m.internal_ms < b)
-            )
+            tests.append(_received(_search_time(value), after=key == "after"))
         elif key in ("in", "label") and value:
-            label = _label_id(value, mailbox)
-            tests.append(lambda m, x=label: x in m.labels)
+            tests.append(_labelled(_label_id(value, mailbox), True))
         else:
             raise ApiError(400, f"the fake does not implement the search term {term!r}", "fake")
     return lambda m: all(t(m) for t in tests)
+
+
+def _labelled(label: str, wanted: bool) -> Callable[[StoredMessage], bool]:
+    return lambda m: (label in m.labels) is wanted
+
+
+def _received(bound: int, after: bool) -> Callable[[StoredMessage], bool]:
+    """after: keeps the bound and later, before: only what is earlier."""
+    return lambda m: (m.internal_ms >= bound) is after
 
 
 def _search_time(value: str) -> int:

@@ -378,8 +378,11 @@ def test_gmail_signs_in_with_an_oauth_client_or_a_service_account_never_both() -
         None,
         "dana@acme.example",  # the first owner
     )
-    other = load_text(GMAIL + "    service_account_key: ${K}\n    impersonate: Erin@Acme.example\n")
-    assert other.accounts[0].subject == "erin@acme.example"  # type: ignore[attr-defined]
+    other = load_text(
+        GMAIL + "    service_account_key: ${K}\n    impersonate: Erin@Acme.example\n"
+    ).accounts[0]
+    assert isinstance(other, GmailAccount)
+    assert other.subject == "erin@acme.example"
     both = "give client_id and client_secret (each rep signs in) or service_account_key"
     assert [p[1:] for p in problems_of(GMAIL)] == [
         ("accounts[0].service_account_key", f"{both} (domain-wide delegation)")

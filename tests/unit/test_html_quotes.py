@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.records import Address
 from matcher.body.html import html_to_text
 from matcher.body.signatures import AuthorSignature, observations_by_author
-from tests.builders import SAM
+from tests.builders import SAM, address
 
-JANE = Address.of("jane.roe@acme-widgets.com", "Jane Roe")
+JANE = address("jane.roe@acme-widgets.com", "Jane Roe")
 
 
 def fields(found: AuthorSignature) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ import pytest
 
 from connectors.base import InvalidInput, TransientError
 from connectors.imap.fetch import HEADER_SECTION, FolderCapture, uid_fetch
+from connectors.records import Message
 
 
 class Replay:
@@ -179,8 +180,9 @@ def test_fields_past_the_limit_are_fetched_again_by_group() -> None:
     records, errors = folder.capture(server, [3, 4], 500)  # type: ignore[arg-type]
 
     (record,) = records
-    assert record.identity == "msgid:big@x.ex"  # type: ignore[union-attr]
-    headers = dict(record.headers)  # type: ignore[union-attr]
+    assert isinstance(record, Message)
+    assert record.identity == "msgid:big@x.ex"
+    headers = dict(record.headers)
     assert headers["from"] == "Ann <ann@x.ex>"
     read = headers["to"].split(", ")
     assert read == [f"r{i}@big.example" for i in range(len(read))] and 10 < len(read) < 60

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from connectors.records import Attendee, Meeting, Message
 from matcher import extract
-from matcher.participants import NO_DATE, Found, occurred_at, strip_tags
+from matcher.body.html import strip_tags
+from matcher.participants import NO_DATE, Found, occurred_at
 from matcher.plan import AccountPolicy, Blocklist
 from tests.builders import ORGANIZER, SOURCE, WHEN, mail, meeting, person
 

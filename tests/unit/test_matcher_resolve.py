@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from connectors.records import IngestError, Message, Record, SourceRef
+from connectors.records import IngestError, Message, Record, SourceRef, When
 from matcher import InMemoryDirectory, plan_batch
 from matcher.plan import (
     Blocklist,
@@ -14,7 +14,6 @@ from matcher.plan import (
     InteractionPlan,
     Observation,
     Plan,
-    When,
 )
 from tests.builders import ORGANIZER, OWNER, list_post, mail, meeting, person, policy, reply_to_list
 

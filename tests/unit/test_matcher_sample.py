@@ -16,8 +16,9 @@ import pytest
 
 from connectors.archive.connector import ArchiveConnector
 from connectors.base import Limits, Window
+from connectors.records import When
 from matcher import InMemoryDirectory, plan_batch
-from matcher.plan import AccountPolicy, Blocklist, Plan, When
+from matcher.plan import AccountPolicy, Blocklist, Plan
 from tests import sample_expected as want
 
 ARCHIVE = Path(__file__).resolve().parents[2] / "examples" / "sample-archive"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.records import Address
 from matcher.body.signatures import observations_by_author
 from matcher.body.zones import split_zones
-from tests.builders import SAM
+from tests.builders import SAM, address
 
-JAN = Address.of("jan.hoydahl@cominvent.example", "Jan Hoydahl")
+JAN = address("jan.hoydahl@cominvent.example", "Jan Hoydahl")
 
 
 @pytest.mark.parametrize(
