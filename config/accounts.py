@@ -141,14 +141,16 @@ class ImapAccount(RemoteAccount):
     allow_plaintext: Flag = False
     tls: Literal["implicit", "starttls", "none"] = "implicit"
     # None means the standard port for ``tls``: 993 implicit, 143 otherwise (RFC 8314).
-    port: Annotated[int, Strict(), Field(ge=1, le=65535)] = Field(None, validate_default=True)
+    port: Annotated[int, Strict(), Field(ge=1, le=65535)] = Field(
+        default=None, validate_default=True
+    )
     verify_tls: Flag = True
     # A CA bundle (PEM) to trust instead of the system's: a server whose
     # certificate a company CA signed; relative to the YAML file.
     ca_file: Path | None = None
-    username: Text = Field(None, validate_default=True)  # default: the first owner address
+    username: Text = Field(default=None, validate_default=True)  # default: the first owner address
     oauth_token: Secret | None = None  # XOAUTH2 bearer token
-    password: Secret | None = Field(None, validate_default=True)
+    password: Secret | None = Field(default=None, validate_default=True)
     folders: Names | None = None  # None: INBOX and the folder marked \Sent (RFC 6154)
     text_bytes: Annotated[int, Strict(), Field(ge=0, le=Limits().max_text_bytes)] = 16_384
 
@@ -232,12 +234,12 @@ class GmailAccount(RemoteAccount):
     owner: OwnerAddresses
     # Either a rep's own grant: an OAuth client of type "Desktop app" ...
     client_id: Text | None = None
-    client_secret: Secret | None = Field(None, validate_default=True)
+    client_secret: Secret | None = Field(default=None, validate_default=True)
     # None: the one `autocapture auth google NAME` stored, encrypted, in the database.
     refresh_token: Secret | None = None
     # ... or an admin's: a service account's JSON key with domain-wide
     # delegation, acting for ``impersonate`` (None: the first owner, ``subject``).
-    service_account_key: Secret | None = Field(None, validate_default=True)
+    service_account_key: Secret | None = Field(default=None, validate_default=True)
     impersonate: EmailAddress | None = None
     auth_uri: ServiceUrl = "https://accounts.google.com/o/oauth2/auth"  # the consent page
     token_uri: ServiceUrl = "https://oauth2.googleapis.com/token"
@@ -312,7 +314,7 @@ class MicrosoftAccount(RemoteAccount):
     # public certificate uploaded to the app registration (PEM, relative to
     # the YAML file) and its private key (PEM), a secret reference.
     certificate: Path | None = None
-    certificate_key: Secret | None = Field(None, validate_default=True)
+    certificate_key: Secret | None = Field(default=None, validate_default=True)
     # The national cloud's hosts (US Government: login.microsoftonline.us and
     # graph.microsoft.us; China: login.chinacloudapi.cn and
     # microsoftgraph.chinacloudapi.cn).
@@ -320,7 +322,7 @@ class MicrosoftAccount(RemoteAccount):
     graph_root: ServiceUrl = "https://graph.microsoft.com"
     # A CA bundle (PEM) to trust instead of the system's: a TLS-inspecting proxy's CA.
     ca_file: Path | None = None
-    user: Text = Field(None, validate_default=True)  # user id or UPN; default: first owner
+    user: Text = Field(default=None, validate_default=True)  # user id or UPN; default: first owner
     # Mail folders by well-known name (inbox, sentitems, archive, ...) or path
     # of display names from the top of the mailbox ("Inbox/Customers").
     folders: Names = ("inbox", "sentitems")

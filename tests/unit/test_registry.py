@@ -163,9 +163,8 @@ def test_factories_take_every_value_from_the_settings_defaults() -> None:
     connector = CONNECTORS.build(caldav, BuildContext(WINDOW, Limits()))
     assert isinstance(connector, CaldavConnector)
     assert connector.client._timeout == (10.0, 60.0)  # the config's 60 s, not a connector's own
-    # port and username are left to their defaults on purpose; mypy reads config/accounts.py's
-    # positional Field(None, ...) as no default, so it wants them (drop the ignore once keyed).
-    imap = ImapAccount(  # type: ignore[call-arg]
+    # port and username are left to their defaults on purpose.
+    imap = ImapAccount(
         name="mail",
         kind="imap",
         owner=("ann@acme.example",),
@@ -178,8 +177,8 @@ def test_factories_take_every_value_from_the_settings_defaults() -> None:
 
 
 def test_the_gmail_factory_takes_its_values_from_the_settings() -> None:
-    # service_account_key is left to its default on purpose (see the ImapAccount one above).
-    account = GmailAccount(  # type: ignore[call-arg]
+    # service_account_key is left to its default on purpose.
+    account = GmailAccount(
         name="bob-gmail",
         kind="gmail",
         owner=("bob@acme.example",),
