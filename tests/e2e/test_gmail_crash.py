@@ -1,13 +1,15 @@
 """A Gmail backfill killed with SIGKILL mid-way, then restarted, through the CLI against the
 loopback Google fake served from this test process: no committed message is fetched again,
-and the end state equals an uninterrupted run."""
+and the end state equals an uninterrupted run; then the same at 20 random points."""
 
 from __future__ import annotations
 
+import random
 import signal
 import sqlite3
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
 from tests.e2e.crash_mail import MESSAGES, crash_mail
+from tests.e2e.kills import assert_killed, assert_same, finish, kill_at_random_points, seed
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import snapshot
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
@@ -30,7 +33,9 @@ def load_mailbox(fake: GoogleApiFake) -> None:
         box.add(raw, ("INBOX",) if inbound else ("SENT",))
 
 
-def write_config(folder: Path, name: str, fake: GoogleApiFake, refresh: str) -> Path:
+def write_config(
+    folder: Path, name: str, fake: GoogleApiFake, refresh: str, units_per_second: int = 300
+) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(
         f"database_url: sqlite:///{folder / (name + '.db')}\n"
@@ -41,7 +46,7 @@ def write_config(folder: Path, name: str, fake: GoogleApiFake, refresh: str) -> 
         f"    token_uri: {fake.auth.token_uri}\n    api_root: {fake.url}\n"
         f"    calendar_api_root: {fake.url}\n    calendar: false\n    backfill: 60d\n"
         # Slow enough (about 1,500 units at 300 a second) to be killed half-way.
-        "    batch_size: 20\n    quota_units_per_second: 300\n"
+        f"    batch_size: 20\n    quota_units_per_second: {units_per_second}\n"
     )
     return path
 
@@ -53,21 +58,27 @@ def committed_ids(db: Path) -> set[str]:
     return {f"{int(p.removeprefix('gm:')):016x}" for (p,) in rows}
 
 
+def reference_capture(
+    fake: GoogleApiFake, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The mailbox loaded and captured once without a kill: (the sync's environment, its tables)."""
+    load_mailbox(fake)
+    fake.auth.add_client(CLIENT_ID, CLIENT_SECRET)
+    refresh = fake.auth.add_refresh_token(DANA, (GMAIL_SCOPE, CALENDAR_SCOPE))
+    env = {"CRASH_CLIENT_SECRET": CLIENT_SECRET, "CRASH_REFRESH": refresh}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load(write_config(folder, "reference", fake, refresh))
+    [report] = sync_once(settings, open_database(settings.database_url))
+    assert (report.outcome, report.records) == ("ok", MESSAGES)
+    return env, snapshot(open_database(settings.database_url).engine)
+
+
 def test_sigkill_mid_gmail_backfill_then_restart_fetches_nothing_committed_twice(
     google_api: GoogleApiFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load_mailbox(google_api)
-    google_api.auth.add_client(CLIENT_ID, CLIENT_SECRET)
-    refresh = google_api.auth.add_refresh_token(DANA, (GMAIL_SCOPE, CALENDAR_SCOPE))
-    env = {"CRASH_CLIENT_SECRET": CLIENT_SECRET, "CRASH_REFRESH": refresh}
-
-    reference = write_config(tmp_path, "reference", google_api, refresh)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    settings = load(reference)
-    [report] = sync_once(settings, open_database(settings.database_url))
-    assert (report.outcome, report.records) == ("ok", MESSAGES)
-    expected = snapshot(open_database(settings.database_url).engine)
+    env, expected = reference_capture(google_api, tmp_path, monkeypatch)
+    refresh = env["CRASH_REFRESH"]
 
     google_api.log.clear()
     victim = write_config(tmp_path, "victim", google_api, refresh)
@@ -88,3 +99,18 @@ def test_sigkill_mid_gmail_backfill_then_restart_fetches_nothing_committed_twice
     got = snapshot(open_database(f"sqlite:///{victim_db}").engine)
     for table in expected:
         assert got[table] == expected[table], table
+
+
+def test_gmail_backfill_killed_at_20_random_points_equals_an_uninterrupted_run(
+    google_api: GoogleApiFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = seed()
+    env, expected = reference_capture(google_api, tmp_path, monkeypatch)
+    # Paced five times faster than above: here the harness, not the pace, picks the kill points.
+    victim = write_config(tmp_path, "victim", google_api, env["CRASH_REFRESH"], 1500)
+    victim_db = tmp_path / "victim.db"
+    codes = kill_at_random_points(victim, victim_db, MESSAGES, random.Random(drawn), env)
+    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
+    assert_killed(codes, note)
+    finish(victim, env)
+    assert_same(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)

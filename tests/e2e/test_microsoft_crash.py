@@ -1,12 +1,15 @@
 """A Microsoft 365 backfill killed with SIGKILL mid-way, then restarted, through the CLI against
 the loopback identity and Graph fakes served from this test process: the end state equals an
-uninterrupted run, and the restart resumes from the last committed delta page."""
+uninterrupted run, and the restart resumes from the last committed delta page; then the same
+at 20 random points."""
 
 from __future__ import annotations
 
+import random
 import signal
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +17,7 @@ from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
 from tests.e2e.crash_mail import MESSAGES, crash_mail
+from tests.e2e.kills import assert_killed, finish, kill_at_random_points, seed
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import snapshot
 from tests.microsoft_clients import CLIENT_SECRET, DANA, account_yaml, register, settings_text
@@ -40,18 +44,34 @@ def committed(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM interaction_sources").fetchone()[0])
 
 
-def test_sigkill_mid_graph_backfill_then_restart_equals_an_uninterrupted_run(
-    microsoft_graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    graph = microsoft_graph
+def reference_capture(
+    graph: Graph, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The mailbox loaded and captured once without a kill: (the sync's environment, its tables)."""
     register(graph)
     load_mailbox(graph)
     env = {"TEST_M365_CLIENT_SECRET": CLIENT_SECRET}
     monkeypatch.setenv("TEST_M365_CLIENT_SECRET", CLIENT_SECRET)
-    settings = load(write_config(tmp_path, "reference", graph))
+    settings = load(write_config(folder, "reference", graph))
     [report] = sync_once(settings, open_database(settings.database_url))
     assert (report.outcome, report.records) == ("ok", MESSAGES)
-    expected = snapshot(open_database(settings.database_url).engine)
+    return env, snapshot(open_database(settings.database_url).engine)
+
+
+def assert_same_but_tokens(got: dict[str, Any], expected: dict[str, Any], note: str) -> None:
+    """Equal tables; the cursors only by stream, as delta tokens are new on every round."""
+    for table in expected:
+        if table == "cursors":
+            assert {row[:2] for row in got[table]} == {row[:2] for row in expected[table]}, note
+            continue
+        assert got[table] == expected[table], f"{table} differs ({note})"
+
+
+def test_sigkill_mid_graph_backfill_then_restart_equals_an_uninterrupted_run(
+    microsoft_graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = microsoft_graph
+    env, expected = reference_capture(graph, tmp_path, monkeypatch)
 
     graph.server.latency = 0.05  # a backfill of 30-odd pages takes seconds: time to kill it
     victim = write_config(tmp_path, "victim", graph)
@@ -71,8 +91,18 @@ def test_sigkill_mid_graph_backfill_then_restart_equals_an_uninterrupted_run(
     firsts = [r for r in graph.server.log if r.arg("$filter") is not None]
     assert len(firsts) <= 1  # at most a folder whose first page was not yet committed
     got = snapshot(open_database(f"sqlite:///{victim_db}").engine)
-    for table in expected:
-        if table == "cursors":  # delta tokens are new on every round; the streams are the same
-            assert {row[:2] for row in got[table]} == {row[:2] for row in expected[table]}
-            continue
-        assert got[table] == expected[table], table
+    assert_same_but_tokens(got, expected, "one kill after 100 messages")
+
+
+def test_graph_backfill_killed_at_20_random_points_equals_an_uninterrupted_run(
+    microsoft_graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = seed()
+    env, expected = reference_capture(microsoft_graph, tmp_path, monkeypatch)
+    microsoft_graph.server.latency = 0.01  # some time between pages for a kill to land in
+    victim, victim_db = write_config(tmp_path, "victim", microsoft_graph), tmp_path / "victim.db"
+    codes = kill_at_random_points(victim, victim_db, MESSAGES, random.Random(drawn), env)
+    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
+    assert_killed(codes, note)
+    finish(victim, env)
+    assert_same_but_tokens(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)
