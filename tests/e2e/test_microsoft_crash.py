@@ -1,13 +1,14 @@
 """A Microsoft 365 backfill killed with SIGKILL mid-way, then restarted, through the CLI against
 the loopback identity and Graph fakes served from this test process: the end state equals an
-uninterrupted run, and the restart resumes from the last committed delta page; then the same
-at 20 random points."""
+uninterrupted run, and the restart resumes from the last committed delta page; then mail and
+calendar together, killed at 20 random points."""
 
 from __future__ import annotations
 
 import random
 import signal
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,21 @@ import pytest
 from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
-from tests.e2e.crash_mail import MESSAGES, crash_mail
+from tests.e2e.crash_mail import MESSAGES, PEOPLE, crash_mail
 from tests.e2e.kills import assert_killed, finish, kill_at_random_points, seed
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import snapshot
-from tests.microsoft_clients import CLIENT_SECRET, DANA, account_yaml, register, settings_text
+from tests.microsoft_clients import (
+    CLIENT_SECRET,
+    DANA,
+    account_yaml,
+    graph_event,
+    register,
+    settings_text,
+)
 from tests.servers.microsoft_graph import Graph
+
+MEETINGS = 60
 
 
 def load_mailbox(graph: Graph) -> None:
@@ -30,9 +40,26 @@ def load_mailbox(graph: Graph) -> None:
         box.add(raw, "inbox" if inbound else "sentitems")
 
 
-def write_config(folder: Path, name: str, graph: Graph) -> Path:
+def load_calendar(graph: Graph) -> None:
+    """60 meetings of Dana's, one a day from 30 days back, each with one of the people."""
+    first = (datetime.now(UTC) - timedelta(days=30)).replace(minute=0, second=0, microsecond=0)
+    for n in range(MEETINGS):
+        address = PEOPLE[n % len(PEOPLE)].split(" <")[1][:-1]
+        graph.calendars[DANA].put(
+            graph_event(
+                f"AAMkAGkill{n:04d}AAA=",
+                f"kill{n}@acme.example",
+                first + timedelta(days=n, hours=n % 8),
+                f"Account review {n}",
+                DANA,
+                [(address, "required", "accepted")],
+            )
+        )
+
+
+def write_config(folder: Path, name: str, graph: Graph, calendar: bool = False) -> Path:
     path = folder / f"{name}.yaml"
-    account = account_yaml(graph, "dana", calendar="false", batch_size="10")
+    account = account_yaml(graph, "dana", calendar=str(calendar).lower(), batch_size="10")
     path.write_text(
         f"database_url: sqlite:///{folder / (name + '.db')}\n" + settings_text([account])
     )
@@ -94,15 +121,27 @@ def test_sigkill_mid_graph_backfill_then_restart_equals_an_uninterrupted_run(
     assert_same_but_tokens(got, expected, "one kill after 100 messages")
 
 
-def test_graph_backfill_killed_at_20_random_points_equals_an_uninterrupted_run(
+def test_graph_mail_and_calendar_killed_at_20_random_points_equals_an_uninterrupted_run(
     microsoft_graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Both kinds of stream of one account, each paged by its own delta links."""
     drawn = seed()
-    env, expected = reference_capture(microsoft_graph, tmp_path, monkeypatch)
+    env, mail_only = reference_capture(microsoft_graph, tmp_path, monkeypatch)
+    load_calendar(microsoft_graph)  # Dana's calendar exists once she is registered
+    finish(write_config(tmp_path, "both", microsoft_graph, calendar=True), env)
+    expected = snapshot(open_database(f"sqlite:///{tmp_path / 'both.db'}").engine)
+    assert len(expected["sources"]) == len(mail_only["sources"]) + MEETINGS == MESSAGES + MEETINGS
     microsoft_graph.server.latency = 0.01  # some time between pages for a kill to land in
-    victim, victim_db = write_config(tmp_path, "victim", microsoft_graph), tmp_path / "victim.db"
-    codes = kill_at_random_points(victim, victim_db, MESSAGES, random.Random(drawn), env)
+    victim = write_config(tmp_path, "victim", microsoft_graph, calendar=True)
+    victim_db = tmp_path / "victim.db"
+    total = len(expected["sources"])
+    codes = kill_at_random_points(victim, victim_db, total, random.Random(drawn), env)
     note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
     assert_killed(codes, note)
     finish(victim, env)
     assert_same_but_tokens(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)
+    # The delta links the victim kept are live: a further run follows them, no new round.
+    microsoft_graph.server.log.clear()
+    finish(victim, env)
+    rounds = [r for r in microsoft_graph.server.log if r.path.endswith("/delta")]
+    assert rounds and all(r.arg("$deltatoken") or r.arg("$skiptoken") for r in rounds), note
