@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -126,7 +127,26 @@ def split(items: Sequence[T], fold_of: Sequence[int], fold: int) -> tuple[list[T
     return train, test
 
 
-def score_blocks(message: Blocks, found: Iterable[AuthorSignature], tally: Any) -> None:
+class Tally:
+    """True and false positives and misses per scored row (``row`` prints one)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def add(self, key: str, tp: int = 0, fp: int = 0, fn: int = 0) -> None:
+        self.counts[f"{key}:tp"] += tp
+        self.counts[f"{key}:fp"] += fp
+        self.counts[f"{key}:fn"] += fn
+
+    def row(self, key: str) -> str:
+        tp, fp, fn = (self.counts[f"{key}:{x}"] for x in ("tp", "fp", "fn"))
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        return f"{key:<28}{tp:>6}{fp:>6}{fn:>6}{p:>11.3f}{r:>9.3f}{f1:>8.3f}"
+
+
+def score_blocks(message: Blocks, found: Iterable[AuthorSignature], tally: Tally) -> None:
     """Overlap only: the set has no authors. A predicted block is right when it
     overlaps a labelled one; a labelled block is found when one overlaps it."""
     predicted = [(f.block.start, f.block.end) for f in found if f.block is not None]

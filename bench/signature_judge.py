@@ -25,13 +25,12 @@ weighing never saw, not what the whole extractor would score on unseen mail.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
 from functools import lru_cache, partial
 from typing import Any
 
-from bench.signature_cv import Blocks, f1_of, score_blocks
+from bench.signature_cv import Blocks, Tally, f1_of, score_blocks
 from connectors.records import Address
 from matcher.body.block_evidence import BlockEvidence, Judge, Weights, weighed
 from matcher.body.signatures import (
@@ -112,16 +111,6 @@ PASSES = 2
 _BLOCK = "block (block-only set)"
 
 
-class _Counts:
-    """The ``add`` that ``score_blocks`` tallies into."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def add(self, key: str, tp: int = 0, fp: int = 0, fn: int = 0) -> None:
-        self.counts.update({f"{key}:tp": tp, f"{key}:fp": fp, f"{key}:fn": fn})
-
-
 class FittedWeightsExtractor:
     """The shipped extractor and the shipped weighing (``weighed``), its weights
     chosen on the training folds alone.
@@ -157,7 +146,7 @@ class FittedWeightsExtractor:
     @staticmethod
     def _f1(weights: Weights, labelled: Sequence[tuple[Blocks, Address | None]]) -> float:
         judge = partial(weighed, w=weights)
-        tally = _Counts()
+        tally = Tally()
         for message, sender in labelled:
             score_blocks(
                 message,

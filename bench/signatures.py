@@ -59,7 +59,6 @@ import json
 import re
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,24 +229,7 @@ def overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in spans)
 
 
-class Tally:
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def add(self, key: str, tp: int = 0, fp: int = 0, fn: int = 0) -> None:
-        self.counts[f"{key}:tp"] += tp
-        self.counts[f"{key}:fp"] += fp
-        self.counts[f"{key}:fn"] += fn
-
-    def row(self, key: str) -> str:
-        tp, fp, fn = (self.counts[f"{key}:{x}"] for x in ("tp", "fp", "fn"))
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        return f"{key:<28}{tp:>6}{fp:>6}{fn:>6}{p:>11.3f}{r:>9.3f}{f1:>8.3f}"
-
-
-def score(gold: Labelled, found: list[AuthorSignature], tally: Tally, region: str) -> None:
+def score(gold: Labelled, found: list[AuthorSignature], tally: cv.Tally, region: str) -> None:
     gold_blocks = [(p, b) for p in gold.persons for b in p.blocks]
     hit: set[int] = set()
     predicted: dict[int, dict[str, set[str]]] = {}
@@ -277,7 +259,7 @@ def score(gold: Labelled, found: list[AuthorSignature], tally: Tally, region: st
 
 
 def _score_block(
-    gold: Labelled, span: tuple[int, int], persons: list[int], hit: set[int], tally: Tally
+    gold: Labelled, span: tuple[int, int], persons: list[int], hit: set[int], tally: cv.Tally
 ) -> None:
     """One predicted block: correct when it overlaps a block of its own author."""
     gold_blocks = [(gold.persons.index(p), b) for p in gold.persons for b in p.blocks]
@@ -319,7 +301,7 @@ def reference_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def score_reference(gold: Labelled, tally: Tally) -> None:
+def score_reference(gold: Labelled, tally: cv.Tally) -> None:
     gold_blocks = [b for p in gold.persons for b in p.blocks]
     spans = reference_spans(gold.text)
     for span in spans:
@@ -360,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.cv > 1:
         return cross_validate(golds, blocks, args.cv, args.region, JUDGES[args.judge])
-    tally = Tally()
+    tally = cv.Tally()
     elapsed = run(cv.RuleExtractor(), golds, blocks, args.region, tally, args.show)
     print_tally(tally, bool(blocks))
     persons = sum(len(g.persons) for _, g in golds)
@@ -374,7 +356,7 @@ def run(
     golds: list[tuple[str, Labelled]],
     blocks: list[cv.Blocks],
     region: str,
-    tally: Tally,
+    tally: cv.Tally,
     show: int = 0,
 ) -> float:
     """Score ``extractor`` on both sets into ``tally``; seconds spent extracting the first."""
@@ -400,7 +382,7 @@ JUDGES: dict[str, cv.ExtractorFactory] = {
 }
 
 
-def print_tally(tally: Tally, with_blocks: bool) -> None:
+def print_tally(tally: cv.Tally, with_blocks: bool) -> None:
     print(f"{'':<28}{'TP':>6}{'FP':>6}{'FN':>6}{'precision':>11}{'recall':>9}{'F1':>8}")
     for key in (*ROWS, *(("block (block-only set)",) if with_blocks else ())):
         print(tally.row(key))
@@ -417,13 +399,13 @@ def cross_validate(
     weights = [1 + 4 * len(g.persons) for _, g in golds]
     fold_of = cv.grouped_folds([name for name, _ in golds], weights, k)
     block_fold_of = cv.contiguous_folds([b.name for b in blocks], k) if blocks else []
-    pooled, per_fold = Tally(), []
+    pooled, per_fold = cv.Tally(), []
     for fold in range(k):
         train, test = cv.split(golds, fold_of, fold)
         block_train, block_test = cv.split(blocks, block_fold_of, fold)
         extractor = extractor_of()
         extractor.fit([g for _, g in train], block_train)
-        tally = Tally()
+        tally = cv.Tally()
         run(extractor, test, block_test, region, tally)
         pooled.counts.update(tally.counts)
         per_fold.append(tally)
