@@ -36,7 +36,7 @@ def finish(config: Path, env: dict[str, str] | None = None) -> None:
 
 
 def kill_at_random_points(
-    config: Path, db: Path, total: int, rng: random.Random, env: dict[str, str] | None = None
+    config: Path, db: Path | str, total: int, rng: random.Random, env: dict[str, str] | None = None
 ) -> list[int | None]:
     """Exit codes of the 20 killed runs (-9 when the kill landed mid-run).
 

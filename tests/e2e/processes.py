@@ -46,7 +46,7 @@ def running(pid: int) -> bool:
 
 def kill_once_captured(
     proc: subprocess.Popen[bytes],
-    db: Path,
+    db: Path | str,
     sources: int,
     delay: float = 0.0,
     deadline: float = 120.0,
@@ -71,7 +71,7 @@ def kill_once_captured(
     return orphans
 
 
-def _sleep_until_last(db: Path, delay: float, last: int | None) -> None:
+def _sleep_until_last(db: Path | str, delay: float, last: int | None) -> None:
     until = time.monotonic() + delay
     while (left := until - time.monotonic()) > 0:
         if last is not None and captured_so_far(db) >= last:

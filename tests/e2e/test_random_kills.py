@@ -35,8 +35,8 @@ from tests.e2e.sample import demo_config_text, snapshot
 from tests.servers.dovecot import MailUser
 
 
-def archive_config(folder: Path, name: str) -> Path:
-    text = demo_config_text(f"sqlite:///{folder / (name + '.db')}")
+def archive_config(folder: Path, name: str, db_url: str | None = None) -> Path:
+    text = demo_config_text(db_url or f"sqlite:///{folder / (name + '.db')}")
     text = re.sub(r"(?m)^(\s*)kind: archive$", r"\g<0>\n\g<1>batch_size: 3", text)
     path = folder / f"{name}.yaml"
     path.write_text(text)
@@ -55,6 +55,22 @@ def test_archive_capture_killed_at_20_random_points_equals_an_uninterrupted_run(
     assert_killed(codes, note)
     finish(victim)
     assert_same(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)
+
+
+@pytest.mark.server
+def test_archive_capture_on_postgresql_killed_at_20_random_points_equals_an_uninterrupted_run(
+    tmp_path: Path, pg_url: str, another_pg_url: str
+) -> None:
+    """PostgreSQL rolls back what a killed client left open, where SQLite's journal does."""
+    drawn = seed()
+    finish(archive_config(tmp_path, "reference", another_pg_url))
+    expected = snapshot(open_database(another_pg_url).engine)
+    victim = archive_config(tmp_path, "victim", pg_url)
+    codes = kill_at_random_points(victim, pg_url, len(expected["sources"]), random.Random(drawn))
+    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
+    assert_killed(codes, note)
+    finish(victim)
+    assert_same(snapshot(open_database(pg_url).engine), expected, note)
 
 
 @pytest.mark.server
