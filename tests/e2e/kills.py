@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from storage import open_database
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
-from tests.e2e.sample import captured_so_far
+from tests.e2e.sample import captured_so_far, snapshot
 
 KILLS = 20
 FINISHED = 1000  # not an exit code: a run that committed its last source before the kill
@@ -53,6 +54,22 @@ def kill_at_random_points(
         finished = proc.returncode == 0 and captured_so_far(db) == total
         codes.append(FINISHED if finished else proc.returncode)
     return codes
+
+
+def killed_then_finished(
+    config: Path, db: Path | str, total: int, drawn: int, env: dict[str, str] | None = None
+) -> tuple[dict[str, Any], str]:
+    """``config``'s sync killed at 20 random points drawn from seed ``drawn``, then run to
+    its end: (its tables, by ``snapshot``; the note a failure shows, with the seed).
+
+    ``db`` is the SQLite file ``config`` names, or its database's URL.
+    """
+    codes = kill_at_random_points(config, db, total, random.Random(drawn), env)
+    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
+    assert_killed(codes, note)
+    finish(config, env)
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    return snapshot(open_database(url).engine), note
 
 
 def assert_killed(codes: Sequence[int | None], note: str) -> None:

@@ -10,14 +10,13 @@ each of them.
 from __future__ import annotations
 
 import json
-import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from storage import open_database
-from tests.e2e.kills import assert_killed, assert_same, finish, kill_at_random_points, seed
+from tests.e2e.kills import assert_same, finish, killed_then_finished, seed
 from tests.e2e.sample import snapshot
 from tests.servers.radicale import CalendarUser, ics_event
 
@@ -91,15 +90,9 @@ def test_caldav_backfill_killed_at_20_random_points_equals_an_uninterrupted_run(
     env = {PASSWORD_VAR: radicale.password}
     finish(write_config(tmp_path, "reference", radicale), env)
     expected = snapshot(open_database(f"sqlite:///{tmp_path / 'reference.db'}").engine)
-    # Every meeting in the window, and the series' later occurrences beside their first.
     # Every meeting in the window, and the two series' three later occurrences each.
     assert (len(expected["interactions"]), len(expected["sources"])) == (96, 96)
     victim, victim_db = write_config(tmp_path, "victim", radicale), tmp_path / "victim.db"
-    total = len(expected["sources"])
-    codes = kill_at_random_points(victim, victim_db, total, random.Random(drawn), env)
-    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
-    assert_killed(codes, note)
-    finish(victim, env)
-    got = snapshot(open_database(f"sqlite:///{victim_db}").engine)
+    got, note = killed_then_finished(victim, victim_db, len(expected["sources"]), drawn, env)
     assert lasting(got.pop("cursors")) == lasting(expected.pop("cursors")), note
     assert_same(got, expected, note)

@@ -6,7 +6,6 @@ random points."""
 from __future__ import annotations
 
 import json
-import random
 import signal
 import sqlite3
 from collections import Counter
@@ -20,7 +19,7 @@ from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
 from tests.e2e.crash_mail import MESSAGES, PEOPLE, crash_mail
-from tests.e2e.kills import assert_killed, assert_same, finish, kill_at_random_points, seed
+from tests.e2e.kills import assert_same, finish, killed_then_finished, seed
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import snapshot
 from tests.google_clients import CALENDAR_SCOPE, CLIENT_ID, GMAIL_SCOPE
@@ -147,12 +146,7 @@ def test_gmail_mail_and_calendar_killed_at_20_random_points_equals_an_uninterrup
     assert len(expected["sources"]) == len(mail_only["sources"]) + 59 + 4 == MESSAGES + 63
     victim = write_config(tmp_path, "victim", google_api, env["CRASH_REFRESH"], 1500, True)
     victim_db = tmp_path / "victim.db"
-    total = len(expected["sources"])
-    codes = kill_at_random_points(victim, victim_db, total, random.Random(drawn), env)
-    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
-    assert_killed(codes, note)
-    finish(victim, env)
-    got = snapshot(open_database(f"sqlite:///{victim_db}").engine)
+    got, note = killed_then_finished(victim, victim_db, len(expected["sources"]), drawn, env)
     assert lasting(got.pop("cursors")) == lasting(expected.pop("cursors")), note
     assert_same(got, expected, note)
     # The token the victim kept is one Calendar still honours: the next run lists

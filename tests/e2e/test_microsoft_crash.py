@@ -5,7 +5,6 @@ calendar together, killed at 20 random points."""
 
 from __future__ import annotations
 
-import random
 import signal
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from agent.sync import sync_once
 from config.loader import load
 from storage import open_database
 from tests.e2e.crash_mail import MESSAGES, PEOPLE, crash_mail
-from tests.e2e.kills import assert_killed, finish, kill_at_random_points, seed
+from tests.e2e.kills import finish, killed_then_finished, seed
 from tests.e2e.processes import kill_once_captured, start_sync, wait_gone
 from tests.e2e.sample import snapshot
 from tests.microsoft_clients import (
@@ -134,12 +133,8 @@ def test_graph_mail_and_calendar_killed_at_20_random_points_equals_an_uninterrup
     microsoft_graph.server.latency = 0.01  # some time between pages for a kill to land in
     victim = write_config(tmp_path, "victim", microsoft_graph, calendar=True)
     victim_db = tmp_path / "victim.db"
-    total = len(expected["sources"])
-    codes = kill_at_random_points(victim, victim_db, total, random.Random(drawn), env)
-    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
-    assert_killed(codes, note)
-    finish(victim, env)
-    assert_same_but_tokens(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)
+    got, note = killed_then_finished(victim, victim_db, len(expected["sources"]), drawn, env)
+    assert_same_but_tokens(got, expected, note)
     # The delta links the victim kept are live: a further run follows them, no new round.
     microsoft_graph.server.log.clear()
     finish(victim, env)

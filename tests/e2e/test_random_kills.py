@@ -12,7 +12,6 @@ the failure message; ``AUTOCAPTURE_KILL_SEED`` replays it.
 
 from __future__ import annotations
 
-import random
 import re
 import signal
 from pathlib import Path
@@ -27,7 +26,7 @@ from tests.e2e.kills import (
     assert_killed,
     assert_same,
     finish,
-    kill_at_random_points,
+    killed_then_finished,
     seed,
 )
 from tests.e2e.processes import kill_once_captured, start_sync
@@ -50,11 +49,8 @@ def test_archive_capture_killed_at_20_random_points_equals_an_uninterrupted_run(
     finish(archive_config(tmp_path, "reference"))
     expected = snapshot(open_database(f"sqlite:///{tmp_path / 'reference.db'}").engine)
     victim, victim_db = archive_config(tmp_path, "victim"), tmp_path / "victim.db"
-    codes = kill_at_random_points(victim, victim_db, len(expected["sources"]), random.Random(drawn))
-    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
-    assert_killed(codes, note)
-    finish(victim)
-    assert_same(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)
+    got, note = killed_then_finished(victim, victim_db, len(expected["sources"]), drawn)
+    assert_same(got, expected, note)
 
 
 @pytest.mark.server
@@ -66,11 +62,8 @@ def test_archive_capture_on_postgresql_killed_at_20_random_points_equals_an_unin
     finish(archive_config(tmp_path, "reference", another_pg_url))
     expected = snapshot(open_database(another_pg_url).engine)
     victim = archive_config(tmp_path, "victim", pg_url)
-    codes = kill_at_random_points(victim, pg_url, len(expected["sources"]), random.Random(drawn))
-    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
-    assert_killed(codes, note)
-    finish(victim)
-    assert_same(snapshot(open_database(pg_url).engine), expected, note)
+    got, note = killed_then_finished(victim, pg_url, len(expected["sources"]), drawn)
+    assert_same(got, expected, note)
 
 
 @pytest.mark.server
@@ -102,12 +95,8 @@ def test_imap_backfill_killed_at_20_random_points_equals_an_uninterrupted_run(
     invitations = sum(b"text/calendar" in m.raw for m in mail)  # a message and its meeting
     assert len(expected["sources"]) == len(mail) + invitations
     victim, victim_db = config("victim"), tmp_path / "victim.db"
-    rng = random.Random(drawn)
-    codes = kill_at_random_points(victim, victim_db, len(expected["sources"]), rng, env)
-    note = f"AUTOCAPTURE_KILL_SEED={drawn}, exit codes {codes}"
-    assert_killed(codes, note)
-    finish(victim, env)
-    assert_same(snapshot(open_database(f"sqlite:///{victim_db}").engine), expected, note)
+    got, note = killed_then_finished(victim, victim_db, len(expected["sources"]), drawn, env)
+    assert_same(got, expected, note)
 
 
 def test_a_finished_run_is_not_counted_as_a_kill(tmp_path: Path) -> None:
