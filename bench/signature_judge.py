@@ -1,16 +1,18 @@
 """Signature-block judges fitted on the training folds, for ``bench/signatures.py --judge``.
 
-The shipped judge (``matcher.body.block_evidence.hand_confidence``) weighs a
-candidate block's evidence with weights written while reading the whole
-development set, so its cross-validated figures are its full-set figures.
-Two judges here are fitted on the training folds alone instead. The line
+The shipped judge (``matcher.body.block_evidence.shipped_confidence``) weighs
+a candidate block's evidence with weights fitted on the whole development
+set (``bench/fit_block_weights.py``, by ``FittedWeightsExtractor``), so its
+cross-validated figures are its full-set figures. Two judges here are
+fitted on the training folds alone instead. The line
 tests behind the evidence (titles, phones, names, lexicons) are still the
 shipped ones, so their figures say what that evidence supports on mail the
 weighing never saw, not what the whole extractor would score on unseen mail.
 
 - ``--judge fitted`` (``FittedWeightsExtractor``) keeps the shipped weighing
   (``weighed``) and chooses its weights, by coordinate ascent on the
-  training messages' block F1.
+  training messages' block F1: the shipped weights' procedure, so its
+  held-out figures are theirs.
 - ``--judge learned`` (``LearnedExtractor``) replaces the weighing with a
   model: every candidate block ``find_signature`` weighs in a training
   message (its ``BlockEvidence`` counts) is an example, positive when it
@@ -128,6 +130,7 @@ class FittedWeightsExtractor:
 
     def __init__(self) -> None:
         self.weights = Weights(**{f.name: 0.0 for f in fields(Weights)})
+        self.training_f1 = 0.0
 
     def fit(self, train: Sequence[Any], blocks: Sequence[Blocks]) -> None:
         labelled = [(Blocks("", g.text, labelled_spans(g)), g.sender) for g in train]
@@ -140,6 +143,7 @@ class FittedWeightsExtractor:
                     f1 = self._f1(trial, labelled)
                     if f1 > best:
                         best, self.weights = f1, trial
+        self.training_f1 = best
         chosen = " ".join(f"{f.name} {getattr(self.weights, f.name):+.1f}" for f in fields(Weights))
         print(f"fitted weights (training block F1 {best:.3f}): {chosen}")
 

@@ -1,6 +1,6 @@
 """Measure signature extraction against a labelled set (Quagga-annotated Enron mail).
 
-Usage: ``python bench/signatures.py DIR [--blocks DIR] [--cv K [--judge hand|fitted|learned]] [--region US] [--show N]``
+Usage: ``python bench/signatures.py DIR [--blocks DIR] [--cv K [--judge shipped|fitted|learned]] [--region US] [--show N]``
 
 DIR holds ``NAME.txt.ann`` JSON files (see the data set's README); empty or
 unreadable ones are skipped. The data set is never copied into the repo.
@@ -43,13 +43,15 @@ Scoring, per message:
   (``bench.signature_cv``); the extractor is fitted on the other folds and
   scored on the held-out one. Counts are pooled over the held-out folds, and
   each figure's mean and spread over the folds is printed below them. The
-  shipped extractor is rules and lexicons only (``RuleExtractor``, nothing
-  fitted), written while reading this set: its CV figures equal its
-  full-set figures, and the run says so. Two judges fit the one weighing
-  step, which candidate block is a signature, on the training folds
-  (``bench.signature_judge``), for an honest figure of that step:
-  ``--judge fitted`` keeps the shipped weighing and chooses its weights,
-  ``--judge learned`` replaces it with a gradient-boosted model.
+  shipped extractor (``--judge shipped``, ``RuleExtractor``) learns nothing
+  per fold: its rules and lexicons were written while reading this set, and
+  its block weights were fitted on all of it (``bench/fit_block_weights.py``),
+  so its CV figures equal its full-set figures, and the run says so. Two
+  judges fit the one weighing step, which candidate block is a signature, on
+  the training folds (``bench.signature_judge``), for an honest figure of
+  that step: ``--judge fitted`` is the procedure that made the shipped
+  weights, run per fold; ``--judge learned`` replaces the weighing with a
+  gradient-boosted model.
 """
 
 from __future__ import annotations
@@ -323,23 +325,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--judge",
         choices=JUDGES,
-        default="hand",
+        default="shipped",
         help="the block judge: the shipped weights; the shipped weighing with weights "
         "fitted per fold; or a model fitted per fold (fitted and learned need --cv)",
     )
     args = parser.parse_args(argv)
-    if args.judge != "hand" and args.cv < 2:
+    if args.judge != "shipped" and args.cv < 2:
         parser.error(f"--judge {args.judge} is fitted on training folds: give --cv K")
-    messages = [(p.name, d) for p in sorted(args.directory.glob("*.ann")) if (d := load(p))]
-    if not messages:
+    golds, blocks = load_sets(args.directory, args.blocks)
+    if not golds:
         print(f"no readable .ann files in {args.directory}", file=sys.stderr)
         return 2
-    golds = [(name, labelled(d)) for name, d in messages]
-    blocks = [
-        cv.blocks_labelled(p.name, d)
-        for p in (sorted(args.blocks.glob("*.ann")) if args.blocks else [])
-        if (d := load(p))
-    ]
     if args.cv > 1:
         return cross_validate(golds, blocks, args.cv, args.region, JUDGES[args.judge])
     tally = cv.Tally()
@@ -349,6 +345,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"messages: {len(golds)}  labelled persons: {persons}  "
           f"messages/s: {len(golds) / elapsed:,.0f}")  # fmt: skip
     return 0
+
+
+def load_sets(
+    directory: Path, blocks: Path | None
+) -> tuple[list[tuple[str, Labelled]], list[cv.Blocks]]:
+    """The labelled messages of ``directory`` by file name, and the block-only set's."""
+    messages = [(p.name, d) for p in sorted(directory.glob("*.ann")) if (d := load(p))]
+    block_only = [
+        cv.blocks_labelled(p.name, d)
+        for p in (sorted(blocks.glob("*.ann")) if blocks else [])
+        if (d := load(p))
+    ]
+    return [(name, labelled(d)) for name, d in messages], block_only
 
 
 def run(
@@ -376,7 +385,7 @@ def run(
 
 ROWS = ("block", *FIELDS, "block (overlap only)", "mail-parser-reply block")
 JUDGES: dict[str, cv.ExtractorFactory] = {
-    "hand": cv.RuleExtractor,
+    "shipped": cv.RuleExtractor,
     "fitted": FittedWeightsExtractor,
     "learned": LearnedExtractor,
 }
