@@ -9,19 +9,22 @@ line, the top of the zone), are the block's ``BlockEvidence``, and a
 block at the end of a zone, ``MIN_INNER_CONFIDENCE`` for one above other
 text.
 
-The shipped judge, ``hand_confidence``, weighs the counts with fixed
-weights (``HAND_WEIGHTS``) written while reading the development mail
-(``bench/signatures.py``). The bench can pass another judge to the same
-extractor, e.g. the same weighing with weights fitted on the training folds
-only (``weighed``), to see what these features support on mail they were
-not written on.
+The shipped judge, ``shipped_confidence``, weighs the counts (``weighed``)
+with the weights in ``matcher/data/block_weights.json`` (``SHIPPED_WEIGHTS``).
+They are not written by hand: ``bench/fit_block_weights.py`` fits them on the
+development sets by the procedure whose held-out figures
+``bench/signatures.py --cv K --judge fitted`` reports, so the shipped weights
+have an honest figure. Hand-written ones had only their figure on the mail
+they were written on. The bench can pass another judge to the same extractor.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from importlib import resources
 
 from connectors.records import Address
 from matcher.body import signature_lines as sl
@@ -69,23 +72,37 @@ def evidence_of(
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """What each count adds to a block's confidence (``weighed``); the defaults
-    are the shipped weights, written while reading the development mail."""
+    """What each count adds to a block's confidence (``weighed``). No defaults:
+    a judge names every weight, and the shipped ones come from their file."""
 
-    # A phone number is the strongest single sign: people sign off with one
-    # (it counts as contact data too); a company's legal form ("Corp.",
-    # "GmbH") is the next.
-    phone: float = 0.1  # at most one
-    legal: float = 0.2  # at most one
-    contact: float = 0.3  # at most two
-    other: float = 0.2  # at most two
-    name: float = 0.2  # at most one
-    prose: float = -0.2  # per prose or form line
-    delimiter: float = 0.4  # a block opened by "-- "
-    closing: float = 0.2  # a block opened by a closing phrase
+    phone: float  # at most one
+    legal: float  # a company's legal form ("Corp.", "GmbH"), at most one
+    contact: float  # at most two
+    other: float  # at most two
+    name: float  # at most one
+    prose: float  # per prose or form line
+    delimiter: float  # a block opened by "-- "
+    closing: float  # a block opened by a closing phrase
 
 
-HAND_WEIGHTS = Weights()
+WEIGHTS_FILE = "block_weights.json"
+
+
+def shipped_weights(text: str | None = None) -> Weights:
+    """The weights in ``matcher/data/block_weights.json`` (or in ``text``, that
+    file's form): every weight named once, nothing else, each a number."""
+    if text is None:
+        text = resources.files("matcher").joinpath("data", WEIGHTS_FILE).read_text("utf-8")
+    given = json.loads(text)["weights"]
+    names = {f.name for f in fields(Weights)}
+    if set(given) != names:
+        raise ValueError(f"{WEIGHTS_FILE}: weights {sorted(given)}, expected {sorted(names)}")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in given.values()):
+        raise ValueError(f"{WEIGHTS_FILE}: every weight must be a number")
+    return Weights(**{n: float(v) for n, v in given.items()})
+
+
+SHIPPED_WEIGHTS = shipped_weights()
 
 
 def weighed(ev: BlockEvidence, w: Weights) -> float:
@@ -106,9 +123,9 @@ def weighed(ev: BlockEvidence, w: Weights) -> float:
     return max(score, 0.0)
 
 
-def hand_confidence(ev: BlockEvidence) -> float:
-    """The shipped judge: ``HAND_WEIGHTS`` over the counts."""
-    return weighed(ev, HAND_WEIGHTS)
+def shipped_confidence(ev: BlockEvidence) -> float:
+    """The shipped judge: ``SHIPPED_WEIGHTS`` over the counts."""
+    return weighed(ev, SHIPPED_WEIGHTS)
 
 
 def line_kind(line: str, author: Address | None, known: frozenset[str]) -> tuple[str, bool]:

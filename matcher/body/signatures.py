@@ -27,7 +27,7 @@ from matcher.body.block_evidence import (
     BlockEvidence,
     Judge,
     evidence_of,
-    hand_confidence,
+    shipped_confidence,
 )
 from matcher.body.html import html_to_text
 from matcher.body.signature_fields import SignatureBlock, signature_fields
@@ -68,7 +68,7 @@ def observations_by_author(
     sender: Address | None,
     default_region: str | None,
     to: frozenset[str] = frozenset(),
-    judge: Judge = hand_confidence,
+    judge: Judge = shipped_confidence,
 ) -> list[AuthorSignature]:
     """Every zone's author with the observations of that zone's signature.
 
@@ -94,7 +94,7 @@ def read_zone(
     zone: Zone,
     default_region: str | None,
     to: frozenset[str] = frozenset(),
-    judge: Judge = hand_confidence,
+    judge: Judge = shipped_confidence,
 ) -> tuple[SignatureBlock | None, tuple[Observation, ...]]:
     """The signature block at the end of ``zone`` and the fields it gives its author.
 
@@ -141,7 +141,7 @@ def _candidates(zone: Zone, lines: list[str], known: frozenset[str]) -> Iterator
             yield Candidate(start, end, evidence_of(lines[start:end], zone.author, known, opener))
 
 
-def find_signature(zone: Zone, judge: Judge = hand_confidence) -> SignatureBlock | None:
+def find_signature(zone: Zone, judge: Judge = shipped_confidence) -> SignatureBlock | None:
     """The signature block at the end of ``zone``'s text, or None."""
     lines = zone.text.split("\n")
     known = sl.name_tokens(zone.author, zone.author_name)
