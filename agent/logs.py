@@ -66,6 +66,10 @@ def setup(verbose: int, log_file: Path | None = None, log_format: str = "text") 
         handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT))
         handler.addFilter(RedactingFilter())
     logging.getLogger().handlers[:] = handlers
+    # A library's warning printed by the warnings module skips these handlers:
+    # no redaction, no JSON, and a site-packages path on a rep's terminal.
+    # Captured, it is a WARNING record of "py.warnings" like any other line.
+    logging.captureWarnings(True)
     _from_flag = verbose > 0
     _set_level(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
 

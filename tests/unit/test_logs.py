@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,7 @@ def restore_root_logger() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    logging.captureWarnings(False)
 
 
 @pytest.mark.usefixtures("restore_root_logger")
@@ -52,3 +54,17 @@ def test_text_is_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     setup(1)
     logging.getLogger("autocapture.run").info("polling %d accounts", 2)
     assert capsys.readouterr().err.rstrip().endswith("INFO autocapture.run: polling 2 accounts")
+
+
+@pytest.mark.usefixtures("restore_root_logger")
+def test_a_librarys_warning_is_a_redacted_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    setup(0, log_format="json")
+    register_secret("planted-refresh-token-9")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("retrying with planted-refresh-token-9", UserWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    [line] = [json.loads(line) for line in _records(err)]
+    assert (line["level"], line["logger"]) == ("WARNING", "py.warnings")
+    assert "UserWarning: retrying with ***" in line["message"]
+    assert "planted-refresh-token-9" not in err
