@@ -29,6 +29,7 @@ Decisions:
 from __future__ import annotations
 
 import hashlib
+import warnings
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -63,10 +64,21 @@ _T = TypeVar("_T")
 _STATUS: dict[str, MeetingStatus] = {"CANCELLED": "cancelled", "TENTATIVE": "tentative"}
 
 
+# Lightning and other clients write TZIDs with a vendor prefix
+# ("/mozilla.org/20050126_1/America/New_York", RFC 5545 3.2.19). With the
+# VTIMEZONE at hand icalendar uses its rules; without it, icalendar 7 reads
+# the Olson name after the prefix, and warns for every such object. That
+# reading is the only one there is, and the one the sender meant: the
+# warning would only bury a long-running agent's log.
+_TZID_GUESSED = getattr(getattr(icalendar, "error", None), "GloballyUniqueTZIDGuessed", None)
+
+
 def parse_calendar(
     data: bytes, source: SourceRef, window: Window, limits: Limits
 ) -> tuple[list[Meeting], list[IngestError]]:
     """Every occurrence in ``window`` of every VEVENT in one calendar object."""
+    if _TZID_GUESSED is not None:  # re-added each time: the filter list is global
+        warnings.filterwarnings("ignore", category=_TZID_GUESSED)
     if len(data) > limits.max_ical_bytes:
         return [], [IngestError(source, "ical-too-large", f"{len(data)} bytes")]
     text = unfold(data)

@@ -126,3 +126,38 @@ def test_mail_without_a_date_is_dated_as_sync_dates_it(tmp_path: Path) -> None:
         "relayed.eml": ("2026-11-03T09:02:11+00:00", ["date-from-received"]),
         "bare.eml": ("2026-10-30T17:45:00+00:00", ["date-from-file"]),
     }
+
+
+def test_a_calendar_that_makes_a_library_warn_leaves_stderr_empty(tmp_path: Path) -> None:
+    # icalendar warns when it reads a Lightning TZID's vendor prefix off
+    # (RFC 5545 3.2.19); the warning module would print it, with a path
+    # into site-packages, past every log handler and its redaction.
+    path = tmp_path / "lightning.ics"
+    path.write_text(
+        "\r\n".join(
+            [
+                "BEGIN:VCALENDAR",
+                "VERSION:2.0",
+                "PRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN",
+                "BEGIN:VEVENT",
+                "UID:pricing-call@acme.example",
+                "DTSTAMP:20251201T090000Z",
+                "DTSTART;TZID=/mozilla.org/20050126_1/America/New_York:20260310T090000",
+                "DURATION:PT1H",
+                "SUMMARY:Pricing call",
+                "ORGANIZER;CN=Ann Lee:mailto:ann@acme.example",
+                "ATTENDEE:mailto:dana@globex.example",
+                "END:VEVENT",
+                "END:VCALENDAR",
+                "",
+            ]
+        )
+    )
+    result = autocapture("inspect", str(path), "--json", "--since", "2026-03-01", timeout=HANG)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    [meeting] = json_of(result.stdout)["plan"]["interactions"]
+    assert (meeting["occurred_at"], meeting["ended_at"]) == (
+        "2026-03-10T13:00:00+00:00",  # 09:00 in New York, on daylight time from March 8th
+        "2026-03-10T14:00:00+00:00",
+    )

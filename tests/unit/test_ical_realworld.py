@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
@@ -461,3 +463,35 @@ def test_renaming_a_custom_zone_touches_only_date_properties() -> None:
     assert [(m.summary, m.start) for m in meetings][:1] == [
         ("Pricing call (times are ;TZID=Eastern: see notes)", utc(2026, 3, 2, 19))
     ]
+
+
+LIGHTNING = """BEGIN:VCALENDAR
+PRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN
+VERSION:2.0
+BEGIN:VEVENT
+UID:4c1e6f0a-lightning@acme.example
+DTSTAMP:20260201T120000Z
+DTSTART;TZID=/mozilla.org/20050126_1/America/New_York:20260310T090000
+DTEND;TZID=/mozilla.org/20050126_1/America/New_York:20260310T100000
+SUMMARY:Pricing call
+ORGANIZER:mailto:ann@acme.example
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:carl@globex.example
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_vendor_prefixed_tzid_without_its_vtimezone_is_its_olson_zone_and_says_nothing() -> None:
+    # Old Lightning exports prefix the TZID (RFC 5545 3.2.19) and may leave the
+    # VTIMEZONE out. icalendar 7 reads the zone after the prefix and warns;
+    # with every warning an error here, the reading must still come through.
+    window = Window(utc(2026, 3, 1), utc(2026, 4, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        meetings, errors = parse_calendar(crlf(LIGHTNING), SRC, window, Limits())
+    assert errors == []
+    [meeting] = meetings
+    new_york = ZoneInfo("America/New_York")  # the reference: the standard library's zone data
+    assert meeting.start == datetime(2026, 3, 10, 9, 0, tzinfo=new_york).astimezone(UTC)
+    assert meeting.start == utc(2026, 3, 10, 13, 0)  # EDT from March 8th, 2026
+    assert meeting.end == utc(2026, 3, 10, 14, 0)
