@@ -156,9 +156,11 @@ def _fields_of(
             _read_segment(segment.strip(" \t,;:-()"), position, reading)
     reading.flush_address()
     reading.settle_title()
-    return tuple(
-        o for o in reading.found if o.field != "name" or agrees(o.value, author, author_name)
-    )
+    if any(o.field == "name" and not agrees(o.value, author, author_name) for o in reading.found):
+        # Signed by someone else (an assistant sending for the author, a
+        # colleague's block pasted in): its title and phones are theirs too.
+        return ()
+    return tuple(reading.found)
 
 
 # Exchange encapsulates foreign addresses as "IMCEANOTES-+22Name+20...@domain"

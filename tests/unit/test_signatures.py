@@ -658,16 +658,35 @@ def test_a_greeting_is_never_the_signature_name(text: str, sender: Address) -> N
     ]
 
 
-def test_a_signature_name_that_disagrees_with_the_sender_is_not_theirs() -> None:
-    # An assistant's note over the boss's signature, or a colleague's name
-    # pasted in: it neither matches "Julia Novak" nor julia.novak@.
+def test_a_block_signed_with_someone_elses_name_gives_the_sender_nothing() -> None:
+    # Julia sends, Peter signs: an assistant mailing for the boss, a colleague's
+    # block pasted in. The title and phone are Peter's as much as the name is,
+    # and Peter has no address here to carry them.
     text = "Sam,\n\nAttached as promised.\n\nPeter Brandt\nHead of Procurement\n+1 202 555 0166\n"
-    assert fields(only(text, JULIA)) == [
+    found = only(text, JULIA)
+    assert found.block is not None and fields(found) == []
+    # An address without a name to compare with takes the signature's name.
+    assert fields(only(text, Address.of("p7@contoso-mfg.example"))) == [
+        ("name", "Peter Brandt"),
         ("title", "Head of Procurement"),
         ("phone", "+12025550166"),
     ]
-    # An address without a name to compare with takes the signature's name.
-    assert ("name", "Peter Brandt") in fields(only(text, Address.of("p7@contoso-mfg.example")))
+    # A first name, a surname or the mailbox is enough to agree: the fields stay.
+    for signed in ("Julia", "J. Novak", "Jules Novak"):
+        mine = text.replace("Peter Brandt", signed)
+        assert ("title", "Head of Procurement") in fields(only(mine, JULIA)), signed
+
+
+def test_an_assistant_sending_for_the_boss_gives_the_boss_nothing_of_theirs() -> None:
+    # Sent from the boss's mailbox by a delegate (Outlook's "on behalf of"),
+    # signed with the delegate's block, as Enron's and every firm's mail has it.
+    carl = Address.of("carl.boss@globex.example", "Carl Boss")
+    text = (
+        "Hi Ann,\n\nCarl asked me to send the agenda.\n\nBest regards,\n"
+        "Amy Chen\nExecutive Assistant to Carl Boss\nGlobex Corp.\n+1 312 555 0199\n"
+    )
+    found = only(text, carl)
+    assert found.block is not None and fields(found) == []
 
 
 def test_the_authors_own_name_is_never_taken_for_a_recipients() -> None:
