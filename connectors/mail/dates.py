@@ -32,19 +32,39 @@ def _parsedate(value: str) -> datetime:
     return datetime(*when, tzinfo=timezone(timedelta(minutes=minutes if offset > 0 else -minutes)))
 
 
+# Some generators (ticketing systems, scripts) write ISO 8601 / RFC 3339
+# instead of RFC 5322's form; email.utils cannot read it. Taken only with an
+# explicit offset: a bare local time there leaves the zone to guess.
+_ISO_DATE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})"
+)
+
+
 def mail_date(value: str | None) -> datetime | None:
     """A Date header as a UTC datetime; None when absent or unreadable."""
     if not value:
         return None
+    parsed: datetime | None
     try:
         parsed = _parsedate(value)
     except (TypeError, ValueError, IndexError, OverflowError):
+        parsed = _iso_date(value)
+    if parsed is None:
         return None
     if parsed.tzinfo is None:  # "-0000" or no zone: RFC 5322 3.3 says UTC is the best guess
         return parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except (OverflowError, ValueError):
+        return None
+
+
+def _iso_date(value: str) -> datetime | None:
+    iso = _ISO_DATE.fullmatch(value.strip().upper())
+    try:
+        return datetime.fromisoformat(iso[0]) if iso else None
+    except ValueError:  # "2026-02-30", an offset of 24 hours
         return None
 
 

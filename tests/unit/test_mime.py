@@ -190,9 +190,16 @@ def test_dates_and_threads(raw: bytes, date: datetime | None, thread_key: str | 
         ("Tue, 03 Mar 2026 24:15:00 +0000", None),
         ("Tue, 03 Mar 2026 10:15:00 +2400", None),
         ("3 Mar 2026 10:15 GMT", datetime(2026, 3, 3, 10, 15, tzinfo=UTC)),
+        # ISO 8601, as some generators write it: only with an offset.
+        ("2026-03-03T10:15:00Z", datetime(2026, 3, 3, 10, 15, tzinfo=UTC)),
+        ("2026-03-03 10:15:00.25+05:30", datetime(2026, 3, 3, 4, 45, 0, 250000, tzinfo=UTC)),
+        (" 2026-03-03t10:15-0800 ", datetime(2026, 3, 3, 18, 15, tzinfo=UTC)),
+        ("2026-03-03T10:15:00", None),
+        ("2026-02-30T10:15:00Z", None),
+        ("2026-03-03T10:15:00+24:00", None),
     ],
 )
-def test_dates_read_as_email_utils_reads_them(value: str, date: datetime | None) -> None:
+def test_date_fields_as_utc(value: str, date: datetime | None) -> None:
     m, _ = message_from_parts(SRC, HeaderRead((("date", value),)), None, False, 0)
     assert m.date == date
 
