@@ -41,12 +41,14 @@ from pathlib import Path
 from connectors.archive.files import (
     CALENDAR_SUFFIXES,
     MESSAGE_SUFFIXES,
+    UNREAD_FORMAT,
     entry,
     mbox_members,
     modified,
     open_regular,
     problem_detail,
     read_regular,
+    unread_format,
 )
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
 from connectors.calendar.ical import parse_calendar
@@ -222,7 +224,8 @@ class ArchiveConnector:
         source = SourceRef(self.account, stream, self._provider_id(stream, flavour, item))
         cap = self.limits.max_ical_bytes if is_calendar else self.limits.max_message_bytes
         if item.problem is not None:
-            return _Read([], [IngestError(source, item.problem, problem_detail(item.problem))])
+            detail = problem_detail(item.problem, item.name)
+            return _Read([], [IngestError(source, item.problem, detail)])
         try:
             reason = "ical-too-large" if is_calendar else "message-too-large"
             data, file_time = read_regular(item.path, cap, reason)
@@ -288,15 +291,20 @@ def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
             # os.walk lists a link to a folder among the folders and never enters it.
             linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
             for filename in linked + filenames:
+                unread = wanted is not None and unread_format(filename) is not None
                 if filename.startswith(".") or (
-                    wanted and filename not in linked and not filename.lower().endswith(wanted)
+                    wanted
+                    and filename not in linked
+                    and not filename.lower().endswith(wanted)
+                    and not unread
                 ):
                     continue
                 full = Path(dirpath) / filename
                 try:
-                    yield _archive_file(full, full.relative_to(path).as_posix(), root)
+                    found = _archive_file(full, full.relative_to(path).as_posix(), root)
                 except OSError:
                     continue  # vanished between listing and stat: not there, not lost
+                yield replace(found, problem=found.problem or UNREAD_FORMAT) if unread else found
 
 
 def _archive_file(path: Path, name: str, root: Path) -> ArchiveFile:

@@ -35,6 +35,17 @@ CALENDAR_SUFFIXES = (".ics",)
 MBOX_SUFFIXES = (".mbox", ".mbx")
 NOT_REGULAR = "not-a-regular-file"
 LINK_OUTSIDE = "symlink-outside-archive"
+# Outlook's own formats (MAPI properties in OLE or PST containers, no MIME
+# inside) are not read. Saved into an archive folder, they must not vanish
+# without a word: each is an ingest error that says what to do instead.
+UNREAD_FORMAT = "unsupported-format"
+_INSTEAD = "connect the mailbox itself (kind microsoft or imap)"
+UNREAD_SUFFIXES = {
+    ".msg": f"an Outlook message (.msg), not read: {_INSTEAD}, or save the message as .eml",
+    ".pst": f"an Outlook data file (.pst), not read: {_INSTEAD}, or convert it to mbox",
+    ".ost": f"an Outlook offline cache (.ost), not read: {_INSTEAD}",
+    ".olm": f"an Outlook for Mac archive (.olm), not read: {_INSTEAD}, or export to mbox",
+}
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -79,7 +90,14 @@ def entry(path: Path, root: Path) -> Entry:
     return Entry(target, key, None if stat.S_ISREG(mode) else NOT_REGULAR)
 
 
-def problem_detail(reason: str) -> str:
+def unread_format(name: str) -> str | None:
+    """Why a file named ``name`` is not read for its format, or None."""
+    return UNREAD_SUFFIXES.get(os.path.splitext(name)[1].lower())
+
+
+def problem_detail(reason: str, name: str = "") -> str:
+    if reason == UNREAD_FORMAT:
+        return unread_format(name) or "a format that is not read"
     if reason == LINK_OUTSIDE:
         return "a symbolic link to a file outside the archive path; not followed"
     if reason == NOT_REGULAR:
@@ -160,11 +178,14 @@ def no_mail_reason(path: Path) -> str | None:
     except OSError:
         return None
     if stat.S_ISDIR(st.st_mode):
-        return (
-            None
-            if _folder_holds_mail(path)
-            else ("holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export")
-        )
+        if _folder_holds_mail(path):
+            return None
+        outlook = _unread_suffixes(path)
+        if outlook:
+            return (
+                f"holds only Outlook files ({', '.join(outlook)}), which are not read: {_INSTEAD}"
+            )
+        return "holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export"
     if not stat.S_ISREG(st.st_mode):
         return f"is {kind_of(st.st_mode)}: only regular files and folders are read"
     if st.st_size == 0:
@@ -177,6 +198,16 @@ def no_mail_reason(path: Path) -> str | None:
     except InvalidInput as exc:
         return exc.detail
     return None if start == b"From " else 'is no mbox file: it does not start with "From "'
+
+
+def _unread_suffixes(path: Path) -> list[str]:
+    found = {
+        os.path.splitext(n)[1].lower()
+        for _, _, filenames in os.walk(path)
+        for n in filenames
+        if unread_format(n) is not None and not n.startswith(".")
+    }
+    return sorted(found)
 
 
 def _folder_holds_mail(path: Path) -> bool:

@@ -63,9 +63,15 @@ def test_paths_that_give_no_mail_say_why(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     text = tmp_path / "export.mbox"
     text.write_text("Subject: not an mbox\n")
-    assert {p.name: no_mail_reason(p) for p in (notes, empty, text)} == {
+    outlook = tmp_path / "Outlook saves"
+    (outlook / "2026").mkdir(parents=True)
+    (outlook / "2026" / "RE Pricing.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    (outlook / "backup.pst").write_bytes(b"!BDN")
+    assert {p.name: no_mail_reason(p) for p in (notes, empty, text, outlook)} == {
         "notes": "holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export",
         "All mail.mbox": "is empty",
         "export.mbox": 'is no mbox file: it does not start with "From "',
+        "Outlook saves": "holds only Outlook files (.msg, .pst), which are not read: "
+        "connect the mailbox itself (kind microsoft or imap)",
     }
     assert no_mail_reason(thunderbird_profile(tmp_path)) is None

@@ -96,3 +96,37 @@ def test_an_mbox_that_was_a_fifo_is_read_from_its_start_once_it_is_a_file(
     fifo.write_bytes(b"From a@b Tue Mar  3 10:15:00 2026\n" + message(1))
     again = drain(ArchiveConnector(ACCOUNT, [fifo], WINDOW, LIMITS), str(fifo), first.cursor, 10)
     assert (again.identities, again.errors) == (["msgid:m1@example.org"], [])
+
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # what every .msg file starts with
+
+
+def test_outlook_files_saved_into_a_folder_are_errors_that_say_what_to_do(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "saved"
+    (folder / "2026").mkdir(parents=True)
+    (folder / "2026" / "a.eml").write_bytes(message(1))
+    (folder / "2026" / "RE Pricing.msg").write_bytes(OLE_MAGIC + os.urandom(512))
+    (folder / "Archive.PST").write_bytes(b"!BDN" + os.urandom(512))
+    (folder / "notes.txt").write_text("call Dana back")  # not mail: passed over, as before
+    connector = ArchiveConnector(ACCOUNT, [folder], WINDOW, LIMITS)
+    got = drain(connector, str(folder), None, 10)
+    assert got.identities == ["msgid:m1@example.org"]
+    instead = "connect the mailbox itself (kind microsoft or imap)"
+    assert sorted(
+        (e.source.provider_id.split(":", 2)[2], e.reason, e.detail) for e in got.errors
+    ) == [
+        (
+            "2026/RE Pricing.msg",
+            "unsupported-format",
+            f"an Outlook message (.msg), not read: {instead}, or save the message as .eml",
+        ),
+        (
+            "Archive.PST",
+            "unsupported-format",
+            f"an Outlook data file (.pst), not read: {instead}, or convert it to mbox",
+        ),
+    ]
+    again = drain(ArchiveConnector(ACCOUNT, [folder], WINDOW, LIMITS), str(folder), got.cursor, 10)
+    assert (again.records, again.errors) == ([], [])
