@@ -367,11 +367,14 @@ def _text(value: Any) -> str | None:
 
 
 def attendee_of(value: Any) -> Attendee | None:
-    """An ORGANIZER/ATTENDEE property as an ``Attendee``; None without a usable mailto."""
+    """An ORGANIZER/ATTENDEE property as an ``Attendee``; None without a usable address."""
     if value is None:
         return None
     uri = str(value).strip()
-    if not uri.lower().startswith("mailto:"):
+    # A cal-address is a URI (RFC 5545 3.3.3), mailto: in practice, but some
+    # schedulers write the bare address. Any other scheme (urn:uuid:, tel:)
+    # reaches nobody by mail.
+    if not uri.lower().startswith("mailto:") and (":" in uri or "@" not in uri):
         return None
     params = getattr(value, "params", {})
     address = Address.of(uri, _text(params.get("CN")), raw=uri)

@@ -495,3 +495,23 @@ def test_a_vendor_prefixed_tzid_without_its_vtimezone_is_its_olson_zone_and_says
     assert meeting.start == datetime(2026, 3, 10, 9, 0, tzinfo=new_york).astimezone(UTC)
     assert meeting.start == utc(2026, 3, 10, 13, 0)  # EDT from March 8th, 2026
     assert meeting.end == utc(2026, 3, 10, 14, 0)
+
+
+def test_an_attendee_written_without_mailto_is_read_and_other_schemes_are_not() -> None:
+    # Some schedulers write the bare address as the cal-address (RFC 5545
+    # 3.3.3 wants a URI); urn:uuid: and tel: attendees reach nobody by mail.
+    text = LIGHTNING.replace(
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:carl@globex.example\n",
+        "ATTENDEE;CN=Bob Smith;PARTSTAT=NEEDS-ACTION:Bob@Fabrikam.example\n"
+        "ATTENDEE;CN=Dana Wu:MAILTO:dana@globex.example\n"
+        "ATTENDEE;CN=Room:urn:uuid:5c1ac3b0-9a1e-4b3e-8f0e-6d1f2f6c0a11\n"
+        "ATTENDEE;CN=Dial-in:tel:+1-212-555-0100\n"
+        "ATTENDEE;CN=Nobody:nobody\n",
+    )
+    window = Window(utc(2026, 3, 1), utc(2026, 4, 1))
+    [meeting], errors = parse_calendar(crlf(text), SRC, window, Limits())
+    assert errors == []
+    assert [(a.address.email, a.address.name, a.partstat) for a in meeting.attendees] == [
+        ("bob@fabrikam.example", "Bob Smith", "NEEDS-ACTION"),
+        ("dana@globex.example", "Dana Wu", "NEEDS-ACTION"),
+    ]
