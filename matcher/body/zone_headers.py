@@ -29,18 +29,26 @@ MAX_PEOPLE = 100
 _LOOKAHEAD = 12  # lines between a separator and its field block (Lotus pads with blanks)
 _LOOKBACK = 12  # lines between a Lotus author line and its "To:" line
 
+# Outlook writes its reply header in the user's language: English, German,
+# French, Spanish and Dutch, then Italian, Portuguese, Swedish, Danish and
+# Norwegian, Finnish, Polish and Czech ("Da:/Inviato:/A:/Oggetto:", ...).
+_FROM_KEYS = ("from", "author", "von", "de", "van", "expéditeur", "remitente", "afzender",
+              "da", "fra", "från", "lähettäjä", "od")  # fmt: skip
 _FIELD_KEYS: dict[str, str] = {
-    **dict.fromkeys(("from", "author", "von", "de", "van", "expéditeur", "remitente", "afzender"), "from"),
-    **dict.fromkeys(("to", "an", "à", "a", "para", "aan", "destinataire"), "to"),
-    **dict.fromkeys(("cc", "kopie", "cc/bcc"), "cc"),
+    **dict.fromkeys(_FROM_KEYS, "from"),
+    **dict.fromkeys(("to", "an", "à", "a", "para", "aan", "destinataire",
+                     "till", "til", "vastaanottaja", "do", "komu"), "to"),
+    **dict.fromkeys(("cc", "kopie", "cc/bcc", "kopia", "kopi", "kopio", "dw"), "cc"),
     **dict.fromkeys(
         (
             "sent", "date", "datum", "gesendet", "envoyé", "enviado", "enviado el",
-            "fecha", "verzonden", "verstuurd",
+            "fecha", "verzonden", "verstuurd", "inviato", "enviada", "data", "skickat",
+            "sendt", "lähetetty", "wysłano", "odesláno",
         ),
         "date",
     ),
-    **dict.fromkeys(("subject", "betreff", "objet", "asunto", "onderwerp", "sujet"), "subject"),
+    **dict.fromkeys(("subject", "betreff", "objet", "asunto", "onderwerp", "sujet", "oggetto",
+                     "assunto", "ämne", "emne", "aihe", "temat", "předmět"), "subject"),
     **dict.fromkeys(
         ("bcc", "importance", "sensitivity", "reply-to", "priority", "sent by", "gesendet von"),
         "other",
@@ -53,9 +61,14 @@ _FIELD = re.compile(
 )
 _SEPARATOR = re.compile(
     r"[\-_]{2,}[ \t]*(?:(?P<reply>original message|ursprüngliche nachricht|original-nachricht"
-    r"|message d'origine|mensaje original|oorspronkelijk bericht|reply separator)"
+    r"|message d'origine|mensaje original|oorspronkelijk bericht|reply separator"
+    r"|messaggio originale|mensagem original|ursprungligt meddelande|oprindelig meddelelse"
+    r"|opprinnelig melding|alkuperäinen viesti|oryginalna wiadomość|původní zpráva)"
     r"|(?P<fwd>forwarded message|weitergeleitete nachricht|message transféré"
-    r"|mensaje reenviado|doorgestuurd bericht|forwarded by\b.{0,200}))[ \t]*[\-_]*[ \t]*$"
+    r"|mensaje reenviado|doorgestuurd bericht|messaggio inoltrato|mensagem encaminhada"
+    r"|vidarebefordrat meddelande|videresendt meddelelse|videresendt melding"
+    r"|välitetty viesti|przekazana wiadomość|přeposlaná zpráva"
+    r"|forwarded by\b.{0,200}))[ \t]*[\-_]*[ \t]*$"
     r"|(?P<apple>begin forwarded message|anfang der weitergeleiteten nachricht"
     r"|début du message réexpédié|inicio del mensaje reenviado|begin doorgestuurd bericht)"
     r"[ \t]*:[ \t]*$",
@@ -102,7 +115,9 @@ _ON_DATE = re.compile(r"\s+on\s+\d.*$|\s+\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}.*$", 
 # and re's own cache lookup per call was a measurable share of that.
 _BRACKETED = re.compile(r"\(?\s*[<\[][^<>\[\]]*[>\]]\s*\)?")
 _TIME_PREPOSITION = re.compile(r"^[\s,]*(?:(?:at|um|à|a las|om)\b)?[\s,]*", re.IGNORECASE)
-_FROM_LABEL = re.compile(r"^(?:from|von|de|van)\s*:\s*", re.IGNORECASE)
+_FROM_LABEL = re.compile(
+    r"^(?:" + "|".join(map(re.escape, _FROM_KEYS)) + r")\s*:\s*", re.IGNORECASE
+)
 _TRAILING_ON = re.compile(r"\s+on\s*$", re.IGNORECASE)
 _ENCLOSED = re.compile(r"<<.*?>>|\[.*?\]|<.*?>|\(.*?\)")
 _BRACKET_HALF = re.compile(r"[<>\[\]\"]")

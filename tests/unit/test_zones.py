@@ -173,6 +173,24 @@ def test_attribution_lines_in_five_languages(attribution: str, name: str, email:
          "Para: Ann Lee\nAsunto: RE: oferta", "Carlos García", "carlos@empresa.es"),
         ("Van: Jan de Vries <jan@bedrijf.nl>\nVerzonden: maandag 2 maart 2026 10:15\n"
          "Aan: Ann Lee\nOnderwerp: RE: offerte", "Jan de Vries", "jan@bedrijf.nl"),
+        ("Da: Giulia Rossi <giulia@azienda.it>\nInviato: lunedì 2 marzo 2026 10:15\n"
+         "A: Ann Lee\nOggetto: R: offerta", "Giulia Rossi", "giulia@azienda.it"),
+        ("De: João Silva <joao@empresa.pt>\nEnviada: segunda-feira, 2 de março de 2026 10:15\n"
+         "Para: Ann Lee\nAssunto: RE: proposta", "João Silva", "joao@empresa.pt"),
+        ("Från: Erik Berg <erik@foretag.se>\nSkickat: den 2 mars 2026 10:15\n"
+         "Till: Ann Lee\nÄmne: SV: offert", "Erik Berg", "erik@foretag.se"),
+        ("Fra: Mette Hansen <mette@firma.dk>\nSendt: 2. marts 2026 10:15\n"
+         "Til: Ann Lee\nEmne: SV: tilbud", "Mette Hansen", "mette@firma.dk"),
+        ("Lähettäjä: Aino Virtanen <aino@yritys.fi>\nLähetetty: maanantai 2. maaliskuuta 2026 10.15\n"
+         "Vastaanottaja: Ann Lee\nAihe: VS: tarjous", "Aino Virtanen", "aino@yritys.fi"),
+        ("Od: Anna Nowak <anna@firma.pl>\nWysłano: poniedziałek, 2 marca 2026 10:15\n"
+         "Do: Ann Lee\nDW: Piotr Zieliński <piotr@firma.pl>\nTemat: RE: oferta",
+         "Anna Nowak", "anna@firma.pl"),
+        ("Od: Petr Novák <petr@firma.cz>\nOdesláno: pondělí 2. března 2026 10:15\n"
+         "Komu: Ann Lee\nPředmět: RE: nabídka", "Petr Novák", "petr@firma.cz"),
+        ("-----Messaggio originale-----\nDa: Giulia Rossi [mailto:giulia@azienda.it]\n"
+         "Inviato: lunedì 2 marzo 2026 10:15\nA: Ann Lee\nOggetto: R: offerta",
+         "Giulia Rossi", "giulia@azienda.it"),
     ],
 )  # fmt: skip
 def test_outlook_field_blocks_in_other_languages(block: str, name: str, email: str) -> None:
