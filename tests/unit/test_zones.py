@@ -151,9 +151,19 @@ def test_forward_headers_in_five_languages(header: str) -> None:
          "jan@bedrijf.nl"),
         ("Op 2 mrt. 2026 om 10:15 heeft Jan de Vries <jan@bedrijf.nl> het volgende geschreven:",
          "Jan de Vries", "jan@bedrijf.nl"),
+        ("Il giorno lun 2 mar 2026 alle ore 10:15 Giulia Rossi <giulia@azienda.it> ha scritto:",
+         "Giulia Rossi", "giulia@azienda.it"),
+        ("Em seg., 2 de mar. de 2026 às 10:15, João Silva <joao@empresa.pt> escreveu:",
+         "João Silva", "joao@empresa.pt"),
+        ("Den mån 2 mars 2026 kl 10:15 skrev Erik Berg <erik@foretag.se>:", "Erik Berg",
+         "erik@foretag.se"),
+        ("Den man. 2. mar. 2026 kl. 10.15 skrev Mette Hansen <mette@firma.dk>:", "Mette Hansen",
+         "mette@firma.dk"),
+        ("pon., 2 mar 2026 o 10:15 Anna Nowak <anna@firma.pl> napisał(a):", "Anna Nowak",
+         "anna@firma.pl"),
     ],
 )  # fmt: skip
-def test_attribution_lines_in_five_languages(attribution: str, name: str, email: str) -> None:
+def test_attribution_lines_in_ten_languages(attribution: str, name: str, email: str) -> None:
     text = f"Ok.\n\nSent from my iPhone\n\n{attribution}\n\n> Morgen?\n"
     zones = split_zones(text, SENDER)
     assert summary(zones) == [
