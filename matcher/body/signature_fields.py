@@ -27,13 +27,14 @@ _SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\t+|\s{3,}")
 _LABEL_WORD = re.compile(
     r"\b(?:e-?mail(?:\s+address)?|mail|web|website|url|tel|tel\.|telephone|phone|ph|fax|fx"
     r"|facsimile|cell|cel|mobile|mob|office|direct|wireless|work|handy|mobil|telefon|t|f|m|p"
+    r"|cellulare|celular|telemóvel|kom|komórka|matkapuhelin|puh"
     r"|o|d|c|e|w)\b\.?[ \t]*[:\-.]?",
     re.IGNORECASE,
 )
 _FAX = re.compile(r"\b(?:fax|facsimile|telefax|fx)\b|(?:^|[\s(])f\s*[:.)]", re.IGNORECASE)
 _MOBILE = re.compile(
     r"\b(?:mobile|mob|cell|cellular|cel|wireless|handy|mobil|mobiel|portable|móvil|movil"
-    r"|celular|gsm)\b|(?:^|[\s(])[mc]\s*[:.)]",
+    r"|celular|gsm|cellulare|telemóvel|kom|komórka|matkapuhelin)\b|(?:^|[\s(])[mc]\s*[:.)]",
     re.IGNORECASE,
 )
 _OFFICE = re.compile(

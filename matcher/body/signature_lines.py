@@ -75,7 +75,18 @@ def _lexicon(name: str) -> tuple[str, ...]:
 
 @cache
 def _title_words() -> frozenset[str]:
-    return frozenset(_lexicon("signature_titles.txt"))
+    return frozenset(w for w in _lexicon("signature_titles.txt") if not w.startswith("*"))
+
+
+@cache
+def _title_endings() -> tuple[str, ...]:
+    """Ends of compound titles (German, Nordic, Finnish write them as one word)."""
+    return tuple(w[1:] for w in _lexicon("signature_titles.txt") if w.startswith("*"))
+
+
+def _compound_title(token: str) -> bool:
+    # Three letters at least before the ending: "Vertriebsleiter", not "chef".
+    return any(token.endswith(e) and len(token) >= len(e) + 3 for e in _title_endings())
 
 
 @cache
@@ -232,9 +243,8 @@ def is_job_title(line: str) -> bool:
     tokens = [w.lower().strip(".") for w in words(line)]
     if not tokens or len(tokens) > 9 or "@" in line:
         return False
-    return any(t in _title_words() for t in tokens) or line.strip().lower().startswith(
-        ("vice president", "head of", "assistant to")
-    )
+    titled = any(t in _title_words() or _compound_title(t) for t in tokens)
+    return titled or line.strip().lower().startswith(("vice president", "head of", "assistant to"))
 
 
 def is_department(line: str) -> bool:

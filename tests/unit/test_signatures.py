@@ -694,3 +694,51 @@ def test_the_authors_own_name_is_never_taken_for_a_recipients() -> None:
     text = "Sam, confirmed for Tuesday.\n\nJulia Novak\nHead of Procurement\n"
     [found] = observations_by_author(text, False, JULIA, None, frozenset({"julianovak", "samreed"}))
     assert fields(found) == [("name", "Julia Novak"), ("title", "Head of Procurement")]
+
+
+@pytest.mark.parametrize(
+    ("sender", "block", "expected"),
+    [
+        (Address.of("hans.mueller@maschinenbau.example", "Hans Müller"),
+         "Hans Müller\nVertriebsleiter\nMüller Maschinenbau GmbH & Co. KG\n"
+         "Tel.: +49 711 123456-0\nMobil: +49 171 2345678",
+         [("title", "Vertriebsleiter"), ("company", "Müller Maschinenbau GmbH & Co. KG"),
+          ("phone", "+497111234560"), ("phone:mobile", "+491712345678")]),
+        (Address.of("giulia.rossi@azienda.example", "Giulia Rossi"),
+         "Giulia Rossi\nDirettore Commerciale\nAzienda Srl\nTel. +39 02 1234 5678\n"
+         "Cell. +39 333 123 4567",
+         [("title", "Direttore Commerciale"), ("company", "Azienda Srl"),
+          ("phone", "+390212345678"), ("phone:mobile", "+393331234567")]),
+        (Address.of("erik.berg@foretaget.example", "Erik Berg"),
+         "Erik Berg\nFörsäljningschef\nFöretaget AB\nTel: +46 8 123 456 78\n"
+         "Mobil: +46 70 123 45 67",
+         [("title", "Försäljningschef"), ("company", "Företaget AB"),
+          ("phone", "+46812345678"), ("phone:mobile", "+46701234567")]),
+        (Address.of("joao.silva@empresa.example", "João Silva"),
+         "João Silva\nDiretor Comercial\nEmpresa Ltda.\nTel.: +55 11 3456-7890\n"
+         "Cel.: +55 11 91234-5678",
+         [("title", "Diretor Comercial"), ("company", "Empresa Ltda."),
+          ("phone", "+551134567890"), ("phone:mobile", "+5511912345678")]),
+        (Address.of("anna.nowak@firma.example", "Anna Nowak"),
+         "Anna Nowak\nDyrektor Sprzedaży\nFirma Sp. z o.o.\ntel. +48 22 123 45 67\n"
+         "kom. +48 601 234 567",
+         [("title", "Dyrektor Sprzedaży"), ("company", "Firma Sp. z o.o."),
+          ("phone", "+48221234567"), ("phone:mobile", "+48601234567")]),
+        (Address.of("mette.hansen@firma.example", "Mette Hansen"),
+         "Mette Hansen\nSalgschef\nFirma ApS\nTlf.: +45 33 12 34 56\nMobil: +45 20 12 34 56",
+         [("title", "Salgschef"), ("company", "Firma ApS"),
+          ("phone", "+4533123456"), ("phone:mobile", "+4520123456")]),
+        (Address.of("aino.virtanen@yritys.example", "Aino Virtanen"),
+         "Aino Virtanen\nMyyntipäällikkö\nYritys Oy\npuh. +358 9 123 4567",
+         [("title", "Myyntipäällikkö"), ("company", "Yritys Oy"), ("phone", "+35891234567")]),
+    ],
+    ids=["de-compound", "it", "sv-compound", "pt-br", "pl", "da-compound", "fi-compound"],
+)  # fmt: skip
+def test_titles_legal_forms_and_mobile_labels_of_european_signatures(
+    sender: Address, block: str, expected: list[tuple[str, str]]
+) -> None:
+    # Titles Outlook users abroad sign with, German and Nordic compounds
+    # ("Vertriebsleiter", "Försäljningschef") and their countries' legal forms.
+    found = only(f"Hi Ann,\n\nthe offer is attached.\n\n{block}\n", sender, region=None)
+    assert [f for f in fields(found) if f[0] != "name"] == expected
+    assert ("name", sender.name) in fields(found)
