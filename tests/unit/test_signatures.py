@@ -6,6 +6,7 @@ import pytest
 
 from connectors.records import Address
 from matcher.body.html import html_to_text
+from matcher.body.signature_lines import closing_rest
 from matcher.body.signatures import (
     AuthorSignature,
     SignatureBlock,
@@ -742,3 +743,19 @@ def test_titles_legal_forms_and_mobile_labels_of_european_signatures(
     found = only(f"Hi Ann,\n\nthe offer is attached.\n\n{block}\n", sender, region=None)
     assert [f for f in fields(found) if f[0] != "name"] == expected
     assert ("name", sender.name) in fields(found)
+
+
+@pytest.mark.parametrize(
+    ("line", "rest"),
+    [
+        ("Cordiali saluti,", ""), ("Atenciosamente,", ""), ("Med vänlig hälsning", ""),
+        ("Med venlig hilsen", ""), ("Med vennlig hilsen", ""), ("Z poważaniem", ""),
+        ("Ystävällisin terveisin", ""), ("S pozdravem", ""),
+        ("Pozdrawiam, Anna", "Anna"), ("MVH Erik", "Erik"),
+        ("Saluti da Roma e a presto per il contratto", None),  # prose that opens alike
+    ],
+)  # fmt: skip
+def test_closing_phrases_of_more_languages(line: str, rest: str | None) -> None:
+    # A closing marks where the author's prose ends, for the block and for the
+    # per-sender model's "mark" (matcher.body.sender_signature).
+    assert closing_rest(line) == rest
