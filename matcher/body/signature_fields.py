@@ -18,7 +18,7 @@ import phonenumbers
 
 from connectors.records import Address, normalize_email
 from matcher.body import signature_lines as sl
-from matcher.body.signature_names import agrees, compact_name
+from matcher.body.signature_names import agrees, compact_name, folded
 from matcher.plan import Observation
 
 # Country-code domains sold as generic names say nothing of a country.
@@ -157,11 +157,26 @@ def _fields_of(
             _read_segment(segment.strip(" \t,;:-()"), position, reading)
     reading.flush_address()
     reading.settle_title()
-    if any(o.field == "name" and not agrees(o.value, author, author_name) for o in reading.found):
+    stranger = [o.value for o in reading.found if o.field == "name"]
+    stranger = [n for n in stranger if not agrees(n, author, author_name)]
+    theirs = [o for o in reading.found if o.field != "name" or o.value not in stranger]
+    if stranger and _a_persons_block(stranger[0], theirs):
         # Signed by someone else (an assistant sending for the author, a
         # colleague's block pasted in): its title and phones are theirs too.
         return ()
-    return tuple(reading.found)
+    # Without a title or an address of its own, the "name" may be the
+    # company a footer opens with ("Blue Harbor Logistics"): only it goes.
+    return tuple(theirs)
+
+
+def _a_persons_block(name: str, found: list[Observation]) -> bool:
+    """``name``'s own block: it has a job title, or an address of theirs ("judy.paul@")."""
+    words = [w for w in folded(name).split() if len(w) > 2]
+    return any(
+        o.field == "title"
+        or (o.field == "email" and any(w in o.value.partition("@")[0] for w in words))
+        for o in found
+    )
 
 
 # Exchange encapsulates foreign addresses as "IMCEANOTES-+22Name+20...@domain"

@@ -678,6 +678,27 @@ def test_a_block_signed_with_someone_elses_name_gives_the_sender_nothing() -> No
         assert ("title", "Head of Procurement") in fields(only(mine, JULIA)), signed
 
 
+def test_a_footer_that_opens_with_a_name_like_company_keeps_its_contact_lines() -> None:
+    # "Blue Harbor Logistics" reads like a name that is not Jane's, but a block
+    # with no title and no address of its own describes no other person.
+    jane = Address.of("jane.doe@northwind.example", "Jane Doe")
+    text = (
+        "Hi Ann,\n\nthe offer is attached as discussed.\n\nBlue Harbor Logistics\n"
+        "100 Main Street, Springfield\nTel +1 212 555 0100\nwww.blueharbor.example\n"
+    )
+    assert fields(only(text, jane)) == [
+        ("address", "100 Main Street, Springfield"),
+        ("phone", "+12125550100"),
+        ("website", "https://www.blueharbor.example"),
+    ]
+    # The company's own mailbox ("info@") does not make it a person's block ...
+    shared = text.replace("www.blueharbor.example", "info@blueharbor.example")
+    assert ("email", "info@blueharbor.example") in fields(only(shared, jane))
+    # ... but a person's name over an address of theirs does.
+    theirs = shared.replace("Blue Harbor Logistics", "Judy Paul").replace("info@", "judy.paul@")
+    assert fields(only(theirs, jane)) == []
+
+
 def test_an_assistant_sending_for_the_boss_gives_the_boss_nothing_of_theirs() -> None:
     # Sent from the boss's mailbox by a delegate (Outlook's "on behalf of"),
     # signed with the delegate's block, as Enron's and every firm's mail has it.
