@@ -201,12 +201,15 @@ def no_mail_reason(path: Path) -> str | None:
 
 
 def _unread_suffixes(path: Path) -> list[str]:
-    found = {
-        os.path.splitext(n)[1].lower()
-        for _, _, filenames in os.walk(path)
-        for n in filenames
-        if unread_format(n) is not None and not n.startswith(".")
-    }
+    """The Outlook suffixes (".msg", ...) of the files a folder listing would report."""
+    found: set[str] = set()
+    for _, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # as the listing skips them
+        found.update(
+            os.path.splitext(n)[1].lower()
+            for n in filenames
+            if not n.startswith(".") and unread_format(n) is not None
+        )
     return sorted(found)
 
 

@@ -24,17 +24,20 @@ from matcher.plan import Observation
 # Country-code domains sold as generic names say nothing of a country.
 _VANITY_TLDS = frozenset({"AI", "AM", "CC", "CO", "FM", "GG", "IO", "LY", "ME", "NU", "TV", "WS"})
 _SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\t+|\s{3,}")
+# Mobile labels in Italian, Portuguese, Polish and Finnish: both a label to
+# strip from the line and a sign that its number is a mobile one.
+_MORE_MOBILE = "cellulare|telemóvel|kom|komórka|matkapuhelin"
 _LABEL_WORD = re.compile(
     r"\b(?:e-?mail(?:\s+address)?|mail|web|website|url|tel|tel\.|telephone|phone|ph|fax|fx"
     r"|facsimile|cell|cel|mobile|mob|office|direct|wireless|work|handy|mobil|telefon|t|f|m|p"
-    r"|cellulare|celular|telemóvel|kom|komórka|matkapuhelin|puh"
+    rf"|celular|{_MORE_MOBILE}|puh"
     r"|o|d|c|e|w)\b\.?[ \t]*[:\-.]?",
     re.IGNORECASE,
 )
 _FAX = re.compile(r"\b(?:fax|facsimile|telefax|fx)\b|(?:^|[\s(])f\s*[:.)]", re.IGNORECASE)
 _MOBILE = re.compile(
     r"\b(?:mobile|mob|cell|cellular|cel|wireless|handy|mobil|mobiel|portable|móvil|movil"
-    r"|celular|gsm|cellulare|telemóvel|kom|komórka|matkapuhelin)\b|(?:^|[\s(])[mc]\s*[:.)]",
+    rf"|celular|gsm|{_MORE_MOBILE})\b|(?:^|[\s(])[mc]\s*[:.)]",
     re.IGNORECASE,
 )
 _OFFICE = re.compile(
@@ -157,10 +160,13 @@ def _fields_of(
             _read_segment(segment.strip(" \t,;:-()"), position, reading)
     reading.flush_address()
     reading.settle_title()
-    stranger = [o.value for o in reading.found if o.field == "name"]
-    stranger = [n for n in stranger if not agrees(n, author, author_name)]
-    theirs = [o for o in reading.found if o.field != "name" or o.value not in stranger]
-    if stranger and _a_persons_block(stranger[0], theirs):
+    strangers = {
+        o.value
+        for o in reading.found
+        if o.field == "name" and not agrees(o.value, author, author_name)
+    }
+    theirs = [o for o in reading.found if o.field != "name" or o.value not in strangers]
+    if any(_a_persons_block(name, theirs) for name in strangers):
         # Signed by someone else (an assistant sending for the author, a
         # colleague's block pasted in): its title and phones are theirs too.
         return ()

@@ -86,7 +86,10 @@ def _title_endings() -> tuple[str, ...]:
 
 def _compound_title(token: str) -> bool:
     # Three letters at least before the ending: "Vertriebsleiter", not "chef".
-    return any(token.endswith(e) and len(token) >= len(e) + 3 for e in _title_endings())
+    endings = _title_endings()
+    return token.endswith(endings) and any(
+        token.endswith(e) and len(token) >= len(e) + 3 for e in endings
+    )
 
 
 @cache
