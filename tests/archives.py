@@ -58,3 +58,28 @@ def thunderbird_profile(root: Path) -> Path:
     (folders / "msgFilterRules.dat").write_text('version="9"\nlogging="no"\n')
     (folders / "popstate.dat").write_text("# POP3 State File\n")
     return folders
+
+
+def mh_folder(root: Path) -> Path:
+    """An MH folder as nmh and Claws Mail keep it: one message per numbered file,
+    sequences in a dot file, subfolders as folders; numbers have gaps after deletes."""
+    folder = root / "Mail" / "inbox"
+    (folder / "clients").mkdir(parents=True)
+    for number, n in ((1, 11), (2, 12), (10, 13)):
+        (folder / str(number)).write_bytes(message(n))
+    (folder / "clients" / "3").write_bytes(message(14))
+    (folder / ".mh_sequences").write_text("unseen: 2 10\n")
+    (folder / "clients" / ".mh_sequences").write_text("")
+    (folder / ".claws_mark").write_bytes(b"\x02\x00\x00\x00")
+    (folder / "2.orig").write_bytes(message(99))  # an editor's backup: not a message file
+    return folder
+
+
+def enron_maildir(root: Path) -> Path:
+    """The Enron corpus's layout: maildir/<person>/<folder>/<n>. files (a trailing dot),
+    which is no Maildir (no cur/new/tmp)."""
+    top = root / "maildir"
+    for path, n in (("allen-p/inbox/1.", 21), ("allen-p/inbox/2.", 22), ("allen-p/sent/1.", 23)):
+        (top / path).parent.mkdir(parents=True, exist_ok=True)
+        (top / path).write_bytes(message(n).replace(b"\n", b"\r\n"))
+    return top

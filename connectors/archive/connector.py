@@ -43,6 +43,7 @@ from connectors.archive.files import (
     MESSAGE_SUFFIXES,
     UNREAD_FORMAT,
     entry,
+    listed_in_folder,
     mbox_members,
     modified,
     open_regular,
@@ -277,12 +278,8 @@ def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
         yield ArchiveFile(max(st.st_mtime_ns, st.st_ctime_ns), path.name, target)
         return
     root = Path(os.path.realpath(path))
-    if flavour == "maildir":
-        dirs = [path / "new", path / "cur"]
-        wanted: tuple[str, ...] | None = None  # every file in a Maildir is a message
-    else:
-        dirs = [path]
-        wanted = MESSAGE_SUFFIXES + CALENDAR_SUFFIXES
+    maildir = flavour == "maildir"  # every file in a Maildir is a message
+    dirs = [path / "new", path / "cur"] if maildir else [path]
     for top in dirs:
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
@@ -291,11 +288,11 @@ def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
             # os.walk lists a link to a folder among the folders and never enters it.
             linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
             for filename in linked + filenames:
-                unread = wanted is not None and unread_format(filename) is not None
+                unread = not maildir and unread_format(filename) is not None
                 if filename.startswith(".") or (
-                    wanted
+                    not maildir
                     and filename not in linked
-                    and not filename.lower().endswith(wanted)
+                    and not listed_in_folder(filename, filenames)
                     and not unread
                 ):
                     continue

@@ -14,6 +14,11 @@ it), Thunderbird keeps each folder as an extensionless mbox file with its
 ``Inbox.sbd/``), and an unpacked Takeout has ``*.mbox`` files.
 ``mbox_members`` finds them so each is read as an mbox of its own.
 
+An MH folder (nmh, Claws Mail, Sylpheed; Python's ``mailbox.MH``) holds one
+message per file, named by its number; the Enron corpus writes the same
+layout with a trailing dot ("1.", "2."). Such files are read as .eml files
+are (``listed_in_folder``), unless a Thunderbird index marks one an mbox.
+
 A symbolic link is followed only when its target is a regular file inside
 the configured path: a link in ``Maildir/cur/`` to ``/etc/shadow`` would
 otherwise put that file's text into the database as a snippet.
@@ -22,7 +27,9 @@ otherwise put that file's text into the database as a snippet.
 from __future__ import annotations
 
 import os
+import re
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +53,7 @@ UNREAD_SUFFIXES = {
     ".ost": f"an Outlook offline cache (.ost), not read: {_INSTEAD}",
     ".olm": f"an Outlook for Mac archive (.olm), not read: {_INSTEAD}, or export to mbox",
 }
+_NUMBERED = re.compile(r"[0-9]+\.?")
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -161,6 +169,14 @@ def mbox_members(root: Path) -> list[Path]:
     return found
 
 
+def listed_in_folder(name: str, siblings: Collection[str]) -> bool:
+    """Whether a folder's listing reads the file ``name`` (beside ``siblings``) as
+    one item: an .eml or .ics file, or a numbered message of an MH folder."""
+    if name.lower().endswith(MESSAGE_SUFFIXES + CALENDAR_SUFFIXES):
+        return True
+    return _NUMBERED.fullmatch(name) is not None and f"{name}.msf" not in siblings
+
+
 def _is_mbox_member(name: str, folder: str, siblings: set[str]) -> bool:
     if name == "mbox" and folder.lower().endswith(".mbox"):
         return True  # Apple Mail
@@ -185,7 +201,9 @@ def no_mail_reason(path: Path) -> str | None:
             return (
                 f"holds only Outlook files ({', '.join(outlook)}), which are not read: {_INSTEAD}"
             )
-        return "holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export"
+        return (
+            "holds no .eml, .ics or mbox file, Maildir, MH folder, Apple Mail or Thunderbird export"
+        )
     if not stat.S_ISREG(st.st_mode):
         return f"is {kind_of(st.st_mode)}: only regular files and folders are read"
     if st.st_size == 0:
@@ -214,11 +232,10 @@ def _unread_suffixes(path: Path) -> list[str]:
 
 
 def _folder_holds_mail(path: Path) -> bool:
-    wanted = MESSAGE_SUFFIXES + CALENDAR_SUFFIXES
     if all((path / d).is_dir() for d in ("cur", "new", "tmp")):  # a Maildir
         return any(any(not n.startswith(".") for n in os.listdir(path / d)) for d in ("cur", "new"))
     for _, dirnames, filenames in os.walk(path):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        if any(n.lower().endswith(wanted) and not n.startswith(".") for n in filenames):
+        if any(listed_in_folder(n, filenames) and not n.startswith(".") for n in filenames):
             return True
     return bool(mbox_members(path))

@@ -26,7 +26,7 @@ def test_folder_exports_are_captured_and_empty_paths_are_warned_about(tmp_path: 
     warnings = [line for line in check.stderr.splitlines() if "no mail will be read" in line]
     assert warnings == [
         f"{config}:21 accounts[2].paths[0]: warning: {notes} holds no .eml, .ics or mbox file,"
-        " Maildir, Apple Mail or Thunderbird export: no mail will be read from it"
+        " Maildir, MH folder, Apple Mail or Thunderbird export: no mail will be read from it"
     ]
 
     sync = autocapture("--config", str(config), "sync")
@@ -40,6 +40,6 @@ def test_folder_exports_are_captured_and_empty_paths_are_warned_about(tmp_path: 
     status = autocapture("--config", str(config), "status")
     assert status.returncode == 0
     assert status.stderr.splitlines() == [
-        f"warning: notes: {notes} holds no .eml, .ics or mbox file, Maildir, Apple Mail or"
-        " Thunderbird export: no mail will be read from it"
+        f"warning: notes: {notes} holds no .eml, .ics or mbox file, Maildir, MH folder, Apple"
+        " Mail or Thunderbird export: no mail will be read from it"
     ]

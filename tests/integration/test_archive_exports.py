@@ -1,12 +1,22 @@
-"""Folder exports of desktop mail clients: Apple Mail and Thunderbird, as they lay out files."""
+"""Folder exports of desktop mail clients (Apple Mail, Thunderbird, MH), as they lay out files."""
 
 from __future__ import annotations
 
+import mailbox
 from pathlib import Path
 
 from connectors.archive.connector import ArchiveConnector
 from connectors.archive.files import no_mail_reason
-from tests.archives import ACCOUNT, LIMITS, WINDOW, apple_mail_export, mbox, thunderbird_profile
+from tests.archives import (
+    ACCOUNT,
+    LIMITS,
+    WINDOW,
+    apple_mail_export,
+    enron_maildir,
+    mbox,
+    mh_folder,
+    thunderbird_profile,
+)
 from tests.contract import drain
 
 
@@ -54,6 +64,41 @@ def test_thunderbird_folders_are_read_and_resumed_by_a_fresh_connector(tmp_path:
     assert again.identities == ["msgid:m8@example.org"]
 
 
+def test_mh_folders_are_read_message_by_message_as_the_stdlib_reads_them(tmp_path: Path) -> None:
+    folder = mh_folder(tmp_path)
+    assert capture(folder) == {
+        ".": [
+            "msgid:m11@example.org",
+            "msgid:m12@example.org",
+            "msgid:m13@example.org",
+            "msgid:m14@example.org",
+        ]
+    }
+    # The standard library's reader sees the same messages in the folder and its subfolder.
+    box = mailbox.MH(folder, create=False)
+    stdlib = [m["Message-ID"] for m in box]
+    stdlib += [m["Message-ID"] for m in box.get_folder("clients")]
+    assert sorted(stdlib) == [f"<m{n}@example.org>" for n in (11, 12, 13, 14)]
+    assert no_mail_reason(folder) is None
+
+
+def test_the_enron_corpus_layout_is_read(tmp_path: Path) -> None:
+    top = enron_maildir(tmp_path)
+    assert sorted(capture(top)["."]) == [f"msgid:m{n}@example.org" for n in (21, 22, 23)]
+    assert no_mail_reason(top) is None
+
+
+def test_a_numbered_thunderbird_folder_is_an_mbox_not_a_message(tmp_path: Path) -> None:
+    folders = tmp_path / "Local Folders"
+    folders.mkdir()
+    (folders / "2024").write_bytes(mbox(31, 32))
+    (folders / "2024.msf").write_bytes(b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+    assert capture(folders) == {
+        ".": [],
+        "2024": ["msgid:m31@example.org", "msgid:m32@example.org"],
+    }
+
+
 def test_paths_that_give_no_mail_say_why(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -68,7 +113,8 @@ def test_paths_that_give_no_mail_say_why(tmp_path: Path) -> None:
     (outlook / "2026" / "RE Pricing.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
     (outlook / "backup.pst").write_bytes(b"!BDN")
     assert {p.name: no_mail_reason(p) for p in (notes, empty, text, outlook)} == {
-        "notes": "holds no .eml, .ics or mbox file, Maildir, Apple Mail or Thunderbird export",
+        "notes": "holds no .eml, .ics or mbox file, Maildir, MH folder, Apple Mail or "
+        "Thunderbird export",
         "All mail.mbox": "is empty",
         "export.mbox": 'is no mbox file: it does not start with "From "',
         "Outlook saves": "holds only Outlook files (.msg, .pst), which are not read: "
