@@ -35,6 +35,8 @@ from config.fields import (
     readable_ca_file,
 )
 from config.values import (
+    MAX_DURATION,
+    Backfill,
     Duration,
     EmailAddress,
     PositiveDuration,
@@ -67,7 +69,7 @@ class AccountBase(FrozenSettings):
     kind: str
     owner: Addresses = ()  # the mailbox owner's addresses: tells outbound from inbound
     poll_interval: PositiveDuration = timedelta(minutes=5)
-    backfill: Duration = timedelta(days=365)
+    backfill: Backfill = timedelta(days=365)
     lookahead: Duration = timedelta(days=90)
     privacy: Privacy = "subject"
     enabled: Flag = True
@@ -97,6 +99,10 @@ class ArchiveAccount(AccountBase):
 
     kind: Literal["archive"]
     owner: OwnerAddresses
+    # An archive is an export its owner chose to have read: all of it, unless
+    # told otherwise. A year's window (a mailbox's default, which keeps a first
+    # sync of a decade-old account short) read an old export as "0 items".
+    backfill: Backfill = MAX_DURATION
     paths: Annotated[tuple[Path, ...], BeforeValidator(one_or_many), Field(min_length=1)]
 
     @field_validator("paths", mode="after")

@@ -53,7 +53,7 @@ def shown(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def parse_duration(value: object, *, allow_zero: bool = True) -> timedelta:
+def parse_duration(value: object, *, allow_zero: bool = True, example: str = '"5m"') -> timedelta:
     """A duration: "90s", "5m", "1h30m", "365d", "2w", or a whole number of seconds."""
     if isinstance(value, timedelta):
         seconds: float | None = value.total_seconds()
@@ -64,7 +64,7 @@ def parse_duration(value: object, *, allow_zero: bool = True) -> timedelta:
     else:
         seconds = None
     if seconds is None:
-        raise invalid("duration", f'expected a duration like "5m", got {shown(value)}')
+        raise invalid("duration", f"expected a duration like {example}, got {shown(value)}")
     if seconds < 0 or (seconds == 0 and not allow_zero):
         least = "zero or more" if allow_zero else "more than zero"
         raise invalid("duration", f"expected a duration of {least}, got {shown(value)}")
@@ -84,6 +84,13 @@ def _duration_seconds(text: str) -> int | None:
     return sum(_UNIT_SECONDS[unit] * int(n) for unit, n in match.groupdict().items() if n)
 
 
+def parse_backfill(value: object) -> timedelta:
+    """A backfill window: a duration, or "all" for everything a source holds (``MAX_DURATION``)."""
+    if isinstance(value, str) and value.strip().lower() == "all":
+        return MAX_DURATION
+    return parse_duration(value, example='"365d", or "all"')
+
+
 def _positive_duration(value: object) -> timedelta:
     return parse_duration(value, allow_zero=False)
 
@@ -100,6 +107,7 @@ def format_duration(value: timedelta) -> str:
 _AS_TEXT = PlainSerializer(format_duration, when_used="json")
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), _AS_TEXT]
 PositiveDuration = Annotated[timedelta, BeforeValidator(_positive_duration), _AS_TEXT]
+Backfill = Annotated[timedelta, BeforeValidator(parse_backfill), _AS_TEXT]
 
 
 def parse_email(value: object) -> str:

@@ -81,5 +81,6 @@ def enron_maildir(root: Path) -> Path:
     top = root / "maildir"
     for path, n in (("allen-p/inbox/1.", 21), ("allen-p/inbox/2.", 22), ("allen-p/sent/1.", 23)):
         (top / path).parent.mkdir(parents=True, exist_ok=True)
-        (top / path).write_bytes(message(n).replace(b"\n", b"\r\n"))
+        dated = message(n, date="Mon, 14 May 2001 16:39:00 -0700 (PDT)")
+        (top / path).write_bytes(dated.replace(b"\n", b"\r\n"))
     return top

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.archives import apple_mail_export, thunderbird_profile
+from tests.archives import apple_mail_export, enron_maildir, thunderbird_profile
 from tests.e2e.configs import ARCHIVE, write_config
 from tests.e2e.sample import autocapture
 
@@ -42,4 +42,19 @@ def test_folder_exports_are_captured_and_empty_paths_are_warned_about(tmp_path: 
     assert status.stderr.splitlines() == [
         f"warning: notes: {notes} holds no .eml, .ics or mbox file, Maildir, MH folder, Apple"
         " Mail or Thunderbird export: no mail will be read from it"
+    ]
+
+
+def test_an_old_archive_is_read_whole_without_a_backfill_setting(tmp_path: Path) -> None:
+    """Mail of 2001 in the Enron corpus's layout, and no ``backfill`` in the config."""
+    top = enron_maildir(tmp_path)
+    config = tmp_path / "old.yaml"
+    config.write_text(
+        f"database_url: sqlite:///{tmp_path}/old.db\n"
+        f"accounts:\n  - {{name: enron, kind: archive, owner: ann@example.com, paths: '{top}'}}\n"
+    )
+    sync = autocapture("--config", str(config), "sync")
+    assert sync.returncode == 0, sync.stderr
+    assert sync.stdout.splitlines() == [
+        "enron: ok - 3 records, 3 new interactions, 0 new contacts, 0 errors"
     ]

@@ -81,6 +81,13 @@ def test_imap_defaults() -> None:
     }
 
 
+def test_an_archive_is_read_whole_unless_its_backfill_says_otherwise() -> None:
+    text = "accounts:\n  - {name: old, kind: archive, owner: a@example.com, paths: a.mbox}\n"
+    assert load_text(text).accounts[0].backfill == timedelta(days=36500)
+    # A mailbox keeps the year's window: its first sync of a decade-old account stays short.
+    assert load_text(imap_with_password("${P}")).accounts[0].backfill == timedelta(days=365)
+
+
 def test_a_dump_validates_back_to_equal_settings() -> None:
     settings = load(EXAMPLE)
     assert Settings.model_validate(settings.model_dump()) == settings

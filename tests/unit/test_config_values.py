@@ -80,6 +80,18 @@ def test_durations_past_a_century_are_out_of_range(value: str) -> None:
     ]
 
 
+def test_a_backfill_may_be_all_and_says_so_when_it_is_neither() -> None:
+    assert load_text(archive_with("backfill: all")).accounts[0].backfill == timedelta(days=36500)
+    assert load_text(archive_with("backfill: ALL ")).accounts[0].backfill == timedelta(days=36500)
+    assert problems_of(archive_with("backfill: forever")) == [
+        (6, "accounts[0].backfill", 'expected a duration like "365d", or "all", got "forever"')
+    ]
+    # "all" is a backfill's word only: a poll interval of "all" means nothing.
+    assert problems_of(archive_with("poll_interval: all")) == [
+        (6, "accounts[0].poll_interval", 'expected a duration like "5m", got "all"')
+    ]
+
+
 def test_a_century_is_the_longest_duration() -> None:
     assert parse_duration("36500d") == timedelta(days=36500)
     assert parse_duration("5214w2d") == timedelta(days=36500)
