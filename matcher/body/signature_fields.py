@@ -5,7 +5,8 @@ with the label words around them); what is left is read as a name, a job
 title, a company or a postal address by lexicon and layout: a name usually
 opens the block, a title follows the name, a company follows the title.
 Phones are E.164 via ``phonenumbers``; the default region is the configured
-one, else the author's country-code domain.
+one, else the author's country-code domain, else North America for a block
+that writes a number in the North American plan's own shape.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from matcher.plan import Observation
 
 # Country-code domains sold as generic names say nothing of a country.
 _VANITY_TLDS = frozenset({"AI", "AM", "CC", "CO", "FM", "GG", "IO", "LY", "ME", "NU", "TV", "WS"})
+# A number in the North American Numbering Plan's own shape: "(503) 464-3820",
+# "713-853-3989", "713/853-3989". Area codes and exchanges start with 2-9,
+# where other plans' national numbers start with a 0 trunk prefix ("(02)",
+# "020 7946 0958"), so a .com sender's US number is not lost for want of a
+# configured region.
+_NANP = re.compile(r"(?<![\d+])(?:\([2-9]\d\d\) ?|[2-9]\d\d[-./])[2-9]\d\d[-.]\d{4}(?!\d)")
 _SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\t+|\s{3,}")
 # Mobile labels in Italian, Portuguese, Polish and Finnish: both a label to
 # strip from the line and a sign that its number is a mobile one.
@@ -142,7 +149,7 @@ def _fields_of(
     default_region: str | None,
     recipients: frozenset[str] = frozenset(),
 ) -> tuple[Observation, ...]:
-    region = default_region or region_of(author)
+    region = default_region or region_of(author) or ("US" if _NANP.search(text) else None)
     reading = _Reading(sl.name_tokens(author, author_name), author)
     for position, line in enumerate(_unwrapped(text.split("\n"), recipients)):
         if not line or sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line):

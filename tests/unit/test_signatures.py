@@ -251,6 +251,29 @@ def test_signature_fields_on_a_block_and_region_fallbacks() -> None:
     assert [o.value for o in signature_fields(block, JANE, None)] == ["Jane Doe", "+442079460321"]
 
 
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("(503) 464-3820", "+15034643820"),
+        ("Phone: 713-853-3989", "+17138533989"),
+        ("713/853-3989 (office)", "+17138533989"),
+        ("Tel 212.555.0142", "+12125550142"),
+        # Other plans' national numbers start with a trunk 0: still unknown without a region.
+        ("(02) 9374 4000", None),
+        ("020 7946 0958", None),
+        ("(011) 2345-6789", None),
+        # Digits without the plan's grouping are no sign of it.
+        ("Ref 2034567890", None),
+        ("Order 503-4643-820", None),
+    ],
+)
+def test_a_north_american_number_is_read_without_a_region(line: str, found: str | None) -> None:
+    """A .com sender's US number, with no phone_region configured."""
+    block = SignatureBlock(f"Jane Doe\nVice President\n{line}", 0, 60, 0.9)
+    phones = [o.value for o in signature_fields(block, JANE, None) if o.field.startswith("phone")]
+    assert phones == ([found] if found else [])
+
+
 def test_find_signature_on_a_zone_maps_offsets_through_quote_prefixes() -> None:
     text = (
         "Fine by me.\n\n"
