@@ -58,6 +58,10 @@ PIPELINE_HEADERS: tuple[str, ...] = (
     "x-autorespond",
     "return-path",
     "content-type",
+    # The Enron corpus keeps display names here (``matcher.x_names``).
+    "x-from",
+    "x-to",
+    "x-cc",
 )
 
 MeetingStatus = Literal["confirmed", "tentative", "cancelled"]

@@ -30,6 +30,7 @@ from matcher.plan import (
     ParticipantPlan,
     Role,
 )
+from matcher.x_names import X_FIELDS, named
 
 MAX_PARTICIPANTS = Limits().max_attendees
 # The last resort for a message without any date (see ``occurred_at``): fixed,
@@ -38,6 +39,7 @@ MAX_PARTICIPANTS = Limits().max_attendees
 NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 _MAIL_ROLES: tuple[Role, ...] = ("from", "sender", "reply-to", "to", "cc", "bcc")
 _SENDER_SIDE = frozenset({"from", "sender", "reply-to"})
+_READ_FIELDS = frozenset(_MAIL_ROLES).union(X_FIELDS.values())
 # iTIP (RFC 5546) replies and counter-proposals carry one attendee, not the
 # meeting; planning them as the meeting would replace its attendee list.
 _PARTIAL_METHODS = frozenset({"REPLY", "REFRESH", "COUNTER", "DECLINECOUNTER"})
@@ -258,12 +260,12 @@ def _mail_participants(
     # One pass over the headers instead of one per role (``header_all``).
     values: dict[str, list[str]] = {}
     for name, value in message.headers:
-        if name in _MAIL_ROLES:
+        if name in _READ_FIELDS:
             values.setdefault(name, []).append(value)
     blocked = False
     for role in _MAIL_ROLES:
         for value in values.get(role, ()):
-            for address in parse_address_list(value):
+            for address in _addresses(role, value, values):
                 origin.setdefault(role, address)
                 if address.email in seen:
                     continue
@@ -278,6 +280,15 @@ def _mail_participants(
                 if len(found) >= MAX_PARTICIPANTS:
                     return found, origin.get("from", origin.get("sender")), blocked
     return found, origin.get("from", origin.get("sender")), blocked
+
+
+def _addresses(role: str, value: str, values: dict[str, list[str]]) -> list[Address]:
+    """The addresses of one field, named from its Enron X field when it has one."""
+    addresses = parse_address_list(value)
+    x_values = values.get(X_FIELDS.get(role, ""), ())
+    if len(x_values) != 1 or len(values[role]) != 1 or all(a.name for a in addresses):
+        return addresses
+    return named(addresses, x_values[0])
 
 
 def _mail(

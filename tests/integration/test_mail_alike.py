@@ -167,3 +167,31 @@ def test_items_without_identifying_fields_are_errors_on_both(
     assert archived == fetched == []
     expected = [("not-a-message", "no Message-ID, From, To, Date or Subject field")]
     assert notes(archive_errors) == notes(imap_errors) == expected
+
+
+def test_enron_x_fields_arrive_alike_and_name_the_bare_addresses(
+    dovecot: MailUser, tmp_path: Path
+) -> None:
+    from matcher import extract
+    from matcher.plan import AccountPolicy
+
+    raw = (
+        b"Message-ID: <15464986.1075855378456.JavaMail.evans@thyme>\r\n"
+        b"Date: Fri, 4 Nov 2026 13:51:00 -0700 (PDT)\r\n"
+        b"From: phillip.allen@enron.com\r\n"
+        b"To: john.lavorato@enron.com, jeff.richter@enron.com\r\nSubject: Re:\r\n"
+        b"X-From: Phillip K Allen\r\n"
+        b"X-To: John J Lavorato <John J Lavorato/ENRON@enronXgate@ENRON>, Jeff Richter\r\n"
+        b"X-cc: \r\nX-bcc: \r\nX-Origin: Allen-P\r\n\r\n"
+        b"Traveling to have a business meeting takes the fun out of the trip.\r\n"
+    )
+    (archived, _), (fetched, _) = read_both(dovecot, tmp_path, raw)
+    assert [seen(m) for m in archived] == [seen(m) for m in fetched]
+    policy = AccountPolicy("a", frozenset({"phillip.allen@enron.com"}))
+    for messages in (archived, fetched):
+        (found,) = extract(messages, policy)
+        assert [(p.email, p.address.name) for p in found.participants] == [
+            ("phillip.allen@enron.com", "Phillip K Allen"),
+            ("john.lavorato@enron.com", "John J Lavorato"),
+            ("jeff.richter@enron.com", "Jeff Richter"),
+        ]

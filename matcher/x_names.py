@@ -1,0 +1,69 @@
+"""Display names from the X-From, X-To and X-cc fields of the Enron corpus.
+
+The Enron corpus (CMU's release, the most used public mail corpus) was
+converted from Lotus Notes and Outlook stores: its From, To and Cc hold bare
+addresses ("tim.belden@enron.com") and the names people saw are in X-From,
+X-To and X-cc, in the same order ("Tim Belden", "John J Lavorato <John J
+Lavorato/ENRON@enronXgate@ENRON>", "Allen, Phillip K. </O=ENRON/OU=NA/
+CN=RECIPIENTS/CN=PALLEN>"). A bare address takes the name at its position,
+and only when the X field names exactly as many people as its address field
+holds, split at its commas or, for "Last, First <route>" names, at its
+routes: a name never lands on another person's address.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from connectors.records import Address
+
+# The address field each X field names, by header name.
+X_FIELDS = {"from": "x-from", "to": "x-to", "cc": "x-cc"}
+MAX_X_CHARS = 20_000  # a distribution list's X-To is as long as its To: past this, not read
+_ROUTE = re.compile(r"<[^<>]*>")
+_QUOTES = " \t\"'"
+
+
+def x_names(value: str, count: int) -> list[str | None]:
+    """The ``count`` names of an X field in order (None where an entry is an
+    address, not a name); [] when the field does not name ``count`` people."""
+    if len(value) > MAX_X_CHARS or not value.strip():
+        return []
+    pieces = value.split(",")
+    if len(pieces) == count:
+        return [_name(p) for p in pieces]
+    # Notes routes in <...> close each entry, so "Lavorato, John <...>" is one
+    # name with its comma; a piece without a route after the last one is a
+    # name of its own.
+    entries: list[str] = []
+    pending: list[str] = []
+    for piece in pieces:
+        pending.append(piece)
+        if ">" in piece:
+            entries.append(",".join(pending))
+            pending = []
+    entries.extend(pending)
+    return [_name(e) for e in entries] if len(entries) == count else []
+
+
+def _name(entry: str) -> str | None:
+    text = " ".join(_ROUTE.sub(" ", entry).split()).strip(_QUOTES)
+    if not text or "@" in text or "<" in text or ">" in text or not any(c.isalpha() for c in text):
+        return None
+    return text
+
+
+def named(addresses: Sequence[Address], value: str) -> list[Address]:
+    """``addresses`` with each nameless one named from the X field ``value`` at its
+    position, when the field names as many people; otherwise as they are."""
+    names = x_names(value, len(addresses))
+    if not names:
+        return list(addresses)
+    out = []
+    for address, name in zip(addresses, names, strict=True):
+        if address.name or name is None:
+            out.append(address)
+        else:
+            out.append(Address.of(address.email, name, address.raw) or address)
+    return out

@@ -1,0 +1,97 @@
+"""Names from the Enron corpus's X-From, X-To and X-cc fields, in the shapes the corpus has."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.mail.mime import parse_message_and_errors
+from connectors.records import Limits, SourceRef
+from matcher import extract
+from matcher.plan import AccountPolicy
+from matcher.x_names import x_names
+from tests.builders import mail
+
+POLICY = AccountPolicy("enron", frozenset({"phillip.allen@enron.com"}))
+
+
+@pytest.mark.parametrize(
+    ("value", "count", "names"),
+    [
+        ("Tim Belden", 1, ["Tim Belden"]),
+        ("Francisco deJesus, Hector McLoughlin", 2, ["Francisco deJesus", "Hector McLoughlin"]),
+        (
+            "John J Lavorato <John J Lavorato/ENRON@enronXgate@ENRON>, Jeff Richter",
+            2,
+            ["John J Lavorato", "Jeff Richter"],
+        ),
+        (
+            "Lavorato, John </O=ENRON/OU=NA/CN=RECIPIENTS/CN=Jlavora>, "
+            "Allen, Phillip K. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=Pallen>",
+            2,
+            ["Lavorato, John", "Allen, Phillip K."],
+        ),
+        ("Allen, Phillip K. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=PALLEN>", 1, ["Allen, Phillip K."]),
+        ("'pallen70@hotmail.com', Ina Rangel", 2, [None, "Ina Rangel"]),
+        ('"Jeff Dasovich" <Jeff Dasovich/NA/Enron@Enron>', 1, ["Jeff Dasovich"]),
+        ("", 1, []),
+        # Two entries or one "Last, First" name: the address count tells, else nobody.
+        ("Allen, Phillip K.", 2, ["Allen", "Phillip K."]),
+        ("Allen, Phillip K.", 1, []),
+        ("Tim Belden, Kate Symes", 3, []),
+    ],
+)
+def test_x_field_names_in_order(value: str, count: int, names: list[str | None]) -> None:
+    assert x_names(value, count) == names
+
+
+def named(*headers: tuple[str, str]) -> list[tuple[str, str, str | None]]:
+    (found,) = extract([mail(*headers)], POLICY)
+    return [(p.role, p.email, p.address.name) for p in found.participants]
+
+
+def test_bare_addresses_take_the_names_of_their_x_fields() -> None:
+    assert named(
+        ("From", "tim.belden@enron.com"),
+        ("To", "phillip.allen@enron.com, john.lavorato@enron.com, Jeff <jeff.richter@enron.com>"),
+        ("Cc", "ina.rangel@enron.com"),
+        ("X-From", "Belden, Tim </O=ENRON/OU=NA/CN=RECIPIENTS/CN=TBELDEN>"),
+        ("X-To", "Phillip K Allen, John J Lavorato <John J Lavorato/ENRON@enronXgate@ENRON>, Jeff"),
+        ("X-cc", "Ina Rangel"),
+    ) == [
+        ("from", "tim.belden@enron.com", "Belden, Tim"),
+        ("to", "phillip.allen@enron.com", "Phillip K Allen"),
+        ("to", "john.lavorato@enron.com", "John J Lavorato"),
+        ("to", "jeff.richter@enron.com", "Jeff"),  # the field's own name stays
+        ("cc", "ina.rangel@enron.com", "Ina Rangel"),
+    ]
+
+
+def test_an_x_field_that_does_not_line_up_names_nobody() -> None:
+    # "Allen, Phillip K." without a route reads as two entries for one address.
+    assert named(
+        ("From", "tim.belden@enron.com"),
+        ("To", "phillip.allen@enron.com"),
+        ("X-To", "Allen, Phillip K."),
+        ("X-From", "Tim Belden, Kate Symes"),
+    ) == [
+        ("from", "tim.belden@enron.com", None),
+        ("to", "phillip.allen@enron.com", None),
+    ]
+
+
+def test_a_stored_enron_message_keeps_its_x_fields_for_the_names() -> None:
+    raw = (
+        b"Message-ID: <18782981.1075855378110.JavaMail.evans@thyme>\r\n"
+        b"Date: Mon, 14 May 2001 16:39:00 -0700 (PDT)\r\n"
+        b"From: tim.belden@enron.com\r\nTo: phillip.allen@enron.com\r\nSubject: Re: forecast\r\n"
+        b"X-From: Tim Belden\r\nX-To: Phillip K Allen\r\nX-cc: \r\nX-bcc: \r\n"
+        b"X-Folder: \\Phillip_Allen_Jan2002_1\\Allen, Phillip K.\\'Sent Mail\r\n\r\n"
+        b"Here is our forecast\r\n"
+    )
+    message, errors = parse_message_and_errors(raw, SourceRef("enron", "inbox", "1."), Limits())
+    assert list(errors) == []
+    (found,) = extract([message], POLICY)
+    assert [(p.email, p.address.name) for p in found.participants] == [
+        ("tim.belden@enron.com", "Tim Belden"),
+        ("phillip.allen@enron.com", "Phillip K Allen"),
+    ]
