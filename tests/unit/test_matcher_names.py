@@ -140,6 +140,14 @@ def test_company_of(domain: str, company: Company | None) -> None:
         ("gmx.de", True),
         ("gmx.net", True),
         ("proton.me", True),
+        # Consumer providers, with the city subdomains old archives are full of.
+        ("austin.rr.com", True),
+        ("houston.rr.com", True),
+        ("swbell.net", True),
+        ("ix.netcom.com", True),
+        ("worldnet.att.net", True),
+        ("wanadoo.es", True),
+        ("rrd.com", False),  # R.R. Donnelley is a company, not Road Runner
         ("yahoo-inc.com", False),
         ("notgmail.com", False),
         ("gmail.com.evil.io", False),
