@@ -48,7 +48,9 @@ def x_names(value: str, count: int) -> list[str | None]:
 
 
 def _name(entry: str) -> str | None:
-    text = " ".join(_ROUTE.sub(" ", entry).split()).strip(_QUOTES)
+    # Outlook wrote some names quoted twice, escapes kept: "\"Vavrek, Carolyn\" ".
+    text = " ".join(_ROUTE.sub(" ", entry).replace("\\", " ").replace('"', " ").split())
+    text = text.strip(_QUOTES)
     if not text or "@" in text or "<" in text or ">" in text or not any(c.isalpha() for c in text):
         return None
     return text

@@ -33,6 +33,12 @@ POLICY = AccountPolicy("enron", frozenset({"phillip.allen@enron.com"}))
         ("Allen, Phillip K. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=PALLEN>", 1, ["Allen, Phillip K."]),
         ("'pallen70@hotmail.com', Ina Rangel", 2, [None, "Ina Rangel"]),
         ('"Jeff Dasovich" <Jeff Dasovich/NA/Enron@Enron>', 1, ["Jeff Dasovich"]),
+        (
+            '"\\"Vavrek, Carolyn (US - San Francisco)\\" " <cvavrek@deloitte.com>, '
+            '"\\"Jeff.Dasovich@enron.com\\" " <Jeff.Dasovich@enron.com>',
+            2,
+            ["Vavrek, Carolyn (US - San Francisco)", None],
+        ),
         ("", 1, []),
         # Two entries or one "Last, First" name: the address count tells, else nobody.
         ("Allen, Phillip K.", 2, ["Allen", "Phillip K."]),
