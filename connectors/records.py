@@ -151,6 +151,12 @@ def _normalized(addr: str) -> str:
     local, sep, domain = addr.rpartition("@")
     if not sep or not local or not domain or _NOT_IN_ADDRESSES.search(addr):
         return ""
+    if local.startswith("."):
+        # RFC 5322 3.4.1: a dot-atom never starts with a dot. Converted
+        # archives hold such husks of addresses ("pr <.palmer@enron.com>",
+        # a Notes name cut to its last word) that no mail reaches. Trailing
+        # and doubled dots are left alone: Japanese carriers issued those.
+        return ""
     domain = domain.rstrip(".").lower()
     try:
         domain = domain.encode("idna").decode("ascii")

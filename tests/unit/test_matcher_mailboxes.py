@@ -55,6 +55,14 @@ def test_written_addresses_fold_case_nfc_and_idna() -> None:
     assert normalize_email("jos\u00e9@ex\u00e4mple.com") == composed
 
 
+def test_a_local_part_starting_with_a_dot_is_no_address() -> None:
+    # RFC 5322 3.4.1; converted archives hold such husks ("pr <.palmer@enron.com>").
+    assert normalize_email(".palmer@enron.com") == ""
+    # Japanese carriers issued trailing and doubled dots: those mailboxes are real.
+    assert normalize_email("taro..yamada@docomo.ne.jp") == "taro..yamada@docomo.ne.jp"
+    assert normalize_email("hanako.@ezweb.ne.jp") == "hanako.@ezweb.ne.jp"
+
+
 def variant_batch() -> list[object]:
     """Robert writes from a dotted Gmail spelling; we reply to a tagged one."""
     return [
