@@ -101,6 +101,10 @@ ROLE_LOCAL_PARTS = frozenset(
     }
 )
 
+# Distribution lists name their whole audience, anywhere in the local part
+# ("enron.everyone_ets_omaha@", "sales-allstaff@"): no person is called that.
+AUDIENCE_TOKENS = frozenset({"everyone", "allstaff", "allemployees", "allhands", "allusers"})
+
 _SEPARATORS = re.compile(r"[._\-+=]+")
 
 
@@ -212,7 +216,9 @@ def role_local_part(local: str) -> str | None:
     whole = "".join(tokens)
     if whole in ROLE_LOCAL_PARTS:
         return whole
-    return tokens[0] if tokens[0] in ROLE_LOCAL_PARTS else None
+    if tokens[0] in ROLE_LOCAL_PARTS:
+        return tokens[0]
+    return next((t for t in tokens if t in AUDIENCE_TOKENS), None)
 
 
 def sender_signal(message: Message) -> str | None:

@@ -87,6 +87,9 @@ def of(email: str) -> Address:
         ("info-de@acme.com", "role", "local-part:info"),
         ("customer-service@acme.com", "role", "local-part:customerservice"),
         ("sales+crm@acme.com", "role", "local-part:sales"),
+        # distribution lists that name their whole audience, anywhere in the local part
+        ("enron.everyone_et&s_omaha@enron.com", "role", "local-part:everyone"),
+        ("emea-allstaff@acme.com", "role", "local-part:allstaff"),
         # people, including look-alikes
         ("ann@acme.com", "person", "person"),
         ("ann.lee@acme.com", "person", "person"),
