@@ -30,6 +30,17 @@ _VANITY_TLDS = frozenset({"AI", "AM", "CC", "CO", "FM", "GG", "IO", "LY", "ME", 
 # "020 7946 0958"), so a .com sender's US number is not lost for want of a
 # configured region.
 _NANP = re.compile(r"(?<![\d+])(?:\([2-9]\d\d\) ?|[2-9]\d\d[-./])[2-9]\d\d[-.]\d{4}(?!\d)")
+# An assistant signing for the author: "Patti (Sally's assistant)", "Executive
+# Assistant to Sally Beck". Group "of" or "to" names whom they assist.
+_NAME_WORDS = r"[A-Z][\w.\-]*(?:[ \t]+[A-Z][\w.\-]*){0,2}"
+_ASSISTANT_FOR = re.compile(
+    rf"(?P<of>{_NAME_WORDS})(?:'s|\u2019s|s')[ \t]+(?:[A-Za-z]+[ \t]+)?(?i:assistant|secretary)\b"
+    rf"|(?i:assistant|secretary)[ \t]+(?i:to|for)[ \t]+(?P<to>{_NAME_WORDS})"
+)
+# "Assistant: Patti Thompson 713-853-5123": the line is the assistant's contact.
+_ASSISTANT_LINE = re.compile(
+    r"[ \t]*(?:(?:executive|personal)[ \t]+)?(?:assistant|asst\.?)[ \t]*:", re.I
+)
 _SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\t+|\s{3,}")
 # Mobile labels in Italian, Portuguese, Polish and Finnish: both a label to
 # strip from the line and a sign that its number is a mobile one.
@@ -149,10 +160,15 @@ def _fields_of(
     default_region: str | None,
     recipients: frozenset[str] = frozenset(),
 ) -> tuple[Observation, ...]:
+    if _assistant_of_author(text, author, author_name):
+        # Signed by the author's assistant: the title and phones are the assistant's.
+        return ()
     region = default_region or region_of(author) or ("US" if _NANP.search(text) else None)
     reading = _Reading(sl.name_tokens(author, author_name), author)
     for position, line in enumerate(_unwrapped(text.split("\n"), recipients)):
         if not line or sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line):
+            continue
+        if _ASSISTANT_LINE.match(line):
             continue
         if not (sl.is_address(line) or sl.is_country(line)):
             reading.flush_address()  # keep observations in reading order
@@ -180,6 +196,15 @@ def _fields_of(
     # Without a title or an address of its own, the "name" may be the
     # company a footer opens with ("Blue Harbor Logistics"): only it goes.
     return tuple(theirs)
+
+
+def _assistant_of_author(text: str, author: Address | None, author_name: str | None) -> bool:
+    if "ssistant" not in text and "ecretary" not in text:
+        return False
+    return any(
+        agrees(found.group("of") or found.group("to"), author, author_name)
+        for found in _ASSISTANT_FOR.finditer(text)
+    )
 
 
 def _a_persons_block(name: str, found: list[Observation]) -> bool:

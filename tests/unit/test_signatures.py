@@ -803,3 +803,49 @@ def test_closing_phrases_of_more_languages(line: str, rest: str | None) -> None:
     # A closing marks where the author's prose ends, for the block and for the
     # per-sender model's "mark" (matcher.body.sender_signature).
     assert closing_rest(line) == rest
+
+
+SALLY = Address.of("sally.beck@enron.com", "Sally Beck")
+PATTI = Address.of("patti.thompson@enron.com", "Patti Thompson")
+
+
+@pytest.mark.parametrize(
+    ("text", "author", "found"),
+    [
+        # The assistant signs for the author: nothing in the block is the author's.
+        ("Thanks,\nPatti (Sally's assistant)", SALLY, []),
+        ("Patti Thompson\nExecutive Assistant to Sally Beck\n713-853-5123", SALLY, []),
+        ("Patti\nSecretary to Ms. Beck", SALLY, []),
+        # From the assistant's own mailbox the same block is hers.
+        (
+            "Patti Thompson\nExecutive Assistant to Sally Beck\n713-853-5123",
+            PATTI,
+            [
+                ("name", "Patti Thompson"),
+                ("title", "Executive Assistant to Sally Beck"),
+                ("phone", "+17138535123"),
+            ],
+        ),
+        # An assistant's contact line in the author's block is left out, not taken.
+        (
+            "Sally Beck\nVP Operations\nAssistant: Patti Thompson 713-853-5123\nT 713-853-5926",
+            SALLY,
+            [("name", "Sally Beck"), ("title", "VP Operations"), ("phone", "+17138535926")],
+        ),
+        # An assistant is a title like any other.
+        (
+            "Sally Beck\nAdministrative Assistant\n713-853-5123",
+            SALLY,
+            [
+                ("name", "Sally Beck"),
+                ("title", "Administrative Assistant"),
+                ("phone", "+17138535123"),
+            ],
+        ),
+    ],
+)
+def test_an_assistants_block_is_not_the_authors(
+    text: str, author: Address, found: list[tuple[str, str]]
+) -> None:
+    block = SignatureBlock(text, 0, len(text), 0.9)
+    assert [(o.field, o.value) for o in signature_fields(block, author, "US")] == found
