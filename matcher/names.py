@@ -15,46 +15,12 @@ import unicodedata
 from nameparser import HumanName
 
 from connectors.records import Address
-from matcher.body.signature_lines import is_title
+from matcher.body.signature_lines import NOT_A_PERSON, is_title
 from matcher.plan import Observation, ParticipantClass
 
 NAME_CONFIDENCE = 0.6  # a display name the person (or their admin) chose
 GUESSED_CONFIDENCE = 0.3  # "first.last" local parts: usually right, often not
 MAX_NAME_CHARS = 100
-
-# Words that mark a display name as an organisation, team or relay, not a person.
-NOT_A_PERSON = frozenset(
-    {
-        "team",
-        "support",
-        "sales",
-        "service",
-        "services",
-        "customer",
-        "customers",
-        "department",
-        "dept",
-        "office",
-        "group",
-        "inc",
-        "inc.",
-        "ltd",
-        "ltd.",
-        "llc",
-        "gmbh",
-        "corp",
-        "corp.",
-        "company",
-        "via",
-        "noreply",
-        "no-reply",
-        "newsletter",
-        "notifications",
-        "admin",
-        "helpdesk",
-        "info",
-    }
-)
 
 _NAMED_CLASSES: frozenset[ParticipantClass] = frozenset({"person", "internal"})
 _LETTERS = re.compile(r"[^\W\d_]+")

@@ -64,6 +64,41 @@ _CREDENTIAL = re.compile(
     r",\s*(?:[A-Z][A-Za-z.]{1,6}|ph\.?d\.?|mba|cpa|esq\.?)(?:,\s*[A-Z.]{2,6})*\s*$"
 )
 
+# Words that mark a name as an organisation, team or relay, not a person: in a
+# display name (``matcher.names``) and on a signature's name line alike.
+NOT_A_PERSON = frozenset(
+    {
+        "team",
+        "support",
+        "sales",
+        "service",
+        "services",
+        "customer",
+        "customers",
+        "department",
+        "dept",
+        "office",
+        "group",
+        "inc",
+        "inc.",
+        "ltd",
+        "ltd.",
+        "llc",
+        "gmbh",
+        "corp",
+        "corp.",
+        "company",
+        "via",
+        "noreply",
+        "no-reply",
+        "newsletter",
+        "notifications",
+        "admin",
+        "helpdesk",
+        "info",
+    }
+)
+
 
 @cache
 def _lexicon(name: str) -> tuple[str, ...]:
@@ -423,7 +458,8 @@ def person_name(line: str, known: frozenset[str]) -> tuple[str, float] | None:
     if not all(_name_token(t) for t in tokens) or tokens[0].lower() in _PARTICLES:
         return None
     lowered = {t.lower().strip(".,") for t in tokens}
-    if lowered & _title_or_company_words():
+    # "Customer Support" over a company's footer is a desk, as it is in a From.
+    if lowered & _title_or_company_words() or lowered & NOT_A_PERSON:
         return None
     if lowered & known:
         return stripped, 0.9 if len(tokens) > 1 else 0.6

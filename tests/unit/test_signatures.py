@@ -849,3 +849,12 @@ def test_an_assistants_block_is_not_the_authors(
 ) -> None:
     block = SignatureBlock(text, 0, len(text), 0.9)
     assert [(o.field, o.value) for o in signature_fields(block, author, "US")] == found
+
+
+def test_a_desk_over_a_company_footer_is_no_persons_name() -> None:
+    text = "DYNEGYdirect e- care\nCustomer Support\nDynegy, Inc.\nPh: (877) 396.3493"
+    author = Address.of("vernesia.a.gipson@dynegy.com")
+    block = SignatureBlock(text, 0, len(text), 0.9)
+    found = {o.field: o.value for o in signature_fields(block, author, "US")}
+    assert "name" not in found
+    assert found["phone"] == "+18773963493"
