@@ -92,6 +92,7 @@ NOT_A_PERSON = frozenset(
         "noreply",
         "no-reply",
         "newsletter",
+        "announcements",
         "notifications",
         "admin",
         "helpdesk",

@@ -90,6 +90,7 @@ def of(email: str) -> Address:
         # distribution lists that name their whole audience, anywhere in the local part
         ("enron.everyone_et&s_omaha@enron.com", "role", "local-part:everyone"),
         ("emea-allstaff@acme.com", "role", "local-part:allstaff"),
+        ("announcements.enron@enron.com", "role", "local-part:announcements"),
         # people, including look-alikes
         ("ann@acme.com", "person", "person"),
         ("ann.lee@acme.com", "person", "person"),

@@ -30,6 +30,7 @@ def of(email: str, name: str | None = None) -> Address:
         ("al@acme.com", "ACME", "Acme", None),
         ("al@acme-robotics.com", "Acme Robotics", "Acme Robotics", None),
         ("al@acme.com", "Acme Sales Team", None, None),
+        ("announcements.enron@enron.com", "Enron General Announcements", None, None),
         ("al@acme.com", "Acme Inc.", None, None),
         ("al@acme.com", "Ann Lee via LinkedIn", None, None),
         ("al@acme.com", "1234 5678", None, None),
