@@ -8,7 +8,8 @@ Lavorato/ENRON@enronXgate@ENRON>", "Allen, Phillip K. </O=ENRON/OU=NA/
 CN=RECIPIENTS/CN=PALLEN>"). A bare address takes the name at its position,
 and only when the X field names exactly as many people as its address field
 holds, split at its commas or, for "Last, First <route>" names, at its
-routes: a name never lands on another person's address.
+routes; the corpus cut long X-To fields short, and then a name is taken only
+where it is in its mailbox. A name never lands on another person's address.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from collections.abc import Sequence
 
 from connectors.records import Address
+from matcher.body.signature_names import folded
 
 # The address field each X field names, by header name.
 X_FIELDS = {"from": "x-from", "to": "x-to", "cc": "x-cc"}
@@ -28,14 +30,20 @@ _QUOTES = " \t\"'"
 def x_names(value: str, count: int) -> list[str | None]:
     """The ``count`` names of an X field in order (None where an entry is an
     address, not a name); [] when the field does not name ``count`` people."""
+    plain, routed = _entries(value)
+    entries = plain if len(plain) == count else routed
+    return [_name(e) for e in entries] if len(entries) == count else []
+
+
+def _entries(value: str) -> tuple[list[str], list[str]]:
+    """The field's entries split at every comma, and split where Notes routes
+    close them ("Lavorato, John <...>" is one name with its comma; a piece
+    without a route after the last one is a name of its own)."""
     if len(value) > MAX_X_CHARS or not value.strip():
-        return []
+        return [], []
     pieces = value.split(",")
-    if len(pieces) == count:
-        return [_name(p) for p in pieces]
-    # Notes routes in <...> close each entry, so "Lavorato, John <...>" is one
-    # name with its comma; a piece without a route after the last one is a
-    # name of its own.
+    if "<" not in value:
+        return pieces, pieces
     entries: list[str] = []
     pending: list[str] = []
     for piece in pieces:
@@ -43,8 +51,7 @@ def x_names(value: str, count: int) -> list[str | None]:
         if ">" in piece:
             entries.append(",".join(pending))
             pending = []
-    entries.extend(pending)
-    return [_name(e) for e in entries] if len(entries) == count else []
+    return pieces, entries + pending
 
 
 def _name(entry: str) -> str | None:
@@ -58,14 +65,28 @@ def _name(entry: str) -> str | None:
 
 def named(addresses: Sequence[Address], value: str) -> list[Address]:
     """``addresses`` with each nameless one named from the X field ``value`` at its
-    position, when the field names as many people; otherwise as they are."""
+    position: every one when the field names as many people; otherwise (the
+    corpus cut long X-To fields short) only where the name is in the mailbox
+    ("Laurel Adams" for laurel.adams@), which a shifted entry never is."""
     names = x_names(value, len(addresses))
-    if not names:
-        return list(addresses)
+    checked = not names
+    if checked:
+        plain, routed = _entries(value)
+        # The last entry of a field cut short may be cut too ("Linda S Br").
+        names = [_name(e) for e in (routed if "<" in value else plain)[:-1]]
     out = []
-    for address, name in zip(addresses, names, strict=True):
-        if address.name or name is None:
+    for index, address in enumerate(addresses):
+        name = names[index] if index < len(names) else None
+        if address.name or name is None or (checked and not _in_mailbox(name, address)):
             out.append(address)
         else:
             out.append(Address.of(address.email, name, address.raw) or address)
     return out
+
+
+def _in_mailbox(name: str, address: Address) -> bool:
+    """A whole name (two words or more: "Allen" may be half of "Allen, Phillip K.")
+    with a word in the mailbox."""
+    words = folded(name).split()
+    local = "".join(c for c in address.local.lower() if c.isalpha())
+    return len(words) >= 2 and any(len(w) >= 3 and w in local for w in words)
