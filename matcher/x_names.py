@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from connectors.records import Address
+from connectors.records import Address, normalize_email
 from matcher.body.signature_names import folded
 
 # The address field each X field names, by header name.
@@ -64,29 +64,61 @@ def _name(entry: str) -> str | None:
 
 
 def named(addresses: Sequence[Address], value: str) -> list[Address]:
-    """``addresses`` with each nameless one named from the X field ``value`` at its
-    position: every one when the field names as many people; otherwise (the
-    corpus cut long X-To fields short) only where the name is in the mailbox
-    ("Laurel Adams" for laurel.adams@), which a shifted entry never is."""
+    """``addresses`` with each nameless one named from the X field ``value``: by
+    the address an entry's route holds ("Terri Agold <jima@jatent.com>"), else
+    at its position: every one when the field names as many people; otherwise
+    (the corpus cut long X-To fields short, and some name more people than
+    their field holds) only where the mailbox spells the name (``_in_mailbox``)."""
     names = x_names(value, len(addresses))
     checked = not names
+    plain, routed = _entries(value)
     if checked:
-        plain, routed = _entries(value)
         # The last entry of a field cut short may be cut too ("Linda S Br").
         names = [_name(e) for e in (routed if "<" in value else plain)[:-1]]
+    by_route = _routed_names(routed) if "@" in value else {}
     out = []
     for index, address in enumerate(addresses):
-        name = names[index] if index < len(names) else None
-        if address.name or name is None or (checked and not _in_mailbox(name, address)):
+        name = by_route.get(address.email)
+        if name is None:
+            name = names[index] if index < len(names) else None
+            if name is not None and checked and not _in_mailbox(name, address):
+                name = None
+        if address.name or name is None:
             out.append(address)
         else:
             out.append(Address.of(address.email, name, address.raw) or address)
     return out
 
 
+def _routed_names(entries: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in entries:
+        route = _ROUTE.search(entry)
+        name = _name(entry)
+        email = normalize_email(route.group(0)) if route and name else ""
+        if email:
+            found.setdefault(email, name or "")
+    return found
+
+
 def _in_mailbox(name: str, address: Address) -> bool:
-    """A whole name (two words or more: "Allen" may be half of "Allen, Phillip K.")
-    with a word in the mailbox."""
-    words = folded(name).split()
-    local = "".join(c for c in address.local.lower() if c.isalpha())
-    return len(words) >= 2 and any(len(w) >= 3 and w in local for w in words)
+    """Whether the mailbox spells a whole ``name``: its surname (or, in an 8-letter
+    Notes id such as "jdasovic", the surname's first six letters), and a given
+    name or the initial the mailbox starts with ("kbennick", "j.kaminski" for
+    Vince J Kaminski). A neighbour with the same surname ("Anthony Campos" for
+    sylvia.campos@) or only half a name ("Allen") does not."""
+    last, comma, first = name.partition(",")
+    if comma:  # "White, Stacey W."
+        surnames, given = folded(last).split(), folded(first).split()
+    else:
+        words = folded(name).split()
+        surnames, given = words[-1:], words[:-1]
+    if len(surnames) != 1 or len(surnames[0]) < 3 or not given:
+        return False
+    surname = surnames[0]
+    letters = "".join(c for c in address.local.lower() if c.isalpha())
+    if surname not in letters and not (len(surname) >= 6 and surname[:6] in letters):
+        return False
+    return any(len(w) >= 3 and w in letters for w in given) or any(
+        letters.startswith(w[0]) for w in given
+    )

@@ -80,18 +80,60 @@ def test_an_x_field_that_does_not_line_up_names_only_whom_it_spells() -> None:
         (
             "To",
             "laurel.adams@enron.com, kbennick@enron.com, amelia.alland@enron.com, "
-            "linda.bryan@enron.com, fred.boas@enron.com, bob.bowen@enron.com",
+            "sylvia.campos@enron.com, j.kaminski@enron.com, jdasovic@enron.com, "
+            "fred.boas@enron.com, bob.bowen@enron.com",
         ),
-        ("X-To", "Laurel Adams, Kimberlee A Bennick, Anne Bike, Linda S Bryan, Fr"),
+        (
+            "X-To",
+            "Laurel Adams, Kimberlee A Bennick, Anne Bike, Anthony Campos, Vince J Kaminski, "
+            "Jeff Dasovich, Fr",
+        ),
         ("X-From", "Allen, Phillip K."),
     ) == [
         ("from", "tim.belden@enron.com", None),  # "Allen" is half a name, and not his
         ("to", "laurel.adams@enron.com", "Laurel Adams"),
         ("to", "kbennick@enron.com", "Kimberlee A Bennick"),
         ("to", "amelia.alland@enron.com", None),  # a shifted entry: "Anne Bike" is not hers
-        ("to", "linda.bryan@enron.com", "Linda S Bryan"),
+        ("to", "sylvia.campos@enron.com", None),  # a neighbour with her surname
+        ("to", "j.kaminski@enron.com", "Vince J Kaminski"),
+        ("to", "jdasovic@enron.com", "Jeff Dasovich"),  # a Notes id: initial and six letters
         ("to", "fred.boas@enron.com", None),  # "Fr" is where the corpus cut the field
         ("to", "bob.bowen@enron.com", None),
+    ]
+
+
+def test_a_dropped_address_shifts_no_surname_first_name_onto_a_neighbour() -> None:
+    # "e-mail <.tom@enron.com>" is no address, so its X-To entry has no address
+    # left and every later entry stands one place off.
+    assert named(
+        ("From", "nancy.hernandez@enron.com"),
+        ("To", "e-mail <.tom@enron.com>, w..white@enron.com, shona.wilson@enron.com"),
+        (
+            "X-To",
+            "Tom, E-Mail </O=ENRON/CN=Etom>, White, Stacey W. </O=ENRON/CN=Swhite>, "
+            "Wilson, Shona </O=ENRON/CN=Swilson5>, Wood, Shelly </O=ENRON/CN=Swood6>",
+        ),
+    ) == [
+        ("from", "nancy.hernandez@enron.com", None),
+        ("to", "w..white@enron.com", None),  # "Tom, E-Mail" is not hers
+        ("to", "shona.wilson@enron.com", None),  # nor "White, Stacey W." (surname first)
+    ]
+
+
+def test_an_entry_that_holds_its_address_names_that_address_wherever_it_stands() -> None:
+    assert named(
+        ("From", "beverly.gibson@enron.com"),
+        ("To", "sally.beck@enron.com, jima@jatent.com, eda311@aol.com"),
+        (
+            "X-To",
+            "Terri Agold <jima@jatent.com>, Estella Alvarado <Eda311@aol.com>, "
+            "Pam Stone <RStone9522@aol.com>, Sally Beck <sally.beck@enron.com>",
+        ),
+    ) == [
+        ("from", "beverly.gibson@enron.com", None),
+        ("to", "sally.beck@enron.com", "Sally Beck"),
+        ("to", "jima@jatent.com", "Terri Agold"),
+        ("to", "eda311@aol.com", "Estella Alvarado"),
     ]
 
 
