@@ -222,13 +222,23 @@ _REGISTRATION = re.compile(
 )
 
 
+# A conference call's dial-in: "800.713.8600 code: 80435", "Passcode 4411#",
+# "Meeting ID: 845 1234 5678". The number reaches a bridge, not the author.
+_DIAL_IN = re.compile(
+    r"\b(?:(?:pass|participant|access|conference|host|guest|leader)\s*code"
+    r"|(?<!post\s)(?<!zip\s)(?<!area\s)code\s*[:#]"
+    r"|(?:conference|meeting|webinar)\s+id|pin\s*[:#]|dial[\s-]?in)",
+    re.IGNORECASE,
+)
+
+
 def is_registration(line: str) -> bool:
     return _REGISTRATION.search(line[:MAX_LINE]) is not None
 
 
 def has_phone(line: str) -> bool:
     text = line[:MAX_LINE]
-    if is_registration(text):
+    if is_registration(text) or _DIAL_IN.search(text):
         return False
     if "/" in text or "www." in text:
         text = URL.sub(" ", text)  # a request id in a link's query is no phone

@@ -6,7 +6,7 @@ import pytest
 
 from connectors.records import Address
 from matcher.body.html import html_to_text
-from matcher.body.signature_lines import closing_rest
+from matcher.body.signature_lines import closing_rest, has_phone
 from matcher.body.signatures import (
     AuthorSignature,
     SignatureBlock,
@@ -858,3 +858,25 @@ def test_a_desk_over_a_company_footer_is_no_persons_name() -> None:
     found = {o.field: o.value for o in signature_fields(block, author, "US")}
     assert "name" not in found
     assert found["phone"] == "+18773963493"
+
+
+@pytest.mark.parametrize(
+    ("line", "phone"),
+    [
+        ("800.713.8600 code: 80435", False),
+        ("Dial-in: 1-877-555-0100 Passcode 4411#", False),
+        ("Meeting ID: 845 1234 5678", False),
+        ("Conference code 7134410, leader PIN: 1234", False),
+        ("Post code: EC2A 4NE  Tel: 020 7946 0958", True),
+        ("Zip code: 77002, phone 713-853-3989", True),
+        ("Cambridge, MA 02139  617-555-0142", True),
+    ],
+)
+def test_a_conference_dial_in_is_no_phone(line: str, phone: bool) -> None:
+    """A call's bridge number in a meeting mail reaches no person."""
+    assert has_phone(line) is phone
+
+
+def test_a_dial_in_alone_is_no_signature() -> None:
+    text = "Let's talk tomorrow at 10 to go over the tariff.\n\n800.713.8600 code: 80435\n"
+    assert observations_by_author(text, False, JANE, "US")[0].block is None
