@@ -362,6 +362,11 @@ def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
     if sl.is_company(segment, reading.author) and not reading.has("company"):
         reading.add("company", segment, 0.8)
         return "company"
+    if sl.has_legal_form(segment) and _company_without_legal_form(reading):
+        # "DYNEGYdirect e- care" over "Dynegy, Inc.": the legal entity is the employer.
+        reading.found = [o for o in reading.found if o.field != "company"]
+        reading.add("company", segment, 0.8)
+        return "company"
     if (
         reading.last in ("title", "name")
         and not reading.has("company")
@@ -371,6 +376,11 @@ def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
         reading.add("company", segment, 0.5 if reading.last == "title" else 0.4)
         return "company"
     return ""
+
+
+def _company_without_legal_form(reading: _Reading) -> bool:
+    company = [o.value for o in reading.found if o.field == "company"]
+    return len(company) == 1 and not sl.has_legal_form(company[0])
 
 
 def _company_complete(reading: _Reading) -> bool:

@@ -880,3 +880,23 @@ def test_a_conference_dial_in_is_no_phone(line: str, phone: bool) -> None:
 def test_a_dial_in_alone_is_no_signature() -> None:
     text = "Let's talk tomorrow at 10 to go over the tariff.\n\n800.713.8600 code: 80435\n"
     assert observations_by_author(text, False, JANE, "US")[0].block is None
+
+
+@pytest.mark.parametrize(
+    ("text", "company"),
+    [
+        # A desk or product line over the legal entity: the entity is the employer.
+        (
+            "Vernesia Gipson\nDYNEGYdirect e- care\nCustomer Support\nDynegy, Inc.\n"
+            "Ph: (877) 396.3493",
+            "Dynegy, Inc.",
+        ),
+        # A company that has its legal form keeps it against a later one.
+        ("Vernesia Gipson\nDynegy, Inc.\nDynegy Holdings Ltd\nPh: (877) 396.3493", "Dynegy, Inc."),
+    ],
+)
+def test_the_legal_entity_is_the_company(text: str, company: str) -> None:
+    author = Address.of("vernesia.gipson@dynegy.com", "Vernesia Gipson")
+    block = SignatureBlock(text, 0, len(text), 0.9)
+    found = [o.value for o in signature_fields(block, author, "US") if o.field == "company"]
+    assert found == [company]
