@@ -319,6 +319,8 @@ def classify(
     kind = (cutype or "").upper()
     if kind in ("ROOM", "RESOURCE"):
         return Classification("room", f"cutype:{kind.lower()}")
+    if domain_within(address.domain, CALENDAR_DOMAINS):
+        return _calendar_address(address.domain)
     internal = perimeter.internal_reason(address.email)
     if internal:
         return Classification("internal", internal)
@@ -335,6 +337,21 @@ def classify(
     if role:
         return Classification("role", f"local-part:{role}")
     return Classification("person", "person")
+
+
+# Google Calendar's own addresses: a shared or team calendar organizing its
+# events (c_...@group.calendar.google.com), a holiday or other public calendar
+# (...@group.v.calendar.google.com), a room or other resource
+# (...@resource.calendar.google.com) and the stand-in organizer of an
+# imported event (unknownorganizer@calendar.google.com). No person reads them.
+CALENDAR_DOMAINS = frozenset({"calendar.google.com"})
+RESOURCE_DOMAINS = frozenset({"resource.calendar.google.com"})
+
+
+def _calendar_address(domain: str) -> Classification:
+    if domain_within(domain, RESOURCE_DOMAINS):
+        return Classification("room", "domain:calendar-resource")
+    return Classification("automated", "domain:calendar")
 
 
 # The same senders recur in every batch and the token scan costs more than a

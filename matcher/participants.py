@@ -15,11 +15,26 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from connectors.base import InvalidInput, Limits
-from connectors.records import Address, Meeting, Message, Record, SourceRef, pickled_by_fields
+from connectors.records import (
+    Address,
+    Attendee,
+    Meeting,
+    Message,
+    Record,
+    SourceRef,
+    pickled_by_fields,
+)
 from matcher.addresses import display_name_text, parse_address_list
 from matcher.body.html import MAX_HTML_CHARS, html_to_text, strip_tags
 from matcher.bounces import failed_deliveries
-from matcher.classify import Perimeter, classify, list_addresses, sender_signal
+from matcher.classify import (
+    RESOURCE_DOMAINS,
+    Perimeter,
+    classify,
+    domain_within,
+    list_addresses,
+    sender_signal,
+)
 from matcher.plan import (
     AccountPolicy,
     Bounce,
@@ -326,8 +341,11 @@ def _bounced(message: Message, perimeter: Perimeter) -> tuple[Bounce, ...]:
     )
 
 
-def _is_room(cutype: str) -> bool:
-    return cutype.upper() in ("ROOM", "RESOURCE")
+def _is_room(attendee: Attendee) -> bool:
+    """A room or other resource: by its CUTYPE, or by Google's resource
+    addresses, which some exports list without one."""
+    kind = attendee.cutype.upper()
+    return kind in ("ROOM", "RESOURCE") or domain_within(attendee.address.domain, RESOURCE_DOMAINS)
 
 
 def _meeting_participants(
@@ -348,7 +366,7 @@ def _meeting_participants(
     blocked = False
     for attendee, role in entries:
         email = attendee.address.email
-        if email in seen or _is_room(attendee.cutype):
+        if email in seen or _is_room(attendee):
             continue
         if perimeter.blocks(email):
             blocked = True
@@ -386,7 +404,7 @@ def _meeting(meeting: Meeting, perimeter: Perimeter, policy: AccountPolicy) -> F
     if only_blocked_outside(participants, blocked):
         return None
     organizer = meeting.organizer
-    origin = organizer.address if organizer and not _is_room(organizer.cutype) else None
+    origin = organizer.address if organizer and not _is_room(organizer) else None
     cancelled = meeting.status == "cancelled" or method == "CANCEL"
     return Found(
         identity=meeting.identity,

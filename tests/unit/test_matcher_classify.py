@@ -91,6 +91,11 @@ def of(email: str) -> Address:
         ("enron.everyone_et&s_omaha@enron.com", "role", "local-part:everyone"),
         ("emea-allstaff@acme.com", "role", "local-part:allstaff"),
         ("announcements.enron@enron.com", "role", "local-part:announcements"),
+        # Google Calendar's own addresses: shared calendars, rooms, imported events
+        ("c_1f2e3d4c5b6a@group.calendar.google.com", "automated", "domain:calendar"),
+        ("en.usa#holiday@group.v.calendar.google.com", "automated", "domain:calendar"),
+        ("unknownorganizer@calendar.google.com", "automated", "domain:calendar"),
+        ("acme.com_3830353532@resource.calendar.google.com", "room", "domain:calendar-resource"),
         # people, including look-alikes
         ("ann@acme.com", "person", "person"),
         ("ann.lee@acme.com", "person", "person"),

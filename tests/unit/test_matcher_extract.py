@@ -485,3 +485,36 @@ def test_a_calendar_cn_is_read_as_the_same_name_a_mail_header_gives() -> None:
     assert [contact_fields(p) for p in from_calendar.participants] == [
         contact_fields(p) for p in from_mail.participants
     ]
+
+
+def test_google_calendars_own_addresses_are_nobody() -> None:
+    """A team calendar organizing an event, a room invited without CUTYPE, as
+    Google Calendar exports them: neither becomes a person."""
+    from connectors.calendar.ical import parse_calendar
+    from connectors.records import SourceRef
+    from tests.archives import LIMITS, WINDOW
+
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
+        "BEGIN:VEVENT\r\nDTSTART:20260310T150000Z\r\nDTEND:20260310T160000Z\r\n"
+        "UID:7kukuqrfedlm2f9t5vhhfmkhgu@google.com\r\nSUMMARY:Quarterly review\r\n"
+        "ORGANIZER;CN=Sales Events:mailto:c_1f2e3d4c5b6a7988@group.calendar.google.com\r\n"
+        "ATTENDEE;CN=Ann Lee;PARTSTAT=ACCEPTED:mailto:ann@acme.com\r\n"
+        "ATTENDEE;CN=me@ourco.com;PARTSTAT=ACCEPTED:mailto:me@ourco.com\r\n"
+        "ATTENDEE;CN=HQ-4-Boardroom (12);PARTSTAT=ACCEPTED:"
+        "mailto:ourco.com_3830353532@resource.calendar.google.com\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    meetings, errors = parse_calendar(ics, SourceRef("acct", "cal", "f.ics"), WINDOW, LIMITS)
+    assert list(errors) == []
+    found = only(list(meetings))
+    assert people(found) == [
+        (
+            "c_1f2e3d4c5b6a7988@group.calendar.google.com",
+            "organizer",
+            "automated",
+            "domain:calendar",
+        ),
+        ("ann@acme.com", "attendee", "person", "person"),
+        ("me@ourco.com", "attendee", "internal", "owner"),
+    ]
