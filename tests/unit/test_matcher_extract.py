@@ -8,11 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.records import Attendee, Meeting, Message
+from connectors.calendar.ical import parse_calendar
+from connectors.records import Attendee, Meeting, Message, SourceRef
 from matcher import extract
 from matcher.body.html import strip_tags
 from matcher.participants import NO_DATE, Found, occurred_at
 from matcher.plan import AccountPolicy, Blocklist
+from tests.archives import LIMITS, WINDOW
 from tests.builders import ORGANIZER, SOURCE, WHEN, mail, meeting, person
 
 POLICY = AccountPolicy(
@@ -490,21 +492,17 @@ def test_a_calendar_cn_is_read_as_the_same_name_a_mail_header_gives() -> None:
 def test_google_calendars_own_addresses_are_nobody() -> None:
     """A team calendar organizing an event, a room invited without CUTYPE, as
     Google Calendar exports them: neither becomes a person."""
-    from connectors.calendar.ical import parse_calendar
-    from connectors.records import SourceRef
-    from tests.archives import LIMITS, WINDOW
-
     ics = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
-        "BEGIN:VEVENT\r\nDTSTART:20260310T150000Z\r\nDTEND:20260310T160000Z\r\n"
-        "UID:7kukuqrfedlm2f9t5vhhfmkhgu@google.com\r\nSUMMARY:Quarterly review\r\n"
-        "ORGANIZER;CN=Sales Events:mailto:c_1f2e3d4c5b6a7988@group.calendar.google.com\r\n"
-        "ATTENDEE;CN=Ann Lee;PARTSTAT=ACCEPTED:mailto:ann@acme.com\r\n"
-        "ATTENDEE;CN=me@ourco.com;PARTSTAT=ACCEPTED:mailto:me@ourco.com\r\n"
-        "ATTENDEE;CN=HQ-4-Boardroom (12);PARTSTAT=ACCEPTED:"
-        "mailto:ourco.com_3830353532@resource.calendar.google.com\r\n"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n"
-    ).encode()
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
+        b"BEGIN:VEVENT\r\nDTSTART:20260310T150000Z\r\nDTEND:20260310T160000Z\r\n"
+        b"UID:7kukuqrfedlm2f9t5vhhfmkhgu@google.com\r\nSUMMARY:Quarterly review\r\n"
+        b"ORGANIZER;CN=Sales Events:mailto:c_1f2e3d4c5b6a7988@group.calendar.google.com\r\n"
+        b"ATTENDEE;CN=Ann Lee;PARTSTAT=ACCEPTED:mailto:ann@acme.com\r\n"
+        b"ATTENDEE;CN=me@ourco.com;PARTSTAT=ACCEPTED:mailto:me@ourco.com\r\n"
+        b"ATTENDEE;CN=HQ-4-Boardroom (12);PARTSTAT=ACCEPTED:"
+        b"mailto:ourco.com_3830353532@resource.calendar.google.com\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     meetings, errors = parse_calendar(ics, SourceRef("acct", "cal", "f.ics"), WINDOW, LIMITS)
     assert list(errors) == []
     found = only(list(meetings))
