@@ -84,3 +84,15 @@ def enron_maildir(root: Path) -> Path:
         dated = message(n, date="Mon, 14 May 2001 16:39:00 -0700 (PDT)")
         (top / path).write_bytes(dated.replace(b"\n", b"\r\n"))
     return top
+
+
+def takeout_mbox(*labelled: tuple[int, str]) -> bytes:
+    """Google Takeout's "All mail Including Spam and Trash.mbox": Gmail's thread
+    id and labels above each message's own header."""
+    return b"".join(
+        f"From 1869546606810630{n:03d}@xxx Wed Jul 01 21:43:02 +0000 2026\n"
+        f"X-GM-THRID: 1869546606810630{n:03d}\nX-Gmail-Labels: {labels}\n".encode()
+        + message(n)
+        + b"\n"
+        for n, labels in labelled
+    )

@@ -51,6 +51,7 @@ from connectors.archive.files import (
     read_regular,
     unread_format,
 )
+from connectors.archive.takeout import skipped_label
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
 from connectors.calendar.ical import parse_calendar
 from connectors.mail.dates import Dated, DateFallback
@@ -171,6 +172,8 @@ class ArchiveConnector:
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
     def _message(self, raw: bytes, source: SourceRef, dated: DateFallback) -> _Read:
+        if skipped_label(raw) is not None:
+            return _Read([], [])  # Takeout's spam, trash, chats and drafts (``takeout``)
         messages, errors = read_message(raw, source, self.limits, self.window, dated)
         if any(_before_window(message, self.window) for message in messages):
             return _Read([], [])

@@ -17,6 +17,7 @@ from tests.archives import (
     enron_maildir,
     mbox,
     mh_folder,
+    takeout_mbox,
     thunderbird_profile,
 )
 from tests.contract import drain
@@ -126,3 +127,24 @@ def test_paths_that_give_no_mail_say_why(tmp_path: Path) -> None:
         "connect the mailbox itself (kind microsoft or imap)",
     }
     assert no_mail_reason(thunderbird_profile(tmp_path)) is None
+
+
+def test_takeout_spam_trash_chats_and_drafts_stay_out_as_over_the_gmail_api(
+    tmp_path: Path,
+) -> None:
+    mbox_path = tmp_path / "All mail Including Spam and Trash.mbox"
+    mbox_path.write_bytes(
+        takeout_mbox(
+            (41, "Inbox,Important,Opened"),
+            (42, "Spam,Category Promotions,Unread"),
+            (43, "Sent,Opened"),
+            (44, "Trash"),
+            (45, "Chat,Family/Jessica"),
+            (46, "Drafts"),
+            (47, "Archived,\n Category Updates,Opened"),  # a folded field
+            (48, "Opened,Clients/Spam filters"),  # a label of the user's own
+        )
+    )
+    assert capture(mbox_path) == {
+        ".": [f"msgid:m{n}@example.org" for n in (41, 43, 47, 48)],
+    }
