@@ -37,7 +37,9 @@ def mbox(*numbers: int) -> bytes:
 def apple_mail_export(root: Path) -> Path:
     """File > Export Mailbox in Apple Mail: one Name.mbox folder per mailbox."""
     export = root / "Mail export"
-    for folder, numbers in (("Inbox.mbox", (1, 2)), ("Clients/Acme.mbox", (3,))):
+    # Junk and Drafts are exported too; no correspondence is kept in them.
+    mailboxes = (("Inbox.mbox", (1, 2)), ("Clients/Acme.mbox", (3,)), ("Junk.mbox", (91,)))
+    for folder, numbers in (*mailboxes, ("Drafts.mbox", (92,))):
         box = export / folder
         box.mkdir(parents=True)
         (box / "mbox").write_bytes(mbox(*numbers))
@@ -53,7 +55,21 @@ def thunderbird_profile(root: Path) -> Path:
     (folders / "Inbox").write_bytes(mbox(4, 5))
     (folders / "Sent").write_bytes(mbox(6))
     (folders / "Inbox.sbd" / "Acme").write_bytes(mbox(7))
-    for index in ("Inbox.msf", "Sent.msf", "Inbox.sbd/Acme.msf"):
+    # Thunderbird's own Trash (with a deleted folder in it), Junk and Unsent Messages.
+    (folders / "Trash.sbd").mkdir()
+    (folders / "Trash").write_bytes(mbox(93))
+    (folders / "Trash.sbd" / "Old").write_bytes(mbox(94))
+    (folders / "Junk").write_bytes(mbox(95))
+    (folders / "Unsent Messages").write_bytes(mbox(96))
+    for index in (
+        "Inbox.msf",
+        "Sent.msf",
+        "Inbox.sbd/Acme.msf",
+        "Trash.msf",
+        "Trash.sbd/Old.msf",
+        "Junk.msf",
+        "Unsent Messages.msf",
+    ):
         (folders / index).write_bytes(b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
     (folders / "msgFilterRules.dat").write_text('version="9"\nlogging="no"\n')
     (folders / "popstate.dat").write_text("# POP3 State File\n")

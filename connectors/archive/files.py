@@ -12,7 +12,11 @@ Folder exports hold mbox files under names of their own: Apple Mail writes
 it), Thunderbird keeps each folder as an extensionless mbox file with its
 ``.msf`` index beside it (``Inbox``, ``Inbox.msf``, subfolders in
 ``Inbox.sbd/``), and an unpacked Takeout has ``*.mbox`` files.
-``mbox_members`` finds them so each is read as an mbox of its own.
+``mbox_members`` finds them so each is read as an mbox of its own, except
+the mailboxes no correspondence is kept in (trash, junk, drafts, outbox,
+templates), which the IMAP connector never reads either: an export holds
+them under the clients' own names (Thunderbird's "Trash", "Junk", "Unsent
+Messages"; Apple Mail's "Deleted Messages.mbox").
 
 An MH folder (nmh, Claws Mail, Sylpheed; Python's ``mailbox.MH``) holds one
 message per file, named by its number; the Enron corpus writes the same
@@ -54,6 +58,14 @@ UNREAD_SUFFIXES = {
     ".olm": f"an Outlook for Mac archive (.olm), not read: {_INSTEAD}, or export to mbox",
 }
 _NUMBERED = re.compile(r"[0-9]+\.?")
+# Mailboxes of an export that hold no correspondence, by the clients' names.
+SKIPPED_MAILBOXES = frozenset(
+    {
+        "trash", "deleted messages", "deleted items", "bin",
+        "junk", "junk e-mail", "junk email", "spam", "bulk mail",
+        "drafts", "templates", "outbox", "unsent messages",
+    }
+)  # fmt: skip
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -156,10 +168,12 @@ def mbox_members(root: Path) -> list[Path]:
     real_root = Path(os.path.realpath(root))
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _skipped(d))
         names = set(filenames)
         for name in sorted(filenames):
             if name.startswith(".") or not _is_mbox_member(name, dirpath, names):
+                continue
+            if _skipped(os.path.basename(dirpath) if name == "mbox" else name):
                 continue
             try:
                 if entry(Path(dirpath) / name, real_root).problem is None:
@@ -175,6 +189,16 @@ def listed_in_folder(name: str, siblings: Collection[str]) -> bool:
     if name.lower().endswith(MESSAGE_SUFFIXES + CALENDAR_SUFFIXES):
         return True
     return _NUMBERED.fullmatch(name) is not None and f"{name}.msf" not in siblings
+
+
+def _skipped(name: str) -> bool:
+    """A trash, junk, drafts... mailbox: "Trash", "Junk.mbox", "Trash.sbd" (its subfolders)."""
+    stem = name
+    for suffix in (*MBOX_SUFFIXES, ".sbd"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return stem.strip().lower() in SKIPPED_MAILBOXES
 
 
 def _is_mbox_member(name: str, folder: str, siblings: set[str]) -> bool:
