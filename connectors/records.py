@@ -58,6 +58,8 @@ PIPELINE_HEADERS: tuple[str, ...] = (
     "x-autorespond",
     "return-path",
     "content-type",
+    # RFC 2156 (Outlook's "Sensitivity" flag): private mail is captured without its text.
+    "sensitivity",
     # The Enron corpus keeps display names here (``matcher.x_names``).
     "x-from",
     "x-to",
@@ -265,6 +267,9 @@ class Meeting:
     organizer: Attendee | None = None
     attendees: tuple[Attendee, ...] = ()
     method: str | None = None  # iTIP METHOD of the carrying object (REQUEST, CANCEL, ...)
+    # Marked private or confidential where it was written (iCalendar CLASS,
+    # Graph sensitivity, Google visibility): captured without its summary.
+    private: bool = False
 
     @property
     def identity(self) -> str:

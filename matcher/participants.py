@@ -237,8 +237,17 @@ def snippet_of(message: Message, limit: int) -> str | None:
     return _collapse(text, limit)
 
 
-def _shown(policy: AccountPolicy, subject: str | None) -> str | None:
-    return subject if policy.privacy in ("subject", "full") else None
+def _shown(policy: AccountPolicy, subject: str | None, private: bool = False) -> str | None:
+    """The subject as the account's privacy allows; never for an item marked private."""
+    return subject if policy.privacy in ("subject", "full") and not private else None
+
+
+# RFC 2156's Sensitivity values that keep a message's text out (Outlook sets them).
+_PRIVATE_SENSITIVITY = frozenset({"personal", "private", "company-confidential"})
+
+
+def _private(message: Message) -> bool:
+    return (message.header("sensitivity") or "").strip().lower() in _PRIVATE_SENSITIVITY
 
 
 def _direction(
@@ -313,13 +322,14 @@ def _mail(
     if only_blocked_outside(participants, blocked):
         return None
     direction = _direction(origin, participants, perimeter)
+    private, full = _private(message), policy.privacy == "full"
     return Found(
         identity=message.identity,
         kind="email",
         occurred_at=occurred_at(message, fetched_at),
         ended_at=None,
-        subject=_shown(policy, message.subject),
-        snippet=snippet_of(message, policy.snippet_chars) if policy.privacy == "full" else None,
+        subject=_shown(policy, message.subject, private),
+        snippet=snippet_of(message, policy.snippet_chars) if full and not private else None,
         direction=direction,
         thread_key=message.thread_key,
         status=_MAIL_STATUS[direction],
@@ -411,7 +421,7 @@ def _meeting(meeting: Meeting, perimeter: Perimeter, policy: AccountPolicy) -> F
         kind="meeting",
         occurred_at=_utc(meeting.start),
         ended_at=_utc(meeting.end) if meeting.end else None,
-        subject=_shown(policy, meeting.summary),
+        subject=_shown(policy, meeting.summary, meeting.private),
         snippet=None,
         direction=_direction(origin, participants, perimeter),
         thread_key=None,

@@ -337,6 +337,8 @@ def _meeting_of(
         organizer=attendee_of(occurrence.get("ORGANIZER")),
         attendees=attendees_of(occurrence.get("ATTENDEE"), limits.max_attendees),
         method=method,
+        # RFC 5545 3.8.1.3: CLASS:PRIVATE or CONFIDENTIAL limits who may see it.
+        private=str(occurrence.get("CLASS", "")).upper() in ("PRIVATE", "CONFIDENTIAL"),
     )
 
 

@@ -102,6 +102,8 @@ def parse_event(event: Any, account: str, calendar_id: str, limits: Limits) -> M
         location=_text(event.get("location")),
         organizer=_person(event.get("organizer")),
         attendees=_attendees(event.get("attendees"), limits.max_attendees),
+        # Google's visibility: default, public, private or confidential.
+        private=event.get("visibility") in ("private", "confidential"),
     )
 
 

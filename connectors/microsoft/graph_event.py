@@ -95,6 +95,8 @@ def parse_graph_event(event: Any, account: str, stream: str, limits: Limits) -> 
         location=_location(event.get("location")),
         organizer=_person(event.get("organizer"), None),
         attendees=_attendees(event.get("attendees"), limits.max_attendees),
+        # Outlook's sensitivity: normal, personal, private or confidential.
+        private=event.get("sensitivity") in ("personal", "private", "confidential"),
     )
 
 

@@ -391,3 +391,36 @@ def test_hostile_json_gives_a_record_or_invalid_input(
             assert error.reason in {"bad-event", "unexpanded-series"}
         else:
             assert meeting.start.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("ical_class", "sensitivity", "visibility", "private"),
+    [
+        ("PRIVATE", "private", "private", True),
+        ("CONFIDENTIAL", "confidential", "confidential", True),
+        ("PUBLIC", "normal", "public", False),
+        (None, None, None, False),
+    ],
+)
+def test_a_private_event_reads_private_from_ical_graph_and_google(
+    ical_class: str | None, sensitivity: str | None, visibility: str | None, private: bool
+) -> None:
+    from connectors.google.gcal_parse import parse_event
+
+    extra = (f"CLASS:{ical_class}",) if ical_class else ()
+    ics = ics_event("doctor-1@example.com", "20261110T090000Z", extra=extra)
+    window = Window(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    meetings, _ = parse_calendar(ics.encode(), SourceRef("c", "work", "x.ics"), window, LIMITS)
+    graph = graph_event(**({"sensitivity": sensitivity} if sensitivity else {}))
+    google = {
+        "id": "doctor1",
+        "iCalUID": "doctor-1@example.com",
+        "status": "confirmed",
+        "summary": "Dr. Weiss",
+        "start": {"dateTime": "2026-11-10T09:00:00Z"},
+        "end": {"dateTime": "2026-11-10T10:00:00Z"},
+        **({"visibility": visibility} if visibility else {}),
+    }
+    assert [m.private for m in meetings] == [private]
+    assert parse_graph_event(graph, "a", "c", LIMITS).private is private
+    assert parse_event(google, "a", "me@example.com", LIMITS).private is private

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -516,3 +517,39 @@ def test_google_calendars_own_addresses_are_nobody() -> None:
         ("ann@acme.com", "attendee", "person", "person"),
         ("me@ourco.com", "attendee", "internal", "owner"),
     ]
+
+
+FULL = AccountPolicy(
+    account="acct",
+    owner_addresses=frozenset({"Me@OurCo.com"}),
+    org_domains=frozenset({"OurCo.com"}),
+    privacy="full",
+)
+
+
+@pytest.mark.parametrize("sensitivity", ["Private", "personal", "Company-Confidential"])
+def test_mail_marked_private_keeps_its_subject_and_text_out(sensitivity: str) -> None:
+    found = only(
+        [
+            mail(
+                ("From", "Ann Lee <ann@acme.com>"),
+                ("To", "me@ourco.com"),
+                ("Sensitivity", sensitivity),
+                text="My test results came back.",
+            )
+        ],
+        FULL,
+    )
+    assert (found.subject, found.snippet) == (None, None)
+    assert people(found) == [
+        ("ann@acme.com", "from", "person", "person"),
+        ("me@ourco.com", "to", "internal", "owner"),
+    ]
+    normal = only([mail(("From", "ann@acme.com"), ("To", "me@ourco.com"), text="Hi")], FULL)
+    assert (normal.subject, normal.snippet) == ("Quote for Q3", "Hi")
+
+
+def test_a_meeting_marked_private_keeps_its_summary_out() -> None:
+    private = replace(meeting(ORGANIZER, person("me@ourco.com")), private=True)
+    assert only([private], FULL).subject is None
+    assert only([meeting(ORGANIZER, person("me@ourco.com"))], FULL).subject == "Kickoff"
