@@ -77,6 +77,12 @@ def _duration(text: str) -> Any:
     return duration(text)
 
 
+def _contact_ref(text: str) -> Any:
+    from agent.identity import contact_ref
+
+    return contact_ref(text)
+
+
 def _add_merges(csub: Any) -> None:
     p = csub.add_parser(
         "merge",
@@ -188,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         "show",
         help="one contact with every field and where it was seen (a merged id: its survivor)",
     )
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_contact_ref, metavar="ID_OR_EMAIL", help="a contact id or address")
     _add_json(p)
     _add_merges(csub)
     p = csub.add_parser("search", help="by name, email or company (case-insensitive)")
@@ -215,7 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_review_parser(sub)
 
     p = sub.add_parser("interactions", help="captured emails and meetings, newest first")
-    p.add_argument("--contact", type=int, help="only those with this contact")
+    p.add_argument(
+        "--contact",
+        type=_contact_ref,
+        metavar="ID_OR_EMAIL",
+        help="only those with this contact (its id or an address of it)",
+    )
     p.add_argument("--limit", type=int, default=50)
     _add_json(p)
     p = sub.add_parser("errors", help="items that could not be captured, with the reason")

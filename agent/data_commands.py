@@ -70,7 +70,8 @@ def _identity(args: argparse.Namespace, settings: Any) -> int:
 
     if args.action == "show":
         if not identity.show(args, open_db(settings, read_only=True)):
-            raise CommandError(f"no contact with id {args.id}")
+            what = "id" if isinstance(args.id, int) else "address"
+            raise CommandError(f"no contact with {what} {args.id}")
         return EXIT_OK
     where = identity.unmerge_target(args.target) if args.action == "unmerge" else {}
     if where is None:
@@ -146,8 +147,13 @@ def cmd_dedupe(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_interactions(args: argparse.Namespace, path: Path) -> int:
+    from agent.identity import contact_id
+
     db = open_db(load_settings(path), read_only=True)
-    rows = db.list_interactions(contact_id=args.contact, limit=args.limit)
+    wanted = None if args.contact is None else contact_id(args.contact, db)
+    if args.contact is not None and wanted is None:
+        raise CommandError(f"no contact with address {args.contact}")
+    rows = db.list_interactions(contact_id=wanted, limit=args.limit)
     if args.json:
         render.json_lines(rows)
         return EXIT_OK

@@ -30,6 +30,23 @@ def duration(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def contact_ref(text: str) -> int | str:
+    """A contact as a rep names it on the command line: its id, or one of its addresses."""
+    from connectors.records import normalize_email
+
+    if text.isascii() and text.isdigit():
+        return int(text)
+    email = normalize_email(text) if "@" in text else ""
+    if not email:
+        raise argparse.ArgumentTypeError(f"expected a contact id or an email address, got {text!r}")
+    return email
+
+
+def contact_id(ref: int | str, db: Any) -> int | None:
+    """The id ``contact_ref`` names; None for an address no contact holds."""
+    return ref if isinstance(ref, int) else db.contact_of_email(ref)
+
+
 def actor(args: argparse.Namespace) -> str:
     """Who did it, for the audit: --by, else the account running the command."""
     if args.by:
@@ -74,15 +91,16 @@ def show(args: argparse.Namespace, db: Any) -> bool:
     """One contact; a merged-away id shows its survivor, saying so. False: no such contact."""
     from agent.contact_view import print_contact
 
-    target = db.resolve_contact(args.id)
+    named = contact_id(args.id, db)
+    target = db.resolve_contact(named) if named is not None else None
     contact = db.get_contact(target) if target is not None else None
     if contact is None:
         return False
     if args.json:
         render.json_lines([contact])
         return True
-    if target != args.id:
-        print(f"contact {args.id} was merged into contact {target}")
+    if target != named:
+        print(f"contact {named} was merged into contact {target}")
     print_contact(contact)
     merges = db.merges_of(target)
     if merges:

@@ -381,6 +381,10 @@ class Database:
         with self.engine.connect() as conn:
             return queries.list_contacts(conn, limit, offset, seen_before)
 
+    def contact_of_email(self, email: str) -> int | None:
+        with self.engine.connect() as conn:
+            return queries.contact_of_email(conn, email)
+
     def get_contact(self, contact_id: int) -> queries.ContactDetail | None:
         with self.engine.connect() as conn:
             return queries.get_contact(conn, contact_id)

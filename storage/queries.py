@@ -285,6 +285,12 @@ def _company(conn: sa.Connection, company_id: int | None) -> tuple[str | None, t
     return name, tuple(conn.execute(query).scalars())
 
 
+def contact_of_email(conn: sa.Connection, email: str) -> int | None:
+    """The contact that holds ``email`` (normalized, current or former), if any."""
+    c = contact_emails.c
+    return conn.execute(sa.select(c.contact_id).where(c.email == email)).scalar()
+
+
 def get_contact(conn: sa.Connection, contact_id: int) -> ContactDetail | None:
     row = conn.execute(sa.select(contacts).where(contacts.c.id == contact_id)).first()
     if row is None:

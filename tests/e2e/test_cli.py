@@ -80,6 +80,21 @@ def test_sync_twice_then_listings_as_json(demo_config: Path) -> None:
     shown = autocapture("--config", str(demo_config), "contacts", "show", str(renee["id"]))
     assert "name           Renée Dubois" in shown.stdout
     assert autocapture("--config", str(demo_config), "contacts", "show", "99999").returncode == 1
+    # A rep names a contact by an address as readily as by its id.
+    by_address = ("contacts", "show", "Renee.Dubois@Globex.example")
+    assert autocapture("--config", str(demo_config), *by_address).stdout == shown.stdout
+    unknown = autocapture("--config", str(demo_config), "contacts", "show", "nobody@globex.example")
+    assert (unknown.returncode, unknown.stderr) == (
+        1,
+        "autocapture: no contact with address nobody@globex.example\n",
+    )
+    assert autocapture("--config", str(demo_config), "contacts", "show", "Renee").returncode == 2
+    met = ("interactions", "--json", "--contact")
+    by_id = autocapture("--config", str(demo_config), *met, str(renee["id"]))
+    assert by_id.stdout.count("\n") > 0
+    assert autocapture(
+        "--config", str(demo_config), *met, "renee.dubois@globex.example"
+    ).stdout == (by_id.stdout)
 
 
 INVITE = EXAMPLES / "sample-archive/bob/invites"
