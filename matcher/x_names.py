@@ -25,6 +25,7 @@ X_FIELDS = {"from": "x-from", "to": "x-to", "cc": "x-cc"}
 MAX_X_CHARS = 20_000  # a distribution list's X-To is as long as its To: past this, not read
 _ROUTE = re.compile(r"<[^<>]*>")
 _QUOTES = " \t\"'"
+_ORG_SUFFIX = re.compile(r"@[A-Za-z][\w\-]*$")
 
 
 def x_names(value: str, count: int) -> list[str | None]:
@@ -57,7 +58,8 @@ def _entries(value: str) -> tuple[list[str], list[str]]:
 def _name(entry: str) -> str | None:
     # Outlook wrote some names quoted twice, escapes kept: "\"Vavrek, Carolyn\" ".
     text = " ".join(_ROUTE.sub(" ", entry).replace("\\", " ").replace('"', " ").split())
-    text = text.strip(_QUOTES)
+    # Exchange wrote a contact's organisation after an "@": "'Amirault, Paul@AEC'".
+    text = _ORG_SUFFIX.sub("", text.strip(_QUOTES)).strip(_QUOTES)
     if not text or "@" in text or "<" in text or ">" in text or not any(c.isalpha() for c in text):
         return None
     return text

@@ -39,6 +39,12 @@ POLICY = AccountPolicy("enron", frozenset({"phillip.allen@enron.com"}))
             2,
             ["Vavrek, Carolyn (US - San Francisco)", None],
         ),
+        (
+            "\"'Amirault, Paul@AEC'\" <paulamirault@aec.ca>, \"'Beach, Thomas@Crossborder'\" "
+            "<tomb@crossborderenergy.com>",
+            2,
+            ["Amirault, Paul", "Beach, Thomas"],
+        ),
         ("", 1, []),
         # Two entries or one "Last, First" name: the address count tells, else nobody.
         ("Allen, Phillip K.", 2, ["Allen", "Phillip K."]),
