@@ -3,9 +3,11 @@
 ``matcher.body.zone_headers`` knows "On DATE, NAME wrote:" in five languages, but
 clients write it in every language the sender uses ("Il giorno ... ha
 scritto:", "W dniu ... pisze:") and older Gmail wrote only
-"2017-03-16 21:51 GMT+01:00 NAME <addr>:". What they share is the shape: a
-line (or a line wrapped once) that ends in ":", names a date or time and an
-address, and introduces text one quote level deeper. The shape alone
+"2017-03-16 21:51 GMT+01:00 NAME <addr>:", and Thunderbird in Finnish,
+Hungarian or Russian puts the date last ("NAME <addr> kirjoitti 3.3.2026
+klo 10.15:"). What they share is the shape: a line (or a line wrapped once)
+that ends in ":", names a date or time and an address, and introduces text
+one quote level deeper. The shape alone
 decides, so a line the sender ends with ":" before a pasted log (no
 address) stays the sender's.
 """
@@ -34,7 +36,7 @@ def intro_at(
     if len(joined) > MAX_INTRO_CHARS or not joined.endswith(":"):
         return None
     email = EMAIL.search(joined)
-    if email is None or not _DATED.search(joined, 0, email.start()):
+    if email is None or not _DATED.search(joined):
         return None
     if not _quote_below(lines, depths, last, depths[index]):
         return None

@@ -23,6 +23,11 @@ JAN = address("jan.hoydahl@cominvent.example", "Jan Hoydahl")
         # Polish Thunderbird
         ("W dniu 16.03.2017 o 21:51, Mikhail Khludnev pisze <mkhl@apache.org>:",
          "mkhl@apache.org", None),
+        # Thunderbird in Finnish and Hungarian: the date after the verb
+        ("Mikhail Khludnev <mkhl@apache.org> kirjoitti 16.3.2017 klo 21.51:",
+         "mkhl@apache.org", "Mikhail Khludnev"),
+        ("Mikhail Khludnev <mkhl@apache.org> ezt írta (időpont: 2017. márc. 16., Cs, 21:51):",
+         "mkhl@apache.org", "Mikhail Khludnev"),
     ],
 )  # fmt: skip
 def test_an_unknown_introduction_above_a_quote_opens_the_quoted_zone(
