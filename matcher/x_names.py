@@ -32,7 +32,12 @@ def x_names(value: str, count: int) -> list[str | None]:
     """The ``count`` names of an X field in order (None where an entry is an
     address, not a name); [] when the field does not name ``count`` people."""
     plain, routed = _entries(value)
-    entries = plain if len(plain) == count else routed
+    # Where routes close the entries they are the surer split: "Lavorato, John
+    # <...>" is one name even when the field also has two commas' worth.
+    # Split at every comma only where each routed piece is a whole name ("John
+    # J Lavorato <...>"), not the given name of "Lavorato, John <...>".
+    whole = all(len(_ROUTE.sub(" ", p).split()) > 1 for p in plain if "<" in p)
+    entries = routed if len(routed) == count or not whole else plain
     return [_name(e) for e in entries] if len(entries) == count else []
 
 

@@ -31,6 +31,8 @@ POLICY = AccountPolicy("enron", frozenset({"phillip.allen@enron.com"}))
             ["Lavorato, John", "Allen, Phillip K."],
         ),
         ("Allen, Phillip K. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=PALLEN>", 1, ["Allen, Phillip K."]),
+        # Two commas' worth of pieces, but one route: one name, never "Lavorato" and "John".
+        ("Lavorato, John </O=ENRON/OU=NA/CN=RECIPIENTS/CN=Jlavora>", 2, []),
         ("'pallen70@hotmail.com', Ina Rangel", 2, [None, "Ina Rangel"]),
         ('"Jeff Dasovich" <Jeff Dasovich/NA/Enron@Enron>', 1, ["Jeff Dasovich"]),
         (
