@@ -136,6 +136,28 @@ def _written(text: str, human: HumanName) -> str:
     return text
 
 
+# Chinese (and unspaced Japanese) names in Han characters: nameparser keeps
+# them whole. The family name comes first: one character ("王小明"), two for
+# the compound surnames, and two in a four-character name ("山田太郎",
+# "欧阳娜娜"), where a one-character surname before three is rare.
+_HAN_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,4}")
+_COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳", "歐陽", "司马", "司馬", "上官", "诸葛", "諸葛", "东方", "東方", "皇甫", "尉迟",
+        "尉遲", "公孙", "公孫", "慕容", "令狐", "长孙", "長孫", "宇文", "夏侯", "轩辕", "軒轅",
+        "司徒", "端木", "申屠", "独孤", "獨孤", "南宫", "南宮", "西门", "西門", "澹台", "澹臺",
+    }
+)  # fmt: skip
+
+
+def _han_parts(text: str) -> tuple[str, str] | None:
+    """(given, family) of a Han-character name written without a space."""
+    if _HAN_NAME.fullmatch(text) is None:
+        return None
+    cut = 2 if len(text) == 4 or text[:2] in _COMPOUND_SURNAMES else 1
+    return (text[cut:], text[:cut]) if len(text) > cut else None
+
+
 def _observations(full: str, given: str, family: str, confidence: float) -> tuple[Observation, ...]:
     found = [Observation("name", full, confidence)]
     if given:
@@ -160,6 +182,9 @@ def name_observations(
 def _names_of(address: Address, company_name: str | None) -> tuple[Observation, ...]:
     text = display_name(address, company_name)
     if text is not None:
+        han = _han_parts(text)
+        if han is not None:
+            return _observations(text, *han, NAME_CONFIDENCE)
         text = _surname_last(text)
         human = _parsed(text)
         if human.first or human.last:

@@ -193,3 +193,20 @@ def test_a_surname_in_capitals_before_a_comma_is_recased() -> None:
     assert name_observations(of("p.deniel@x.fr", "DENIEL, Philippe"), "person") == obs(
         "Philippe Deniel", "Philippe", "Deniel", 0.6
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "family"),
+    [
+        ("王小明", "小明", "王"),
+        ("张三", "三", "张"),
+        ("欧阳娜娜", "娜娜", "欧阳"),  # a compound surname
+        ("司马光", "光", "司马"),
+        ("山田太郎", "太郎", "山田"),  # Japanese written without its space
+        ("山田 太郎", "太郎", "山田"),
+        ("김민수", "민수", "김"),
+    ],
+)
+def test_east_asian_names_put_the_family_name_first(name: str, given: str, family: str) -> None:
+    found = {o.field: o.value for o in name_observations(of("x@example.cn", name), "person")}
+    assert found == {"name": name, "given_name": given, "family_name": family}
