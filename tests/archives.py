@@ -34,6 +34,15 @@ def mbox(*numbers: int) -> bytes:
     return b"".join(FROM_LINE + message(n) + b"\n" for n in numbers)
 
 
+def mozilla(n: int, status: str) -> bytes:
+    """A message as Thunderbird keeps it in a local folder, with its status flags."""
+    return (
+        FROM_LINE
+        + f"X-Mozilla-Status: {status}\nX-Mozilla-Status2: 00000000\n".encode()
+        + (message(n) + b"\n")
+    )
+
+
 def apple_mail_export(root: Path) -> Path:
     """File > Export Mailbox in Apple Mail: one Name.mbox folder per mailbox."""
     export = root / "Mail export"
@@ -52,7 +61,8 @@ def thunderbird_profile(root: Path) -> Path:
     """A profile's "Local Folders": extensionless mbox files with .msf indexes beside."""
     folders = root / "profile.default" / "Mail" / "Local Folders"
     (folders / "Inbox.sbd").mkdir(parents=True)
-    (folders / "Inbox").write_bytes(mbox(4, 5))
+    # Thunderbird marks what is deleted (expunged, 0x0008) and keeps it until compaction.
+    (folders / "Inbox").write_bytes(mozilla(4, "0001") + mozilla(97, "0009") + mbox(5))
     (folders / "Sent").write_bytes(mbox(6))
     (folders / "Inbox.sbd" / "Acme").write_bytes(mbox(7))
     # Thunderbird's own Trash (with a deleted folder in it), Junk and Unsent Messages.

@@ -51,7 +51,7 @@ from connectors.archive.files import (
     read_regular,
     unread_format,
 )
-from connectors.archive.takeout import skipped_label
+from connectors.archive.marks import left_out
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
 from connectors.calendar.ical import parse_calendar
 from connectors.mail.dates import Dated, DateFallback
@@ -172,8 +172,8 @@ class ArchiveConnector:
             return Batch(records, errors, mbox_cursor(f, offset), offset < size)
 
     def _message(self, raw: bytes, source: SourceRef, dated: DateFallback) -> _Read:
-        if skipped_label(raw) is not None:
-            return _Read([], [])  # Takeout's spam, trash, chats and drafts (``takeout``)
+        if left_out(raw) is not None:
+            return _Read([], [])  # Takeout's spam, trash..., Thunderbird's deleted (``marks``)
         messages, errors = read_message(raw, source, self.limits, self.window, dated)
         if any(_before_window(message, self.window) for message in messages):
             return _Read([], [])
