@@ -122,3 +122,28 @@ def takeout_mbox(*labelled: tuple[int, str]) -> bytes:
         + b"\n"
         for n, labels in labelled
     )
+
+
+def emlx(n: int) -> bytes:
+    """An Apple Mail library message: its length, the message, Apple Mail's flags."""
+    body = message(n)
+    plist = b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
+    plist += b"<key>flags</key><integer>8590195713</integer></dict></plist>\n"
+    return f"{len(body)}\n".encode() + body + plist
+
+
+def apple_mail_library(root: Path) -> Path:
+    """~/Library/Mail/V10 as Apple Mail keeps it: .emlx files deep in each mailbox."""
+    library = root / "Library" / "Mail" / "V10" / "6F1A2B3C-ACCOUNT"
+    for mailbox, name, data in (
+        ("INBOX.mbox", "101.emlx", emlx(101)),
+        ("Sent Messages.mbox", "102.partial.emlx", emlx(102)),
+        ("Junk.mbox", "103.emlx", emlx(103)),
+        ("Deleted Messages.mbox", "104.emlx", emlx(104)),
+        ("INBOX.mbox", "105.emlx", b"not a length\n" + message(105)),
+    ):
+        messages = library / mailbox / "9A8B7C6D-STORE" / "Data" / "1" / "Messages"
+        messages.mkdir(parents=True, exist_ok=True)
+        (messages / name).write_bytes(data)
+    (library / "INBOX.mbox" / "Info.plist").write_bytes(PLIST)
+    return library

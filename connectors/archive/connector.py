@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+from connectors.archive.emlx import EMLX_SUFFIXES, emlx_message
 from connectors.archive.files import (
     CALENDAR_SUFFIXES,
     MESSAGE_SUFFIXES,
@@ -49,6 +50,7 @@ from connectors.archive.files import (
     open_regular,
     problem_detail,
     read_regular,
+    skipped_mailbox,
     unread_format,
 )
 from connectors.archive.marks import left_out
@@ -238,6 +240,11 @@ class ArchiveConnector:
         if is_calendar:
             meetings, errors = parse_calendar(data, source, self.window, self.limits)
             return _Read(list(meetings), errors)
+        if item.name.lower().endswith(EMLX_SUFFIXES):
+            try:
+                data = emlx_message(data)
+            except InvalidInput as exc:
+                return _Read([], [IngestError(source, exc.reason, exc.detail)])
         return self._message(data, source, Dated(file_time, "file"))
 
     @staticmethod
@@ -285,7 +292,8 @@ def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
     dirs = [path / "new", path / "cur"] if maildir else [path]
     for top in dirs:
         for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            # Apple Mail's library keeps "Deleted Messages.mbox/", "Junk.mbox/"... as folders.
+            dirnames[:] = [d for d in dirnames if not d.startswith(".") and not skipped_mailbox(d)]
             if flavour == "maildir":
                 dirnames.clear()  # Maildir++ subfolders are their own configured paths
             # os.walk lists a link to a folder among the folders and never enters it.

@@ -41,7 +41,7 @@ from typing import BinaryIO
 
 from connectors.base import InvalidInput
 
-MESSAGE_SUFFIXES = (".eml",)
+MESSAGE_SUFFIXES = (".eml", ".emlx")  # .emlx: Apple Mail's library (``emlx``)
 CALENDAR_SUFFIXES = (".ics",)
 MBOX_SUFFIXES = (".mbox", ".mbx")
 NOT_REGULAR = "not-a-regular-file"
@@ -168,12 +168,14 @@ def mbox_members(root: Path) -> list[Path]:
     real_root = Path(os.path.realpath(root))
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _skipped(d))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not skipped_mailbox(d)
+        )
         names = set(filenames)
         for name in sorted(filenames):
             if name.startswith(".") or not _is_mbox_member(name, dirpath, names):
                 continue
-            if _skipped(os.path.basename(dirpath) if name == "mbox" else name):
+            if skipped_mailbox(os.path.basename(dirpath) if name == "mbox" else name):
                 continue
             try:
                 if entry(Path(dirpath) / name, real_root).problem is None:
@@ -191,7 +193,7 @@ def listed_in_folder(name: str, siblings: Collection[str]) -> bool:
     return _NUMBERED.fullmatch(name) is not None and f"{name}.msf" not in siblings
 
 
-def _skipped(name: str) -> bool:
+def skipped_mailbox(name: str) -> bool:
     """A trash, junk, drafts... mailbox: "Trash", "Junk.mbox", "Trash.sbd" (its subfolders)."""
     stem = name
     for suffix in (*MBOX_SUFFIXES, ".sbd"):
@@ -259,7 +261,7 @@ def _folder_holds_mail(path: Path) -> bool:
     if all((path / d).is_dir() for d in ("cur", "new", "tmp")):  # a Maildir
         return any(any(not n.startswith(".") for n in os.listdir(path / d)) for d in ("cur", "new"))
     for _, dirnames, filenames in os.walk(path):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and not skipped_mailbox(d)]
         if any(listed_in_folder(n, filenames) and not n.startswith(".") for n in filenames):
             return True
     return bool(mbox_members(path))

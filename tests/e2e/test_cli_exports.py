@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.archives import apple_mail_export, enron_maildir, thunderbird_profile
+from tests.archives import apple_mail_export, apple_mail_library, enron_maildir, thunderbird_profile
 from tests.e2e.configs import ARCHIVE, write_config
 from tests.e2e.sample import autocapture
 
@@ -58,3 +58,17 @@ def test_an_old_archive_is_read_whole_without_a_backfill_setting(tmp_path: Path)
     assert sync.stdout.splitlines() == [
         "enron: ok - 3 records, 3 new interactions, 0 new contacts, 0 errors"
     ]
+
+
+def test_inspect_reads_an_emlx_as_the_archive_does(tmp_path: Path) -> None:
+    library = apple_mail_library(tmp_path)
+    [good] = library.glob("INBOX.mbox/**/101.emlx")
+    [bad] = library.glob("INBOX.mbox/**/105.emlx")
+    shown = autocapture("inspect", str(good), "--owner", "ann@example.com")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == "email msgid:m101@example.org"
+    broken = autocapture("inspect", str(bad))
+    assert (broken.returncode, broken.stderr) == (
+        1,
+        f"autocapture: cannot inspect {bad}: bad-emlx: the first line is no byte count\n",
+    )

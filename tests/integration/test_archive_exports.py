@@ -14,6 +14,7 @@ from tests.archives import (
     LIMITS,
     WINDOW,
     apple_mail_export,
+    apple_mail_library,
     enron_maildir,
     mbox,
     mh_folder,
@@ -148,3 +149,14 @@ def test_takeout_spam_trash_chats_and_drafts_stay_out_as_over_the_gmail_api(
     assert capture(mbox_path) == {
         ".": [f"msgid:m{n}@example.org" for n in (41, 43, 47, 48)],
     }
+
+
+def test_apple_mails_library_is_read_from_its_emlx_files(tmp_path: Path) -> None:
+    library = apple_mail_library(tmp_path)
+    got = drain(ArchiveConnector(ACCOUNT, [library], WINDOW, LIMITS), str(library), None, 10)
+    # Junk and Deleted Messages hold no correspondence; a broken file is an ingest error.
+    assert sorted(got.identities) == ["msgid:m101@example.org", "msgid:m102@example.org"]
+    assert [(e.reason, e.detail) for e in got.errors] == [
+        ("bad-emlx", "the first line is no byte count")
+    ]
+    assert no_mail_reason(library) is None
