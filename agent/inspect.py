@@ -74,14 +74,13 @@ class FileRead:
 
 
 def read_records(path: Path, limits: Limits, window: Window) -> FileRead:
-    from connectors.archive.emlx import EMLX_SUFFIXES, emlx_message
+    from connectors.archive.emlx import stored_message
     from connectors.archive.files import read_regular
     from connectors.base import ALL_TIME
 
     # A FIFO or device would block or never end: only regular files are read.
     data, file_time = read_regular(path, limits.max_message_bytes, "file-too-large")
-    if path.name.lower().endswith(EMLX_SUFFIXES):
-        data = emlx_message(data)  # InvalidInput("bad-emlx") is reported as any unreadable file
+    data = stored_message(path.name, data)  # InvalidInput("bad-emlx") as for any unreadable file
     records, errors = _records_of(data, path, file_time, limits, window)
     # Read again for the spans either side; at most max_occurrences per series.
     outside = sum(

@@ -317,10 +317,11 @@ def classify(
 ) -> Classification:
     """The class of one address; ``signal`` only for the sender side of a message."""
     kind = (cutype or "").upper()
-    if kind in ("ROOM", "RESOURCE"):
-        return Classification("room", f"cutype:{kind.lower()}")
+    if is_room(address, cutype):
+        reason = f"cutype:{kind.lower()}" if kind in _ROOM_TYPES else "domain:calendar-resource"
+        return Classification("room", reason)
     if domain_within(address.domain, CALENDAR_DOMAINS):
-        return _calendar_address(address.domain)
+        return Classification("automated", "domain:calendar")
     internal = perimeter.internal_reason(address.email)
     if internal:
         return Classification("internal", internal)
@@ -345,13 +346,14 @@ def classify(
 # (...@resource.calendar.google.com) and the stand-in organizer of an
 # imported event (unknownorganizer@calendar.google.com). No person reads them.
 CALENDAR_DOMAINS = frozenset({"calendar.google.com"})
-RESOURCE_DOMAINS = frozenset({"resource.calendar.google.com"})
+_RESOURCE_DOMAINS = frozenset({"resource.calendar.google.com"})
+_ROOM_TYPES = ("ROOM", "RESOURCE")
 
 
-def _calendar_address(domain: str) -> Classification:
-    if domain_within(domain, RESOURCE_DOMAINS):
-        return Classification("room", "domain:calendar-resource")
-    return Classification("automated", "domain:calendar")
+def is_room(address: Address, cutype: str | None) -> bool:
+    """A room or other resource: by its CUTYPE (RFC 5545 3.2.3), or by Google's
+    resource addresses, which some exports list without one."""
+    return (cutype or "").upper() in _ROOM_TYPES or domain_within(address.domain, _RESOURCE_DOMAINS)
 
 
 # The same senders recur in every batch and the token scan costs more than a

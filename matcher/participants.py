@@ -27,14 +27,7 @@ from connectors.records import (
 from matcher.addresses import display_name_text, parse_address_list
 from matcher.body.html import MAX_HTML_CHARS, html_to_text, strip_tags
 from matcher.bounces import failed_deliveries
-from matcher.classify import (
-    RESOURCE_DOMAINS,
-    Perimeter,
-    classify,
-    domain_within,
-    list_addresses,
-    sender_signal,
-)
+from matcher.classify import Perimeter, classify, is_room, list_addresses, sender_signal
 from matcher.plan import (
     AccountPolicy,
     Bounce,
@@ -352,10 +345,7 @@ def _bounced(message: Message, perimeter: Perimeter) -> tuple[Bounce, ...]:
 
 
 def _is_room(attendee: Attendee) -> bool:
-    """A room or other resource: by its CUTYPE, or by Google's resource
-    addresses, which some exports list without one."""
-    kind = attendee.cutype.upper()
-    return kind in ("ROOM", "RESOURCE") or domain_within(attendee.address.domain, RESOURCE_DOMAINS)
+    return is_room(attendee.address, attendee.cutype)
 
 
 def _meeting_participants(

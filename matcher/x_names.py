@@ -31,7 +31,10 @@ _ORG_SUFFIX = re.compile(r"@[A-Za-z][\w\-]*$")
 def x_names(value: str, count: int) -> list[str | None]:
     """The ``count`` names of an X field in order (None where an entry is an
     address, not a name); [] when the field does not name ``count`` people."""
-    plain, routed = _entries(value)
+    return _counted(*_entries(value), count)
+
+
+def _counted(plain: list[str], routed: list[str], count: int) -> list[str | None]:
     # Where routes close the entries they are the surer split: "Lavorato, John
     # <...>" is one name even when the field also has two commas' worth.
     # Split at every comma only where each routed piece is a whole name ("John
@@ -76,9 +79,9 @@ def named(addresses: Sequence[Address], value: str) -> list[Address]:
     at its position: every one when the field names as many people; otherwise
     (the corpus cut long X-To fields short, and some name more people than
     their field holds) only where the mailbox spells the name (``_in_mailbox``)."""
-    names = x_names(value, len(addresses))
-    checked = not names
     plain, routed = _entries(value)
+    names = _counted(plain, routed, len(addresses))
+    checked = not names
     if checked:
         # The last entry of a field cut short may be cut too ("Linda S Br").
         names = [_name(e) for e in (routed if "<" in value else plain)[:-1]]
@@ -100,11 +103,9 @@ def named(addresses: Sequence[Address], value: str) -> list[Address]:
 def _routed_names(entries: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in entries:
-        route = _ROUTE.search(entry)
-        name = _name(entry)
-        email = normalize_email(route.group(0)) if route and name else ""
-        if email:
-            found.setdefault(email, name or "")
+        route, name = _ROUTE.search(entry), _name(entry)
+        if route and name and (email := normalize_email(route.group(0))):
+            found.setdefault(email, name)
     return found
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from connectors.archive.emlx import EMLX_SUFFIXES, emlx_message
+from connectors.archive.emlx import stored_message
 from connectors.archive.files import (
     CALENDAR_SUFFIXES,
     MESSAGE_SUFFIXES,
@@ -50,8 +50,8 @@ from connectors.archive.files import (
     open_regular,
     problem_detail,
     read_regular,
-    skipped_mailbox,
     unread_format,
+    walk,
 )
 from connectors.archive.marks import left_out
 from connectors.base import ConfigurationError, CursorExpired, InvalidInput, Limits, Window
@@ -240,11 +240,10 @@ class ArchiveConnector:
         if is_calendar:
             meetings, errors = parse_calendar(data, source, self.window, self.limits)
             return _Read(list(meetings), errors)
-        if item.name.lower().endswith(EMLX_SUFFIXES):
-            try:
-                data = emlx_message(data)
-            except InvalidInput as exc:
-                return _Read([], [IngestError(source, exc.reason, exc.detail)])
+        try:
+            data = stored_message(item.name, data)
+        except InvalidInput as exc:
+            return _Read([], [IngestError(source, exc.reason, exc.detail)])
         return self._message(data, source, Dated(file_time, "file"))
 
     @staticmethod
@@ -291,10 +290,8 @@ def _list_files(path: Path, flavour: str) -> Iterator[ArchiveFile]:
     maildir = flavour == "maildir"  # every file in a Maildir is a message
     dirs = [path / "new", path / "cur"] if maildir else [path]
     for top in dirs:
-        for dirpath, dirnames, filenames in os.walk(top):
-            # Apple Mail's library keeps "Deleted Messages.mbox/", "Junk.mbox/"... as folders.
-            dirnames[:] = [d for d in dirnames if not d.startswith(".") and not skipped_mailbox(d)]
-            if flavour == "maildir":
+        for dirpath, dirnames, filenames in walk(top):
+            if maildir:
                 dirnames.clear()  # Maildir++ subfolders are their own configured paths
             # os.walk lists a link to a folder among the folders and never enters it.
             linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]

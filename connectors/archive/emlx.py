@@ -15,6 +15,11 @@ EMLX_SUFFIXES = (".emlx",)  # ".partial.emlx" ends in it too
 _MAX_LENGTH_LINE = 20
 
 
+def stored_message(name: str, data: bytes) -> bytes:
+    """The message in the file ``name``: an .emlx file's message part, else ``data``."""
+    return emlx_message(data) if name.lower().endswith(EMLX_SUFFIXES) else data
+
+
 def emlx_message(data: bytes) -> bytes:
     """The RFC 5322 message of an .emlx file; ``InvalidInput("bad-emlx")`` when
     its first line is no byte count or promises more than the file holds."""

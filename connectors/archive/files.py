@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,15 +162,23 @@ def modified(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime, UTC)
 
 
+def walk(top: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` as every archive listing prunes it: hidden folders and the
+    mailboxes that hold no correspondence (``skipped_mailbox``) are not entered.
+    A caller may prune ``dirnames`` further."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not skipped_mailbox(d)
+        )
+        yield dirpath, dirnames, filenames
+
+
 def mbox_members(root: Path) -> list[Path]:
     """The mbox files of a folder export (see the module docstring), in path order;
     only regular files inside ``root`` (a link out of it is never a member)."""
     real_root = Path(os.path.realpath(root))
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and not skipped_mailbox(d)
-        )
+    for dirpath, _, filenames in walk(root):
         names = set(filenames)
         for name in sorted(filenames):
             if name.startswith(".") or not _is_mbox_member(name, dirpath, names):
@@ -247,8 +255,7 @@ def no_mail_reason(path: Path) -> str | None:
 def _unread_suffixes(path: Path) -> list[str]:
     """The Outlook suffixes (".msg", ...) of the files a folder listing would report."""
     found: set[str] = set()
-    for _, dirnames, filenames in os.walk(path):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # as the listing skips them
+    for _, _, filenames in walk(path):  # as the listing walks
         found.update(
             os.path.splitext(n)[1].lower()
             for n in filenames
@@ -260,8 +267,7 @@ def _unread_suffixes(path: Path) -> list[str]:
 def _folder_holds_mail(path: Path) -> bool:
     if all((path / d).is_dir() for d in ("cur", "new", "tmp")):  # a Maildir
         return any(any(not n.startswith(".") for n in os.listdir(path / d)) for d in ("cur", "new"))
-    for _, dirnames, filenames in os.walk(path):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and not skipped_mailbox(d)]
+    for _, _, filenames in walk(path):
         if any(listed_in_folder(n, filenames) and not n.startswith(".") for n in filenames):
             return True
     return bool(mbox_members(path))

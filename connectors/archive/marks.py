@@ -18,21 +18,24 @@ left out here as well.
 
 from __future__ import annotations
 
-from connectors.mail.headers import header_fields
+import re
+
+from connectors.mail.headers import header_block, header_fields
 
 SKIPPED_LABELS = frozenset({"Spam", "Trash", "Chat", "Drafts", "Draft"})
 _MOZILLA_EXPUNGED = 0x0008
-_FIELDS = (b"x-gmail-labels", b"x-mozilla-status")
+_FIELDS = frozenset({"x-gmail-labels", "x-mozilla-status"})
+# Most messages carry neither field: one search of the header tells, without a copy of it.
+_MARKED = re.compile(rb"^x-(?:gmail-labels|mozilla-status)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 
 
 def left_out(raw: bytes) -> str | None:
     """Why this exported message is left out ("Spam", "expunged"), or None: also
     for every message that carries none of these fields."""
-    head = _header(raw)
-    lowered = head.lower()
-    if not any(f in lowered for f in _FIELDS):
+    head = header_block(raw)
+    if _MARKED.search(head) is None:
         return None
-    fields, _ = header_fields(head, frozenset(f.decode() for f in _FIELDS))
+    fields, _ = header_fields(head, _FIELDS)
     for name, value in fields:
         if name == "x-mozilla-status" and _expunged(value):
             return "expunged"
@@ -41,14 +44,6 @@ def left_out(raw: bytes) -> str | None:
             if label is not None:
                 return label
     return None
-
-
-def _header(raw: bytes) -> bytes:
-    end = raw.find(b"\n\n")
-    crlf = raw.find(b"\r\n\r\n")
-    if crlf != -1 and (end == -1 or crlf < end):
-        end = crlf
-    return raw if end == -1 else raw[:end]
 
 
 def _expunged(value: str) -> bool:

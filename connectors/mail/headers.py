@@ -43,6 +43,16 @@ _FIELD_END = re.compile(rb"\n(?![ \t])")
 Note = tuple[str, str]  # (reason, detail) of an ingest warning about a captured message
 
 
+BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of a header block (LF or CRLF)
+
+
+def header_block(raw: bytes) -> bytes:
+    """The header fields of a stored message: everything before its first empty
+    line (LF or CRLF), found in one search; all of it when it has none."""
+    blank = BLANK_LINE.search(raw)
+    return raw if blank is None else raw[: blank.start()]
+
+
 @lru_cache(maxsize=16)
 def _field_starts(names: tuple[str, ...]) -> re.Pattern[bytes]:
     alternatives = b"|".join(re.escape(n.encode()) for n in names)

@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 from connectors.base import CursorExpired
 from connectors.mail.dates import Dated, mail_date
+from connectors.mail.headers import header_block
 
 CHUNK = 1 << 20
 HEAD_BYTES = 4096
@@ -59,7 +60,7 @@ class MboxEntry:
         then its Message-ID and Date when its header holds them."""
         found = [f"byte {self.start}"]
         if self.raw is not None:
-            header = _header_block(self.raw)
+            header = header_block(self.raw)
             for name, pattern in _LOCATING_FIELDS:
                 match = pattern.search(header)
                 value = " ".join(match.group(1).decode("ascii", "replace").split()) if match else ""
@@ -82,12 +83,6 @@ _LOCATING_FIELDS = tuple(
     for name in ("Message-ID", "Date")
 )
 MAX_LOCATOR_VALUE = 200
-
-
-def _header_block(raw: bytes) -> bytes:
-    """The header fields of a message: everything before the first empty line."""
-    ends = [at for at in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if at >= 0]
-    return raw[: min(ends)] if ends else raw
 
 
 def _digest(data: bytes) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import email.message
 import email.utils
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -40,6 +39,7 @@ from connectors.calendar.ical import parse_calendar
 from connectors.mail.charsets import decode_body, decode_words
 from connectors.mail.dates import DateFallback, message_date
 from connectors.mail.headers import (
+    BLANK_LINE,
     FIELD_LINE,
     HeaderRead,
     address_notes,
@@ -80,9 +80,6 @@ DIGEST_FIELDS = ("from", "to", "date", "subject")
 # ---------------------------------------------------------------- headers
 
 
-_BLANK_LINE = re.compile(rb"\n\r?\n")
-
-
 def _split_head(
     raw: bytes, max_bytes: int | None, start: int = 0, end: int = -1
 ) -> tuple[bytes, int]:
@@ -100,7 +97,7 @@ def _split_head(
     scan_end = end if max_bytes is None else min(end, start + max_bytes + 4)
     # One search for the first blank line, LF or CRLF: two finds, one per
     # line end, would scan the whole message for the kind it lacks.
-    blank = _BLANK_LINE.search(raw, start, scan_end)
+    blank = BLANK_LINE.search(raw, start, scan_end)
     if blank is not None:
         return raw[start : blank.start() + 1], blank.end()
     if max_bytes is not None and end - start > max_bytes:
