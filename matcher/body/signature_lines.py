@@ -334,6 +334,8 @@ def is_company(line: str, author: Address | None) -> bool:
         return False
     if not stripped[0].isupper() and not stripped[0].isdigit():
         return False
+    if _SPEAKS.match(stripped) or any(t.endswith(":") for t in tokens[:-1]):
+        return False  # "It's Analytica, Inc." answers a question; "Area(s): Gas" is a field
     if any(any(ch.isdigit() for ch in t) for t in tokens):
         return False  # "EB3816", "Building 3886": rooms and addresses
     lowered = [t.lower().strip(",()") for t in tokens]
@@ -356,6 +358,11 @@ def _legal_forms() -> frozenset[str]:
 
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+# A pronoun's contraction opens a sentence, never a name: a company may be
+# "Moody's" or "Macy's", but not "It's" or "We're".
+_SPEAKS = re.compile(
+    r"(?:it|that|here|there|what|he|she|we|they|you|i|let)['’](?:s|re|m|ll|ve|d)\b", re.IGNORECASE
+)
 
 
 def _names_domain(line: str, author: Address) -> bool:
