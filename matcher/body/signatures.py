@@ -197,14 +197,22 @@ def _candidate_ends(lines: list[str]) -> list[int]:
     """Where a block may end: the end of the author's text, else just above a
     rule line near it (a signature boxed in "*****" rules, a tagline below)
     or above a "--" that opens a mailing list's footer (Nabble's "View this
-    message in context")."""
+    message in context"), or above a P.S."""
     end = content_end(lines)
     ends = [end]
     for index in range(end - 1, max(0, end - MAX_BLOCK_LINES) - 1, -1):
         line = lines[index].strip()
         if (sl.RULE.fullmatch(line) or sl.DELIMITER.fullmatch(line)) and index not in ends:
             ends.append(index)
+        elif _POSTSCRIPT.match(line) and index and not lines[index - 1].strip():
+            above = index - 1  # a letter's P.S. follows its signature, a blank line between
+            while above and not lines[above - 1].strip():
+                above -= 1
+            ends.append(above)
     return ends
+
+
+_POSTSCRIPT = re.compile(r"P\.?\s?(?:P\.?\s?)?S\b\.?[\s:,\-]*\S")  # "PS:", "P.S.", "P.P.S."
 
 
 def block_at(zone: Zone, start: int, end: int, confidence: float) -> SignatureBlock:

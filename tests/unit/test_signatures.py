@@ -6,7 +6,7 @@ import pytest
 
 from connectors.records import Address
 from matcher.body.html import html_to_text
-from matcher.body.signature_lines import closing_rest, has_phone
+from matcher.body.signature_lines import closing_rest, has_phone, is_company
 from matcher.body.signatures import (
     AuthorSignature,
     SignatureBlock,
@@ -348,6 +348,41 @@ def test_forms_phone_lists_and_sentences_with_numbers_are_not_signatures() -> No
         f"Trader {n}:  713-555-01{n:02d}\n" for n in range(10, 16)
     )
     assert only(directory, JANE).block is None
+
+
+def test_a_signature_above_a_postscript_is_found() -> None:
+    # A letter's P.S. follows its signature: the block ends above it.
+    text = (
+        "I will send the volumes once the rate is locked in.  Thanks,\n"
+        "-Jane\n"
+        "(713) 555-0142\n\n"
+        "PS:  the workbook links to other files.  Before opening it in Excel, set\n"
+        "calculation to manual (Tools, then Options)\n"
+    )
+    found = only(text, JANE)
+    assert found.block is not None and found.block.text == "-Jane\n(713) 555-0142"
+    assert fields(found) == [("name", "Jane"), ("phone", "+17135550142")]
+    unsigned = "See the sheet attached.\n\nP.S. The second tab has last year's figures.\n"
+    assert only(unsigned, JANE).block is None
+
+
+@pytest.mark.parametrize(
+    ("line", "company"),
+    [
+        ("It's Analytica, Inc.", False),  # answers "does the firm have a name?"
+        ("We're Contoso Holdings", False),
+        ("CERA Knowledge Area(s): North American Gas", False),  # a field, not a name
+        ("Moody's Analytics Inc.", True),
+        ("CERA Advisory Services", True),
+    ],
+)
+def test_a_sentence_or_a_field_is_no_company(line: str, company: bool) -> None:
+    assert is_company(line, Address.of("webmaster@cera.com")) is company
+
+
+def test_a_one_line_answer_naming_a_company_is_no_signature() -> None:
+    found = only("It's Analytica, Inc.\n\nJane\n", JANE)
+    assert found.block is None and fields(found) == []
 
 
 def test_bilingual_notice_after_a_company_line_is_cut() -> None:
