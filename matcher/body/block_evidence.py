@@ -147,7 +147,7 @@ def _sign_of(line: str) -> tuple[str, bool]:
         return "skip", False  # an Exchange-encapsulated address: no person's data
     if sl.is_form_line(line):
         return "form", False
-    if sl.is_registration(line):
+    if sl.is_legal_particular(line):
         return "other", False
     if sl.has_phone(line):
         return "contact", True

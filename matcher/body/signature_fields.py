@@ -170,6 +170,8 @@ def _fields_of(
             continue
         if _ASSISTANT_LINE.match(line):
             continue
+        if sl.is_legal_particular(line):
+            break  # the company's legal particulars close a block: none of it is the author's
         if not (sl.is_address(line) or sl.is_country(line)):
             reading.flush_address()  # keep observations in reading order
         # "<<file.doc>>" and "<<...OLE_Obj...>>" are attachment placeholders.

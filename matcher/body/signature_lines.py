@@ -215,9 +215,22 @@ def digit_count(text: str) -> int:
 # A company's registration, which UK and EU law require on business mail
 # (registered number and office, VAT number): a signature line, and its
 # numbers are no phone.
+# The legal particulars company mail must carry: the UK's Companies Act,
+# Germany's and Austria's commercial codes (court, register number, seat,
+# VAT id), France's RCS/SIREN and share capital, the Dutch KvK and BTW.
 _REGISTRATION = re.compile(
     r"\b(?:registered\s+(?:in|office|address|number|no)|company\s+(?:reg|no|number|registration)"
-    r"|reg(?:istration)?\.?\s+no|vat\s+(?:no|number|reg)|ust-?id|handelsregister|amtsgericht)\b",
+    r"|reg(?:istration)?\.?\s+no|vat\s+(?:no|number|reg)|ust\.?-?id\w*|handelsregister|amtsgericht"
+    r"|registergericht|hr[ab]\s?\d|sitz\s+der\s+gesellschaft|steuernummer|firmenbuch\w*"
+    r"|handelsgericht|rcs\s+[^\W\d]+\s+(?:[ab]\s+)?\d|sire[nt]|au\s+capital\s+(?:social\s+)?de"
+    r"|kvk|kamer\s+van\s+koophandel|btw[\s-]*(?:nr|nummer|no|id)|companies\s+house)\b",
+    re.IGNORECASE,
+)
+# Who runs the company, as the same laws make it list them: "Geschäftsführer:
+# Dr. Peter Hansen", "Vorstand: ...". Those are other people's titles.
+_OFFICERS = re.compile(
+    r"(?:geschäftsführ\w*|vorstand\w*|vorsitz\w*|aufsichtsrat\w*|prokurist\w*|inhaber\w*"
+    r"|managing\s+directors?|board\s+of\s+directors|directors|gérants?)\s*:",
     re.IGNORECASE,
 )
 
@@ -234,6 +247,11 @@ _DIAL_IN = re.compile(
 
 def is_registration(line: str) -> bool:
     return _REGISTRATION.search(line[:MAX_LINE]) is not None
+
+
+def is_legal_particular(line: str) -> bool:
+    """A line of the company's legal particulars: its registration or its officers."""
+    return is_registration(line) or _OFFICERS.match(line.strip()) is not None
 
 
 def has_phone(line: str) -> bool:
@@ -274,7 +292,7 @@ def is_form_line(line: str) -> bool:
     """A "Label: value" line whose label is not contact data (forms, logs, headers)."""
     stripped = line.strip()[:MAX_LINE]
     match = _FORM_LINE.match(stripped)
-    if not match or (match.group(2) or "").startswith("//") or is_registration(stripped):
+    if not match or (match.group(2) or "").startswith("//") or is_legal_particular(stripped):
         return False  # "see https://..." has its colon after a word too
     label = " ".join(match.group(1).lower().split())
     contact = frozenset(_lexicon("contact_labels.txt"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.records import Address
-from matcher.body.signature_lines import has_phone, is_form_line
+from matcher.body.signature_lines import has_phone, is_form_line, is_legal_particular
 from matcher.body.signatures import observations_by_author
 
 JOEL = Address.of("joelsolr@gmail.com", "Joel Bernstein")
@@ -111,3 +111,46 @@ def test_a_list_of_references_is_no_signature() -> None:
     )
     [found] = observations_by_author(text, False, furkan, "US")
     assert found.block is None and found.observations == ()
+
+
+def test_a_german_companys_legal_particulars_are_not_the_authors() -> None:
+    """German business mail must name the managing directors, the register
+    court and number (HGB section 37a): another person's title, no address."""
+    katrin = Address.of("k.mueller@hansa-technik.example", "Müller, Katrin")
+    text = (
+        "Hallo Herr One,\n\nvielen Dank, wir melden uns nächste Woche.\n\n"
+        "Mit freundlichen Grüßen\n\n"
+        "Katrin Müller\n"
+        "Leiterin Einkauf\n\n"
+        "Hansa Technik GmbH\n"
+        "Hafenstraße 12\n"
+        "20457 Hamburg\n"
+        "Tel.: +49 40 123456-78\n"
+        "E-Mail: k.mueller@hansa-technik.example\n\n"
+        "Geschäftsführer: Dr. Peter Hansen, Jens Ole Brandt\n"
+        "Sitz der Gesellschaft: Hamburg | Registergericht: Amtsgericht Hamburg, HRB 12345\n"
+        "USt-IdNr.: DE123456789\n"
+    )
+    [found] = observations_by_author(text, False, katrin, None)
+    assert found.block is not None and found.block.text.endswith("USt-IdNr.: DE123456789")
+    assert [(o.field, o.value) for o in found.observations] == [
+        ("name", "Katrin Müller"),
+        ("title", "Leiterin Einkauf"),
+        ("company", "Hansa Technik GmbH"),
+        ("address", "Hafenstraße 12, 20457 Hamburg"),
+        ("phone", "+494012345678"),
+        ("email", "k.mueller@hansa-technik.example"),
+    ]
+
+
+def test_french_and_dutch_registrations_are_legal_particulars() -> None:
+    for line in (
+        "SAS au capital de 10 000 € - RCS Paris B 123 456 789",
+        "SIRET 123 456 789 00012",
+        "KvK 12345678 | BTW-nummer NL123456789B01",
+        "Vorstand: Anna Berg (Vorsitzende), Tim Koch",
+        "FN 123456a, Firmenbuchgericht Wien",
+    ):
+        assert is_legal_particular(line), line
+    for line in ("RCS Product Manager", "BTW, I am out on Friday", "Director of Sales"):
+        assert not is_legal_particular(line), line
