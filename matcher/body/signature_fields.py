@@ -55,7 +55,7 @@ _LABEL_WORD = re.compile(
 _FAX = re.compile(r"\b(?:fax|facsimile|telefax|fx)\b|(?:^|[\s(])f\s*[:.)]", re.IGNORECASE)
 _MOBILE = re.compile(
     r"\b(?:mobile|mob|cell|cellular|cel|wireless|handy|mobil|mobiel|portable|móvil|movil"
-    rf"|celular|gsm|{_MORE_MOBILE})\b|(?:^|[\s(])[mc]\s*[:.)]",
+    rf"|celular|gsm|{_MORE_MOBILE})\b|(?:^|[\s(])(?:[mc]|port)\s*[:.)]",  # French "Port :"
     re.IGNORECASE,
 )
 _OFFICE = re.compile(
@@ -63,7 +63,10 @@ _OFFICE = re.compile(
     r"|(?:^|[\s(])[odw]\s*[:.)]",
     re.IGNORECASE,
 )
-_PLACEHOLDER = re.compile(r"<<[^<>]{0,200}>>")
+# Attachment placeholders ("<<file.doc>>", Notes' "<<...OLE_Obj...>>") and
+# inline images as Outlook's plain text shows them ("[cid:image001.png@01DA...]",
+# an RFC 2392 Content-ID, which looks like an address).
+_PLACEHOLDER = re.compile(r"<<[^<>]{0,200}>>|\[?\bcid:[^\s\]]{1,200}\]?")
 _SPLIT_TITLE = re.compile(r"\s*,\s*|\s+(?:at|bei|chez|en|bij|@)\s+", re.IGNORECASE)
 _AT_EMPLOYER = re.compile(r"^[^,]*?\s(?:at|bei|chez|en|bij|@)\s", re.IGNORECASE)
 
@@ -174,11 +177,11 @@ def _fields_of(
             break  # the company's legal particulars close a block: none of it is the author's
         if not (sl.is_address(line) or sl.is_country(line)):
             reading.flush_address()  # keep observations in reading order
-        # "<<file.doc>>" and "<<...OLE_Obj...>>" are attachment placeholders.
-        rest = _take_emails(_PLACEHOLDER.sub(" ", line[: sl.MAX_LINE]), reading)
+        bare = sl.PRONOUNS.sub(" ", _PLACEHOLDER.sub(" ", line[: sl.MAX_LINE]))
+        rest = _take_emails(bare, reading)
         rest = _take_links(rest, reading)
         rest = _take_phones(rest, region, reading)
-        if rest != line:
+        if rest != bare:
             rest = _LABEL_WORD.sub(" ", rest)
             reading.last = "contact"  # a contact line ends a run of organisation lines
         for segment in _SEGMENT_SPLIT.split(rest):
@@ -343,6 +346,8 @@ def _read_segment(segment: str, position: int, reading: _Reading) -> None:
 
 def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
     name = sl.person_name(segment, reading.known)
+    if name and name[1] <= 0.5 and sl.is_company(segment, reading.author):
+        name = None  # "Northwind Health" of northwind-health.com: their employer
     if name and (name[1] > 0.5 or position <= 1) and _better_name(name, reading):
         reading.found = [o for o in reading.found if o.field != "name"]
         reading.add("name", name[0], name[1])

@@ -63,6 +63,12 @@ _COUNTRY = re.compile(
 _CREDENTIAL = re.compile(
     r",\s*(?:[A-Z][A-Za-z.]{1,6}|ph\.?d\.?|mba|cpa|esq\.?)(?:,\s*[A-Z.]{2,6})*\s*$"
 )
+# Pronouns people add to their name: "Priya Raman (she/her)", "Pronouns: they/them".
+PRONOUNS = re.compile(
+    r"[(\[]?\s*(?:pronouns?\s*:\s*)?\b(?:she|he|they|ze|xe)\s*/\s*(?:her|him|them|hir|xem)"
+    r"(?:\s*/\s*(?:hers|his|theirs|hirs|xyrs))?\b\s*[)\]]?",
+    re.IGNORECASE,
+)
 
 # Words that mark a name as an organisation, team or relay, not a person: in a
 # display name (``matcher.names``) and on a signature's name line alike.
@@ -390,7 +396,10 @@ def _names_domain(line: str, author: Address) -> bool:
     if len(label) < 3 or label in _freemail_labels():
         return False
     collapsed = _NOT_ALNUM.sub("", line.lower())
-    return collapsed.startswith(label) or any(w.lower() == label for w in words(line))
+    # "northwind-health" is named "Northwind Health": hyphens go from both sides.
+    return collapsed.startswith(_NOT_ALNUM.sub("", label)) or any(
+        w.lower() == label for w in words(line)
+    )
 
 
 def is_address(line: str) -> bool:
@@ -487,7 +496,7 @@ def person_name(line: str, known: frozenset[str]) -> tuple[str, float] | None:
     """
     if has_legal_form(line) or is_salutation(line):
         return None  # "Acme Futures, Inc." is no "Name, PhD"; "Hi Sam" greets Sam
-    stripped = _CREDENTIAL.sub("", line.strip()).strip(" ,-")
+    stripped = _CREDENTIAL.sub("", PRONOUNS.sub("", line).strip()).strip(" ,-|")
     tokens = stripped.split()
     if not 1 <= len(tokens) <= 4 or len(stripped) > 40 or any(c.isdigit() for c in stripped):
         return None

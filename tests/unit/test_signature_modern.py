@@ -154,3 +154,38 @@ def test_french_and_dutch_registrations_are_legal_particulars() -> None:
         assert is_legal_particular(line), line
     for line in ("RCS Product Manager", "BTW, I am out on Friday", "Director of Sales"):
         assert not is_legal_particular(line), line
+
+
+def test_pronouns_an_inline_image_and_a_hyphenated_domain() -> None:
+    """Outlook's plain text of a modern block: pronouns after the name, the
+    logo as "[cid:...]", the employer named like the hyphenated domain."""
+    priya = Address.of("priya.raman@northwind-health.example", "Priya Raman")
+    text = (
+        "Works for me - see you Thursday.\n\n"
+        "Priya Raman (she/her)\n"
+        "Director, IT Security | Northwind Health\n"
+        "O: 617.555.0143 | M: 617.555.0199\n"
+        "priya.raman@northwind-health.example\n"
+        "[cid:image001.png@01DA1234.56789ABC]\n"
+    )
+    [found] = observations_by_author(text, False, priya, "US")
+    assert [(o.field, o.value) for o in found.observations] == [
+        ("name", "Priya Raman"),
+        ("title", "Director, IT Security"),
+        ("company", "Northwind Health"),
+        ("phone:office", "+16175550143"),
+        ("phone:mobile", "+16175550199"),
+        ("email", "priya.raman@northwind-health.example"),
+    ]
+
+
+def test_a_french_portable_is_a_mobile() -> None:
+    jean = Address.of("jean.dupont@sgl-logistique.example", "Jean Dupont")
+    text = (
+        "Merci pour votre retour.\n\nCordialement,\n\n"
+        "Jean Dupont\nDirecteur Commercial\nSGL Logistique SAS\n"
+        "Tél : 01 23 45 67 89\nPort : 06 12 34 56 78\n"
+    )
+    [found] = observations_by_author(text, False, jean, "FR")
+    phones = [(o.field, o.value) for o in found.observations if o.field.startswith("phone")]
+    assert phones == [("phone", "+33123456789"), ("phone:mobile", "+33612345678")]
