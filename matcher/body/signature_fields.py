@@ -65,8 +65,8 @@ _OFFICE = re.compile(
 )
 # Attachment placeholders ("<<file.doc>>", Notes' "<<...OLE_Obj...>>") and
 # inline images as Outlook's plain text shows them ("[cid:image001.png@01DA...]",
-# an RFC 2392 Content-ID, which looks like an address).
-_PLACEHOLDER = re.compile(r"<<[^<>]{0,200}>>|\[?\bcid:[^\s\]]{1,200}\]?")
+# an RFC 2392 Content-ID, which looks like an address) and Gmail's ("[image: Logo]").
+_PLACEHOLDER = re.compile(r"<<[^<>]{0,200}>>|\[?\bcid:[^\s\]]{1,200}\]?|\[image:[^\]]{0,200}\]")
 _SPLIT_TITLE = re.compile(r"\s*,\s*|\s+(?:at|bei|chez|en|bij|@)\s+", re.IGNORECASE)
 _AT_EMPLOYER = re.compile(r"^[^,]*?\s(?:at|bei|chez|en|bij|@)\s", re.IGNORECASE)
 
@@ -259,8 +259,27 @@ def _take_links(line: str, reading: _Reading) -> str:
     for match in sl.URL.finditer(line):
         url = match.group(0).rstrip(".,;:!?")
         kind, value = _link(url)
-        reading.add(kind, value, 0.9 if kind != "website" else 0.7)
+        if kind != "website" or not _elsewhere(value, reading.author):
+            reading.add(kind, value, 0.9 if kind != "website" else 0.7)
     return sl.URL.sub(" ", line)
+
+
+# Links to another service's pages: a booking page, a video call, a shortened
+# or app-store link, a social profile the contact has no field for. None of
+# them is the company's web site.
+_ELSEWHERE = re.compile(
+    r"^https?://(?:[\w-]+\.)*(calendly\.com|cal\.com|hubspot\.com|zoom\.us|teams\.microsoft\.com"
+    r"|aka\.ms|bit\.ly|goo\.gl|t\.co|tinyurl\.com|linktr\.ee|youtube\.com|youtu\.be"
+    r"|facebook\.com|instagram\.com|tiktok\.com|apps\.apple\.com|play\.google\.com"
+    r"|google\.com|office\.com|outlook\.com|microsoft\.com|docusign\.net)(?:[/:?#]|$)",
+    re.IGNORECASE,
+)
+
+
+def _elsewhere(url: str, author: Address | None) -> bool:
+    """A link to another service's page, unless the author works there."""
+    found = _ELSEWHERE.search(url)
+    return found is not None and not (author and author.domain.endswith(found.group(1).lower()))
 
 
 def _link(url: str) -> tuple[str, str]:

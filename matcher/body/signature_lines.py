@@ -218,18 +218,19 @@ def digit_count(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-# A company's registration, which UK and EU law require on business mail
-# (registered number and office, VAT number): a signature line, and its
-# numbers are no phone.
-# The legal particulars company mail must carry: the UK's Companies Act,
-# Germany's and Austria's commercial codes (court, register number, seat,
-# VAT id), France's RCS/SIREN and share capital, the Dutch KvK and BTW.
+# A company's registration, which UK and EU law require on business mail: a
+# signature line, and its numbers are no phone. The UK's Companies Act
+# (registered number and office, VAT number), Germany's and Austria's
+# commercial codes (court, register number, seat, VAT id), France's
+# RCS/SIREN and share capital, the Dutch KvK and BTW, Italy's Partita IVA
+# and Spain's CIF/NIF.
 _REGISTRATION = re.compile(
     r"\b(?:registered\s+(?:in|office|address|number|no)|company\s+(?:reg|no|number|registration)"
     r"|reg(?:istration)?\.?\s+no|vat\s+(?:no|number|reg)|ust\.?-?id\w*|handelsregister|amtsgericht"
     r"|registergericht|hr[ab]\s?\d|sitz\s+der\s+gesellschaft|steuernummer|firmenbuch\w*"
     r"|handelsgericht|rcs\s+[^\W\d]+\s+(?:[ab]\s+)?\d|sire[nt]|au\s+capital\s+(?:social\s+)?de"
-    r"|kvk|kamer\s+van\s+koophandel|btw[\s-]*(?:nr|nummer|no|id)|companies\s+house)\b",
+    r"|kvk|kamer\s+van\s+koophandel|btw[\s-]*(?:nr|nummer|no|id)|companies\s+house"
+    r"|p\.\s?iva|partita\s+iva|codice\s+fiscale|registro\s+mercantil|[nc]\.?i\.?f\.?\s*:)",
     re.IGNORECASE,
 )
 # Who runs the company, as the same laws make it list them: "Geschäftsführer:

@@ -189,3 +189,26 @@ def test_a_french_portable_is_a_mobile() -> None:
     [found] = observations_by_author(text, False, jean, "FR")
     phones = [(o.field, o.value) for o in found.observations if o.field.startswith("phone")]
     assert phones == [("phone", "+33123456789"), ("phone:mobile", "+33612345678")]
+
+
+def test_gmail_image_placeholders_booking_links_and_an_italian_vat_number() -> None:
+    marco = Address.of("marco@vela-studio.example", "Marco Bianchi")
+    text = (
+        "Perfect, talk soon!\n\n--\n"
+        "Founder & Creative Director\n"
+        "[image: Vela Studio]\n"
+        "Vela Studio S.r.l. | Via Roma 10, 20121 Milano\n"
+        "Cell. +39 333 123 4567\n"
+        "Book a call: https://calendly.com/marco-vela\n"
+        "LinkedIn <https://www.linkedin.com/in/marcobianchi> | "
+        "Instagram <https://instagram.com/velastudio>\n"
+        "P.IVA 01234567890\n"
+    )
+    [found] = observations_by_author(text, False, marco, None)
+    assert [(o.field, o.value) for o in found.observations] == [
+        ("title", "Founder & Creative Director"),
+        ("company", "Vela Studio S.r.l."),
+        ("address", "Via Roma 10, 20121 Milano"),
+        ("phone:mobile", "+393331234567"),
+        ("linkedin", "https://www.linkedin.com/in/marcobianchi"),
+    ]
