@@ -43,7 +43,17 @@ def _bare(name: str) -> str:
     name = _QUALIFIER.sub(" ", name)
     name = _TAGLINE.split(name, maxsplit=1)[0]
     name = "".join(c for c in name if not unicodedata.category(c).startswith("S"))
-    return _without_title(" ".join(name.split()).strip(" ,;"))
+    name = _COURTESY.sub("", " ".join(name.split()).strip(" ,;"))
+    return _without_title(name)
+
+
+# "Mr. John Smith", "Frau Anna Berg": a form of address, not part of the name
+# (a degree such as "Dr." is, in the countries that write it). Not "M.",
+# which is as often an initial as "Monsieur".
+_COURTESY = re.compile(
+    r"^(?:mr|mrs|ms|miss|mx|herr|frau|mme|mlle|sr|sra|srta|sig|sig\.ra|dhr|mevr)\.?\s+(?=\S)",
+    re.IGNORECASE,
+)
 
 
 def _without_title(name: str) -> str:

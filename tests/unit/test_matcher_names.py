@@ -71,6 +71,9 @@ def obs(
         ("ann@acme.com", "LEE, ANN MARIE", "person", obs("Ann Marie Lee", "Ann", "Lee", 0.6)),
         ("ann@acme.com", "ann lee", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         ("ann@acme.com", "Dr. Ann Lee", "person", obs("Dr. Ann Lee", "Ann", "Lee", 0.6)),
+        ("ann@acme.com", "Mrs. Ann Lee", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
+        ("ann@acme.de", "Frau Anna Berg", "person", obs("Anna Berg", "Anna", "Berg", 0.6)),
+        ("ann@acme.com", "Miss", "person", ()),  # a form of address alone names nobody
         ("ann@acme.com", "Lee, Ann, PhD", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         ("ann@acme.com", "Ann Lee, PhD", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         (
