@@ -43,7 +43,9 @@ def _bare(name: str) -> str:
     name = _QUALIFIER.sub(" ", name)
     name = _TAGLINE.split(name, maxsplit=1)[0]
     name = "".join(c for c in name if not unicodedata.category(c).startswith("S"))
-    name = _COURTESY.sub("", " ".join(name.split()).strip(" ,;"))
+    # Outlook keeps the quotes of a name typed as "'Piotr Kowalski'", and
+    # writes iCalendar CNs in single quotes, which RFC 5545 does not strip.
+    name = _COURTESY.sub("", " ".join(name.split()).strip(" ,;'\"\u2018\u2019\u201c\u201d"))
     return _without_title(name)
 
 

@@ -368,6 +368,15 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _joined(param: Any) -> Any:
+    """A parameter's text whole: icalendar splits an unquoted value at its
+    commas (RFC 5545 3.2 lets a parameter hold a list), and Outlook writes
+    CN='Kowalski, Piotr' with quotes that are not DQUOTE."""
+    if isinstance(param, list | tuple):
+        return ",".join(str(part) for part in param)
+    return param
+
+
 def attendee_of(value: Any) -> Attendee | None:
     """An ORGANIZER/ATTENDEE property as an ``Attendee``; None without a usable address."""
     if value is None:
@@ -379,7 +388,7 @@ def attendee_of(value: Any) -> Attendee | None:
     if not uri.lower().startswith("mailto:") and (":" in uri or "@" not in uri):
         return None
     params = getattr(value, "params", {})
-    address = Address.of(uri, _text(params.get("CN")), raw=uri)
+    address = Address.of(uri, _text(_joined(params.get("CN"))), raw=uri)
     if address is None:
         return None
     return Attendee(

@@ -515,3 +515,20 @@ def test_an_attendee_written_without_mailto_is_read_and_other_schemes_are_not() 
         ("bob@fabrikam.example", "Bob Smith", "NEEDS-ACTION"),
         ("dana@globex.example", "Dana Wu", "NEEDS-ACTION"),
     ]
+
+
+def test_an_unquoted_comma_in_a_cn_keeps_the_name_whole() -> None:
+    """Outlook writes CN='Kowalski, Piotr' in single quotes, which are no
+    DQUOTE: the parser splits the value at its comma (RFC 5545 3.2 lets a
+    parameter hold a list). The name comes back whole."""
+    event = outlook_event(
+        "cn@example.com",
+        10,
+        "Contract review",
+        "ATTENDEE;CN='Kowalski, Piotr':mailto:pk@example.org",
+    )
+    data = crlf(OUTLOOK_HEAD + event + "END:VCALENDAR\n")
+    meetings, errors = parse_calendar(data, SRC, FEBRUARY_MARCH, Limits())
+    assert errors == []
+    names = {a.address.email: a.address.name for a in meetings[0].attendees}
+    assert names == {"bob@example.org": "Bob Stone", "pk@example.org": "'Kowalski, Piotr'"}

@@ -74,6 +74,19 @@ def obs(
         ("ann@acme.com", "Mrs. Ann Lee", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         ("ann@acme.de", "Frau Anna Berg", "person", obs("Anna Berg", "Anna", "Berg", 0.6)),
         ("ann@acme.com", "Miss", "person", ()),  # a form of address alone names nobody
+        # Outlook's quotes around a typed name, in mail and in iCalendar CNs
+        (
+            "pk@acme.com",
+            "'Piotr Kowalski'",
+            "person",
+            obs("Piotr Kowalski", "Piotr", "Kowalski", 0.6),
+        ),
+        (
+            "pk@acme.com",
+            "'Kowalski, Piotr'",
+            "person",
+            obs("Piotr Kowalski", "Piotr", "Kowalski", 0.6),
+        ),
         ("ann@acme.com", "Lee, Ann, PhD", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         ("ann@acme.com", "Ann Lee, PhD", "person", obs("Ann Lee", "Ann", "Lee", 0.6)),
         (
