@@ -59,7 +59,7 @@ def test_the_senders_signature_goes_to_the_from_participant() -> None:
     assert found[(PRIYA, "from")].observations == (
         Observation("name", "Priya Shah", 0.9),
         Observation("title", "VP Operations", 0.8),
-        Observation("company", "Acme Robotics", 0.5),
+        Observation("company", "Acme Robotics", 0.8),  # it names acme-robotics.com
         Observation("phone:office", "+12025550143", 0.9),
         Observation("phone:mobile", "+12025550144", 0.9),
         # then what the header gives: display name and the domain's company
