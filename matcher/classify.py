@@ -332,12 +332,44 @@ def classify(
         return Classification("automated", f"{LIST_ADDRESS}{lists[address.email]}")
     if signal:
         return Classification("automated", signal)
+    machine = _machine_sign(address)
+    if machine:
+        return Classification("automated", machine)
     if kind == "GROUP":
         # RFC 5545 CUTYPE=GROUP: a distribution list invited as one attendee.
         return Classification("role", "cutype:group")
     if role:
         return Classification("role", f"local-part:{role}")
     return Classification("person", "person")
+
+
+# Signs that a machine owns an address whatever its local part says:
+# - a reply or bounce host ("reply+AAB3...@reply.github.com",
+#   "author@noreply.github.com"): the leftmost label of a host under a
+#   registrable domain. Hosts under a two-letter-ish second level ("co.uk",
+#   "com.au") are left alone, where that label may be a company's name;
+# - a generated local part: a long hex run or a UUID (Amazon SES, ticket and
+#   reply tokens), which no person chooses;
+# - a relay's display name, "Jane Doe via DocuSign": the address is the
+#   service's (dse_NA3@docusign.net), only the name is the person's.
+_MACHINE_HOSTS = frozenset(
+    {"noreply", "no-reply", "reply", "replies", "bounce", "bounces", "mailer"}
+)
+_GENERATED_LOCAL = re.compile(
+    r"[0-9a-f]{16,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+_RELAYED = re.compile(r"\s\(?via\s+\S")
+
+
+def _machine_sign(address: Address) -> str | None:
+    labels = address.domain.split(".")
+    if len(labels) >= 3 and labels[0] in _MACHINE_HOSTS and len(labels[-2]) > 3:
+        return f"domain:{labels[0]}"
+    if _GENERATED_LOCAL.search(address.local.lower()):
+        return "local-part:generated"
+    if address.name and _RELAYED.search(address.name):
+        return "display:relayed"
+    return None
 
 
 # Google Calendar's own addresses: a shared or team calendar organizing its

@@ -24,8 +24,8 @@ PERIMETER = Perimeter.of(
 )
 
 
-def of(email: str) -> Address:
-    address = Address.of(email)
+def of(email: str, name: str | None = None) -> Address:
+    address = Address.of(email, name)
     assert address is not None
     return address
 
@@ -96,7 +96,19 @@ def of(email: str) -> Address:
         ("en.usa#holiday@group.v.calendar.google.com", "automated", "domain:calendar"),
         ("unknownorganizer@calendar.google.com", "automated", "domain:calendar"),
         ("acme.com_3830353532@resource.calendar.google.com", "room", "domain:calendar-resource"),
+        # reply and bounce hosts, generated local parts
+        ("reply+AABBCCDDEEFF00112233@reply.github.com", "automated", "domain:reply"),
+        ("octocat@noreply.github.com", "automated", "domain:noreply"),
+        ("ann@bounces.acme-mail.com", "automated", "domain:bounces"),
+        (
+            "0100018c3e4f5a6b-1234abcd-5678-90ef-abcd-1234567890ab-000000@email.amazonses.com",
+            "automated",
+            "local-part:generated",
+        ),
+        ("9f86d081884c7d659a2feaa0c55ad015@tickets.acme.com", "automated", "local-part:generated"),
         # people, including look-alikes
+        ("ann@reply.co.uk", "person", "person"),  # a company named Reply, under co.uk
+        ("deadbeef@acme.com", "person", "person"),
         ("ann@acme.com", "person", "person"),
         ("ann.lee@acme.com", "person", "person"),
         ("john.sales@acme.com", "person", "person"),
@@ -276,3 +288,12 @@ def test_a_list_address_without_list_post_is_automated(
     classes = {p.email: (p.klass, p.reason) for p in found.participants}
     list_address = next(e for e in classes if "sales-emea@" in e or "announce@" in e)
     assert classes[list_address] == ("automated", "list-address:list-id")
+
+
+def test_a_relay_sends_in_a_persons_name_from_its_own_address() -> None:
+    """DocuSign, LinkedIn and Mailman write "Jane Doe via DocuSign": the
+    address is the service's; a surname "Via" is no relay."""
+    relayed = classify(of("dse_NA3@docusign.net", "Jane Doe via DocuSign"), PERIMETER)
+    assert (relayed.klass, relayed.reason) == ("automated", "display:relayed")
+    person = classify(of("maria.via@acme.com", "Maria Via"), PERIMETER)
+    assert (person.klass, person.reason) == ("person", "person")
