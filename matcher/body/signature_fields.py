@@ -367,7 +367,10 @@ def _segment_kind(segment: str, position: int, reading: _Reading) -> str:
     name = sl.person_name(segment, reading.known)
     if name and name[1] <= 0.5 and sl.is_company(segment, reading.author):
         name = None  # "Northwind Health" of northwind-health.com: their employer
-    if name and (name[1] > 0.5 or position <= 1) and _better_name(name, reading):
+    # A first name alone ("Thanks,\nMark") is a sign-off: as the name field it
+    # would shorten "Mark Greenberg" to "Mark", so it only marks the layout.
+    whole = name is not None and len(name[0].split()) > 1
+    if name and whole and (name[1] > 0.5 or position <= 1) and _better_name(name, reading):
         reading.found = [o for o in reading.found if o.field != "name"]
         reading.add("name", name[0], name[1])
         return "name"

@@ -303,3 +303,13 @@ def test_a_sender_who_copies_themselves_keeps_their_signature_name() -> None:
         ("name", "Julia Novak", 0.9),
         ("title", "Head of Procurement", 0.8),
     ]
+
+
+def test_a_first_name_sign_off_does_not_shorten_the_contacts_name() -> None:
+    """ "Thanks,\\nPriya" over the block: storage keeps one name per message,
+    the most confident then the smallest, so a sign-off "Priya" at the
+    display name's confidence would have named the contact "Priya"."""
+    signed_off = "Agreed.\n\nThanks,\nPriya\nVP Operations\nOffice: +1 202 555 0143\n"
+    found = people(plan_of(signed_off, {PRIYA: 1}))
+    names = [o for o in found[(PRIYA, "from")].observations if o.field == "name"]
+    assert names == [Observation("name", "Priya Shah", 0.6)]

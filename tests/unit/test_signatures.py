@@ -361,7 +361,7 @@ def test_a_signature_above_a_postscript_is_found() -> None:
     )
     found = only(text, JANE)
     assert found.block is not None and found.block.text == "-Jane\n(713) 555-0142"
-    assert fields(found) == [("name", "Jane"), ("phone", "+17135550142")]
+    assert fields(found) == [("phone", "+17135550142")]  # "-Jane" signs off: no full name
     unsigned = "See the sheet attached.\n\nP.S. The second tab has last year's figures.\n"
     assert only(unsigned, JANE).block is None
 
