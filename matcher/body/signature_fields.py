@@ -446,6 +446,9 @@ def _add_title(segment: str, reading: _Reading) -> None:
         reading.pending = (segment, head, tail)
 
 
+_FUNCTIONS = re.compile(r"\s+(?:&|and|und|et|y|en)\s+|\s*,\s*")
+
+
 def _title_parts(segment: str, author: Address | None) -> tuple[str, str | None, bool]:
     """``segment`` as (title, tail, whether the tail surely is the employer).
 
@@ -457,10 +460,13 @@ def _title_parts(segment: str, author: Address | None) -> tuple[str, str | None,
     head, tail = _title_tail(segment, author)
     if tail is None:
         return segment, None, False
+    at = _AT_EMPLOYER.search(segment) is not None
+    if not at and all(sl.is_unit(part) for part in _FUNCTIONS.split(tail)):
+        return segment, None, False  # "Head of Growth & Partnerships": functions, no firm
     if sl.is_company(tail, author):
         return head, tail, True
     # "Engineer at Data Dynamics": after "at" even a team-like name is the employer.
-    if sl.is_title(tail) or (sl.is_unit(tail) and not _AT_EMPLOYER.search(segment)):
+    if sl.is_title(tail) or (sl.is_unit(tail) and not at):
         return segment, None, False
     return head, tail, False
 

@@ -212,3 +212,26 @@ def test_gmail_image_placeholders_booking_links_and_an_italian_vat_number() -> N
         ("phone:mobile", "+393331234567"),
         ("linkedin", "https://www.linkedin.com/in/marcobianchi"),
     ]
+
+
+def test_titles_reps_meet_in_modern_signatures() -> None:
+    """Functions joined by "&" are no firm, sales abbreviations are titles."""
+    sam = Address.of("sam.lee@brightpath-ai.example", "Sam Lee")
+    cases = {
+        "Head of Growth & Partnerships": "Head of Growth & Partnerships",
+        "VP of Sales & Marketing": "VP of Sales & Marketing",
+        "SDR": "SDR",
+        "Senior Buyer": "Senior Buyer",
+        "Talent Acquisition": "Talent Acquisition",
+        "Inkoper": "Inkoper",
+    }
+    for line, title in cases.items():
+        text = f"Thanks.\n\nSam Lee\n{line}\nBrightPath AI\n+1 415 555 0101\n"
+        [found] = observations_by_author(text, False, sam, "US")
+        fields = {(o.field, o.value) for o in found.observations}
+        assert {("title", title), ("company", "BrightPath AI")} <= fields, line
+    text = "Thanks.\n\nSam Lee\nPartner, Ernst & Young\n+1 415 555 0101\n"
+    [found] = observations_by_author(text, False, sam, "US")
+    assert {("title", "Partner"), ("company", "Ernst & Young")} <= {
+        (o.field, o.value) for o in found.observations
+    }
