@@ -354,13 +354,24 @@ def _read_segment(segment: str, position: int, reading: _Reading) -> None:
     if not segment or not any(ch.isalpha() for ch in segment) or sl.is_contact_label(segment):
         return
     if sl.is_address(segment) or (reading.address and (sl.is_country(segment))):
-        reading.address.append(segment)
+        reading.address.append(_without_firm(segment, reading))
         reading.last = "address"
         return
     reading.flush_address()
     kind = _segment_kind(segment, position, reading)
     if kind:
         reading.last = kind
+
+
+def _without_firm(segment: str, reading: _Reading) -> str:
+    """An address line without the firm it opens with ("Brightline Logistics
+    Ltd, 12 Harbour Street, London EC2A 4NE"): the company is a field of its own."""
+    firm, comma, rest = segment.partition(",")
+    if not comma or not rest.strip() or not sl.has_legal_form(firm):
+        return segment
+    if not reading.has("company"):
+        reading.add("company", firm, 0.8)
+    return rest.strip()
 
 
 def _segment_kind(segment: str, position: int, reading: _Reading) -> str:

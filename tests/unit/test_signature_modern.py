@@ -235,3 +235,20 @@ def test_titles_reps_meet_in_modern_signatures() -> None:
     assert {("title", "Partner"), ("company", "Ernst & Young")} <= {
         (o.field, o.value) for o in found.observations
     }
+
+
+def test_an_address_line_opened_by_the_firm_gives_the_address_alone() -> None:
+    oliver = Address.of("oliver.grant@brightline.example", "Oliver Grant")
+    text = (
+        "Thanks, that works for us.\n\nKind regards,\n\nOliver Grant\nHead of Procurement\n"
+        "T: +44 (0)20 7946 0958\n"
+        "Brightline Logistics Ltd, 12 Harbour Street, London EC2A 4NE\n"
+    )
+    [found] = observations_by_author(text, False, oliver, "GB")
+    assert [(o.field, o.value) for o in found.observations] == [
+        ("name", "Oliver Grant"),
+        ("title", "Head of Procurement"),
+        ("phone", "+442079460958"),
+        ("company", "Brightline Logistics Ltd"),
+        ("address", "12 Harbour Street, London EC2A 4NE"),
+    ]
