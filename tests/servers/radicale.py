@@ -64,12 +64,14 @@ def _start(root: Path) -> RadicaleServer | None:
         port = free_port()
         conf = root / "radicale.conf"
         conf.write_text(_CONFIG.format(port=port, root=root))
-        log = (root / "radicale.log").open("ab")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", str(conf)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        # The child writes to its own copy of the descriptor: ours is closed at
+        # once, not left to a collection that would warn inside another test.
+        with (root / "radicale.log").open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "radicale", "--config", str(conf)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and proc.poll() is None:
