@@ -67,7 +67,7 @@ def kill_once_captured(
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.01)
-    proc.wait(timeout=60)
+    proc.communicate(timeout=60)  # waits, and closes our end of its stderr pipe
     return orphans
 
 

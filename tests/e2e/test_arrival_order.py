@@ -104,4 +104,5 @@ def test_fields_of_earlier_mail_reach_the_contact_whatever_the_order(
     # Nothing is left waiting for an address once its contact exists.
     with db.engine.connect() as conn:
         left = conn.exec_driver_sql("SELECT count(*) FROM address_observations").scalar()
+    db.close()
     assert left == 0

@@ -201,6 +201,8 @@ class DovecotServer:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+        if self._proc.stderr is not None:
+            self._proc.stderr.close()  # else the collector closes it, warning in some later test
         self._proc = None
 
     def add_user(self, name: str, password: str) -> None:
