@@ -228,7 +228,7 @@ _REGISTRATION = re.compile(
     r"\b(?:registered\s+(?:in|office|address|number|no)|company\s+(?:reg|no|number|registration)"
     r"|reg(?:istration)?\.?\s+no|vat\s+(?:no|number|reg)|ust\.?-?id\w*|handelsregister|amtsgericht"
     r"|registergericht|hr[ab]\s?\d|sitz\s+der\s+gesellschaft|steuernummer|firmenbuch\w*"
-    r"|handelsgericht|rcs\s+[^\W\d]+\s+(?:[ab]\s+)?\d|sire[nt]|au\s+capital\s+(?:social\s+)?de"
+    r"|handelsgericht|rcs\s+[^\W\d]+\s+(?:[ab]\s+)?\d|sire[nt]\s*:?\s*\d|au\s+capital\s+(?:social\s+)?de"
     r"|kvk|kamer\s+van\s+koophandel|btw[\s-]*(?:nr|nummer|no|id)|companies\s+house"
     r"|p\.\s?iva|partita\s+iva|codice\s+fiscale|registro\s+mercantil|[nc]\.?i\.?f\.?\s*:)",
     re.IGNORECASE,
@@ -394,13 +394,12 @@ def _names_domain(line: str, author: Address) -> bool:
     """The line names the author's mail domain: "Watson Wyatt" for watsonwyatt.com."""
     labels = author.domain.split(".")
     label = labels[-2] if len(labels) >= 2 else labels[0]
-    if len(label) < 3 or label in _freemail_labels():
+    # "northwind-health" is named "Northwind Health": hyphens go from both sides.
+    bare = _NOT_ALNUM.sub("", label)
+    if len(bare) < 3 or label in _freemail_labels():
         return False
     collapsed = _NOT_ALNUM.sub("", line.lower())
-    # "northwind-health" is named "Northwind Health": hyphens go from both sides.
-    return collapsed.startswith(_NOT_ALNUM.sub("", label)) or any(
-        w.lower() == label for w in words(line)
-    )
+    return collapsed.startswith(bare) or any(w.lower() == label for w in words(line))
 
 
 def is_address(line: str) -> bool:

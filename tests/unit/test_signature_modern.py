@@ -252,3 +252,8 @@ def test_an_address_line_opened_by_the_firm_gives_the_address_alone() -> None:
         ("company", "Brightline Logistics Ltd"),
         ("address", "12 Harbour Street, London EC2A 4NE"),
     ]
+
+
+def test_a_firm_named_like_a_register_is_no_registration() -> None:
+    assert not is_legal_particular("Siren Technologies Ltd")
+    assert is_legal_particular("SIREN : 512 345 678")
