@@ -43,16 +43,19 @@ _STREET = re.compile(
     r"|rue|chemin|calle|avenida|paseo|via)\b"
     r"|^[\w\-äöüß]{2,40}(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ring|straat|laan"
     r"|plein|gracht|kade|katu|vej|gatan)\s+\d{1,4}"
-    r"|^(?:rue|avenue|boulevard|calle|avenida|plaza|paseo|via|place)\s+.{2,40}\d"
+    r"|^(?:rue|avenue|boulevard|calle|avenida|avda\.?|c/|plaza|paseo|via|place)\s*.{2,40}\d"
     r"|\b(?:p\.?\s?o\.?\s+box|postfach|apartado|postbus)\b"
-    r"|^(?:suite|ste\.?|floor|room|building|bldg\.?)\s+\w+|\b\d+(?:st|nd|rd|th)\s+floor\b",
+    r"|^(?:suite|ste\.?|floor|room|building|bldg\.?)\s+\w+|\b\d+(?:st|nd|rd|th)\s+floor\b"
+    r"|^level\s+\d{1,3}\b",  # Australian and NZ office floors: "Level 5, 100 George Street"
     re.IGNORECASE,
 )
 _CITY = re.compile(
     r"^[^\W\d][\w .'\-]{1,40},?\s+[A-Za-z .]{2,20}\.?,?\s+\d{5}(?:-\d{4})?$"
     r"|^(?:[A-Z]{1,3}-)?\d{4,5}\s+[^\W\d][\w .'\-]{1,40}$"
     r"|^\d{4}\s?[A-Z]{2}\s+[^\W\d][\w .'\-]{1,40}$"
-    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b",
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"
+    # Australia: a state and a four-digit postcode ("Sydney NSW 2000")
+    r"|\b(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+\d{4}$",
 )
 _COUNTRY = re.compile(
     r"(?:usa|u\.s\.a\.|united states|united kingdom|uk|germany|deutschland|france|spain"
@@ -222,15 +225,16 @@ def digit_count(text: str) -> int:
 # signature line, and its numbers are no phone. The UK's Companies Act
 # (registered number and office, VAT number), Germany's and Austria's
 # commercial codes (court, register number, seat, VAT id), France's
-# RCS/SIREN and share capital, the Dutch KvK and BTW, Italy's Partita IVA
-# and Spain's CIF/NIF.
+# RCS/SIREN and share capital, the Dutch KvK and BTW, Italy's Partita IVA,
+# Spain's CIF/NIF and Australia's ABN/ACN.
 _REGISTRATION = re.compile(
     r"\b(?:registered\s+(?:in|office|address|number|no)|company\s+(?:reg|no|number|registration)"
     r"|reg(?:istration)?\.?\s+no|vat\s+(?:no|number|reg)|ust\.?-?id\w*|handelsregister|amtsgericht"
     r"|registergericht|hr[ab]\s?\d|sitz\s+der\s+gesellschaft|steuernummer|firmenbuch\w*"
     r"|handelsgericht|rcs\s+[^\W\d]+\s+(?:[ab]\s+)?\d|sire[nt]\s*:?\s*\d|au\s+capital\s+(?:social\s+)?de"
     r"|kvk|kamer\s+van\s+koophandel|btw[\s-]*(?:nr|nummer|no|id)|companies\s+house"
-    r"|p\.\s?iva|partita\s+iva|codice\s+fiscale|registro\s+mercantil|[nc]\.?i\.?f\.?\s*:)",
+    r"|p\.\s?iva|partita\s+iva|codice\s+fiscale|registro\s+mercantil|[nc]\.?i\.?f\.?\s*:"
+    r"|a[bc]n\s*:?\s*\d)",
     re.IGNORECASE,
 )
 # Who runs the company, as the same laws make it list them: "Geschäftsführer:

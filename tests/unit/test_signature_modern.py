@@ -257,3 +257,28 @@ def test_an_address_line_opened_by_the_firm_gives_the_address_alone() -> None:
 def test_a_firm_named_like_a_register_is_no_registration() -> None:
     assert not is_legal_particular("Siren Technologies Ltd")
     assert is_legal_particular("SIREN : 512 345 678")
+
+
+def test_spanish_and_australian_addresses_and_an_abn() -> None:
+    lucia = Address.of("lucia@logistica-iberia.example", "Lucía Fernández")
+    text = (
+        "OK.\n\nUn saludo,\n\nLucía Fernández\nDirectora de Compras\nLogística Iberia S.L.\n"
+        "C/ Mayor 12, 28013 Madrid\nTel.: +34 91 123 45 67\nCIF: B12345678\n"
+    )
+    [found] = observations_by_author(text, False, lucia, None)
+    assert ("address", "C/ Mayor 12, 28013 Madrid") in {
+        (o.field, o.value) for o in found.observations
+    }
+    liam = Address.of("liam.walsh@harbourline.example", "Liam Walsh")
+    text = (
+        "Cheers,\n\nLiam Walsh\nNational Sales Manager\nHarbourline Pty Ltd\n"
+        "Ph: (02) 9876 5432 | Mob: 0412 345 678\n"
+        "Level 5, 100 George Street, Sydney NSW 2000\nABN 12 345 678 901\n"
+    )
+    [found] = observations_by_author(text, False, liam, "AU")
+    assert [(o.field, o.value) for o in found.observations][-3:] == [
+        ("phone", "+61298765432"),
+        ("phone:mobile", "+61412345678"),
+        ("address", "Level 5, 100 George Street, Sydney NSW 2000"),
+    ]
+    assert is_legal_particular("ABN 12 345 678 901")
