@@ -31,24 +31,32 @@ _LOOKBACK = 12  # lines between a Lotus author line and its "To:" line
 
 # Outlook writes its reply header in the user's language: English, German,
 # French, Spanish and Dutch, then Italian, Portuguese, Swedish, Danish and
-# Norwegian, Finnish, Polish and Czech ("Da:/Inviato:/A:/Oggetto:", ...).
+# Norwegian, Finnish, Polish and Czech ("Da:/Inviato:/A:/Oggetto:", ...),
+# Turkish, Russian and Hungarian, and Japanese, Chinese and Korean (whose
+# colon may be the full-width "："). Brazilian Outlook dates with "Enviada em:".
 _FROM_KEYS = ("from", "author", "von", "de", "van", "expéditeur", "remitente", "afzender",
-              "da", "fra", "från", "lähettäjä", "od")  # fmt: skip
+              "da", "fra", "från", "lähettäjä", "od", "kimden", "от", "feladó",
+              "差出人", "发件人", "寄件者", "보낸 사람")  # fmt: skip
 _FIELD_KEYS: dict[str, str] = {
     **dict.fromkeys(_FROM_KEYS, "from"),
     **dict.fromkeys(("to", "an", "à", "a", "para", "aan", "destinataire",
-                     "till", "til", "vastaanottaja", "do", "komu"), "to"),
-    **dict.fromkeys(("cc", "kopie", "cc/bcc", "kopia", "kopi", "kopio", "dw"), "cc"),
+                     "till", "til", "vastaanottaja", "do", "komu", "kime", "кому", "címzett",
+                     "宛先", "收件人", "收件者", "받는 사람"), "to"),
+    **dict.fromkeys(("cc", "kopie", "cc/bcc", "kopia", "kopi", "kopio", "dw", "bilgi", "копия",
+                     "másolatot kap", "抄送", "副本", "참조"), "cc"),
     **dict.fromkeys(
         (
             "sent", "date", "datum", "gesendet", "envoyé", "enviado", "enviado el",
             "fecha", "verzonden", "verstuurd", "inviato", "enviada", "data", "skickat",
-            "sendt", "lähetetty", "wysłano", "odesláno",
+            "sendt", "lähetetty", "wysłano", "odesláno", "enviada em", "enviado em",
+            "gönderildi", "tarih", "отправлено", "дата", "elküldve", "送信日時", "发送时间",
+            "寄件日期", "보낸 날짜",
         ),
         "date",
     ),
     **dict.fromkeys(("subject", "betreff", "objet", "asunto", "onderwerp", "sujet", "oggetto",
-                     "assunto", "ämne", "emne", "aihe", "temat", "předmět"), "subject"),
+                     "assunto", "ämne", "emne", "aihe", "temat", "předmět", "konu", "тема",
+                     "tárgy", "件名", "主题", "主旨", "제목"), "subject"),
     **dict.fromkeys(
         ("bcc", "importance", "sensitivity", "reply-to", "priority", "sent by", "gesendet von"),
         "other",
@@ -56,14 +64,15 @@ _FIELD_KEYS: dict[str, str] = {
 }  # fmt: skip
 _FIELD = re.compile(
     r"\*{0,2}(" + "|".join(sorted(map(re.escape, _FIELD_KEYS), key=len, reverse=True)) + r")"
-    r"\*{0,2}[ \t]*:[ \t]*(.*)",
+    r"\*{0,2}[ \t]*[:\uff1a][ \t]*(.*)",
     re.IGNORECASE,
 )
 _SEPARATOR = re.compile(
     r"[\-_]{2,}[ \t]*(?:(?P<reply>original message|ursprüngliche nachricht|original-nachricht"
     r"|message d'origine|mensaje original|oorspronkelijk bericht|reply separator"
     r"|messaggio originale|mensagem original|ursprungligt meddelande|oprindelig meddelelse"
-    r"|opprinnelig melding|alkuperäinen viesti|oryginalna wiadomość|původní zpráva)"
+    r"|opprinnelig melding|alkuperäinen viesti|oryginalna wiadomość|původní zpráva"
+    r"|orijinal ileti|исходное сообщение|eredeti üzenet|元のメッセージ|原始邮件|原始郵件)"
     r"|(?P<fwd>forwarded message|weitergeleitete nachricht|message transféré"
     r"|mensaje reenviado|doorgestuurd bericht|messaggio inoltrato|mensagem encaminhada"
     r"|vidarebefordrat meddelande|videresendt meddelelse|videresendt melding"
@@ -104,7 +113,8 @@ _ONE_LINE_NOTES = re.compile(
 # Message-----", an Outlook rule) or with an attribution's first word ("On ...",
 # wrapped before "wrote:"). A signature's "--" alone cannot start one.
 _MAY_START = re.compile(
-    r"[^:]*:|\s*(?:[-_]{2,}[ \t]*[^\s\-_]|[-_]{20}|(?:on|am|le|el|op)\b)", re.IGNORECASE
+    r"[^:\uff1a]*[:\uff1a]|\s*(?:[-_]{2,}[ \t]*[^\s\-_]|[-_]{20}|(?:on|am|le|el|op)\b)",
+    re.IGNORECASE,
 )
 _ADDRESS_OPEN = re.compile(r"[<\[(]?[ \t]*(?:mailto:|smtp:)?[ \t]*$", re.IGNORECASE)
 _ADDRESS_CLOSE = re.compile(r"^[ \t]*[>\])]?")
@@ -116,7 +126,7 @@ _ON_DATE = re.compile(r"\s+on\s+\d.*$|\s+\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}.*$", 
 _BRACKETED = re.compile(r"\(?\s*[<\[][^<>\[\]]*[>\]]\s*\)?")
 _TIME_PREPOSITION = re.compile(r"^[\s,]*(?:(?:at|um|à|a las|om)\b)?[\s,]*", re.IGNORECASE)
 _FROM_LABEL = re.compile(
-    r"^(?:" + "|".join(map(re.escape, _FROM_KEYS)) + r")\s*:\s*", re.IGNORECASE
+    r"^(?:" + "|".join(map(re.escape, _FROM_KEYS)) + r")\s*[:\uff1a]\s*", re.IGNORECASE
 )
 _TRAILING_ON = re.compile(r"\s+on\s*$", re.IGNORECASE)
 _ENCLOSED = re.compile(r"<<.*?>>|\[.*?\]|<.*?>|\(.*?\)")

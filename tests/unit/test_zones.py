@@ -201,6 +201,18 @@ def test_attribution_lines_in_ten_languages(attribution: str, name: str, email: 
         ("-----Messaggio originale-----\nDa: Giulia Rossi [mailto:giulia@azienda.it]\n"
          "Inviato: lunedì 2 marzo 2026 10:15\nA: Ann Lee\nOggetto: R: offerta",
          "Giulia Rossi", "giulia@azienda.it"),
+        ("De: Ana Souza <ana@empresa.com.br>\nEnviada em: segunda-feira, 2 de março de 2026 10:15\n"
+         "Para: Ann Lee\nAssunto: RE: proposta", "Ana Souza", "ana@empresa.com.br"),
+        ("Kimden: Ayşe Yılmaz <ayse@firma.com.tr>\nGönderildi: 2 Mart 2026 Pazartesi 10:15\n"
+         "Kime: Ann Lee\nKonu: RE: teklif", "Ayşe Yılmaz", "ayse@firma.com.tr"),
+        ("От: Иван Петров <ivan@kompania.ru>\nОтправлено: 2 марта 2026 г. 10:15\n"
+         "Кому: Ann Lee\nТема: RE: предложение", "Иван Петров", "ivan@kompania.ru"),
+        ("Feladó: Kovács Péter <peter@ceg.hu>\nElküldve: 2026. március 2. 10:15\n"
+         "Címzett: Ann Lee\nTárgy: RE: ajánlat", "Kovács Péter", "peter@ceg.hu"),
+        ("差出人: 山田 太郎 <taro@kaisha.co.jp>\n送信日時: 2026年3月2日 10:15\n"
+         "宛先: Ann Lee\n件名: RE: 見積もり", "山田 太郎", "taro@kaisha.co.jp"),
+        ("发件人： 王小明 <wang@gongsi.cn>\n发送时间： 2026年3月2日 10:15\n"
+         "收件人： Ann Lee\n主题： 回复: 报价", "王小明", "wang@gongsi.cn"),
     ],
 )  # fmt: skip
 def test_outlook_field_blocks_in_other_languages(block: str, name: str, email: str) -> None:
