@@ -109,6 +109,7 @@ class Found:
     body: Body | None = None  # mail with a text the signature extractor may read
     sender: Address | None = None  # the first From (else Sender), even if blocked
     bounced: tuple[Bounce, ...] = ()  # a delivery report's permanent failures
+    all_day: bool = False  # meetings: on a date, not at a time
 
     def draft(self, decided: Sequence[ParticipantPlan] | None = None) -> InteractionPlan:
         """The interaction as planned; participants "pending" until ``decided`` is given.
@@ -149,6 +150,7 @@ class Found:
             source=self.source,
             participants=participants,
             bounced=self.bounced,
+            all_day=self.all_day,
         )
 
 
@@ -419,4 +421,5 @@ def _meeting(meeting: Meeting, perimeter: Perimeter, policy: AccountPolicy) -> F
         sequence=meeting.sequence,
         source=meeting.source,
         participants=tuple(participants),
+        all_day=meeting.all_day,
     )

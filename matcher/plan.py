@@ -84,6 +84,9 @@ class InteractionPlan:
     source: SourceRef
     participants: tuple[ParticipantPlan, ...]
     bounced: tuple[Bounce, ...] = ()  # a delivery report's permanent failures
+    # A meeting on a date, not at a time (iCalendar DATE, Graph isAllDay,
+    # Google's "date"): occurred_at is 00:00 UTC of that date.
+    all_day: bool = False
 
 
 @dataclass(frozen=True, slots=True)

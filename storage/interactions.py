@@ -34,7 +34,7 @@ from storage.changes import Feed
 from storage.schema import interaction_participants, interactions
 
 # The columns a newer meeting version may replace.
-REPLACEABLE = ("occurred_at", "ended_at", "status", "subject", "snippet", "sequence")
+REPLACEABLE = ("occurred_at", "ended_at", "status", "subject", "snippet", "sequence", "all_day")
 
 
 @dataclass(slots=True)
@@ -60,6 +60,7 @@ def _columns(ip: InteractionPlan) -> dict[str, Any]:
         "subject": text_value(ip.subject),
         "snippet": text_value(ip.snippet),
         "sequence": ip.sequence,
+        "all_day": ip.all_day,
     }
 
 

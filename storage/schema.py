@@ -202,6 +202,9 @@ class Interaction(Base):
     thread_key: Mapped[str | None] = mapped_column(sa.Text, index=True)
     status: Mapped[str] = mapped_column(sa.Text)
     sequence: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # On a date, not at a time: occurred_at is 00:00 UTC of the date, to be
+    # shown as that date in any time zone (an all-day meeting).
+    all_day: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -8,6 +8,7 @@ what one batch leaves behind is what the next one reads.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -16,7 +17,7 @@ from matcher import plan_batch
 from matcher.plan import AccountPolicy, Blocklist
 from storage import Database
 from storage import schema as t
-from tests.builders import OWNER, list_post, mail, reply_to_list
+from tests.builders import OWNER, list_post, mail, meeting, person, reply_to_list
 
 POLICY = AccountPolicy(
     account="alice",
@@ -148,3 +149,20 @@ def test_a_company_name_set_by_a_crm_names_the_company(db: Database) -> None:
     assert company_of(db, ben) == ("Contoso Manufacturing GmbH", "Contoso Manufacturing GmbH")
     db.unlock_contact_field(summary.id, "company")  # no observation gives one: the value stays
     assert company_of(db, ben) == ("Contoso Manufacturing GmbH", "Contoso Manufacturing GmbH")
+
+
+def test_an_all_day_meeting_is_stored_as_a_date(db: Database) -> None:
+    """00:00 UTC of a date is the date itself only with the flag: a CRM west of
+    UTC would otherwise show an offsite on the day before."""
+    day = datetime(2026, 11, 5, tzinfo=UTC)
+    offsite = replace(
+        meeting(person(OWNER), person("ann@acme.com", "Ann Lee")),
+        uid="offsite@acme.com",
+        start=day,
+        end=day + timedelta(days=1),
+        all_day=True,
+    )
+    call = meeting(person(OWNER), person("ann@acme.com", "Ann Lee"))
+    db.apply(plan_batch([offsite, call], policy(), db.directory()), "calendar", None)
+    stored = rows(db, sa.select(t.interactions.c.identity, t.interactions.c.all_day))
+    assert stored == {(offsite.identity, True), (call.identity, False)}
