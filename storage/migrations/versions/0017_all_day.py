@@ -3,8 +3,10 @@
 ``interactions.all_day`` says that ``occurred_at`` (and ``ended_at``) are
 00:00 UTC of a date: a CRM shows the date itself in any time zone instead
 of converting the instant, which put an all-day event on the previous day
-west of UTC. Rows stored before this revision stay false; the next sync
-of a calendar that still holds the event sets it.
+west of UTC. Rows stored before this revision stay false until their event
+is fetched again (changed at the source, or read anew when a sync token
+expires): telling an all-day event from a timed one that starts at
+midnight UTC would be a guess, and a migration must not guess.
 
 Revision ID: 0017
 Revises: 0016
