@@ -20,6 +20,7 @@ import phonenumbers
 from connectors.records import Address, normalize_email
 from matcher.body import signature_lines as sl
 from matcher.body.signature_names import agrees, compact_name, folded
+from matcher.classify import domain_within
 from matcher.plan import Observation
 
 # Country-code domains sold as generic names say nothing of a country.
@@ -267,25 +268,32 @@ def _take_links(line: str, reading: _Reading) -> str:
 # Links to another service's pages: a booking page, a video call, a shortened
 # or app-store link, a social profile the contact has no field for. None of
 # them is the company's web site.
-_ELSEWHERE = re.compile(
-    r"^https?://(?:[\w-]+\.)*(calendly\.com|cal\.com|hubspot\.com|zoom\.us|teams\.microsoft\.com"
-    r"|aka\.ms|bit\.ly|goo\.gl|t\.co|tinyurl\.com|linktr\.ee|youtube\.com|youtu\.be"
-    r"|facebook\.com|instagram\.com|tiktok\.com|apps\.apple\.com|play\.google\.com"
-    r"|google\.com|office\.com|outlook\.com|microsoft\.com|docusign\.net)(?:[/:?#]|$)",
-    re.IGNORECASE,
-)
+_ELSEWHERE = frozenset(
+    {
+        "calendly.com", "cal.com", "hubspot.com", "zoom.us", "teams.microsoft.com", "aka.ms",
+        "bit.ly", "goo.gl", "t.co", "tinyurl.com", "linktr.ee", "youtube.com", "youtu.be",
+        "facebook.com", "instagram.com", "tiktok.com", "apps.apple.com", "play.google.com",
+        "google.com", "office.com", "outlook.com", "microsoft.com", "docusign.net",
+    }
+)  # fmt: skip
 
 
 def _elsewhere(url: str, author: Address | None) -> bool:
     """A link to another service's page, unless the author works there."""
-    found = _ELSEWHERE.search(url)
-    return found is not None and not (author and author.domain.endswith(found.group(1).lower()))
+    host = _host(url)
+    elsewhere = domain_within(host, _ELSEWHERE)
+    return elsewhere and not (author and domain_within(author.domain, frozenset({host})))
+
+
+def _host(url: str) -> str:
+    bare = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.IGNORECASE)
+    return bare.partition("/")[0].partition(":")[0].lower()
 
 
 def _link(url: str) -> tuple[str, str]:
     bare = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.IGNORECASE)
-    host, _, path = bare.partition("/")
-    host = host.lower()
+    path = bare.partition("/")[2]
+    host = _host(url)
     handle = path.strip("/").split("/")[0] if path else ""
     if host.endswith("linkedin.com") and path:
         return "linkedin", f"https://www.linkedin.com/{path.strip('/')}"

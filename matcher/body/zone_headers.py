@@ -62,9 +62,10 @@ _FIELD_KEYS: dict[str, str] = {
         "other",
     ),
 }  # fmt: skip
+_COLON = "[:\uff1a]"  # CJK headers may use the full-width colon
 _FIELD = re.compile(
     r"\*{0,2}(" + "|".join(sorted(map(re.escape, _FIELD_KEYS), key=len, reverse=True)) + r")"
-    r"\*{0,2}[ \t]*[:\uff1a][ \t]*(.*)",
+    r"\*{0,2}[ \t]*" + _COLON + r"[ \t]*(.*)",
     re.IGNORECASE,
 )
 _SEPARATOR = re.compile(
@@ -113,7 +114,7 @@ _ONE_LINE_NOTES = re.compile(
 # Message-----", an Outlook rule) or with an attribution's first word ("On ...",
 # wrapped before "wrote:"). A signature's "--" alone cannot start one.
 _MAY_START = re.compile(
-    r"[^:\uff1a]*[:\uff1a]|\s*(?:[-_]{2,}[ \t]*[^\s\-_]|[-_]{20}|(?:on|am|le|el|op)\b)",
+    r"[^:\uff1a]*" + _COLON + r"|\s*(?:[-_]{2,}[ \t]*[^\s\-_]|[-_]{20}|(?:on|am|le|el|op)\b)",
     re.IGNORECASE,
 )
 _ADDRESS_OPEN = re.compile(r"[<\[(]?[ \t]*(?:mailto:|smtp:)?[ \t]*$", re.IGNORECASE)
@@ -126,7 +127,7 @@ _ON_DATE = re.compile(r"\s+on\s+\d.*$|\s+\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}.*$", 
 _BRACKETED = re.compile(r"\(?\s*[<\[][^<>\[\]]*[>\]]\s*\)?")
 _TIME_PREPOSITION = re.compile(r"^[\s,]*(?:(?:at|um|à|a las|om)\b)?[\s,]*", re.IGNORECASE)
 _FROM_LABEL = re.compile(
-    r"^(?:" + "|".join(map(re.escape, _FROM_KEYS)) + r")\s*[:\uff1a]\s*", re.IGNORECASE
+    r"^(?:" + "|".join(map(re.escape, _FROM_KEYS)) + r")\s*" + _COLON + r"\s*", re.IGNORECASE
 )
 _TRAILING_ON = re.compile(r"\s+on\s*$", re.IGNORECASE)
 _ENCLOSED = re.compile(r"<<.*?>>|\[.*?\]|<.*?>|\(.*?\)")

@@ -9,6 +9,12 @@ from matcher.body.signatures import observations_by_author
 JOEL = Address.of("joelsolr@gmail.com", "Joel Bernstein")
 
 
+def fields_of(text: str, author: Address | None, region: str | None) -> list[tuple[str, str]]:
+    """(field, value) of a one-zone message's signature, in reading order."""
+    [found] = observations_by_author(text, False, author, region)
+    return [(o.field, o.value) for o in found.observations]
+
+
 def test_a_web_address_with_its_scheme_is_no_form_line() -> None:
     """ "https://..." has a colon after a word, like "Request ID: 42", but is contact data."""
     assert not is_form_line("http://joelsolr.blogspot.com/")
@@ -168,8 +174,7 @@ def test_pronouns_an_inline_image_and_a_hyphenated_domain() -> None:
         "priya.raman@northwind-health.example\n"
         "[cid:image001.png@01DA1234.56789ABC]\n"
     )
-    [found] = observations_by_author(text, False, priya, "US")
-    assert [(o.field, o.value) for o in found.observations] == [
+    assert fields_of(text, priya, "US") == [
         ("name", "Priya Raman"),
         ("title", "Director, IT Security"),
         ("company", "Northwind Health"),
@@ -186,8 +191,7 @@ def test_a_french_portable_is_a_mobile() -> None:
         "Jean Dupont\nDirecteur Commercial\nSGL Logistique SAS\n"
         "Tél : 01 23 45 67 89\nPort : 06 12 34 56 78\n"
     )
-    [found] = observations_by_author(text, False, jean, "FR")
-    phones = [(o.field, o.value) for o in found.observations if o.field.startswith("phone")]
+    phones = [(f, v) for f, v in fields_of(text, jean, "FR") if f.startswith("phone")]
     assert phones == [("phone", "+33123456789"), ("phone:mobile", "+33612345678")]
 
 
@@ -204,8 +208,7 @@ def test_gmail_image_placeholders_booking_links_and_an_italian_vat_number() -> N
         "Instagram <https://instagram.com/velastudio>\n"
         "P.IVA 01234567890\n"
     )
-    [found] = observations_by_author(text, False, marco, None)
-    assert [(o.field, o.value) for o in found.observations] == [
+    assert fields_of(text, marco, None) == [
         ("title", "Founder & Creative Director"),
         ("company", "Vela Studio S.r.l."),
         ("address", "Via Roma 10, 20121 Milano"),
@@ -227,14 +230,10 @@ def test_titles_reps_meet_in_modern_signatures() -> None:
     }
     for line, title in cases.items():
         text = f"Thanks.\n\nSam Lee\n{line}\nBrightPath AI\n+1 415 555 0101\n"
-        [found] = observations_by_author(text, False, sam, "US")
-        fields = {(o.field, o.value) for o in found.observations}
+        fields = set(fields_of(text, sam, "US"))
         assert {("title", title), ("company", "BrightPath AI")} <= fields, line
     text = "Thanks.\n\nSam Lee\nPartner, Ernst & Young\n+1 415 555 0101\n"
-    [found] = observations_by_author(text, False, sam, "US")
-    assert {("title", "Partner"), ("company", "Ernst & Young")} <= {
-        (o.field, o.value) for o in found.observations
-    }
+    assert {("title", "Partner"), ("company", "Ernst & Young")} <= set(fields_of(text, sam, "US"))
 
 
 def test_an_address_line_opened_by_the_firm_gives_the_address_alone() -> None:
@@ -244,8 +243,7 @@ def test_an_address_line_opened_by_the_firm_gives_the_address_alone() -> None:
         "T: +44 (0)20 7946 0958\n"
         "Brightline Logistics Ltd, 12 Harbour Street, London EC2A 4NE\n"
     )
-    [found] = observations_by_author(text, False, oliver, "GB")
-    assert [(o.field, o.value) for o in found.observations] == [
+    assert fields_of(text, oliver, "GB") == [
         ("name", "Oliver Grant"),
         ("title", "Head of Procurement"),
         ("phone", "+442079460958"),
@@ -265,18 +263,14 @@ def test_spanish_and_australian_addresses_and_an_abn() -> None:
         "OK.\n\nUn saludo,\n\nLucía Fernández\nDirectora de Compras\nLogística Iberia S.L.\n"
         "C/ Mayor 12, 28013 Madrid\nTel.: +34 91 123 45 67\nCIF: B12345678\n"
     )
-    [found] = observations_by_author(text, False, lucia, None)
-    assert ("address", "C/ Mayor 12, 28013 Madrid") in {
-        (o.field, o.value) for o in found.observations
-    }
+    assert ("address", "C/ Mayor 12, 28013 Madrid") in fields_of(text, lucia, None)
     liam = Address.of("liam.walsh@harbourline.example", "Liam Walsh")
     text = (
         "Cheers,\n\nLiam Walsh\nNational Sales Manager\nHarbourline Pty Ltd\n"
         "Ph: (02) 9876 5432 | Mob: 0412 345 678\n"
         "Level 5, 100 George Street, Sydney NSW 2000\nABN 12 345 678 901\n"
     )
-    [found] = observations_by_author(text, False, liam, "AU")
-    assert [(o.field, o.value) for o in found.observations][-3:] == [
+    assert fields_of(text, liam, "AU")[-3:] == [
         ("phone", "+61298765432"),
         ("phone:mobile", "+61412345678"),
         ("address", "Level 5, 100 George Street, Sydney NSW 2000"),
